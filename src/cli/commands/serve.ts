@@ -1,0 +1,51 @@
+// `twofold serve`: the HTTP server, with a banner saying where data lives and in which mode,
+// and a graceful stop on SIGTERM/SIGINT (in-flight requests finish, then the database closes).
+import pc from 'picocolors';
+import { loadConfig } from '../../config/load.js';
+import { startServer, type RunningServer } from '../../http/server.js';
+import { twofoldVersion } from '../../version.js';
+
+export async function serveCommand(): Promise<void> {
+  const config = loadConfig();
+  const server = await startServer(config);
+  printBanner(server);
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      server.logger.warn({ signal }, 'second signal: exiting without waiting');
+      process.exit(1);
+    }
+    stopping = true;
+    server.logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        server.logger.error({ err: error }, 'error during shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+async function printBanner(server: RunningServer): Promise<void> {
+  const { config, encryptionKey, database, migrationsApplied, context } = server.twofold;
+  const key = await context.keys.currentKey();
+  const keySource =
+    encryptionKey.source === 'environment'
+      ? 'from TWOFOLD_ENCRYPTION_KEY'
+      : `${encryptionKey.source === 'generated-file' ? 'generated into' : 'read from'} ${encryptionKey.path} (mode 0600; development only — set TWOFOLD_ENCRYPTION_KEY in production)`;
+  const lines = [
+    `${pc.bold(`Twofold ${twofoldVersion}`)} — ${config.mode === 'production' ? pc.green('production mode') : pc.yellow(`${config.mode} mode`)}`,
+    `  listening    ${server.url}`,
+    `  issuer       ${config.issuer}`,
+    `  data dir     ${config.dataDir}`,
+    `  database     ${database.kind === 'sqlite' ? `SQLite ${database.location} (WAL, synchronous=FULL)` : database.location}`,
+    `  migrations   ${migrationsApplied.length > 0 ? `applied ${migrationsApplied.join(', ')}` : 'up to date'}`,
+    `  encryption   key ${encryptionKey.id} ${keySource}`,
+    `  signing key  ${key.alg} ${key.kid}`,
+    `  try it       curl ${server.url}/.well-known/openid-configuration`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}

@@ -1,0 +1,40 @@
+// `twofold users list|show|reset-factors`.
+import { userInfo } from 'node:os';
+import { describeUser, listUserViews, resetFactors } from '../../flows/admin.js';
+import { printJson, printTable } from '../output.js';
+import { withTwofold } from './with-twofold.js';
+
+export async function listUsersCommand(options: { json?: boolean; limit: string; offset: string }): Promise<void> {
+  await withTwofold(async (twofold) => {
+    const users = await listUserViews(twofold.context, { limit: Number(options.limit), offset: Number(options.offset) });
+    if (options.json === true) printJson(users);
+    else printTable(users.map(({ id, username, email, phone, created_at }) => ({ id, username, email, phone, created_at })));
+  });
+}
+
+export async function showUserCommand(user: string, options: { json?: boolean }): Promise<void> {
+  await withTwofold(async (twofold) => {
+    const details = await describeUser(twofold.context, user);
+    if (options.json === true) return printJson(details);
+    const { factors, ...rest } = details;
+    printTable([Object.fromEntries(Object.entries(rest).map(([key, value]) => [key, value === null ? null : String(value)]))]);
+    process.stdout.write('\nfactors:\n');
+    printTable(factors.map(({ id, type, label, status, activated_at, last_used_at }) => ({ id, type, label, status, activated_at, last_used_at })));
+  });
+}
+
+export async function resetFactorsCommand(user: string, options: { json?: boolean; yes?: boolean }): Promise<void> {
+  if (options.yes !== true) {
+    process.stderr.write('This removes every factor and recovery code of the user and ends their sessions.\nRun again with --yes to confirm.\n');
+    process.exitCode = 2;
+    return;
+  }
+  await withTwofold(async (twofold) => {
+    const result = await resetFactors(twofold.context, user, `cli:${userInfo().username}`);
+    if (options.json === true) return printJson(result);
+    process.stdout.write(
+      `reset ${result.user.username}: ${result.factorsRemoved} factor(s) and ${result.recoveryCodesRemoved} recovery code(s) removed, ` +
+        `${result.sessionsRevoked} session(s) ended. Their next login will ask them to enroll a new factor.\n`,
+    );
+  });
+}

@@ -1,0 +1,17 @@
+// Administrative commands open the same runtime as the server (same config, same migrations,
+// same keys), do one thing, and close it.
+import { loadConfig } from '../../config/load.js';
+import { createLoggingEventSink } from '../../flows/security-events.js';
+import { createLogger } from '../../http/logger.js';
+import { createTwofold, type Twofold } from '../../twofold.js';
+
+export async function withTwofold<T>(work: (twofold: Twofold) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const logger = createLogger({ log: { level: config.log.level === 'info' ? 'warn' : config.log.level } });
+  const twofold = await createTwofold(config, { events: createLoggingEventSink(logger.child({ component: 'security' })) });
+  try {
+    return await work(twofold);
+  } finally {
+    await twofold.close();
+  }
+}

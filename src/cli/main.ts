@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+// The `twofold` command. Configuration comes from TWOFOLD_* environment variables (see the
+// README); configuration mistakes are printed as one line naming the variable to fix.
+import { Command, Option } from 'commander';
+import { ConfigError } from '../config/load.js';
+import { TwofoldError } from '../errors.js';
+import { StartupError } from '../twofold.js';
+import { listKeysCommand, rotateKeysCommand } from './commands/keys.js';
+import { migrateCommand } from './commands/migrate.js';
+import { serveCommand } from './commands/serve.js';
+import { listUsersCommand, resetFactorsCommand, showUserCommand } from './commands/users.js';
+import { twofoldVersion } from '../version.js';
+
+const program = new Command('twofold')
+  .description('Two-factor authentication server: password, then a second factor, then RFC 9068 access tokens.')
+  .version(twofoldVersion)
+  .showHelpAfterError()
+  .addHelpText('after', '\nConfiguration is read from TWOFOLD_* environment variables; see README.md.');
+
+const json = new Option('--json', 'print JSON instead of a table');
+
+program.command('serve', { isDefault: true }).description('start the HTTP server (migrates the database first)').action(serveCommand);
+program.command('migrate').description('apply pending database migrations and exit').action(migrateCommand);
+
+const keys = program.command('keys').description('manage token signing keys');
+keys.command('list').description('list signing keys and their state').addOption(json).action(listKeysCommand);
+keys.command('rotate').description('make a new signing key current; the old one keeps verifying until its tokens expire').addOption(json).action(rotateKeysCommand);
+
+const users = program.command('users').description('inspect and help users');
+users
+  .command('list')
+  .description('list users')
+  .option('--limit <n>', 'at most this many', '50')
+  .option('--offset <n>', 'skip this many', '0')
+  .addOption(json)
+  .action(listUsersCommand);
+users.command('show').description('show a user, their factors and counters').argument('<user>', 'username or user id').addOption(json).action(showUserCommand);
+users
+  .command('reset-factors')
+  .description('remove all factors and recovery codes of a user who lost them all, and end their sessions')
+  .argument('<user>', 'username or user id')
+  .option('--yes', 'confirm')
+  .addOption(json)
+  .action(resetFactorsCommand);
+
+program.parseAsync().catch((error: unknown) => {
+  if (error instanceof ConfigError) process.stderr.write(`twofold: configuration error: ${error.message}\n`);
+  else if (error instanceof StartupError || error instanceof TwofoldError) process.stderr.write(`twofold: ${error.message}\n`);
+  else process.stderr.write(`twofold: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,89 @@
+// The shape of a Twofold configuration and its defaults. Durations carry their unit in the name;
+// every default is the value DESIGN.md and SECURITY.md agree on (NIST AAL2, OWASP argon2id).
+import { availableParallelism } from 'node:os';
+
+export type RunMode = 'development' | 'production' | 'test';
+export type SigningAlgorithm = 'EdDSA' | 'ES256';
+
+export interface Argon2Parameters {
+  memoryKib: number;
+  timeCost: number;
+  parallelism: number;
+}
+
+export interface TwofoldConfig {
+  mode: RunMode;
+  http: {
+    host: string;
+    port: number;
+    /** JSON bodies above this are refused before parsing (cheap rejection of huge passwords). */
+    bodyLimitBytes: number;
+  };
+  /** Public base URL without a trailing slash: the token issuer and, later, the WebAuthn origin. */
+  publicUrl: string;
+  issuer: string;
+  audience: string;
+  clientId: string;
+  /** Shown in authenticator apps and refused as a password ingredient. */
+  serviceName: string;
+  dataDir: string;
+  database: { kind: 'sqlite'; path: string };
+  /** Base64url/base64/hex of 32 bytes, when given explicitly; otherwise a dev key file is used. */
+  encryptionKey: string | undefined;
+  tokens: {
+    accessTokenTtlSeconds: number;
+    mfaTokenTtlSeconds: number;
+    clockSkewSeconds: number;
+    signingAlgorithm: SigningAlgorithm;
+  };
+  sessions: {
+    idleTimeoutSeconds: number;
+    absoluteTimeoutSeconds: number;
+    /** How recent `auth_time` must be for factor changes (step-up). */
+    stepUpMaxAgeSeconds: number;
+  };
+  mfa: {
+    maxAttemptsPerToken: number;
+    totpWindowSteps: number;
+    recoveryCodeCount: number;
+  };
+  password: {
+    minLength: number;
+    maxLength: number;
+    argon2: Argon2Parameters;
+    /** Hashes computed at once; each holds ~memoryKib of RAM and one libuv thread. */
+    hashConcurrency: number;
+    /** Hash requests allowed to wait; beyond this the server answers 503 server_busy. */
+    hashQueueLimit: number;
+  };
+  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+}
+
+export const defaultArgon2Parameters: Argon2Parameters = { memoryKib: 19456, timeCost: 2, parallelism: 1 };
+
+export function defaultHashConcurrency(): number {
+  return Math.max(1, availableParallelism());
+}
+
+export const configDefaults = {
+  port: 3000,
+  host: 'localhost',
+  bodyLimitBytes: 16 * 1024,
+  clientId: 'twofold',
+  serviceName: 'Twofold',
+  dataDir: './data',
+  accessTokenTtlSeconds: 600,
+  mfaTokenTtlSeconds: 300,
+  clockSkewSeconds: 60,
+  signingAlgorithm: 'EdDSA' as SigningAlgorithm,
+  idleTimeoutSeconds: 30 * 60,
+  absoluteTimeoutSeconds: 12 * 60 * 60,
+  stepUpMaxAgeSeconds: 5 * 60,
+  maxAttemptsPerToken: 5,
+  totpWindowSteps: 1,
+  recoveryCodeCount: 10,
+  passwordMinLength: 12,
+  passwordMaxLength: 128,
+  hashQueueLimit: 64,
+  logLevel: 'info' as TwofoldConfig['log']['level'],
+};

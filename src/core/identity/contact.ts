@@ -1,0 +1,18 @@
+// Optional contact details given at registration. They are stored for later factors (SMS,
+// e-mail) and notifications; here they are only checked for shape, never trusted as verified.
+
+const emailShape = /^[^\s@]{1,64}@[^\s@]{1,255}$/u;
+const e164Shape = /^\+[1-9][0-9]{6,14}$/;
+
+export function normalizeEmail(input: string): string | undefined {
+  const email = input.normalize('NFKC').trim();
+  if (!emailShape.test(email) || !email.split('@')[1]?.includes('.')) return undefined;
+  const [local, domain] = email.split('@') as [string, string];
+  return `${local}@${domain.toLowerCase()}`;
+}
+
+/** E.164 only (`+` country code and number, 8–15 digits); spaces, dashes and dots are dropped. */
+export function normalizePhone(input: string): string | undefined {
+  const phone = input.normalize('NFKC').replace(/[\s().-]/g, '');
+  return e164Shape.test(phone) ? phone : undefined;
+}

@@ -1,0 +1,58 @@
+// argon2id password hashing (@node-rs/argon2, off the event loop) behind a work limiter.
+// - Parameters default to OWASP's m=19 MiB, t=2, p=1; a stored hash with other parameters is
+//   reported by `needsRehash` so login can upgrade it transparently.
+// - `verifyAgainstDummy` burns one verify for an unknown username, so the time a login takes
+//   does not reveal whether the account exists (LG-01..03).
+import { hash, verify } from '@node-rs/argon2';
+import type { Argon2Parameters } from '../../config/schema.js';
+import type { WorkLimiter } from '../concurrency/work-limiter.js';
+
+/** `Algorithm.Argon2id` of @node-rs/argon2 (a const enum, which isolated modules cannot import). */
+const argon2idAlgorithm = 2;
+
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  verify(storedHash: string, password: string): Promise<boolean>;
+  verifyAgainstDummy(password: string): Promise<false>;
+  needsRehash(storedHash: string): boolean;
+}
+
+export function createPasswordHasher(parameters: Argon2Parameters, limiter: WorkLimiter): PasswordHasher {
+  const options = {
+    algorithm: argon2idAlgorithm,
+    memoryCost: parameters.memoryKib,
+    timeCost: parameters.timeCost,
+    parallelism: parameters.parallelism,
+  };
+  const computeHash = (password: string): Promise<string> => limiter.run(() => hash(password, options));
+  // A corrupt stored hash is a failed login, not a crash.
+  const checkHash = (storedHash: string, password: string): Promise<boolean> =>
+    limiter.run(() => verify(storedHash, password).catch(() => false));
+  let dummyHash: Promise<string> | undefined;
+
+  return {
+    hash: computeHash,
+    verify: checkHash,
+    async verifyAgainstDummy(password) {
+      dummyHash ??= computeHash('twofold dummy password for unknown usernames');
+      await checkHash(await dummyHash, password);
+      return false;
+    },
+    needsRehash(storedHash) {
+      const stored = parseArgon2Parameters(storedHash);
+      return (
+        stored === undefined ||
+        stored.memoryKib !== parameters.memoryKib ||
+        stored.timeCost !== parameters.timeCost ||
+        stored.parallelism !== parameters.parallelism
+      );
+    },
+  };
+}
+
+/** Reads m, t, p from a PHC string like `$argon2id$v=19$m=19456,t=2,p=1$salt$hash`. */
+export function parseArgon2Parameters(phc: string): Argon2Parameters | undefined {
+  const match = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$/.exec(phc);
+  if (match === null) return undefined;
+  return { memoryKib: Number(match[1]), timeCost: Number(match[2]), parallelism: Number(match[3]) };
+}

@@ -1,0 +1,38 @@
+// The two kinds of JWT Twofold issues (DESIGN.md §2). They differ in `typ` and `aud`, so no
+// validator configured for one can accept the other (RFC 8725 §3.11, SECURITY.md FL-02/JW-10).
+
+export type TokenKind = 'access' | 'mfa';
+
+export const tokenTypeHeader: Record<TokenKind, string> = { access: 'at+jwt', mfa: 'mfa+jwt' };
+
+/** The mfa_token: proof of the password step only; can do nothing but finish the second factor. */
+export interface MfaTokenClaims {
+  iss: string;
+  sub: string;
+  aud: string;
+  iat: number;
+  exp: number;
+  jti: string;
+  sid: string;
+  acr: 'aal1';
+  amr: ['pwd'];
+}
+
+/** RFC 9068 access token with RFC 8176 `amr` and an honest `auth_time`. */
+export interface AccessTokenClaims {
+  iss: string;
+  sub: string;
+  aud: string;
+  client_id: string;
+  iat: number;
+  exp: number;
+  jti: string;
+  sid: string;
+  auth_time: number;
+  acr: 'aal2';
+  amr: string[];
+}
+
+export function mfaAudience(issuer: string): string {
+  return `${issuer}/mfa`;
+}

@@ -1,0 +1,61 @@
+// Operator actions behind the CLI (`twofold users …`). Resetting factors is the last-resort
+// recovery for a person who lost every factor and every recovery code: it removes factors and
+// codes and ends all sessions, so the next login must enroll a new factor (MG-03).
+import { normalizeUsername } from '../core/identity/username.js';
+import { TwofoldError } from '../errors.js';
+import type { UserRow } from '../store/database.js';
+import { deleteFactorsOfUser, listFactorsOfUser } from '../store/repositories/factors.js';
+import { countUnusedRecoveryCodes, deleteRecoveryCodesOfUser } from '../store/repositories/recovery-codes.js';
+import { revokeSessionsOfUser } from '../store/repositories/sessions.js';
+import { findUserById, findUserByUsername, listUsers } from '../store/repositories/users.js';
+import type { FlowContext } from './context.js';
+import { toFactorView, toUserView, type FactorView, type UserView } from './views.js';
+
+export interface UserDetails extends UserView {
+  failed_attempts: number;
+  disabled: boolean;
+  factors: FactorView[];
+  recovery_codes_remaining: number;
+}
+
+export async function findUserByIdOrUsername(ctx: FlowContext, idOrUsername: string): Promise<UserRow> {
+  const normalized = normalizeUsername(idOrUsername);
+  const user = idOrUsername.startsWith('usr_')
+    ? await findUserById(ctx.db, idOrUsername)
+    : normalized.ok
+      ? await findUserByUsername(ctx.db, normalized.username)
+      : undefined;
+  if (user === undefined) throw new TwofoldError('not_found', `No user "${idOrUsername}".`);
+  return user;
+}
+
+export async function listUserViews(ctx: FlowContext, page: { limit: number; offset: number }): Promise<UserView[]> {
+  return (await listUsers(ctx.db, page)).map(toUserView);
+}
+
+export async function describeUser(ctx: FlowContext, idOrUsername: string): Promise<UserDetails> {
+  const user = await findUserByIdOrUsername(ctx, idOrUsername);
+  return {
+    ...toUserView(user),
+    failed_attempts: user.failed_attempts,
+    disabled: user.disabled_at !== null,
+    factors: (await listFactorsOfUser(ctx.db, user.id)).map(toFactorView),
+    recovery_codes_remaining: await countUnusedRecoveryCodes(ctx.db, user.id),
+  };
+}
+
+export async function resetFactors(
+  ctx: FlowContext,
+  idOrUsername: string,
+  operator: string,
+): Promise<{ user: UserView; factorsRemoved: number; recoveryCodesRemoved: number; sessionsRevoked: number }> {
+  const user = await findUserByIdOrUsername(ctx, idOrUsername);
+  const now = ctx.now();
+  const result = await ctx.db.transaction().execute(async (trx) => ({
+    factorsRemoved: await deleteFactorsOfUser(trx, user.id),
+    recoveryCodesRemoved: await deleteRecoveryCodesOfUser(trx, user.id),
+    sessionsRevoked: await revokeSessionsOfUser(trx, user.id, 'admin_factor_reset', now),
+  }));
+  ctx.events.record({ type: 'admin.factors_reset', userId: user.id, details: { operator, ...result } });
+  return { user: toUserView(user), ...result };
+}

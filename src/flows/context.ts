@@ -1,0 +1,30 @@
+// Everything a flow needs, passed in explicitly: the clock too, so tests can move time.
+import type { Kysely } from 'kysely';
+import type { TwofoldConfig } from '../config/schema.js';
+import type { SecretBox } from '../core/crypto/secretbox.js';
+import type { PasswordHasher } from '../core/password/hasher.js';
+import type { AccessTokenClaims } from '../core/tokens/claims.js';
+import type { VerifiedTokenCache } from '../core/tokens/verified-token-cache.js';
+import type { Database } from '../store/database.js';
+import type { SecurityEventSink } from './security-events.js';
+import type { KeyRingManager } from './signing-keys.js';
+
+export interface FlowContext {
+  config: TwofoldConfig;
+  db: Kysely<Database>;
+  /** Milliseconds since the epoch. */
+  now(): number;
+  secretBox: SecretBox;
+  passwordHasher: PasswordHasher;
+  keys: KeyRingManager;
+  /** HMAC key for human-typed codes (recovery codes), kept sealed in the database. */
+  codePepper: Uint8Array;
+  accessTokenCache: VerifiedTokenCache<AccessTokenClaims>;
+  events: SecurityEventSink;
+}
+
+/** Where a request came from, recorded on sessions and security events. */
+export interface RequestMeta {
+  ip?: string | undefined;
+  userAgent?: string | undefined;
+}

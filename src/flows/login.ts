@@ -1,0 +1,54 @@
+// The password step (the seed's steps 3–5). It never returns an access or refresh token, only
+// an mfa_token bound to a new pending session (LG-07). Unknown user, wrong password and
+// disabled account fail identically, and an unknown user still costs one argon2 verify.
+import { normalizeUsername } from '../core/identity/username.js';
+import { normalizePassword } from '../core/password/normalize.js';
+import { listFactorsOfUser } from '../store/repositories/factors.js';
+import { findUserByUsername, incrementFailedAttempts, updatePasswordHash } from '../store/repositories/users.js';
+import type { FlowContext, RequestMeta } from './context.js';
+import { invalidCredentials, withHashCapacity } from './errors.js';
+import { insertPendingSession, mintMfaTokenFor } from './pending-session.js';
+import { toFactorSummary, type FactorSummary } from './views.js';
+
+export interface LoginInput {
+  username: string;
+  password: string;
+}
+
+export interface LoginResult {
+  mfa_token: string;
+  expires_in: number;
+  next: 'verify' | 'enroll';
+  factors: FactorSummary[];
+}
+
+export async function login(ctx: FlowContext, input: LoginInput, meta: RequestMeta = {}): Promise<LoginResult> {
+  const password = normalizePassword(input.password);
+  const usernameCheck = normalizeUsername(input.username);
+  const user = usernameCheck.ok ? await findUserByUsername(ctx.db, usernameCheck.username) : undefined;
+
+  if (user === undefined || user.disabled_at !== null) {
+    await withHashCapacity(ctx.passwordHasher.verifyAgainstDummy(password));
+    ctx.events.record({ type: 'login.password_failed', userId: user?.id, ip: meta.ip, userAgent: meta.userAgent, details: { reason: user === undefined ? 'unknown_user' : 'disabled' } });
+    throw invalidCredentials();
+  }
+  if (!(await withHashCapacity(ctx.passwordHasher.verify(user.password_hash, password)))) {
+    await incrementFailedAttempts(ctx.db, user.id);
+    ctx.events.record({ type: 'login.password_failed', userId: user.id, ip: meta.ip, userAgent: meta.userAgent, details: { reason: 'wrong_password' } });
+    throw invalidCredentials();
+  }
+  if (ctx.passwordHasher.needsRehash(user.password_hash)) {
+    // Parameters changed since this hash was made: upgrade it now that we hold the password.
+    await updatePasswordHash(ctx.db, user.id, await withHashCapacity(ctx.passwordHasher.hash(password)), ctx.now());
+  }
+
+  const start = await insertPendingSession(ctx, ctx.db, user.id, meta);
+  const activeFactors = await listFactorsOfUser(ctx.db, user.id, 'active');
+  ctx.events.record({ type: 'login.password_verified', userId: user.id, sessionId: start.sessionId, ip: meta.ip, userAgent: meta.userAgent });
+  return {
+    mfa_token: await mintMfaTokenFor(ctx, user.id, start),
+    expires_in: ctx.config.tokens.mfaTokenTtlSeconds,
+    next: activeFactors.length > 0 ? 'verify' : 'enroll',
+    factors: activeFactors.map(toFactorSummary),
+  };
+}

@@ -1,0 +1,25 @@
+// POST /v1/logout: the session dies — its refresh family is revoked and, because every access
+// token is checked against its session, its access tokens are refused from the next request on.
+import { sha256Base64url } from '../core/crypto/digest.js';
+import { findRefreshTokenByHash } from '../store/repositories/refresh-tokens.js';
+import { findSession, revokeSession } from '../store/repositories/sessions.js';
+import type { AccessAuthentication } from './authenticate.js';
+import type { FlowContext, RequestMeta } from './context.js';
+import { refreshTokenShape } from './tokens.js';
+
+export async function logout(ctx: FlowContext, auth: AccessAuthentication, refreshToken: string | undefined, meta: RequestMeta = {}): Promise<void> {
+  const now = ctx.now();
+  const sessionIds = new Set([auth.session.id]);
+  if (refreshToken !== undefined && refreshTokenShape.test(refreshToken)) {
+    // A refresh token of another of the caller's own sessions ends that one too; anyone else's is ignored.
+    const stored = await findRefreshTokenByHash(ctx.db, sha256Base64url(refreshToken));
+    const other = stored === undefined ? undefined : await findSession(ctx.db, stored.session_id);
+    if (other !== undefined && other.user_id === auth.user.id) sessionIds.add(other.id);
+  }
+  await ctx.db.transaction().execute(async (trx) => {
+    for (const sessionId of sessionIds) await revokeSession(trx, sessionId, 'logout', now);
+  });
+  for (const sessionId of sessionIds) {
+    ctx.events.record({ type: 'session.revoked', userId: auth.user.id, sessionId, ip: meta.ip, userAgent: meta.userAgent, details: { reason: 'logout' } });
+  }
+}

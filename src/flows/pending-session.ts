@@ -1,0 +1,45 @@
+// Starting a pending session: what both registration and login end with. The session is bound
+// to one mfa_token (its jti) and dies with it after mfaTokenTtlSeconds.
+import { generateId } from '../core/crypto/random.js';
+import type { Executor } from '../store/database.js';
+import { insertSession } from '../store/repositories/sessions.js';
+import type { FlowContext, RequestMeta } from './context.js';
+import { mintMfaToken } from './tokens.js';
+
+export interface PendingSessionStart {
+  sessionId: string;
+  jti: string;
+  createdAt: number;
+}
+
+export async function insertPendingSession(
+  ctx: FlowContext,
+  db: Executor,
+  userId: string,
+  meta: RequestMeta,
+): Promise<PendingSessionStart> {
+  const createdAt = ctx.now();
+  const start = { sessionId: generateId('ses'), jti: generateId('jti'), createdAt };
+  await insertSession(db, {
+    id: start.sessionId,
+    user_id: userId,
+    state: 'pending',
+    mfa_jti: start.jti,
+    amr: JSON.stringify(['pwd']),
+    acr: 'aal1',
+    auth_time: null,
+    client_id: ctx.config.clientId,
+    ip: meta.ip ?? null,
+    user_agent: meta.userAgent?.slice(0, 512) ?? null,
+    created_at: createdAt,
+    expires_at: createdAt + ctx.config.tokens.mfaTokenTtlSeconds * 1000,
+    last_active_at: createdAt,
+    revoked_at: null,
+    revoke_reason: null,
+  });
+  return start;
+}
+
+export function mintMfaTokenFor(ctx: FlowContext, userId: string, start: PendingSessionStart): Promise<string> {
+  return mintMfaToken(ctx, { userId, sessionId: start.sessionId, jti: start.jti, issuedAtMs: start.createdAt });
+}

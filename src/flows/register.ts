@@ -1,0 +1,81 @@
+// Registration (the seed's steps 1 and 2): a user with a password hash, a per-user TOTP secret
+// (pending until confirmed), and a pending session whose mfa_token may only confirm it.
+import { normalizeEmail, normalizePhone } from '../core/identity/contact.js';
+import { normalizeUsername } from '../core/identity/username.js';
+import { normalizePassword } from '../core/password/normalize.js';
+import { checkPasswordPolicy } from '../core/password/policy.js';
+import { generateId } from '../core/crypto/random.js';
+import { TwofoldError } from '../errors.js';
+import { isUniqueViolation } from '../store/connect.js';
+import { findUserByUsername, insertUser } from '../store/repositories/users.js';
+import type { FlowContext, RequestMeta } from './context.js';
+import { invalidRequest, withHashCapacity } from './errors.js';
+import { insertPendingSession, mintMfaTokenFor } from './pending-session.js';
+import { createPendingTotpFactor, withQrCode, type TotpEnrollment } from './totp-factor.js';
+import { toUserView, type UserView } from './views.js';
+
+export interface RegisterInput {
+  username: string;
+  password: string;
+  email?: string | undefined;
+  phone?: string | undefined;
+}
+
+export interface RegisterResult {
+  user: UserView;
+  mfa_token: string;
+  expires_in: number;
+  next: 'enroll';
+  totp: TotpEnrollment;
+}
+
+function usernameTaken(): TwofoldError {
+  return new TwofoldError('username_taken', 'That username is already registered; choose another.');
+}
+
+export async function register(ctx: FlowContext, input: RegisterInput, meta: RequestMeta = {}): Promise<RegisterResult> {
+  const usernameCheck = normalizeUsername(input.username);
+  if (!usernameCheck.ok) throw invalidRequest('username', usernameCheck.message);
+  const { username } = usernameCheck;
+  const email = input.email === undefined ? null : normalizeEmail(input.email);
+  if (email === undefined) throw invalidRequest('email', 'Not a valid e-mail address.');
+  const phone = input.phone === undefined ? null : normalizePhone(input.phone);
+  if (phone === undefined) throw invalidRequest('phone', 'Use the international format, e.g. +14155550123.');
+
+  const password = normalizePassword(input.password);
+  const problems = checkPasswordPolicy(password, {
+    username,
+    email: email ?? undefined,
+    serviceName: ctx.config.serviceName,
+    minLength: ctx.config.password.minLength,
+    maxLength: ctx.config.password.maxLength,
+  });
+  if (problems.length > 0) {
+    throw new TwofoldError('weak_password', problems.map((problem) => problem.message).join(' '), { extensions: { reasons: problems } });
+  }
+  // Checked before hashing so a taken name costs no argon2 work; the unique index decides races.
+  if ((await findUserByUsername(ctx.db, username)) !== undefined) throw usernameTaken();
+  const passwordHash = await withHashCapacity(ctx.passwordHasher.hash(password));
+
+  const userId = generateId('usr');
+  const now = ctx.now();
+  try {
+    const { totp, start } = await ctx.db.transaction().execute(async (trx) => {
+      await insertUser(trx, { id: userId, username, email, phone, password_hash: passwordHash, created_at: now, updated_at: now, disabled_at: null });
+      const totp = await createPendingTotpFactor(ctx, trx, { id: userId, username }, null);
+      const start = await insertPendingSession(ctx, trx, userId, meta);
+      return { totp, start };
+    });
+    ctx.events.record({ type: 'user.registered', userId, sessionId: start.sessionId, ip: meta.ip, userAgent: meta.userAgent });
+    return {
+      user: toUserView({ id: userId, username, email, phone, created_at: now }),
+      mfa_token: await mintMfaTokenFor(ctx, userId, start),
+      expires_in: ctx.config.tokens.mfaTokenTtlSeconds,
+      next: 'enroll',
+      totp: await withQrCode(totp),
+    };
+  } catch (error) {
+    if (isUniqueViolation(error)) throw usernameTaken();
+    throw error;
+  }
+}

@@ -1,0 +1,17 @@
+// RFC 9470 step-up: a sensitive change needs a recent second factor. The challenge tells the
+// client what to do (authenticate again within max_age) instead of only saying no.
+import { TwofoldError } from '../errors.js';
+import type { AccessAuthentication } from './authenticate.js';
+import { isRecentAuthentication } from './authenticate.js';
+import type { FlowContext } from './context.js';
+
+export function requireRecentAuthentication(ctx: FlowContext, auth: AccessAuthentication): void {
+  if (isRecentAuthentication(ctx, auth.session)) return;
+  const maxAge = ctx.config.sessions.stepUpMaxAgeSeconds;
+  throw new TwofoldError('insufficient_authentication', `This change needs a second factor proven in the last ${maxAge} seconds.`, {
+    headers: {
+      'WWW-Authenticate': `Bearer error="insufficient_user_authentication", error_description="A more recent authentication is required", max_age=${maxAge}, acr_values="aal2"`,
+    },
+    extensions: { max_age: maxAge, acr_values: 'aal2' },
+  });
+}

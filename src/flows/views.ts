@@ -1,0 +1,78 @@
+// What clients may see of stored rows. Built field by field: a new column never leaks into an
+// API response by accident, and secrets (hashes, ciphertexts) have no way out (FL-09).
+import type { FactorRow, SessionRow, UserRow } from '../store/database.js';
+
+export interface UserView {
+  id: string;
+  username: string;
+  email: string | null;
+  phone: string | null;
+  created_at: string;
+}
+
+export interface FactorView {
+  id: string;
+  type: string;
+  label: string | null;
+  status: string;
+  created_at: string;
+  activated_at: string | null;
+  last_used_at: string | null;
+}
+
+export interface FactorSummary {
+  id: string;
+  type: string;
+  label: string | null;
+}
+
+export interface SessionView {
+  id: string;
+  created_at: string;
+  auth_time: string | null;
+  acr: string;
+  amr: string[];
+  last_active_at: string;
+  idle_expires_at: string;
+  expires_at: string;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export const isoTime = (ms: number): string => new Date(ms).toISOString();
+const isoTimeOrNull = (ms: number | null): string | null => (ms === null ? null : isoTime(ms));
+
+export function toUserView(user: Pick<UserRow, 'id' | 'username' | 'email' | 'phone' | 'created_at'>): UserView {
+  return { id: user.id, username: user.username, email: user.email, phone: user.phone, created_at: isoTime(user.created_at) };
+}
+
+export function toFactorView(factor: FactorRow): FactorView {
+  return {
+    id: factor.id,
+    type: factor.type,
+    label: factor.label,
+    status: factor.status,
+    created_at: isoTime(factor.created_at),
+    activated_at: isoTimeOrNull(factor.activated_at),
+    last_used_at: isoTimeOrNull(factor.last_used_at),
+  };
+}
+
+export function toFactorSummary(factor: FactorRow): FactorSummary {
+  return { id: factor.id, type: factor.type, label: factor.label };
+}
+
+export function toSessionView(session: SessionRow, idleTimeoutSeconds: number): SessionView {
+  return {
+    id: session.id,
+    created_at: isoTime(session.created_at),
+    auth_time: isoTimeOrNull(session.auth_time),
+    acr: session.acr,
+    amr: JSON.parse(session.amr) as string[],
+    last_active_at: isoTime(session.last_active_at),
+    idle_expires_at: isoTime(Math.min(session.last_active_at + idleTimeoutSeconds * 1000, session.expires_at)),
+    expires_at: isoTime(session.expires_at),
+    ip: session.ip,
+    user_agent: session.user_agent,
+  };
+}

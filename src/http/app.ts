@@ -1,0 +1,75 @@
+// Builds the Fastify application around a running Twofold. Routes are thin: they validate
+// with TypeBox schemas, authenticate, call one flow and shape the answer. Cross-cutting rules
+// live here: JSON only, strict schemas (no type coercion), no-store, no tokens in URLs, one
+// error handler, and logs that never carry a secret.
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { invalidTokenError } from '../errors.js';
+import type { Twofold } from '../twofold.js';
+import { twofoldVersion } from '../version.js';
+import { registerErrorHandling } from './error-handler.js';
+import { sendProblem } from './problem.js';
+import { factorRoutes } from './routes/factors.js';
+import { healthRoutes } from './routes/health.js';
+import { loginRoutes } from './routes/login.js';
+import { mfaRoutes } from './routes/mfa.js';
+import { registerRoutes } from './routes/register.js';
+import { sessionRoutes } from './routes/session.js';
+import { wellKnownRoutes } from './routes/well-known.js';
+
+export interface BuildAppOptions {
+  /** A pino logger; by default the app logs nothing (tests, library use). */
+  logger?: FastifyBaseLogger;
+}
+
+const tokenQueryParameters = /(?:^|[?&])(?:access_token|mfa_token|refresh_token|id_token|token)=/i;
+
+export async function buildApp(twofold: Twofold, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const ctx = twofold.context;
+  const app = Fastify({
+    ...(options.logger === undefined ? { logger: false } : { loggerInstance: options.logger }),
+    bodyLimit: twofold.config.http.bodyLimitBytes,
+    // No coercion: {"password": ["x"]} or {"code": 123456} is a 400, not a quietly converted string.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: true, useDefaults: true, allErrors: false } },
+    return503OnClosing: true,
+  });
+
+  // Only JSON bodies: a form post or text/plain body is 415 (HT-02).
+  app.removeContentTypeParser('text/plain');
+  await app.register(helmet, {
+    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    crossOriginResourcePolicy: { policy: 'same-site' },
+  });
+  registerErrorHandling(app);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Twofold', version: twofoldVersion, description: 'Two-factor authentication API (DESIGN.md §3)' },
+      servers: [{ url: twofold.config.publicUrl }],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    const query = request.url.slice(request.url.indexOf('?') + 1);
+    if (request.url.includes('?') && tokenQueryParameters.test(`?${query}`)) {
+      return sendProblem(reply, invalidTokenError('Tokens are never accepted in the URL; use the Authorization header.'));
+    }
+    return undefined;
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (!reply.hasHeader('Cache-Control')) reply.header('Cache-Control', 'no-store');
+    return payload;
+  });
+
+  registerRoutes(app, ctx);
+  loginRoutes(app, ctx);
+  factorRoutes(app, ctx);
+  mfaRoutes(app, ctx);
+  sessionRoutes(app, ctx);
+  wellKnownRoutes(app, ctx);
+  healthRoutes(app, ctx, () => twofold.database.ping());
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

@@ -1,0 +1,68 @@
+// The one error handler. Known failures become their problem document; Fastify's own client
+// errors (bad JSON, wrong content type, body too large, schema violations) are mapped to stable
+// codes; anything else is a bug — logged with its stack, answered as an opaque 500.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { TwofoldError, type ErrorCode } from '../errors.js';
+import { sendProblem } from './problem.js';
+
+const fastifyCodeToErrorCode: Readonly<Record<string, ErrorCode>> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_request',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_request',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_request',
+  FST_ERR_VALIDATION: 'invalid_request',
+};
+
+const statusToErrorCode: Readonly<Record<number, ErrorCode>> = {
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'too_many_attempts',
+  503: 'server_busy',
+};
+
+export function toTwofoldError(error: FastifyError | Error): TwofoldError | undefined {
+  if (error instanceof TwofoldError) return error;
+  const fastifyError = error as FastifyError;
+  if (fastifyError.validation !== undefined) {
+    const errors = fastifyError.validation.map((issue) => ({
+      pointer: `#${issue.instancePath ?? ''}${issue.keyword === 'required' ? `/${String(issue.params['missingProperty'] ?? '')}` : ''}`,
+      detail: issue.message ?? 'is invalid',
+    }));
+    const where = fastifyError.validationContext ?? 'body';
+    return new TwofoldError('invalid_request', `The request ${where} is invalid: ${errors.map((e) => `${e.pointer} ${e.detail}`).join('; ')}`, {
+      extensions: { errors },
+      cause: error,
+    });
+  }
+  const mapped = fastifyError.code === undefined ? undefined : fastifyCodeToErrorCode[fastifyError.code];
+  if (mapped !== undefined) return new TwofoldError(mapped, clientMessage(fastifyError), { cause: error });
+  const status = fastifyError.statusCode;
+  if (status !== undefined && status >= 400 && status < 500) {
+    return new TwofoldError(statusToErrorCode[status] ?? 'invalid_request', clientMessage(fastifyError), { cause: error, status });
+  }
+  return undefined;
+}
+
+/** Fastify's messages for client errors are safe to show; they never contain body values. */
+function clientMessage(error: FastifyError): string {
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return 'The request body is larger than this server accepts.';
+  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return 'Send the body as application/json.';
+  if (error instanceof SyntaxError || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return 'The body is not valid JSON.';
+  return error.message;
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const known = toTwofoldError(error);
+    if (known !== undefined) {
+      if (known.status >= 500) request.log.warn({ code: known.code }, known.message);
+      return sendProblem(reply, known);
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return sendProblem(reply, new TwofoldError('internal_error', 'Something went wrong on our side; the request was not applied.'));
+  });
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, new TwofoldError('not_found', `No route ${request.method} ${(request.url.split('?')[0] ?? '').slice(0, 200)}.`)));
+}

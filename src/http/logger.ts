@@ -1,0 +1,50 @@
+// The server's pino logger. Request lines carry the method and path but never the query string
+// (tokens sent there by mistake must not reach the log), and any field named like a secret is
+// censored wherever it appears (LOG-01).
+import pino, { type Logger } from 'pino';
+import type { FastifyRequest } from 'fastify';
+import type { TwofoldConfig } from '../config/schema.js';
+
+const secretFieldNames = [
+  'password',
+  'current_password',
+  'new_password',
+  'code',
+  'recovery_code',
+  'recovery_codes',
+  'secret',
+  'otpauth_uri',
+  'qr_svg',
+  'mfa_token',
+  'access_token',
+  'refresh_token',
+  'token',
+  'authorization',
+  'cookie',
+];
+
+export const redactedPaths = [
+  ...secretFieldNames,
+  ...secretFieldNames.map((name) => `*.${name}`),
+  ...secretFieldNames.map((name) => `*.*.${name}`),
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+];
+
+export function createLogger(config: Pick<TwofoldConfig, 'log'>, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level: config.log.level,
+      redact: { paths: redactedPaths, censor: '[redacted]' },
+      serializers: {
+        req: (request: FastifyRequest) => ({
+          method: request.method,
+          path: request.url.split('?')[0],
+          remote_address: request.ip,
+        }),
+      },
+    },
+    destination,
+  );
+}

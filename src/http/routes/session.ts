@@ -1,0 +1,51 @@
+// POST /v1/token/refresh, POST /v1/logout, GET /v1/me
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { FlowContext } from '../../flows/context.js';
+import { logout } from '../../flows/logout.js';
+import { describeMe } from '../../flows/me.js';
+import { refreshTokens } from '../../flows/refresh.js';
+import { requestMeta, requireAccessToken } from '../authenticate.js';
+import { factorSchema, sessionSchema, tokenResponseSchema, userSchema } from '../schemas/common.js';
+
+const refreshBody = Type.Object({ refresh_token: Type.String({ maxLength: 256 }) }, { additionalProperties: false });
+const logoutBody = Type.Object({ refresh_token: Type.Optional(Type.String({ maxLength: 256 })) }, { additionalProperties: false });
+
+export function sessionRoutes(app: FastifyInstance, ctx: FlowContext): void {
+  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+
+  typed.post(
+    '/v1/token/refresh',
+    { schema: { summary: 'Rotate the refresh token; returns a new pair', body: refreshBody, response: { 200: tokenResponseSchema } } },
+    async (request) => refreshTokens(ctx, request.body.refresh_token, requestMeta(request)),
+  );
+
+  typed.post(
+    '/v1/logout',
+    { schema: { summary: "End the access token's session (and its refresh tokens)", body: Type.Optional(logoutBody) } },
+    async (request, reply) => {
+      const auth = await requireAccessToken(ctx, request);
+      await logout(ctx, auth, request.body?.refresh_token, requestMeta(request));
+      return reply.code(204).send();
+    },
+  );
+
+  typed.get(
+    '/v1/me',
+    {
+      schema: {
+        summary: 'The user, their factors and this session',
+        response: {
+          200: Type.Object({
+            user: userSchema,
+            factors: Type.Array(factorSchema),
+            recovery_codes_remaining: Type.Integer(),
+            session: sessionSchema,
+          }),
+        },
+      },
+    },
+    async (request) => describeMe(ctx, await requireAccessToken(ctx, request)),
+  );
+}

@@ -1,0 +1,75 @@
+// Schema pieces shared by several routes. Every string has a maxLength: validation bounds the
+// work a request can cause before any flow code runs.
+import { Type } from 'typebox';
+
+export const isoTimeSchema = Type.String({ format: 'date-time' });
+export const nullableIsoTime = Type.Union([isoTimeSchema, Type.Null()]);
+export const nullableString = Type.Union([Type.String(), Type.Null()]);
+
+export const userSchema = Type.Object({
+  id: Type.String(),
+  username: Type.String(),
+  email: nullableString,
+  phone: nullableString,
+  created_at: isoTimeSchema,
+});
+
+export const factorSummarySchema = Type.Object({
+  id: Type.String(),
+  type: Type.String(),
+  label: nullableString,
+});
+
+export const factorSchema = Type.Object({
+  id: Type.String(),
+  type: Type.String(),
+  label: nullableString,
+  status: Type.String(),
+  created_at: isoTimeSchema,
+  activated_at: nullableIsoTime,
+  last_used_at: nullableIsoTime,
+});
+
+export const sessionSchema = Type.Object({
+  id: Type.String(),
+  created_at: isoTimeSchema,
+  auth_time: nullableIsoTime,
+  acr: Type.String(),
+  amr: Type.Array(Type.String()),
+  last_active_at: isoTimeSchema,
+  idle_expires_at: isoTimeSchema,
+  expires_at: isoTimeSchema,
+  ip: nullableString,
+  user_agent: nullableString,
+});
+
+export const tokenResponseProperties = {
+  access_token: Type.String(),
+  token_type: Type.Literal('Bearer'),
+  expires_in: Type.Integer(),
+  refresh_token: Type.String(),
+};
+export const tokenResponseSchema = Type.Object(tokenResponseProperties);
+
+export const totpEnrollmentSchema = Type.Object({
+  factor_id: Type.String(),
+  type: Type.Literal('totp'),
+  label: nullableString,
+  status: Type.Literal('pending'),
+  secret: Type.String(),
+  otpauth_uri: Type.String(),
+  qr_svg: Type.String(),
+});
+
+export const codeSchema = Type.String({ maxLength: 64, description: 'The 6-digit code from the authenticator app' });
+
+export const problemSchema = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    code: Type.String(),
+    detail: Type.String(),
+  },
+  { additionalProperties: true },
+);

@@ -1,0 +1,43 @@
+// Runs Twofold as a network server: creates the runtime, builds the app, listens, and shuts
+// down gracefully — on close, Fastify stops accepting connections and lets in-flight requests
+// finish before the database is closed.
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { TwofoldConfig } from '../config/schema.js';
+import { createLoggingEventSink } from '../flows/security-events.js';
+import { createTwofold, type Twofold } from '../twofold.js';
+import { buildApp } from './app.js';
+import { createLogger } from './logger.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  twofold: Twofold;
+  logger: Logger;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startServer(config: TwofoldConfig, logger: Logger = createLogger(config)): Promise<RunningServer> {
+  const twofold = await createTwofold(config, { events: createLoggingEventSink(logger.child({ component: 'security' })) });
+  let app: FastifyInstance;
+  try {
+    app = await buildApp(twofold, { logger });
+    await app.listen({ host: config.http.host, port: config.http.port });
+  } catch (error) {
+    await twofold.close();
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.http.port;
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    twofold,
+    logger,
+    url: `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${port}`,
+    close() {
+      closing ??= app.close().then(() => twofold.close());
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,120 @@
+// Table types for Kysely. Times are integer milliseconds since the epoch (one representation
+// on SQLite and PostgreSQL alike); JSON values are stored as text.
+import type { Generated, Insertable, Kysely, Selectable, Transaction } from 'kysely';
+
+export interface UsersTable {
+  id: string;
+  /** NFKC, lower-cased; unique. */
+  username: string;
+  email: string | null;
+  phone: string | null;
+  password_hash: string;
+  /** Consecutive failed password or second-factor attempts; reset by a completed login. */
+  failed_attempts: Generated<number>;
+  created_at: number;
+  updated_at: number;
+  disabled_at: number | null;
+}
+
+export type FactorType = 'totp';
+export type FactorStatus = 'pending' | 'active';
+
+export interface FactorsTable {
+  id: string;
+  user_id: string;
+  type: FactorType;
+  label: string | null;
+  status: FactorStatus;
+  /** secretbox envelope, AAD "totp|<factor id>|<user id>". */
+  secret_ciphertext: string | null;
+  /** Highest TOTP step accepted; a code for this step or an earlier one is a replay. */
+  last_used_step: Generated<number>;
+  created_at: number;
+  activated_at: number | null;
+  last_used_at: number | null;
+}
+
+export interface RecoveryCodesTable {
+  id: string;
+  user_id: string;
+  /** HMAC-SHA256 under the server pepper; the code itself is never stored. */
+  code_hash: string;
+  created_at: number;
+  used_at: number | null;
+}
+
+export type SessionState = 'pending' | 'active' | 'revoked';
+
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  state: SessionState;
+  /** jti of the one mfa_token that may complete this pending session; cleared when used. */
+  mfa_jti: string | null;
+  /** Second-factor attempts made with this session's mfa_token. */
+  mfa_attempts: Generated<number>;
+  /** JSON array of RFC 8176 method names. */
+  amr: string;
+  acr: string;
+  auth_time: number | null;
+  client_id: string;
+  ip: string | null;
+  user_agent: string | null;
+  created_at: number;
+  /** Pending: when the mfa_token dies. Active: when the session dies at the latest (absolute). */
+  expires_at: number;
+  last_active_at: number;
+  revoked_at: number | null;
+  revoke_reason: string | null;
+}
+
+export interface RefreshTokensTable {
+  id: string;
+  /** The family: every rotation of a session's refresh token shares its session. */
+  session_id: string;
+  /** SHA-256 of the opaque token, base64url. */
+  token_hash: string;
+  parent_id: string | null;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  alg: string;
+  public_jwk: string;
+  /** secretbox envelope of the private JWK, AAD "signing-key|<kid>". */
+  private_ciphertext: string;
+  created_at: number;
+  /** When it stopped signing; it stays published until every token it signed has expired. */
+  retired_at: number | null;
+}
+
+export interface ServerSecretsTable {
+  name: string;
+  /** secretbox envelope, AAD "server-secret|<name>". */
+  ciphertext: string;
+  created_at: number;
+}
+
+export interface Database {
+  users: UsersTable;
+  factors: FactorsTable;
+  recovery_codes: RecoveryCodesTable;
+  sessions: SessionsTable;
+  refresh_tokens: RefreshTokensTable;
+  signing_keys: SigningKeysTable;
+  server_secrets: ServerSecretsTable;
+}
+
+/** A connection or a transaction: repositories accept either, flows decide the boundary. */
+export type Executor = Kysely<Database> | Transaction<Database>;
+
+export type UserRow = Selectable<UsersTable>;
+export type FactorRow = Selectable<FactorsTable>;
+export type SessionRow = Selectable<SessionsTable>;
+export type RefreshTokenRow = Selectable<RefreshTokensTable>;
+export type SigningKeyRow = Selectable<SigningKeysTable>;
+export type NewSession = Insertable<SessionsTable>;

@@ -1,0 +1,9 @@
+// Migrations in order, bundled in code (not read from a folder) so the compiled package and
+// the TypeScript sources migrate identically. Names sort lexically; never rename or edit one
+// that has shipped: add a new one.
+import type { Migration } from 'kysely';
+import * as initial from './0001-initial.js';
+
+export const migrations: Record<string, Migration> = {
+  '0001-initial': initial,
+};

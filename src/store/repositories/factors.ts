@@ -1,0 +1,51 @@
+// Second factors. The two compare-and-set updates here are the replay defence for TOTP:
+// a step is claimed only if it is later than every step claimed before (OT-04).
+import type { Insertable } from 'kysely';
+import type { Executor, FactorRow, FactorStatus, FactorsTable, FactorType } from '../database.js';
+
+export async function insertFactor(db: Executor, factor: Insertable<FactorsTable>): Promise<void> {
+  await db.insertInto('factors').values(factor).execute();
+}
+
+export function findFactor(db: Executor, factorId: string): Promise<FactorRow | undefined> {
+  return db.selectFrom('factors').selectAll().where('id', '=', factorId).executeTakeFirst();
+}
+
+export function listFactorsOfUser(db: Executor, userId: string, status?: FactorStatus): Promise<FactorRow[]> {
+  let query = db.selectFrom('factors').selectAll().where('user_id', '=', userId);
+  if (status !== undefined) query = query.where('status', '=', status);
+  return query.orderBy('created_at').orderBy('id').execute();
+}
+
+export async function deletePendingFactors(db: Executor, userId: string, type: FactorType): Promise<void> {
+  await db.deleteFrom('factors').where('user_id', '=', userId).where('type', '=', type).where('status', '=', 'pending').execute();
+}
+
+export async function deleteFactorsOfUser(db: Executor, userId: string): Promise<number> {
+  const result = await db.deleteFrom('factors').where('user_id', '=', userId).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** Activates a pending factor and claims the step its confirmation code matched, in one update. */
+export async function activateFactor(db: Executor, factorId: string, step: number, now: number): Promise<boolean> {
+  const result = await db
+    .updateTable('factors')
+    .set({ status: 'active', activated_at: now, last_used_step: step, last_used_at: now })
+    .where('id', '=', factorId)
+    .where('status', '=', 'pending')
+    .where('last_used_step', '<', step)
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+/** Claims a TOTP step on an active factor; false when this or a later step was already used. */
+export async function claimTotpStep(db: Executor, factorId: string, step: number, now: number): Promise<boolean> {
+  const result = await db
+    .updateTable('factors')
+    .set({ last_used_step: step, last_used_at: now })
+    .where('id', '=', factorId)
+    .where('status', '=', 'active')
+    .where('last_used_step', '<', step)
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}

@@ -1,0 +1,78 @@
+// Sessions. A session starts "pending" at the password step, bound to exactly one mfa_token
+// (mfa_jti); the second factor turns it "active" with a compare-and-set, so an mfa_token
+// completes at most one login even when verified concurrently (FL-03). Revocation is a state.
+import type { Executor, NewSession, SessionRow } from '../database.js';
+
+export async function insertSession(db: Executor, session: NewSession): Promise<void> {
+  await db.insertInto('sessions').values(session).execute();
+}
+
+export function findSession(db: Executor, sessionId: string): Promise<SessionRow | undefined> {
+  return db.selectFrom('sessions').selectAll().where('id', '=', sessionId).executeTakeFirst();
+}
+
+/**
+ * Spends one second-factor attempt of a pending session before the code is even evaluated, so
+ * 200 parallel guesses still evaluate at most `maxAttempts` (FL-05). Returns the attempt number,
+ * or undefined when the session is no longer pending, expired, or out of attempts.
+ */
+export async function spendMfaAttempt(
+  db: Executor,
+  input: { sessionId: string; jti: string; maxAttempts: number; now: number },
+): Promise<number | undefined> {
+  const row = await db
+    .updateTable('sessions')
+    .set((eb) => ({ mfa_attempts: eb('mfa_attempts', '+', 1) }))
+    .where('id', '=', input.sessionId)
+    .where('state', '=', 'pending')
+    .where('mfa_jti', '=', input.jti)
+    .where('mfa_attempts', '<', input.maxAttempts)
+    .where('expires_at', '>', input.now)
+    .returning('mfa_attempts')
+    .executeTakeFirst();
+  return row?.mfa_attempts;
+}
+
+/** Upgrades a pending session to an authenticated one; false if its mfa_token was already used. */
+export async function activateSession(
+  db: Executor,
+  input: { sessionId: string; jti: string; amr: string[]; authTime: number; expiresAt: number },
+): Promise<boolean> {
+  const result = await db
+    .updateTable('sessions')
+    .set({
+      state: 'active',
+      mfa_jti: null,
+      amr: JSON.stringify(input.amr),
+      acr: 'aal2',
+      auth_time: input.authTime,
+      expires_at: input.expiresAt,
+      last_active_at: input.authTime,
+    })
+    .where('id', '=', input.sessionId)
+    .where('state', '=', 'pending')
+    .where('mfa_jti', '=', input.jti)
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+export async function touchSession(db: Executor, sessionId: string, now: number): Promise<void> {
+  await db.updateTable('sessions').set({ last_active_at: now }).where('id', '=', sessionId).where('state', '=', 'active').execute();
+}
+
+/** Ends a session and its whole refresh-token family. */
+export async function revokeSession(db: Executor, sessionId: string, reason: string, now: number): Promise<void> {
+  await db
+    .updateTable('sessions')
+    .set({ state: 'revoked', revoked_at: now, revoke_reason: reason, mfa_jti: null })
+    .where('id', '=', sessionId)
+    .where('state', '!=', 'revoked')
+    .execute();
+  await db.updateTable('refresh_tokens').set({ revoked_at: now }).where('session_id', '=', sessionId).where('revoked_at', 'is', null).execute();
+}
+
+export async function revokeSessionsOfUser(db: Executor, userId: string, reason: string, now: number): Promise<number> {
+  const sessions = await db.selectFrom('sessions').select('id').where('user_id', '=', userId).where('state', '!=', 'revoked').execute();
+  for (const session of sessions) await revokeSession(db, session.id, reason, now);
+  return sessions.length;
+}

@@ -1,0 +1,36 @@
+// Users. Usernames arrive already normalized (core/identity/username.ts).
+import type { Insertable } from 'kysely';
+import type { Executor, UserRow, UsersTable } from '../database.js';
+
+export async function insertUser(db: Executor, user: Insertable<UsersTable>): Promise<void> {
+  await db.insertInto('users').values(user).execute();
+}
+
+export function findUserByUsername(db: Executor, username: string): Promise<UserRow | undefined> {
+  return db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+}
+
+export function findUserById(db: Executor, id: string): Promise<UserRow | undefined> {
+  return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export function listUsers(db: Executor, page: { limit: number; offset: number }): Promise<UserRow[]> {
+  return db.selectFrom('users').selectAll().orderBy('created_at').orderBy('id').limit(page.limit).offset(page.offset).execute();
+}
+
+export async function updatePasswordHash(db: Executor, userId: string, passwordHash: string, now: number): Promise<void> {
+  await db.updateTable('users').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', userId).execute();
+}
+
+/** Atomic increment: concurrent failures on several requests (or instances) all count. */
+export async function incrementFailedAttempts(db: Executor, userId: string): Promise<void> {
+  await db
+    .updateTable('users')
+    .set((eb) => ({ failed_attempts: eb('failed_attempts', '+', 1) }))
+    .where('id', '=', userId)
+    .execute();
+}
+
+export async function resetFailedAttempts(db: Executor, userId: string): Promise<void> {
+  await db.updateTable('users').set({ failed_attempts: 0 }).where('id', '=', userId).where('failed_attempts', '>', 0).execute();
+}
