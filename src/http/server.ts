@@ -20,8 +20,15 @@ export interface RunningServer {
 export async function startServer(config: TwofoldConfig, logger: Logger = createLogger(config)): Promise<RunningServer> {
   const twofold = await createTwofold(config, { events: createLoggingEventSink(logger.child({ component: 'security' })) });
   let app: FastifyInstance;
+  let shuttingDown = false;
   try {
     app = await buildApp(twofold, { logger });
+    // Responses finished during shutdown close their connection, so keep-alive clients do not
+    // hold the server open after their last in-flight request.
+    app.addHook('onSend', async (_request, reply, payload) => {
+      if (shuttingDown) reply.header('Connection', 'close');
+      return payload;
+    });
     await app.listen({ host: config.http.host, port: config.http.port });
   } catch (error) {
     await twofold.close();
@@ -36,6 +43,7 @@ export async function startServer(config: TwofoldConfig, logger: Logger = create
     logger,
     url: `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${port}`,
     close() {
+      shuttingDown = true;
       closing ??= app.close().then(() => twofold.close());
       return closing;
     },

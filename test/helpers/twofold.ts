@@ -8,7 +8,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { loadConfig } from '../../src/config/load.js';
 import type { TwofoldConfig } from '../../src/config/schema.js';
 import type { FlowContext } from '../../src/flows/context.js';
-import type { SecurityEvent } from '../../src/flows/security-events.js';
+import { createLoggingEventSink, type SecurityEvent } from '../../src/flows/security-events.js';
 import { buildApp } from '../../src/http/app.js';
 import { createTwofold, type Twofold } from '../../src/twofold.js';
 import { createTestClock, type TestClock } from './clock.js';
@@ -58,7 +58,12 @@ export async function startTestTwofold(options: TestTwofoldOptions = {}): Promis
   const clock = options.clock ?? createTestClock();
   const config = loadConfig(testEnvironment(dataDir, options.env));
   const events: SecurityEvent[] = [];
-  const twofold = await createTwofold(config, { now: clock.now, events: { record: (event) => events.push(event) } });
+  const logSink = options.logger === undefined ? undefined : createLoggingEventSink(options.logger);
+  const record = (event: SecurityEvent) => {
+    events.push(event);
+    logSink?.record(event);
+  };
+  const twofold = await createTwofold(config, { now: clock.now, events: { record } });
   const app = await buildApp(twofold, options.logger === undefined ? {} : { logger: options.logger });
   await app.ready();
   return {

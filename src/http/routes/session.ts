@@ -9,8 +9,8 @@ import { refreshTokens } from '../../flows/refresh.js';
 import { requestMeta, requireAccessToken } from '../authenticate.js';
 import { factorSchema, sessionSchema, tokenResponseSchema, userSchema } from '../schemas/common.js';
 
-const refreshBody = Type.Object({ refresh_token: Type.String({ maxLength: 256 }) }, { additionalProperties: false });
-const logoutBody = Type.Object({ refresh_token: Type.Optional(Type.String({ maxLength: 256 })) }, { additionalProperties: false });
+const refreshBody = Type.Object({ refresh_token: Type.String({ maxLength: 4096 }) }, { additionalProperties: false });
+const logoutBody = Type.Object({ refresh_token: Type.Optional(Type.String({ maxLength: 4096 })) }, { additionalProperties: false });
 
 export function sessionRoutes(app: FastifyInstance, ctx: FlowContext): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -23,10 +23,16 @@ export function sessionRoutes(app: FastifyInstance, ctx: FlowContext): void {
 
   typed.post(
     '/v1/logout',
-    { schema: { summary: "End the access token's session (and its refresh tokens)", body: Type.Optional(logoutBody) } },
+    {
+      schema: { summary: "End the access token's session (and its refresh tokens)", body: logoutBody },
+      // The body is optional: a bodiless POST validates as {}.
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
+    },
     async (request, reply) => {
       const auth = await requireAccessToken(ctx, request);
-      await logout(ctx, auth, request.body?.refresh_token, requestMeta(request));
+      await logout(ctx, auth, request.body.refresh_token, requestMeta(request));
       return reply.code(204).send();
     },
   );

@@ -1,0 +1,109 @@
+// Issue point 9: the `twofold` command — serve, migrate, keys list|rotate, users
+// list|show|reset-factors — each with --help, run as the compiled binary against a data dir.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signUp } from '../helpers/flow.js';
+import { runCommand } from '../helpers/process.js';
+import { startTestTwofold, testEnvironment } from '../helpers/twofold.js';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'twofold-cli-'));
+const env = testEnvironment(dataDir, { TWOFOLD_LOG_LEVEL: 'warn' });
+const twofold = (...args: string[]) => runCommand(process.execPath, ['dist/cli/main.js', ...args], env);
+let user: Awaited<ReturnType<typeof signUp>>;
+
+beforeAll(async () => {
+  const t = await startTestTwofold({ dataDir });
+  user = await signUp(t);
+  await t.app.close();
+  await t.twofold.close();
+});
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+describe('twofold CLI', () => {
+  it.each([
+    [[], ['serve', 'migrate', 'keys', 'users']],
+    [['serve'], ['start the HTTP server']],
+    [['migrate'], ['migrations']],
+    [['keys'], ['list', 'rotate']],
+    [['keys', 'list'], ['--json']],
+    [['keys', 'rotate'], ['new signing key']],
+    [['users'], ['list', 'show', 'reset-factors']],
+    [['users', 'list'], ['--limit', '--offset']],
+    [['users', 'show'], ['<user>']],
+    [['users', 'reset-factors'], ['--yes']],
+  ])('twofold %j --help explains itself', async (command, expected) => {
+    const result = await twofold(...command, '--help');
+    expect(result.code).toBe(0);
+    for (const text of expected) expect(result.stdout).toContain(text);
+  });
+
+  it('migrate reports an up-to-date database', async () => {
+    const result = await twofold('migrate');
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('up to date');
+  });
+
+  it('migrate applies the migrations to a fresh database', async () => {
+    const fresh = mkdtempSync(join(tmpdir(), 'twofold-cli-fresh-'));
+    try {
+      const result = await runCommand(process.execPath, ['dist/cli/main.js', 'migrate'], testEnvironment(fresh));
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toContain('applied: 0001-initial');
+    } finally {
+      rmSync(fresh, { recursive: true, force: true });
+    }
+  });
+
+  it('users list and users show describe the user without secrets', async () => {
+    const list = await twofold('users', 'list', '--json');
+    expect(list.code, list.stderr).toBe(0);
+    expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ id: user.userId, username: user.username })]);
+    const show = await twofold('users', 'show', user.username, '--json');
+    expect(show.code, show.stderr).toBe(0);
+    expect(JSON.parse(show.stdout)).toMatchObject({ id: user.userId, factors: [{ id: user.factorId, status: 'active' }], recovery_codes_remaining: 10, failed_attempts: 0 });
+    expect(show.stdout).not.toContain(user.secret);
+    const table = await twofold('users', 'show', user.userId);
+    expect(table.stdout).toContain(user.factorId);
+  });
+
+  it('users show of an unknown user fails with a clear message', async () => {
+    const result = await twofold('users', 'show', 'nobody-at-all');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('No user "nobody-at-all"');
+  });
+
+  it('keys rotate makes a new key current and keeps the old one published', async () => {
+    const before = JSON.parse((await twofold('keys', 'list', '--json')).stdout);
+    expect(before).toHaveLength(1);
+    const rotate = await twofold('keys', 'rotate', '--json');
+    expect(rotate.code, rotate.stderr).toBe(0);
+    const { previous_kid: previousKid, kid } = JSON.parse(rotate.stdout);
+    expect(previousKid).toBe(before[0].kid);
+    const after = JSON.parse((await twofold('keys', 'list', '--json')).stdout);
+    expect(after.map((key: { kid: string; state: string }) => [key.kid, key.state])).toEqual(
+      expect.arrayContaining([
+        [kid, 'current'],
+        [previousKid, 'retired (still published)'],
+      ]),
+    );
+  });
+
+  it('users reset-factors needs --yes, then removes factors and codes and ends sessions', async () => {
+    const refused = await twofold('users', 'reset-factors', user.username);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--yes');
+    const reset = await twofold('users', 'reset-factors', user.username, '--yes', '--json');
+    expect(reset.code, reset.stderr).toBe(0);
+    expect(JSON.parse(reset.stdout)).toMatchObject({ factorsRemoved: 1, recoveryCodesRemoved: 10, sessionsRevoked: 1 });
+    const show = JSON.parse((await twofold('users', 'show', user.username, '--json')).stdout);
+    expect(show).toMatchObject({ factors: [], recovery_codes_remaining: 0 });
+  });
+
+  it('a configuration mistake is one line naming the variable', async () => {
+    const result = await runCommand(process.execPath, ['dist/cli/main.js', 'migrate'], { ...env, TWOFOLD_SIGNING_ALG: 'HS256' });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toMatch(/^twofold: configuration error: TWOFOLD_SIGNING_ALG: /);
+  });
+});

@@ -1,0 +1,115 @@
+// Issue points 1, 8 and 10 end to end: `npm start` as the README says, the whole flow over a
+// real socket, a restart that keeps keys, graceful shutdown, and production-mode refusals.
+import { request } from 'node:http';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { generateTotpCode, totpStepAt } from '../../src/core/totp/verify.js';
+import { findFreePort, runCommand, startServerProcess, waitForPortClosed } from '../helpers/process.js';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'twofold-e2e-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+async function call(baseUrl: string, method: string, path: string, body?: unknown, token?: string) {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, json: text === '' ? undefined : JSON.parse(text) };
+}
+
+const code = (secret: string, offset = 0) => generateTotpCode(secret, totpStepAt(Date.now()) + offset);
+
+describe('the server process', () => {
+  it('npm start serves the whole flow over a socket and keeps its keys across a restart', async () => {
+    const port = await findFreePort();
+    const env = { TWOFOLD_PORT: String(port), TWOFOLD_HOST: '127.0.0.1', TWOFOLD_DATA_DIR: dataDir };
+    const server = await startServerProcess({ command: 'npm', args: ['start', '--silent'], env, port });
+    let kid: string;
+    let accessToken: string;
+    try {
+      expect(server.output()).toMatch(/development mode/);
+      expect(server.output()).toContain(`data dir     ${dataDir}`);
+      expect(server.output()).toContain(`SQLite ${join(dataDir, 'twofold.db')}`);
+      expect(statSync(join(dataDir, 'encryption.key')).mode & 0o777).toBe(0o600);
+
+      const url = server.baseUrl;
+      const registered = await call(url, 'POST', '/v1/register', { username: 'e2e-person', password: 'an end to end passphrase' });
+      expect(registered.status).toBe(201);
+      const { secret, factor_id: factorId } = registered.json.totp;
+      const confirmed = await call(url, 'POST', `/v1/factors/${factorId}/verify`, { code: code(secret) }, registered.json.mfa_token);
+      expect(confirmed.status).toBe(200);
+      expect(confirmed.json.recovery_codes).toHaveLength(10);
+
+      const login = await call(url, 'POST', '/v1/login', { username: 'e2e-person', password: 'an end to end passphrase' });
+      expect(login.status).toBe(200);
+      // The confirmation used this step's code; the next step's code is within the window.
+      const verified = await call(url, 'POST', '/v1/mfa/verify', { code: code(secret, 1) }, login.json.mfa_token);
+      expect(verified.status).toBe(200);
+      expect(verified.headers.get('cache-control')).toBe('no-store');
+
+      const me = await call(url, 'GET', '/v1/me', undefined, verified.json.access_token);
+      expect(me.status).toBe(200);
+      expect(me.json.user.username).toBe('e2e-person');
+
+      const refreshed = await call(url, 'POST', '/v1/token/refresh', { refresh_token: verified.json.refresh_token });
+      expect(refreshed.status).toBe(200);
+      const logout = await call(url, 'POST', '/v1/logout', undefined, refreshed.json.access_token);
+      expect(logout.status).toBe(204);
+      expect((await call(url, 'GET', '/v1/me', undefined, refreshed.json.access_token)).status).toBe(401);
+
+      kid = (await call(url, 'GET', '/.well-known/jwks.json')).json.keys[0].kid;
+      accessToken = confirmed.json.access_token;
+    } finally {
+      await server.stop();
+      await waitForPortClosed(port);
+    }
+
+    const restarted = await startServerProcess({ command: process.execPath, args: ['dist/cli/main.js', 'serve'], env, port });
+    try {
+      expect(restarted.output()).toContain('read from');
+      expect((await call(restarted.baseUrl, 'GET', '/.well-known/jwks.json')).json.keys[0].kid).toBe(kid);
+      // A token issued before the restart still verifies: same keys, same database.
+      expect((await call(restarted.baseUrl, 'GET', '/v1/me', undefined, accessToken)).status).toBe(200);
+    } finally {
+      await restarted.stop();
+    }
+  });
+
+  it('SIGTERM lets an in-flight request finish, then exits 0', async () => {
+    const port = await findFreePort();
+    const env = { TWOFOLD_PORT: String(port), TWOFOLD_HOST: '127.0.0.1', TWOFOLD_DATA_DIR: dataDir };
+    const server = await startServerProcess({ command: process.execPath, args: ['dist/cli/main.js', 'serve'], env, port });
+    const body = JSON.stringify({ username: 'nobody-here', password: 'some password value' });
+    // Send the headers and half the body, signal, then finish the body: the request is in flight.
+    const response = new Promise<number>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/login', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.write(body.slice(0, 10));
+      setTimeout(() => {
+        server.child.kill('SIGTERM');
+        setTimeout(() => req.end(body.slice(10)), 300);
+      }, 200);
+    });
+    expect(await response).toBe(401);
+    expect(await server.exited).toBe(0);
+    expect(server.output()).toContain('shutting down');
+  });
+
+  it('production mode refuses to start without an https public URL or an explicit encryption key', async () => {
+    const base = { NODE_ENV: 'production', TWOFOLD_DATA_DIR: dataDir };
+    const noHttps = await runCommand(process.execPath, ['dist/cli/main.js', 'serve'], { ...base, TWOFOLD_ENCRYPTION_KEY: 'A'.repeat(43) });
+    expect(noHttps.code).toBe(1);
+    expect(noHttps.stderr).toContain('TWOFOLD_PUBLIC_URL');
+    const noKey = await runCommand(process.execPath, ['dist/cli/main.js', 'serve'], { ...base, TWOFOLD_PUBLIC_URL: 'https://auth.example.com' });
+    expect(noKey.code).toBe(1);
+    expect(noKey.stderr).toContain('TWOFOLD_ENCRYPTION_KEY');
+    expect(noKey.stderr).not.toMatch(/\n\s+at /); // one clear line, not a stack trace
+  });
+});

@@ -1,0 +1,161 @@
+// The store's guarantees, tested on the real database: every compare-and-set that the flow's
+// single-use rules rest on succeeds exactly once under concurrency, and transactions are atomic.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateId } from '../../src/core/crypto/random.js';
+import { migrateToLatest } from '../../src/store/migrate.js';
+import { activateFactor, claimTotpStep, insertFactor } from '../../src/store/repositories/factors.js';
+import { consumeRecoveryCode, countUnusedRecoveryCodes, replaceRecoveryCodes } from '../../src/store/repositories/recovery-codes.js';
+import { findRefreshTokenByHash, insertRefreshToken, markRefreshTokenUsed } from '../../src/store/repositories/refresh-tokens.js';
+import { findServerSecret, insertServerSecretIfAbsent } from '../../src/store/repositories/server-secrets.js';
+import { activateSession, findSession, insertSession, revokeSession, spendMfaAttempt } from '../../src/store/repositories/sessions.js';
+import { findUserById, incrementFailedAttempts, insertUser } from '../../src/store/repositories/users.js';
+import { databaseFactories, type TestDatabase } from './databases.js';
+
+const now = Date.UTC(2026, 10, 29, 12);
+
+describe.each(databaseFactories)('store on $name', (factory) => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await factory.open();
+  });
+  afterAll(async () => database.close());
+
+  async function newUser(): Promise<string> {
+    const id = generateId('usr');
+    await insertUser(database.db, { id, username: id.toLowerCase(), email: null, phone: null, password_hash: 'x', created_at: now, updated_at: now, disabled_at: null });
+    return id;
+  }
+
+  async function newPendingSession(userId: string, jti = generateId('jti')): Promise<{ id: string; jti: string }> {
+    const id = generateId('ses');
+    await insertSession(database.db, {
+      id,
+      user_id: userId,
+      state: 'pending',
+      mfa_jti: jti,
+      amr: '["pwd"]',
+      acr: 'aal1',
+      auth_time: null,
+      client_id: 'twofold',
+      ip: null,
+      user_agent: null,
+      created_at: now,
+      expires_at: now + 300_000,
+      last_active_at: now,
+      revoked_at: null,
+      revoke_reason: null,
+    });
+    return { id, jti };
+  }
+
+  async function newFactor(userId: string, status: 'pending' | 'active'): Promise<string> {
+    const id = generateId('fac');
+    await insertFactor(database.db, { id, user_id: userId, type: 'totp', label: null, status, secret_ciphertext: 'v1.x.y.z.w', created_at: now, activated_at: null, last_used_at: null });
+    return id;
+  }
+
+  it('migrating again applies nothing', async () => {
+    expect((await migrateToLatest(database.db)).applied).toEqual([]);
+  });
+
+  it('OT-04: claimTotpStep() accepts only steps later than the last one', async () => {
+    const factorId = await newFactor(await newUser(), 'active');
+    expect(await claimTotpStep(database.db, factorId, 100, now)).toBe(true);
+    expect(await claimTotpStep(database.db, factorId, 100, now)).toBe(false);
+    expect(await claimTotpStep(database.db, factorId, 99, now)).toBe(false);
+    expect(await claimTotpStep(database.db, factorId, 101, now)).toBe(true);
+  });
+
+  it('OT-04: claimTotpStep() raced 30 times for one step succeeds once', async () => {
+    const factorId = await newFactor(await newUser(), 'active');
+    const results = await Promise.all(Array.from({ length: 30 }, () => claimTotpStep(database.db, factorId, 500, now)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('activateFactor() activates a pending factor once and claims its step', async () => {
+    const factorId = await newFactor(await newUser(), 'pending');
+    const results = await Promise.all(Array.from({ length: 10 }, () => activateFactor(database.db, factorId, 42, now)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(await claimTotpStep(database.db, factorId, 42, now)).toBe(false);
+  });
+
+  it('FL-05: spendMfaAttempt() hands out at most maxAttempts attempts under 200 parallel calls', async () => {
+    const session = await newPendingSession(await newUser());
+    const attempts = await Promise.all(Array.from({ length: 200 }, () => spendMfaAttempt(database.db, { sessionId: session.id, jti: session.jti, maxAttempts: 5, now })));
+    expect(attempts.filter((attempt) => attempt !== undefined).sort()).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('spendMfaAttempt() refuses an expired session and a different jti', async () => {
+    const session = await newPendingSession(await newUser());
+    expect(await spendMfaAttempt(database.db, { sessionId: session.id, jti: 'jti_other', maxAttempts: 5, now })).toBeUndefined();
+    expect(await spendMfaAttempt(database.db, { sessionId: session.id, jti: session.jti, maxAttempts: 5, now: now + 300_000 })).toBeUndefined();
+  });
+
+  it('FL-03: activateSession() completes a pending session exactly once under 20 parallel calls', async () => {
+    const session = await newPendingSession(await newUser());
+    const input = { sessionId: session.id, jti: session.jti, amr: ['pwd', 'otp', 'mfa'], authTime: now, expiresAt: now + 1000 };
+    const results = await Promise.all(Array.from({ length: 20 }, () => activateSession(database.db, input)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(await findSession(database.db, session.id)).toMatchObject({ state: 'active', mfa_jti: null, acr: 'aal2', auth_time: now });
+  });
+
+  it('RC-02: consumeRecoveryCode() raced 30 times succeeds once', async () => {
+    const userId = await newUser();
+    await replaceRecoveryCodes(database.db, userId, [{ id: generateId('rc'), codeHash: `hash-${userId}` }], now);
+    const results = await Promise.all(Array.from({ length: 30 }, () => consumeRecoveryCode(database.db, userId, `hash-${userId}`, now)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(await countUnusedRecoveryCodes(database.db, userId)).toBe(0);
+  });
+
+  it('replaceRecoveryCodes() kills the old codes', async () => {
+    const userId = await newUser();
+    await replaceRecoveryCodes(database.db, userId, [{ id: generateId('rc'), codeHash: `old-${userId}` }], now);
+    await replaceRecoveryCodes(database.db, userId, [{ id: generateId('rc'), codeHash: `new-${userId}` }], now);
+    expect(await consumeRecoveryCode(database.db, userId, `old-${userId}`, now)).toBe(false);
+    expect(await consumeRecoveryCode(database.db, userId, `new-${userId}`, now)).toBe(true);
+  });
+
+  it('SS-02: markRefreshTokenUsed() raced 20 times succeeds once; revokeSession() revokes the family', async () => {
+    const userId = await newUser();
+    const session = await newPendingSession(userId);
+    const tokenId = generateId('rt');
+    await insertRefreshToken(database.db, { id: tokenId, session_id: session.id, token_hash: `rt-${tokenId}`, parent_id: null, created_at: now, expires_at: now + 1000, used_at: null, revoked_at: null });
+    const results = await Promise.all(Array.from({ length: 20 }, () => markRefreshTokenUsed(database.db, tokenId, now)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    await revokeSession(database.db, session.id, 'test', now);
+    expect(await findRefreshTokenByHash(database.db, `rt-${tokenId}`)).toMatchObject({ revoked_at: now });
+    expect(await findSession(database.db, session.id)).toMatchObject({ state: 'revoked', revoke_reason: 'test' });
+  });
+
+  it('incrementFailedAttempts() counts every concurrent failure', async () => {
+    const userId = await newUser();
+    await Promise.all(Array.from({ length: 25 }, () => incrementFailedAttempts(database.db, userId)));
+    expect((await findUserById(database.db, userId))?.failed_attempts).toBe(25);
+  });
+
+  it('insertServerSecretIfAbsent() keeps the first secret', async () => {
+    await insertServerSecretIfAbsent(database.db, { name: 'test-secret', ciphertext: 'first', created_at: now });
+    await insertServerSecretIfAbsent(database.db, { name: 'test-secret', ciphertext: 'second', created_at: now });
+    expect((await findServerSecret(database.db, 'test-secret'))?.ciphertext).toBe('first');
+  });
+
+  it('a failed transaction leaves nothing behind', async () => {
+    const id = generateId('usr');
+    await expect(
+      database.db.transaction().execute(async (trx) => {
+        await insertUser(trx, { id, username: id.toLowerCase(), email: null, phone: null, password_hash: 'x', created_at: now, updated_at: now, disabled_at: null });
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(await findUserById(database.db, id)).toBeUndefined();
+  });
+
+  it('deleting a user cascades to factors, sessions and refresh tokens', async () => {
+    const userId = await newUser();
+    await newFactor(userId, 'active');
+    const session = await newPendingSession(userId);
+    await database.db.deleteFrom('users').where('id', '=', userId).execute();
+    expect(await findSession(database.db, session.id)).toBeUndefined();
+    expect(await database.db.selectFrom('factors').selectAll().where('user_id', '=', userId).execute()).toEqual([]);
+  });
+});
