@@ -1,8 +1,10 @@
 // The root secret: it encrypts TOTP secrets, private signing keys and the server pepper.
 // Production passes it in TWOFOLD_ENCRYPTION_KEY; development generates one into the data dir
-// (mode 0600, created with O_EXCL so two instances starting together agree on one key).
+// (mode 0600). The key is written to a private temporary file and then hard-linked into place:
+// the link either creates the complete file or fails because another instance won, so two
+// instances starting together agree on one key and neither ever reads a half-written file.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from './load.js';
 import type { TwofoldConfig } from './schema.js';
@@ -36,11 +38,15 @@ export function resolveEncryptionKey(config: Pick<TwofoldConfig, 'encryptionKey'
   }
   const path = join(config.dataDir, encryptionKeyFileName);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const temporary = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  writeFileSync(temporary, `${randomBytes(encryptionKeyBytes).toString('base64url')}\n`, { flag: 'wx', mode: 0o600 });
   try {
-    writeFileSync(path, `${randomBytes(encryptionKeyBytes).toString('base64url')}\n`, { flag: 'wx', mode: 0o600 });
+    linkSync(temporary, path);
     return { key: readKeyFile(path), source: 'generated-file', path };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    unlinkSync(temporary);
   }
   // Someone widened the permissions since; a world-readable root secret is worse than a chmod.
   if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);

@@ -40,7 +40,7 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
   };
 
   const mode = parseMode(read('NODE_ENV'));
-  const port = integer('TWOFOLD_PORT', integer('PORT', configDefaults.port, 0, 65535), 0, 65535);
+  const port = read('TWOFOLD_PORT') !== undefined ? integer('TWOFOLD_PORT', configDefaults.port, 0, 65535) : integer('PORT', configDefaults.port, 0, 65535);
   const host = read('TWOFOLD_HOST') ?? configDefaults.host;
   const publicUrl = parsePublicUrl(read('TWOFOLD_PUBLIC_URL') ?? `http://localhost:${port}`);
   const dataDir = resolve(read('TWOFOLD_DATA_DIR') ?? configDefaults.dataDir);

@@ -1,7 +1,7 @@
 // Interop: the access token verifies with a second, independent JWT library (fast-jwt, which
 // does not share code with jose) against nothing but the published JWKS.
 import { createPublicKey } from 'node:crypto';
-import { createVerifier } from 'fast-jwt';
+import { createVerifier, type DecodedJwt } from 'fast-jwt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getJson, signUp } from '../helpers/flow.js';
 import { startTestTwofold, testPublicUrl, type TestTwofold } from '../helpers/twofold.js';
@@ -19,8 +19,8 @@ describe.each(['EdDSA', 'ES256'] as const)('%s access tokens verified by fast-jw
       keys.map((jwk: { kid: string }) => [jwk.kid, createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString()]),
     );
     return createVerifier({
-      key: async (decoded: { header: { kid: string } }) => {
-        const pem = pemByKid.get(decoded.header.kid);
+      key: async (decoded: DecodedJwt) => {
+        const pem = pemByKid.get(String(decoded.header['kid']));
         if (pem === undefined) throw new Error('unknown kid');
         return pem;
       },

@@ -11,7 +11,7 @@ export function normalizeEmail(input: string): string | undefined {
   return `${local}@${domain.toLowerCase()}`;
 }
 
-/** E.164 only (`+` country code and number, 8–15 digits); spaces, dashes and dots are dropped. */
+/** E.164 only (`+`, then 7–15 digits with the country code first); spaces, dashes, dots and parentheses are dropped. */
 export function normalizePhone(input: string): string | undefined {
   const phone = input.normalize('NFKC').replace(/[\s().-]/g, '');
   return e164Shape.test(phone) ? phone : undefined;

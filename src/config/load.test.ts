@@ -1,0 +1,276 @@
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './load.js';
+
+const productionKey = Buffer.alloc(32, 7).toString('base64');
+const completeProduction = {
+  NODE_ENV: 'production',
+  TWOFOLD_PUBLIC_URL: 'https://auth.example.com',
+  TWOFOLD_ENCRYPTION_KEY: productionKey,
+  TWOFOLD_DATA_DIR: '/var/lib/twofold',
+};
+
+/** Runs loadConfig and returns the ConfigError it throws (failing the test when it does not). */
+function configErrorOf(env: Record<string, string | undefined>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  return expect.fail(`expected loadConfig(${JSON.stringify(env)}) to throw a ConfigError`);
+}
+
+describe('loadConfig(): defaults', () => {
+  it('uses the documented defaults for an empty environment', () => {
+    const config = loadConfig({});
+    expect(config.mode).toBe('development');
+    expect(config.http).toEqual({ host: 'localhost', port: 3000, bodyLimitBytes: 16 * 1024 });
+    expect(config.publicUrl).toBe('http://localhost:3000');
+    expect(config.issuer).toBe('http://localhost:3000');
+    expect(config.audience).toBe('http://localhost:3000');
+    expect(config.clientId).toBe('twofold');
+    expect(config.serviceName).toBe('Twofold');
+    expect(config.dataDir).toBe(resolve('data'));
+    expect(config.database).toEqual({ kind: 'sqlite', path: resolve('data', 'twofold.db') });
+    expect(config.encryptionKey).toBeUndefined();
+    expect(config.log.level).toBe('info');
+  });
+
+  it('SS-03: defaults to 10-minute access tokens, 5-minute mfa tokens, 60 s skew and EdDSA', () => {
+    expect(loadConfig({}).tokens).toEqual({ accessTokenTtlSeconds: 600, mfaTokenTtlSeconds: 300, clockSkewSeconds: 60, signingAlgorithm: 'EdDSA' });
+  });
+
+  it('SS-03: defaults to 30-minute idle and 12-hour absolute session timeouts', () => {
+    expect(loadConfig({}).sessions).toEqual({ idleTimeoutSeconds: 1800, absoluteTimeoutSeconds: 43200, stepUpMaxAgeSeconds: 300 });
+  });
+
+  it('FL-05/OT-03: defaults to 5 attempts per mfa token, a TOTP window of 1 step and 10 recovery codes', () => {
+    expect(loadConfig({}).mfa).toEqual({ maxAttemptsPerToken: 5, totpWindowSteps: 1, recoveryCodeCount: 10 });
+  });
+
+  it('PW-01/REVIEW: defaults to 12–128 character passwords and argon2id m=19456 KiB, t=2, p=1', () => {
+    const { password } = loadConfig({});
+    expect(password.minLength).toBe(12);
+    expect(password.maxLength).toBe(128);
+    expect(password.argon2).toEqual({ memoryKib: 19456, timeCost: 2, parallelism: 1 });
+    expect(password.hashConcurrency).toBe(Math.max(1, availableParallelism()));
+    expect(password.hashQueueLimit).toBe(64);
+  });
+
+  it('puts the SQLite database at <dataDir>/twofold.db', () => {
+    const config = loadConfig({ TWOFOLD_DATA_DIR: '/srv/twofold-data' });
+    expect(config.dataDir).toBe('/srv/twofold-data');
+    expect(config.database).toEqual({ kind: 'sqlite', path: '/srv/twofold-data/twofold.db' });
+  });
+
+  it('treats empty and blank variables as unset, and trims values', () => {
+    const config = loadConfig({ TWOFOLD_PORT: '', PORT: '   ', TWOFOLD_SERVICE_NAME: '  Acme  ' });
+    expect(config.http.port).toBe(3000);
+    expect(config.serviceName).toBe('Acme');
+  });
+
+  it('reads overrides of every documented kind', () => {
+    const config = loadConfig({
+      TWOFOLD_HOST: '0.0.0.0',
+      TWOFOLD_AUDIENCE: 'https://api.example.com',
+      TWOFOLD_CLIENT_ID: 'web',
+      TWOFOLD_ACCESS_TOKEN_TTL_SECONDS: '300',
+      TWOFOLD_TOTP_WINDOW_STEPS: '0',
+      TWOFOLD_SIGNING_ALG: 'ES256',
+      TWOFOLD_LOG_LEVEL: 'silent',
+      TWOFOLD_ARGON2_MEMORY_KIB: '1024',
+      TWOFOLD_HASH_CONCURRENCY: '3',
+    });
+    expect(config.http.host).toBe('0.0.0.0');
+    expect(config.audience).toBe('https://api.example.com');
+    expect(config.clientId).toBe('web');
+    expect(config.tokens.accessTokenTtlSeconds).toBe(300);
+    expect(config.mfa.totpWindowSteps).toBe(0);
+    expect(config.tokens.signingAlgorithm).toBe('ES256');
+    expect(config.log.level).toBe('silent');
+    expect(config.password.argon2.memoryKib).toBe(1024);
+    expect(config.password.hashConcurrency).toBe(3);
+  });
+
+  it('maps NODE_ENV to the run mode', () => {
+    expect(loadConfig({ NODE_ENV: 'test' }).mode).toBe('test');
+    expect(loadConfig({ NODE_ENV: 'development' }).mode).toBe('development');
+    expect(loadConfig({ NODE_ENV: 'staging' }).mode).toBe('development');
+  });
+});
+
+describe('loadConfig(): port', () => {
+  it('reads PORT', () => {
+    const config = loadConfig({ PORT: '4000' });
+    expect(config.http.port).toBe(4000);
+    expect(config.publicUrl).toBe('http://localhost:4000');
+  });
+
+  it('ignores PORT entirely when TWOFOLD_PORT is set (a platform PORT cannot break the config)', () => {
+    expect(loadConfig({ PORT: 'abc', TWOFOLD_PORT: '5000' }).http.port).toBe(5000);
+  });
+
+  it('TWOFOLD_PORT wins over PORT', () => {
+    expect(loadConfig({ PORT: '4000', TWOFOLD_PORT: '5000' }).http.port).toBe(5000);
+    expect(loadConfig({ TWOFOLD_PORT: '5000' }).http.port).toBe(5000);
+  });
+
+  it.each([['abc'], ['-1'], ['3000.5'], ['1e3'], ['65536'], ['0x10']])('refuses TWOFOLD_PORT=%j naming the variable', (value) => {
+    const error = configErrorOf({ TWOFOLD_PORT: value });
+    expect(error.variable).toBe('TWOFOLD_PORT');
+    expect(error.message).toMatch(/^TWOFOLD_PORT: /);
+  });
+
+  it('refuses an invalid PORT naming PORT', () => {
+    expect(configErrorOf({ PORT: 'http' }).variable).toBe('PORT');
+  });
+});
+
+describe('loadConfig(): numbers', () => {
+  it.each([
+    ['TWOFOLD_ACCESS_TOKEN_TTL_SECONDS', '901'],
+    ['TWOFOLD_ACCESS_TOKEN_TTL_SECONDS', 'ten'],
+    ['TWOFOLD_MFA_TOKEN_TTL_SECONDS', '301'],
+    ['TWOFOLD_CLOCK_SKEW_SECONDS', '61'],
+    ['TWOFOLD_TOTP_WINDOW_STEPS', '3'],
+    ['TWOFOLD_MFA_MAX_ATTEMPTS', '0'],
+    ['TWOFOLD_ARGON2_MEMORY_KIB', '512'],
+    ['TWOFOLD_ARGON2_TIME_COST', '2.5'],
+    ['TWOFOLD_HASH_CONCURRENCY', '0'],
+    ['TWOFOLD_SESSION_IDLE_TIMEOUT_SECONDS', '-60'],
+    ['TWOFOLD_BODY_LIMIT_BYTES', '10MB'],
+  ])('refuses %s=%j naming the variable', (variable, value) => {
+    const error = configErrorOf({ [variable]: value });
+    expect(error.variable).toBe(variable);
+    expect(error.message.startsWith(`${variable}: `)).toBe(true);
+  });
+
+  it('JW-08: accepts a clock skew of at most 60 s', () => {
+    expect(loadConfig({ TWOFOLD_CLOCK_SKEW_SECONDS: '60' }).tokens.clockSkewSeconds).toBe(60);
+    expect(loadConfig({ TWOFOLD_CLOCK_SKEW_SECONDS: '0' }).tokens.clockSkewSeconds).toBe(0);
+  });
+
+  it('SS-03: accepts an access-token lifetime of at most 15 minutes', () => {
+    expect(loadConfig({ TWOFOLD_ACCESS_TOKEN_TTL_SECONDS: '900' }).tokens.accessTokenTtlSeconds).toBe(900);
+  });
+});
+
+describe('loadConfig(): database URL', () => {
+  it('resolves a relative sqlite: path against the working directory', () => {
+    expect(loadConfig({ TWOFOLD_DATABASE_URL: 'sqlite:./db/twofold.db' }).database).toEqual({ kind: 'sqlite', path: resolve('db/twofold.db') });
+    expect(loadConfig({ TWOFOLD_DATABASE_URL: 'sqlite:twofold.db' }).database.path).toBe(resolve('twofold.db'));
+  });
+
+  it('keeps an absolute sqlite: path', () => {
+    expect(loadConfig({ TWOFOLD_DATABASE_URL: 'sqlite:/var/lib/twofold/db.sqlite' }).database.path).toBe('/var/lib/twofold/db.sqlite');
+  });
+
+  it('reads sqlite:///abs as the absolute path /abs', () => {
+    expect(loadConfig({ TWOFOLD_DATABASE_URL: 'sqlite:///var/lib/twofold/db.sqlite' }).database.path).toBe('/var/lib/twofold/db.sqlite');
+  });
+
+  it('keeps sqlite::memory: as an in-memory database', () => {
+    expect(loadConfig({ TWOFOLD_DATABASE_URL: 'sqlite::memory:' }).database.path).toBe(':memory:');
+  });
+
+  it('refuses sqlite: without a path naming TWOFOLD_DATABASE_URL', () => {
+    expect(configErrorOf({ TWOFOLD_DATABASE_URL: 'sqlite:' }).variable).toBe('TWOFOLD_DATABASE_URL');
+  });
+
+  it.each([['postgres://user:secret@db.example.com/twofold'], ['mysql://db/twofold'], ['/var/lib/twofold.db']])(
+    'refuses the unsupported URL %j naming TWOFOLD_DATABASE_URL',
+    (url) => {
+      const error = configErrorOf({ TWOFOLD_DATABASE_URL: url });
+      expect(error.variable).toBe('TWOFOLD_DATABASE_URL');
+      expect(error.message).toContain('TWOFOLD_DATABASE_URL');
+    },
+  );
+
+  it('LOG-01: does not repeat a database password in the error message', () => {
+    expect(configErrorOf({ TWOFOLD_DATABASE_URL: 'postgres://user:hunter2@db/twofold' }).message).not.toContain('hunter2');
+  });
+});
+
+describe('loadConfig(): signing algorithm and log level', () => {
+  it.each([['HS256'], ['HS512'], ['none'], ['RS256'], ['eddsa']])('JW-03: refuses TWOFOLD_SIGNING_ALG=%s', (alg) => {
+    expect(configErrorOf({ TWOFOLD_SIGNING_ALG: alg }).variable).toBe('TWOFOLD_SIGNING_ALG');
+  });
+
+  it('refuses an unknown log level naming TWOFOLD_LOG_LEVEL', () => {
+    expect(configErrorOf({ TWOFOLD_LOG_LEVEL: 'verbose' }).variable).toBe('TWOFOLD_LOG_LEVEL');
+  });
+});
+
+describe('loadConfig(): public URL', () => {
+  it('drops trailing slashes and keeps a path', () => {
+    expect(loadConfig({ TWOFOLD_PUBLIC_URL: 'https://auth.example.com/' }).publicUrl).toBe('https://auth.example.com');
+    expect(loadConfig({ TWOFOLD_PUBLIC_URL: 'https://example.com/auth/' }).issuer).toBe('https://example.com/auth');
+  });
+
+  it.each([['not a url'], ['ftp://auth.example.com'], ['https://auth.example.com/?x=1'], ['https://auth.example.com/#top']])(
+    'refuses TWOFOLD_PUBLIC_URL=%j naming the variable',
+    (url) => {
+      expect(configErrorOf({ TWOFOLD_PUBLIC_URL: url }).variable).toBe('TWOFOLD_PUBLIC_URL');
+    },
+  );
+});
+
+describe('loadConfig(): production mode', () => {
+  it('HT-01: refuses a non-https TWOFOLD_PUBLIC_URL', () => {
+    const error = configErrorOf({ ...completeProduction, TWOFOLD_PUBLIC_URL: 'http://auth.example.com' });
+    expect(error.variable).toBe('TWOFOLD_PUBLIC_URL');
+    expect(error.message).toContain('TWOFOLD_PUBLIC_URL');
+  });
+
+  it('HT-01: refuses the default http://localhost public URL', () => {
+    const { TWOFOLD_PUBLIC_URL: _url, ...withoutUrl } = completeProduction;
+    expect(configErrorOf(withoutUrl).variable).toBe('TWOFOLD_PUBLIC_URL');
+  });
+
+  it('refuses a missing TWOFOLD_ENCRYPTION_KEY', () => {
+    const { TWOFOLD_ENCRYPTION_KEY: _key, ...withoutKey } = completeProduction;
+    const error = configErrorOf(withoutKey);
+    expect(error.variable).toBe('TWOFOLD_ENCRYPTION_KEY');
+    expect(error.message).toContain('TWOFOLD_ENCRYPTION_KEY');
+    expect(configErrorOf({ ...completeProduction, TWOFOLD_ENCRYPTION_KEY: '  ' }).variable).toBe('TWOFOLD_ENCRYPTION_KEY');
+  });
+
+  it('REVIEW: refuses argon2 memory below 19456 KiB', () => {
+    const error = configErrorOf({ ...completeProduction, TWOFOLD_ARGON2_MEMORY_KIB: '19455' });
+    expect(error.variable).toBe('TWOFOLD_ARGON2_MEMORY_KIB');
+    expect(error.message).toContain('TWOFOLD_ARGON2_MEMORY_KIB');
+  });
+
+  it('REVIEW: accepts argon2 memory of 19456 KiB and more', () => {
+    expect(loadConfig({ ...completeProduction, TWOFOLD_ARGON2_MEMORY_KIB: '19456' }).password.argon2.memoryKib).toBe(19456);
+    expect(loadConfig({ ...completeProduction, TWOFOLD_ARGON2_MEMORY_KIB: '65536' }).password.argon2.memoryKib).toBe(65536);
+  });
+
+  it('accepts a complete production configuration', () => {
+    const config = loadConfig(completeProduction);
+    expect(config.mode).toBe('production');
+    expect(config.publicUrl).toBe('https://auth.example.com');
+    expect(config.issuer).toBe('https://auth.example.com');
+    expect(config.encryptionKey).toBe(productionKey);
+    expect(config.database).toEqual({ kind: 'sqlite', path: '/var/lib/twofold/twofold.db' });
+    expect(config.password.argon2).toEqual({ memoryKib: 19456, timeCost: 2, parallelism: 1 });
+  });
+
+  it('development mode allows cheap argon2 parameters and an http URL', () => {
+    const config = loadConfig({ TWOFOLD_ARGON2_MEMORY_KIB: '1024', TWOFOLD_PUBLIC_URL: 'http://127.0.0.1:8080' });
+    expect(config.password.argon2.memoryKib).toBe(1024);
+    expect(config.publicUrl).toBe('http://127.0.0.1:8080');
+  });
+});
+
+describe('ConfigError', () => {
+  it('is an Error named ConfigError carrying the variable', () => {
+    const error = new ConfigError('TWOFOLD_PORT', 'bad');
+    expect(error).toBeInstanceOf(Error);
+    expect(error.name).toBe('ConfigError');
+    expect(error.variable).toBe('TWOFOLD_PORT');
+    expect(error.message).toBe('TWOFOLD_PORT: bad');
+  });
+});
