@@ -5,10 +5,10 @@
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { invalidTokenError } from '../errors.js';
+import { TwofoldError, invalidTokenError } from '../errors.js';
 import type { Twofold } from '../twofold.js';
 import { twofoldVersion } from '../version.js';
-import { registerErrorHandling } from './error-handler.js';
+import { registerErrorHandling, toTwofoldError } from './error-handler.js';
 import { sendProblem } from './problem.js';
 import { factorRoutes } from './routes/factors.js';
 import { healthRoutes } from './routes/health.js';
@@ -33,6 +33,11 @@ export async function buildApp(twofold: Twofold, options: BuildAppOptions = {}):
     // No coercion: {"password": ["x"]} or {"code": 123456} is a 400, not a quietly converted string.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: true, useDefaults: true, allErrors: false } },
     return503OnClosing: true,
+    // Errors the router raises before any route runs (a malformed percent-encoding, an overlong
+    // path parameter) otherwise bypass the error handler and answer in Fastify's own format.
+    frameworkErrors: (error, _request, reply) => {
+      sendProblem(reply, toTwofoldError(error) ?? new TwofoldError('invalid_request', 'The request URL is malformed.', { cause: error }));
+    },
   });
 
   // Only JSON bodies: a form post or text/plain body is 415 (HT-02).

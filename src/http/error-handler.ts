@@ -12,6 +12,8 @@ const fastifyCodeToErrorCode: Readonly<Record<string, ErrorCode>> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_request',
   FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_request',
   FST_ERR_VALIDATION: 'invalid_request',
+  FST_ERR_BAD_URL: 'invalid_request',
+  FST_ERR_MAX_PARAM_LENGTH: 'invalid_request',
 };
 
 const statusToErrorCode: Readonly<Record<number, ErrorCode>> = {
@@ -38,6 +40,7 @@ export function toTwofoldError(error: FastifyError | Error): TwofoldError | unde
     });
   }
   const mapped = fastifyError.code === undefined ? undefined : fastifyCodeToErrorCode[fastifyError.code];
+  // The catalogue's status, not Fastify's (it answers 414 for a long path parameter).
   if (mapped !== undefined) return new TwofoldError(mapped, clientMessage(fastifyError), { cause: error });
   const status = fastifyError.statusCode;
   if (status !== undefined && status >= 400 && status < 500) {
@@ -51,6 +54,7 @@ function clientMessage(error: FastifyError): string {
   if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return 'The request body is larger than this server accepts.';
   if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return 'Send the body as application/json.';
   if (error instanceof SyntaxError || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return 'The body is not valid JSON.';
+  if (error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH') return 'The request URL is malformed.';
   return error.message;
 }
 

@@ -74,6 +74,22 @@ describe('verifyAccessToken()', () => {
     expect(result.ok).toBe(true);
   });
 
+  it('JW-08: refuses a token issued more than the skew in the future, accepts one within it', async () => {
+    const future = await signToken(edKey, 'access', accessClaims({ iat: nowSeconds + 61, exp: nowSeconds + 661 }));
+    expect(await verifyAccessToken(future, options())).toEqual({ ok: false, reason: 'iat in the future' });
+    const slightlyAhead = await signToken(edKey, 'access', accessClaims({ iat: nowSeconds + 30, exp: nowSeconds + 630 }));
+    expect((await verifyAccessToken(slightlyAhead, options())).ok).toBe(true);
+  });
+
+  it('JW-15: refuses a non-canonical spelling of a valid token (unused bits set in a segment)', async () => {
+    const token = await signToken(edKey, 'access', accessClaims());
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const twin = `${signature.slice(0, -1)}${alphabet[alphabet.indexOf(signature.slice(-1)) ^ 1]}`;
+    expect(Buffer.from(twin, 'base64url').equals(Buffer.from(signature, 'base64url'))).toBe(true);
+    expect(await verifyAccessToken(`${header}.${payload}.${twin}`, options())).toEqual({ ok: false, reason: 'non-canonical base64url' });
+  });
+
   it('accepts an asynchronous findKey', async () => {
     const token = await signToken(edKey, 'access', accessClaims());
     const result = await verifyAccessToken(token, options({ findKey: async (kid) => ring.get(kid) }));

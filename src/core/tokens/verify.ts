@@ -37,6 +37,9 @@ async function verifyToken<Claims>(
   hasClaimShape: (payload: JWTPayload) => boolean,
 ): Promise<TokenVerification<Claims>> {
   if (token.length > maxTokenLength || !compactJwsShape.test(token)) return { ok: false, reason: 'not a compact JWS' };
+  // One token, one spelling: a segment with non-zero padding bits decodes like its canonical
+  // twin, and a re-encoded copy of a token must not pass for a different token (JW-15).
+  if (!token.split('.').every(isCanonicalBase64url)) return { ok: false, reason: 'non-canonical base64url' };
   const resolveKey = async (header: JWTHeaderParameters): Promise<CryptoKey> => {
     const key = typeof header.kid === 'string' ? await options.findKey(header.kid) : undefined;
     if (key === undefined || key.alg !== header.alg) throw new joseErrors.JWKSNoMatchingKey();
@@ -53,6 +56,8 @@ async function verifyToken<Claims>(
       requiredClaims: ['exp', 'iat', 'sub', 'jti', 'sid'],
     });
     if (!hasClaimShape(payload)) return { ok: false, reason: 'unexpected claims' };
+    // jose checks iat only against a maxTokenAge; a token "issued" in the future is not ours.
+    if ((payload.iat ?? 0) > options.nowSeconds + options.clockSkewSeconds) return { ok: false, reason: 'iat in the future' };
     return { ok: true, claims: payload as Claims };
   } catch (error) {
     if (error instanceof joseErrors.JOSEError) return { ok: false, reason: error.code };
@@ -60,6 +65,10 @@ async function verifyToken<Claims>(
     if (error instanceof TypeError || error instanceof SyntaxError) return { ok: false, reason: 'malformed token' };
     throw error;
   }
+}
+
+function isCanonicalBase64url(segment: string): boolean {
+  return Buffer.from(segment, 'base64url').toString('base64url') === segment;
 }
 
 const isString = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
