@@ -68,5 +68,19 @@ export function registerErrorHandling(app: FastifyInstance): void {
     request.log.error({ err: error }, 'unhandled error');
     return sendProblem(reply, new TwofoldError('internal_error', 'Something went wrong on our side; the request was not applied.'));
   });
-  app.setNotFoundHandler((request, reply) => sendProblem(reply, new TwofoldError('not_found', `No route ${request.method} ${(request.url.split('?')[0] ?? '').slice(0, 200)}.`)));
+
+  // A path that exists with other methods is 405 with an Allow header, not 404 (RFC 9110 §15.5.6).
+  const routes: Array<{ method: string; pattern: RegExp }> = [];
+  app.addHook('onRoute', (route) => {
+    const pattern = new RegExp(`^${route.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[^/]+/g, '[^/]+')}$`);
+    for (const method of [route.method].flat()) routes.push({ method, pattern });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const allowed = [...new Set(routes.filter((route) => route.pattern.test(path)).map((route) => route.method))];
+    if (allowed.length > 0) {
+      return sendProblem(reply, new TwofoldError('method_not_allowed', `${request.method} is not allowed here; use ${allowed.join(', ')}.`, { headers: { Allow: allowed.join(', ') } }));
+    }
+    return sendProblem(reply, new TwofoldError('not_found', `No route ${request.method} ${path.slice(0, 200)}.`));
+  });
 }

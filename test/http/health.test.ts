@@ -26,3 +26,24 @@ describe('health', () => {
     await t.app.close();
   });
 });
+
+describe('unknown routes and methods', () => {
+  it('an unknown path is 404 not_found; a known path with another method is 405 with Allow', async () => {
+    const t = await startTestTwofold();
+    try {
+      const missing = await t.app.inject({ method: 'GET', url: '/v1/nothing-here?x=1' });
+      expect(missing.statusCode).toBe(404);
+      expect(missing.json()).toMatchObject({ code: 'not_found', detail: 'No route GET /v1/nothing-here.' });
+      const wrongMethod = await t.app.inject({ method: 'DELETE', url: '/v1/login' });
+      expect(wrongMethod.statusCode).toBe(405);
+      expect(wrongMethod.json()).toMatchObject({ code: 'method_not_allowed' });
+      expect(wrongMethod.headers['allow']).toBe('POST');
+      const withParameter = await t.app.inject({ method: 'GET', url: '/v1/factors/fac_123/verify' });
+      expect(withParameter.statusCode).toBe(405);
+      expect(withParameter.headers['allow']).toBe('POST');
+      expect((await t.app.inject({ method: 'PUT', url: '/v1/me' })).headers['allow']).toBe('GET, HEAD');
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -28,13 +28,14 @@ export function createPasswordHasher(parameters: Argon2Parameters, limiter: Work
   // A corrupt stored hash is a failed login, not a crash.
   const checkHash = (storedHash: string, password: string): Promise<boolean> =>
     limiter.run(() => verify(storedHash, password).catch(() => false));
-  let dummyHash: Promise<string> | undefined;
+  // Made at start-up, so that even the first unknown-user login costs exactly one verify.
+  const dummyHash = computeHash('twofold dummy password for unknown usernames');
+  dummyHash.catch(() => undefined); // a failure surfaces at the first use, not as an unhandled rejection
 
   return {
     hash: computeHash,
     verify: checkHash,
     async verifyAgainstDummy(password) {
-      dummyHash ??= computeHash('twofold dummy password for unknown usernames');
       await checkHash(await dummyHash, password);
       return false;
     },
