@@ -62,11 +62,12 @@ function undoLeetspeak(text: string): string {
   return text.replace(/[@483105$7+!]/g, (character) => leetspeak[character] ?? character);
 }
 
-/** "password1234", "Dragon2024!!", "p@ssw0rd!!!!" and "12345678901234" all count as common. */
+const stripNonLetterEnds = (text: string): string => text.replace(/^[^\p{L}]+|[^\p{L}]+$/gu, '');
+
+/** "password1234", "Dragon2024!!" and "p@ssw0rd!!!!" all count as common. */
 function isBuiltFromCommonPassword(lowered: string): boolean {
-  const stripped = lowered.replace(/^[^\p{L}]+|[^\p{L}]+$/gu, '');
-  const candidates = [lowered, stripped, undoLeetspeak(lowered), undoLeetspeak(lowered).replace(/^[^\p{L}]+|[^\p{L}]+$/gu, '')];
-  return candidates.some((candidate) => candidate.length >= 4 && isCommonPassword(candidate)) || isCommonPassword(lowered);
+  const candidates = [lowered, stripNonLetterEnds(lowered), undoLeetspeak(lowered), stripNonLetterEnds(undoLeetspeak(lowered))];
+  return candidates.some((candidate) => candidate.length >= 4 && isCommonPassword(candidate));
 }
 
 function isRepetitive(lowered: string): boolean {
