@@ -1,6 +1,7 @@
-// Assembles a running Twofold from a configuration: database (migrated), encryption key,
-// key ring, server pepper and password hasher. The server, the CLI and library users all start
-// here, so every entry point runs the same checks in the same order.
+// Assembles a running Twofold from a configuration: database (migrated), shared state (Redis or
+// memory) with its pub/sub subscriptions, encryption key, key ring, server pepper and password
+// hasher. The server, the CLI and library users all start here, so every entry point runs the
+// same checks in the same order.
 import type { TwofoldConfig } from './config/schema.js';
 import { resolveEncryptionKey, type ResolvedEncryptionKey } from './config/encryption-key.js';
 import { createWorkLimiter, type WorkLimiter } from './core/concurrency/work-limiter.js';
@@ -8,18 +9,25 @@ import { createSecretBox, encryptionKeyId, SecretBoxError } from './core/crypto/
 import { createPasswordHasher } from './core/password/hasher.js';
 import type { AccessTokenClaims } from './core/tokens/claims.js';
 import { VerifiedTokenCache } from './core/tokens/verified-token-cache.js';
+import { subscribeClusterEvents } from './flows/cluster-events.js';
 import type { FlowContext } from './flows/context.js';
-import { discardEvents, type SecurityEventSink } from './flows/security-events.js';
+import { RevokedSessionSet } from './flows/revoked-sessions.js';
+import { discardEvents, type EventLogger, type SecurityEventSink } from './flows/security-events.js';
 import { codePepperName, loadOrCreateServerSecret } from './flows/server-secrets.js';
 import { createKeyRingManager } from './flows/signing-keys.js';
 import { openDatabase, type OpenedDatabase } from './store/connect.js';
+import type { KeyValueStore } from './store/kv/key-value-store.js';
+import { createMemoryStore } from './store/kv/memory.js';
+import { createRedisStore, redactedUrl } from './store/kv/redis.js';
 import { migrateToLatest } from './store/migrate.js';
 
 export interface TwofoldOptions {
   /** Milliseconds since the epoch; tests pass a controllable clock. */
   now?: () => number;
   events?: SecurityEventSink;
-  /** Skip applying migrations (for `twofold migrate --check` style tooling). */
+  /** Operational warnings (a dropped connection, a degraded dependency). */
+  logger?: Pick<EventLogger, 'warn'>;
+  /** Skip applying migrations (for tooling that only reads). */
   migrate?: boolean;
 }
 
@@ -27,9 +35,12 @@ export interface Twofold {
   config: TwofoldConfig;
   context: FlowContext;
   database: OpenedDatabase;
+  kv: KeyValueStore;
   encryptionKey: Omit<ResolvedEncryptionKey, 'key'> & { id: string };
   hashLimiter: WorkLimiter;
   migrationsApplied: string[];
+  /** Human-readable shared-state location for the startup banner. */
+  sharedStateLocation: string;
   close(): Promise<void>;
 }
 
@@ -37,13 +48,22 @@ export class StartupError extends Error {
   override readonly name = 'StartupError';
 }
 
+const silentLogger = { warn() {} };
+
 export async function createTwofold(config: TwofoldConfig, options: TwofoldOptions = {}): Promise<Twofold> {
   const now = options.now ?? Date.now;
+  const logger = options.logger ?? silentLogger;
   const encryptionKey = resolveEncryptionKey(config);
   const secretBox = createSecretBox([encryptionKey.key]);
-  const database = openDatabase(config.database);
+  const database = openDatabase(config.database, (error) => logger.warn({ err: error }, 'database connection dropped; the pool reconnects'));
+  let kv: KeyValueStore | undefined;
   try {
-    const migrationsApplied = options.migrate === false ? [] : (await migrateToLatest(database.db)).applied;
+    const schema = config.database.kind === 'postgres' ? config.database.schema : undefined;
+    const migrationsApplied = options.migrate === false ? [] : (await migrateToLatest(database.db, { schema }).catch(startupFailure('the database', config))).applied;
+    kv =
+      config.redis === undefined
+        ? createMemoryStore(now)
+        : await createRedisStore(config.redis, (error) => logger.warn({ err: error }, 'Redis connection error; retrying')).catch(startupFailure('Redis', config));
     const retiredKeyRetentionMs =
       (Math.max(config.tokens.accessTokenTtlSeconds, config.tokens.mfaTokenTtlSeconds) + config.tokens.clockSkewSeconds) * 1000;
     const [keys, codePepper] = await Promise.all([
@@ -59,6 +79,20 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
       }
       throw error;
     });
+    const revokedSessions = new RevokedSessionSet();
+    await subscribeClusterEvents(
+      kv,
+      {
+        onSessionsRevoked: (sessionIds, expiresAt) => {
+          revokedSessions.sweep(now());
+          for (const sessionId of sessionIds) revokedSessions.add(sessionId, expiresAt);
+        },
+        onSigningKeyRotated: () => {
+          keys.reload().catch((error: unknown) => logger.warn({ err: error }, 'could not reload signing keys after a rotation'));
+        },
+      },
+      (message) => logger.warn({ message }, 'ignored a malformed cluster event'),
+    );
     const hashLimiter = createWorkLimiter({ maxInFlight: config.password.hashConcurrency, maxQueued: config.password.hashQueueLimit });
     const context: FlowContext = {
       config,
@@ -70,19 +104,37 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
       codePepper,
       accessTokenCache: new VerifiedTokenCache<AccessTokenClaims>(10_000),
       events: options.events ?? discardEvents,
+      kv,
+      revokedSessions,
+      diagnostics: logger,
     };
     const { key: _secret, ...keyInfo } = encryptionKey;
+    const openedKv = kv;
     return {
       config,
       context,
       database,
+      kv,
       encryptionKey: { ...keyInfo, id: secretBox.currentKeyId },
       hashLimiter,
       migrationsApplied,
-      close: () => database.close(),
+      sharedStateLocation: config.redis === undefined ? 'in-process memory (one instance only)' : `Redis ${redactedUrl(config.redis.url)} (prefix ${config.redis.keyPrefix})`,
+      async close() {
+        await openedKv.close();
+        await database.close();
+      },
     };
   } catch (error) {
+    await kv?.close();
     await database.close();
     throw error;
   }
+}
+
+function startupFailure(what: string, config: TwofoldConfig): (error: unknown) => never {
+  return (error) => {
+    const variable = what === 'Redis' ? 'TWOFOLD_REDIS_URL' : 'TWOFOLD_DATABASE_URL';
+    const location = what === 'Redis' ? redactedUrl(config.redis?.url ?? '') : config.database.kind === 'postgres' ? redactedUrl(config.database.url) : config.database.path;
+    throw new StartupError(`Cannot use ${what} at ${location} (${variable}): ${(error as Error).message}`, { cause: error });
+  };
 }

@@ -157,29 +157,66 @@ describe('loadConfig(): numbers', () => {
   });
 });
 
+const sqlitePath = (env: Record<string, string>): string => {
+  const database = loadConfig(env).database;
+  if (database.kind !== 'sqlite') throw new Error(`expected sqlite, got ${database.kind}`);
+  return database.path;
+};
+
 describe('loadConfig(): database URL', () => {
   it('resolves a relative sqlite: path against the working directory', () => {
     expect(loadConfig({ TWOFOLD_DATABASE_URL: 'sqlite:./db/twofold.db' }).database).toEqual({ kind: 'sqlite', path: resolve('db/twofold.db') });
-    expect(loadConfig({ TWOFOLD_DATABASE_URL: 'sqlite:twofold.db' }).database.path).toBe(resolve('twofold.db'));
+    expect(sqlitePath({ TWOFOLD_DATABASE_URL: 'sqlite:twofold.db' })).toBe(resolve('twofold.db'));
   });
 
   it('keeps an absolute sqlite: path', () => {
-    expect(loadConfig({ TWOFOLD_DATABASE_URL: 'sqlite:/var/lib/twofold/db.sqlite' }).database.path).toBe('/var/lib/twofold/db.sqlite');
+    expect(sqlitePath({ TWOFOLD_DATABASE_URL: 'sqlite:/var/lib/twofold/db.sqlite' })).toBe('/var/lib/twofold/db.sqlite');
   });
 
   it('reads sqlite:///abs as the absolute path /abs', () => {
-    expect(loadConfig({ TWOFOLD_DATABASE_URL: 'sqlite:///var/lib/twofold/db.sqlite' }).database.path).toBe('/var/lib/twofold/db.sqlite');
+    expect(sqlitePath({ TWOFOLD_DATABASE_URL: 'sqlite:///var/lib/twofold/db.sqlite' })).toBe('/var/lib/twofold/db.sqlite');
   });
 
   it('keeps sqlite::memory: as an in-memory database', () => {
-    expect(loadConfig({ TWOFOLD_DATABASE_URL: 'sqlite::memory:' }).database.path).toBe(':memory:');
+    expect(sqlitePath({ TWOFOLD_DATABASE_URL: 'sqlite::memory:' })).toBe(':memory:');
   });
 
   it('refuses sqlite: without a path naming TWOFOLD_DATABASE_URL', () => {
     expect(configErrorOf({ TWOFOLD_DATABASE_URL: 'sqlite:' }).variable).toBe('TWOFOLD_DATABASE_URL');
   });
 
-  it.each([['postgres://user:secret@db.example.com/twofold'], ['mysql://db/twofold'], ['/var/lib/twofold.db']])(
+  it('selects PostgreSQL for postgres:// and postgresql:// with pool defaults', () => {
+    expect(loadConfig({ TWOFOLD_DATABASE_URL: 'postgres://user:secret@db.example.com/twofold' }).database).toEqual({
+      kind: 'postgres',
+      url: 'postgres://user:secret@db.example.com/twofold',
+      schema: undefined,
+      poolMax: 10,
+      connectTimeoutMs: 2000,
+      queryTimeoutMs: 5000,
+    });
+    expect(loadConfig({ TWOFOLD_DATABASE_URL: 'postgresql://db/twofold', TWOFOLD_DATABASE_SCHEMA: 'auth', TWOFOLD_DATABASE_POOL_MAX: '25' }).database).toMatchObject({
+      kind: 'postgres',
+      schema: 'auth',
+      poolMax: 25,
+    });
+  });
+
+  it('refuses a schema name that is not a plain identifier', () => {
+    expect(configErrorOf({ TWOFOLD_DATABASE_URL: 'postgres://db/x', TWOFOLD_DATABASE_SCHEMA: 'a"; drop' }).variable).toBe('TWOFOLD_DATABASE_SCHEMA');
+  });
+
+  it('reads TWOFOLD_REDIS_URL with its defaults, and refuses other schemes', () => {
+    expect(loadConfig({}).redis).toBeUndefined();
+    expect(loadConfig({ TWOFOLD_REDIS_URL: 'redis://127.0.0.1:6379/2' }).redis).toEqual({
+      url: 'redis://127.0.0.1:6379/2',
+      keyPrefix: 'twofold:',
+      connectTimeoutMs: 2000,
+      commandTimeoutMs: 1000,
+    });
+    expect(configErrorOf({ TWOFOLD_REDIS_URL: 'http://127.0.0.1:6379' }).variable).toBe('TWOFOLD_REDIS_URL');
+  });
+
+  it.each([['mysql://db/twofold'], ['/var/lib/twofold.db']])(
     'refuses the unsupported URL %j naming TWOFOLD_DATABASE_URL',
     (url) => {
       const error = configErrorOf({ TWOFOLD_DATABASE_URL: url });
@@ -189,7 +226,8 @@ describe('loadConfig(): database URL', () => {
   );
 
   it('LOG-01: does not repeat a database password in the error message', () => {
-    expect(configErrorOf({ TWOFOLD_DATABASE_URL: 'postgres://user:hunter2@db/twofold' }).message).not.toContain('hunter2');
+    expect(configErrorOf({ TWOFOLD_DATABASE_URL: 'mysql://user:hunter2@db/twofold' }).message).not.toContain('hunter2');
+    expect(configErrorOf({ TWOFOLD_DATABASE_URL: 'postgres://user:hunter2@db:notaport/twofold' }).message).not.toContain('hunter2');
   });
 });
 

@@ -3,6 +3,8 @@
 import { resolve } from 'node:path';
 import {
   configDefaults,
+  type PostgresDatabaseConfig,
+  type RedisConfig,
   defaultArgon2Parameters,
   defaultHashConcurrency,
   type RunMode,
@@ -71,7 +73,21 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
     clientId: read('TWOFOLD_CLIENT_ID') ?? configDefaults.clientId,
     serviceName: read('TWOFOLD_SERVICE_NAME') ?? configDefaults.serviceName,
     dataDir,
-    database: parseDatabaseUrl(read('TWOFOLD_DATABASE_URL'), dataDir),
+    database: parseDatabaseUrl(read('TWOFOLD_DATABASE_URL'), dataDir, {
+      schema: parseIdentifier('TWOFOLD_DATABASE_SCHEMA', read('TWOFOLD_DATABASE_SCHEMA')),
+      poolMax: integer('TWOFOLD_DATABASE_POOL_MAX', configDefaults.postgresPoolMax, 1, 1000),
+      connectTimeoutMs: integer('TWOFOLD_DATABASE_CONNECT_TIMEOUT_MS', configDefaults.postgresConnectTimeoutMs, 100, 60_000),
+      queryTimeoutMs: integer('TWOFOLD_DATABASE_QUERY_TIMEOUT_MS', configDefaults.postgresQueryTimeoutMs, 100, 600_000),
+    }),
+    redis: parseRedis(read('TWOFOLD_REDIS_URL'), {
+      keyPrefix: read('TWOFOLD_REDIS_KEY_PREFIX') ?? configDefaults.redisKeyPrefix,
+      connectTimeoutMs: integer('TWOFOLD_REDIS_CONNECT_TIMEOUT_MS', configDefaults.redisConnectTimeoutMs, 100, 60_000),
+      commandTimeoutMs: integer('TWOFOLD_REDIS_COMMAND_TIMEOUT_MS', configDefaults.redisCommandTimeoutMs, 50, 60_000),
+    }),
+    throttle: {
+      freeFailures: integer('TWOFOLD_THROTTLE_FREE_FAILURES', configDefaults.throttleFreeFailures, 1, 1000),
+      maxDelaySeconds: integer('TWOFOLD_THROTTLE_MAX_DELAY_SECONDS', configDefaults.throttleMaxDelaySeconds, 1, 86400),
+    },
     encryptionKey,
     tokens: {
       accessTokenTtlSeconds: integer('TWOFOLD_ACCESS_TOKEN_TTL_SECONDS', configDefaults.accessTokenTtlSeconds, 60, 900),
@@ -135,14 +151,41 @@ function parsePublicUrl(raw: string): string {
   return url.href.replace(/\/+$/, '');
 }
 
-function parseDatabaseUrl(raw: string | undefined, dataDir: string): TwofoldConfig['database'] {
+function parseDatabaseUrl(
+  raw: string | undefined,
+  dataDir: string,
+  postgres: Omit<PostgresDatabaseConfig, 'kind' | 'url'>,
+): TwofoldConfig['database'] {
   if (raw === undefined) return { kind: 'sqlite', path: resolve(dataDir, 'twofold.db') };
   if (raw.startsWith('sqlite:')) {
     const path = raw.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
     if (path === '') throw new ConfigError('TWOFOLD_DATABASE_URL', 'sqlite: needs a file path, e.g. sqlite:./data/twofold.db');
     return { kind: 'sqlite', path: path === ':memory:' ? path : resolve(path) };
   }
-  throw new ConfigError('TWOFOLD_DATABASE_URL', `unsupported database URL scheme in "${raw.split(':')[0]}:"; use sqlite:<path>`);
+  if (raw.startsWith('postgres://') || raw.startsWith('postgresql://')) {
+    try {
+      new URL(raw);
+    } catch {
+      throw new ConfigError('TWOFOLD_DATABASE_URL', 'not a valid postgres:// URL');
+    }
+    return { kind: 'postgres', url: raw, ...postgres };
+  }
+  throw new ConfigError('TWOFOLD_DATABASE_URL', `unsupported database URL scheme in "${raw.split(':')[0]}:"; use sqlite:<path> or postgres://…`);
+}
+
+function parseRedis(raw: string | undefined, options: Omit<RedisConfig, 'url'>): RedisConfig | undefined {
+  if (raw === undefined) return undefined;
+  if (!raw.startsWith('redis://') && !raw.startsWith('rediss://')) {
+    throw new ConfigError('TWOFOLD_REDIS_URL', 'expected a redis:// or rediss:// URL');
+  }
+  return { url: raw, ...options };
+}
+
+/** Schema names go into SQL as identifiers: only plain ones are accepted. */
+function parseIdentifier(variable: string, raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(raw)) throw new ConfigError(variable, 'use lower-case letters, digits and _ (a plain SQL identifier)');
+  return raw;
 }
 
 function parseSigningAlgorithm(raw: string | undefined): SigningAlgorithm {

@@ -27,7 +27,15 @@ export interface TwofoldConfig {
   /** Shown in authenticator apps and refused as a password ingredient. */
   serviceName: string;
   dataDir: string;
-  database: { kind: 'sqlite'; path: string };
+  database: SqliteDatabaseConfig | PostgresDatabaseConfig;
+  /** Shared short-lived state and pub/sub for several instances; absent: in-process memory. */
+  redis: RedisConfig | undefined;
+  throttle: {
+    /** Consecutive failures (password or second factor) allowed before delays start. */
+    freeFailures: number;
+    /** The longest delay the doubling reaches. */
+    maxDelaySeconds: number;
+  };
   /** Base64url/base64/hex of 32 bytes, when given explicitly; otherwise a dev key file is used. */
   encryptionKey: string | undefined;
   tokens: {
@@ -59,6 +67,29 @@ export interface TwofoldConfig {
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
 }
 
+export interface SqliteDatabaseConfig {
+  kind: 'sqlite';
+  path: string;
+}
+
+export interface PostgresDatabaseConfig {
+  kind: 'postgres';
+  url: string;
+  /** Tables live in this schema (created if missing); undefined: the server's search_path. */
+  schema: string | undefined;
+  poolMax: number;
+  connectTimeoutMs: number;
+  /** Client-side bound on every query, so an unreachable server is a quick 503, not a hang. */
+  queryTimeoutMs: number;
+}
+
+export interface RedisConfig {
+  url: string;
+  keyPrefix: string;
+  connectTimeoutMs: number;
+  commandTimeoutMs: number;
+}
+
 export const defaultArgon2Parameters: Argon2Parameters = { memoryKib: 19456, timeCost: 2, parallelism: 1 };
 
 export function defaultHashConcurrency(): number {
@@ -85,5 +116,13 @@ export const configDefaults = {
   passwordMinLength: 12,
   passwordMaxLength: 128,
   hashQueueLimit: 64,
+  postgresPoolMax: 10,
+  postgresConnectTimeoutMs: 2000,
+  postgresQueryTimeoutMs: 5000,
+  redisKeyPrefix: 'twofold:',
+  redisConnectTimeoutMs: 2000,
+  redisCommandTimeoutMs: 1000,
+  throttleFreeFailures: 10,
+  throttleMaxDelaySeconds: 15 * 60,
   logLevel: 'info' as TwofoldConfig['log']['level'],
 };

@@ -9,7 +9,10 @@ import { countUnusedRecoveryCodes, deleteRecoveryCodesOfUser } from '../store/re
 import { revokeSessionsOfUser } from '../store/repositories/sessions.js';
 import { findUserById, findUserByUsername, listUsers } from '../store/repositories/users.js';
 import type { FlowContext } from './context.js';
+import { announceRevokedSessions } from './revoke-sessions.js';
+import { clearAccountThrottle } from './throttle.js';
 import { toFactorView, toUserView, type FactorView, type UserView } from './views.js';
+import { runTransaction } from '../store/transaction.js';
 
 export interface UserDetails extends UserView {
   failed_attempts: number;
@@ -51,11 +54,13 @@ export async function resetFactors(
 ): Promise<{ user: UserView; factorsRemoved: number; recoveryCodesRemoved: number; sessionsRevoked: number }> {
   const user = await findUserByIdOrUsername(ctx, idOrUsername);
   const now = ctx.now();
-  const result = await ctx.db.transaction().execute(async (trx) => ({
+  const { revokedSessionIds, ...result } = await runTransaction(ctx.db, async (trx) => ({
     factorsRemoved: await deleteFactorsOfUser(trx, user.id),
     recoveryCodesRemoved: await deleteRecoveryCodesOfUser(trx, user.id),
-    sessionsRevoked: await revokeSessionsOfUser(trx, user.id, 'admin_factor_reset', now),
+    revokedSessionIds: await revokeSessionsOfUser(trx, user.id, 'admin_factor_reset', now),
   }));
-  ctx.events.record({ type: 'admin.factors_reset', userId: user.id, details: { operator, ...result } });
-  return { user: toUserView(user), ...result };
+  await announceRevokedSessions(ctx, revokedSessionIds);
+  await clearAccountThrottle(ctx, user.username);
+  ctx.events.record({ type: 'admin.factors_reset', userId: user.id, details: { operator, ...result, sessionsRevoked: revokedSessionIds.length } });
+  return { user: toUserView(user), ...result, sessionsRevoked: revokedSessionIds.length };
 }

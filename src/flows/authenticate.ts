@@ -6,9 +6,10 @@ import { invalidTokenError } from '../errors.js';
 import type { AccessTokenClaims, MfaTokenClaims } from '../core/tokens/claims.js';
 import { verifyAccessToken, verifyMfaToken, type TokenVerificationOptions } from '../core/tokens/verify.js';
 import type { SessionRow, UserRow } from '../store/database.js';
-import { findSession, revokeSession, touchSession } from '../store/repositories/sessions.js';
+import { findSession, touchSession } from '../store/repositories/sessions.js';
 import { findUserById } from '../store/repositories/users.js';
 import type { FlowContext } from './context.js';
+import { announceRevokedSessions, revokeSessionsInDatabase } from './revoke-sessions.js';
 
 export interface PendingAuthentication {
   kind: 'mfa';
@@ -65,6 +66,8 @@ export async function authenticateAccessToken(ctx: FlowContext, token: string): 
     claims = result.claims;
     ctx.accessTokenCache.set(token, claims);
   }
+  // Known revoked (here or, through pub/sub, on another instance): refused without a query.
+  if (ctx.revokedSessions.has(claims.sid, now)) throw invalidTokenError('The session of this token has ended.');
   const session = await findSession(ctx.db, claims.sid);
   if (session === undefined || session.user_id !== claims.sub || session.state !== 'active') {
     throw invalidTokenError('The session of this token has ended.');
@@ -80,11 +83,11 @@ export async function authenticateAccessToken(ctx: FlowContext, token: string): 
 export async function enforceSessionLimits(ctx: FlowContext, session: SessionRow, now: number): Promise<void> {
   const idleDeadline = session.last_active_at + ctx.config.sessions.idleTimeoutSeconds * 1000;
   if (now >= session.expires_at) {
-    await revokeSession(ctx.db, session.id, 'absolute_timeout', now);
+    await announceRevokedSessions(ctx, await revokeSessionsInDatabase(ctx.db, [session.id], 'absolute_timeout', now));
     throw invalidTokenError('The session reached its maximum age; log in again.');
   }
   if (now >= idleDeadline) {
-    await revokeSession(ctx.db, session.id, 'idle_timeout', now);
+    await announceRevokedSessions(ctx, await revokeSessionsInDatabase(ctx.db, [session.id], 'idle_timeout', now));
     throw invalidTokenError('The session was idle too long; log in again.');
   }
 }

@@ -11,8 +11,10 @@ import type { FlowContext, RequestMeta } from './context.js';
 import { requireNoActiveFactor } from './enroll-factor.js';
 import { completePendingSession, issueRecoveryCodes, rejectWrongCode, respondWithTokens, spendAttempt } from './second-factor.js';
 import type { TokenResponse } from './tokens.js';
+import { checkAccountThrottle } from './throttle.js';
 import { openTotpSecret } from './totp-factor.js';
 import { toFactorView, type FactorView } from './views.js';
+import { runTransaction } from '../store/transaction.js';
 
 export type ConfirmFactorResult = { factor: FactorView } | (TokenResponse & { factor: FactorView; recovery_codes: string[] });
 
@@ -28,6 +30,7 @@ export async function confirmFactor(
   if (factor === undefined || factor.user_id !== auth.user.id) throw new TwofoldError('not_found', 'No factor with that id.');
   if (factor.status !== 'pending') throw new TwofoldError('invalid_request', 'This factor is already active.');
   if (auth.kind === 'mfa') await requireNoActiveFactor(ctx, auth);
+  await checkAccountThrottle(ctx, auth.user.username);
   const attempt = auth.kind === 'mfa' ? await spendAttempt(ctx, auth) : undefined;
 
   const now = ctx.now();
@@ -43,7 +46,7 @@ export async function confirmFactor(
     return { factor: toFactorView({ ...factor, status: 'active', activated_at: now, last_used_at: now }) };
   }
 
-  const completed = await ctx.db.transaction().execute(async (trx) => {
+  const completed = await runTransaction(ctx.db, async (trx) => {
     if (!(await activateFactor(trx, factor.id, step, now))) return undefined;
     const session = await completePendingSession(ctx, trx, auth, 'totp');
     return { session, recoveryCodes: await issueRecoveryCodes(ctx, trx, auth.user.id) };

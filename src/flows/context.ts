@@ -6,6 +6,8 @@ import type { PasswordHasher } from '../core/password/hasher.js';
 import type { AccessTokenClaims } from '../core/tokens/claims.js';
 import type { VerifiedTokenCache } from '../core/tokens/verified-token-cache.js';
 import type { Database } from '../store/database.js';
+import type { KeyValueStore } from '../store/kv/key-value-store.js';
+import type { RevokedSessionSet } from './revoked-sessions.js';
 import type { SecurityEventSink } from './security-events.js';
 import type { KeyRingManager } from './signing-keys.js';
 
@@ -21,6 +23,11 @@ export interface FlowContext {
   codePepper: Uint8Array;
   accessTokenCache: VerifiedTokenCache<AccessTokenClaims>;
   events: SecurityEventSink;
+  /** Shared short-lived state: Redis with several instances, else in-process memory. */
+  kv: KeyValueStore;
+  revokedSessions: RevokedSessionSet;
+  /** Operational warnings (not security events): a degraded dependency, a dropped message. */
+  diagnostics: { warn(details: object, message: string): void };
 }
 
 /** Where a request came from, recorded on sessions and security events. */

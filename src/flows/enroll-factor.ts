@@ -7,6 +7,7 @@ import type { AccessAuthentication, PendingAuthentication } from './authenticate
 import type { FlowContext, RequestMeta } from './context.js';
 import { requireRecentAuthentication } from './step-up.js';
 import { createPendingTotpFactor, withQrCode, type TotpEnrollment } from './totp-factor.js';
+import { runTransaction } from '../store/transaction.js';
 
 export interface EnrollFactorInput {
   type: 'totp';
@@ -22,7 +23,7 @@ export async function enrollFactor(
   if (auth.kind === 'mfa') await requireNoActiveFactor(ctx, auth);
   else requireRecentAuthentication(ctx, auth);
   const label = input.label?.trim() || null;
-  const pending = await ctx.db.transaction().execute((trx) => createPendingTotpFactor(ctx, trx, auth.user, label));
+  const pending = await runTransaction(ctx.db, (trx) => createPendingTotpFactor(ctx, trx, auth.user, label));
   ctx.events.record({ type: 'factor.enrolled', userId: auth.user.id, sessionId: auth.session.id, factorId: pending.factor_id, ip: meta.ip, userAgent: meta.userAgent, details: { type: 'totp' } });
   return withQrCode(pending);
 }

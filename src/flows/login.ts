@@ -8,6 +8,7 @@ import { findUserByUsername, incrementFailedAttempts, updatePasswordHash } from 
 import type { FlowContext, RequestMeta } from './context.js';
 import { invalidCredentials, withHashCapacity } from './errors.js';
 import { insertPendingSession, mintMfaTokenFor } from './pending-session.js';
+import { checkAccountThrottle, recordAccountFailure } from './throttle.js';
 import { toFactorSummary, type FactorSummary } from './views.js';
 
 export interface LoginInput {
@@ -25,15 +26,20 @@ export interface LoginResult {
 export async function login(ctx: FlowContext, input: LoginInput, meta: RequestMeta = {}): Promise<LoginResult> {
   const password = normalizePassword(input.password);
   const usernameCheck = normalizeUsername(input.username);
+  // Throttled by the name as typed (normalized), whether or not such an account exists.
+  const account = usernameCheck.ok ? usernameCheck.username : input.username.normalize('NFKC').toLowerCase();
+  await checkAccountThrottle(ctx, account);
   const user = usernameCheck.ok ? await findUserByUsername(ctx.db, usernameCheck.username) : undefined;
 
   if (user === undefined || user.disabled_at !== null) {
     await withHashCapacity(ctx.passwordHasher.verifyAgainstDummy(password));
+    await recordAccountFailure(ctx, account);
     ctx.events.record({ type: 'login.password_failed', userId: user?.id, ip: meta.ip, userAgent: meta.userAgent, details: { reason: user === undefined ? 'unknown_user' : 'disabled' } });
     throw invalidCredentials();
   }
   if (!(await withHashCapacity(ctx.passwordHasher.verify(user.password_hash, password)))) {
     await incrementFailedAttempts(ctx.db, user.id);
+    await recordAccountFailure(ctx, account);
     ctx.events.record({ type: 'login.password_failed', userId: user.id, ip: meta.ip, userAgent: meta.userAgent, details: { reason: 'wrong_password' } });
     throw invalidCredentials();
   }

@@ -2,10 +2,12 @@
 // token is checked against its session, its access tokens are refused from the next request on.
 import { sha256Base64url } from '../core/crypto/digest.js';
 import { findRefreshTokenByHash } from '../store/repositories/refresh-tokens.js';
-import { findSession, revokeSession } from '../store/repositories/sessions.js';
+import { findSession } from '../store/repositories/sessions.js';
 import type { AccessAuthentication } from './authenticate.js';
 import type { FlowContext, RequestMeta } from './context.js';
+import { announceRevokedSessions, revokeSessionsInDatabase } from './revoke-sessions.js';
 import { refreshTokenShape } from './tokens.js';
+import { runTransaction } from '../store/transaction.js';
 
 export async function logout(ctx: FlowContext, auth: AccessAuthentication, refreshToken: string | undefined, meta: RequestMeta = {}): Promise<void> {
   const now = ctx.now();
@@ -16,10 +18,9 @@ export async function logout(ctx: FlowContext, auth: AccessAuthentication, refre
     const other = stored === undefined ? undefined : await findSession(ctx.db, stored.session_id);
     if (other !== undefined && other.user_id === auth.user.id) sessionIds.add(other.id);
   }
-  await ctx.db.transaction().execute(async (trx) => {
-    for (const sessionId of sessionIds) await revokeSession(trx, sessionId, 'logout', now);
-  });
-  for (const sessionId of sessionIds) {
+  const revoked = await runTransaction(ctx.db, (trx) => revokeSessionsInDatabase(trx, sessionIds, 'logout', now));
+  await announceRevokedSessions(ctx, revoked);
+  for (const sessionId of revoked) {
     ctx.events.record({ type: 'session.revoked', userId: auth.user.id, sessionId, ip: meta.ip, userAgent: meta.userAgent, details: { reason: 'logout' } });
   }
 }

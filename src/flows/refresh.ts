@@ -5,11 +5,13 @@
 import { sha256Base64url } from '../core/crypto/digest.js';
 import { invalidTokenError } from '../errors.js';
 import { findRefreshTokenByHash, markRefreshTokenUsed } from '../store/repositories/refresh-tokens.js';
-import { findSession, revokeSession, touchSession } from '../store/repositories/sessions.js';
+import { findSession, touchSession } from '../store/repositories/sessions.js';
 import { findUserById } from '../store/repositories/users.js';
 import { enforceSessionLimits } from './authenticate.js';
 import type { FlowContext, RequestMeta } from './context.js';
+import { announceRevokedSessions, revokeSessionsInDatabase } from './revoke-sessions.js';
 import { issueRefreshToken, mintAccessToken, refreshTokenShape, tokenResponse, type TokenResponse } from './tokens.js';
+import { runTransaction } from '../store/transaction.js';
 
 const invalidRefreshToken = () => invalidTokenError('The refresh token is invalid, expired or revoked.');
 
@@ -25,13 +27,13 @@ export async function refreshTokens(ctx: FlowContext, refreshToken: string, meta
   const user = await findUserById(ctx.db, session.user_id);
   if (user === undefined || user.disabled_at !== null) throw invalidRefreshToken();
 
-  const rotated = await ctx.db.transaction().execute(async (trx) => {
+  const rotated = await runTransaction(ctx.db, async (trx) => {
     if (!(await markRefreshTokenUsed(trx, stored.id, now))) return undefined;
     await touchSession(trx, session.id, now);
     return issueRefreshToken(trx, { sessionId: session.id, parentId: stored.id, now, expiresAt: session.expires_at });
   });
   if (rotated === undefined) {
-    await revokeSession(ctx.db, session.id, 'refresh_token_reuse', now);
+    await announceRevokedSessions(ctx, await revokeSessionsInDatabase(ctx.db, [session.id], 'refresh_token_reuse', now));
     ctx.events.record({ type: 'token.refresh_reuse_detected', userId: session.user_id, sessionId: session.id, ip: meta.ip, userAgent: meta.userAgent });
     throw invalidRefreshToken();
   }

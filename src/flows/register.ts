@@ -13,6 +13,7 @@ import { invalidRequest, withHashCapacity } from './errors.js';
 import { insertPendingSession, mintMfaTokenFor } from './pending-session.js';
 import { createPendingTotpFactor, withQrCode, type TotpEnrollment } from './totp-factor.js';
 import { toUserView, type UserView } from './views.js';
+import { runTransaction } from '../store/transaction.js';
 
 export interface RegisterInput {
   username: string;
@@ -60,7 +61,7 @@ export async function register(ctx: FlowContext, input: RegisterInput, meta: Req
   const userId = generateId('usr');
   const now = ctx.now();
   try {
-    const { totp, start } = await ctx.db.transaction().execute(async (trx) => {
+    const { totp, start } = await runTransaction(ctx.db, async (trx) => {
       await insertUser(trx, { id: userId, username, email, phone, password_hash: passwordHash, created_at: now, updated_at: now, disabled_at: null });
       const totp = await createPendingTotpFactor(ctx, trx, { id: userId, username }, null);
       const start = await insertPendingSession(ctx, trx, userId, meta);

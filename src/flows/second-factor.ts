@@ -12,6 +12,7 @@ import { activateSession, revokeSession, spendMfaAttempt } from '../store/reposi
 import { incrementFailedAttempts, resetFailedAttempts } from '../store/repositories/users.js';
 import type { PendingAuthentication } from './authenticate.js';
 import type { FlowContext, RequestMeta } from './context.js';
+import { clearAccountThrottle, recordAccountFailure } from './throttle.js';
 import { issueRefreshToken, mintAccessToken, tokenResponse, type TokenResponse } from './tokens.js';
 
 /** RFC 8176 method for each way of proving the second factor ("rc": recovery code, not in the registry). */
@@ -31,12 +32,13 @@ export async function spendAttempt(ctx: FlowContext, auth: PendingAuthentication
 
 export async function rejectWrongCode(
   ctx: FlowContext,
-  auth: PendingAuthentication | { user: { id: string }; session: { id: string } },
+  auth: { user: { id: string; username: string }; session: { id: string } },
   attempt: number | undefined,
   meta: RequestMeta,
   reason: 'wrong_code' | 'replay' | 'malformed',
 ): Promise<never> {
   await incrementFailedAttempts(ctx.db, auth.user.id);
+  await recordAccountFailure(ctx, auth.user.username);
   const base = { userId: auth.user.id, sessionId: auth.session.id, ip: meta.ip, userAgent: meta.userAgent };
   ctx.events.record({ type: reason === 'replay' ? 'mfa.replay_rejected' : 'mfa.failed', ...base, details: { reason } });
   if (attempt === undefined) throw new TwofoldError('invalid_code', 'The code is wrong or was already used.');
@@ -85,6 +87,7 @@ export async function respondWithTokens(
     amr: JSON.stringify(completed.amr),
     client_id: auth.session.client_id,
   });
+  await clearAccountThrottle(ctx, auth.user.username);
   ctx.events.record({ type: 'login.completed', userId: auth.user.id, sessionId: auth.session.id, ip: meta.ip, userAgent: meta.userAgent, details: { amr: completed.amr.join(' ') } });
   return tokenResponse(ctx, accessToken, completed.refreshToken);
 }

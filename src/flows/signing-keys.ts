@@ -8,6 +8,7 @@ import { secretBoxAad, type SecretBox } from '../core/crypto/secretbox.js';
 import { generateSigningKey, importSigningKey, type SigningKey } from '../core/tokens/signing-key.js';
 import type { Database, SigningKeyRow } from '../store/database.js';
 import { insertSigningKey, listSigningKeys, retireSigningKeysExcept } from '../store/repositories/signing-keys.js';
+import { runTransaction } from '../store/transaction.js';
 
 export interface KeyRingManager {
   /** The key new tokens are signed with. */
@@ -83,7 +84,7 @@ export async function createKeyRingManager(options: KeyRingOptions): Promise<Key
     async rotate() {
       const now = options.now();
       const generated = await generateSigningKey(options.algorithm);
-      await options.db.transaction().execute(async (trx) => {
+      await runTransaction(options.db, async (trx) => {
         await insertSigningKey(trx, toRow(generated, options.secretBox, now));
         await retireSigningKeysExcept(trx, generated.kid, now);
       });
@@ -116,7 +117,7 @@ async function loadRing(options: KeyRingOptions): Promise<LoadedRing> {
 
 async function createFirstKey(options: KeyRingOptions): Promise<void> {
   const generated = await generateSigningKey(options.algorithm);
-  await options.db.transaction().execute(async (trx) => {
+  await runTransaction(options.db, async (trx) => {
     // Another instance may have created one meanwhile; then keep theirs.
     const existing = await listSigningKeys(trx);
     if (existing.some((row) => row.retired_at === null)) return;

@@ -11,8 +11,10 @@ import type { PendingAuthentication } from './authenticate.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import { invalidRequest } from './errors.js';
 import { completePendingSession, rejectWrongCode, respondWithTokens, spendAttempt } from './second-factor.js';
+import { checkAccountThrottle } from './throttle.js';
 import { openTotpSecret } from './totp-factor.js';
 import type { TokenResponse } from './tokens.js';
+import { runTransaction } from '../store/transaction.js';
 
 export interface VerifySecondFactorInput {
   factor_id?: string | undefined;
@@ -29,6 +31,7 @@ export async function verifySecondFactor(
   if ((input.code === undefined) === (input.recovery_code === undefined)) {
     throw invalidRequest('code', 'Send exactly one of "code" or "recovery_code".');
   }
+  await checkAccountThrottle(ctx, auth.user.username);
   const candidates = input.code === undefined ? [] : await totpCandidates(ctx, auth, input.factor_id);
   const attempt = await spendAttempt(ctx, auth);
   return input.code !== undefined
@@ -58,7 +61,7 @@ async function verifyTotp(
   for (const factor of candidates) {
     const step = verifyTotpCode({ secretBase32: openTotpSecret(ctx, factor), code, nowMs: now, windowSteps: ctx.config.mfa.totpWindowSteps });
     if (step === undefined) continue;
-    const completed = await ctx.db.transaction().execute(async (trx) => {
+    const completed = await runTransaction(ctx.db, async (trx) => {
       // The replay defence: the step must be later than any step this factor accepted before.
       if (!(await claimTotpStep(trx, factor.id, step, now))) return undefined;
       return completePendingSession(ctx, trx, auth, 'totp');
@@ -79,7 +82,7 @@ async function verifyRecoveryCode(
   const normalized = normalizeRecoveryCode(recoveryCode);
   if (normalized === undefined) return rejectWrongCode(ctx, auth, attempt, meta, 'malformed');
   const codeHash = hashRecoveryCode(normalized, ctx.codePepper);
-  const completed = await ctx.db.transaction().execute(async (trx) => {
+  const completed = await runTransaction(ctx.db, async (trx) => {
     if (!(await consumeRecoveryCode(trx, auth.user.id, codeHash, ctx.now()))) return undefined;
     return completePendingSession(ctx, trx, auth, 'recovery_code');
   });

@@ -3,6 +3,7 @@
 // codes; anything else is a bug — logged with its stack, answered as an opaque 500.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TwofoldError, type ErrorCode } from '../errors.js';
+import { dependencyUnavailable, isDependencyUnavailable } from '../flows/errors.js';
 import { sendProblem } from './problem.js';
 
 const fastifyCodeToErrorCode: Readonly<Record<string, ErrorCode>> = {
@@ -27,6 +28,7 @@ const statusToErrorCode: Readonly<Record<number, ErrorCode>> = {
 
 export function toTwofoldError(error: FastifyError | Error): TwofoldError | undefined {
   if (error instanceof TwofoldError) return error;
+  if (isDependencyUnavailable(error)) return dependencyUnavailable(error);
   const fastifyError = error as FastifyError;
   if (fastifyError.validation !== undefined) {
     const errors = fastifyError.validation.map((issue) => ({
@@ -62,7 +64,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const known = toTwofoldError(error);
     if (known !== undefined) {
-      if (known.status >= 500) request.log.warn({ code: known.code }, known.message);
+      if (known.status >= 500) request.log.warn({ code: known.code, err: known.cause }, known.message);
       return sendProblem(reply, known);
     }
     request.log.error({ err: error }, 'unhandled error');

@@ -18,7 +18,13 @@ export interface RunningServer {
 }
 
 export async function startServer(config: TwofoldConfig, logger: Logger = createLogger(config)): Promise<RunningServer> {
-  const twofold = await createTwofold(config, { events: createLoggingEventSink(logger.child({ component: 'security' })) });
+  const twofold = await createTwofold(config, {
+    events: createLoggingEventSink(logger.child({ component: 'security' })),
+    logger: logger.child({ component: 'runtime' }),
+  });
+  if (config.mode === 'production' && config.redis === undefined) {
+    logger.warn('TWOFOLD_REDIS_URL is not set: throttling counters and the session denylist live in this process, so run a single instance only');
+  }
   let app: FastifyInstance;
   let shuttingDown = false;
   try {

@@ -1,6 +1,7 @@
 // `twofold keys list|rotate`: the signing keys in the database.
 import { listSigningKeys } from '../../store/repositories/signing-keys.js';
 import { printJson, printTable } from '../output.js';
+import { rotateSigningKey } from '../../flows/rotate-signing-key.js';
 import { withTwofold } from './with-twofold.js';
 
 export async function listKeysCommand(options: { json?: boolean }): Promise<void> {
@@ -21,14 +22,12 @@ export async function listKeysCommand(options: { json?: boolean }): Promise<void
 
 export async function rotateKeysCommand(options: { json?: boolean }): Promise<void> {
   await withTwofold(async (twofold) => {
-    const previous = await twofold.context.keys.currentKey();
-    const next = await twofold.context.keys.rotate();
-    twofold.context.events.record({ type: 'signing_key.rotated', details: { previous_kid: previous.kid, kid: next.kid } });
+    const { previous, current: next } = await rotateSigningKey(twofold.context);
     if (options.json === true) printJson({ previous_kid: previous.kid, kid: next.kid, alg: next.alg });
     else
       process.stdout.write(
         `new signing key ${next.kid} (${next.alg}) is current; ${previous.kid} stays in the JWKS until the tokens it signed expire.\n` +
-          'Running servers pick it up within a minute.\n',
+          (twofold.kv.kind === 'redis' ? 'Running servers were told through Redis.\n' : 'Running servers pick it up within a minute.\n'),
       );
   });
 }

@@ -8,7 +8,7 @@ import { twofoldVersion } from '../../version.js';
 export async function serveCommand(): Promise<void> {
   const config = loadConfig();
   const server = await startServer(config);
-  printBanner(server);
+  await printBanner(server);
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -41,7 +41,8 @@ async function printBanner(server: RunningServer): Promise<void> {
     `  listening    ${server.url}`,
     `  issuer       ${config.issuer}`,
     `  data dir     ${config.dataDir}`,
-    `  database     ${database.kind === 'sqlite' ? `SQLite ${database.location} (WAL, synchronous=FULL)` : database.location}`,
+    `  database     ${database.location}`,
+    `  shared state ${server.twofold.sharedStateLocation}`,
     `  migrations   ${migrationsApplied.length > 0 ? `applied ${migrationsApplied.join(', ')}` : 'up to date'}`,
     `  encryption   key ${encryptionKey.id} ${keySource}`,
     `  signing key  ${key.alg} ${key.kid}`,

@@ -8,7 +8,7 @@ import { createTwofold, type Twofold } from '../../twofold.js';
 export async function withTwofold<T>(work: (twofold: Twofold) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const logger = createLogger({ log: { level: config.log.level === 'info' ? 'warn' : config.log.level } });
-  const twofold = await createTwofold(config, { events: createLoggingEventSink(logger.child({ component: 'security' })) });
+  const twofold = await createTwofold(config, { events: createLoggingEventSink(logger.child({ component: 'security' })), logger });
   try {
     return await work(twofold);
   } finally {

@@ -60,19 +60,24 @@ export async function touchSession(db: Executor, sessionId: string, now: number)
   await db.updateTable('sessions').set({ last_active_at: now }).where('id', '=', sessionId).where('state', '=', 'active').execute();
 }
 
-/** Ends a session and its whole refresh-token family. */
-export async function revokeSession(db: Executor, sessionId: string, reason: string, now: number): Promise<void> {
-  await db
+/**
+ * Ends a session and its whole refresh-token family. The tokens are updated before the session,
+ * the same order a refresh takes its locks in, so a logout racing a refresh cannot deadlock.
+ */
+export async function revokeSession(db: Executor, sessionId: string, reason: string, now: number): Promise<boolean> {
+  await db.updateTable('refresh_tokens').set({ revoked_at: now }).where('session_id', '=', sessionId).where('revoked_at', 'is', null).execute();
+  const result = await db
     .updateTable('sessions')
     .set({ state: 'revoked', revoked_at: now, revoke_reason: reason, mfa_jti: null })
     .where('id', '=', sessionId)
     .where('state', '!=', 'revoked')
-    .execute();
-  await db.updateTable('refresh_tokens').set({ revoked_at: now }).where('session_id', '=', sessionId).where('revoked_at', 'is', null).execute();
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
 }
 
-export async function revokeSessionsOfUser(db: Executor, userId: string, reason: string, now: number): Promise<number> {
+/** Ends every live session of a user; returns the ids of those that were live. */
+export async function revokeSessionsOfUser(db: Executor, userId: string, reason: string, now: number): Promise<string[]> {
   const sessions = await db.selectFrom('sessions').select('id').where('user_id', '=', userId).where('state', '!=', 'revoked').execute();
   for (const session of sessions) await revokeSession(db, session.id, reason, now);
-  return sessions.length;
+  return sessions.map((session) => session.id);
 }
