@@ -8,7 +8,7 @@ import { TwofoldError, invalidTokenError } from '../errors.js';
 import type { Transaction } from 'kysely';
 import type { Database, Executor } from '../store/database.js';
 import { replaceRecoveryCodes } from '../store/repositories/recovery-codes.js';
-import { activateSession, revokeSession, spendMfaAttempt } from '../store/repositories/sessions.js';
+import { activateSession, cancelPendingSession, spendMfaAttempt } from '../store/repositories/sessions.js';
 import { incrementFailedAttempts, resetFailedAttempts } from '../store/repositories/users.js';
 import type { PendingAuthentication } from './authenticate.js';
 import type { FlowContext, RequestMeta } from './context.js';
@@ -44,7 +44,7 @@ export async function rejectWrongCode(
   if (attempt === undefined) throw new TwofoldError('invalid_code', 'The code is wrong or was already used.');
   const remaining = Math.max(0, ctx.config.mfa.maxAttemptsPerToken - attempt);
   if (remaining === 0) {
-    await revokeSession(ctx.db, auth.session.id, 'too_many_attempts', ctx.now());
+    await cancelPendingSession(ctx.db, auth.session.id, 'too_many_attempts', ctx.now());
     ctx.events.record({ type: 'mfa.attempts_exhausted', ...base });
   }
   throw new TwofoldError('invalid_code', remaining === 0 ? 'The code is wrong; no attempts are left for this login, log in again.' : 'The code is wrong or was already used.', {

@@ -4,6 +4,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TwofoldError, type ErrorCode } from '../errors.js';
 import { dependencyUnavailable, isDependencyUnavailable } from '../flows/errors.js';
+import { isDataException } from '../store/connect.js';
 import { sendProblem } from './problem.js';
 
 const fastifyCodeToErrorCode: Readonly<Record<string, ErrorCode>> = {
@@ -29,6 +30,7 @@ const statusToErrorCode: Readonly<Record<number, ErrorCode>> = {
 export function toTwofoldError(error: FastifyError | Error): TwofoldError | undefined {
   if (error instanceof TwofoldError) return error;
   if (isDependencyUnavailable(error)) return dependencyUnavailable(error);
+  if (isDataException(error)) return new TwofoldError('invalid_request', 'The request contains a value that cannot be stored.', { cause: error });
   const fastifyError = error as FastifyError;
   if (fastifyError.validation !== undefined) {
     const errors = fastifyError.validation.map((issue) => ({

@@ -11,6 +11,7 @@ import type { FlowContext } from '../../src/flows/context.js';
 import { createLoggingEventSink, type SecurityEvent } from '../../src/flows/security-events.js';
 import { buildApp } from '../../src/http/app.js';
 import { createTwofold, type Twofold } from '../../src/twofold.js';
+import { createTestStorage, type TestStorage } from './backend.js';
 import { createTestClock, type TestClock } from './clock.js';
 
 export interface TestTwofold {
@@ -21,6 +22,10 @@ export interface TestTwofold {
   clock: TestClock;
   dataDir: string;
   events: SecurityEvent[];
+  storage: TestStorage;
+  /** Stops the server but keeps its data, for a restart with `restartOf`. */
+  stop(): Promise<void>;
+  /** Stops and deletes the data. */
   close(): Promise<void>;
 }
 
@@ -29,8 +34,10 @@ export interface TestTwofoldOptions {
   env?: Record<string, string>;
   clock?: TestClock;
   logger?: FastifyBaseLogger;
-  /** Reuse a data directory (a restart); by default a fresh one is made and removed on close. */
+  /** Reuse a data directory (removed by the caller); by default a fresh one is made and removed on close. */
   dataDir?: string;
+  /** Start on the data of a stopped instance (a restart); this instance then owns and removes it. */
+  restartOf?: TestTwofold;
 }
 
 export const testPublicUrl = 'http://twofold.test';
@@ -56,9 +63,10 @@ export function testEnvironment(dataDir: string, env: Record<string, string> = {
 
 export async function startTestTwofold(options: TestTwofoldOptions = {}): Promise<TestTwofold> {
   const ownsDataDir = options.dataDir === undefined;
-  const dataDir = options.dataDir ?? makeDataDir();
+  const dataDir = options.restartOf?.dataDir ?? options.dataDir ?? makeDataDir();
   const clock = options.clock ?? createTestClock();
-  const config = loadConfig(testEnvironment(dataDir, options.env));
+  const storage = options.restartOf?.storage ?? (await createTestStorage(dataDir));
+  const config = loadConfig(testEnvironment(dataDir, { ...storage.env, ...options.env }));
   const events: SecurityEvent[] = [];
   const logSink = options.logger === undefined ? undefined : createLoggingEventSink(options.logger);
   const record = (event: SecurityEvent) => {
@@ -68,6 +76,10 @@ export async function startTestTwofold(options: TestTwofoldOptions = {}): Promis
   const twofold = await createTwofold(config, { now: clock.now, events: { record } });
   const app = await buildApp(twofold, options.logger === undefined ? {} : { logger: options.logger });
   await app.ready();
+  const stop = async () => {
+    await app.close();
+    await twofold.close();
+  };
   return {
     twofold,
     app,
@@ -76,9 +88,11 @@ export async function startTestTwofold(options: TestTwofoldOptions = {}): Promis
     clock,
     dataDir,
     events,
+    storage,
+    stop,
     async close() {
-      await app.close();
-      await twofold.close();
+      await stop();
+      await storage.dispose();
       if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -1,6 +1,7 @@
 // GET /healthz and /readyz (issue point 8).
 import { describe, expect, it } from 'vitest';
 import { getJson } from '../helpers/flow.js';
+import { testBackend } from '../helpers/backend.js';
 import { startTestTwofold } from '../helpers/twofold.js';
 
 describe('health', () => {
@@ -10,7 +11,8 @@ describe('health', () => {
       expect((await getJson(t.app, '/healthz')).json()).toEqual({ status: 'ok' });
       const ready = await getJson(t.app, '/readyz');
       expect(ready.statusCode).toBe(200);
-      expect(ready.json()).toEqual({ status: 'ok', checks: { database: 'ok', signing_key: 'ok' } });
+      const redis = testBackend === 'postgres' ? { redis: 'ok' } : {};
+      expect(ready.json()).toEqual({ status: 'ok', checks: { database: 'ok', ...redis, signing_key: 'ok' } });
     } finally {
       await t.close();
     }
@@ -24,6 +26,7 @@ describe('health', () => {
     expect(ready.json()).toMatchObject({ status: 'unavailable', checks: { database: 'unavailable' } });
     expect((await getJson(t.app, '/healthz')).statusCode).toBe(200);
     await t.app.close();
+    await t.storage.dispose();
   });
 });
 

@@ -106,14 +106,11 @@ describe('POST /v1/login', () => {
 
 describe('argon2id rehash on login (issue point 7)', () => {
   it('a hash made with old parameters is upgraded on the next successful login', async () => {
-    const { startTestTwofold: start } = await import('../helpers/twofold.js');
-    const first = await start({ env: { TWOFOLD_ARGON2_TIME_COST: '1' } });
-    const dataDir = first.dataDir;
+    const first = await startTestTwofold({ env: { TWOFOLD_ARGON2_TIME_COST: '1' } });
     const user = await registerUser(first, { password: strongPassword });
-    await first.app.close();
-    await first.twofold.close();
+    await first.stop();
 
-    const second = await start({ dataDir, env: { TWOFOLD_ARGON2_TIME_COST: '2' } });
+    const second = await startTestTwofold({ restartOf: first, env: { TWOFOLD_ARGON2_TIME_COST: '2' } });
     try {
       const before = await second.ctx.db.selectFrom('users').select('password_hash').where('id', '=', user.userId).executeTakeFirstOrThrow();
       expect(before.password_hash).toContain('t=1');
@@ -126,8 +123,6 @@ describe('argon2id rehash on login (issue point 7)', () => {
       expect((await postJson(second.app, '/v1/login', { username: user.username, password: strongPassword })).statusCode).toBe(200);
     } finally {
       await second.close();
-      const { rmSync } = await import('node:fs');
-      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });

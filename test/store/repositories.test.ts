@@ -7,7 +7,7 @@ import { activateFactor, claimTotpStep, insertFactor } from '../../src/store/rep
 import { consumeRecoveryCode, countUnusedRecoveryCodes, replaceRecoveryCodes } from '../../src/store/repositories/recovery-codes.js';
 import { findRefreshTokenByHash, insertRefreshToken, markRefreshTokenUsed } from '../../src/store/repositories/refresh-tokens.js';
 import { findServerSecret, insertServerSecretIfAbsent } from '../../src/store/repositories/server-secrets.js';
-import { activateSession, findSession, insertSession, revokeSession, spendMfaAttempt } from '../../src/store/repositories/sessions.js';
+import { activateSession, cancelPendingSession, findSession, insertSession, revokeSession, spendMfaAttempt } from '../../src/store/repositories/sessions.js';
 import { findUserById, incrementFailedAttempts, insertUser } from '../../src/store/repositories/users.js';
 import { databaseFactories, type TestDatabase } from './databases.js';
 
@@ -97,6 +97,15 @@ describe.each(databaseFactories)('store on $name', (factory) => {
     const results = await Promise.all(Array.from({ length: 20 }, () => activateSession(database.db, input)));
     expect(results.filter(Boolean)).toHaveLength(1);
     expect(await findSession(database.db, session.id)).toMatchObject({ state: 'active', mfa_jti: null, acr: 'aal2', auth_time: now });
+  });
+
+  it('cancelPendingSession() never ends a session that a concurrent request has just completed', async () => {
+    const pending = await newPendingSession(await newUser());
+    expect(await cancelPendingSession(database.db, pending.id, 'too_many_attempts', now)).toBe(true);
+    const completed = await newPendingSession(await newUser());
+    await activateSession(database.db, { sessionId: completed.id, jti: completed.jti, amr: ['pwd', 'otp', 'mfa'], authTime: now, expiresAt: now + 1000 });
+    expect(await cancelPendingSession(database.db, completed.id, 'too_many_attempts', now)).toBe(false);
+    expect(await findSession(database.db, completed.id)).toMatchObject({ state: 'active' });
   });
 
   it('RC-02: consumeRecoveryCode() raced 30 times succeeds once', async () => {

@@ -1,7 +1,7 @@
 // Optional contact details given at registration. They are stored for later factors (SMS,
 // e-mail) and notifications; here they are only checked for shape, never trusted as verified.
 
-const emailShape = /^[^\s@]{1,64}@[^\s@]{1,255}$/u;
+const emailShape = /^[^\s@\p{Cc}]{1,64}@[^\s@\p{Cc}]{1,255}$/u;
 const e164Shape = /^\+[1-9][0-9]{6,14}$/;
 
 export function normalizeEmail(input: string): string | undefined {

@@ -8,17 +8,17 @@ import { enrollFactor } from '../../flows/enroll-factor.js';
 import { toFactorView } from '../../flows/views.js';
 import { listFactorsOfUser } from '../../store/repositories/factors.js';
 import { requestMeta, requireAccessToken, requireMfaOrAccessToken } from '../authenticate.js';
-import { codeSchema, factorSchema, tokenResponseProperties, totpEnrollmentSchema } from '../schemas/common.js';
+import { codeSchema, factorSchema, idSchema, labelSchema, tokenResponseProperties, totpEnrollmentSchema } from '../schemas/common.js';
 
 const enrollBody = Type.Object(
   {
     type: Type.Literal('totp', { description: 'More factor types arrive with their issue; unknown types are refused' }),
-    label: Type.Optional(Type.String({ maxLength: 64 })),
+    label: Type.Optional(labelSchema),
   },
   { additionalProperties: false },
 );
 
-const factorParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+const factorParams = Type.Object({ id: idSchema });
 const confirmBody = Type.Object({ code: codeSchema }, { additionalProperties: false });
 
 export function factorRoutes(app: FastifyInstance, ctx: FlowContext): void {

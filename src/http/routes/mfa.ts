@@ -5,12 +5,12 @@ import { Type } from 'typebox';
 import type { FlowContext } from '../../flows/context.js';
 import { verifySecondFactor } from '../../flows/verify-second-factor.js';
 import { requestMeta, requireMfaToken } from '../authenticate.js';
-import { codeSchema, tokenResponseSchema } from '../schemas/common.js';
+import { codeSchema, idSchema, tokenResponseSchema } from '../schemas/common.js';
 
 // Unknown members (e.g. a client-asserted "mfa_verified" or "username") are stripped, never read (FL-04/FL-06).
 const verifyBody = Type.Object(
   {
-    factor_id: Type.Optional(Type.String({ maxLength: 64 })),
+    factor_id: Type.Optional(idSchema),
     code: Type.Optional(codeSchema),
     recovery_code: Type.Optional(Type.String({ maxLength: 64 })),
   },

@@ -61,6 +61,12 @@ export const totpEnrollmentSchema = Type.Object({
   qr_svg: Type.String(),
 });
 
+/** Ids are ours (prefix + base64url); anything else cannot name a row, so it is refused up front. */
+export const idSchema = Type.String({ maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
+
+/** Free text people choose (labels): no control characters, which no database should store. */
+export const labelSchema = Type.String({ maxLength: 64, pattern: '^[^\\u0000-\\u001f\\u007f]*$' });
+
 export const codeSchema = Type.String({ maxLength: 64, description: 'The 6-digit code from the authenticator app' });
 
 export const problemSchema = Type.Object(

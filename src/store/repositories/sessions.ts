@@ -75,6 +75,20 @@ export async function revokeSession(db: Executor, sessionId: string, reason: str
   return result.numUpdatedRows === 1n;
 }
 
+/**
+ * Cancels a login that is still waiting for its second factor. Only a pending session: a
+ * concurrent request may have just completed it, and a completed session is not ours to end.
+ */
+export async function cancelPendingSession(db: Executor, sessionId: string, reason: string, now: number): Promise<boolean> {
+  const result = await db
+    .updateTable('sessions')
+    .set({ state: 'revoked', revoked_at: now, revoke_reason: reason, mfa_jti: null })
+    .where('id', '=', sessionId)
+    .where('state', '=', 'pending')
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
 /** Ends every live session of a user; returns the ids of those that were live. */
 export async function revokeSessionsOfUser(db: Executor, userId: string, reason: string, now: number): Promise<string[]> {
   const sessions = await db.selectFrom('sessions').select('id').where('user_id', '=', userId).where('state', '!=', 'revoked').execute();
