@@ -80,6 +80,9 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
       throw error;
     });
     const revokedSessions = new RevokedSessionSet();
+    // Work started by a message finishes before close() tears down what it uses.
+    let closing = false;
+    let pendingReload: Promise<void> = Promise.resolve();
     await subscribeClusterEvents(
       kv,
       {
@@ -88,7 +91,8 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
           for (const sessionId of sessionIds) revokedSessions.add(sessionId, expiresAt);
         },
         onSigningKeyRotated: () => {
-          keys.reload().catch((error: unknown) => logger.warn({ err: error }, 'could not reload signing keys after a rotation'));
+          if (closing) return;
+          pendingReload = keys.reload().catch((error: unknown) => logger.warn({ err: error }, 'could not reload signing keys after a rotation'));
         },
       },
       (message) => logger.warn({ message }, 'ignored a malformed cluster event'),
@@ -120,7 +124,9 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
       migrationsApplied,
       sharedStateLocation: config.redis === undefined ? 'in-process memory (one instance only)' : `Redis ${redactedUrl(config.redis.url)} (prefix ${config.redis.keyPrefix})`,
       async close() {
+        closing = true;
         await openedKv.close();
+        await pendingReload;
         await database.close();
       },
     };

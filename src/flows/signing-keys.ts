@@ -8,6 +8,7 @@ import { secretBoxAad, type SecretBox } from '../core/crypto/secretbox.js';
 import { generateSigningKey, importSigningKey, type SigningKey } from '../core/tokens/signing-key.js';
 import type { Database, SigningKeyRow } from '../store/database.js';
 import { insertSigningKey, listSigningKeys, retireSigningKeysExcept } from '../store/repositories/signing-keys.js';
+import { lockForTransaction } from '../store/locks.js';
 import { runTransaction } from '../store/transaction.js';
 
 export interface KeyRingManager {
@@ -118,7 +119,8 @@ async function loadRing(options: KeyRingOptions): Promise<LoadedRing> {
 async function createFirstKey(options: KeyRingOptions): Promise<void> {
   const generated = await generateSigningKey(options.algorithm);
   await runTransaction(options.db, async (trx) => {
-    // Another instance may have created one meanwhile; then keep theirs.
+    // Instances starting together queue here; the first creates the key, the others find it.
+    await lockForTransaction(trx, 'twofold:first-signing-key');
     const existing = await listSigningKeys(trx);
     if (existing.some((row) => row.retired_at === null)) return;
     await insertSigningKey(trx, toRow(generated, options.secretBox, options.now()));

@@ -2,12 +2,14 @@
 // same keys), do one thing, and close it.
 import { loadConfig } from '../../config/load.js';
 import { createLoggingEventSink } from '../../flows/security-events.js';
+import pino from 'pino';
 import { createLogger } from '../../http/logger.js';
 import { createTwofold, type Twofold } from '../../twofold.js';
 
 export async function withTwofold<T>(work: (twofold: Twofold) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const logger = createLogger({ log: { level: config.log.level === 'info' ? 'warn' : config.log.level } });
+  // Logs go to stderr: stdout is the command's answer (and must stay parseable with --json).
+  const logger = createLogger({ log: { level: config.log.level === 'info' ? 'warn' : config.log.level } }, pino.destination(2));
   const twofold = await createTwofold(config, { events: createLoggingEventSink(logger.child({ component: 'security' })), logger });
   try {
     return await work(twofold);

@@ -1,0 +1,135 @@
+// Issue 3 point 4: three real server processes on one PostgreSQL and one Redis. Every single-use
+// and counting guarantee of the flow holds when the competing requests land on different
+// instances at the same moment; tokens, logouts and key rotations cross instances.
+import { decodeProtectedHeader } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateTotpCode, totpStepAt } from '../../src/core/totp/verify.js';
+import { testDatabaseUrl, testRedisUrl, withClient } from '../helpers/backend.js';
+import { call, startCluster, type Cluster } from '../helpers/cluster.js';
+import { runCommand } from '../helpers/process.js';
+import { requirement } from '../helpers/requirements.js';
+
+const available = requirement('PostgreSQL + Redis', testDatabaseUrl !== undefined && testRedisUrl !== undefined, 'set TWOFOLD_TEST_DATABASE_URL and TWOFOLD_TEST_REDIS_URL (see .ci/run)');
+
+describe.runIf(available)('three instances on one PostgreSQL + Redis', () => {
+  let cluster: Cluster;
+  let urls: string[];
+  let counter = 0;
+  const at = (i: number) => urls[i % urls.length]!;
+
+  beforeAll(async () => {
+    cluster = await startCluster(3, { TWOFOLD_THROTTLE_FREE_FAILURES: '5', TWOFOLD_MFA_MAX_ATTEMPTS: '10' });
+    urls = cluster.instances.map((instance) => instance.baseUrl);
+  }, 120_000);
+  afterAll(async () => cluster?.stop());
+
+  const code = (secret: string, offset = 0) => generateTotpCode(secret, totpStepAt(Date.now()) + offset);
+
+  /** A confirmed user; the confirmation used the current step, so logins use the next one. */
+  async function newUser(instance = 0) {
+    counter += 1;
+    const username = `cluster-user-${process.pid}-${counter}`;
+    const password = 'a cluster test passphrase';
+    const registered = await call(at(instance), 'POST', '/v1/register', { username, password });
+    expect(registered.status).toBe(201);
+    const secret: string = registered.body.totp.secret;
+    const confirmed = await call(at(instance), 'POST', `/v1/factors/${registered.body.totp.factor_id}/verify`, { code: code(secret) }, registered.body.mfa_token);
+    expect(confirmed.status).toBe(200);
+    return { username, password, secret, tokens: confirmed.body, recoveryCodes: confirmed.body.recovery_codes as string[] };
+  }
+
+  const login = async (instance: number, user: { username: string; password: string }) => {
+    const response = await call(at(instance), 'POST', '/v1/login', { username: user.username, password: user.password });
+    expect(response.status).toBe(200);
+    return response.body.mfa_token as string;
+  };
+
+  it('migrated exactly once and agreed on one signing key while starting together', async () => {
+    await withClient(cluster.databaseUrl, async (client) => {
+      const migrations = await client.query('select name from kysely_migration');
+      expect(migrations.rows.map((row) => row.name)).toEqual(['0001-initial']);
+      const keys = await client.query('select kid from signing_keys');
+      expect(keys.rowCount).toBe(1);
+    });
+    const kids = await Promise.all(urls.map(async (url) => (await call(url, 'GET', '/.well-known/jwks.json')).body.keys.map((key: { kid: string }) => key.kid)));
+    expect(new Set(kids.flat()).size).toBe(1);
+  });
+
+  it('OT-04: one TOTP code sent to 12 pending logins spread over the instances — exactly one succeeds', async () => {
+    const user = await newUser();
+    const mfaTokens = await Promise.all(Array.from({ length: 12 }, (_, i) => login(i, user)));
+    const next = code(user.secret, 1);
+    const results = await Promise.all(mfaTokens.map((token, i) => call(at(i), 'POST', '/v1/mfa/verify', { code: next }, token)));
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+    expect(results.filter((r) => r.status === 401)).toHaveLength(11);
+  });
+
+  it('SS-02: one refresh token refreshed 20 times at once across instances — at most one success, and the family is revoked', async () => {
+    const user = await newUser();
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => call(at(i), 'POST', '/v1/token/refresh', { refresh_token: user.tokens.refresh_token })));
+    const successes = results.filter((r) => r.status === 200);
+    expect(successes.length).toBeLessThanOrEqual(1);
+    expect(results.every((r) => r.status === 200 || r.status === 401)).toBe(true);
+    for (const success of successes) expect((await call(at(1), 'POST', '/v1/token/refresh', { refresh_token: success.body.refresh_token })).status).toBe(401);
+    for (let i = 0; i < 3; i += 1) expect((await call(at(i), 'GET', '/v1/me', undefined, user.tokens.access_token)).status).toBe(401);
+  });
+
+  it('RC-02: one recovery code raced by 10 logins across instances — exactly one succeeds', async () => {
+    const user = await newUser();
+    const mfaTokens = await Promise.all(Array.from({ length: 10 }, (_, i) => login(i, user)));
+    const results = await Promise.all(mfaTokens.map((token, i) => call(at(i), 'POST', '/v1/mfa/verify', { recovery_code: user.recoveryCodes[0] }, token)));
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+  });
+
+  it('FL-03: one mfa_token verified concurrently on all instances — one success', async () => {
+    const user = await newUser();
+    const mfaToken = await login(0, user);
+    // Nine different, all valid recovery codes: only the token's single use can stop the others.
+    const results = await Promise.all(user.recoveryCodes.slice(0, 9).map((recoveryCode, i) => call(at(i), 'POST', '/v1/mfa/verify', { recovery_code: recoveryCode }, mfaToken)));
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+  });
+
+  it('LG-04: wrong-password throttling counts the same wherever the attempts land', async () => {
+    const user = await newUser();
+    for (let i = 0; i < 6; i += 1) expect((await call(at(i), 'POST', '/v1/login', { username: user.username, password: 'not the password at all' })).status).toBe(401);
+    for (let i = 0; i < 3; i += 1) {
+      const response = await call(at(i), 'POST', '/v1/login', { username: user.username, password: user.password });
+      expect(response.status).toBe(429);
+      expect(response.body.code).toBe('too_many_attempts');
+    }
+  });
+
+  it('a token issued by one instance is accepted by the others; a logout on one is honoured by all within a second', async () => {
+    const user = await newUser(0);
+    for (let i = 0; i < 3; i += 1) expect((await call(at(i), 'GET', '/v1/me', undefined, user.tokens.access_token)).status).toBe(200);
+    expect((await call(at(0), 'POST', '/v1/logout', undefined, user.tokens.access_token)).status).toBe(204);
+    const started = Date.now();
+    for (let i = 1; i < 3; i += 1) {
+      let status = 200;
+      while (status === 200 && Date.now() - started < 1000) status = (await call(at(i), 'GET', '/v1/me', undefined, user.tokens.access_token)).status;
+      expect(status).toBe(401);
+    }
+  });
+
+  it('a key rotation reaches every instance at once (pub/sub), and old tokens keep verifying', async () => {
+    const user = await newUser(0);
+    const oldKid = decodeProtectedHeader(user.tokens.access_token).kid;
+    const rotated = await runCommand(process.execPath, ['dist/cli/main.js', 'keys', 'rotate', '--json'], cluster.env);
+    expect(rotated.code, rotated.stderr).toBe(0);
+    const newKid = JSON.parse(rotated.stdout).kid;
+    expect(newKid).not.toBe(oldKid);
+    const started = Date.now();
+    for (let i = 0; i < 3; i += 1) {
+      let kid: string | undefined;
+      while (kid !== newKid && Date.now() - started < 1000) {
+        const mfaToken = await login(i, user);
+        const response = await call(at(i), 'POST', '/v1/mfa/verify', { recovery_code: user.recoveryCodes[i] }, mfaToken);
+        kid = decodeProtectedHeader(response.body.access_token).kid;
+      }
+      expect(kid, `instance ${i} still signs with the old key after a second`).toBe(newKid);
+      const jwks = (await call(at(i), 'GET', '/.well-known/jwks.json')).body.keys.map((key: { kid: string }) => key.kid);
+      expect(jwks).toEqual(expect.arrayContaining([oldKid, newKid]));
+      expect((await call(at(i), 'GET', '/v1/me', undefined, user.tokens.access_token)).status).toBe(200);
+    }
+  });
+});

@@ -1,0 +1,63 @@
+// Several real Twofold server processes on one PostgreSQL database and one Redis, as behind a
+// load balancer: the same encryption key, issuer and shared state, each on its own port.
+import { randomBytes } from 'node:crypto';
+import { createPostgresDatabase, createRedisPrefix, makeTempDir, testRedisUrl } from './backend.js';
+import { findFreePort, startServerProcess, type ServerProcess } from './process.js';
+import { testEnvironment } from './twofold.js';
+
+export interface Cluster {
+  instances: ServerProcess[];
+  /** The environment every instance shares (also right for running the CLI against the cluster). */
+  env: Record<string, string>;
+  databaseUrl: string;
+  stop(): Promise<void>;
+}
+
+export const clusterPublicUrl = 'http://twofold.cluster.test';
+
+export async function startCluster(count: number, extraEnv: Record<string, string> = {}): Promise<Cluster> {
+  const database = await createPostgresDatabase();
+  const redis = createRedisPrefix();
+  const dataDir = makeTempDir('twofold-cluster-');
+  const env = testEnvironment(dataDir.path, {
+    TWOFOLD_DATABASE_URL: database.url,
+    TWOFOLD_REDIS_URL: testRedisUrl ?? '',
+    TWOFOLD_REDIS_KEY_PREFIX: redis.prefix,
+    TWOFOLD_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
+    TWOFOLD_PUBLIC_URL: clusterPublicUrl,
+    TWOFOLD_HOST: '127.0.0.1',
+    TWOFOLD_LOG_LEVEL: 'warn',
+    ...extraEnv,
+  });
+  const ports = await Promise.all(Array.from({ length: count }, findFreePort));
+  // Started together, so that they also race for migrations and the first signing key.
+  const instances = await Promise.all(
+    ports.map((port) => startServerProcess({ command: process.execPath, args: ['dist/cli/main.js', 'serve'], env: { ...env, TWOFOLD_PORT: String(port) }, port })),
+  );
+  return {
+    instances,
+    env,
+    databaseUrl: database.url,
+    async stop() {
+      await Promise.all(instances.map((instance) => instance.stop()));
+      await Promise.all([database.dispose(), redis.dispose()]);
+      dataDir.dispose();
+    },
+  };
+}
+
+export interface HttpResult {
+  status: number;
+  headers: Headers;
+  body: any;
+}
+
+export async function call(baseUrl: string, method: string, path: string, body?: unknown, token?: string): Promise<HttpResult> {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text === '' ? undefined : JSON.parse(text) };
+}
