@@ -1,0 +1,125 @@
+// Full two-factor logins per second — password step, then a TOTP code, then tokens — against
+// real server processes at production argon2id parameters, on SQLite or PostgreSQL, with one
+// instance or several behind a round-robin "load balancer" (the client picks the next one).
+import { randomBytes } from 'node:crypto';
+import { generateTotpCode, totpStepAt } from '../src/core/totp/verify.js';
+import { createPostgresDatabase, createRedisPrefix, makeTempDir, testRedisUrl } from '../test/helpers/backend.js';
+import { findFreePort, startServerProcess, type ServerProcess } from '../test/helpers/process.js';
+
+export interface FlowResult {
+  flowsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  flows: number;
+  errors: number;
+}
+
+interface BenchUser {
+  username: string;
+  secret: string;
+  /** Highest TOTP step this user has spent: each code works once. */
+  lastStep: number;
+}
+
+const password = 'a benchmark passphrase';
+
+async function post(url: string, path: string, body: unknown, token?: string): Promise<{ status: number; body: any }> {
+  const response = await fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+export async function startInstances(backend: 'sqlite' | 'postgres', count: number): Promise<{ urls: string[]; stop(): Promise<void> }> {
+  const dir = makeTempDir('twofold-bench-');
+  const cleanups: Array<() => Promise<void> | void> = [dir.dispose];
+  const env: Record<string, string> = {
+    TWOFOLD_DATA_DIR: dir.path,
+    TWOFOLD_PUBLIC_URL: 'http://twofold.bench',
+    TWOFOLD_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
+    TWOFOLD_HOST: '127.0.0.1',
+    TWOFOLD_LOG_LEVEL: 'error',
+    // The benchmark measures work, not the throttle or the queue bound.
+    TWOFOLD_HASH_QUEUE_LIMIT: '10000',
+  };
+  if (backend === 'postgres') {
+    const database = await createPostgresDatabase();
+    const redis = createRedisPrefix();
+    cleanups.push(database.dispose, redis.dispose);
+    Object.assign(env, { TWOFOLD_DATABASE_URL: database.url, TWOFOLD_REDIS_URL: testRedisUrl ?? '', TWOFOLD_REDIS_KEY_PREFIX: redis.prefix });
+  }
+  const instances: ServerProcess[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const port = await findFreePort();
+    instances.push(await startServerProcess({ command: process.execPath, args: ['dist/cli/main.js', 'serve'], env: { ...env, TWOFOLD_PORT: String(port) }, port }));
+  }
+  return {
+    urls: instances.map((instance) => instance.baseUrl),
+    async stop() {
+      await Promise.all(instances.map((instance) => instance.stop()));
+      for (const cleanup of cleanups.reverse()) await cleanup();
+    },
+  };
+}
+
+export async function registerUsers(urls: string[], count: number, concurrency: number): Promise<BenchUser[]> {
+  const users: BenchUser[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const index = next++;
+        const url = urls[index % urls.length]!;
+        const username = `bench-${process.pid}-${index}`;
+        const registered = await post(url, '/v1/register', { username, password });
+        const step = totpStepAt(Date.now());
+        const confirmed = await post(url, `/v1/factors/${registered.body.totp.factor_id}/verify`, { code: generateTotpCode(registered.body.totp.secret, step) }, registered.body.mfa_token);
+        if (confirmed.status !== 200) throw new Error(`could not set up ${username}: ${JSON.stringify(confirmed.body)}`);
+        users.push({ username, secret: registered.body.totp.secret, lastStep: step });
+      }
+    }),
+  );
+  return users;
+}
+
+/** Runs flows for durationMs with `concurrency` clients; each flow uses a user with an unspent step. */
+export async function runFlows(urls: string[], users: BenchUser[], options: { concurrency: number; durationMs: number }): Promise<FlowResult> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let request = 0;
+  let userIndex = 0;
+  const deadline = Date.now() + options.durationMs;
+  const takeUser = (): { user: BenchUser; step: number } | undefined => {
+    const current = totpStepAt(Date.now());
+    for (let tried = 0; tried < users.length; tried += 1) {
+      const user = users[userIndex++ % users.length]!;
+      const step = Math.max(current - 1, user.lastStep + 1);
+      if (step <= current + 1) {
+        user.lastStep = step;
+        return { user, step };
+      }
+    }
+    return undefined;
+  };
+  const started = Date.now();
+  await Promise.all(
+    Array.from({ length: options.concurrency }, async () => {
+      while (Date.now() < deadline) {
+        const taken = takeUser();
+        if (taken === undefined) throw new Error('ran out of users with an unspent TOTP step; register more');
+        const url = urls[request++ % urls.length]!;
+        const flowStarted = performance.now();
+        const login = await post(url, '/v1/login', { username: taken.user.username, password });
+        const verify = login.status === 200 ? await post(urls[request++ % urls.length]!, '/v1/mfa/verify', { code: generateTotpCode(taken.user.secret, taken.step) }, login.body.mfa_token) : login;
+        if (verify.status === 200) latencies.push(performance.now() - flowStarted);
+        else errors += 1;
+      }
+    }),
+  );
+  const elapsedSeconds = (Date.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const percentile = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
+  return { flowsPerSecond: latencies.length / elapsedSeconds, p50Ms: percentile(50), p99Ms: percentile(99), flows: latencies.length, errors };
+}

@@ -1,0 +1,73 @@
+// `npm run bench` (add `-- --quick` for a short run): measures, writes bench/results/latest.json
+// and prints a table. Every figure is a ratio against a baseline measured in the same run,
+// because this machine is shared and noisy: absolute numbers move, ratios much less.
+import { availableParallelism } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { measureArgon2Verifies } from './argon2-baseline.js';
+import { registerUsers, runFlows, startInstances } from './full-flow.js';
+import { testDatabaseUrl, testRedisUrl } from '../test/helpers/backend.js';
+
+interface Result {
+  name: string;
+  value: number;
+  unit: string;
+  baseline: string | null;
+  baseline_value: number | null;
+  ratio: number | null;
+  target: number | null;
+  better: 'higher' | 'lower';
+}
+
+const quick = process.argv.includes('--quick');
+const durationMs = quick ? 4_000 : 12_000;
+const concurrency = 16;
+const cores = availableParallelism();
+const results: Result[] = [];
+const log = (message: string) => process.stderr.write(`${message}\n`);
+
+function record(result: Result): void {
+  results.push(result);
+  log(`  ${result.name}: ${result.value.toFixed(1)} ${result.unit}${result.ratio === null ? '' : ` (×${result.ratio.toFixed(2)} of ${result.baseline})`}`);
+}
+
+async function main(): Promise<void> {
+  log(`Twofold benchmarks (${quick ? 'quick' : 'full'}; ${cores} cores)`);
+  log('argon2id verifications alone (the login ceiling)…');
+  const argon2PerSecond = await measureArgon2Verifies({ concurrency: cores, durationMs: quick ? 2_000 : 5_000 });
+  record({ name: 'argon2id-verify', value: argon2PerSecond, unit: 'verifies/s', baseline: null, baseline_value: null, ratio: null, target: null, better: 'higher' });
+
+  const scenarios: Array<{ backend: 'sqlite' | 'postgres'; instances: number }> = [{ backend: 'sqlite', instances: 1 }];
+  if (testDatabaseUrl !== undefined && testRedisUrl !== undefined) scenarios.push({ backend: 'postgres', instances: 1 }, { backend: 'postgres', instances: 3 });
+  else log('PostgreSQL scenarios skipped: set TWOFOLD_TEST_DATABASE_URL and TWOFOLD_TEST_REDIS_URL');
+
+  for (const scenario of scenarios) {
+    const name = `full-flow-${scenario.backend}-x${scenario.instances}`;
+    log(`${name}: starting ${scenario.instances} instance(s), registering users…`);
+    const cluster = await startInstances(scenario.backend, scenario.instances);
+    try {
+      // Each user has at most two unspent TOTP steps at a time; enough users for the run.
+      const users = await registerUsers(cluster.urls, Math.ceil((argon2PerSecond * durationMs) / 1000 / 1.5) + 50, concurrency);
+      log(`${name}: ${users.length} users; running flows for ${durationMs / 1000} s…`);
+      const flow = await runFlows(cluster.urls, users, { concurrency, durationMs });
+      if (flow.errors > 0) log(`  ${flow.errors} flows failed`);
+      record({ name, value: flow.flowsPerSecond, unit: 'flows/s', baseline: 'argon2id-verify', baseline_value: argon2PerSecond, ratio: flow.flowsPerSecond / argon2PerSecond, target: null, better: 'higher' });
+      record({ name: `${name}-p99`, value: flow.p99Ms, unit: 'ms', baseline: `${name}-p50`, baseline_value: flow.p50Ms, ratio: flow.p99Ms / flow.p50Ms, target: null, better: 'lower' });
+    } finally {
+      await cluster.stop();
+    }
+  }
+
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync('bench/results/latest.json', `${JSON.stringify(results, null, 2)}\n`);
+  log('\n| benchmark | value | baseline | ratio |\n|---|---|---|---|');
+  for (const result of results) {
+    const baseline = result.baseline === null ? '—' : `${result.baseline} = ${result.baseline_value?.toFixed(1)}`;
+    log(`| ${result.name} | ${result.value.toFixed(1)} ${result.unit} | ${baseline} | ${result.ratio === null ? '—' : result.ratio.toFixed(2)} |`);
+  }
+  log('\nwritten to bench/results/latest.json');
+}
+
+main().catch((error: unknown) => {
+  log(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exit(1);
+});
