@@ -102,6 +102,27 @@ describe('the server process', () => {
     expect(server.output()).toContain('shutting down');
   });
 
+  it('production mode without Redis starts, warning that it is single-instance only', async () => {
+    const port = await findFreePort();
+    const env = {
+      NODE_ENV: 'production',
+      TWOFOLD_PORT: String(port),
+      TWOFOLD_HOST: '127.0.0.1',
+      TWOFOLD_DATA_DIR: dataDir,
+      TWOFOLD_PUBLIC_URL: 'https://auth.example.com',
+      TWOFOLD_ENCRYPTION_KEY: 'B'.repeat(43),
+      TWOFOLD_DATABASE_URL: `sqlite:${join(dataDir, 'production.db')}`,
+    };
+    const server = await startServerProcess({ command: process.execPath, args: ['dist/cli/main.js', 'serve'], env, port });
+    try {
+      expect(server.output()).toMatch(/production mode/);
+      expect(server.output()).toContain('TWOFOLD_REDIS_URL is not set');
+      expect(server.output()).toContain('single instance only');
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('production mode refuses to start without an https public URL or an explicit encryption key', async () => {
     const base = { NODE_ENV: 'production', TWOFOLD_DATA_DIR: dataDir };
     const noHttps = await runCommand(process.execPath, ['dist/cli/main.js', 'serve'], { ...base, TWOFOLD_ENCRYPTION_KEY: 'A'.repeat(43) });
