@@ -39,7 +39,15 @@ export async function recordAccountFailure(ctx: FlowContext, account: string): P
   return failures;
 }
 
+/**
+ * After a success that is already committed (tokens issued): best effort. Failing the response
+ * now would lose the tokens of a login that happened; a stale count only delays a later attempt.
+ */
 export async function clearAccountThrottle(ctx: FlowContext, account: string): Promise<void> {
   const accountKeys = keys(account);
-  await ctx.kv.delete(accountKeys.failures, accountKeys.until);
+  try {
+    await ctx.kv.delete(accountKeys.failures, accountKeys.until);
+  } catch (error) {
+    ctx.diagnostics.warn({ err: error }, 'could not clear the failure count of an account after a successful login');
+  }
 }

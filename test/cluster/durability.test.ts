@@ -8,7 +8,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateTotpCode, totpStepAt } from '../../src/core/totp/verify.js';
 import { createPostgresDatabase, makeTempDir, testDatabaseUrl, withClient } from '../helpers/backend.js';
-import { call } from '../helpers/cluster.js';
+import { call } from '../helpers/http-client.js';
 import { findFreePort, startServerProcess, waitForPortClosed } from '../helpers/process.js';
 import { requirement } from '../helpers/requirements.js';
 import { testEnvironment } from '../helpers/twofold.js';

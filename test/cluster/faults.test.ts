@@ -6,24 +6,15 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTotpCode, totpStepAt } from '../../src/core/totp/verify.js';
 import { makeTempDir } from '../helpers/backend.js';
+import { call, type HttpResult } from '../helpers/http-client.js';
 import { findFreePort, runCommand, startServerProcess, type ServerProcess } from '../helpers/process.js';
 import { privatePostgresAvailable, redisServerAvailable, startPrivatePostgres, startPrivateRedis, type PrivateService } from '../helpers/private-services.js';
 import { requirement } from '../helpers/requirements.js';
 import { testEnvironment } from '../helpers/twofold.js';
 
-/** A hung request is a failure of its own, reported as such (not a speed assertion). */
-async function request(baseUrl: string, method: string, path: string, body?: unknown, token?: string) {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method,
-    signal: AbortSignal.timeout(15_000),
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, contentType: response.headers.get('content-type') ?? '', body: text === '' ? undefined : JSON.parse(text) };
-}
+const request = call;
 
-function expectServerBusy(response: Awaited<ReturnType<typeof request>>): void {
+function expectServerBusy(response: HttpResult): void {
   expect(response.status).toBe(503);
   expect(response.contentType).toMatch(/^application\/problem\+json/);
   expect(response.body).toMatchObject({ code: 'server_busy', status: 503 });

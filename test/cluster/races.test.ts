@@ -5,7 +5,8 @@ import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTotpCode, totpStepAt } from '../../src/core/totp/verify.js';
 import { testDatabaseUrl, testRedisUrl, withClient } from '../helpers/backend.js';
-import { call, startCluster, type Cluster } from '../helpers/cluster.js';
+import { startCluster, type Cluster } from '../helpers/cluster.js';
+import { call } from '../helpers/http-client.js';
 import { runCommand } from '../helpers/process.js';
 import { requirement } from '../helpers/requirements.js';
 

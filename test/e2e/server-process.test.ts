@@ -6,20 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateTotpCode, totpStepAt } from '../../src/core/totp/verify.js';
+import { call } from '../helpers/http-client.js';
 import { findFreePort, runCommand, startServerProcess, waitForPortClosed } from '../helpers/process.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'twofold-e2e-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
-
-async function call(baseUrl: string, method: string, path: string, body?: unknown, token?: string) {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, json: text === '' ? undefined : JSON.parse(text) };
-}
 
 const code = (secret: string, offset = 0) => generateTotpCode(secret, totpStepAt(Date.now()) + offset);
 
@@ -39,30 +30,30 @@ describe('the server process', () => {
       const url = server.baseUrl;
       const registered = await call(url, 'POST', '/v1/register', { username: 'e2e-person', password: 'an end to end passphrase' });
       expect(registered.status).toBe(201);
-      const { secret, factor_id: factorId } = registered.json.totp;
-      const confirmed = await call(url, 'POST', `/v1/factors/${factorId}/verify`, { code: code(secret) }, registered.json.mfa_token);
+      const { secret, factor_id: factorId } = registered.body.totp;
+      const confirmed = await call(url, 'POST', `/v1/factors/${factorId}/verify`, { code: code(secret) }, registered.body.mfa_token);
       expect(confirmed.status).toBe(200);
-      expect(confirmed.json.recovery_codes).toHaveLength(10);
+      expect(confirmed.body.recovery_codes).toHaveLength(10);
 
       const login = await call(url, 'POST', '/v1/login', { username: 'e2e-person', password: 'an end to end passphrase' });
       expect(login.status).toBe(200);
       // The confirmation used this step's code; the next step's code is within the window.
-      const verified = await call(url, 'POST', '/v1/mfa/verify', { code: code(secret, 1) }, login.json.mfa_token);
+      const verified = await call(url, 'POST', '/v1/mfa/verify', { code: code(secret, 1) }, login.body.mfa_token);
       expect(verified.status).toBe(200);
       expect(verified.headers.get('cache-control')).toBe('no-store');
 
-      const me = await call(url, 'GET', '/v1/me', undefined, verified.json.access_token);
+      const me = await call(url, 'GET', '/v1/me', undefined, verified.body.access_token);
       expect(me.status).toBe(200);
-      expect(me.json.user.username).toBe('e2e-person');
+      expect(me.body.user.username).toBe('e2e-person');
 
-      const refreshed = await call(url, 'POST', '/v1/token/refresh', { refresh_token: verified.json.refresh_token });
+      const refreshed = await call(url, 'POST', '/v1/token/refresh', { refresh_token: verified.body.refresh_token });
       expect(refreshed.status).toBe(200);
-      const logout = await call(url, 'POST', '/v1/logout', undefined, refreshed.json.access_token);
+      const logout = await call(url, 'POST', '/v1/logout', undefined, refreshed.body.access_token);
       expect(logout.status).toBe(204);
-      expect((await call(url, 'GET', '/v1/me', undefined, refreshed.json.access_token)).status).toBe(401);
+      expect((await call(url, 'GET', '/v1/me', undefined, refreshed.body.access_token)).status).toBe(401);
 
-      kid = (await call(url, 'GET', '/.well-known/jwks.json')).json.keys[0].kid;
-      accessToken = confirmed.json.access_token;
+      kid = (await call(url, 'GET', '/.well-known/jwks.json')).body.keys[0].kid;
+      accessToken = confirmed.body.access_token;
     } finally {
       await server.stop();
       await waitForPortClosed(port);
@@ -71,7 +62,7 @@ describe('the server process', () => {
     const restarted = await startServerProcess({ command: process.execPath, args: ['dist/cli/main.js', 'serve'], env, port });
     try {
       expect(restarted.output()).toContain('read from');
-      expect((await call(restarted.baseUrl, 'GET', '/.well-known/jwks.json')).json.keys[0].kid).toBe(kid);
+      expect((await call(restarted.baseUrl, 'GET', '/.well-known/jwks.json')).body.keys[0].kid).toBe(kid);
       // A token issued before the restart still verifies: same keys, same database.
       expect((await call(restarted.baseUrl, 'GET', '/v1/me', undefined, accessToken)).status).toBe(200);
     } finally {

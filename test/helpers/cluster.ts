@@ -45,19 +45,3 @@ export async function startCluster(count: number, extraEnv: Record<string, strin
     },
   };
 }
-
-export interface HttpResult {
-  status: number;
-  headers: Headers;
-  body: any;
-}
-
-export async function call(baseUrl: string, method: string, path: string, body?: unknown, token?: string): Promise<HttpResult> {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text === '' ? undefined : JSON.parse(text) };
-}
