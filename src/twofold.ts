@@ -15,6 +15,7 @@ import { RevokedSessionSet } from './flows/revoked-sessions.js';
 import { discardEvents, type EventLogger, type SecurityEventSink } from './flows/security-events.js';
 import { codePepperName, loadOrCreateServerSecret } from './flows/server-secrets.js';
 import { createKeyRingManager } from './flows/signing-keys.js';
+import { createMessageSenders } from './delivery/senders.js';
 import { openDatabase, type OpenedDatabase } from './store/connect.js';
 import type { KeyValueStore } from './store/kv/key-value-store.js';
 import { createMemoryStore } from './store/kv/memory.js';
@@ -97,6 +98,7 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
       },
       (message) => logger.warn({ message }, 'ignored a malformed cluster event'),
     );
+    const senders = createMessageSenders(config, database.db, now);
     const hashLimiter = createWorkLimiter({ maxInFlight: config.password.hashConcurrency, maxQueued: config.password.hashQueueLimit });
     const context: FlowContext = {
       config,
@@ -110,6 +112,7 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
       events: options.events ?? discardEvents,
       kv,
       revokedSessions,
+      senders,
       diagnostics: logger,
     };
     const { key: _secret, ...keyInfo } = encryptionKey;
@@ -125,6 +128,7 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
       sharedStateLocation: config.redis === undefined ? 'in-process memory (one instance only)' : `Redis ${redactedUrl(config.redis.url)} (prefix ${config.redis.keyPrefix})`,
       async close() {
         closing = true;
+        senders.close();
         await openedKv.close();
         await pendingReload;
         await database.close();

@@ -9,6 +9,9 @@ const completeProduction = {
   TWOFOLD_PUBLIC_URL: 'https://auth.example.com',
   TWOFOLD_ENCRYPTION_KEY: productionKey,
   TWOFOLD_DATA_DIR: '/var/lib/twofold',
+  TWOFOLD_SMS_PROVIDER: 'webhook',
+  TWOFOLD_SMS_WEBHOOK_URL: 'https://sms.example.com/send',
+  TWOFOLD_SMS_WEBHOOK_SECRET: 'a-webhook-secret-of-some-length',
 };
 
 /** Runs loadConfig and returns the ConfigError it throws (failing the test when it does not). */
@@ -273,6 +276,13 @@ describe('loadConfig(): production mode', () => {
     expect(error.variable).toBe('TWOFOLD_ENCRYPTION_KEY');
     expect(error.message).toContain('TWOFOLD_ENCRYPTION_KEY');
     expect(configErrorOf({ ...completeProduction, TWOFOLD_ENCRYPTION_KEY: '  ' }).variable).toBe('TWOFOLD_ENCRYPTION_KEY');
+  });
+
+  it('OB-01: refuses to put SMS or e-mail codes in an outbox, naming the provider variable', () => {
+    const { TWOFOLD_SMS_PROVIDER: _provider, ...withOutbox } = completeProduction;
+    expect(configErrorOf(withOutbox).variable).toBe('TWOFOLD_SMS_PROVIDER');
+    expect(loadConfig({ ...withOutbox, TWOFOLD_FACTORS: 'totp,webauthn,recovery' }).factors.has('sms')).toBe(false);
+    expect(configErrorOf({ ...completeProduction, TWOFOLD_FACTORS: 'totp,email' }).variable).toBe('TWOFOLD_EMAIL_PROVIDER');
   });
 
   it('REVIEW: refuses argon2 memory below 19456 KiB', () => {

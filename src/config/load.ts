@@ -3,6 +3,10 @@
 import { resolve } from 'node:path';
 import {
   configDefaults,
+  factorKinds,
+  type EmailProviderConfig,
+  type FactorKind,
+  type SmsProviderConfig,
   type PostgresDatabaseConfig,
   type RedisConfig,
   defaultArgon2Parameters,
@@ -47,6 +51,7 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
   const publicUrl = parsePublicUrl(read('TWOFOLD_PUBLIC_URL') ?? `http://localhost:${port}`);
   const dataDir = resolve(read('TWOFOLD_DATA_DIR') ?? configDefaults.dataDir);
   const encryptionKey = read('TWOFOLD_ENCRYPTION_KEY');
+  const serviceName = read('TWOFOLD_SERVICE_NAME') ?? configDefaults.serviceName;
 
   if (mode === 'production') {
     if (!publicUrl.startsWith('https://')) {
@@ -71,7 +76,7 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
     issuer: publicUrl,
     audience: read('TWOFOLD_AUDIENCE') ?? publicUrl,
     clientId: read('TWOFOLD_CLIENT_ID') ?? configDefaults.clientId,
-    serviceName: read('TWOFOLD_SERVICE_NAME') ?? configDefaults.serviceName,
+    serviceName,
     dataDir,
     database: parseDatabaseUrl(read('TWOFOLD_DATABASE_URL'), dataDir, {
       schema: parseIdentifier('TWOFOLD_DATABASE_SCHEMA', read('TWOFOLD_DATABASE_SCHEMA')),
@@ -110,6 +115,21 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
       totpWindowSteps: integer('TWOFOLD_TOTP_WINDOW_STEPS', configDefaults.totpWindowSteps, 0, 2),
       recoveryCodeCount: integer('TWOFOLD_RECOVERY_CODE_COUNT', configDefaults.recoveryCodeCount, 5, 20),
     },
+    factors: parseFactors(read('TWOFOLD_FACTORS')),
+    otp: {
+      ttlSeconds: integer('TWOFOLD_OTP_TTL_SECONDS', configDefaults.otpTtlSeconds, 60, 600),
+      maxAttemptsPerChallenge: integer('TWOFOLD_OTP_MAX_ATTEMPTS', configDefaults.otpMaxAttempts, 1, 10),
+      resendIntervalSeconds: integer('TWOFOLD_OTP_RESEND_INTERVAL_SECONDS', configDefaults.otpResendIntervalSeconds, 0, 600),
+      sendsPerDestination: integer('TWOFOLD_OTP_SENDS_PER_DESTINATION', configDefaults.otpSendsPerDestination, 1, 1000),
+      sendsPerAccount: integer('TWOFOLD_OTP_SENDS_PER_ACCOUNT', configDefaults.otpSendsPerAccount, 1, 1000),
+    },
+    sms: parseSmsProvider(read, integer('TWOFOLD_DELIVERY_TIMEOUT_MS', configDefaults.deliveryTimeoutMs, 100, 60_000)),
+    email: parseEmailProvider(read, integer('TWOFOLD_DELIVERY_TIMEOUT_MS', configDefaults.deliveryTimeoutMs, 100, 60_000), serviceName, publicUrl),
+    webauthn: {
+      rpId: read('TWOFOLD_WEBAUTHN_RP_ID') ?? new URL(publicUrl).hostname,
+      rpName: serviceName,
+      origins: parseOrigins(read('TWOFOLD_WEBAUTHN_ORIGINS'), publicUrl),
+    },
     password: {
       minLength: configDefaults.passwordMinLength,
       maxLength: configDefaults.passwordMaxLength,
@@ -124,6 +144,12 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
     log: { level: parseLogLevel(read('TWOFOLD_LOG_LEVEL')) },
   };
 
+  if (mode === 'production' && config.factors.has('sms') && config.sms.provider === 'outbox') {
+    throw new ConfigError('TWOFOLD_SMS_PROVIDER', 'production mode cannot deliver SMS codes to an outbox; set webhook or twilio, or remove sms from TWOFOLD_FACTORS');
+  }
+  if (mode === 'production' && config.factors.has('email') && config.email.provider === 'outbox') {
+    throw new ConfigError('TWOFOLD_EMAIL_PROVIDER', 'production mode cannot deliver e-mail codes to an outbox; set smtp, or remove email from TWOFOLD_FACTORS');
+  }
   if (mode === 'production' && config.password.argon2.memoryKib < defaultArgon2Parameters.memoryKib) {
     throw new ConfigError('TWOFOLD_ARGON2_MEMORY_KIB', `production mode needs at least ${defaultArgon2Parameters.memoryKib} KiB (OWASP)`);
   }
@@ -186,6 +212,85 @@ function parseIdentifier(variable: string, raw: string | undefined): string | un
   if (raw === undefined) return undefined;
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(raw)) throw new ConfigError(variable, 'use lower-case letters, digits and _ (a plain SQL identifier)');
   return raw;
+}
+
+function parseFactors(raw: string | undefined): ReadonlySet<FactorKind> {
+  const names = (raw ?? configDefaults.factors).split(',').map((name) => name.trim()).filter((name) => name !== '');
+  const factors = new Set<FactorKind>();
+  for (const name of names) {
+    const kind = factorKinds.find((candidate) => candidate === name);
+    if (kind === undefined) throw new ConfigError('TWOFOLD_FACTORS', `unknown factor "${name}"; choose from ${factorKinds.join(', ')}`);
+    factors.add(kind);
+  }
+  if (![...factors].some((kind) => kind !== 'recovery' && kind !== 'email')) {
+    throw new ConfigError('TWOFOLD_FACTORS', 'enable at least one of totp, sms or webauthn: e-mail codes and recovery codes alone are not a second factor');
+  }
+  return factors;
+}
+
+type Reader = (name: string) => string | undefined;
+
+function required(read: Reader, name: string, why: string): string {
+  const value = read(name);
+  if (value === undefined) throw new ConfigError(name, `required ${why}`);
+  return value;
+}
+
+function parseHttpUrl(variable: string, raw: string): string {
+  try {
+    const url = new URL(raw);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return raw;
+  } catch {
+    // reported below
+  }
+  throw new ConfigError(variable, `expected an http(s) URL, got "${raw.slice(0, 100)}"`);
+}
+
+function parseSmsProvider(read: Reader, timeoutMs: number): SmsProviderConfig {
+  const provider = read('TWOFOLD_SMS_PROVIDER') ?? 'outbox';
+  if (provider === 'outbox') return { provider };
+  if (provider === 'webhook') {
+    const secret = required(read, 'TWOFOLD_SMS_WEBHOOK_SECRET', 'with TWOFOLD_SMS_PROVIDER=webhook (the HMAC key the receiver checks)');
+    if (secret.length < 16) throw new ConfigError('TWOFOLD_SMS_WEBHOOK_SECRET', 'use at least 16 characters');
+    return { provider, url: parseHttpUrl('TWOFOLD_SMS_WEBHOOK_URL', required(read, 'TWOFOLD_SMS_WEBHOOK_URL', 'with TWOFOLD_SMS_PROVIDER=webhook')), secret, timeoutMs };
+  }
+  if (provider === 'twilio') {
+    const from = read('TWOFOLD_TWILIO_FROM');
+    const messagingServiceSid = read('TWOFOLD_TWILIO_MESSAGING_SERVICE_SID');
+    if (from === undefined && messagingServiceSid === undefined) {
+      throw new ConfigError('TWOFOLD_TWILIO_FROM', 'set the sending number (or TWOFOLD_TWILIO_MESSAGING_SERVICE_SID)');
+    }
+    return {
+      provider,
+      accountSid: required(read, 'TWOFOLD_TWILIO_ACCOUNT_SID', 'with TWOFOLD_SMS_PROVIDER=twilio'),
+      authToken: required(read, 'TWOFOLD_TWILIO_AUTH_TOKEN', 'with TWOFOLD_SMS_PROVIDER=twilio'),
+      from,
+      messagingServiceSid,
+      apiUrl: parseHttpUrl('TWOFOLD_TWILIO_API_URL', read('TWOFOLD_TWILIO_API_URL') ?? configDefaults.twilioApiUrl).replace(/\/+$/, ''),
+      timeoutMs,
+    };
+  }
+  throw new ConfigError('TWOFOLD_SMS_PROVIDER', `expected outbox, webhook or twilio, got "${provider}"`);
+}
+
+function parseEmailProvider(read: Reader, timeoutMs: number, serviceName: string, publicUrl: string): EmailProviderConfig {
+  const provider = read('TWOFOLD_EMAIL_PROVIDER') ?? 'outbox';
+  const from = read('TWOFOLD_EMAIL_FROM') ?? `${serviceName} <no-reply@${new URL(publicUrl).hostname}>`;
+  if (provider === 'outbox') return { provider, from };
+  if (provider === 'smtp') {
+    const url = required(read, 'TWOFOLD_SMTP_URL', 'with TWOFOLD_EMAIL_PROVIDER=smtp, e.g. smtps://user:password@smtp.example.com');
+    if (!/^smtps?:\/\//.test(url)) throw new ConfigError('TWOFOLD_SMTP_URL', 'expected smtp:// or smtps://');
+    return { provider, url, from, timeoutMs };
+  }
+  throw new ConfigError('TWOFOLD_EMAIL_PROVIDER', `expected outbox or smtp, got "${provider}"`);
+}
+
+function parseOrigins(raw: string | undefined, publicUrl: string): string[] {
+  const origins = new Set([new URL(publicUrl).origin]);
+  for (const origin of (raw ?? '').split(',').map((value) => value.trim()).filter((value) => value !== '')) {
+    origins.add(new URL(parseHttpUrl('TWOFOLD_WEBAUTHN_ORIGINS', origin)).origin);
+  }
+  return [...origins];
 }
 
 function parseSigningAlgorithm(raw: string | undefined): SigningAlgorithm {

@@ -55,6 +55,26 @@ export interface TwofoldConfig {
     totpWindowSteps: number;
     recoveryCodeCount: number;
   };
+  /** Factor types people may enroll and use; "recovery" stands for recovery codes. */
+  factors: ReadonlySet<FactorKind>;
+  /** One-time codes sent by SMS or e-mail. */
+  otp: {
+    ttlSeconds: number;
+    maxAttemptsPerChallenge: number;
+    /** At most one code to a phone or address per this many seconds (a resend). */
+    resendIntervalSeconds: number;
+    /** Codes to one phone or address per 15 minutes. */
+    sendsPerDestination: number;
+    /** Codes to one account per hour. */
+    sendsPerAccount: number;
+  };
+  sms: SmsProviderConfig;
+  email: EmailProviderConfig;
+  webauthn: {
+    rpId: string;
+    rpName: string;
+    origins: string[];
+  };
   password: {
     minLength: number;
     maxLength: number;
@@ -66,6 +86,16 @@ export interface TwofoldConfig {
   };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
 }
+
+export const factorKinds = ['totp', 'sms', 'email', 'webauthn', 'recovery'] as const;
+export type FactorKind = (typeof factorKinds)[number];
+
+export type SmsProviderConfig =
+  | { provider: 'outbox' }
+  | { provider: 'webhook'; url: string; secret: string; timeoutMs: number }
+  | { provider: 'twilio'; accountSid: string; authToken: string; from: string | undefined; messagingServiceSid: string | undefined; apiUrl: string; timeoutMs: number };
+
+export type EmailProviderConfig = { provider: 'outbox'; from: string } | { provider: 'smtp'; url: string; from: string; timeoutMs: number };
 
 export interface SqliteDatabaseConfig {
   kind: 'sqlite';
@@ -124,5 +154,13 @@ export const configDefaults = {
   redisCommandTimeoutMs: 1000,
   throttleFreeFailures: 10,
   throttleMaxDelaySeconds: 15 * 60,
+  factors: 'totp,sms,webauthn,recovery',
+  otpTtlSeconds: 300,
+  otpMaxAttempts: 5,
+  otpResendIntervalSeconds: 30,
+  otpSendsPerDestination: 5,
+  otpSendsPerAccount: 10,
+  deliveryTimeoutMs: 5000,
+  twilioApiUrl: 'https://api.twilio.com',
   logLevel: 'info' as TwofoldConfig['log']['level'],
 };

@@ -1,64 +1,132 @@
-// POST /v1/factors/{id}/verify: the first code from the authenticator app proves the person
-// holds the secret, and the factor becomes active. With an mfa_token this also completes the
-// first sign-in: tokens plus recovery codes, shown only here. The confirmation code claims its
-// TOTP step, so it cannot be used again at /v1/mfa/verify.
+// POST /v1/factors/{id}/verify: the first proof from a new factor — a TOTP code from the app, the
+// code sent to the phone or address, or the passkey's registration response — shows the person
+// holds it, and the factor becomes active. With an mfa_token this also completes the first
+// sign-in: tokens plus recovery codes, shown only here. The confirming proof is claimed (the TOTP
+// step, the sent code, the WebAuthn challenge), so it cannot be used again.
+import type { RegistrationResponseJSON } from '@simplewebauthn/server';
+import { verifyOtpCode } from '../core/otp/codes.js';
 import { isTotpCodeShape, verifyTotpCode } from '../core/totp/verify.js';
 import { TwofoldError } from '../errors.js';
-import type { FactorRow } from '../store/database.js';
-import { activateFactor, findFactor } from '../store/repositories/factors.js';
+import type { ChallengeRow, FactorRow } from '../store/database.js';
+import { activateFactor, activatePendingFactor, findFactor } from '../store/repositories/factors.js';
+import { consumeChallenge, findChallenge, findOpenChallenge, spendChallengeAttempt } from '../store/repositories/challenges.js';
+import { runTransaction } from '../store/transaction.js';
 import type { AccessAuthentication, PendingAuthentication } from './authenticate.js';
 import type { FlowContext, RequestMeta } from './context.js';
-import { requireNoActiveFactor } from './enroll-factor.js';
-import { completePendingSession, issueRecoveryCodes, rejectWrongCode, respondWithTokens, spendAttempt } from './second-factor.js';
-import type { TokenResponse } from './tokens.js';
+import { invalidRequest } from './errors.js';
+import { requireEnrollmentAllowed } from './enroll-factor.js';
+import { requireFactorEnabled } from './factor-types.js';
+import { checkPasskeyRegistration } from './passkeys.js';
+import { completePendingSession, issueRecoveryCodes, rejectWrongCode, respondWithTokens, spendAttempt, type FailureReason, type Proof } from './second-factor.js';
 import { checkAccountThrottle } from './throttle.js';
+import type { TokenResponse } from './tokens.js';
 import { openTotpSecret } from './totp-factor.js';
 import { toFactorView, type FactorView } from './views.js';
-import { runTransaction } from '../store/transaction.js';
+
+export interface ConfirmFactorInput {
+  code?: string | undefined;
+  challenge_id?: string | undefined;
+  credential?: RegistrationResponseJSON | undefined;
+}
 
 export type ConfirmFactorResult = { factor: FactorView } | (TokenResponse & { factor: FactorView; recovery_codes: string[] });
+
+type Evaluation = { ok: true; proof: Proof } | { ok: false; reason: FailureReason };
 
 export async function confirmFactor(
   ctx: FlowContext,
   auth: PendingAuthentication | AccessAuthentication,
   factorId: string,
-  code: string,
+  input: ConfirmFactorInput,
   meta: RequestMeta = {},
 ): Promise<ConfirmFactorResult> {
   const factor = await findFactor(ctx.db, factorId);
   // Someone else's factor is indistinguishable from a missing one (MG-05).
   if (factor === undefined || factor.user_id !== auth.user.id) throw new TwofoldError('not_found', 'No factor with that id.');
   if (factor.status !== 'pending') throw new TwofoldError('invalid_request', 'This factor is already active.');
-  if (auth.kind === 'mfa') await requireNoActiveFactor(ctx, auth);
+  requireFactorEnabled(ctx, factor.type);
+  // Freshness was checked when the enrollment started; the ceremony itself may take a while.
+  await requireEnrollmentAllowed(ctx, auth, { requireRecent: false });
   await checkAccountThrottle(ctx, auth.user.username);
-  const attempt = auth.kind === 'mfa' ? await spendAttempt(ctx, auth) : undefined;
-
+  const evaluate = await prepareEvaluation(ctx, auth, factor, input, meta);
+  const attempt = await spendAttempt(ctx, auth);
+  const evaluation = await evaluate();
+  if (!evaluation.ok) return rejectWrongCode(ctx, auth, attempt, meta, evaluation.reason);
+  const { proof } = evaluation;
   const now = ctx.now();
-  const step = isTotpCodeShape(code)
-    ? verifyTotpCode({ secretBase32: openTotpSecret(ctx, factor), code, nowMs: now, windowSteps: ctx.config.mfa.totpWindowSteps })
-    : undefined;
-  if (step === undefined) return rejectWrongCode(ctx, auth, attempt, meta, isTotpCodeShape(code) ? 'wrong_code' : 'malformed');
+  const activatedView = () => toFactorView({ ...factor, status: 'active', activated_at: now, last_used_at: now });
 
   if (auth.kind === 'access') {
-    const activated = await activateFactor(ctx.db, factor.id, step, now);
-    if (!activated) return rejectWrongCode(ctx, auth, attempt, meta, 'replay');
+    const claimed = await runTransaction(ctx.db, (trx) => proof.claim(trx));
+    if (!claimed) return rejectWrongCode(ctx, auth, attempt, meta, 'replay');
     recordActivation(ctx, auth, factor, meta);
-    return { factor: toFactorView({ ...factor, status: 'active', activated_at: now, last_used_at: now }) };
+    return { factor: activatedView() };
   }
 
   const completed = await runTransaction(ctx.db, async (trx) => {
-    if (!(await activateFactor(trx, factor.id, step, now))) return undefined;
-    const session = await completePendingSession(ctx, trx, auth, 'totp');
+    if (!(await proof.claim(trx))) return undefined;
+    const session = await completePendingSession(ctx, trx, auth, proof.method);
     return { session, recoveryCodes: await issueRecoveryCodes(ctx, trx, auth.user.id) };
   });
   if (completed === undefined) return rejectWrongCode(ctx, auth, attempt, meta, 'replay');
   recordActivation(ctx, auth, factor, meta);
-  ctx.events.record({ type: 'recovery_codes.issued', userId: auth.user.id, sessionId: auth.session.id, details: { count: completed.recoveryCodes.length } });
+  if (completed.recoveryCodes.length > 0) {
+    ctx.events.record({ type: 'recovery_codes.issued', userId: auth.user.id, sessionId: auth.session.id, details: { count: completed.recoveryCodes.length } });
+  }
   const tokens = await respondWithTokens(ctx, auth, completed.session, meta);
+  return { ...tokens, factor: activatedView(), recovery_codes: completed.recoveryCodes };
+}
+
+async function prepareEvaluation(
+  ctx: FlowContext,
+  auth: PendingAuthentication | AccessAuthentication,
+  factor: FactorRow,
+  input: ConfirmFactorInput,
+  meta: RequestMeta,
+): Promise<() => Promise<Evaluation>> {
+  if (factor.type === 'webauthn') {
+    const credential = input.credential;
+    if (credential === undefined) throw invalidRequest('credential', 'Send the passkey registration response as "credential".');
+    const challenge = await enrollmentChallenge(ctx, auth, factor, input.challenge_id);
+    return () => checkPasskeyRegistration(ctx, { factor, challenge, credential }, meta);
+  }
+  if (input.code === undefined) throw invalidRequest('code', 'Send the code as "code".');
+  const code = input.code;
+  if (factor.type === 'totp') return async () => evaluateTotp(ctx, factor, code);
+  const challenge = await enrollmentChallenge(ctx, auth, factor, input.challenge_id);
+  return () => evaluateSentCode(ctx, factor, challenge, code);
+}
+
+/** The open enrollment challenge of this factor in this session (a given id must be that one). */
+async function enrollmentChallenge(ctx: FlowContext, auth: PendingAuthentication | AccessAuthentication, factor: FactorRow, challengeId: string | undefined): Promise<ChallengeRow> {
+  const challenge = challengeId === undefined ? await findOpenChallenge(ctx.db, factor.id, auth.session.id, ctx.now()) : await findChallenge(ctx.db, challengeId);
+  if (challenge === undefined || challenge.factor_id !== factor.id || challenge.session_id !== auth.session.id || challenge.purpose !== 'enroll') {
+    throw new TwofoldError('invalid_code', 'No open challenge for this factor in this session; ask for a new one at /v1/mfa/challenge.');
+  }
+  return challenge;
+}
+
+function evaluateTotp(ctx: FlowContext, factor: FactorRow, code: string): Evaluation {
+  if (!isTotpCodeShape(code)) return { ok: false, reason: 'malformed' };
+  const now = ctx.now();
+  const step = verifyTotpCode({ secretBase32: openTotpSecret(ctx, factor), code, nowMs: now, windowSteps: ctx.config.mfa.totpWindowSteps });
+  if (step === undefined) return { ok: false, reason: 'wrong_code' };
+  // Activation claims the step, so the confirmation code cannot log in afterwards.
+  return { ok: true, proof: { method: 'totp', claim: (trx) => activateFactor(trx, factor.id, step, now) } };
+}
+
+async function evaluateSentCode(ctx: FlowContext, factor: FactorRow, challenge: ChallengeRow, code: string): Promise<Evaluation> {
+  const now = ctx.now();
+  if ((await spendChallengeAttempt(ctx.db, challenge.id, ctx.config.otp.maxAttemptsPerChallenge, now)) === undefined) return { ok: false, reason: 'wrong_code' };
+  if (!verifyOtpCode(code, challenge.id, challenge.secret, ctx.codePepper)) return { ok: false, reason: isTotpCodeShape(code) ? 'wrong_code' : 'malformed' };
   return {
-    ...tokens,
-    factor: toFactorView({ ...factor, status: 'active', activated_at: now, last_used_at: now }),
-    recovery_codes: completed.recoveryCodes,
+    ok: true,
+    proof: {
+      method: factor.type === 'email' ? 'email' : 'sms',
+      async claim(trx) {
+        return (await consumeChallenge(trx, challenge.id, now)) && (await activatePendingFactor(trx, factor.id, now));
+      },
+    },
   };
 }
 

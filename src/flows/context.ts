@@ -8,6 +8,7 @@ import type { VerifiedTokenCache } from '../core/tokens/verified-token-cache.js'
 import type { Database } from '../store/database.js';
 import type { KeyValueStore } from '../store/kv/key-value-store.js';
 import type { RevokedSessionSet } from './revoked-sessions.js';
+import type { MessageSenders } from '../delivery/senders.js';
 import type { SecurityEventSink } from './security-events.js';
 import type { KeyRingManager } from './signing-keys.js';
 
@@ -26,6 +27,8 @@ export interface FlowContext {
   /** Shared short-lived state: Redis with several instances, else in-process memory. */
   kv: KeyValueStore;
   revokedSessions: RevokedSessionSet;
+  /** Where SMS and e-mail codes go. */
+  senders: MessageSenders;
   /** Operational warnings (not security events): a degraded dependency, a dropped message. */
   diagnostics: { warn(details: object, message: string): void };
 }

@@ -1,35 +1,117 @@
-// POST /v1/factors: start enrolling a factor. With an mfa_token only while the user has no
-// active factor (first sign-in, or after an admin reset); afterwards only with an access token
-// whose second factor is recent (step-up), so a stolen password or a stale token cannot add one.
+// POST /v1/factors: start enrolling a factor — an authenticator app (TOTP), a phone (SMS), an
+// e-mail address, or a passkey. With an mfa_token only while the user has no active factor
+// (first sign-in, or after an admin reset); afterwards only with an access token whose second
+// factor is recent (step-up), so a stolen password or a stale token cannot add one (OT-07, WA-06).
+import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
+import { generateId } from '../core/crypto/random.js';
+import { normalizeEmail, normalizePhone } from '../core/identity/contact.js';
 import { TwofoldError } from '../errors.js';
-import { listFactorsOfUser } from '../store/repositories/factors.js';
+import type { FactorRow, FactorType } from '../store/database.js';
+import { deletePendingFactors, insertFactor, listFactorsOfUser } from '../store/repositories/factors.js';
+import { runTransaction } from '../store/transaction.js';
 import type { AccessAuthentication, PendingAuthentication } from './authenticate.js';
 import type { FlowContext, RequestMeta } from './context.js';
+import { invalidRequest } from './errors.js';
+import { requireFactorEnabled } from './factor-types.js';
+import { sendOtpChallenge } from './otp-challenges.js';
+import { startPasskeyRegistration } from './passkeys.js';
 import { requireRecentAuthentication } from './step-up.js';
 import { createPendingTotpFactor, withQrCode, type TotpEnrollment } from './totp-factor.js';
-import { runTransaction } from '../store/transaction.js';
+import { maskedDestination } from './views.js';
 
 export interface EnrollFactorInput {
-  type: 'totp';
+  type: FactorType;
   label?: string | undefined;
+  phone?: string | undefined;
+  email?: string | undefined;
 }
+
+interface PendingFactorFields {
+  factor_id: string;
+  type: FactorType;
+  label: string | null;
+  status: 'pending';
+}
+
+export type Enrollment =
+  | TotpEnrollment
+  | (PendingFactorFields & { destination: string; challenge_id: string; expires_in: number })
+  | (PendingFactorFields & { challenge_id: string; expires_in: number; options: PublicKeyCredentialCreationOptionsJSON });
 
 export async function enrollFactor(
   ctx: FlowContext,
   auth: PendingAuthentication | AccessAuthentication,
   input: EnrollFactorInput,
   meta: RequestMeta = {},
-): Promise<TotpEnrollment> {
-  if (auth.kind === 'mfa') await requireNoActiveFactor(ctx, auth);
-  else requireRecentAuthentication(ctx, auth);
+): Promise<Enrollment> {
+  requireFactorEnabled(ctx, input.type);
+  await requireEnrollmentAllowed(ctx, auth, { requireRecent: true });
   const label = input.label?.trim() || null;
-  const pending = await runTransaction(ctx.db, (trx) => createPendingTotpFactor(ctx, trx, auth.user, label));
-  ctx.events.record({ type: 'factor.enrolled', userId: auth.user.id, sessionId: auth.session.id, factorId: pending.factor_id, ip: meta.ip, userAgent: meta.userAgent, details: { type: 'totp' } });
-  return withQrCode(pending);
+  const record = (factorId: string) =>
+    ctx.events.record({ type: 'factor.enrolled', userId: auth.user.id, sessionId: auth.session.id, factorId, ip: meta.ip, userAgent: meta.userAgent, details: { type: input.type } });
+
+  if (input.type === 'totp') {
+    const pending = await runTransaction(ctx.db, (trx) => createPendingTotpFactor(ctx, trx, auth.user, label));
+    record(pending.factor_id);
+    return withQrCode(pending);
+  }
+  if (input.type === 'sms' || input.type === 'email') {
+    const destination = input.type === 'sms' ? requirePhone(input.phone) : requireEmail(input.email);
+    const factor = await createPendingFactor(ctx, auth.user.id, input.type, label, destination);
+    record(factor.id);
+    const sent = await sendOtpChallenge(ctx, { factor, userId: auth.user.id, sessionId: auth.session.id, purpose: 'enroll' }, meta);
+    return { factor_id: factor.id, type: input.type, label, status: 'pending', destination: maskedDestination(factor), ...sent };
+  }
+  const factor = await createPendingFactor(ctx, auth.user.id, 'webauthn', label, null);
+  record(factor.id);
+  const started = await startPasskeyRegistration(ctx, { user: auth.user, factorId: factor.id, sessionId: auth.session.id });
+  return { factor_id: factor.id, type: 'webauthn', label, status: 'pending', ...started };
 }
 
-export async function requireNoActiveFactor(ctx: FlowContext, auth: PendingAuthentication): Promise<void> {
-  if ((await listFactorsOfUser(ctx.db, auth.user.id, 'active')).length > 0) {
-    throw new TwofoldError('forbidden', 'This account already has an active factor: verify it at /v1/mfa/verify, then add factors with an access token.');
+/**
+ * Who may add a factor: an mfa_token while the account has no active factor; otherwise an access
+ * token whose second factor is recent (unless only finishing an enrollment started under one).
+ */
+export async function requireEnrollmentAllowed(ctx: FlowContext, auth: PendingAuthentication | AccessAuthentication, options: { requireRecent: boolean }): Promise<void> {
+  if (auth.kind === 'mfa') {
+    if ((await listFactorsOfUser(ctx.db, auth.user.id, 'active')).length > 0) {
+      throw new TwofoldError('forbidden', 'This account already has an active factor: verify it at /v1/mfa/verify, then add factors with an access token.');
+    }
+    return;
   }
+  if (options.requireRecent) requireRecentAuthentication(ctx, auth);
+}
+
+function requirePhone(phone: string | undefined): string {
+  const normalized = phone === undefined ? undefined : normalizePhone(phone);
+  if (normalized === undefined) throw invalidRequest('phone', 'Send the phone number in international format, e.g. +14155550123.');
+  return normalized;
+}
+
+function requireEmail(email: string | undefined): string {
+  const normalized = email === undefined ? undefined : normalizeEmail(email);
+  if (normalized === undefined) throw invalidRequest('email', 'Send a valid e-mail address.');
+  return normalized;
+}
+
+/** A new pending factor replaces any unconfirmed one of the same type. */
+async function createPendingFactor(ctx: FlowContext, userId: string, type: FactorType, label: string | null, destination: string | null): Promise<FactorRow> {
+  const factor: FactorRow = {
+    id: generateId('fac'),
+    user_id: userId,
+    type,
+    label,
+    status: 'pending',
+    secret_ciphertext: null,
+    destination,
+    last_used_step: -1,
+    created_at: ctx.now(),
+    activated_at: null,
+    last_used_at: null,
+  };
+  await runTransaction(ctx.db, async (trx) => {
+    await deletePendingFactors(trx, userId, type);
+    await insertFactor(trx, factor);
+  });
+  return factor;
 }

@@ -49,7 +49,8 @@ export async function login(ctx: FlowContext, input: LoginInput, meta: RequestMe
   }
 
   const start = await insertPendingSession(ctx, ctx.db, user.id, meta);
-  const activeFactors = await listFactorsOfUser(ctx.db, user.id, 'active');
+  // Only factors of types this server still offers; a client offers the person the choice.
+  const activeFactors = (await listFactorsOfUser(ctx.db, user.id, 'active')).filter((factor) => ctx.config.factors.has(factor.type));
   ctx.events.record({ type: 'login.password_verified', userId: user.id, sessionId: start.sessionId, ip: meta.ip, userAgent: meta.userAgent });
   return {
     mfa_token: await mintMfaTokenFor(ctx, user.id, start),

@@ -1,41 +1,53 @@
-// Pieces shared by every way of proving the second factor: spending an attempt before the
-// code is evaluated, recording a wrong code against the token and the account, and turning a
-// pending session into an authenticated one with its first refresh token — atomically with
-// the claim of whatever was proven (TOTP step, recovery code), so each proof works once.
+// Pieces shared by every way of proving the second factor: spending an attempt before the proof
+// is evaluated, recording a wrong proof against the token and the account, and completing —
+// in one transaction with the claim of whatever was proven (a TOTP step, a sent code, a WebAuthn
+// challenge, a recovery code), so each proof works once — either a pending login (tokens) or a
+// step-up of an active session (a new auth_time).
+import type { Transaction } from 'kysely';
 import { generateId } from '../core/crypto/random.js';
 import { generateRecoveryCodes, hashRecoveryCode, normalizeRecoveryCode } from '../core/recovery/codes.js';
+import { acrFor, amrFor, isAal2Method, type AuthMethod } from '../core/tokens/authentication-methods.js';
 import { TwofoldError, invalidTokenError } from '../errors.js';
-import type { Transaction } from 'kysely';
 import type { Database, Executor } from '../store/database.js';
 import { replaceRecoveryCodes } from '../store/repositories/recovery-codes.js';
-import { activateSession, cancelPendingSession, spendMfaAttempt } from '../store/repositories/sessions.js';
+import { activateSession, cancelPendingSession, recordStepUp, spendMfaAttempt, spendStepUpAttempt } from '../store/repositories/sessions.js';
 import { incrementFailedAttempts, resetFailedAttempts } from '../store/repositories/users.js';
-import type { PendingAuthentication } from './authenticate.js';
+import type { AccessAuthentication, PendingAuthentication } from './authenticate.js';
 import type { FlowContext, RequestMeta } from './context.js';
+import { announceRevokedSessions, revokeSessionsInDatabase } from './revoke-sessions.js';
 import { clearAccountThrottle, recordAccountFailure } from './throttle.js';
 import { issueRefreshToken, mintAccessToken, tokenResponse, type TokenResponse } from './tokens.js';
 
-/** RFC 8176 method for each way of proving the second factor ("rc": recovery code, not in the registry). */
-export const amrForProof = { totp: 'otp', recovery_code: 'rc' } as const;
-export type ProofKind = keyof typeof amrForProof;
+export type SecondFactorAuthentication = PendingAuthentication | AccessAuthentication;
 
-export async function spendAttempt(ctx: FlowContext, auth: PendingAuthentication): Promise<number> {
-  const attempt = await spendMfaAttempt(ctx.db, {
-    sessionId: auth.session.id,
-    jti: auth.claims.jti,
-    maxAttempts: ctx.config.mfa.maxAttemptsPerToken,
-    now: ctx.now(),
-  });
-  if (attempt === undefined) throw invalidTokenError('This mfa_token was already used, expired, or has no attempts left; log in again.');
+/** What a verified proof gives the completing transaction: how it was proven and how to claim it. */
+export interface Proof {
+  method: AuthMethod;
+  /** Claims what was proven; false when a concurrent request claimed it first (a replay). */
+  claim(trx: Transaction<Database>): Promise<boolean>;
+}
+
+export type FailureReason = 'wrong_code' | 'replay' | 'malformed';
+
+/** One attempt of the mfa_token (pending) or of the session's step-ups (access), spent up front. */
+export async function spendAttempt(ctx: FlowContext, auth: SecondFactorAuthentication): Promise<number> {
+  const maxAttempts = ctx.config.mfa.maxAttemptsPerToken;
+  if (auth.kind === 'mfa') {
+    const attempt = await spendMfaAttempt(ctx.db, { sessionId: auth.session.id, jti: auth.claims.jti, maxAttempts, now: ctx.now() });
+    if (attempt === undefined) throw invalidTokenError('This mfa_token was already used, expired, or has no attempts left; log in again.');
+    return attempt;
+  }
+  const attempt = await spendStepUpAttempt(ctx.db, { sessionId: auth.session.id, maxAttempts });
+  if (attempt === undefined) throw invalidTokenError('The session of this token has ended.');
   return attempt;
 }
 
 export async function rejectWrongCode(
   ctx: FlowContext,
-  auth: { user: { id: string; username: string }; session: { id: string } },
+  auth: { kind?: 'mfa' | 'access'; user: { id: string; username: string }; session: { id: string } },
   attempt: number | undefined,
   meta: RequestMeta,
-  reason: 'wrong_code' | 'replay' | 'malformed',
+  reason: FailureReason,
 ): Promise<never> {
   await incrementFailedAttempts(ctx.db, auth.user.id);
   await recordAccountFailure(ctx, auth.user.username);
@@ -44,12 +56,23 @@ export async function rejectWrongCode(
   if (attempt === undefined) throw new TwofoldError('invalid_code', 'The code is wrong or was already used.');
   const remaining = Math.max(0, ctx.config.mfa.maxAttemptsPerToken - attempt);
   if (remaining === 0) {
-    await cancelPendingSession(ctx.db, auth.session.id, 'too_many_attempts', ctx.now());
     ctx.events.record({ type: 'mfa.attempts_exhausted', ...base });
+    if (auth.kind === 'access') {
+      // Someone holding this access token keeps failing to prove a factor: end the session.
+      await announceRevokedSessions(ctx, await revokeSessionsInDatabase(ctx.db, [auth.session.id], 'step_up_attempts_exhausted', ctx.now()));
+    } else {
+      await cancelPendingSession(ctx.db, auth.session.id, 'too_many_attempts', ctx.now());
+    }
   }
-  throw new TwofoldError('invalid_code', remaining === 0 ? 'The code is wrong; no attempts are left for this login, log in again.' : 'The code is wrong or was already used.', {
-    extensions: { attempts_remaining: remaining },
-  });
+  const detail = remaining === 0 ? 'The code is wrong; no attempts are left, sign in again.' : 'The code is wrong or was already used.';
+  throw new TwofoldError('invalid_code', detail, { extensions: { attempts_remaining: remaining } });
+}
+
+export interface CompletedLogin {
+  refreshToken: string;
+  amr: string[];
+  acr: 'aal1' | 'aal2';
+  authTime: number;
 }
 
 /**
@@ -57,34 +80,26 @@ export async function rejectWrongCode(
  * stores its first refresh token. Throws invalid_token — rolling back the caller's claim too —
  * when another request completed this login first.
  */
-export async function completePendingSession(
-  ctx: FlowContext,
-  trx: Transaction<Database>,
-  auth: PendingAuthentication,
-  proof: ProofKind,
-): Promise<{ refreshToken: string; amr: string[]; authTime: number }> {
+export async function completePendingSession(ctx: FlowContext, trx: Transaction<Database>, auth: PendingAuthentication, method: AuthMethod): Promise<CompletedLogin> {
   const now = ctx.now();
-  const amr = ['pwd', amrForProof[proof], 'mfa'];
+  const amr = amrFor(method);
+  const acr = acrFor(method);
   const expiresAt = now + ctx.config.sessions.absoluteTimeoutSeconds * 1000;
-  const activated = await activateSession(trx, { sessionId: auth.session.id, jti: auth.claims.jti, amr, authTime: now, expiresAt });
+  const activated = await activateSession(trx, { sessionId: auth.session.id, jti: auth.claims.jti, amr, acr, authTime: now, expiresAt });
   if (!activated) throw invalidTokenError('This mfa_token was already used.');
   const refreshToken = await issueRefreshToken(trx, { sessionId: auth.session.id, parentId: null, now, expiresAt });
   await resetFailedAttempts(trx, auth.user.id);
-  return { refreshToken, amr, authTime: now };
+  return { refreshToken, amr, acr, authTime: now };
 }
 
 /** After the transaction committed: the access token and the event. */
-export async function respondWithTokens(
-  ctx: FlowContext,
-  auth: PendingAuthentication,
-  completed: { refreshToken: string; amr: string[]; authTime: number },
-  meta: RequestMeta,
-): Promise<TokenResponse> {
+export async function respondWithTokens(ctx: FlowContext, auth: PendingAuthentication, completed: CompletedLogin, meta: RequestMeta): Promise<TokenResponse> {
   const accessToken = await mintAccessToken(ctx, {
     id: auth.session.id,
     user_id: auth.user.id,
     auth_time: completed.authTime,
     amr: JSON.stringify(completed.amr),
+    acr: completed.acr,
     client_id: auth.session.client_id,
   });
   await clearAccountThrottle(ctx, auth.user.username);
@@ -92,8 +107,38 @@ export async function respondWithTokens(
   return tokenResponse(ctx, accessToken, completed.refreshToken);
 }
 
+export interface StepUpResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+}
+
+/** A fresh factor on an active session (RFC 9470 step-up): the session's auth_time moves. */
+export async function completeStepUp(ctx: FlowContext, trx: Transaction<Database>, auth: AccessAuthentication, method: AuthMethod): Promise<{ amr: string[]; authTime: number }> {
+  const now = ctx.now();
+  const amr = amrFor(method);
+  if (!(await recordStepUp(trx, { sessionId: auth.session.id, amr, acr: acrFor(method), authTime: now }))) {
+    throw invalidTokenError('The session of this token has ended.');
+  }
+  await resetFailedAttempts(trx, auth.user.id);
+  return { amr, authTime: now };
+}
+
+export async function respondWithStepUp(ctx: FlowContext, auth: AccessAuthentication, completed: { amr: string[]; authTime: number }, meta: RequestMeta): Promise<StepUpResponse> {
+  const accessToken = await mintAccessToken(ctx, { ...auth.session, auth_time: completed.authTime, amr: JSON.stringify(completed.amr), acr: 'aal2' });
+  await clearAccountThrottle(ctx, auth.user.username);
+  ctx.events.record({ type: 'step_up.completed', userId: auth.user.id, sessionId: auth.session.id, ip: meta.ip, userAgent: meta.userAgent, details: { amr: completed.amr.join(' ') } });
+  return { access_token: accessToken, token_type: 'Bearer', expires_in: ctx.config.tokens.accessTokenTtlSeconds };
+}
+
+/** Step-up needs an AAL2 factor: an e-mail code cannot raise a session's assurance (OB-05). */
+export function requireStepUpMethod(method: AuthMethod): void {
+  if (!isAal2Method(method)) throw new TwofoldError('forbidden', 'An e-mail code cannot be used to step up; use another factor.');
+}
+
 /** New recovery codes replace the old ones; the plain codes are returned once and never stored. */
 export async function issueRecoveryCodes(ctx: FlowContext, db: Executor, userId: string): Promise<string[]> {
+  if (!ctx.config.factors.has('recovery')) return [];
   const codes = generateRecoveryCodes(ctx.config.mfa.recoveryCodeCount);
   const hashed = codes.map((code) => ({ id: generateId('rc'), codeHash: hashRecoveryCode(normalizeRecoveryCode(code)!, ctx.codePepper) }));
   await replaceRecoveryCodes(db, userId, hashed, ctx.now());

@@ -18,7 +18,14 @@ export type SecurityEventType =
   | 'token.refresh_reuse_detected'
   | 'session.revoked'
   | 'admin.factors_reset'
-  | 'signing_key.rotated';
+  | 'signing_key.rotated'
+  | 'factor.removed'
+  | 'factor.renamed'
+  | 'challenge.sent'
+  | 'challenge.delivery_failed'
+  | 'step_up.completed'
+  | 'webauthn.counter_regression'
+  | 'webauthn.registration_failed';
 
 export interface SecurityEvent {
   type: SecurityEventType;
@@ -40,7 +47,7 @@ export interface EventLogger {
   warn(object: object, message: string): void;
 }
 
-const warningTypes = new Set<SecurityEventType>(['mfa.replay_rejected', 'mfa.attempts_exhausted', 'token.refresh_reuse_detected']);
+const warningTypes = new Set<SecurityEventType>(['mfa.replay_rejected', 'mfa.attempts_exhausted', 'token.refresh_reuse_detected', 'webauthn.counter_regression', 'challenge.delivery_failed']);
 
 export function createLoggingEventSink(logger: EventLogger): SecurityEventSink {
   return {

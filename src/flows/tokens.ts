@@ -33,7 +33,7 @@ export async function mintMfaToken(ctx: FlowContext, input: { userId: string; se
   });
 }
 
-export async function mintAccessToken(ctx: FlowContext, session: Pick<SessionRow, 'id' | 'user_id' | 'auth_time' | 'amr' | 'client_id'>): Promise<string> {
+export async function mintAccessToken(ctx: FlowContext, session: Pick<SessionRow, 'id' | 'user_id' | 'auth_time' | 'amr' | 'acr' | 'client_id'>): Promise<string> {
   const iat = Math.floor(ctx.now() / 1000);
   const claims: AccessTokenClaims = {
     iss: ctx.config.issuer,
@@ -45,7 +45,7 @@ export async function mintAccessToken(ctx: FlowContext, session: Pick<SessionRow
     jti: generateId('jti'),
     sid: session.id,
     auth_time: Math.floor((session.auth_time ?? 0) / 1000),
-    acr: 'aal2',
+    acr: session.acr === 'aal1' ? 'aal1' : 'aal2',
     amr: JSON.parse(session.amr) as string[],
   };
   return signToken(await ctx.keys.currentKey(), 'access', claims);

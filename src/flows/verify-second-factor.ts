@@ -1,92 +1,174 @@
-// POST /v1/mfa/verify (the seed's steps 6–7): an mfa_token plus a TOTP code or a recovery code
-// becomes an access token and a refresh token. Each attempt is spent before the code is
-// evaluated; the proof is claimed and the session upgraded in one transaction.
+// POST /v1/mfa/verify (the seed's steps 6–7): a proof of the second factor — a TOTP code, a code
+// sent by SMS or e-mail (with its challenge_id), a passkey assertion (with its challenge_id) or a
+// recovery code. With an mfa_token it completes the login (access + refresh token); with an access
+// token it is a step-up (RFC 9470) and returns an access token with a new auth_time. The attempt
+// is spent before the proof is evaluated; the proof is claimed and the session updated in one
+// transaction.
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
+import { verifyOtpCode } from '../core/otp/codes.js';
 import { hashRecoveryCode, normalizeRecoveryCode } from '../core/recovery/codes.js';
 import { isTotpCodeShape, verifyTotpCode } from '../core/totp/verify.js';
 import { TwofoldError } from '../errors.js';
-import type { FactorRow } from '../store/database.js';
-import { claimTotpStep, listFactorsOfUser } from '../store/repositories/factors.js';
+import type { ChallengeRow, FactorRow } from '../store/database.js';
+import { findChallenge, spendChallengeAttempt, consumeChallenge } from '../store/repositories/challenges.js';
+import { claimTotpStep, findFactor, listFactorsOfUser, touchFactor } from '../store/repositories/factors.js';
 import { consumeRecoveryCode } from '../store/repositories/recovery-codes.js';
-import type { PendingAuthentication } from './authenticate.js';
+import { runTransaction } from '../store/transaction.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import { invalidRequest } from './errors.js';
-import { completePendingSession, rejectWrongCode, respondWithTokens, spendAttempt } from './second-factor.js';
+import { requireFactorEnabled } from './factor-types.js';
+import { checkPasskeyAssertion } from './passkeys.js';
+import {
+  completePendingSession,
+  completeStepUp,
+  rejectWrongCode,
+  requireStepUpMethod,
+  respondWithStepUp,
+  respondWithTokens,
+  spendAttempt,
+  type FailureReason,
+  type Proof,
+  type SecondFactorAuthentication,
+  type StepUpResponse,
+} from './second-factor.js';
 import { checkAccountThrottle } from './throttle.js';
-import { openTotpSecret } from './totp-factor.js';
 import type { TokenResponse } from './tokens.js';
-import { runTransaction } from '../store/transaction.js';
+import { openTotpSecret } from './totp-factor.js';
 
 export interface VerifySecondFactorInput {
   factor_id?: string | undefined;
+  challenge_id?: string | undefined;
   code?: string | undefined;
   recovery_code?: string | undefined;
+  credential?: AuthenticationResponseJSON | undefined;
 }
 
+type Evaluation = { ok: true; proof: Proof } | { ok: false; reason: FailureReason };
+
+export function verifySecondFactor(ctx: FlowContext, auth: SecondFactorAuthentication & { kind: 'mfa' }, input: VerifySecondFactorInput, meta?: RequestMeta): Promise<TokenResponse>;
+export function verifySecondFactor(ctx: FlowContext, auth: SecondFactorAuthentication & { kind: 'access' }, input: VerifySecondFactorInput, meta?: RequestMeta): Promise<StepUpResponse>;
+export function verifySecondFactor(ctx: FlowContext, auth: SecondFactorAuthentication, input: VerifySecondFactorInput, meta?: RequestMeta): Promise<TokenResponse | StepUpResponse>;
 export async function verifySecondFactor(
   ctx: FlowContext,
-  auth: PendingAuthentication,
+  auth: SecondFactorAuthentication,
   input: VerifySecondFactorInput,
   meta: RequestMeta = {},
-): Promise<TokenResponse> {
-  if ((input.code === undefined) === (input.recovery_code === undefined)) {
-    throw invalidRequest('code', 'Send exactly one of "code" or "recovery_code".');
-  }
+): Promise<TokenResponse | StepUpResponse> {
+  const given = [input.code, input.recovery_code, input.credential].filter((value) => value !== undefined).length;
+  if (given !== 1) throw invalidRequest('code', 'Send exactly one of "code", "recovery_code" or "credential".');
   await checkAccountThrottle(ctx, auth.user.username);
-  const candidates = input.code === undefined ? [] : await totpCandidates(ctx, auth, input.factor_id);
+  // Everything that can be refused without looking at the proof is refused before an attempt is spent.
+  const prepare = await prepareEvaluation(ctx, auth, input, meta);
   const attempt = await spendAttempt(ctx, auth);
-  return input.code !== undefined
-    ? verifyTotp(ctx, auth, candidates, input.code, attempt, meta)
-    : verifyRecoveryCode(ctx, auth, input.recovery_code ?? '', attempt, meta);
+  const evaluation = await prepare(attempt);
+  if (!evaluation.ok) return rejectWrongCode(ctx, auth, attempt, meta, evaluation.reason);
+  const { proof } = evaluation;
+  if (auth.kind === 'access') requireStepUpMethod(proof.method);
+
+  const recordRecoveryCodeUse = () => {
+    if (proof.method === 'recovery_code') ctx.events.record({ type: 'recovery_code.used', userId: auth.user.id, sessionId: auth.session.id, ip: meta.ip, userAgent: meta.userAgent });
+  };
+  const replayReason: FailureReason = proof.method === 'totp' ? 'replay' : 'wrong_code';
+  if (auth.kind === 'mfa') {
+    const login = await runTransaction(ctx.db, async (trx) => ((await proof.claim(trx)) ? completePendingSession(ctx, trx, auth, proof.method) : undefined));
+    if (login === undefined) return rejectWrongCode(ctx, auth, attempt, meta, replayReason);
+    recordRecoveryCodeUse();
+    return respondWithTokens(ctx, auth, login, meta);
+  }
+  const stepUp = await runTransaction(ctx.db, async (trx) => ((await proof.claim(trx)) ? completeStepUp(ctx, trx, auth, proof.method) : undefined));
+  if (stepUp === undefined) return rejectWrongCode(ctx, auth, attempt, meta, replayReason);
+  recordRecoveryCodeUse();
+  return respondWithStepUp(ctx, auth, stepUp, meta);
+}
+
+/** Looks up what the proof refers to; returns the evaluation to run once the attempt is spent. */
+async function prepareEvaluation(
+  ctx: FlowContext,
+  auth: SecondFactorAuthentication,
+  input: VerifySecondFactorInput,
+  meta: RequestMeta,
+): Promise<(attempt: number) => Promise<Evaluation>> {
+  if (input.recovery_code !== undefined) {
+    requireFactorEnabled(ctx, 'recovery');
+    const recoveryCode = input.recovery_code;
+    return async () => evaluateRecoveryCode(ctx, auth, recoveryCode);
+  }
+  if (input.challenge_id !== undefined) {
+    const { challenge, factor } = await openChallengeOf(ctx, auth, input.challenge_id, input.factor_id);
+    if (input.credential !== undefined) {
+      if (challenge.kind !== 'webauthn') throw invalidRequest('credential', 'This challenge expects a code, not a passkey.');
+      const credential = input.credential;
+      return async () => checkPasskeyAssertion(ctx, { factor, challenge, credential }, meta);
+    }
+    if (challenge.kind !== 'otp') throw invalidRequest('code', 'This challenge expects a passkey, not a code.');
+    const code = input.code ?? '';
+    return async () => evaluateSentCode(ctx, challenge, factor, code);
+  }
+  if (input.credential !== undefined) throw invalidRequest('challenge_id', 'A passkey answers a challenge: send the challenge_id from /v1/mfa/challenge.');
+  const candidates = await totpCandidates(ctx, auth, input.factor_id);
+  const code = input.code ?? '';
+  return async () => evaluateTotp(ctx, candidates, code);
+}
+
+/** A challenge of this user and this session, for an active factor of an enabled type. */
+async function openChallengeOf(ctx: FlowContext, auth: SecondFactorAuthentication, challengeId: string, factorId: string | undefined): Promise<{ challenge: ChallengeRow; factor: FactorRow }> {
+  const challenge = await findChallenge(ctx.db, challengeId);
+  const factor = challenge === undefined ? undefined : await findFactor(ctx.db, challenge.factor_id);
+  const belongs =
+    challenge !== undefined &&
+    factor !== undefined &&
+    challenge.user_id === auth.user.id &&
+    challenge.session_id === auth.session.id &&
+    factor.status === 'active' &&
+    (factorId === undefined || factorId === factor.id);
+  // Someone else's challenge, or one from another login, is indistinguishable from none (OB-02).
+  if (!belongs) throw new TwofoldError('invalid_code', 'No open challenge with that id for this sign-in; ask for a new code.');
+  requireFactorEnabled(ctx, factor.type);
+  return { challenge, factor };
+}
+
+async function evaluateSentCode(ctx: FlowContext, challenge: ChallengeRow, factor: FactorRow, code: string): Promise<Evaluation> {
+  const now = ctx.now();
+  // Each challenge allows a few attempts of its own, on top of the token's (OB-02/FL-05).
+  if ((await spendChallengeAttempt(ctx.db, challenge.id, ctx.config.otp.maxAttemptsPerChallenge, now)) === undefined) return { ok: false, reason: 'wrong_code' };
+  if (!verifyOtpCode(code, challenge.id, challenge.secret, ctx.codePepper)) return { ok: false, reason: isTotpCodeShape(code) ? 'wrong_code' : 'malformed' };
+  return {
+    ok: true,
+    proof: {
+      method: factor.type === 'email' ? 'email' : 'sms',
+      async claim(trx) {
+        if (!(await consumeChallenge(trx, challenge.id, now))) return false;
+        await touchFactor(trx, factor.id, now);
+        return true;
+      },
+    },
+  };
 }
 
 /** Only the token's own user's active TOTP factors; a factor_id of anyone else's is "not found". */
-async function totpCandidates(ctx: FlowContext, auth: PendingAuthentication, factorId: string | undefined): Promise<FactorRow[]> {
+async function totpCandidates(ctx: FlowContext, auth: SecondFactorAuthentication, factorId: string | undefined): Promise<FactorRow[]> {
   const active = (await listFactorsOfUser(ctx.db, auth.user.id, 'active')).filter((factor) => factor.type === 'totp');
-  if (factorId === undefined) return active;
+  if (factorId === undefined) return ctx.config.factors.has('totp') ? active : [];
   const chosen = active.filter((factor) => factor.id === factorId);
-  if (chosen.length === 0) throw new TwofoldError('not_found', 'No active authenticator-app factor with that id for this login.');
+  if (chosen.length === 0) throw new TwofoldError('not_found', 'No active authenticator-app factor with that id for this sign-in.');
+  requireFactorEnabled(ctx, 'totp');
   return chosen;
 }
 
-async function verifyTotp(
-  ctx: FlowContext,
-  auth: PendingAuthentication,
-  candidates: FactorRow[],
-  code: string,
-  attempt: number,
-  meta: RequestMeta,
-): Promise<TokenResponse> {
-  if (!isTotpCodeShape(code)) return rejectWrongCode(ctx, auth, attempt, meta, 'malformed');
+async function evaluateTotp(ctx: FlowContext, candidates: FactorRow[], code: string): Promise<Evaluation> {
+  if (!isTotpCodeShape(code)) return { ok: false, reason: 'malformed' };
   const now = ctx.now();
   for (const factor of candidates) {
     const step = verifyTotpCode({ secretBase32: openTotpSecret(ctx, factor), code, nowMs: now, windowSteps: ctx.config.mfa.totpWindowSteps });
-    if (step === undefined) continue;
-    const completed = await runTransaction(ctx.db, async (trx) => {
-      // The replay defence: the step must be later than any step this factor accepted before.
-      if (!(await claimTotpStep(trx, factor.id, step, now))) return undefined;
-      return completePendingSession(ctx, trx, auth, 'totp');
-    });
-    if (completed === undefined) return rejectWrongCode(ctx, auth, attempt, meta, 'replay');
-    return respondWithTokens(ctx, auth, completed, meta);
+    // The replay defence: the step must be later than any step this factor accepted before.
+    if (step !== undefined) return { ok: true, proof: { method: 'totp', claim: (trx) => claimTotpStep(trx, factor.id, step, now) } };
   }
-  return rejectWrongCode(ctx, auth, attempt, meta, 'wrong_code');
+  return { ok: false, reason: 'wrong_code' };
 }
 
-async function verifyRecoveryCode(
-  ctx: FlowContext,
-  auth: PendingAuthentication,
-  recoveryCode: string,
-  attempt: number,
-  meta: RequestMeta,
-): Promise<TokenResponse> {
+async function evaluateRecoveryCode(ctx: FlowContext, auth: SecondFactorAuthentication, recoveryCode: string): Promise<Evaluation> {
   const normalized = normalizeRecoveryCode(recoveryCode);
-  if (normalized === undefined) return rejectWrongCode(ctx, auth, attempt, meta, 'malformed');
+  if (normalized === undefined) return { ok: false, reason: 'malformed' };
   const codeHash = hashRecoveryCode(normalized, ctx.codePepper);
-  const completed = await runTransaction(ctx.db, async (trx) => {
-    if (!(await consumeRecoveryCode(trx, auth.user.id, codeHash, ctx.now()))) return undefined;
-    return completePendingSession(ctx, trx, auth, 'recovery_code');
-  });
-  if (completed === undefined) return rejectWrongCode(ctx, auth, attempt, meta, 'wrong_code');
-  ctx.events.record({ type: 'recovery_code.used', userId: auth.user.id, sessionId: auth.session.id, ip: meta.ip, userAgent: meta.userAgent });
-  return respondWithTokens(ctx, auth, completed, meta);
+  return { ok: true, proof: { method: 'recovery_code', claim: (trx) => consumeRecoveryCode(trx, auth.user.id, codeHash, ctx.now()) } };
 }

@@ -1,5 +1,6 @@
 // What clients may see of stored rows. Built field by field: a new column never leaks into an
 // API response by accident, and secrets (hashes, ciphertexts) have no way out (FL-09).
+import { maskEmail, maskPhone } from '../core/identity/mask.js';
 import type { FactorRow, SessionRow, UserRow } from '../store/database.js';
 
 export interface UserView {
@@ -14,6 +15,8 @@ export interface FactorView {
   id: string;
   type: string;
   label: string | null;
+  /** The phone or address of an SMS / e-mail factor, masked. */
+  destination: string | null;
   status: string;
   created_at: string;
   activated_at: string | null;
@@ -24,6 +27,7 @@ export interface FactorSummary {
   id: string;
   type: string;
   label: string | null;
+  destination: string | null;
 }
 
 export interface SessionView {
@@ -46,11 +50,19 @@ export function toUserView(user: Pick<UserRow, 'id' | 'username' | 'email' | 'ph
   return { id: user.id, username: user.username, email: user.email, phone: user.phone, created_at: isoTime(user.created_at) };
 }
 
+export function maskedDestination(factor: Pick<FactorRow, 'type' | 'destination'>): string {
+  if (factor.destination === null) return '';
+  return factor.type === 'email' ? maskEmail(factor.destination) : maskPhone(factor.destination);
+}
+
+const destinationOf = (factor: Pick<FactorRow, 'type' | 'destination'>): string | null => (factor.destination === null ? null : maskedDestination(factor));
+
 export function toFactorView(factor: FactorRow): FactorView {
   return {
     id: factor.id,
     type: factor.type,
     label: factor.label,
+    destination: destinationOf(factor),
     status: factor.status,
     created_at: isoTime(factor.created_at),
     activated_at: isoTimeOrNull(factor.activated_at),
@@ -59,7 +71,7 @@ export function toFactorView(factor: FactorRow): FactorView {
 }
 
 export function toFactorSummary(factor: FactorRow): FactorSummary {
-  return { id: factor.id, type: factor.type, label: factor.label };
+  return { id: factor.id, type: factor.type, label: factor.label, destination: destinationOf(factor) };
 }
 
 export function toSessionView(session: SessionRow, idleTimeoutSeconds: number): SessionView {

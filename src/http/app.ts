@@ -8,6 +8,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { TwofoldError, invalidTokenError } from '../errors.js';
 import type { Twofold } from '../twofold.js';
 import { twofoldVersion } from '../version.js';
+import { registerAuthentication } from './authenticate.js';
 import { registerErrorHandling, toTwofoldError } from './error-handler.js';
 import { sendProblem } from './problem.js';
 import { factorRoutes } from './routes/factors.js';
@@ -63,6 +64,7 @@ export async function buildApp(twofold: Twofold, options: BuildAppOptions = {}):
     }
     return undefined;
   });
+  registerAuthentication(app, ctx);
   app.addHook('onSend', async (_request, reply, payload) => {
     if (!reply.hasHeader('Cache-Control')) reply.header('Cache-Control', 'no-store');
     return payload;

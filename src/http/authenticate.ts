@@ -1,12 +1,26 @@
-// Reading bearer tokens from requests. Tokens come only from the Authorization header (RFC 6750
-// §2.1): never from a URL, where they would end up in logs and Referer headers (JW-14).
+// Authentication of API requests. A route declares which token it takes in its config
+// (`config: { auth: 'access' | 'mfa' | 'mfa-or-access' }`); the token is checked in the onRequest
+// hook, before the body is parsed or validated, so an unauthenticated caller learns nothing about
+// a route but "401". Tokens come only from the Authorization header (RFC 6750 §2.1): never from a
+// URL, where they would end up in logs and Referer headers (JW-14).
 import { decodeProtectedHeader } from 'jose';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { invalidTokenError } from '../errors.js';
 import type { AccessAuthentication, PendingAuthentication } from '../flows/authenticate.js';
 import { authenticateAccessToken, authenticateMfaToken } from '../flows/authenticate.js';
 import type { FlowContext, RequestMeta } from '../flows/context.js';
 import { tokenTypeHeader } from '../core/tokens/claims.js';
+
+export type RouteAuth = 'access' | 'mfa' | 'mfa-or-access';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    auth?: RouteAuth;
+  }
+  interface FastifyRequest {
+    twofoldAuth: PendingAuthentication | AccessAuthentication | undefined;
+  }
+}
 
 const bearerHeader = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
@@ -18,17 +32,8 @@ export function bearerTokenOf(request: FastifyRequest): string {
   return match[1];
 }
 
-export function requireAccessToken(ctx: FlowContext, request: FastifyRequest): Promise<AccessAuthentication> {
-  return authenticateAccessToken(ctx, bearerTokenOf(request));
-}
-
-export function requireMfaToken(ctx: FlowContext, request: FastifyRequest): Promise<PendingAuthentication> {
-  return authenticateMfaToken(ctx, bearerTokenOf(request));
-}
-
 /** Routes open to both kinds pick the verifier by `typ`; the verifier then pins `typ` itself. */
-export function requireMfaOrAccessToken(ctx: FlowContext, request: FastifyRequest): Promise<PendingAuthentication | AccessAuthentication> {
-  const token = bearerTokenOf(request);
+function authenticateEither(ctx: FlowContext, token: string): Promise<PendingAuthentication | AccessAuthentication> {
   let typ: unknown;
   try {
     typ = decodeProtectedHeader(token).typ;
@@ -37,6 +42,36 @@ export function requireMfaOrAccessToken(ctx: FlowContext, request: FastifyReques
   }
   return typ === tokenTypeHeader.mfa ? authenticateMfaToken(ctx, token) : authenticateAccessToken(ctx, token);
 }
+
+export function registerAuthentication(app: FastifyInstance, ctx: FlowContext): void {
+  app.decorateRequest('twofoldAuth', undefined);
+  app.addHook('onRequest', async (request) => {
+    const auth = request.routeOptions.config.auth;
+    if (auth === undefined) return;
+    const token = bearerTokenOf(request);
+    request.twofoldAuth =
+      auth === 'access' ? await authenticateAccessToken(ctx, token) : auth === 'mfa' ? await authenticateMfaToken(ctx, token) : await authenticateEither(ctx, token);
+  });
+}
+
+function authOf(request: FastifyRequest): PendingAuthentication | AccessAuthentication {
+  if (request.twofoldAuth === undefined) throw new TypeError(`route ${request.routeOptions.url} reads an authentication it did not declare`);
+  return request.twofoldAuth;
+}
+
+export function accessAuthOf(request: FastifyRequest): AccessAuthentication {
+  const auth = authOf(request);
+  if (auth.kind !== 'access') throw new TypeError('expected an access-token route');
+  return auth;
+}
+
+export function mfaAuthOf(request: FastifyRequest): PendingAuthentication {
+  const auth = authOf(request);
+  if (auth.kind !== 'mfa') throw new TypeError('expected an mfa-token route');
+  return auth;
+}
+
+export const eitherAuthOf = authOf;
 
 export function requestMeta(request: FastifyRequest): RequestMeta {
   const userAgent = request.headers['user-agent'];

@@ -16,7 +16,7 @@ export interface UsersTable {
   disabled_at: number | null;
 }
 
-export type FactorType = 'totp';
+export type FactorType = 'totp' | 'sms' | 'email' | 'webauthn';
 export type FactorStatus = 'pending' | 'active';
 
 export interface FactorsTable {
@@ -27,11 +27,60 @@ export interface FactorsTable {
   status: FactorStatus;
   /** secretbox envelope, AAD "totp|<factor id>|<user id>". */
   secret_ciphertext: string | null;
+  /** Where SMS / e-mail codes go (E.164 or an address); verified once the factor is active. */
+  destination: string | null;
   /** Highest TOTP step accepted; a code for this step or an earlier one is a replay. */
   last_used_step: Generated<number>;
   created_at: number;
   activated_at: number | null;
   last_used_at: number | null;
+}
+
+export interface WebauthnCredentialsTable {
+  factor_id: string;
+  /** base64url credential id, unique across all users. */
+  credential_id: string;
+  /** base64url COSE public key. */
+  public_key: string;
+  sign_count: number;
+  /** JSON array of transports the authenticator reported. */
+  transports: string | null;
+  /** 'singleDevice' (a hardware-bound key) or 'multiDevice' (a synced passkey). */
+  device_type: string;
+  backed_up: number;
+  created_at: number;
+}
+
+export type ChallengeKind = 'otp' | 'webauthn';
+export type ChallengePurpose = 'enroll' | 'login' | 'step_up';
+
+export interface ChallengesTable {
+  id: string;
+  user_id: string;
+  factor_id: string;
+  /** The session the challenge belongs to: the pending login, or the session stepping up. */
+  session_id: string;
+  kind: ChallengeKind;
+  purpose: ChallengePurpose;
+  /** OTP: HMAC of the code (bound to this challenge id). WebAuthn: the challenge, base64url. */
+  secret: string;
+  attempts: Generated<number>;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  /** A newer challenge for the same factor and session replaced this one (a resend). */
+  superseded_at: number | null;
+}
+
+export interface OutboxTable {
+  id: string;
+  channel: 'sms' | 'email';
+  destination: string;
+  subject: string | null;
+  body: string;
+  purpose: string;
+  created_at: number;
+  expires_at: number;
 }
 
 export interface RecoveryCodesTable {
@@ -107,6 +156,9 @@ export interface Database {
   refresh_tokens: RefreshTokensTable;
   signing_keys: SigningKeysTable;
   server_secrets: ServerSecretsTable;
+  webauthn_credentials: WebauthnCredentialsTable;
+  challenges: ChallengesTable;
+  outbox: OutboxTable;
 }
 
 /** A connection or a transaction: repositories accept either, flows decide the boundary. */
@@ -118,3 +170,6 @@ export type SessionRow = Selectable<SessionsTable>;
 export type RefreshTokenRow = Selectable<RefreshTokensTable>;
 export type SigningKeyRow = Selectable<SigningKeysTable>;
 export type NewSession = Insertable<SessionsTable>;
+export type WebauthnCredentialRow = Selectable<WebauthnCredentialsTable>;
+export type ChallengeRow = Selectable<ChallengesTable>;
+export type OutboxRow = Selectable<OutboxTable>;

@@ -103,6 +103,8 @@ describe('the server process', () => {
       TWOFOLD_PUBLIC_URL: 'https://auth.example.com',
       TWOFOLD_ENCRYPTION_KEY: 'B'.repeat(43),
       TWOFOLD_DATABASE_URL: `sqlite:${join(dataDir, 'production.db')}`,
+      // Production has no outbox for SMS codes: this deployment offers apps and passkeys.
+      TWOFOLD_FACTORS: 'totp,webauthn,recovery',
     };
     const server = await startServerProcess({ command: process.execPath, args: ['dist/cli/main.js', 'serve'], env, port });
     try {

@@ -474,7 +474,7 @@ describe('route-specific bad values', () => {
   });
 
   it('POST /v1/factors: unknown or mis-cased factor types are 400', async () => {
-    for (const type of ['sms', 'email', 'webauthn', 'TOTP', 'totp ', '', 'hotp', '__proto__']) {
+    for (const type of ['SMS', 'e-mail', 'WebAuthn', 'TOTP', 'totp ', '', 'hotp', '__proto__']) {
       const registered = await registerUser(t);
       expectSafe(await postJson(t.app, '/v1/factors', { type }, bearer(registered.mfaToken)), invalidRequest);
     }

@@ -85,12 +85,13 @@ describe('POST /v1/factors', () => {
 
   it('refuses factor types that are not enabled', async () => {
     const user = await signUp(t);
-    expectProblem(await postJson(t.app, '/v1/factors', { type: 'sms', phone: '+14155550123' }, bearer(user.accessToken)), 400, 'invalid_request');
+    expectProblem(await postJson(t.app, '/v1/factors', { type: 'email', email: 'someone@example.com' }, bearer(user.accessToken)), 403, 'forbidden');
+    expectProblem(await postJson(t.app, '/v1/factors', { type: 'hotp' }, bearer(user.accessToken)), 400, 'invalid_request');
   });
 
   it('OT-07: there is no way to read a secret back', async () => {
     const user = await signUp(t);
-    expectProblem(await getJson(t.app, `/v1/factors/${user.factorId}`, bearer(user.accessToken)), 404, 'not_found');
+    expectProblem(await getJson(t.app, `/v1/factors/${user.factorId}`, bearer(user.accessToken)), 405, 'method_not_allowed');
     const list = await getJson(t.app, '/v1/factors', bearer(user.accessToken));
     expect(list.body).not.toContain(user.secret);
   });

@@ -386,8 +386,12 @@ describe('JWT attacks against the default (EdDSA) server', () => {
       expect(['invalid_token', 'invalid_request']).toContain(response.json().code);
     });
 
-    it('FL-02: the access token is refused at POST /v1/mfa/verify (even with a correct code)', async () => {
-      expectInvalidToken(await postJson(t.app, '/v1/mfa/verify', { code: totpCode(t, victim.secret) }, bearer(accessToken)));
+    it('FL-02: the access token at POST /v1/mfa/verify is a step-up: a new access token for the same session, never a refresh token', async () => {
+      t.clock.advanceSeconds(30);
+      const response = await postJson(t.app, '/v1/mfa/verify', { code: totpCode(t, victim.secret) }, bearer(accessToken));
+      expect(response.statusCode, response.body).toBe(200);
+      expect(Object.keys(response.json()).sort()).toEqual(['access_token', 'expires_in', 'token_type']);
+      expect(decodeJwt(response.json().access_token)['sid']).toBe(accessClaims['sid']);
     });
 
     it('FL-02: the access token as a refresh_token is refused at /v1/token/refresh', async () => {

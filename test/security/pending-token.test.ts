@@ -12,7 +12,7 @@ beforeAll(async () => {
 afterAll(async () => t.close());
 
 /** Routes that exist to accept the mfa_token (DESIGN.md §1). */
-const mfaRoutes = new Set(['POST /v1/mfa/verify', 'POST /v1/factors', 'POST /v1/factors/{id}/verify']);
+const mfaRoutes = new Set(['POST /v1/mfa/verify', 'POST /v1/mfa/challenge', 'POST /v1/factors', 'POST /v1/factors/{id}/verify']);
 /** Routes that need no token at all. */
 const publicRoutes = new Set(['POST /v1/register', 'POST /v1/login', 'POST /v1/token/refresh', 'GET /.well-known/jwks.json', 'GET /.well-known/openid-configuration', 'GET /healthz', 'GET /readyz']);
 

@@ -29,7 +29,8 @@ export interface AccessTokenClaims {
   jti: string;
   sid: string;
   auth_time: number;
-  acr: 'aal2';
+  /** aal2 after a second factor; aal1 after an e-mail code, which NIST does not count as one. */
+  acr: 'aal1' | 'aal2';
   amr: string[];
 }
 

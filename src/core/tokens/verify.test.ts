@@ -173,9 +173,11 @@ describe('verifyAccessToken()', () => {
     expect((await verifyAccessToken(token, options())).ok).toBe(false);
   });
 
-  it('refuses an access token with acr aal1', async () => {
-    const token = await signToken(edKey, 'access', { ...accessClaims(), acr: 'aal1' } as unknown as AccessTokenClaims);
-    expect(await verifyAccessToken(token, options())).toEqual({ ok: false, reason: 'unexpected claims' });
+  it('OB-05: accepts acr aal1 (a session from an e-mail code) and refuses any other acr', async () => {
+    const aal1 = await signToken(edKey, 'access', accessClaims({ acr: 'aal1', amr: ['pwd', 'email'] }));
+    expect((await verifyAccessToken(aal1, options())).ok).toBe(true);
+    const aal3 = await signToken(edKey, 'access', { ...accessClaims(), acr: 'aal3' } as unknown as AccessTokenClaims);
+    expect(await verifyAccessToken(aal3, options())).toEqual({ ok: false, reason: 'unexpected claims' });
   });
 
   it('JW-05: refuses an unknown kid without throwing', async () => {

@@ -81,7 +81,7 @@ function hasCommonClaims(payload: JWTPayload): boolean {
 function isAccessTokenClaims(payload: JWTPayload): boolean {
   return (
     hasCommonClaims(payload) &&
-    payload['acr'] === 'aal2' &&
+    (payload['acr'] === 'aal2' || payload['acr'] === 'aal1') &&
     isStringArray(payload['amr']) &&
     typeof payload['auth_time'] === 'number' &&
     isString(payload['client_id'])

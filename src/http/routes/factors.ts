@@ -1,25 +1,35 @@
-// POST /v1/factors, POST /v1/factors/{id}/verify, GET /v1/factors
+// POST /v1/factors, POST /v1/factors/{id}/verify, GET /v1/factors, PATCH and DELETE /v1/factors/{id}
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { RegistrationResponseJSON } from '@simplewebauthn/server';
 import { Type } from 'typebox';
 import { confirmFactor } from '../../flows/confirm-factor.js';
 import type { FlowContext } from '../../flows/context.js';
 import { enrollFactor } from '../../flows/enroll-factor.js';
-import { toFactorView } from '../../flows/views.js';
-import { listFactorsOfUser } from '../../store/repositories/factors.js';
-import { requestMeta, requireAccessToken, requireMfaOrAccessToken } from '../authenticate.js';
-import { codeSchema, factorSchema, idSchema, labelSchema, tokenResponseProperties, totpEnrollmentSchema } from '../schemas/common.js';
+import { listFactors, removeOwnFactor, renameOwnFactor } from '../../flows/manage-factors.js';
+import { accessAuthOf, eitherAuthOf, requestMeta } from '../authenticate.js';
+import { codeSchema, credentialSchema, enrollmentSchema, factorSchema, idSchema, labelSchema, tokenResponseProperties } from '../schemas/common.js';
 
 const enrollBody = Type.Object(
   {
-    type: Type.Literal('totp', { description: 'More factor types arrive with their issue; unknown types are refused' }),
+    type: Type.Union([Type.Literal('totp'), Type.Literal('sms'), Type.Literal('email'), Type.Literal('webauthn')]),
     label: Type.Optional(labelSchema),
+    phone: Type.Optional(Type.String({ maxLength: 32, description: 'E.164, for type "sms"' })),
+    email: Type.Optional(Type.String({ maxLength: 320, description: 'for type "email"' })),
   },
   { additionalProperties: false },
 );
 
 const factorParams = Type.Object({ id: idSchema });
-const confirmBody = Type.Object({ code: codeSchema }, { additionalProperties: false });
+const confirmBody = Type.Object(
+  {
+    code: Type.Optional(codeSchema),
+    challenge_id: Type.Optional(idSchema),
+    credential: Type.Optional(credentialSchema),
+  },
+  { additionalProperties: false },
+);
+const renameBody = Type.Object({ label: Type.Union([labelSchema, Type.Null()]) }, { additionalProperties: false });
 
 export function factorRoutes(app: FastifyInstance, ctx: FlowContext): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -27,23 +37,22 @@ export function factorRoutes(app: FastifyInstance, ctx: FlowContext): void {
   typed.post(
     '/v1/factors',
     {
+      config: { auth: 'mfa-or-access' },
       schema: {
         summary: 'Start enrolling a factor (mfa_token while none is active, else a recent access token)',
         body: enrollBody,
-        response: { 201: totpEnrollmentSchema },
+        response: { 201: enrollmentSchema },
       },
     },
-    async (request, reply) => {
-      const auth = await requireMfaOrAccessToken(ctx, request);
-      return reply.code(201).send(await enrollFactor(ctx, auth, request.body, requestMeta(request)));
-    },
+    async (request, reply) => reply.code(201).send(await enrollFactor(ctx, eitherAuthOf(request), request.body, requestMeta(request))),
   );
 
   typed.post(
     '/v1/factors/:id/verify',
     {
+      config: { auth: 'mfa-or-access' },
       schema: {
-        summary: 'Confirm a pending factor with its first code; with an mfa_token this completes the sign-in',
+        summary: 'Confirm a pending factor with its first code or passkey response; with an mfa_token this completes the sign-in',
         params: factorParams,
         body: confirmBody,
         response: {
@@ -56,17 +65,29 @@ export function factorRoutes(app: FastifyInstance, ctx: FlowContext): void {
       },
     },
     async (request) => {
-      const auth = await requireMfaOrAccessToken(ctx, request);
-      return confirmFactor(ctx, auth, request.params.id, request.body.code, requestMeta(request));
+      const { credential, ...rest } = request.body;
+      return confirmFactor(ctx, eitherAuthOf(request), request.params.id, { ...rest, credential: credential as RegistrationResponseJSON | undefined }, requestMeta(request));
     },
   );
 
   typed.get(
     '/v1/factors',
-    { schema: { summary: "The caller's factors (never their secrets)", response: { 200: Type.Object({ factors: Type.Array(factorSchema) }) } } },
-    async (request) => {
-      const auth = await requireAccessToken(ctx, request);
-      return { factors: (await listFactorsOfUser(ctx.db, auth.user.id)).map(toFactorView) };
+    { config: { auth: 'access' }, schema: { summary: "The caller's factors (never their secrets)", response: { 200: Type.Object({ factors: Type.Array(factorSchema) }) } } },
+    async (request) => ({ factors: await listFactors(ctx, accessAuthOf(request)) }),
+  );
+
+  typed.patch(
+    '/v1/factors/:id',
+    { config: { auth: 'access' }, schema: { summary: 'Rename a factor', params: factorParams, body: renameBody, response: { 200: Type.Object({ factor: factorSchema }) } } },
+    async (request) => ({ factor: await renameOwnFactor(ctx, accessAuthOf(request), request.params.id, request.body.label, requestMeta(request)) }),
+  );
+
+  typed.delete(
+    '/v1/factors/:id',
+    { config: { auth: 'access' }, schema: { summary: 'Remove a factor (a recent second factor is needed; never the last one)', params: factorParams } },
+    async (request, reply) => {
+      await removeOwnFactor(ctx, accessAuthOf(request), request.params.id, requestMeta(request));
+      return reply.code(204).send();
     },
   );
 }

@@ -6,7 +6,7 @@ import type { FlowContext } from '../../flows/context.js';
 import { logout } from '../../flows/logout.js';
 import { describeMe } from '../../flows/me.js';
 import { refreshTokens } from '../../flows/refresh.js';
-import { requestMeta, requireAccessToken } from '../authenticate.js';
+import { accessAuthOf, requestMeta } from '../authenticate.js';
 import { factorSchema, sessionSchema, tokenResponseSchema, userSchema } from '../schemas/common.js';
 
 const refreshBody = Type.Object({ refresh_token: Type.String({ maxLength: 4096 }) }, { additionalProperties: false });
@@ -24,6 +24,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: FlowContext): void {
   typed.post(
     '/v1/logout',
     {
+      config: { auth: 'access' },
       schema: { summary: "End the access token's session (and its refresh tokens)", body: logoutBody },
       // The body is optional: a bodiless POST validates as {}.
       preValidation: async (request) => {
@@ -31,8 +32,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: FlowContext): void {
       },
     },
     async (request, reply) => {
-      const auth = await requireAccessToken(ctx, request);
-      await logout(ctx, auth, request.body.refresh_token, requestMeta(request));
+      await logout(ctx, accessAuthOf(request), request.body.refresh_token, requestMeta(request));
       return reply.code(204).send();
     },
   );
@@ -40,6 +40,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: FlowContext): void {
   typed.get(
     '/v1/me',
     {
+      config: { auth: 'access' },
       schema: {
         summary: 'The user, their factors and this session',
         response: {
@@ -52,6 +53,6 @@ export function sessionRoutes(app: FastifyInstance, ctx: FlowContext): void {
         },
       },
     },
-    async (request) => describeMe(ctx, await requireAccessToken(ctx, request)),
+    async (request) => describeMe(ctx, accessAuthOf(request)),
   );
 }

@@ -6,6 +6,10 @@ export const isoTimeSchema = Type.String({ format: 'date-time' });
 export const nullableIsoTime = Type.Union([isoTimeSchema, Type.Null()]);
 export const nullableString = Type.Union([Type.String(), Type.Null()]);
 
+/** A WebAuthn JSON object (options or a credential): its shape is checked by SimpleWebAuthn. */
+export const webauthnObjectSchema = Type.Object({}, { additionalProperties: true });
+
+
 export const userSchema = Type.Object({
   id: Type.String(),
   username: Type.String(),
@@ -18,12 +22,14 @@ export const factorSummarySchema = Type.Object({
   id: Type.String(),
   type: Type.String(),
   label: nullableString,
+  destination: nullableString,
 });
 
 export const factorSchema = Type.Object({
   id: Type.String(),
   type: Type.String(),
   label: nullableString,
+  destination: nullableString,
   status: Type.String(),
   created_at: isoTimeSchema,
   activated_at: nullableIsoTime,
@@ -61,11 +67,46 @@ export const totpEnrollmentSchema = Type.Object({
   qr_svg: Type.String(),
 });
 
+/** Any enrollment: TOTP (secret, URI, QR), SMS / e-mail (code sent), passkey (creation options). */
+export const enrollmentSchema = Type.Object({
+  factor_id: Type.String(),
+  type: Type.String(),
+  label: nullableString,
+  status: Type.Literal('pending'),
+  secret: Type.Optional(Type.String()),
+  otpauth_uri: Type.Optional(Type.String()),
+  qr_svg: Type.Optional(Type.String()),
+  destination: Type.Optional(Type.String()),
+  challenge_id: Type.Optional(Type.String()),
+  expires_in: Type.Optional(Type.Integer()),
+  options: Type.Optional(webauthnObjectSchema),
+});
+
 /** Ids are ours (prefix + base64url); anything else cannot name a row, so it is refused up front. */
 export const idSchema = Type.String({ maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
 
 /** Free text people choose (labels): no control characters, which no database should store. */
 export const labelSchema = Type.String({ maxLength: 64, pattern: '^[^\\u0000-\\u001f\\u007f]*$' });
+
+/** RegistrationResponseJSON / AuthenticationResponseJSON, bounded; the ceremony checks the rest. */
+export const credentialSchema = Type.Object(
+  {
+    id: Type.String({ minLength: 1, maxLength: 1024, pattern: '^[A-Za-z0-9_-]+$' }),
+    rawId: Type.String({ minLength: 1, maxLength: 1024 }),
+    type: Type.Literal('public-key'),
+    response: Type.Object({}, { additionalProperties: true }),
+    clientExtensionResults: Type.Optional(Type.Object({}, { additionalProperties: true })),
+    authenticatorAttachment: Type.Optional(Type.String({ maxLength: 32 })),
+  },
+  { additionalProperties: true },
+);
+
+export const challengeResponseSchema = Type.Object({
+  challenge_id: Type.String(),
+  expires_in: Type.Integer(),
+  destination: Type.Optional(Type.String()),
+  options: Type.Optional(webauthnObjectSchema),
+});
 
 export const codeSchema = Type.String({ maxLength: 64, description: 'The 6-digit code from the authenticator app' });
 

@@ -3,7 +3,9 @@
 // that has shipped: add a new one.
 import type { Migration } from 'kysely';
 import * as initial from './0001-initial.js';
+import * as moreFactors from './0002-more-factors.js';
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
+  '0002-more-factors': moreFactors,
 };

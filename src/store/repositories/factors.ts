@@ -49,3 +49,27 @@ export async function claimTotpStep(db: Executor, factorId: string, step: number
     .executeTakeFirst();
   return result.numUpdatedRows === 1n;
 }
+
+export async function renameFactor(db: Executor, factorId: string, label: string | null): Promise<void> {
+  await db.updateTable('factors').set({ label }).where('id', '=', factorId).execute();
+}
+
+export async function deleteFactor(db: Executor, factorId: string): Promise<boolean> {
+  const result = await db.deleteFrom('factors').where('id', '=', factorId).executeTakeFirst();
+  return result.numDeletedRows === 1n;
+}
+
+/** Marks an SMS / e-mail / passkey factor active (their proofs are claimed elsewhere). */
+export async function activatePendingFactor(db: Executor, factorId: string, now: number): Promise<boolean> {
+  const result = await db
+    .updateTable('factors')
+    .set({ status: 'active', activated_at: now, last_used_at: now })
+    .where('id', '=', factorId)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+export async function touchFactor(db: Executor, factorId: string, now: number): Promise<void> {
+  await db.updateTable('factors').set({ last_used_at: now }).where('id', '=', factorId).execute();
+}

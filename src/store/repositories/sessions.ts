@@ -36,15 +36,16 @@ export async function spendMfaAttempt(
 /** Upgrades a pending session to an authenticated one; false if its mfa_token was already used. */
 export async function activateSession(
   db: Executor,
-  input: { sessionId: string; jti: string; amr: string[]; authTime: number; expiresAt: number },
+  input: { sessionId: string; jti: string; amr: string[]; acr?: string; authTime: number; expiresAt: number },
 ): Promise<boolean> {
   const result = await db
     .updateTable('sessions')
     .set({
       state: 'active',
       mfa_jti: null,
+      mfa_attempts: 0,
       amr: JSON.stringify(input.amr),
-      acr: 'aal2',
+      acr: input.acr ?? 'aal2',
       auth_time: input.authTime,
       expires_at: input.expiresAt,
       last_active_at: input.authTime,
@@ -52,6 +53,30 @@ export async function activateSession(
     .where('id', '=', input.sessionId)
     .where('state', '=', 'pending')
     .where('mfa_jti', '=', input.jti)
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+/** Spends a step-up attempt of an active session (a proof offered with an access token). */
+export async function spendStepUpAttempt(db: Executor, input: { sessionId: string; maxAttempts: number }): Promise<number | undefined> {
+  const row = await db
+    .updateTable('sessions')
+    .set((eb) => ({ mfa_attempts: eb('mfa_attempts', '+', 1) }))
+    .where('id', '=', input.sessionId)
+    .where('state', '=', 'active')
+    .where('mfa_attempts', '<', input.maxAttempts)
+    .returning('mfa_attempts')
+    .executeTakeFirst();
+  return row?.mfa_attempts;
+}
+
+/** A fresh second factor on an active session: auth_time moves, attempts start over. */
+export async function recordStepUp(db: Executor, input: { sessionId: string; amr: string[]; acr: string; authTime: number }): Promise<boolean> {
+  const result = await db
+    .updateTable('sessions')
+    .set({ amr: JSON.stringify(input.amr), acr: input.acr, auth_time: input.authTime, last_active_at: input.authTime, mfa_attempts: 0 })
+    .where('id', '=', input.sessionId)
+    .where('state', '=', 'active')
     .executeTakeFirst();
   return result.numUpdatedRows === 1n;
 }

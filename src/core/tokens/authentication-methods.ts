@@ -1,0 +1,28 @@
+// What a token says about how the person authenticated (RFC 8176 `amr`, NIST `acr`), derived from
+// the proof alone — never from anything the client asserts. E-mail codes are not an AAL2
+// authenticator (NIST SP 800-63B-4): such a session is aal1, without "mfa", and cannot step up.
+
+export type AuthMethod = 'totp' | 'sms' | 'email' | 'webauthn_hardware' | 'webauthn_synced' | 'recovery_code';
+
+const amrValue: Record<AuthMethod, string> = {
+  totp: 'otp',
+  sms: 'sms',
+  email: 'email',
+  // A device-bound passkey is a hardware-secured key; a synced passkey's key leaves the device.
+  webauthn_hardware: 'hwk',
+  webauthn_synced: 'swk',
+  // Not in the RFC 8176 registry (which allows other values): a recovery (look-up) code.
+  recovery_code: 'rc',
+};
+
+export function isAal2Method(method: AuthMethod): boolean {
+  return method !== 'email';
+}
+
+export function amrFor(method: AuthMethod): string[] {
+  return isAal2Method(method) ? ['pwd', amrValue[method], 'mfa'] : ['pwd', amrValue[method]];
+}
+
+export function acrFor(method: AuthMethod): 'aal1' | 'aal2' {
+  return isAal2Method(method) ? 'aal2' : 'aal1';
+}

@@ -1,0 +1,109 @@
+// Codes sent by SMS or e-mail (OB-01..OB-04). Sending is throttled per destination (a resend
+// interval and a count per 15 minutes) and per account (a count per hour), in the shared store,
+// so that nobody can turn Twofold into an SMS cannon. A new code supersedes the previous one for
+// the same factor and session; a failed delivery leaves no usable code and says so (502/503).
+import { generateId } from '../core/crypto/random.js';
+import { sha256Base64url } from '../core/crypto/digest.js';
+import { generateOtpCode, hashOtpCode } from '../core/otp/codes.js';
+import { DeliveryError, type MessageChannel } from '../delivery/message.js';
+import { TwofoldError } from '../errors.js';
+import type { ChallengePurpose, FactorRow } from '../store/database.js';
+import { insertChallenge } from '../store/repositories/challenges.js';
+import type { FlowContext, RequestMeta } from './context.js';
+
+export interface SentChallenge {
+  challenge_id: string;
+  expires_in: number;
+}
+
+const destinationWindowMs = 15 * 60 * 1000;
+const accountWindowMs = 60 * 60 * 1000;
+
+function tooManySends(detail: string, retryAfterSeconds: number): TwofoldError {
+  const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
+  return new TwofoldError('too_many_attempts', detail, { headers: { 'Retry-After': String(seconds) }, extensions: { retry_after: seconds } });
+}
+
+/** Counts a send against a window; throws 429 once the window's allowance is spent. */
+async function countSend(ctx: FlowContext, key: string, limit: number, windowMs: number, detail: string): Promise<void> {
+  const now = ctx.now();
+  await ctx.kv.setIfAbsent(`${key}:window`, String(now + windowMs), windowMs);
+  const count = await ctx.kv.increment(key, windowMs);
+  if (count > limit) {
+    const windowEnd = Number((await ctx.kv.get(`${key}:window`)) ?? now + windowMs);
+    throw tooManySends(detail, (windowEnd - now) / 1000);
+  }
+}
+
+async function throttleSend(ctx: FlowContext, userId: string, destination: string): Promise<void> {
+  const destinationId = sha256Base64url(destination);
+  const interval = ctx.config.otp.resendIntervalSeconds * 1000;
+  if (interval > 0) {
+    const now = ctx.now();
+    const intervalKey = `otp:interval:${destinationId}`;
+    if (!(await ctx.kv.setIfAbsent(intervalKey, String(now + interval), interval))) {
+      const until = Number((await ctx.kv.get(intervalKey)) ?? now + interval);
+      if (until > now) throw tooManySends('A code was sent moments ago; wait before asking for another.', (until - now) / 1000);
+      await ctx.kv.set(intervalKey, String(now + interval), interval);
+    }
+  }
+  await countSend(ctx, `otp:destination:${destinationId}`, ctx.config.otp.sendsPerDestination, destinationWindowMs, 'Too many codes were sent to this destination; try again later.');
+  await countSend(ctx, `otp:account:${sha256Base64url(userId)}`, ctx.config.otp.sendsPerAccount, accountWindowMs, 'Too many codes were sent for this account; try again later.');
+}
+
+function messageFor(ctx: FlowContext, channel: MessageChannel, code: string, purpose: ChallengePurpose): { subject: string; text: string } {
+  const minutes = Math.round(ctx.config.otp.ttlSeconds / 60);
+  const service = ctx.config.serviceName;
+  const what = purpose === 'enroll' ? 'to confirm this ' + (channel === 'sms' ? 'phone number' : 'address') : 'to sign in';
+  // The last line is the origin-bound one-time-code format (WebOTP): browsers offer to fill it in.
+  const text = `Your ${service} code ${what} is ${code}. It expires in ${minutes} minutes. Never share it.\n\n@${ctx.config.webauthn.rpId} #${code}`;
+  return { subject: `${service} code: ${code}`, text };
+}
+
+export async function sendOtpChallenge(
+  ctx: FlowContext,
+  input: { factor: FactorRow; userId: string; sessionId: string; purpose: ChallengePurpose },
+  meta: RequestMeta,
+): Promise<SentChallenge> {
+  const { factor } = input;
+  const channel: MessageChannel = factor.type === 'email' ? 'email' : 'sms';
+  const destination = factor.destination;
+  if (destination === null) throw new TypeError(`factor ${factor.id} has no destination`);
+  await throttleSend(ctx, input.userId, destination);
+
+  const now = ctx.now();
+  const challengeId = generateId('chl');
+  const code = generateOtpCode();
+  const expiresAt = now + ctx.config.otp.ttlSeconds * 1000;
+  await insertChallenge(ctx.db, {
+    id: challengeId,
+    user_id: input.userId,
+    factor_id: factor.id,
+    session_id: input.sessionId,
+    kind: 'otp',
+    purpose: input.purpose,
+    secret: hashOtpCode(code, challengeId, ctx.codePepper),
+    created_at: now,
+    expires_at: expiresAt,
+    used_at: null,
+    superseded_at: null,
+  });
+  const message = messageFor(ctx, channel, code, input.purpose);
+  const event = { userId: input.userId, sessionId: input.sessionId, factorId: factor.id, ip: meta.ip, userAgent: meta.userAgent };
+  try {
+    await ctx.senders[channel].send({ channel, to: destination, subject: message.subject, text: message.text, purpose: input.purpose, expiresAt });
+  } catch (error) {
+    // The code never reached anyone: retire it so it cannot be guessed at, and say what happened.
+    await ctx.db.updateTable('challenges').set({ superseded_at: now }).where('id', '=', challengeId).execute();
+    ctx.events.record({ type: 'challenge.delivery_failed', ...event, details: { channel, provider: ctx.senders[channel].provider } });
+    if (error instanceof DeliveryError) {
+      throw new TwofoldError(error.kind === 'rejected' ? 'delivery_failed' : 'server_busy', `The ${channel === 'sms' ? 'SMS' : 'e-mail'} could not be sent (${error.message}); try again.`, {
+        cause: error,
+        ...(error.kind === 'unavailable' ? { headers: { 'Retry-After': '5' } } : {}),
+      });
+    }
+    throw error;
+  }
+  ctx.events.record({ type: 'challenge.sent', ...event, details: { channel, purpose: input.purpose } });
+  return { challenge_id: challengeId, expires_in: ctx.config.otp.ttlSeconds };
+}
