@@ -1,0 +1,15 @@
+// Reading codes from the development outbox, the way a person would read their phone.
+import { listOutboxMessages } from '../../src/store/repositories/outbox.js';
+import type { TestTwofold } from './twofold.js';
+
+export async function outboxMessages(t: TestTwofold, destination: string) {
+  return listOutboxMessages(t.ctx.db, { destination, limit: 100 });
+}
+
+/** The code in the newest message to this phone or address. */
+export async function lastSentCode(t: TestTwofold, destination: string): Promise<string> {
+  const [message] = await outboxMessages(t, destination);
+  const code = message === undefined ? undefined : /\b(\d{6})\b/.exec(message.body)?.[1];
+  if (code === undefined) throw new Error(`no code was sent to ${destination}`);
+  return code;
+}
