@@ -7,6 +7,7 @@ import { TwofoldError } from '../errors.js';
 import { StartupError } from '../twofold.js';
 import { listKeysCommand, rotateKeysCommand } from './commands/keys.js';
 import { migrateCommand } from './commands/migrate.js';
+import { outboxCommand } from './commands/outbox.js';
 import { serveCommand } from './commands/serve.js';
 import { listUsersCommand, resetFactorsCommand, showUserCommand } from './commands/users.js';
 import { twofoldVersion } from '../version.js';
@@ -42,6 +43,15 @@ users
   .option('--yes', 'confirm')
   .addOption(json)
   .action(resetFactorsCommand);
+
+program
+  .command('outbox')
+  .description('show the SMS and e-mail messages of the development outbox (TWOFOLD_SMS_PROVIDER / TWOFOLD_EMAIL_PROVIDER = outbox)')
+  .option('--channel <channel>', 'sms or email')
+  .option('--to <destination>', 'only messages to this phone number or address')
+  .option('--limit <n>', 'at most this many, newest first', '20')
+  .addOption(json)
+  .action(outboxCommand);
 
 program.parseAsync().catch((error: unknown) => {
   if (error instanceof ConfigError) process.stderr.write(`twofold: configuration error: ${error.message}\n`);

@@ -322,3 +322,48 @@ describe('ConfigError', () => {
     expect(error.message).toBe('TWOFOLD_PORT: bad');
   });
 });
+
+describe('loadConfig(): factors and delivery', () => {
+  it('enables totp, sms, webauthn and recovery codes by default; e-mail codes are off', () => {
+    expect([...loadConfig({}).factors].sort()).toEqual(['recovery', 'sms', 'totp', 'webauthn']);
+    expect(loadConfig({ TWOFOLD_FACTORS: 'totp, email ,recovery' }).factors.has('email')).toBe(true);
+  });
+
+  it('refuses an unknown factor, and a list with no real second factor', () => {
+    expect(configErrorOf({ TWOFOLD_FACTORS: 'totp,fax' }).variable).toBe('TWOFOLD_FACTORS');
+    expect(configErrorOf({ TWOFOLD_FACTORS: 'email,recovery' }).variable).toBe('TWOFOLD_FACTORS');
+  });
+
+  it('defaults to the outbox for SMS and e-mail, and reads the webhook provider', () => {
+    const config = loadConfig({});
+    expect(config.sms).toEqual({ provider: 'outbox' });
+    expect(config.email).toEqual({ provider: 'outbox', from: 'Twofold <no-reply@localhost>' });
+    expect(loadConfig({ TWOFOLD_SMS_PROVIDER: 'webhook', TWOFOLD_SMS_WEBHOOK_URL: 'https://sms.example.com/hook', TWOFOLD_SMS_WEBHOOK_SECRET: 's'.repeat(32) }).sms).toEqual({
+      provider: 'webhook',
+      url: 'https://sms.example.com/hook',
+      secret: 's'.repeat(32),
+      timeoutMs: 5000,
+    });
+  });
+
+  it('names the missing variable of an incomplete provider', () => {
+    expect(configErrorOf({ TWOFOLD_SMS_PROVIDER: 'webhook', TWOFOLD_SMS_WEBHOOK_SECRET: 's'.repeat(32) }).variable).toBe('TWOFOLD_SMS_WEBHOOK_URL');
+    expect(configErrorOf({ TWOFOLD_SMS_PROVIDER: 'webhook', TWOFOLD_SMS_WEBHOOK_URL: 'https://x.example' }).variable).toBe('TWOFOLD_SMS_WEBHOOK_SECRET');
+    expect(configErrorOf({ TWOFOLD_SMS_PROVIDER: 'twilio', TWOFOLD_TWILIO_ACCOUNT_SID: 'AC1', TWOFOLD_TWILIO_AUTH_TOKEN: 't' }).variable).toBe('TWOFOLD_TWILIO_FROM');
+    expect(configErrorOf({ TWOFOLD_SMS_PROVIDER: 'twilio', TWOFOLD_TWILIO_FROM: '+15005550006', TWOFOLD_TWILIO_AUTH_TOKEN: 't' }).variable).toBe('TWOFOLD_TWILIO_ACCOUNT_SID');
+    expect(configErrorOf({ TWOFOLD_EMAIL_PROVIDER: 'smtp' }).variable).toBe('TWOFOLD_SMTP_URL');
+    expect(configErrorOf({ TWOFOLD_EMAIL_PROVIDER: 'smtp', TWOFOLD_SMTP_URL: 'http://mail' }).variable).toBe('TWOFOLD_SMTP_URL');
+    expect(configErrorOf({ TWOFOLD_SMS_PROVIDER: 'carrier-pigeon' }).variable).toBe('TWOFOLD_SMS_PROVIDER');
+  });
+
+  it('reads Twilio with the public API by default', () => {
+    const sms = loadConfig({ TWOFOLD_SMS_PROVIDER: 'twilio', TWOFOLD_TWILIO_ACCOUNT_SID: 'AC123', TWOFOLD_TWILIO_AUTH_TOKEN: 'token', TWOFOLD_TWILIO_FROM: '+15005550006' }).sms;
+    expect(sms).toMatchObject({ provider: 'twilio', accountSid: 'AC123', from: '+15005550006', apiUrl: 'https://api.twilio.com' });
+  });
+
+  it('takes the WebAuthn relying party from the public URL, with extra origins allowed', () => {
+    expect(loadConfig({ TWOFOLD_PUBLIC_URL: 'https://auth.example.com/base' }).webauthn).toEqual({ rpId: 'auth.example.com', rpName: 'Twofold', origins: ['https://auth.example.com'] });
+    const config = loadConfig({ TWOFOLD_PUBLIC_URL: 'https://auth.example.com', TWOFOLD_WEBAUTHN_RP_ID: 'example.com', TWOFOLD_WEBAUTHN_ORIGINS: 'https://app.example.com/, https://www.example.com' });
+    expect(config.webauthn).toEqual({ rpId: 'example.com', rpName: 'Twofold', origins: ['https://auth.example.com', 'https://app.example.com', 'https://www.example.com'] });
+  });
+});

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signUp } from '../helpers/flow.js';
+import { bearer, postJson, signUp } from '../helpers/flow.js';
 import { runCommand } from '../helpers/process.js';
 import { startTestTwofold, testEnvironment } from '../helpers/twofold.js';
 
@@ -16,6 +16,9 @@ let user: Awaited<ReturnType<typeof signUp>>;
 beforeAll(async () => {
   const t = await startTestTwofold({ dataDir });
   user = await signUp(t);
+  // An SMS enrollment leaves a message in the development outbox.
+  const enrolled = await postJson(t.app, '/v1/factors', { type: 'sms', phone: '+14155550199' }, bearer(user.accessToken));
+  expect(enrolled.statusCode, enrolled.body).toBe(201);
   await t.app.close();
   await t.twofold.close();
 });
@@ -33,6 +36,7 @@ describe('twofold CLI', () => {
     [['users', 'list'], ['--limit', '--offset']],
     [['users', 'show'], ['<user>']],
     [['users', 'reset-factors'], ['--yes']],
+    [['outbox'], ['--channel', '--to', '--limit']],
   ])('twofold %j --help explains itself', async (command, expected) => {
     const result = await twofold(...command, '--help');
     expect(result.code).toBe(0);
@@ -62,7 +66,12 @@ describe('twofold CLI', () => {
     expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ id: user.userId, username: user.username })]);
     const show = await twofold('users', 'show', user.username, '--json');
     expect(show.code, show.stderr).toBe(0);
-    expect(JSON.parse(show.stdout)).toMatchObject({ id: user.userId, factors: [{ id: user.factorId, status: 'active' }], recovery_codes_remaining: 10, failed_attempts: 0 });
+    expect(JSON.parse(show.stdout)).toMatchObject({
+      id: user.userId,
+      factors: [{ id: user.factorId, status: 'active' }, { type: 'sms', status: 'pending', destination: '+•••••••••99' }],
+      recovery_codes_remaining: 10,
+      failed_attempts: 0,
+    });
     expect(show.stdout).not.toContain(user.secret);
     const table = await twofold('users', 'show', user.userId);
     expect(table.stdout).toContain(user.factorId);
@@ -96,9 +105,19 @@ describe('twofold CLI', () => {
     expect(refused.stderr).toContain('--yes');
     const reset = await twofold('users', 'reset-factors', user.username, '--yes', '--json');
     expect(reset.code, reset.stderr).toBe(0);
-    expect(JSON.parse(reset.stdout)).toMatchObject({ factorsRemoved: 1, recoveryCodesRemoved: 10, sessionsRevoked: 1 });
+    expect(JSON.parse(reset.stdout)).toMatchObject({ factorsRemoved: 2, recoveryCodesRemoved: 10, sessionsRevoked: 1 });
     const show = JSON.parse((await twofold('users', 'show', user.username, '--json')).stdout);
     expect(show).toMatchObject({ factors: [], recovery_codes_remaining: 0 });
+  });
+
+  it('outbox lists the messages the development provider kept', async () => {
+    const result = await twofold('outbox', '--json', '--channel', 'sms');
+    expect(result.code, result.stderr).toBe(0);
+    const messages = JSON.parse(result.stdout);
+    expect(messages).toEqual([expect.objectContaining({ channel: 'sms', to: '+14155550199', purpose: 'enroll' })]);
+    expect(messages[0].text).toMatch(/code to confirm this phone number is \d{6}/);
+    expect(JSON.parse((await twofold('outbox', '--json', '--to', '+10000000000')).stdout)).toEqual([]);
+    expect((await twofold('outbox', '--channel', 'fax')).code).toBe(2);
   });
 
   it('a configuration mistake is one line naming the variable', async () => {

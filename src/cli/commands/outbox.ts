@@ -1,0 +1,26 @@
+// `twofold outbox`: the SMS and e-mail messages the development outbox provider kept — where to
+// read a code when trying Twofold out without a real SMS gateway or mail server.
+import { listOutboxMessages } from '../../store/repositories/outbox.js';
+import { printJson, printTable } from '../output.js';
+import { withTwofold } from './with-twofold.js';
+
+export async function outboxCommand(options: { channel?: string; to?: string; limit: string; json?: boolean }): Promise<void> {
+  const channel = options.channel === 'sms' || options.channel === 'email' ? options.channel : undefined;
+  if (options.channel !== undefined && channel === undefined) {
+    process.stderr.write('--channel is sms or email\n');
+    process.exitCode = 2;
+    return;
+  }
+  await withTwofold(async (twofold) => {
+    const messages = await listOutboxMessages(twofold.database.db, { channel, destination: options.to, limit: Number(options.limit) });
+    const rows = messages.map((message) => ({
+      sent_at: new Date(message.created_at).toISOString(),
+      channel: message.channel,
+      to: message.destination,
+      purpose: message.purpose,
+      text: message.body.split('\n')[0] ?? '',
+    }));
+    if (options.json === true) printJson(rows);
+    else printTable(rows);
+  });
+}
