@@ -9,6 +9,9 @@ import { findRefreshTokenByHash, insertRefreshToken, markRefreshTokenUsed } from
 import { findServerSecret, insertServerSecretIfAbsent } from '../../src/store/repositories/server-secrets.js';
 import { activateSession, cancelPendingSession, findSession, insertSession, revokeSession, spendMfaAttempt } from '../../src/store/repositories/sessions.js';
 import { findUserById, incrementFailedAttempts, insertUser } from '../../src/store/repositories/users.js';
+import { consumeChallenge, findOpenChallenge, insertChallenge, spendChallengeAttempt } from '../../src/store/repositories/challenges.js';
+import { advanceSignCount, insertWebauthnCredential } from '../../src/store/repositories/webauthn-credentials.js';
+import { isUniqueViolation } from '../../src/store/connect.js';
 import { databaseFactories, type TestDatabase } from './databases.js';
 
 const now = Date.UTC(2026, 10, 29, 12);
@@ -146,6 +149,70 @@ describe.each(databaseFactories)('store on $name', (factory) => {
     await insertServerSecretIfAbsent(database.db, { name: 'test-secret', ciphertext: 'first', created_at: now });
     await insertServerSecretIfAbsent(database.db, { name: 'test-secret', ciphertext: 'second', created_at: now });
     expect((await findServerSecret(database.db, 'test-secret'))?.ciphertext).toBe('first');
+  });
+
+  async function newChallenge(userId: string, factorId: string, sessionId: string, createdAt = now): Promise<string> {
+    const id = generateId('chl');
+    await insertChallenge(database.db, {
+      id,
+      user_id: userId,
+      factor_id: factorId,
+      session_id: sessionId,
+      kind: 'otp',
+      purpose: 'login',
+      secret: 'hash',
+      created_at: createdAt,
+      expires_at: createdAt + 300_000,
+      used_at: null,
+      superseded_at: null,
+    });
+    return id;
+  }
+
+  it('OB-02: consumeChallenge() raced 20 times succeeds once; a consumed challenge is no longer open', async () => {
+    const userId = await newUser();
+    const factorId = await newFactor(userId, 'active');
+    const session = await newPendingSession(userId);
+    const challengeId = await newChallenge(userId, factorId, session.id);
+    const results = await Promise.all(Array.from({ length: 20 }, () => consumeChallenge(database.db, challengeId, now)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(await findOpenChallenge(database.db, factorId, session.id, now)).toBeUndefined();
+  });
+
+  it('OB-03: a new challenge supersedes the open one of the same factor and session', async () => {
+    const userId = await newUser();
+    const factorId = await newFactor(userId, 'active');
+    const session = await newPendingSession(userId);
+    const first = await newChallenge(userId, factorId, session.id);
+    const second = await newChallenge(userId, factorId, session.id, now + 1);
+    expect((await findOpenChallenge(database.db, factorId, session.id, now + 2))?.id).toBe(second);
+    expect(await consumeChallenge(database.db, first, now + 2)).toBe(false);
+    expect(await spendChallengeAttempt(database.db, first, 5, now + 2)).toBeUndefined();
+    expect(await consumeChallenge(database.db, second, now + 2)).toBe(true);
+  });
+
+  it('spendChallengeAttempt() hands out at most maxAttempts under 50 parallel calls, and nothing after expiry', async () => {
+    const userId = await newUser();
+    const factorId = await newFactor(userId, 'active');
+    const session = await newPendingSession(userId);
+    const challengeId = await newChallenge(userId, factorId, session.id);
+    const attempts = await Promise.all(Array.from({ length: 50 }, () => spendChallengeAttempt(database.db, challengeId, 5, now)));
+    expect(attempts.filter((attempt) => attempt !== undefined).sort()).toEqual([1, 2, 3, 4, 5]);
+    const other = await newChallenge(userId, factorId, (await newPendingSession(userId)).id);
+    expect(await spendChallengeAttempt(database.db, other, 5, now + 300_000)).toBeUndefined();
+  });
+
+  it('WA-05/WA-06: advanceSignCount() moves only from the expected value; a credential id is unique', async () => {
+    const userId = await newUser();
+    const factorId = await newFactor(userId, 'active');
+    const credential = { factor_id: factorId, credential_id: `cred-${factorId}`, public_key: 'pk', sign_count: 5, transports: null, device_type: 'singleDevice', backed_up: 0, created_at: now };
+    await insertWebauthnCredential(database.db, credential);
+    const results = await Promise.all([advanceSignCount(database.db, factorId, 5, 6), advanceSignCount(database.db, factorId, 5, 7)]);
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(await advanceSignCount(database.db, factorId, 5, 8)).toBe(false);
+    const otherFactor = await newFactor(await newUser(), 'active');
+    const error = await insertWebauthnCredential(database.db, { ...credential, factor_id: otherFactor }).then(() => undefined, (caught: unknown) => caught);
+    expect(isUniqueViolation(error)).toBe(true);
   });
 
   it('a failed transaction leaves nothing behind', async () => {
