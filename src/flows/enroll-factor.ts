@@ -35,7 +35,7 @@ interface PendingFactorFields {
 
 export type Enrollment =
   | TotpEnrollment
-  | (PendingFactorFields & { destination: string; challenge_id: string; expires_in: number })
+  | (PendingFactorFields & { destination: string; challenge_id: string; expires_in: number; notice?: string })
   | (PendingFactorFields & { challenge_id: string; expires_in: number; options: PublicKeyCredentialCreationOptionsJSON });
 
 export async function enrollFactor(
@@ -60,7 +60,9 @@ export async function enrollFactor(
     const factor = await createPendingFactor(ctx, auth.user.id, input.type, label, destination);
     record(factor.id);
     const sent = await sendOtpChallenge(ctx, { factor, userId: auth.user.id, sessionId: auth.session.id, purpose: 'enroll' }, meta);
-    return { factor_id: factor.id, type: input.type, label, status: 'pending', destination: maskedDestination(factor), ...sent };
+    const enrollment = { factor_id: factor.id, type: input.type, label, status: 'pending' as const, destination: maskedDestination(factor), ...sent };
+    // NIST SP 800-63B calls SMS a restricted authenticator (SIM swaps, interception): say so (OB-04).
+    return input.type === 'sms' ? { ...enrollment, notice: smsRiskNotice(ctx) } : enrollment;
   }
   const factor = await createPendingFactor(ctx, auth.user.id, 'webauthn', label, null);
   record(factor.id);
@@ -80,6 +82,12 @@ export async function requireEnrollmentAllowed(ctx: FlowContext, auth: PendingAu
     return;
   }
   if (options.requireRecent) requireRecentAuthentication(ctx, auth);
+}
+
+function smsRiskNotice(ctx: FlowContext): string {
+  const stronger = [ctx.config.factors.has('webauthn') ? 'a passkey' : '', ctx.config.factors.has('totp') ? 'an authenticator app' : ''].filter((choice) => choice !== '').join(' or ');
+  const advice = stronger === '' ? '' : ` ${stronger[0]?.toUpperCase()}${stronger.slice(1)} protects this account better.`;
+  return `SMS codes can be intercepted or redirected by a SIM swap.${advice}`;
 }
 
 function requirePhone(phone: string | undefined): string {

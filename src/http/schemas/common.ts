@@ -80,6 +80,8 @@ export const enrollmentSchema = Type.Object({
   challenge_id: Type.Optional(Type.String()),
   expires_in: Type.Optional(Type.Integer()),
   options: Type.Optional(webauthnObjectSchema),
+  /** SMS: why an app or a passkey is the stronger choice (NIST "restricted authenticator"). */
+  notice: Type.Optional(Type.String()),
 });
 
 /** Ids are ours (prefix + base64url); anything else cannot name a row, so it is refused up front. */
