@@ -10,6 +10,7 @@ import { TwofoldError } from '../errors.js';
 import type { ChallengeRow, FactorRow } from '../store/database.js';
 import { activateFactor, activatePendingFactor, findFactor } from '../store/repositories/factors.js';
 import { consumeChallenge, findChallenge, findOpenChallenge, spendChallengeAttempt } from '../store/repositories/challenges.js';
+import { resetSessionAttempts } from '../store/repositories/sessions.js';
 import { runTransaction } from '../store/transaction.js';
 import type { AccessAuthentication, PendingAuthentication } from './authenticate.js';
 import type { FlowContext, RequestMeta } from './context.js';
@@ -57,7 +58,11 @@ export async function confirmFactor(
   const activatedView = () => toFactorView({ ...factor, status: 'active', activated_at: now, last_used_at: now });
 
   if (auth.kind === 'access') {
-    const claimed = await runTransaction(ctx.db, (trx) => proof.claim(trx));
+    const claimed = await runTransaction(ctx.db, async (trx) => {
+      if (!(await proof.claim(trx))) return false;
+      await resetSessionAttempts(trx, auth.session.id);
+      return true;
+    });
     if (!claimed) return rejectWrongCode(ctx, auth, attempt, meta, 'replay');
     recordActivation(ctx, auth, factor, meta);
     return { factor: activatedView() };

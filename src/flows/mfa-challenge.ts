@@ -20,7 +20,9 @@ export async function startChallenge(ctx: FlowContext, auth: PendingAuthenticati
   if (factor.type === 'totp') throw new TwofoldError('invalid_request', 'An authenticator app needs no challenge: send its current code to /v1/mfa/verify.');
 
   const enrolling = factor.status === 'pending';
-  if (enrolling) await requireEnrollmentAllowed(ctx, auth, { requireRecent: false });
+  // A new enrollment challenge is a new chance to add a factor: with an access token it needs a
+  // recent second factor, exactly like starting the enrollment did.
+  if (enrolling) await requireEnrollmentAllowed(ctx, auth, { requireRecent: true });
   const purpose: ChallengePurpose = enrolling ? 'enroll' : auth.kind === 'mfa' ? 'login' : 'step_up';
   const base = { userId: auth.user.id, sessionId: auth.session.id };
 

@@ -81,6 +81,11 @@ export async function recordStepUp(db: Executor, input: { sessionId: string; amr
   return result.numUpdatedRows === 1n;
 }
 
+/** A successful proof on an active session (a factor confirmed) starts its attempts over. */
+export async function resetSessionAttempts(db: Executor, sessionId: string): Promise<void> {
+  await db.updateTable('sessions').set({ mfa_attempts: 0 }).where('id', '=', sessionId).where('mfa_attempts', '>', 0).execute();
+}
+
 export async function touchSession(db: Executor, sessionId: string, now: number): Promise<void> {
   await db.updateTable('sessions').set({ last_active_at: now }).where('id', '=', sessionId).where('state', '=', 'active').execute();
 }
