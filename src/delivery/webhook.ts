@@ -26,13 +26,15 @@ export function createWebhookSender(options: { url: string; secret: string; time
             headers: { 'content-type': 'application/json', [signatureHeader]: signWebhookBody(options.secret, Math.floor(Date.now() / 1000), body) },
             body,
             signal: AbortSignal.timeout(options.timeoutMs),
-            redirect: 'error',
+            // A redirect is not followed (the signed body must not go elsewhere): it is a refusal.
+            redirect: 'manual',
           });
         } catch (cause) {
           throw new DeliveryError('unavailable', 'the SMS webhook could not be reached', { cause });
         }
         await response.body?.cancel();
         if (response.ok) return;
+        if (response.status >= 300 && response.status < 400) throw new DeliveryError('rejected', `the SMS webhook answered with a redirect (${response.status})`);
         const retryable = response.status === 408 || response.status === 429 || response.status >= 500;
         throw new DeliveryError(retryable ? 'unavailable' : 'rejected', `the SMS webhook answered ${response.status}`);
       }),

@@ -46,6 +46,11 @@ export async function enrollFactor(
 ): Promise<Enrollment> {
   requireFactorEnabled(ctx, input.type);
   await requireEnrollmentAllowed(ctx, auth, { requireRecent: true });
+  if (input.type === 'email' && auth.kind === 'mfa') {
+    // Only the first factor is enrolled with an mfa_token, and a mailbox alone is not a second
+    // factor (NIST SP 800-63B-4, OB-05): e-mail codes come on top of a real one.
+    throw new TwofoldError('forbidden', 'E-mail codes cannot be your only second factor: enroll an authenticator app, a phone or a passkey first.');
+  }
   const label = input.label?.trim() || null;
   const record = (factorId: string) =>
     ctx.events.record({ type: 'factor.enrolled', userId: auth.user.id, sessionId: auth.session.id, factorId, ip: meta.ip, userAgent: meta.userAgent, details: { type: input.type } });

@@ -57,7 +57,8 @@ function messageFor(ctx: FlowContext, channel: MessageChannel, code: string, pur
   const what = purpose === 'enroll' ? 'to confirm this ' + (channel === 'sms' ? 'phone number' : 'address') : 'to sign in';
   // The last line is the origin-bound one-time-code format (WebOTP): browsers offer to fill it in.
   const text = `Your ${service} code ${what} is ${code}. It expires in ${minutes} minutes. Never share it.\n\n@${ctx.config.webauthn.rpId} #${code}`;
-  return { subject: `${service} code: ${code}`, text };
+  // The code stays out of the subject, which lock screens and mail logs show to anyone.
+  return { subject: purpose === 'enroll' ? `Confirm your address for ${service}` : `Your ${service} sign-in code`, text };
 }
 
 export async function sendOtpChallenge(

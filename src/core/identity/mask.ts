@@ -10,5 +10,7 @@ export function maskPhone(phone: string): string {
 export function maskEmail(email: string): string {
   const at = email.lastIndexOf('@');
   if (at < 1) return '•••';
-  return `${email[0]}•••@${email.slice(at + 1)}`;
+  // The first character, whole: an emoji is two UTF-16 units, and half of one is not a character.
+  const [first] = email;
+  return `${first}•••@${email.slice(at + 1)}`;
 }
