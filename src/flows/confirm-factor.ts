@@ -4,12 +4,11 @@
 // sign-in: tokens plus recovery codes, shown only here. The confirming proof is claimed (the TOTP
 // step, the sent code, the WebAuthn challenge), so it cannot be used again.
 import type { RegistrationResponseJSON } from '@simplewebauthn/server';
-import { verifyOtpCode } from '../core/otp/codes.js';
 import { isTotpCodeShape, verifyTotpCode } from '../core/totp/verify.js';
 import { TwofoldError } from '../errors.js';
 import type { ChallengeRow, FactorRow } from '../store/database.js';
 import { activateFactor, activatePendingFactor, findFactor } from '../store/repositories/factors.js';
-import { consumeChallenge, findChallenge, findOpenChallenge, spendChallengeAttempt } from '../store/repositories/challenges.js';
+import { findChallenge, findOpenChallenge } from '../store/repositories/challenges.js';
 import { resetSessionAttempts } from '../store/repositories/sessions.js';
 import { runTransaction } from '../store/transaction.js';
 import type { AccessAuthentication, PendingAuthentication } from './authenticate.js';
@@ -17,6 +16,7 @@ import type { FlowContext, RequestMeta } from './context.js';
 import { invalidRequest } from './errors.js';
 import { requireEnrollmentAllowed } from './enroll-factor.js';
 import { requireFactorEnabled } from './factor-types.js';
+import { checkSentCode } from './otp-challenges.js';
 import { checkPasskeyRegistration } from './passkeys.js';
 import { completePendingSession, issueRecoveryCodes, rejectWrongCode, respondWithTokens, spendAttempt, type FailureReason, type Proof } from './second-factor.js';
 import { checkAccountThrottle } from './throttle.js';
@@ -99,7 +99,7 @@ async function prepareEvaluation(
   const code = input.code;
   if (factor.type === 'totp') return async () => evaluateTotp(ctx, factor, code);
   const challenge = await enrollmentChallenge(ctx, auth, factor, input.challenge_id);
-  return () => evaluateSentCode(ctx, factor, challenge, code);
+  return () => checkSentCode(ctx, { challenge, factor, code }, (trx, now) => activatePendingFactor(trx, factor.id, now));
 }
 
 /** The open enrollment challenge of this factor in this session (a given id must be that one). */
@@ -118,21 +118,6 @@ function evaluateTotp(ctx: FlowContext, factor: FactorRow, code: string): Evalua
   if (step === undefined) return { ok: false, reason: 'wrong_code' };
   // Activation claims the step, so the confirmation code cannot log in afterwards.
   return { ok: true, proof: { method: 'totp', claim: (trx) => activateFactor(trx, factor.id, step, now) } };
-}
-
-async function evaluateSentCode(ctx: FlowContext, factor: FactorRow, challenge: ChallengeRow, code: string): Promise<Evaluation> {
-  const now = ctx.now();
-  if ((await spendChallengeAttempt(ctx.db, challenge.id, ctx.config.otp.maxAttemptsPerChallenge, now)) === undefined) return { ok: false, reason: 'wrong_code' };
-  if (!verifyOtpCode(code, challenge.id, challenge.secret, ctx.codePepper)) return { ok: false, reason: isTotpCodeShape(code) ? 'wrong_code' : 'malformed' };
-  return {
-    ok: true,
-    proof: {
-      method: factor.type === 'email' ? 'email' : 'sms',
-      async claim(trx) {
-        return (await consumeChallenge(trx, challenge.id, now)) && (await activatePendingFactor(trx, factor.id, now));
-      },
-    },
-  };
 }
 
 function recordActivation(ctx: FlowContext, auth: PendingAuthentication | AccessAuthentication, factor: FactorRow, meta: RequestMeta): void {

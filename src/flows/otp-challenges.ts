@@ -4,11 +4,14 @@
 // the same factor and session; a failed delivery leaves no usable code and says so (502/503).
 import { generateId } from '../core/crypto/random.js';
 import { sha256Base64url } from '../core/crypto/digest.js';
-import { generateOtpCode, hashOtpCode } from '../core/otp/codes.js';
+import type { Database, ChallengeRow } from '../store/database.js';
+import type { Transaction } from 'kysely';
+import { generateOtpCode, hashOtpCode, isOtpCodeShape, verifyOtpCode } from '../core/otp/codes.js';
+import type { FailureReason, Proof } from './second-factor.js';
 import { DeliveryError, type MessageChannel } from '../delivery/message.js';
 import { TwofoldError } from '../errors.js';
 import type { ChallengePurpose, FactorRow } from '../store/database.js';
-import { insertChallenge } from '../store/repositories/challenges.js';
+import { consumeChallenge, insertChallenge, spendChallengeAttempt } from '../store/repositories/challenges.js';
 import type { FlowContext, RequestMeta } from './context.js';
 
 export interface SentChallenge {
@@ -107,4 +110,29 @@ export async function sendOtpChallenge(
   }
   ctx.events.record({ type: 'challenge.sent', ...event, details: { channel, purpose: input.purpose } });
   return { challenge_id: challengeId, expires_in: ctx.config.otp.ttlSeconds };
+}
+
+export type SentCodeCheck = { ok: true; proof: Proof } | { ok: false; reason: FailureReason };
+
+/**
+ * Checks a code against its challenge — spending one of the challenge's own attempts first
+ * (OB-02/FL-05) — and, when it matches, returns the proof whose claim consumes the challenge and
+ * then runs `alsoClaim` (activating the factor at enrollment, marking it used at sign-in).
+ */
+export async function checkSentCode(
+  ctx: FlowContext,
+  input: { challenge: ChallengeRow; factor: FactorRow; code: string },
+  alsoClaim: (trx: Transaction<Database>, now: number) => Promise<boolean>,
+): Promise<SentCodeCheck> {
+  const { challenge, factor, code } = input;
+  const now = ctx.now();
+  if ((await spendChallengeAttempt(ctx.db, challenge.id, ctx.config.otp.maxAttemptsPerChallenge, now)) === undefined) return { ok: false, reason: 'wrong_code' };
+  if (!verifyOtpCode(code, challenge.id, challenge.secret, ctx.codePepper)) return { ok: false, reason: isOtpCodeShape(code) ? 'wrong_code' : 'malformed' };
+  return {
+    ok: true,
+    proof: {
+      method: factor.type === 'email' ? 'email' : 'sms',
+      claim: async (trx) => (await consumeChallenge(trx, challenge.id, now)) && (await alsoClaim(trx, now)),
+    },
+  };
 }

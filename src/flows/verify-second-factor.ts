@@ -5,18 +5,18 @@
 // is spent before the proof is evaluated; the proof is claimed and the session updated in one
 // transaction.
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
-import { verifyOtpCode } from '../core/otp/codes.js';
 import { hashRecoveryCode, normalizeRecoveryCode } from '../core/recovery/codes.js';
 import { isTotpCodeShape, verifyTotpCode } from '../core/totp/verify.js';
 import { TwofoldError } from '../errors.js';
 import type { ChallengeRow, FactorRow } from '../store/database.js';
-import { findChallenge, spendChallengeAttempt, consumeChallenge } from '../store/repositories/challenges.js';
+import { findChallenge } from '../store/repositories/challenges.js';
 import { claimTotpStep, findFactor, listFactorsOfUser, touchFactor } from '../store/repositories/factors.js';
 import { consumeRecoveryCode } from '../store/repositories/recovery-codes.js';
 import { runTransaction } from '../store/transaction.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import { invalidRequest } from './errors.js';
 import { requireFactorEnabled } from './factor-types.js';
+import { checkSentCode } from './otp-challenges.js';
 import { checkPasskeyAssertion } from './passkeys.js';
 import {
   completePendingSession,
@@ -102,7 +102,11 @@ async function prepareEvaluation(
     }
     if (challenge.kind !== 'otp') throw invalidRequest('code', 'This challenge expects a passkey, not a code.');
     const code = input.code ?? '';
-    return async () => evaluateSentCode(ctx, challenge, factor, code);
+    return () =>
+      checkSentCode(ctx, { challenge, factor, code }, async (trx, now) => {
+        await touchFactor(trx, factor.id, now);
+        return true;
+      });
   }
   if (input.credential !== undefined) throw invalidRequest('challenge_id', 'A passkey answers a challenge: send the challenge_id from /v1/mfa/challenge.');
   const candidates = await totpCandidates(ctx, auth, input.factor_id);
@@ -125,24 +129,6 @@ async function openChallengeOf(ctx: FlowContext, auth: SecondFactorAuthenticatio
   if (!belongs) throw new TwofoldError('invalid_code', 'No open challenge with that id for this sign-in; ask for a new code.');
   requireFactorEnabled(ctx, factor.type);
   return { challenge, factor };
-}
-
-async function evaluateSentCode(ctx: FlowContext, challenge: ChallengeRow, factor: FactorRow, code: string): Promise<Evaluation> {
-  const now = ctx.now();
-  // Each challenge allows a few attempts of its own, on top of the token's (OB-02/FL-05).
-  if ((await spendChallengeAttempt(ctx.db, challenge.id, ctx.config.otp.maxAttemptsPerChallenge, now)) === undefined) return { ok: false, reason: 'wrong_code' };
-  if (!verifyOtpCode(code, challenge.id, challenge.secret, ctx.codePepper)) return { ok: false, reason: isTotpCodeShape(code) ? 'wrong_code' : 'malformed' };
-  return {
-    ok: true,
-    proof: {
-      method: factor.type === 'email' ? 'email' : 'sms',
-      async claim(trx) {
-        if (!(await consumeChallenge(trx, challenge.id, now))) return false;
-        await touchFactor(trx, factor.id, now);
-        return true;
-      },
-    },
-  };
 }
 
 /** Only the token's own user's active TOTP factors; a factor_id of anyone else's is "not found". */
