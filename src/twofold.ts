@@ -12,7 +12,8 @@ import { VerifiedTokenCache } from './core/tokens/verified-token-cache.js';
 import { subscribeClusterEvents } from './flows/cluster-events.js';
 import type { FlowContext } from './flows/context.js';
 import { RevokedSessionSet } from './flows/revoked-sessions.js';
-import { discardEvents, type EventLogger, type SecurityEventSink } from './flows/security-events.js';
+import { createAuditTrail } from './flows/audit-trail.js';
+import { combineEventSinks, discardEvents, type EventLogger, type SecurityEventSink } from './flows/security-events.js';
 import { codePepperName, loadOrCreateServerSecret } from './flows/server-secrets.js';
 import { createKeyRingManager } from './flows/signing-keys.js';
 import { createMessageSenders } from './delivery/senders.js';
@@ -99,6 +100,7 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
       (message) => logger.warn({ message }, 'ignored a malformed cluster event'),
     );
     const senders = createMessageSenders(config, database.db, now);
+    const auditTrail = createAuditTrail(database.db, now, (error) => logger.warn({ err: error }, 'could not write a security event to the audit trail'));
     const hashLimiter = createWorkLimiter({ maxInFlight: config.password.hashConcurrency, maxQueued: config.password.hashQueueLimit });
     const context: FlowContext = {
       config,
@@ -109,7 +111,8 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
       keys,
       codePepper,
       accessTokenCache: new VerifiedTokenCache<AccessTokenClaims>(10_000),
-      events: options.events ?? discardEvents,
+      events: combineEventSinks(options.events ?? discardEvents, auditTrail),
+      auditTrail,
       kv,
       revokedSessions,
       senders,
@@ -128,6 +131,7 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
       sharedStateLocation: config.redis === undefined ? 'in-process memory (one instance only)' : `Redis ${redactedUrl(config.redis.url)} (prefix ${config.redis.keyPrefix})`,
       async close() {
         closing = true;
+        await auditTrail.flush();
         senders.close();
         await openedKv.close();
         await pendingReload;

@@ -9,6 +9,7 @@ import type { Database } from '../store/database.js';
 import type { KeyValueStore } from '../store/kv/key-value-store.js';
 import type { RevokedSessionSet } from './revoked-sessions.js';
 import type { MessageSenders } from '../delivery/senders.js';
+import type { AuditTrail } from './audit-trail.js';
 import type { SecurityEventSink } from './security-events.js';
 import type { KeyRingManager } from './signing-keys.js';
 
@@ -23,7 +24,9 @@ export interface FlowContext {
   /** HMAC key for human-typed codes (recovery codes), kept sealed in the database. */
   codePepper: Uint8Array;
   accessTokenCache: VerifiedTokenCache<AccessTokenClaims>;
+  /** Every security event: to the log, the audit trail and any sink the embedder adds. */
   events: SecurityEventSink;
+  auditTrail: AuditTrail;
   /** Shared short-lived state: Redis with several instances, else in-process memory. */
   kv: KeyValueStore;
   revokedSessions: RevokedSessionSet;

@@ -25,7 +25,9 @@ export type SecurityEventType =
   | 'challenge.delivery_failed'
   | 'step_up.completed'
   | 'webauthn.counter_regression'
-  | 'webauthn.registration_failed';
+  | 'webauthn.registration_failed'
+  | 'password.changed'
+  | 'password.change_failed';
 
 export interface SecurityEvent {
   type: SecurityEventType;
@@ -40,6 +42,15 @@ export interface SecurityEvent {
 
 export interface SecurityEventSink {
   record(event: SecurityEvent): void;
+}
+
+/** Sends every event to each sink, so the log and the audit table see the same events. */
+export function combineEventSinks(...sinks: SecurityEventSink[]): SecurityEventSink {
+  return {
+    record(event) {
+      for (const sink of sinks) sink.record(event);
+    },
+  };
 }
 
 export interface EventLogger {

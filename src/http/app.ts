@@ -11,6 +11,7 @@ import { twofoldVersion } from '../version.js';
 import { registerAuthentication } from './authenticate.js';
 import { registerErrorHandling, toTwofoldError } from './error-handler.js';
 import { sendProblem } from './problem.js';
+import { accountRoutes } from './routes/account.js';
 import { factorRoutes } from './routes/factors.js';
 import { healthRoutes } from './routes/health.js';
 import { loginRoutes } from './routes/login.js';
@@ -75,6 +76,7 @@ export async function buildApp(twofold: Twofold, options: BuildAppOptions = {}):
   factorRoutes(app, ctx);
   mfaRoutes(app, ctx);
   sessionRoutes(app, ctx);
+  accountRoutes(app, ctx);
   wellKnownRoutes(app, ctx);
   healthRoutes(app, ctx, () => twofold.database.ping());
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -83,6 +83,19 @@ export interface OutboxTable {
   expires_at: number;
 }
 
+export interface SecurityEventsTable {
+  id: string;
+  type: string;
+  user_id: string | null;
+  session_id: string | null;
+  factor_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  /** JSON object of non-secret details. */
+  details: string | null;
+  created_at: number;
+}
+
 export interface RecoveryCodesTable {
   id: string;
   user_id: string;
@@ -159,6 +172,7 @@ export interface Database {
   webauthn_credentials: WebauthnCredentialsTable;
   challenges: ChallengesTable;
   outbox: OutboxTable;
+  security_events: SecurityEventsTable;
 }
 
 /** A connection or a transaction: repositories accept either, flows decide the boundary. */
@@ -173,3 +187,4 @@ export type NewSession = Insertable<SessionsTable>;
 export type WebauthnCredentialRow = Selectable<WebauthnCredentialsTable>;
 export type ChallengeRow = Selectable<ChallengesTable>;
 export type OutboxRow = Selectable<OutboxTable>;
+export type SecurityEventRow = Selectable<SecurityEventsTable>;

@@ -4,8 +4,10 @@
 import type { Migration } from 'kysely';
 import * as initial from './0001-initial.js';
 import * as moreFactors from './0002-more-factors.js';
+import * as securityEvents from './0003-security-events.js';
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-more-factors': moreFactors,
+  '0003-security-events': securityEvents,
 };

@@ -7,6 +7,11 @@ export async function insertSession(db: Executor, session: NewSession): Promise<
   await db.insertInto('sessions').values(session).execute();
 }
 
+/** The user's signed-in sessions (not pending logins, not ended ones), most recently active first. */
+export function listActiveSessionsOfUser(db: Executor, userId: string): Promise<SessionRow[]> {
+  return db.selectFrom('sessions').selectAll().where('user_id', '=', userId).where('state', '=', 'active').orderBy('last_active_at', 'desc').orderBy('id').execute();
+}
+
 export function findSession(db: Executor, sessionId: string): Promise<SessionRow | undefined> {
   return db.selectFrom('sessions').selectAll().where('id', '=', sessionId).executeTakeFirst();
 }

@@ -1,0 +1,54 @@
+// Changing the password (PW-07, SS-06, SS-09): the current password is required and a wrong one
+// counts toward the account's throttle like any failed attempt; the session's second factor must
+// be recent; the new password meets the same policy as at registration. Every other session of
+// the user ends, so whoever knew the old password is signed out.
+import { normalizePassword } from '../core/password/normalize.js';
+import { checkPasswordPolicy } from '../core/password/policy.js';
+import { TwofoldError } from '../errors.js';
+import { listActiveSessionsOfUser } from '../store/repositories/sessions.js';
+import { incrementFailedAttempts, updatePasswordHash } from '../store/repositories/users.js';
+import { runTransaction } from '../store/transaction.js';
+import type { AccessAuthentication } from './authenticate.js';
+import type { FlowContext, RequestMeta } from './context.js';
+import { withHashCapacity } from './errors.js';
+import { announceRevokedSessions, revokeSessionsInDatabase } from './revoke-sessions.js';
+import { requireRecentAuthentication } from './step-up.js';
+import { checkAccountThrottle, recordAccountFailure } from './throttle.js';
+
+export async function changePassword(
+  ctx: FlowContext,
+  auth: AccessAuthentication,
+  input: { currentPassword: string; newPassword: string },
+  meta: RequestMeta = {},
+): Promise<{ sessionsEnded: number }> {
+  requireRecentAuthentication(ctx, auth);
+  await checkAccountThrottle(ctx, auth.user.username);
+  const event = { userId: auth.user.id, sessionId: auth.session.id, ip: meta.ip, userAgent: meta.userAgent };
+  if (!(await withHashCapacity(ctx.passwordHasher.verify(auth.user.password_hash, normalizePassword(input.currentPassword))))) {
+    await incrementFailedAttempts(ctx.db, auth.user.id);
+    await recordAccountFailure(ctx, auth.user.username);
+    ctx.events.record({ type: 'password.change_failed', ...event, details: { reason: 'wrong_current_password' } });
+    throw new TwofoldError('invalid_credentials', 'The current password is incorrect.', { extensions: { errors: [{ pointer: '#/current_password', detail: 'The current password is incorrect.' }] } });
+  }
+  const password = normalizePassword(input.newPassword);
+  const problems = checkPasswordPolicy(password, {
+    username: auth.user.username,
+    email: auth.user.email ?? undefined,
+    serviceName: ctx.config.serviceName,
+    minLength: ctx.config.password.minLength,
+    maxLength: ctx.config.password.maxLength,
+  });
+  if (problems.length > 0) {
+    throw new TwofoldError('weak_password', problems.map((problem) => problem.message).join(' '), { extensions: { reasons: problems } });
+  }
+  const passwordHash = await withHashCapacity(ctx.passwordHasher.hash(password));
+  const now = ctx.now();
+  const others = (await listActiveSessionsOfUser(ctx.db, auth.user.id)).map((session) => session.id).filter((id) => id !== auth.session.id);
+  const ended = await runTransaction(ctx.db, async (trx) => {
+    await updatePasswordHash(trx, auth.user.id, passwordHash, now);
+    return revokeSessionsInDatabase(trx, others, 'password_changed', now);
+  });
+  await announceRevokedSessions(ctx, ended);
+  ctx.events.record({ type: 'password.changed', ...event, details: { sessions_ended: ended.length } });
+  return { sessionsEnded: ended.length };
+}

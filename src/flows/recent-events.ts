@@ -1,0 +1,26 @@
+// A person's recent security events, for the account page and GET /v1/events: what happened,
+// when and from where — the same rows as the audit trail, never a secret.
+import { listSecurityEventsOfUser } from '../store/repositories/security-events.js';
+import type { AccessAuthentication } from './authenticate.js';
+import type { FlowContext } from './context.js';
+import { isoTime } from './views.js';
+
+export interface SecurityEventView {
+  type: string;
+  created_at: string;
+  ip: string | null;
+  user_agent: string | null;
+  details: Record<string, unknown>;
+}
+
+export async function listOwnSecurityEvents(ctx: FlowContext, auth: AccessAuthentication, limit: number): Promise<SecurityEventView[]> {
+  await ctx.auditTrail.flush();
+  const rows = await listSecurityEventsOfUser(ctx.db, auth.user.id, limit);
+  return rows.map((row) => ({
+    type: row.type,
+    created_at: isoTime(row.created_at),
+    ip: row.ip,
+    user_agent: row.user_agent,
+    details: row.details === null ? {} : (JSON.parse(row.details) as Record<string, unknown>),
+  }));
+}
