@@ -2,7 +2,7 @@
 // holding up the request that caused it. Writes are queued in order and awaited by flush()
 // (before reading the trail, and at shutdown), so the trail is complete when it is read.
 import type { Kysely } from 'kysely';
-import { generateId } from '../core/crypto/random.js';
+import { generateRandomBase64url } from '../core/crypto/random.js';
 import type { Database } from '../store/database.js';
 import { insertSecurityEvent } from '../store/repositories/security-events.js';
 import type { SecurityEventSink } from './security-events.js';
@@ -13,10 +13,15 @@ export interface AuditTrail extends SecurityEventSink {
 
 export function createAuditTrail(db: Kysely<Database>, now: () => number, onError: (error: unknown) => void): AuditTrail {
   let pending: Promise<void> = Promise.resolve();
+  let sequence = 0;
   return {
     record(event) {
+      const createdAt = now();
+      sequence = (sequence + 1) % 36 ** 6;
       const row = {
-        id: generateId('evt'),
+        // Sorts like the events happened: time, then this process's order (events in one
+        // millisecond keep theirs), then random bits so instances never collide.
+        id: `evt_${createdAt.toString(36).padStart(9, '0')}${sequence.toString(36).padStart(6, '0')}${generateRandomBase64url(6)}`,
         type: event.type,
         user_id: event.userId ?? null,
         session_id: event.sessionId ?? null,
@@ -24,7 +29,7 @@ export function createAuditTrail(db: Kysely<Database>, now: () => number, onErro
         ip: event.ip ?? null,
         user_agent: event.userAgent?.slice(0, 512) ?? null,
         details: event.details === undefined ? null : JSON.stringify(event.details),
-        created_at: now(),
+        created_at: createdAt,
       };
       pending = pending.then(() => insertSecurityEvent(db, row)).catch(onError);
     },
