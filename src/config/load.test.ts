@@ -367,3 +367,17 @@ describe('loadConfig(): factors and delivery', () => {
     expect(config.webauthn).toEqual({ rpId: 'example.com', rpName: 'Twofold', origins: ['https://auth.example.com', 'https://app.example.com', 'https://www.example.com'] });
   });
 });
+
+describe('loadConfig(): hosted pages', () => {
+  it('serves the pages by default, with no redirect origin allowed', () => {
+    expect(loadConfig({}).pages).toEqual({ enabled: true, allowedRedirectOrigins: [] });
+    expect(loadConfig({ TWOFOLD_PAGES: 'false' }).pages.enabled).toBe(false);
+    expect(configErrorOf({ TWOFOLD_PAGES: 'maybe' }).variable).toBe('TWOFOLD_PAGES');
+  });
+
+  it('reads TWOFOLD_ALLOWED_REDIRECTS as exact origins, refusing paths', () => {
+    expect(loadConfig({ TWOFOLD_ALLOWED_REDIRECTS: 'https://app.example.com, http://localhost:5173/' }).pages.allowedRedirectOrigins).toEqual(['https://app.example.com', 'http://localhost:5173']);
+    expect(configErrorOf({ TWOFOLD_ALLOWED_REDIRECTS: 'https://app.example.com/callback' }).variable).toBe('TWOFOLD_ALLOWED_REDIRECTS');
+    expect(configErrorOf({ TWOFOLD_ALLOWED_REDIRECTS: 'javascript:alert(1)' }).variable).toBe('TWOFOLD_ALLOWED_REDIRECTS');
+  });
+});

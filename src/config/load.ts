@@ -108,7 +108,7 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
         300,
         30 * 86400,
       ),
-      stepUpMaxAgeSeconds: integer('TWOFOLD_STEP_UP_MAX_AGE_SECONDS', configDefaults.stepUpMaxAgeSeconds, 30, 86400),
+      stepUpMaxAgeSeconds: integer('TWOFOLD_STEP_UP_MAX_AGE_SECONDS', configDefaults.stepUpMaxAgeSeconds, 1, 86400),
     },
     mfa: {
       maxAttemptsPerToken: integer('TWOFOLD_MFA_MAX_ATTEMPTS', configDefaults.maxAttemptsPerToken, 1, 10),
@@ -129,6 +129,10 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
       rpId: read('TWOFOLD_WEBAUTHN_RP_ID') ?? new URL(publicUrl).hostname,
       rpName: serviceName,
       origins: parseOrigins(read('TWOFOLD_WEBAUTHN_ORIGINS'), publicUrl),
+    },
+    pages: {
+      enabled: parseBoolean('TWOFOLD_PAGES', read('TWOFOLD_PAGES'), true),
+      allowedRedirectOrigins: parseRedirectOrigins(read('TWOFOLD_ALLOWED_REDIRECTS')),
     },
     password: {
       minLength: configDefaults.passwordMinLength,
@@ -283,6 +287,24 @@ function parseEmailProvider(read: Reader, timeoutMs: number, serviceName: string
     return { provider, url, from, timeoutMs };
   }
   throw new ConfigError('TWOFOLD_EMAIL_PROVIDER', `expected outbox or smtp, got "${provider}"`);
+}
+
+function parseBoolean(variable: string, raw: string | undefined, fallback: boolean): boolean {
+  if (raw === undefined) return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false;
+  throw new ConfigError(variable, `expected true or false, got "${raw}"`);
+}
+
+/** Exact origins only (scheme, host, port): a return_to must match one of them entirely. */
+function parseRedirectOrigins(raw: string | undefined): string[] {
+  const origins: string[] = [];
+  for (const entry of (raw ?? '').split(',').map((value) => value.trim()).filter((value) => value !== '')) {
+    const url = new URL(parseHttpUrl('TWOFOLD_ALLOWED_REDIRECTS', entry));
+    if (url.pathname !== '/' || url.search !== '' || url.hash !== '') throw new ConfigError('TWOFOLD_ALLOWED_REDIRECTS', `list origins only, like https://app.example.com (got "${entry}")`);
+    origins.push(url.origin);
+  }
+  return origins;
 }
 
 function parseOrigins(raw: string | undefined, publicUrl: string): string[] {

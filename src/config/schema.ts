@@ -75,6 +75,12 @@ export interface TwofoldConfig {
     rpName: string;
     origins: string[];
   };
+  pages: {
+    /** Serve the hosted pages (sign up, sign in, account) beside the API. */
+    enabled: boolean;
+    /** Origins a `return_to` may send people back to after signing in. */
+    allowedRedirectOrigins: string[];
+  };
   password: {
     minLength: number;
     maxLength: number;

@@ -19,6 +19,7 @@ import { mfaRoutes } from './routes/mfa.js';
 import { registerRoutes } from './routes/register.js';
 import { sessionRoutes } from './routes/session.js';
 import { wellKnownRoutes } from './routes/well-known.js';
+import { registerPages } from '../ui/plugin.js';
 
 export interface BuildAppOptions {
   /** A pino logger; by default the app logs nothing (tests, library use). */
@@ -80,5 +81,6 @@ export async function buildApp(twofold: Twofold, options: BuildAppOptions = {}):
   wellKnownRoutes(app, ctx);
   healthRoutes(app, ctx, () => twofold.database.ping());
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  if (twofold.config.pages.enabled) await registerPages(app, ctx);
   return app;
 }

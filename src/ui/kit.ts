@@ -1,0 +1,53 @@
+// What every page handler needs: the flow context, rendering with the frame (CSRF token, signed-in
+// state, notices) and a few small conveniences, so the page files hold only their own content.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FlowContext } from '../flows/context.js';
+import { csrfTokenFor } from './csrf.js';
+import type { SafeHtml } from './html.js';
+import { renderPage, type PageFrame } from './layout.js';
+
+export interface PageKit {
+  ctx: FlowContext;
+  render(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    frame: { title: string; signedIn: boolean; wide?: boolean; notice?: PageFrame['notice']; status?: number },
+    body: (csrf: string) => SafeHtml,
+  ): FastifyReply;
+}
+
+export function createPageKit(ctx: FlowContext): PageKit {
+  return {
+    ctx,
+    render(request, reply, frame, body) {
+      const csrf = csrfTokenFor(request, reply);
+      const page = renderPage({ ...frame, csrf, serviceName: ctx.config.serviceName }, body(csrf));
+      return reply.code(frame.status ?? 200).type('text/html; charset=utf-8').send(page);
+    },
+  };
+}
+
+/** Form bodies are flat string maps; anything else is treated as absent. */
+export function formValue(request: FastifyRequest, name: string): string | undefined {
+  const body = request.body as Record<string, unknown> | undefined;
+  const value = body?.[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Fixed notices selected by a query parameter (never free text from the URL). */
+const notices: Record<string, string> = {
+  'signed-out': 'You are signed out.',
+  'sign-in-expired': 'That sign-in expired or was used up. Sign in again.',
+  'factor-added': 'The factor is ready to use.',
+  'factor-removed': 'The factor was removed.',
+  'factor-renamed': 'The factor was renamed.',
+  'session-ended': 'The session was ended.',
+  'password-changed': 'Your password was changed. Your other sessions were signed out.',
+  verified: 'Verified. You can go ahead now.',
+};
+
+export function noticeFrom(request: FastifyRequest): PageFrame['notice'] {
+  const key = (request.query as Record<string, unknown> | undefined)?.['done'];
+  const text = typeof key === 'string' ? notices[key] : undefined;
+  return text === undefined ? undefined : { kind: key === 'sign-in-expired' ? 'error' : 'ok', text };
+}

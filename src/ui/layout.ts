@@ -1,0 +1,44 @@
+// The frame of every page: one stylesheet, one deferred script, a header that knows whether
+// someone is signed in, and a live region where errors are announced to screen readers.
+import { html, type SafeHtml } from './html.js';
+import { csrfField } from './csrf.js';
+
+export interface PageFrame {
+  title: string;
+  serviceName: string;
+  csrf: string;
+  signedIn: boolean;
+  wide?: boolean;
+  /** A message for the whole page (an error, or a notice after an action). */
+  notice?: { kind: 'error' | 'ok' | 'info'; text: string } | undefined;
+}
+
+export function renderPage(frame: PageFrame, body: SafeHtml): string {
+  const notice = frame.notice;
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<title>${frame.title} · ${frame.serviceName}</title>
+<link rel="stylesheet" href="/assets/style.css">
+<script src="/assets/app.js" type="module" defer></script>
+</head>
+<body>
+<header class="site">
+  <a class="brand" href="/">${frame.serviceName}</a>
+  ${frame.signedIn
+    ? html`<nav class="row"><a href="/account">Account</a><form method="post" action="/sign-out">${csrfField(frame.csrf)}<button class="secondary" type="submit">Sign out</button></form></nav>`
+    : html`<nav class="row"><a href="/sign-in">Sign in</a><a href="/sign-up">Create account</a></nav>`}
+</header>
+<main class="${frame.wide === true ? 'wide' : ''}">
+<h1>${frame.title}</h1>
+<div role="status" aria-live="polite" data-error class="${notice === undefined ? '' : `notice ${notice.kind}`}">${notice?.text}</div>
+${body}
+</main>
+<footer class="site">Protected by two-factor authentication · ${frame.serviceName}</footer>
+</body>
+</html>
+`.toString();
+}

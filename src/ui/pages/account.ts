@@ -1,0 +1,238 @@
+// The account page: factors (add, rename, remove), recovery codes, active sessions (end them),
+// recent security events and the password — each action through the API's flows, with a
+// step-up detour (/account/verify) where the flow asks for a recent second factor.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { TwofoldError } from '../../errors.js';
+import type { AccessAuthentication } from '../../flows/authenticate.js';
+import { changePassword } from '../../flows/change-password.js';
+import { listFactors, regenerateRecoveryCodes, removeOwnFactor, renameOwnFactor } from '../../flows/manage-factors.js';
+import { describeMe } from '../../flows/me.js';
+import { listOwnSecurityEvents, type SecurityEventView } from '../../flows/recent-events.js';
+import { listOwnSessions, revokeOwnSession } from '../../flows/sessions.js';
+import type { FactorView } from '../../flows/views.js';
+import { requestMeta } from '../../http/authenticate.js';
+import { csrfField } from '../csrf.js';
+import { errorsFrom, field } from '../forms.js';
+import { html, type SafeHtml } from '../html.js';
+import { formValue, noticeFrom, type PageKit } from '../kit.js';
+import { clearSignIn, setSignedIn, signedInSession } from '../page-session.js';
+import { safeLocalPath } from '../redirects.js';
+import { renderFactorPrompt, type PromptState } from './factor-prompt.js';
+import { renderRecoveryCodes } from './recovery-codes.js';
+import { challengeState, promptFailure, promptState, startPromptChallenge, verifyFromForm } from './second-factor.js';
+
+const factorNames: Record<string, string> = { totp: 'Authenticator app', sms: 'Text messages', email: 'E-mail codes', webauthn: 'Passkey' };
+
+const eventNames: Record<string, string> = {
+  'user.registered': 'Account created',
+  'login.password_failed': 'Wrong password entered',
+  'login.password_verified': 'Password accepted',
+  'login.completed': 'Signed in',
+  'mfa.failed': 'Wrong code entered',
+  'mfa.replay_rejected': 'A used code was tried again',
+  'mfa.attempts_exhausted': 'Too many wrong codes',
+  'factor.enrolled': 'Factor setup started',
+  'factor.activated': 'Factor added',
+  'factor.removed': 'Factor removed',
+  'factor.renamed': 'Factor renamed',
+  'recovery_code.used': 'Recovery code used',
+  'recovery_codes.issued': 'New recovery codes issued',
+  'token.refresh_reuse_detected': 'A session was ended: its token was used twice',
+  'session.revoked': 'Session ended',
+  'step_up.completed': 'Identity confirmed again',
+  'password.changed': 'Password changed',
+  'password.change_failed': 'Password change refused',
+  'challenge.sent': 'Code sent',
+  'admin.factors_reset': 'Factors reset by an administrator',
+  'webauthn.counter_regression': 'A passkey looked cloned and was refused',
+};
+
+function factorDetail(factor: FactorView): string {
+  const parts = [factor.destination ?? '', factor.status === 'pending' ? 'setup not finished' : '', factor.last_used_at === null ? '' : `last used ${factor.last_used_at.slice(0, 16).replace('T', ' ')} UTC`];
+  return parts.filter((part) => part !== '').join(' · ');
+}
+
+export function accountPages(app: FastifyInstance, kit: PageKit): void {
+  const { ctx } = kit;
+  const verifyPaths = { action: '/account/verify', challengeAction: '/account/challenge' };
+
+  const requireSignedIn = async (request: FastifyRequest, reply: FastifyReply): Promise<AccessAuthentication | undefined> => {
+    const auth = await signedInSession(ctx, request, reply);
+    if (auth === undefined) reply.redirect('/sign-in?done=sign-in-expired', 303);
+    return auth;
+  };
+
+  const renderAccount = async (request: FastifyRequest, reply: FastifyReply, auth: AccessAuthentication, extra: { notice?: string; passwordErrors?: Record<string, string> } = {}, status = 200) => {
+    const [me, factors, sessions, events] = await Promise.all([describeMe(ctx, auth), listFactors(ctx, auth), listOwnSessions(ctx, auth), listOwnSecurityEvents(ctx, auth, 10)]);
+    const notice = extra.notice === undefined ? noticeFrom(request) : { kind: 'error' as const, text: extra.notice };
+    return kit.render(request, reply, { title: `Hello, ${me.user.username}`, signedIn: true, wide: true, notice, status }, (csrf) => html`
+<section aria-labelledby="factors-heading">
+  <h2 id="factors-heading">Second factors</h2>
+  <table>
+    <thead><tr><th scope="col">Factor</th><th scope="col">Name</th><th scope="col">Details</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+    <tbody>
+    ${factors.map((factor) => html`<tr data-factor-id="${factor.id}">
+      <td>${factorNames[factor.type] ?? factor.type}</td>
+      <td><form method="post" action="/account/factors/${factor.id}/rename" class="row">${csrfField(csrf)}<label class="visually-hidden" for="label-${factor.id}">Name</label><input id="label-${factor.id}" name="label" type="text" value="${factor.label ?? ''}" maxlength="64" placeholder="${factorNames[factor.type] ?? ''}"><button type="submit" class="secondary">Rename</button></form></td>
+      <td>${factorDetail(factor)}</td>
+      <td><form method="post" action="/account/factors/${factor.id}/remove">${csrfField(csrf)}<button type="submit" class="danger">Remove</button></form></td>
+    </tr>`)}
+    </tbody>
+  </table>
+  <p><a class="button secondary" href="/enroll">Add a factor</a></p>
+</section>
+<section aria-labelledby="recovery-heading">
+  <h2 id="recovery-heading">Recovery codes</h2>
+  <p>${me.recovery_codes_remaining} unused recovery code${me.recovery_codes_remaining === 1 ? '' : 's'} left.</p>
+  <form method="post" action="/account/recovery-codes">${csrfField(csrf)}<button type="submit" class="secondary">Get new recovery codes</button></form>
+</section>
+<section aria-labelledby="sessions-heading">
+  <h2 id="sessions-heading">Where you're signed in</h2>
+  <table>
+    <thead><tr><th scope="col">Device</th><th scope="col">Last active</th><th scope="col">From</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+    <tbody>
+    ${sessions.map((session) => html`<tr data-session-id="${session.id}">
+      <td>${session.user_agent ?? 'Unknown device'}${session.current ? html` <strong>(this browser)</strong>` : ''}</td>
+      <td>${session.last_active_at.slice(0, 16).replace('T', ' ')} UTC</td>
+      <td>${session.ip ?? ''}</td>
+      <td><form method="post" action="/account/sessions/${session.id}/revoke">${csrfField(csrf)}<button type="submit" class="danger">${session.current ? 'Sign out' : 'End session'}</button></form></td>
+    </tr>`)}
+    </tbody>
+  </table>
+</section>
+<section aria-labelledby="events-heading">
+  <h2 id="events-heading">Recent security events</h2>
+  ${renderEvents(events)}
+</section>
+<section aria-labelledby="password-heading">
+  <h2 id="password-heading">Change password</h2>
+  <form class="stack card" method="post" action="/account/password" novalidate>
+    ${csrfField(csrf)}
+    ${field({ label: 'Current password', name: 'current_password', type: 'password', autocomplete: 'current-password', error: extra.passwordErrors?.['current_password'], maxlength: 1024 })}
+    ${field({ label: 'New password', name: 'new_password', type: 'password', autocomplete: 'new-password', error: extra.passwordErrors?.['new_password'], hint: `At least ${ctx.config.password.minLength} characters. Your other sessions will be signed out.`, maxlength: 1024 })}
+    <button type="submit">Change password</button>
+  </form>
+</section>`);
+  };
+
+  /** A flow error from an account action: step-up detour, signed-out, or a message on the page. */
+  const actionFailed = async (error: unknown, request: FastifyRequest, reply: FastifyReply, auth: AccessAuthentication) => {
+    if (error instanceof TwofoldError && error.code === 'insufficient_authentication') return reply.redirect('/account/verify?next=/account', 303);
+    if (error instanceof TwofoldError && error.code === 'invalid_token') {
+      clearSignIn(reply);
+      return reply.redirect('/sign-in?done=sign-in-expired', 303);
+    }
+    if (!(error instanceof TwofoldError)) throw error;
+    return renderAccount(request, reply, auth, { notice: error.message }, error.status);
+  };
+
+  const action = (path: string, run: (auth: AccessAuthentication, request: FastifyRequest, params: Record<string, string>) => Promise<string>) =>
+    app.post(path, async (request, reply) => {
+      const auth = await requireSignedIn(request, reply);
+      if (auth === undefined) return reply;
+      try {
+        return reply.redirect(await run(auth, request, request.params as Record<string, string>), 303);
+      } catch (error) {
+        return actionFailed(error, request, reply, auth);
+      }
+    });
+
+  app.get('/', async (request, reply) => {
+    if ((await signedInSession(ctx, request, reply)) !== undefined) return reply.redirect('/account', 303);
+    return kit.render(request, reply, { title: `Welcome to ${ctx.config.serviceName}`, signedIn: false }, () => html`
+<p class="lead">Sign in with your password and a second factor: an authenticator app, a text message, or a passkey.</p>
+<div class="row"><a class="button" href="/sign-up">Create an account</a><a class="button secondary" href="/sign-in">Sign in</a></div>`);
+  });
+
+  app.get('/account', async (request, reply) => {
+    const auth = await requireSignedIn(request, reply);
+    return auth === undefined ? reply : renderAccount(request, reply, auth);
+  });
+
+  action('/account/factors/:id/rename', async (auth, request, params) => {
+    await renameOwnFactor(ctx, auth, params['id'] ?? '', formValue(request, 'label') ?? null, requestMeta(request));
+    return '/account?done=factor-renamed';
+  });
+
+  action('/account/factors/:id/remove', async (auth, request, params) => {
+    await removeOwnFactor(ctx, auth, params['id'] ?? '', requestMeta(request));
+    return '/account?done=factor-removed';
+  });
+
+  action('/account/sessions/:id/revoke', async (auth, request, params) => {
+    await revokeOwnSession(ctx, auth, params['id'] ?? '', requestMeta(request));
+    return params['id'] === auth.session.id ? '/sign-in?done=signed-out' : '/account?done=session-ended';
+  });
+
+  app.post('/account/password', async (request, reply) => {
+    const auth = await requireSignedIn(request, reply);
+    if (auth === undefined) return reply;
+    try {
+      await changePassword(ctx, auth, { currentPassword: formValue(request, 'current_password') ?? '', newPassword: formValue(request, 'new_password') ?? '' }, requestMeta(request));
+      return reply.redirect('/account?done=password-changed', 303);
+    } catch (error) {
+      if (error instanceof TwofoldError && (error.code === 'weak_password' || error.code === 'invalid_credentials')) {
+        const fields = error.code === 'weak_password' ? errorsFrom(error, 'new_password').fields : { current_password: error.message };
+        return renderAccount(request, reply, auth, { passwordErrors: fields }, error.status);
+      }
+      return actionFailed(error, request, reply, auth);
+    }
+  });
+
+  app.post('/account/recovery-codes', async (request, reply) => {
+    const auth = await requireSignedIn(request, reply);
+    if (auth === undefined) return reply;
+    try {
+      const codes = await regenerateRecoveryCodes(ctx, auth, requestMeta(request));
+      return kit.render(request, reply, { title: 'Your new recovery codes', signedIn: true }, () => renderRecoveryCodes(codes, '/account', ctx.config.serviceName));
+    } catch (error) {
+      return actionFailed(error, request, reply, auth);
+    }
+  });
+
+  // Step-up: prove a factor again with the signed-in session, then go on to `next`.
+  const prompt = async (request: FastifyRequest, reply: FastifyReply, auth: AccessAuthentication, extra: Partial<PromptState>, status = 200) => {
+    const state = await promptState(kit, auth, verifyPaths, { next: safeLocalPath(formValue(request, 'next') ?? (request.query as Record<string, unknown>)['next'], '/account'), ...extra });
+    return kit.render(request, reply, { title: 'Confirm it’s you', signedIn: true, status, notice: { kind: 'info', text: 'This change needs a second factor from the last few minutes.' } }, (csrf) => renderFactorPrompt(state, csrf));
+  };
+
+  app.get('/account/verify', async (request, reply) => {
+    const auth = await requireSignedIn(request, reply);
+    if (auth === undefined) return reply;
+    return prompt(request, reply, auth, { method: (request.query as Record<string, unknown>)['method'] === 'recovery' ? 'recovery' : undefined });
+  });
+
+  app.post('/account/challenge', async (request, reply) => {
+    const auth = await requireSignedIn(request, reply);
+    if (auth === undefined) return reply;
+    try {
+      return await prompt(request, reply, auth, { challenge: await startPromptChallenge(kit, auth, request) });
+    } catch (error) {
+      const failure = promptFailure(error, reply, '/sign-in?done=sign-in-expired');
+      return 'message' in failure ? prompt(request, reply, auth, { error: failure.message }, 400) : failure;
+    }
+  });
+
+  app.post('/account/verify', async (request, reply) => {
+    const auth = await requireSignedIn(request, reply);
+    if (auth === undefined) return reply;
+    const next = safeLocalPath(formValue(request, 'next'), '/account');
+    try {
+      setSignedIn(ctx, reply, await verifyFromForm(kit, auth, request));
+      return reply.redirect(next === '/account' ? '/account?done=verified' : next, 303);
+    } catch (error) {
+      const failure = promptFailure(error, reply, '/sign-in?done=sign-in-expired');
+      if (!('message' in failure)) return failure;
+      const method = formValue(request, 'recovery_code') !== undefined ? 'recovery' : undefined;
+      return prompt(request, reply, auth, { method, error: failure.message, challenge: await challengeState(kit, auth, formValue(request, 'challenge_id') || undefined) }, 401);
+    }
+  });
+}
+
+function renderEvents(events: SecurityEventView[]): SafeHtml {
+  if (events.length === 0) return html`<p class="muted">Nothing yet.</p>`;
+  return html`<table>
+  <thead><tr><th scope="col">What</th><th scope="col">When</th><th scope="col">From</th></tr></thead>
+  <tbody>${events.map((event) => html`<tr><td>${eventNames[event.type] ?? event.type}</td><td>${event.created_at.slice(0, 16).replace('T', ' ')} UTC</td><td>${event.ip ?? ''}</td></tr>`)}</tbody>
+</table>`;
+}

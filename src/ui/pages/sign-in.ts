@@ -1,0 +1,99 @@
+// Sign in: the password step (nothing on the page tells whether a username exists), then the
+// second-factor prompt; a `return_to` on an allow-listed origin is where a person lands after.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { TwofoldError } from '../../errors.js';
+import { login } from '../../flows/login.js';
+import { logout } from '../../flows/logout.js';
+import { requestMeta } from '../../http/authenticate.js';
+import { clearCookie, cookieNames, readCookie, setCookie } from '../cookies.js';
+import { csrfField } from '../csrf.js';
+import { field } from '../forms.js';
+import { html } from '../html.js';
+import { formValue, noticeFrom, type PageKit } from '../kit.js';
+import { clearSignIn, pendingSignIn, setPending, setSignedIn, signedInSession } from '../page-session.js';
+import { allowedReturnTo } from '../redirects.js';
+import { renderFactorPrompt, type PromptState } from './factor-prompt.js';
+import { challengeState, promptFailure, promptState, startPromptChallenge, verifyFromForm } from './second-factor.js';
+
+const paths = { action: '/sign-in/verify', challengeAction: '/sign-in/challenge' };
+
+export function signInPages(app: FastifyInstance, kit: PageKit): void {
+  const { ctx } = kit;
+  const signInForm = (csrf: string, username: string, error: string | undefined) => html`<form class="stack card" method="post" action="/sign-in" novalidate>
+  ${csrfField(csrf)}
+  ${error === undefined ? '' : html`<p class="error" role="alert">${error}</p>`}
+  ${field({ label: 'Username', name: 'username', autocomplete: 'username', value: username, autofocus: true, maxlength: 256 })}
+  ${field({ label: 'Password', name: 'password', type: 'password', autocomplete: 'current-password', maxlength: 1024 })}
+  <button type="submit">Continue</button>
+</form>
+<p class="muted">New here? <a href="/sign-up">Create an account</a></p>`;
+
+  const afterSignIn = (request: FastifyRequest, reply: FastifyReply) => {
+    const returnTo = allowedReturnTo(readCookie(request, cookieNames.returnTo), ctx.config.pages.allowedRedirectOrigins);
+    clearCookie(reply, cookieNames.returnTo);
+    return reply.redirect(returnTo ?? '/account', 303);
+  };
+
+  const prompt = async (request: FastifyRequest, reply: FastifyReply, extra: Partial<PromptState>, status = 200) => {
+    const auth = await pendingSignIn(ctx, request);
+    if (auth === undefined) return reply.redirect('/sign-in?done=sign-in-expired', 303);
+    const state = await promptState(kit, auth, paths, extra);
+    return kit.render(request, reply, { title: 'Confirm it’s you', signedIn: false, status }, (csrf) => renderFactorPrompt(state, csrf));
+  };
+
+  app.get('/sign-in', async (request, reply) => {
+    const returnTo = allowedReturnTo((request.query as Record<string, unknown>)['return_to'], ctx.config.pages.allowedRedirectOrigins);
+    if (returnTo !== undefined) setCookie(reply, cookieNames.returnTo, returnTo, 30 * 60);
+    if ((await signedInSession(ctx, request, reply)) !== undefined) return afterSignIn(request, reply);
+    return kit.render(request, reply, { title: 'Sign in', signedIn: false, notice: noticeFrom(request) }, (csrf) => signInForm(csrf, '', undefined));
+  });
+
+  app.post('/sign-in', async (request, reply) => {
+    const username = formValue(request, 'username') ?? '';
+    try {
+      const result = await login(ctx, { username, password: formValue(request, 'password') ?? '' }, requestMeta(request));
+      setPending(ctx, reply, result.mfa_token);
+      return reply.redirect(result.next === 'enroll' ? '/enroll' : '/sign-in/verify', 303);
+    } catch (error) {
+      if (!(error instanceof TwofoldError)) throw error;
+      return kit.render(request, reply, { title: 'Sign in', signedIn: false, status: error.status }, (csrf) => signInForm(csrf, username, error.message));
+    }
+  });
+
+  app.get('/sign-in/verify', async (request, reply) => {
+    const method = (request.query as Record<string, unknown>)['method'] === 'recovery' ? 'recovery' : undefined;
+    return prompt(request, reply, { method });
+  });
+
+  app.post('/sign-in/challenge', async (request, reply) => {
+    const auth = await pendingSignIn(ctx, request);
+    if (auth === undefined) return reply.redirect('/sign-in?done=sign-in-expired', 303);
+    try {
+      return await prompt(request, reply, { challenge: await startPromptChallenge(kit, auth, request) });
+    } catch (error) {
+      const failure = promptFailure(error, reply, '/sign-in?done=sign-in-expired');
+      return 'message' in failure ? prompt(request, reply, { error: failure.message }, 400) : failure;
+    }
+  });
+
+  app.post('/sign-in/verify', async (request, reply) => {
+    const auth = await pendingSignIn(ctx, request);
+    if (auth === undefined) return reply.redirect('/sign-in?done=sign-in-expired', 303);
+    try {
+      setSignedIn(ctx, reply, await verifyFromForm(kit, auth, request));
+      return afterSignIn(request, reply);
+    } catch (error) {
+      const failure = promptFailure(error, reply, '/sign-in?done=sign-in-expired');
+      if (!('message' in failure)) return failure;
+      const method = formValue(request, 'recovery_code') !== undefined ? 'recovery' : undefined;
+      return prompt(request, reply, { method, error: failure.message, challenge: await challengeState(kit, auth, formValue(request, 'challenge_id') || undefined) }, 401);
+    }
+  });
+
+  app.post('/sign-out', async (request, reply) => {
+    const auth = await signedInSession(ctx, request, reply);
+    if (auth !== undefined) await logout(ctx, auth, readCookie(request, cookieNames.refresh), requestMeta(request));
+    clearSignIn(reply);
+    return reply.redirect('/sign-in?done=signed-out', 303);
+  });
+}

@@ -1,0 +1,93 @@
+// The hosted pages, mounted beside the API in their own encapsulated scope: only here are form
+// bodies parsed and cookies read; every POST carries a CSRF token; every page has a strict
+// Content-Security-Policy (no inline script or style, no eval, no framing) and an HTML error page.
+import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import type { FastifyInstance } from 'fastify';
+import { TwofoldError } from '../errors.js';
+import type { FlowContext } from '../flows/context.js';
+import { toTwofoldError } from '../http/error-handler.js';
+import { isValidCsrf } from './csrf.js';
+import { html } from './html.js';
+import { createPageKit } from './kit.js';
+import { accountPages } from './pages/account.js';
+import { enrollPages } from './pages/enroll.js';
+import { signInPages } from './pages/sign-in.js';
+import { signUpPages } from './pages/sign-up.js';
+
+// src/ui and dist/ui are both two levels below the package root; the assets are always built.
+const assetsDirectory = new URL('../../dist/ui/assets/', import.meta.url);
+
+interface Asset {
+  body: Buffer;
+  type: string;
+  etag: string;
+}
+
+function loadAsset(name: string, type: string): Asset {
+  const body = readFileSync(new URL(name, assetsDirectory));
+  return { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"` };
+}
+
+function pageSecurityPolicy(redirectOrigins: readonly string[]): string {
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+    // A form's redirect counts as its target: the allow-listed return_to origins must be here.
+    `form-action 'self'${redirectOrigins.map((origin) => ` ${origin}`).join('')}`,
+  ].join('; ');
+}
+
+export async function registerPages(app: FastifyInstance, ctx: FlowContext): Promise<void> {
+  const assets = { '/assets/app.js': loadAsset('app.js', 'text/javascript; charset=utf-8'), '/assets/style.css': loadAsset('style.css', 'text/css; charset=utf-8') };
+  const policy = pageSecurityPolicy(ctx.config.pages.allowedRedirectOrigins);
+  const kit = createPageKit(ctx);
+
+  await app.register(async (scope) => {
+    await scope.register(cookie);
+    await scope.register(formbody);
+    // Pages are not part of the API: keep them out of the OpenAPI document.
+    scope.addHook('onRoute', (route) => {
+      route.schema = { ...route.schema, hide: true };
+    });
+
+    scope.addHook('onSend', async (_request, reply, payload) => {
+      reply.header('Content-Security-Policy', policy);
+      reply.header('X-Frame-Options', 'DENY');
+      return payload;
+    });
+
+    scope.addHook('preValidation', async (request) => {
+      if (request.method !== 'POST') return;
+      const token = (request.body as Record<string, unknown> | undefined)?.['csrf'];
+      if (!isValidCsrf(request, token)) throw new TwofoldError('forbidden', 'This form has expired. Go back, reload the page and try again.');
+    });
+
+    scope.setErrorHandler((error, request, reply) => {
+      const known = toTwofoldError(error as Error);
+      if (known === undefined) request.log.error({ err: error }, 'unhandled error on a page');
+      const problem = known ?? new TwofoldError('internal_error', 'Something went wrong on our side. Please try again.');
+      return kit.render(request, reply, { title: problem.status >= 500 ? 'Something went wrong' : 'That did not work', signedIn: false, status: problem.status }, () => html`<p class="error" role="alert">${problem.message}</p><p><a href="/">Start again</a></p>`);
+    });
+
+    for (const [path, asset] of Object.entries(assets)) {
+      scope.get(path, async (request, reply) => {
+        reply.header('Cache-Control', 'public, max-age=300').header('ETag', asset.etag).type(asset.type);
+        if (request.headers['if-none-match'] === asset.etag) return reply.code(304).send();
+        return reply.send(asset.body);
+      });
+    }
+
+    signUpPages(scope, kit);
+    signInPages(scope, kit);
+    enrollPages(scope, kit);
+    accountPages(scope, kit);
+  });
+}

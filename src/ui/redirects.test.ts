@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { allowedReturnTo, safeLocalPath } from './redirects.js';
+
+describe('safeLocalPath()', () => {
+  it.each(['/account', '/enroll/totp', '/account?done=verified'])('keeps the local path %s', (path) => {
+    expect(safeLocalPath(path, '/fallback')).toBe(path);
+  });
+
+  it.each(['//evil.example', '/\\evil.example', 'https://evil.example', 'javascript:alert(1)', 'account', '', '/a b', `/${'a'.repeat(600)}`, 42, undefined])(
+    'refuses %j (open redirects, schemes, relative paths)',
+    (path) => {
+      expect(safeLocalPath(path, '/fallback')).toBe('/fallback');
+    },
+  );
+});
+
+describe('allowedReturnTo()', () => {
+  const allowed = ['https://app.example.com', 'http://localhost:5173'];
+
+  it('accepts URLs on an allow-listed origin only', () => {
+    expect(allowedReturnTo('https://app.example.com/callback?x=1', allowed)).toBe('https://app.example.com/callback?x=1');
+    expect(allowedReturnTo('http://localhost:5173/', allowed)).toBe('http://localhost:5173/');
+  });
+
+  it.each([
+    'https://app.example.com.evil.example/',
+    'https://evil.example/?https://app.example.com',
+    'http://app.example.com/',
+    'https://app.example.com:8443/',
+    'https://user:pass@app.example.com/',
+    'javascript:alert(1)',
+    '/account',
+    'not a url',
+  ])('refuses %s', (url) => {
+    expect(allowedReturnTo(url, allowed)).toBeUndefined();
+  });
+});

@@ -1,0 +1,20 @@
+// Where a page may send a person: inside Twofold, a local path only (never "//host" or a scheme);
+// outside, only an origin on TWOFOLD_ALLOWED_REDIRECTS. Nothing else ever redirects (no open
+// redirect for phishing to borrow).
+
+export function safeLocalPath(value: unknown, fallback: string): string {
+  if (typeof value !== 'string' || !/^\/(?![/\\])[A-Za-z0-9/_.~?=&%-]*$/.test(value) || value.length > 512) return fallback;
+  return value;
+}
+
+export function allowedReturnTo(value: unknown, allowedOrigins: readonly string[]): string | undefined {
+  if (typeof value !== 'string' || value.length > 2048) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined;
+  }
+  if (url.username !== '' || url.password !== '') return undefined;
+  return allowedOrigins.includes(url.origin) ? url.href : undefined;
+}

@@ -1,0 +1,429 @@
+// Issue 5: the hosted pages end to end in real Chromium — sign up, scan (read) the QR secret,
+// confirm, keep recovery codes, sign in with an app code, SMS, a passkey (CDP virtual
+// authenticator) or a recovery code, manage factors with step-up, end sessions — with a strict
+// CSP, without JavaScript where forms suffice, and screenshots of every page for the README.
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateTotpCode, totpStepAt } from '../../src/core/totp/verify.js';
+import { addVirtualAuthenticator, chromiumAvailable, launchChromium, screenshot, watchForViolations } from '../helpers/browser.js';
+import { findFreePort, startServerProcess, type ServerProcess } from '../helpers/process.js';
+import { requirement } from '../helpers/requirements.js';
+import { testEnvironment } from '../helpers/twofold.js';
+
+const haveChromium = requirement('Chromium', chromiumAvailable, 'apt-get install -y chromium (Debian package; never a downloaded browser)');
+
+interface RunningPages {
+  server: ServerProcess;
+  url: string;
+  dataDir: string;
+  dispose(): Promise<void>;
+}
+
+async function startPages(env: Record<string, string> = {}): Promise<RunningPages> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'twofold-browser-'));
+  const port = await findFreePort();
+  const url = `http://localhost:${port}`;
+  const server = await startServerProcess({
+    command: process.execPath,
+    args: ['dist/cli/main.js', 'serve'],
+    env: testEnvironment(dataDir, { TWOFOLD_PORT: String(port), TWOFOLD_HOST: 'localhost', TWOFOLD_PUBLIC_URL: url, TWOFOLD_LOG_LEVEL: 'warn', ...env }),
+    port,
+  });
+  return { server, url, dataDir, dispose: async () => (await server.stop(), rmSync(dataDir, { recursive: true, force: true })) };
+}
+
+/** The code a phone would have received, read from the development outbox. */
+function lastCodeSentTo(dataDir: string, destination: string): string {
+  const sqlite = new BetterSqlite3(join(dataDir, 'twofold.db'), { readonly: true });
+  try {
+    const row = sqlite.prepare('select body from outbox where destination = ? order by created_at desc, id desc limit 1').get(destination) as { body: string } | undefined;
+    const code = row === undefined ? undefined : /\b(\d{6})\b/.exec(row.body)?.[1];
+    if (code === undefined) throw new Error(`no code was sent to ${destination}`);
+    return code;
+  } finally {
+    sqlite.close();
+  }
+}
+
+/** Each code works once: the account remembers the last step used, as the server does. */
+class AuthenticatorApp {
+  private lastStep = 0;
+  constructor(readonly secret: string) {}
+  nextCode(): string {
+    const step = Math.max(totpStepAt(Date.now()) - 1, this.lastStep + 1);
+    this.lastStep = step;
+    return generateTotpCode(this.secret, step);
+  }
+}
+
+let counter = 0;
+const uniqueUsername = (prefix: string) => `${prefix}${process.pid}x${(counter += 1)}`;
+const password = 'a browser tested passphrase';
+
+describe.runIf(haveChromium)('the hosted pages in Chromium', () => {
+  let browser: Browser;
+  let pages: RunningPages;
+  const contexts: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    // A short resend interval, so the countdown shows and the test need not wait 30 s.
+    [browser, pages] = await Promise.all([launchChromium(), startPages({ TWOFOLD_OTP_RESEND_INTERVAL_SECONDS: '4' })]);
+  }, 60_000);
+  afterAll(async () => {
+    for (const context of contexts) await context.close();
+    await browser?.close();
+    await pages?.dispose();
+  });
+
+  async function newPage(options: { javaScriptEnabled?: boolean; viewport?: { width: number; height: number } } = {}): Promise<{ page: Page; context: BrowserContext; violations: string[] }> {
+    const context = await browser.newContext({ javaScriptEnabled: options.javaScriptEnabled ?? true, viewport: options.viewport ?? { width: 1024, height: 800 } });
+    contexts.push(context);
+    context.setDefaultTimeout(10_000);
+    const page = await context.newPage();
+    return { page, context, violations: watchForViolations(page) };
+  }
+
+  /** Sign up and enroll an authenticator app; ends on the recovery-codes page. */
+  async function signUpWithApp(page: Page, username: string, shots = false): Promise<{ app: AuthenticatorApp; recoveryCodes: string[] }> {
+    await page.goto(`${pages.url}/sign-up`);
+    if (shots) await screenshot(page, '02-sign-up');
+    await page.fill('#username', username);
+    await page.fill('#password', password);
+    await page.click('button:has-text("Create account")');
+    await page.waitForURL('**/enroll');
+    if (shots) await screenshot(page, '03-choose-factor');
+    await page.click('a:has-text("Authenticator app")');
+    await page.waitForURL('**/enroll/totp');
+    const secret = (await page.textContent('#totp-secret'))!.replace(/\s+/g, '');
+    expect(secret).toMatch(/^[A-Z2-7]{32}$/);
+    expect(await page.locator('.qr svg').count()).toBe(1);
+    if (shots) await screenshot(page, '04-authenticator-app');
+    const app = new AuthenticatorApp(secret);
+    await page.fill('#code', app.nextCode());
+    await page.click('button:has-text("Confirm")');
+    await page.waitForSelector('#recovery-codes');
+    const recoveryCodes = (await page.locator('#recovery-codes li').allTextContents()).map((code) => code.trim());
+    return { app, recoveryCodes };
+  }
+
+  async function signIn(page: Page, username: string): Promise<void> {
+    await page.goto(`${pages.url}/sign-in`);
+    await page.fill('#username', username);
+    await page.fill('#password', password);
+    await page.click('button:has-text("Continue")');
+    await page.waitForURL('**/sign-in/verify');
+  }
+
+  it('home and sign-up pages: strict CSP, cookies __Host- HttpOnly Secure SameSite=Strict, labelled fields', async () => {
+    const { page, context, violations } = await newPage();
+    const response = await page.goto(`${pages.url}/`);
+    expect(response?.headers()['content-security-policy']).toMatch(/default-src 'none'; script-src 'self'; style-src 'self'.*frame-ancestors 'none'/);
+    expect(response?.headers()['x-frame-options']).toBe('DENY');
+    await screenshot(page, '01-home');
+    await page.goto(`${pages.url}/sign-up`);
+    const cookies = await context.cookies();
+    const csrf = cookies.find((cookie) => cookie.name === '__Host-twofold-csrf');
+    expect(csrf).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Strict', path: '/' });
+    // Every input has a label; the live region for errors exists.
+    for (const id of ['username', 'password', 'email']) expect(await page.locator(`label[for="${id}"]`).count()).toBe(1);
+    expect(await page.locator('[aria-live="polite"]').count()).toBe(1);
+    expect(await page.locator('script:not([src])').count()).toBe(0);
+    expect(await page.locator('[style]').count()).toBe(0);
+    expect(violations).toEqual([]);
+  });
+
+  it('sign up → secret → confirm → recovery codes → sign out → sign in with a TOTP code; a wrong code and a replayed code are refused', async () => {
+    const { page, context, violations } = await newPage();
+    const username = uniqueUsername('alice');
+    const { app, recoveryCodes } = await signUpWithApp(page, username, true);
+    expect(recoveryCodes).toHaveLength(10);
+    expect(await page.locator('a[download]').getAttribute('href')).toContain(encodeURIComponent(recoveryCodes[0]!));
+    expect(await page.isVisible('button:has-text("Copy")')).toBe(true);
+    await screenshot(page, '05-recovery-codes');
+    const session = (await context.cookies()).filter((cookie) => cookie.name.startsWith('__Host-twofold-'));
+    for (const cookie of session) expect(cookie).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Strict' });
+    expect(session.map((cookie) => cookie.name)).toEqual(expect.arrayContaining(['__Host-twofold-access', '__Host-twofold-refresh']));
+
+    await page.click('a:has-text("I saved them")');
+    await page.waitForURL('**/account');
+    await screenshot(page, '06-account');
+    await page.click('header button:has-text("Sign out")');
+    await page.waitForURL('**/sign-in?done=signed-out');
+    expect(await page.textContent('[aria-live]')).toContain('signed out');
+
+    await signIn(page, username);
+    await screenshot(page, '07-second-factor');
+    const code = page.locator('#code');
+    expect(await code.getAttribute('autocomplete')).toBe('one-time-code');
+    expect(await code.getAttribute('inputmode')).toBe('numeric');
+    const wrong = app.nextCode() === '000000' ? '111111' : '000000';
+    await page.fill('#code', wrong);
+    await page.click('button:has-text("Verify")');
+    expect(await page.locator('#code').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.textContent('#code-error')).toMatch(/wrong/i);
+
+    const good = app.nextCode();
+    await page.fill('#code', good);
+    await page.click('button:has-text("Verify")');
+    await page.waitForURL('**/account');
+
+    // The same code again, in a new sign-in: refused.
+    await page.click('header button:has-text("Sign out")');
+    await signIn(page, username);
+    await page.fill('#code', good);
+    await page.click('button:has-text("Verify")');
+    expect(page.url()).toContain('/sign-in/verify');
+    expect(await page.textContent('#code-error')).toMatch(/already used|wrong/i);
+    expect(violations).toEqual([]);
+  });
+
+  it('nothing on the sign-in page tells whether a username exists', async () => {
+    const username = uniqueUsername('exists');
+    await signUpWithApp((await newPage()).page, username);
+    const { page } = await newPage();
+    const attempt = async (name: string) => {
+      await page.goto(`${pages.url}/sign-in`);
+      await page.fill('#username', name);
+      await page.fill('#password', 'not the right password');
+      await page.click('button:has-text("Continue")');
+      return page.textContent('main');
+    };
+    const known = await attempt(username);
+    const unknownName = uniqueUsername('nobody');
+    const unknown = await attempt(unknownName);
+    expect(known).toContain('The username or password is incorrect.');
+    // The same page, but for the name typed back into the field.
+    expect(await page.inputValue('#username')).toBe(unknownName);
+    expect(unknown?.replace(unknownName, '')).toBe(known?.replace(username, ''));
+  });
+
+  it('sign in with SMS: add a phone from the account, then get a code at sign-in (with a resend countdown)', async () => {
+    const { page } = await newPage();
+    const username = uniqueUsername('sms');
+    await signUpWithApp(page, username);
+    await page.click('a:has-text("I saved them")');
+    await page.click('a:has-text("Add a factor")');
+    await page.fill('#phone', '+14155550142');
+    await page.click('button:has-text("Send a code")');
+    await page.waitForSelector('#code');
+    await screenshot(page, '08-confirm-phone');
+    await page.fill('#code', lastCodeSentTo(pages.dataDir, '+14155550142'));
+    await page.click('button:has-text("Confirm")');
+    await page.waitForURL('**/account?done=factor-added');
+    expect(await page.locator('td:has-text("Text messages")').count()).toBe(1);
+
+    await page.click('header button:has-text("Sign out")');
+    await signIn(page, username);
+    // The enrollment code went to this phone moments ago: a new one is refused until the interval passed.
+    await page.click('button:has-text("Send a code: Text message")');
+    expect(await page.textContent('main')).toMatch(/wait before asking for another/);
+    await new Promise((resolve) => setTimeout(resolve, 4100));
+    await page.click('button:has-text("Send a code: Text message")');
+    await page.waitForSelector('#code');
+    const resend = page.locator('button:has-text("Send a new code")');
+    expect(await resend.isDisabled()).toBe(true);
+    expect(await resend.textContent()).toMatch(/\(\d+ s\)/);
+    await screenshot(page, '09-sms-code');
+    await page.fill('#code', lastCodeSentTo(pages.dataDir, '+14155550142'));
+    await page.click('button:has-text("Verify")');
+    await page.waitForURL('**/account');
+  });
+
+  it('register a passkey and sign in with it (CDP virtual authenticator with user verification)', async () => {
+    const { page, context, violations } = await newPage();
+    await addVirtualAuthenticator(context, page);
+    const username = uniqueUsername('passkey');
+    await page.goto(`${pages.url}/sign-up`);
+    await page.fill('#username', username);
+    await page.fill('#password', password);
+    await page.click('button:has-text("Create account")');
+    await page.waitForURL('**/enroll');
+    await page.fill('#label', 'Test laptop');
+    await page.click('button:has-text("Create a passkey")');
+    // The page script runs the WebAuthn ceremony and posts the answer.
+    await page.waitForSelector('#recovery-codes');
+    await page.click('a:has-text("I saved them")');
+    await page.waitForURL('**/account');
+    expect(await page.locator('td:has-text("Passkey")').count()).toBe(1);
+
+    await page.click('header button:has-text("Sign out")');
+    await signIn(page, username);
+    await page.click('button:has-text("Use passkey: Test laptop")');
+    await page.waitForURL('**/account');
+    expect(violations).toEqual([]);
+  });
+
+  it('sign in with a recovery code', async () => {
+    const { page } = await newPage();
+    const username = uniqueUsername('recovery');
+    const { recoveryCodes } = await signUpWithApp(page, username);
+    await page.click('a:has-text("I saved them")');
+    await page.click('header button:has-text("Sign out")');
+    await signIn(page, username);
+    await page.click('a:has-text("Use a recovery code")');
+    await page.fill('#recovery_code', recoveryCodes[3]!.toLowerCase());
+    await page.click('button:has-text("Use recovery code")');
+    await page.waitForURL('**/account');
+    expect(await page.textContent('main')).toContain('9 unused recovery codes left');
+  });
+
+  it('ending a session on the account page signs that browser out', async () => {
+    const first = await newPage();
+    const username = uniqueUsername('sessions');
+    const { app } = await signUpWithApp(first.page, username);
+    await first.page.click('a:has-text("I saved them")');
+
+    const second = await newPage();
+    await signIn(second.page, username);
+    await second.page.fill('#code', app.nextCode());
+    await second.page.click('button:has-text("Verify")');
+    await second.page.waitForURL('**/account');
+
+    await first.page.reload();
+    const otherRow = first.page.locator('tr[data-session-id]', { hasNotText: 'this browser' });
+    expect(await otherRow.count()).toBe(1);
+    await otherRow.locator('button:has-text("End session")').click();
+    await first.page.waitForURL('**/account?done=session-ended');
+
+    await second.page.goto(`${pages.url}/account`);
+    await second.page.waitForURL('**/sign-in?done=sign-in-expired');
+  });
+
+  it('works without JavaScript: sign up, confirm the app, sign in', async () => {
+    const { page } = await newPage({ javaScriptEnabled: false });
+    const username = uniqueUsername('nojs');
+    const { app } = await signUpWithApp(page, username);
+    expect(await page.isVisible('a:has-text("Download as text")')).toBe(true);
+    await page.click('a:has-text("I saved them")');
+    await page.click('header button:has-text("Sign out")');
+    await signIn(page, username);
+    await page.fill('#code', app.nextCode());
+    await page.click('button:has-text("Verify")');
+    await page.waitForURL('**/account');
+  });
+
+  it('keyboard only, on a phone-sized screen: sign in with Tab and Enter', async () => {
+    const { page } = await newPage({ viewport: { width: 390, height: 844 } });
+    const username = uniqueUsername('keys');
+    const { app } = await signUpWithApp(page, username);
+    await page.click('a:has-text("I saved them")');
+    await page.click('header button:has-text("Sign out")');
+    await page.goto(`${pages.url}/sign-in`);
+    await screenshot(page, '10-sign-in-phone');
+    await page.keyboard.type(username); // the username field has focus (autofocus)
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(password);
+    await page.keyboard.press('Enter');
+    await page.waitForURL('**/sign-in/verify');
+    await page.keyboard.type(app.nextCode()); // the code field has focus
+    await page.keyboard.press('Enter');
+    await page.waitForURL('**/account');
+  });
+
+  it('a forged form (no CSRF token) is refused and changes nothing', async () => {
+    const { page } = await newPage();
+    const response = await page.request.post(`${pages.url}/sign-in`, { form: { username: 'someone', password: 'whatever it is' } });
+    expect(response.status()).toBe(403);
+    expect(await response.text()).toContain('This form has expired');
+  });
+});
+
+describe.runIf(haveChromium)('step-up and return_to in Chromium', () => {
+  let browser: Browser;
+  let pages: RunningPages;
+  let appServer: Server;
+  let appOrigin: string;
+
+  beforeAll(async () => {
+    const appPort = await findFreePort();
+    appOrigin = `http://localhost:${appPort}`;
+    appServer = createServer((_request, response) => response.end('<!doctype html><title>The app</title><p>Welcome back to the app</p>'));
+    await new Promise<void>((resolve) => appServer.listen(appPort, 'localhost', resolve));
+    [browser, pages] = await Promise.all([launchChromium(), startPages({ TWOFOLD_STEP_UP_MAX_AGE_SECONDS: '2', TWOFOLD_ALLOWED_REDIRECTS: appOrigin })]);
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await pages?.dispose();
+    await new Promise((resolve) => appServer?.close(resolve));
+  });
+
+  it('removing a factor asks for a fresh second factor first (step-up), then works', async () => {
+    const context = await browser.newContext();
+    context.setDefaultTimeout(10_000);
+    const page = await context.newPage();
+    const username = uniqueUsername('stepup');
+    await page.goto(`${pages.url}/sign-up`);
+    await page.fill('#username', username);
+    await page.fill('#password', password);
+    await page.click('button:has-text("Create account")');
+    await page.click('a:has-text("Authenticator app")');
+    const app = new AuthenticatorApp((await page.textContent('#totp-secret'))!.replace(/\s+/g, ''));
+    await page.fill('#code', app.nextCode());
+    await page.click('button:has-text("Confirm")');
+    await page.click('a:has-text("I saved them")');
+
+    // A second app, so there is something that may be removed. Adding it also needs a fresh factor by now.
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    await page.goto(`${pages.url}/enroll/totp`);
+    await page.waitForURL('**/account/verify?next=%2Fenroll%2Ftotp');
+    await page.fill('#code', app.nextCode());
+    await page.click('button:has-text("Verify")');
+    await page.waitForURL('**/enroll/totp');
+    const second = new AuthenticatorApp((await page.textContent('#totp-secret'))!.replace(/\s+/g, ''));
+    await page.fill('#code', second.nextCode());
+    await page.click('button:has-text("Confirm")');
+    await page.waitForURL('**/account?done=factor-added');
+
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    await page.locator('tr[data-factor-id]').first().locator('button:has-text("Remove")').click();
+    await page.waitForURL('**/account/verify?next=/account');
+    await screenshot(page, '11-step-up');
+    await page.fill('#code', second.nextCode());
+    await page.click('button:has-text("Verify")');
+    await page.waitForURL('**/account?done=verified');
+    await page.locator('tr[data-factor-id]').first().locator('button:has-text("Remove")').click();
+    await page.waitForURL('**/account?done=factor-removed');
+    expect(await page.locator('tr[data-factor-id]').count()).toBe(1);
+    await context.close();
+  });
+
+  it('return_to: an allow-listed origin is where a person lands after signing in; any other is ignored', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const username = uniqueUsername('return');
+    await page.goto(`${pages.url}/sign-up`);
+    await page.fill('#username', username);
+    await page.fill('#password', password);
+    await page.click('button:has-text("Create account")');
+    await page.click('a:has-text("Authenticator app")');
+    const app = new AuthenticatorApp((await page.textContent('#totp-secret'))!.replace(/\s+/g, ''));
+    await page.fill('#code', app.nextCode());
+    await page.click('button:has-text("Confirm")');
+    await page.click('a:has-text("I saved them")');
+    await page.click('header button:has-text("Sign out")');
+
+    await page.goto(`${pages.url}/sign-in?return_to=${encodeURIComponent('https://evil.example/steal')}`);
+    await page.fill('#username', username);
+    await page.fill('#password', password);
+    await page.click('button:has-text("Continue")');
+    await page.fill('#code', app.nextCode());
+    await page.click('button:has-text("Verify")');
+    await page.waitForURL(`${pages.url}/account`);
+    await page.click('header button:has-text("Sign out")');
+
+    await page.goto(`${pages.url}/sign-in?return_to=${encodeURIComponent(`${appOrigin}/after-sign-in`)}`);
+    await page.fill('#username', username);
+    await page.fill('#password', password);
+    await page.click('button:has-text("Continue")');
+    await page.fill('#code', app.nextCode());
+    await page.click('button:has-text("Verify")');
+    await page.waitForURL(`${appOrigin}/after-sign-in`);
+    expect(await page.textContent('p')).toBe('Welcome back to the app');
+    await context.close();
+  });
+});
