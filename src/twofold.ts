@@ -13,6 +13,8 @@ import { subscribeClusterEvents } from './flows/cluster-events.js';
 import type { FlowContext } from './flows/context.js';
 import { RevokedSessionSet } from './flows/revoked-sessions.js';
 import { createAuditTrail } from './flows/audit-trail.js';
+import { createBackgroundTasks } from './flows/background.js';
+import { createNotifier } from './flows/notifications.js';
 import { combineEventSinks, discardEvents, type EventLogger, type SecurityEventSink } from './flows/security-events.js';
 import { codePepperName, loadOrCreateServerSecret } from './flows/server-secrets.js';
 import { createKeyRingManager } from './flows/signing-keys.js';
@@ -101,6 +103,8 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
     );
     const senders = createMessageSenders(config, database.db, now);
     const auditTrail = createAuditTrail(database.db, now, (error) => logger.warn({ err: error }, 'could not write a security event to the audit trail'));
+    const background = createBackgroundTasks((name, error) => logger.warn({ err: error, task: name }, 'background work failed'));
+    const notifier = createNotifier({ config, db: database.db, senders, now, background, diagnostics: logger });
     const hashLimiter = createWorkLimiter({ maxInFlight: config.password.hashConcurrency, maxQueued: config.password.hashQueueLimit });
     const context: FlowContext = {
       config,
@@ -111,11 +115,12 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
       keys,
       codePepper,
       accessTokenCache: new VerifiedTokenCache<AccessTokenClaims>(10_000),
-      events: combineEventSinks(options.events ?? discardEvents, auditTrail),
+      events: combineEventSinks(options.events ?? discardEvents, auditTrail, notifier),
       auditTrail,
       kv,
       revokedSessions,
       senders,
+      background,
       diagnostics: logger,
     };
     const { key: _secret, ...keyInfo } = encryptionKey;
@@ -131,6 +136,7 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
       sharedStateLocation: config.redis === undefined ? 'in-process memory (one instance only)' : `Redis ${redactedUrl(config.redis.url)} (prefix ${config.redis.keyPrefix})`,
       async close() {
         closing = true;
+        await background.flush();
         await auditTrail.flush();
         senders.close();
         await openedKv.close();

@@ -9,7 +9,8 @@ import { listKeysCommand, rotateKeysCommand } from './commands/keys.js';
 import { migrateCommand } from './commands/migrate.js';
 import { outboxCommand } from './commands/outbox.js';
 import { serveCommand } from './commands/serve.js';
-import { listUsersCommand, resetFactorsCommand, showUserCommand } from './commands/users.js';
+import { auditCommand, auditPruneCommand } from './commands/audit.js';
+import { listUsersCommand, resetFactorsCommand, showUserCommand, unlockCommand } from './commands/users.js';
 import { twofoldVersion } from '../version.js';
 
 const program = new Command('twofold')
@@ -36,6 +37,7 @@ users
   .addOption(json)
   .action(listUsersCommand);
 users.command('show').description('show a user, their factors and counters').argument('<user>', 'username or user id').addOption(json).action(showUserCommand);
+users.command('unlock').description('lift the lock of an account locked after too many failed attempts').argument('<user>', 'username or user id').addOption(json).action(unlockCommand);
 users
   .command('reset-factors')
   .description('remove all factors and recovery codes of a user who lost them all, and end their sessions')
@@ -43,6 +45,17 @@ users
   .option('--yes', 'confirm')
   .addOption(json)
   .action(resetFactorsCommand);
+
+const audit = program
+  .command('audit')
+  .description('security events of the audit trail, newest first')
+  .option('--user <user>', 'only this username or user id')
+  .option('--type <type>', 'only this event type, e.g. login.password_failed')
+  .option('--since <date>', 'only events at or after this date (ISO 8601)')
+  .option('--limit <n>', 'at most this many', '50')
+  .addOption(json)
+  .action(auditCommand);
+audit.command('prune').description('remove events older than TWOFOLD_AUDIT_RETENTION_DAYS now').action(auditPruneCommand);
 
 program
   .command('outbox')

@@ -29,7 +29,7 @@ describe('loadConfig(): defaults', () => {
   it('uses the documented defaults for an empty environment', () => {
     const config = loadConfig({});
     expect(config.mode).toBe('development');
-    expect(config.http).toEqual({ host: 'localhost', port: 3000, bodyLimitBytes: 16 * 1024 });
+    expect(config.http).toEqual({ host: 'localhost', port: 3000, bodyLimitBytes: 16 * 1024, trustedProxies: [], corsOrigins: [] });
     expect(config.publicUrl).toBe('http://localhost:3000');
     expect(config.issuer).toBe('http://localhost:3000');
     expect(config.audience).toBe('http://localhost:3000');

@@ -71,6 +71,8 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
       host,
       port,
       bodyLimitBytes: integer('TWOFOLD_BODY_LIMIT_BYTES', configDefaults.bodyLimitBytes, 1024, 1024 * 1024),
+      trustedProxies: parseTrustedProxies(read('TWOFOLD_TRUSTED_PROXIES')),
+      corsOrigins: parseOriginList('TWOFOLD_CORS_ORIGINS', read('TWOFOLD_CORS_ORIGINS')),
     },
     publicUrl,
     issuer: publicUrl,
@@ -92,6 +94,8 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
     throttle: {
       freeFailures: integer('TWOFOLD_THROTTLE_FREE_FAILURES', configDefaults.throttleFreeFailures, 1, 1000),
       maxDelaySeconds: integer('TWOFOLD_THROTTLE_MAX_DELAY_SECONDS', configDefaults.throttleMaxDelaySeconds, 1, 86400),
+      lockFailures: integer('TWOFOLD_THROTTLE_LOCK_FAILURES', configDefaults.throttleLockFailures, 2, 100000),
+      ipFailuresPerWindow: integer('TWOFOLD_THROTTLE_IP_FAILURES', configDefaults.throttleIpFailuresPerWindow, 1, 1_000_000),
     },
     encryptionKey,
     tokens: {
@@ -130,9 +134,13 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
       rpName: serviceName,
       origins: parseOrigins(read('TWOFOLD_WEBAUTHN_ORIGINS'), publicUrl),
     },
+    trustedDeviceDays: integer('TWOFOLD_TRUSTED_DEVICE_DAYS', 30, 0, 365),
+    passwordResetTtlSeconds: integer('TWOFOLD_PASSWORD_RESET_TTL_SECONDS', 15 * 60, 60, 3600),
+    notifications: parseNotifications(read, integer('TWOFOLD_DELIVERY_TIMEOUT_MS', configDefaults.deliveryTimeoutMs, 100, 60_000)),
+    audit: { retentionDays: integer('TWOFOLD_AUDIT_RETENTION_DAYS', 365, 0, 36500) },
     pages: {
       enabled: parseBoolean('TWOFOLD_PAGES', read('TWOFOLD_PAGES'), true),
-      allowedRedirectOrigins: parseRedirectOrigins(read('TWOFOLD_ALLOWED_REDIRECTS')),
+      allowedRedirectOrigins: parseOriginList('TWOFOLD_ALLOWED_REDIRECTS', read('TWOFOLD_ALLOWED_REDIRECTS')),
     },
     password: {
       minLength: configDefaults.passwordMinLength,
@@ -289,6 +297,17 @@ function parseEmailProvider(read: Reader, timeoutMs: number, serviceName: string
   throw new ConfigError('TWOFOLD_EMAIL_PROVIDER', `expected outbox or smtp, got "${provider}"`);
 }
 
+function parseNotifications(read: Reader, timeoutMs: number): TwofoldConfig['notifications'] {
+  const channel = read('TWOFOLD_NOTIFY') ?? 'email';
+  if (channel === 'email' || channel === 'off') return { channel };
+  if (channel === 'webhook') {
+    const secret = required(read, 'TWOFOLD_NOTIFY_WEBHOOK_SECRET', 'with TWOFOLD_NOTIFY=webhook (the HMAC key the receiver checks)');
+    if (secret.length < 16) throw new ConfigError('TWOFOLD_NOTIFY_WEBHOOK_SECRET', 'use at least 16 characters');
+    return { channel, url: parseHttpUrl('TWOFOLD_NOTIFY_WEBHOOK_URL', required(read, 'TWOFOLD_NOTIFY_WEBHOOK_URL', 'with TWOFOLD_NOTIFY=webhook')), secret, timeoutMs };
+  }
+  throw new ConfigError('TWOFOLD_NOTIFY', `expected email, webhook or off, got "${channel}"`);
+}
+
 function parseBoolean(variable: string, raw: string | undefined, fallback: boolean): boolean {
   if (raw === undefined) return fallback;
   if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
@@ -296,15 +315,30 @@ function parseBoolean(variable: string, raw: string | undefined, fallback: boole
   throw new ConfigError(variable, `expected true or false, got "${raw}"`);
 }
 
-/** Exact origins only (scheme, host, port): a return_to must match one of them entirely. */
-function parseRedirectOrigins(raw: string | undefined): string[] {
+/** Exact origins only (scheme, host, port): a return_to or a CORS request must match one entirely. */
+function parseOriginList(variable: string, raw: string | undefined): string[] {
   const origins: string[] = [];
   for (const entry of (raw ?? '').split(',').map((value) => value.trim()).filter((value) => value !== '')) {
-    const url = new URL(parseHttpUrl('TWOFOLD_ALLOWED_REDIRECTS', entry));
-    if (url.pathname !== '/' || url.search !== '' || url.hash !== '') throw new ConfigError('TWOFOLD_ALLOWED_REDIRECTS', `list origins only, like https://app.example.com (got "${entry}")`);
+    const url = new URL(parseHttpUrl(variable, entry));
+    if (url.pathname !== '/' || url.search !== '' || url.hash !== '') throw new ConfigError(variable, `list origins only, like https://app.example.com (got "${entry}")`);
     origins.push(url.origin);
   }
   return origins;
+}
+
+const ipv4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+
+/** IPs or CIDR ranges (v4 or v6) of the proxies in front of Twofold, e.g. "10.0.0.0/8, 127.0.0.1". */
+function parseTrustedProxies(raw: string | undefined): string[] {
+  const entries = (raw ?? '').split(',').map((value) => value.trim()).filter((value) => value !== '');
+  for (const entry of entries) {
+    const [address = '', prefix, extra] = entry.split('/');
+    const validAddress = ipv4.test(address) || (address.includes(':') && /^[0-9a-fA-F:.]+$/.test(address));
+    const maxPrefix = address.includes(':') ? 128 : 32;
+    const validPrefix = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= maxPrefix);
+    if (!validAddress || !validPrefix || extra !== undefined) throw new ConfigError('TWOFOLD_TRUSTED_PROXIES', `expected IP addresses or CIDR ranges, got "${entry}"`);
+  }
+  return entries;
 }
 
 function parseOrigins(raw: string | undefined, publicUrl: string): string[] {

@@ -18,6 +18,10 @@ export interface TwofoldConfig {
     port: number;
     /** JSON bodies above this are refused before parsing (cheap rejection of huge passwords). */
     bodyLimitBytes: number;
+    /** Proxies whose X-Forwarded-For is believed (IPs or CIDRs); none by default. */
+    trustedProxies: string[];
+    /** Origins allowed to call the API from a browser (CORS); none by default. */
+    corsOrigins: string[];
   };
   /** Public base URL without a trailing slash: the token issuer and, later, the WebAuthn origin. */
   publicUrl: string;
@@ -35,6 +39,10 @@ export interface TwofoldConfig {
     freeFailures: number;
     /** The longest delay the doubling reaches. */
     maxDelaySeconds: number;
+    /** Consecutive failures that lock the account until a password reset or an admin unlock. */
+    lockFailures: number;
+    /** Failed attempts from one client IP per 15 minutes before that IP waits. */
+    ipFailuresPerWindow: number;
   };
   /** Base64url/base64/hex of 32 bytes, when given explicitly; otherwise a dev key file is used. */
   encryptionKey: string | undefined;
@@ -75,6 +83,12 @@ export interface TwofoldConfig {
     rpName: string;
     origins: string[];
   };
+  /** Remembered browsers ("trust this device"); 0 days turns the feature off. */
+  trustedDeviceDays: number;
+  /** Password reset codes: lifetime. */
+  passwordResetTtlSeconds: number;
+  notifications: { channel: 'email' } | { channel: 'off' } | { channel: 'webhook'; url: string; secret: string; timeoutMs: number };
+  audit: { retentionDays: number };
   pages: {
     /** Serve the hosted pages (sign up, sign in, account) beside the API. */
     enabled: boolean;
@@ -160,6 +174,8 @@ export const configDefaults = {
   redisCommandTimeoutMs: 1000,
   throttleFreeFailures: 10,
   throttleMaxDelaySeconds: 15 * 60,
+  throttleLockFailures: 100,
+  throttleIpFailuresPerWindow: 100,
   factors: 'totp,sms,webauthn,recovery',
   otpTtlSeconds: 300,
   otpMaxAttempts: 5,

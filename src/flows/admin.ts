@@ -10,13 +10,15 @@ import { revokeSessionsOfUser } from '../store/repositories/sessions.js';
 import { findUserById, findUserByUsername, listUsers } from '../store/repositories/users.js';
 import type { FlowContext } from './context.js';
 import { announceRevokedSessions } from './revoke-sessions.js';
-import { clearAccountThrottle } from './throttle.js';
+import { clearAccountThrottle, unlockAccount } from './throttle.js';
+import { forgetAllTrustedDevices } from './trusted-devices.js';
 import { toFactorView, toUserView, type FactorView, type UserView } from './views.js';
 import { runTransaction } from '../store/transaction.js';
 
 export interface UserDetails extends UserView {
   failed_attempts: number;
   disabled: boolean;
+  locked: boolean;
   factors: FactorView[];
   recovery_codes_remaining: number;
 }
@@ -42,9 +44,18 @@ export async function describeUser(ctx: FlowContext, idOrUsername: string): Prom
     ...toUserView(user),
     failed_attempts: user.failed_attempts,
     disabled: user.disabled_at !== null,
+    locked: user.locked_at !== null,
     factors: (await listFactorsOfUser(ctx.db, user.id)).map(toFactorView),
     recovery_codes_remaining: await countUnusedRecoveryCodes(ctx.db, user.id),
   };
+}
+
+/** Lifts a lock (after checking who is asking, outside Twofold): the failure count starts over. */
+export async function unlockUserAccount(ctx: FlowContext, idOrUsername: string, operator: string): Promise<{ user: UserView; wasLocked: boolean }> {
+  const user = await findUserByIdOrUsername(ctx, idOrUsername);
+  const wasLocked = await unlockAccount(ctx, user.username, user.id);
+  ctx.events.record({ type: 'admin.account_unlocked', userId: user.id, details: { operator, was_locked: wasLocked } });
+  return { user: toUserView(user), wasLocked };
 }
 
 export async function resetFactors(
@@ -60,6 +71,7 @@ export async function resetFactors(
     revokedSessionIds: await revokeSessionsOfUser(trx, user.id, 'admin_factor_reset', now),
   }));
   await announceRevokedSessions(ctx, revokedSessionIds);
+  await forgetAllTrustedDevices(ctx, ctx.db, user.id, 'admin_factor_reset');
   await clearAccountThrottle(ctx, user.username);
   ctx.events.record({ type: 'admin.factors_reset', userId: user.id, details: { operator, ...result, sessionsRevoked: revokedSessionIds.length } });
   return { user: toUserView(user), ...result, sessionsRevoked: revokedSessionIds.length };

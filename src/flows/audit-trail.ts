@@ -1,10 +1,10 @@
 // The audit trail (security_events): every security event, written to the database without
-// holding up the request that caused it. Writes are queued in order and awaited by flush()
+// holding up the request that caused it; kept for TWOFOLD_AUDIT_RETENTION_DAYS. Writes are queued in order and awaited by flush()
 // (before reading the trail, and at shutdown), so the trail is complete when it is read.
 import type { Kysely } from 'kysely';
 import { generateRandomBase64url } from '../core/crypto/random.js';
 import type { Database } from '../store/database.js';
-import { insertSecurityEvent } from '../store/repositories/security-events.js';
+import { deleteSecurityEventsBefore, insertSecurityEvent } from '../store/repositories/security-events.js';
 import type { SecurityEventSink } from './security-events.js';
 
 export interface AuditTrail extends SecurityEventSink {
@@ -35,4 +35,10 @@ export function createAuditTrail(db: Kysely<Database>, now: () => number, onErro
     },
     flush: () => pending,
   };
+}
+
+/** Drops events older than TWOFOLD_AUDIT_RETENTION_DAYS (0 keeps them forever). */
+export async function pruneAuditTrail(ctx: { config: { audit: { retentionDays: number } }; db: Kysely<Database>; now(): number }): Promise<number> {
+  if (ctx.config.audit.retentionDays === 0) return 0;
+  return deleteSecurityEventsBefore(ctx.db, ctx.now() - ctx.config.audit.retentionDays * 86_400_000);
 }

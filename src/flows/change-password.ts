@@ -5,13 +5,12 @@
 import { normalizePassword } from '../core/password/normalize.js';
 import { checkPasswordPolicy } from '../core/password/policy.js';
 import { TwofoldError } from '../errors.js';
-import { listActiveSessionsOfUser } from '../store/repositories/sessions.js';
 import { incrementFailedAttempts, updatePasswordHash } from '../store/repositories/users.js';
-import { runTransaction } from '../store/transaction.js';
 import type { AccessAuthentication } from './authenticate.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import { withHashCapacity } from './errors.js';
-import { announceRevokedSessions, revokeSessionsInDatabase } from './revoke-sessions.js';
+import { endOtherSessions } from './sessions.js';
+import { forgetAllTrustedDevices } from './trusted-devices.js';
 import { requireRecentAuthentication } from './step-up.js';
 import { checkAccountThrottle, recordAccountFailure } from './throttle.js';
 
@@ -22,11 +21,11 @@ export async function changePassword(
   meta: RequestMeta = {},
 ): Promise<{ sessionsEnded: number }> {
   requireRecentAuthentication(ctx, auth);
-  await checkAccountThrottle(ctx, auth.user.username);
+  await checkAccountThrottle(ctx, auth.user.username, meta);
   const event = { userId: auth.user.id, sessionId: auth.session.id, ip: meta.ip, userAgent: meta.userAgent };
   if (!(await withHashCapacity(ctx.passwordHasher.verify(auth.user.password_hash, normalizePassword(input.currentPassword))))) {
     await incrementFailedAttempts(ctx.db, auth.user.id);
-    await recordAccountFailure(ctx, auth.user.username);
+    await recordAccountFailure(ctx, auth.user.username, { ...meta, userId: auth.user.id });
     ctx.events.record({ type: 'password.change_failed', ...event, details: { reason: 'wrong_current_password' } });
     throw new TwofoldError('invalid_credentials', 'The current password is incorrect.', { extensions: { errors: [{ pointer: '#/current_password', detail: 'The current password is incorrect.' }] } });
   }
@@ -42,13 +41,9 @@ export async function changePassword(
     throw new TwofoldError('weak_password', problems.map((problem) => problem.message).join(' '), { extensions: { reasons: problems } });
   }
   const passwordHash = await withHashCapacity(ctx.passwordHasher.hash(password));
-  const now = ctx.now();
-  const others = (await listActiveSessionsOfUser(ctx.db, auth.user.id)).map((session) => session.id).filter((id) => id !== auth.session.id);
-  const ended = await runTransaction(ctx.db, async (trx) => {
-    await updatePasswordHash(trx, auth.user.id, passwordHash, now);
-    return revokeSessionsInDatabase(trx, others, 'password_changed', now);
-  });
-  await announceRevokedSessions(ctx, ended);
+  await updatePasswordHash(ctx.db, auth.user.id, passwordHash, ctx.now());
+  const ended = await endOtherSessions(ctx, auth.user.id, auth.session.id, 'password_changed');
+  await forgetAllTrustedDevices(ctx, ctx.db, auth.user.id, 'password_changed');
   ctx.events.record({ type: 'password.changed', ...event, details: { sessions_ended: ended.length } });
   return { sessionsEnded: ended.length };
 }

@@ -20,6 +20,7 @@ import { checkSentCode } from './otp-challenges.js';
 import { checkPasskeyRegistration } from './passkeys.js';
 import { completePendingSession, issueRecoveryCodes, rejectWrongCode, respondWithTokens, spendAttempt, type FailureReason, type Proof } from './second-factor.js';
 import { checkAccountThrottle } from './throttle.js';
+import { forgetAllTrustedDevices } from './trusted-devices.js';
 import type { TokenResponse } from './tokens.js';
 import { openTotpSecret } from './totp-factor.js';
 import { toFactorView, type FactorView } from './views.js';
@@ -48,7 +49,7 @@ export async function confirmFactor(
   requireFactorEnabled(ctx, factor.type);
   // Freshness was checked when the enrollment started; the ceremony itself may take a while.
   await requireEnrollmentAllowed(ctx, auth, { requireRecent: false });
-  await checkAccountThrottle(ctx, auth.user.username);
+  await checkAccountThrottle(ctx, auth.user.username, meta);
   const evaluate = await prepareEvaluation(ctx, auth, factor, input, meta);
   const attempt = await spendAttempt(ctx, auth);
   const evaluation = await evaluate();
@@ -65,6 +66,7 @@ export async function confirmFactor(
     });
     if (!claimed) return rejectWrongCode(ctx, auth, attempt, meta, 'replay');
     recordActivation(ctx, auth, factor, meta);
+    await forgetAllTrustedDevices(ctx, ctx.db, auth.user.id, 'factor_added');
     return { factor: activatedView() };
   }
 

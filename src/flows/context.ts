@@ -10,6 +10,7 @@ import type { KeyValueStore } from '../store/kv/key-value-store.js';
 import type { RevokedSessionSet } from './revoked-sessions.js';
 import type { MessageSenders } from '../delivery/senders.js';
 import type { AuditTrail } from './audit-trail.js';
+import type { BackgroundTasks } from './background.js';
 import type { SecurityEventSink } from './security-events.js';
 import type { KeyRingManager } from './signing-keys.js';
 
@@ -32,6 +33,8 @@ export interface FlowContext {
   revokedSessions: RevokedSessionSet;
   /** Where SMS and e-mail codes go. */
   senders: MessageSenders;
+  /** Work started by a request and finished after its answer (notifications, reset codes). */
+  background: BackgroundTasks;
   /** Operational warnings (not security events): a degraded dependency, a dropped message. */
   diagnostics: { warn(details: object, message: string): void };
 }

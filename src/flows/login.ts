@@ -3,12 +3,13 @@
 // disabled account fail identically, and an unknown user still costs one argon2 verify.
 import { normalizeUsername } from '../core/identity/username.js';
 import { normalizePassword } from '../core/password/normalize.js';
+import { TwofoldError } from '../errors.js';
 import { listFactorsOfUser } from '../store/repositories/factors.js';
 import { findUserByUsername, incrementFailedAttempts, updatePasswordHash } from '../store/repositories/users.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import { invalidCredentials, withHashCapacity } from './errors.js';
 import { insertPendingSession, mintMfaTokenFor } from './pending-session.js';
-import { checkAccountThrottle, recordAccountFailure } from './throttle.js';
+import { checkAccountThrottle, lockedError, recordAccountFailure } from './throttle.js';
 import { toFactorSummary, type FactorSummary } from './views.js';
 
 export interface LoginInput {
@@ -28,18 +29,28 @@ export async function login(ctx: FlowContext, input: LoginInput, meta: RequestMe
   const usernameCheck = normalizeUsername(input.username);
   // Throttled by the name as typed (normalized), whether or not such an account exists.
   const account = usernameCheck.ok ? usernameCheck.username : input.username.normalize('NFKC').toLowerCase();
-  await checkAccountThrottle(ctx, account);
+  try {
+    await checkAccountThrottle(ctx, account, meta);
+  } catch (error) {
+    if (error instanceof TwofoldError) ctx.events.record({ type: 'login.throttled', ip: meta.ip, userAgent: meta.userAgent, details: { reason: error.extensions['locked'] === true ? 'locked' : 'waiting' } });
+    throw error;
+  }
   const user = usernameCheck.ok ? await findUserByUsername(ctx.db, usernameCheck.username) : undefined;
 
+  if (user?.locked_at !== null && user?.locked_at !== undefined) {
+    // Locked in the database even if the shared store forgot (a Redis restart): still locked.
+    ctx.events.record({ type: 'login.throttled', userId: user.id, ip: meta.ip, userAgent: meta.userAgent, details: { reason: 'locked' } });
+    throw lockedError();
+  }
   if (user === undefined || user.disabled_at !== null) {
     await withHashCapacity(ctx.passwordHasher.verifyAgainstDummy(password));
-    await recordAccountFailure(ctx, account);
+    await recordAccountFailure(ctx, account, meta);
     ctx.events.record({ type: 'login.password_failed', userId: user?.id, ip: meta.ip, userAgent: meta.userAgent, details: { reason: user === undefined ? 'unknown_user' : 'disabled' } });
     throw invalidCredentials();
   }
   if (!(await withHashCapacity(ctx.passwordHasher.verify(user.password_hash, password)))) {
     await incrementFailedAttempts(ctx.db, user.id);
-    await recordAccountFailure(ctx, account);
+    await recordAccountFailure(ctx, account, { ...meta, userId: user.id });
     ctx.events.record({ type: 'login.password_failed', userId: user.id, ip: meta.ip, userAgent: meta.userAgent, details: { reason: 'wrong_password' } });
     throw invalidCredentials();
   }

@@ -11,6 +11,8 @@ import type { AccessAuthentication } from './authenticate.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import { requireFactorEnabled } from './factor-types.js';
 import { issueRecoveryCodes } from './second-factor.js';
+import { endOtherSessions } from './sessions.js';
+import { forgetAllTrustedDevices } from './trusted-devices.js';
 import { requireRecentAuthentication } from './step-up.js';
 import { toFactorView, type FactorView } from './views.js';
 
@@ -45,7 +47,10 @@ export async function removeOwnFactor(ctx: FlowContext, auth: AccessAuthenticati
     }
     if (!(await deleteFactor(trx, factor.id))) throw new TwofoldError('not_found', 'No factor with that id.');
   });
-  ctx.events.record({ type: 'factor.removed', userId: auth.user.id, sessionId: auth.session.id, factorId: factor.id, ip: meta.ip, userAgent: meta.userAgent, details: { type: factor.type } });
+  // Whoever else holds a session may be the reason this factor goes: they go too (SS-06).
+  const ended = factor.status === 'active' ? await endOtherSessions(ctx, auth.user.id, auth.session.id, 'factor_removed') : [];
+  if (factor.status === 'active') await forgetAllTrustedDevices(ctx, ctx.db, auth.user.id, 'factor_removed');
+  ctx.events.record({ type: 'factor.removed', userId: auth.user.id, sessionId: auth.session.id, factorId: factor.id, ip: meta.ip, userAgent: meta.userAgent, details: { type: factor.type, sessions_ended: ended.length } });
 }
 
 export async function regenerateRecoveryCodes(ctx: FlowContext, auth: AccessAuthentication, meta: RequestMeta = {}): Promise<string[]> {

@@ -6,6 +6,7 @@ import type { FlowContext } from './context.js';
 import { isoTime } from './views.js';
 
 export interface SecurityEventView {
+  id: string;
   type: string;
   created_at: string;
   ip: string | null;
@@ -13,10 +14,11 @@ export interface SecurityEventView {
   details: Record<string, unknown>;
 }
 
-export async function listOwnSecurityEvents(ctx: FlowContext, auth: AccessAuthentication, limit: number): Promise<SecurityEventView[]> {
+export async function listOwnSecurityEvents(ctx: FlowContext, auth: AccessAuthentication, page: { limit: number; before?: string | undefined }): Promise<SecurityEventView[]> {
   await ctx.auditTrail.flush();
-  const rows = await listSecurityEventsOfUser(ctx.db, auth.user.id, limit);
+  const rows = await listSecurityEventsOfUser(ctx.db, auth.user.id, page);
   return rows.map((row) => ({
+    id: row.id,
     type: row.type,
     created_at: isoTime(row.created_at),
     ip: row.ip,

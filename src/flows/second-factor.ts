@@ -50,7 +50,7 @@ export async function rejectWrongCode(
   reason: FailureReason,
 ): Promise<never> {
   await incrementFailedAttempts(ctx.db, auth.user.id);
-  await recordAccountFailure(ctx, auth.user.username);
+  await recordAccountFailure(ctx, auth.user.username, { ip: meta.ip, userAgent: meta.userAgent, userId: auth.user.id });
   const base = { userId: auth.user.id, sessionId: auth.session.id, ip: meta.ip, userAgent: meta.userAgent };
   ctx.events.record({ type: reason === 'replay' ? 'mfa.replay_rejected' : 'mfa.failed', ...base, details: { reason } });
   if (attempt === undefined) throw new TwofoldError('invalid_code', 'The code is wrong or was already used.');

@@ -27,7 +27,18 @@ export type SecurityEventType =
   | 'webauthn.counter_regression'
   | 'webauthn.registration_failed'
   | 'password.changed'
-  | 'password.change_failed';
+  | 'password.change_failed'
+  | 'password.reset_requested'
+  | 'password.reset'
+  | 'password.reset_failed'
+  | 'login.throttled'
+  | 'account.locked'
+  | 'account.unlocked'
+  | 'admin.account_unlocked'
+  | 'trusted_device.added'
+  | 'trusted_device.used'
+  | 'trusted_device.revoked'
+  | 'notification.failed';
 
 export interface SecurityEvent {
   type: SecurityEventType;
@@ -58,7 +69,7 @@ export interface EventLogger {
   warn(object: object, message: string): void;
 }
 
-const warningTypes = new Set<SecurityEventType>(['mfa.replay_rejected', 'mfa.attempts_exhausted', 'token.refresh_reuse_detected', 'webauthn.counter_regression', 'challenge.delivery_failed']);
+const warningTypes = new Set<SecurityEventType>(['mfa.replay_rejected', 'mfa.attempts_exhausted', 'token.refresh_reuse_detected', 'webauthn.counter_regression', 'challenge.delivery_failed', 'account.locked', 'login.throttled']);
 
 export function createLoggingEventSink(logger: EventLogger): SecurityEventSink {
   return {

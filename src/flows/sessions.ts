@@ -19,6 +19,22 @@ export async function listOwnSessions(ctx: FlowContext, auth: AccessAuthenticati
   return sessions.map((session) => ({ ...toSessionView(session, ctx.config.sessions.idleTimeoutSeconds), current: session.id === auth.session.id }));
 }
 
+/** Ends every session of the user but this one (SS-06/SS-07): needs a recent second factor. */
+export async function revokeOtherSessions(ctx: FlowContext, auth: AccessAuthentication, meta: RequestMeta = {}): Promise<number> {
+  requireRecentAuthentication(ctx, auth);
+  const ended = await endOtherSessions(ctx, auth.user.id, auth.session.id, 'revoked_by_user');
+  ctx.events.record({ type: 'session.revoked', userId: auth.user.id, sessionId: auth.session.id, ip: meta.ip, userAgent: meta.userAgent, details: { others_ended: ended.length } });
+  return ended.length;
+}
+
+/** Ends the user's sessions except `keep` (a password or factor change, SS-06); returns their ids. */
+export async function endOtherSessions(ctx: FlowContext, userId: string, keep: string | undefined, reason: string): Promise<string[]> {
+  const others = (await listActiveSessionsOfUser(ctx.db, userId)).map((session) => session.id).filter((id) => id !== keep);
+  const ended = await runTransaction(ctx.db, (trx) => revokeSessionsInDatabase(trx, others, reason, ctx.now()));
+  await announceRevokedSessions(ctx, ended);
+  return ended;
+}
+
 export async function revokeOwnSession(ctx: FlowContext, auth: AccessAuthentication, sessionId: string, meta: RequestMeta = {}): Promise<void> {
   const session = await findSession(ctx.db, sessionId);
   if (session === undefined || session.user_id !== auth.user.id || session.state !== 'active') throw new TwofoldError('not_found', 'No active session with that id.');

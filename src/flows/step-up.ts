@@ -7,10 +7,11 @@ import type { FlowContext } from './context.js';
 
 export function requireRecentAuthentication(ctx: FlowContext, auth: AccessAuthentication): void {
   // A session that began with an e-mail code is not AAL2 and cannot manage factors (OB-05).
-  if (auth.session.acr !== 'aal2') {
+  if ((JSON.parse(auth.session.amr) as string[]).includes('email')) {
     throw new TwofoldError('forbidden', 'This session was not established with a second factor strong enough to change factors; verify another factor first.');
   }
-  if (isRecentAuthentication(ctx, auth.session)) return;
+  // An aal1 session (a remembered browser) or an old second factor: prove a factor now (RFC 9470).
+  if (auth.session.acr === 'aal2' && isRecentAuthentication(ctx, auth.session)) return;
   const maxAge = ctx.config.sessions.stepUpMaxAgeSeconds;
   throw new TwofoldError('insufficient_authentication', `This change needs a second factor proven in the last ${maxAge} seconds.`, {
     headers: {

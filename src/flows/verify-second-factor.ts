@@ -32,6 +32,8 @@ import {
   type StepUpResponse,
 } from './second-factor.js';
 import { checkAccountThrottle } from './throttle.js';
+import { deviceTokenProof, rememberDevice, trustedDevicesEnabled, type RememberedDevice } from './trusted-devices.js';
+import { isAal2Method } from '../core/tokens/authentication-methods.js';
 import type { TokenResponse } from './tokens.js';
 import { openTotpSecret } from './totp-factor.js';
 
@@ -41,6 +43,10 @@ export interface VerifySecondFactorInput {
   code?: string | undefined;
   recovery_code?: string | undefined;
   credential?: AuthenticationResponseJSON | undefined;
+  /** A remembered browser's token, standing in for the second factor (aal1). */
+  device_token?: string | undefined;
+  /** Remember this browser after this sign-in (opt-in; a second-factor sign-in only). */
+  remember_device?: boolean | undefined;
 }
 
 type Evaluation = { ok: true; proof: Proof } | { ok: false; reason: FailureReason };
@@ -53,10 +59,10 @@ export async function verifySecondFactor(
   auth: SecondFactorAuthentication,
   input: VerifySecondFactorInput,
   meta: RequestMeta = {},
-): Promise<TokenResponse | StepUpResponse> {
-  const given = [input.code, input.recovery_code, input.credential].filter((value) => value !== undefined).length;
-  if (given !== 1) throw invalidRequest('code', 'Send exactly one of "code", "recovery_code" or "credential".');
-  await checkAccountThrottle(ctx, auth.user.username);
+): Promise<TokenResponse | (TokenResponse & RememberedDevice) | StepUpResponse> {
+  const given = [input.code, input.recovery_code, input.credential, input.device_token].filter((value) => value !== undefined).length;
+  if (given !== 1) throw invalidRequest('code', 'Send exactly one of "code", "recovery_code", "credential" or "device_token".');
+  await checkAccountThrottle(ctx, auth.user.username, meta);
   // Everything that can be refused without looking at the proof is refused before an attempt is spent.
   const prepare = await prepareEvaluation(ctx, auth, input, meta);
   const attempt = await spendAttempt(ctx, auth);
@@ -73,7 +79,12 @@ export async function verifySecondFactor(
     const login = await runTransaction(ctx.db, async (trx) => ((await proof.claim(trx)) ? completePendingSession(ctx, trx, auth, proof.method) : undefined));
     if (login === undefined) return rejectWrongCode(ctx, auth, attempt, meta, replayReason);
     recordRecoveryCodeUse();
-    return respondWithTokens(ctx, auth, login, meta);
+    const tokens = await respondWithTokens(ctx, auth, login, meta);
+    // Only a real second factor can be remembered; a remembered browser cannot extend itself.
+    if (input.remember_device === true && trustedDevicesEnabled(ctx) && isAal2Method(proof.method)) {
+      return { ...tokens, ...(await rememberDevice(ctx, ctx.db, auth.user.id, meta)) };
+    }
+    return tokens;
   }
   const stepUp = await runTransaction(ctx.db, async (trx) => ((await proof.claim(trx)) ? completeStepUp(ctx, trx, auth, proof.method) : undefined));
   if (stepUp === undefined) return rejectWrongCode(ctx, auth, attempt, meta, replayReason);
@@ -88,6 +99,13 @@ async function prepareEvaluation(
   input: VerifySecondFactorInput,
   meta: RequestMeta,
 ): Promise<(attempt: number) => Promise<Evaluation>> {
+  if (input.device_token !== undefined) {
+    const deviceToken = input.device_token;
+    return async () => {
+      const proof = await deviceTokenProof(ctx, auth.user.id, deviceToken);
+      return proof === undefined ? { ok: false, reason: 'wrong_code' } : { ok: true, proof };
+    };
+  }
   if (input.recovery_code !== undefined) {
     requireFactorEnabled(ctx, 'recovery');
     const recoveryCode = input.recovery_code;

@@ -2,6 +2,7 @@
 // with TypeBox schemas, authenticate, call one flow and shape the answer. Cross-cutting rules
 // live here: JSON only, strict schemas (no type coercion), no-store, no tokens in URLs, one
 // error handler, and logs that never carry a secret.
+import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -36,6 +37,9 @@ export async function buildApp(twofold: Twofold, options: BuildAppOptions = {}):
     // No coercion: {"password": ["x"]} or {"code": 123456} is a 400, not a quietly converted string.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: true, useDefaults: true, allErrors: false } },
     return503OnClosing: true,
+    // X-Forwarded-For is believed only from the proxies named in TWOFOLD_TRUSTED_PROXIES: anyone
+    // else could claim any address and dodge the per-IP throttle (LG-05).
+    trustProxy: twofold.config.http.trustedProxies.length > 0 ? twofold.config.http.trustedProxies : false,
     // Errors the router raises before any route runs (a malformed percent-encoding, an overlong
     // path parameter) otherwise bypass the error handler and answer in Fastify's own format.
     frameworkErrors: (error, _request, reply) => {
@@ -48,7 +52,20 @@ export async function buildApp(twofold: Twofold, options: BuildAppOptions = {}):
   await app.register(helmet, {
     contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
     crossOriginResourcePolicy: { policy: 'same-site' },
+    // HSTS only where TLS is guaranteed: a development server on http://localhost must not pin it.
+    strictTransportSecurity: twofold.config.mode === 'production' ? { maxAge: 31536000, includeSubDomains: true } : false,
   });
+  // CORS is off unless origins are listed: browsers on other sites cannot read API answers.
+  if (twofold.config.http.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: twofold.config.http.corsOrigins,
+      methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+      allowedHeaders: ['authorization', 'content-type'],
+      exposedHeaders: ['www-authenticate', 'retry-after'],
+      credentials: false,
+      maxAge: 600,
+    });
+  }
   registerErrorHandling(app);
   await app.register(swagger, {
     openapi: {

@@ -7,6 +7,7 @@ import type { TwofoldConfig } from '../config/schema.js';
 import { createLoggingEventSink } from '../flows/security-events.js';
 import { createTwofold, type Twofold } from '../twofold.js';
 import { buildApp } from './app.js';
+import { pruneAuditTrail } from '../flows/audit-trail.js';
 import { createLogger } from './logger.js';
 
 export interface RunningServer {
@@ -40,6 +41,15 @@ export async function startServer(config: TwofoldConfig, logger: Logger = create
     await twofold.close();
     throw error;
   }
+  // Retention: old audit events go at start-up and twice a day (the timer never keeps the process alive).
+  const prune = () =>
+    pruneAuditTrail(twofold.context).then(
+      (removed) => removed > 0 && logger.info({ removed }, 'pruned old security events'),
+      (error: unknown) => logger.warn({ err: error }, 'could not prune the audit trail'),
+    );
+  void prune();
+  const pruneTimer = setInterval(() => void prune(), 12 * 60 * 60 * 1000);
+  pruneTimer.unref();
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.http.port;
   let closing: Promise<void> | undefined;
@@ -50,6 +60,7 @@ export async function startServer(config: TwofoldConfig, logger: Logger = create
     url: `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${port}`,
     close() {
       shuttingDown = true;
+      clearInterval(pruneTimer);
       closing ??= app.close().then(() => twofold.close());
       return closing;
     },

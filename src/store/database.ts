@@ -14,6 +14,8 @@ export interface UsersTable {
   created_at: number;
   updated_at: number;
   disabled_at: number | null;
+  /** Set when consecutive failures reached the lock threshold; cleared by a reset or an admin. */
+  locked_at: number | null;
 }
 
 export type FactorType = 'totp' | 'sms' | 'email' | 'webauthn';
@@ -81,6 +83,29 @@ export interface OutboxTable {
   purpose: string;
   created_at: number;
   expires_at: number;
+}
+
+export interface PasswordResetsTable {
+  id: string;
+  user_id: string;
+  /** HMAC-SHA256 of the reset code under the server pepper. */
+  code_hash: string;
+  attempts: Generated<number>;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+export interface TrustedDevicesTable {
+  id: string;
+  user_id: string;
+  /** SHA-256 of the device token (256 random bits). */
+  token_hash: string;
+  label: string | null;
+  created_at: number;
+  expires_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
 }
 
 export interface SecurityEventsTable {
@@ -173,6 +198,8 @@ export interface Database {
   challenges: ChallengesTable;
   outbox: OutboxTable;
   security_events: SecurityEventsTable;
+  password_resets: PasswordResetsTable;
+  trusted_devices: TrustedDevicesTable;
 }
 
 /** A connection or a transaction: repositories accept either, flows decide the boundary. */
@@ -188,3 +215,5 @@ export type WebauthnCredentialRow = Selectable<WebauthnCredentialsTable>;
 export type ChallengeRow = Selectable<ChallengesTable>;
 export type OutboxRow = Selectable<OutboxTable>;
 export type SecurityEventRow = Selectable<SecurityEventsTable>;
+export type PasswordResetRow = Selectable<PasswordResetsTable>;
+export type TrustedDeviceRow = Selectable<TrustedDevicesTable>;

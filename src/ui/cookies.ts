@@ -12,6 +12,8 @@ export const cookieNames = {
   csrf: '__Host-twofold-csrf',
   /** Where to go after signing in (an allow-listed return_to). */
   returnTo: '__Host-twofold-return',
+  /** A remembered browser ("trust this device"). */
+  device: '__Host-twofold-device',
 } as const;
 
 type CookieName = (typeof cookieNames)[keyof typeof cookieNames];

@@ -44,6 +44,8 @@ const notices: Record<string, string> = {
   'session-ended': 'The session was ended.',
   'password-changed': 'Your password was changed. Your other sessions were signed out.',
   verified: 'Verified. You can go ahead now.',
+  'password-reset': 'Your password was reset. Sign in with it — you will still need your second factor.',
+  'device-forgotten': 'That browser will ask for a second factor again.',
 };
 
 export function noticeFrom(request: FastifyRequest): PageFrame['notice'] {

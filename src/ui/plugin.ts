@@ -15,6 +15,7 @@ import { createPageKit } from './kit.js';
 import { accountPages } from './pages/account.js';
 import { enrollPages } from './pages/enroll.js';
 import { signInPages } from './pages/sign-in.js';
+import { passwordResetPages } from './pages/password-reset.js';
 import { signUpPages } from './pages/sign-up.js';
 
 // src/ui and dist/ui are both two levels below the package root; the assets are always built.
@@ -89,5 +90,6 @@ export async function registerPages(app: FastifyInstance, ctx: FlowContext): Pro
     signInPages(scope, kit);
     enrollPages(scope, kit);
     accountPages(scope, kit);
+    passwordResetPages(scope, kit);
   });
 }

@@ -57,6 +57,8 @@ export function testEnvironment(dataDir: string, env: Record<string, string> = {
     TWOFOLD_LOG_LEVEL: 'silent',
     // Suites that fail logins on purpose are not about throttling; the throttle suite sets its own.
     TWOFOLD_THROTTLE_FREE_FAILURES: '1000',
+    TWOFOLD_THROTTLE_LOCK_FAILURES: '100000',
+    TWOFOLD_THROTTLE_IP_FAILURES: '1000000',
     ...env,
   };
 }

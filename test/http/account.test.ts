@@ -78,20 +78,20 @@ describe('recent security events (MG-04)', () => {
   it('GET /v1/events lists what happened to the account, newest first, without secrets', async () => {
     const user = await signUp(t);
     await postJson(t.app, '/v1/login', { username: user.username, password: 'a wrong password here' });
-    const response = await getJson(t.app, '/v1/events?limit=10', bearer(user.accessToken));
+    const response = await getJson(t.app, '/v1/me/events?limit=10', bearer(user.accessToken));
     expect(response.statusCode, response.body).toBe(200);
     const types = response.json().events.map((event: { type: string }) => event.type);
     expect(types).toEqual(expect.arrayContaining(['user.registered', 'factor.activated', 'login.completed', 'login.password_failed']));
     expect(types[0]).toBe('login.password_failed');
     expect(response.body).not.toContain(user.secret);
     expect(response.body).not.toContain(user.password);
-    expectProblem(await getJson(t.app, '/v1/events?limit=1000', bearer(user.accessToken)), 400, 'invalid_request');
+    expectProblem(await getJson(t.app, '/v1/me/events?limit=1000', bearer(user.accessToken)), 400, 'invalid_request');
   });
 
   it('events of other users are not shown', async () => {
     const user = await signUp(t);
     const other = await signUp(t);
-    const events = (await getJson(t.app, '/v1/events', bearer(user.accessToken))).json().events;
+    const events = (await getJson(t.app, '/v1/me/events', bearer(user.accessToken))).json().events;
     const rows = await t.ctx.db.selectFrom('security_events').select(['user_id']).where('user_id', '=', other.userId).execute();
     expect(rows.length).toBeGreaterThan(0);
     expect(events.length).toBeGreaterThan(0);

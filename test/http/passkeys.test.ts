@@ -241,7 +241,7 @@ describe('a passkey as the first factor', () => {
     expect(JSON.stringify(factors)).not.toContain(credential.response.publicKey!);
 
     expect(eventsOf(user.userId, 'factor.enrolled')).toEqual(expect.arrayContaining([expect.objectContaining({ factorId: enrollment.factor_id, details: { type: 'webauthn' } })]));
-    expect(eventsOf(user.userId, 'factor.activated')).toEqual([expect.objectContaining({ factorId: enrollment.factor_id, details: { type: 'webauthn' } })]);
+    expect(eventsOf(user.userId, 'factor.activated')).toEqual([expect.objectContaining({ factorId: enrollment.factor_id, details: expect.objectContaining({ type: 'webauthn' }) })]);
     expect(eventsOf(user.userId, 'login.completed')).toEqual([expect.objectContaining({ details: { amr: 'pwd hwk mfa' } })]);
     expect(eventsOf(user.userId, 'recovery_codes.issued')).toHaveLength(1);
   });
@@ -493,7 +493,7 @@ describe('removing a passkey (MG-05/MG-06)', () => {
     const openChallenge = await passkeyChallenge(pendingLogin, enrollment.factorId);
     const removal = await t.app.inject({ method: 'DELETE', url: `/v1/factors/${enrollment.factorId}`, headers: bearer(user.accessToken) });
     expect(removal.statusCode, removal.body).toBe(204);
-    expect(eventsOf(user.userId, 'factor.removed')).toEqual([expect.objectContaining({ factorId: enrollment.factorId, details: { type: 'webauthn' } })]);
+    expect(eventsOf(user.userId, 'factor.removed')).toEqual([expect.objectContaining({ factorId: enrollment.factorId, details: expect.objectContaining({ type: 'webauthn' }) })]);
 
     expectRefused(await verifyPasskey(pendingLogin, openChallenge.challengeId, second.authenticate(openChallenge.options)));
     expectProblem(await postJson(t.app, '/v1/mfa/challenge', { factor_id: enrollment.factorId }, bearer(pendingLogin)), 404, 'not_found');

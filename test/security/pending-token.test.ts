@@ -14,7 +14,7 @@ afterAll(async () => t.close());
 /** Routes that exist to accept the mfa_token (DESIGN.md §1). */
 const mfaRoutes = new Set(['POST /v1/mfa/verify', 'POST /v1/mfa/challenge', 'POST /v1/factors', 'POST /v1/factors/{id}/verify']);
 /** Routes that need no token at all. */
-const publicRoutes = new Set(['POST /v1/register', 'POST /v1/login', 'POST /v1/token/refresh', 'GET /.well-known/jwks.json', 'GET /.well-known/openid-configuration', 'GET /healthz', 'GET /readyz']);
+const publicRoutes = new Set(['POST /v1/register', 'POST /v1/login', 'POST /v1/token/refresh', 'POST /v1/password/forgot', 'POST /v1/password/reset', 'GET /.well-known/jwks.json', 'GET /.well-known/openid-configuration', 'GET /healthz', 'GET /readyz']);
 
 describe('the pending (mfa) token', () => {
   it('FL-01: every authenticated route outside the MFA routes refuses it with 401', async () => {

@@ -1,6 +1,6 @@
 // `twofold users list|show|reset-factors`.
 import { userInfo } from 'node:os';
-import { describeUser, listUserViews, resetFactors } from '../../flows/admin.js';
+import { describeUser, listUserViews, resetFactors, unlockUserAccount } from '../../flows/admin.js';
 import { printJson, printTable } from '../output.js';
 import { withTwofold } from './with-twofold.js';
 
@@ -20,6 +20,14 @@ export async function showUserCommand(user: string, options: { json?: boolean })
     printTable([Object.fromEntries(Object.entries(rest).map(([key, value]) => [key, value === null ? null : String(value)]))]);
     process.stdout.write('\nfactors:\n');
     printTable(factors.map(({ id, type, label, status, activated_at, last_used_at }) => ({ id, type, label, status, activated_at, last_used_at })));
+  });
+}
+
+export async function unlockCommand(user: string, options: { json?: boolean }): Promise<void> {
+  await withTwofold(async (twofold) => {
+    const result = await unlockUserAccount(twofold.context, user, `cli:${userInfo().username}`);
+    if (options.json === true) return printJson(result);
+    process.stdout.write(result.wasLocked ? `unlocked ${result.user.username}; the failure count starts over.\n` : `${result.user.username} was not locked; the failure count starts over.\n`);
   });
 }
 

@@ -2,7 +2,7 @@
 // the proof alone — never from anything the client asserts. E-mail codes are not an AAL2
 // authenticator (NIST SP 800-63B-4): such a session is aal1, without "mfa", and cannot step up.
 
-export type AuthMethod = 'totp' | 'sms' | 'email' | 'webauthn_hardware' | 'webauthn_synced' | 'recovery_code';
+export type AuthMethod = 'totp' | 'sms' | 'email' | 'webauthn_hardware' | 'webauthn_synced' | 'recovery_code' | 'trusted_device';
 
 const amrValue: Record<AuthMethod, string> = {
   totp: 'otp',
@@ -13,10 +13,13 @@ const amrValue: Record<AuthMethod, string> = {
   webauthn_synced: 'swk',
   // Not in the RFC 8176 registry (which allows other values): a recovery (look-up) code.
   recovery_code: 'rc',
+  // Not in the registry either: a browser remembered after an earlier full sign-in. It proves
+  // possession of a cookie, not a second factor now, so such a session is aal1 without "mfa".
+  trusted_device: 'dev',
 };
 
 export function isAal2Method(method: AuthMethod): boolean {
-  return method !== 'email';
+  return method !== 'email' && method !== 'trusted_device';
 }
 
 export function amrFor(method: AuthMethod): string[] {

@@ -1,16 +1,23 @@
-// GET /v1/sessions, DELETE /v1/sessions/{id}, POST /v1/password, GET /v1/events
+// Sessions, password (change, forgot, reset), remembered browsers and the account's security events.
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { changePassword } from '../../flows/change-password.js';
 import type { FlowContext } from '../../flows/context.js';
+import { requestPasswordReset, resetPassword } from '../../flows/password-reset.js';
 import { listOwnSecurityEvents } from '../../flows/recent-events.js';
-import { listOwnSessions, revokeOwnSession } from '../../flows/sessions.js';
+import { listOwnSessions, revokeOtherSessions, revokeOwnSession } from '../../flows/sessions.js';
+import { forgetOwnTrustedDevice, listOwnTrustedDevices } from '../../flows/trusted-devices.js';
 import { accessAuthOf, requestMeta } from '../authenticate.js';
-import { idSchema, isoTimeSchema, nullableString, sessionSchema } from '../schemas/common.js';
+import { idSchema, isoTimeSchema, nullableIsoTime, nullableString, sessionSchema } from '../schemas/common.js';
 
 const passwordBody = Type.Object(
   { current_password: Type.String({ maxLength: 1024 }), new_password: Type.String({ minLength: 1, maxLength: 1024 }) },
+  { additionalProperties: false },
+);
+const forgotBody = Type.Object({ username: Type.String({ maxLength: 256 }) }, { additionalProperties: false });
+const resetBody = Type.Object(
+  { username: Type.String({ maxLength: 256 }), code: Type.String({ maxLength: 64 }), new_password: Type.String({ minLength: 1, maxLength: 1024 }) },
   { additionalProperties: false },
 );
 
@@ -27,6 +34,15 @@ export function accountRoutes(app: FastifyInstance, ctx: FlowContext): void {
       },
     },
     async (request) => ({ sessions: await listOwnSessions(ctx, accessAuthOf(request)) }),
+  );
+
+  typed.delete(
+    '/v1/sessions',
+    {
+      config: { auth: 'access' },
+      schema: { summary: 'End every other session (needs a recent second factor)', response: { 200: Type.Object({ sessions_ended: Type.Integer() }) } },
+    },
+    async (request) => ({ sessions_ended: await revokeOtherSessions(ctx, accessAuthOf(request), requestMeta(request)) }),
   );
 
   typed.delete(
@@ -50,21 +66,62 @@ export function accountRoutes(app: FastifyInstance, ctx: FlowContext): void {
     },
   );
 
+  typed.post(
+    '/v1/password/forgot',
+    { schema: { summary: 'Ask for a password reset code (always the same answer)', body: forgotBody, response: { 202: Type.Object({ message: Type.String() }) } } },
+    async (request, reply) => reply.code(202).send(await requestPasswordReset(ctx, request.body, requestMeta(request))),
+  );
+
+  typed.post(
+    '/v1/password/reset',
+    { schema: { summary: 'Set a new password with a reset code; signs nobody in, factors stay', body: resetBody } },
+    async (request, reply) => {
+      await resetPassword(ctx, { username: request.body.username, code: request.body.code, newPassword: request.body.new_password }, requestMeta(request));
+      return reply.code(204).send();
+    },
+  );
+
   typed.get(
-    '/v1/events',
+    '/v1/trusted-devices',
     {
       config: { auth: 'access' },
       schema: {
-        summary: "The caller's recent security events",
+        summary: 'Browsers remembered at a sign-in (they stand in for the second factor, as aal1)',
+        response: { 200: Type.Object({ devices: Type.Array(Type.Object({ id: Type.String(), label: nullableString, created_at: isoTimeSchema, expires_at: isoTimeSchema, last_used_at: nullableIsoTime })) }) },
+      },
+    },
+    async (request) => ({ devices: await listOwnTrustedDevices(ctx, accessAuthOf(request)) }),
+  );
+
+  typed.delete(
+    '/v1/trusted-devices/:id',
+    { config: { auth: 'access' }, schema: { summary: 'Forget a remembered browser', params: Type.Object({ id: idSchema }) } },
+    async (request, reply) => {
+      await forgetOwnTrustedDevice(ctx, accessAuthOf(request), request.params.id, requestMeta(request));
+      return reply.code(204).send();
+    },
+  );
+
+  typed.get(
+    '/v1/me/events',
+    {
+      config: { auth: 'access' },
+      schema: {
+        summary: "The caller's security events, newest first (pass the last id as `before` for the next page)",
         // Query strings are text and this server does not coerce types: the number is parsed here.
-        querystring: Type.Object({ limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$' })) }),
+        querystring: Type.Object({ limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$' })), before: Type.Optional(Type.String({ maxLength: 64, pattern: '^evt_[A-Za-z0-9_-]+$' })) }),
         response: {
           200: Type.Object({
-            events: Type.Array(Type.Object({ type: Type.String(), created_at: isoTimeSchema, ip: nullableString, user_agent: nullableString, details: Type.Object({}, { additionalProperties: true }) })),
+            events: Type.Array(Type.Object({ id: Type.String(), type: Type.String(), created_at: isoTimeSchema, ip: nullableString, user_agent: nullableString, details: Type.Object({}, { additionalProperties: true }) })),
+            next_before: nullableString,
           }),
         },
       },
     },
-    async (request) => ({ events: await listOwnSecurityEvents(ctx, accessAuthOf(request), Number(request.query.limit ?? 20)) }),
+    async (request) => {
+      const limit = Number(request.query.limit ?? 20);
+      const events = await listOwnSecurityEvents(ctx, accessAuthOf(request), { limit, before: request.query.before });
+      return { events, next_before: events.length === limit ? (events.at(-1)?.id ?? null) : null };
+    },
   );
 }

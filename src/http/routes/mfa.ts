@@ -20,6 +20,8 @@ const verifyBody = Type.Object(
     code: Type.Optional(codeSchema),
     recovery_code: Type.Optional(Type.String({ maxLength: 64 })),
     credential: Type.Optional(credentialSchema),
+    device_token: Type.Optional(Type.String({ maxLength: 128 })),
+    remember_device: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -47,7 +49,9 @@ export function mfaRoutes(app: FastifyInstance, ctx: FlowContext): void {
       schema: {
         summary: 'Prove the second factor; with an mfa_token returns the tokens, with an access token (step-up) a new access token',
         body: verifyBody,
-        response: { 200: Type.Object({ ...tokenResponseProperties, refresh_token: Type.Optional(Type.String()) }) },
+        response: {
+          200: Type.Object({ ...tokenResponseProperties, refresh_token: Type.Optional(Type.String()), device_token: Type.Optional(Type.String()), device_expires_in: Type.Optional(Type.Integer()) }),
+        },
       },
     },
     async (request) => {

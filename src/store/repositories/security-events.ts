@@ -6,8 +6,16 @@ export async function insertSecurityEvent(db: Executor, event: Insertable<Securi
   await db.insertInto('security_events').values(event).execute();
 }
 
-export function listSecurityEventsOfUser(db: Executor, userId: string, limit: number): Promise<SecurityEventRow[]> {
-  return db.selectFrom('security_events').selectAll().where('user_id', '=', userId).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+/** Newest first; ids sort like the events happened, so `before` (an id) pages backwards. */
+export function listSecurityEventsOfUser(db: Executor, userId: string, page: { limit: number; before?: string | undefined }): Promise<SecurityEventRow[]> {
+  let query = db.selectFrom('security_events').selectAll().where('user_id', '=', userId);
+  if (page.before !== undefined) query = query.where('id', '<', page.before);
+  return query.orderBy('id', 'desc').limit(page.limit).execute();
+}
+
+export async function deleteSecurityEventsBefore(db: Executor, before: number): Promise<number> {
+  const result = await db.deleteFrom('security_events').where('created_at', '<', before).executeTakeFirst();
+  return Number(result.numDeletedRows);
 }
 
 export function listSecurityEvents(db: Executor, filter: { userId?: string | undefined; type?: string | undefined; since?: number | undefined; limit: number }): Promise<SecurityEventRow[]> {
@@ -15,5 +23,5 @@ export function listSecurityEvents(db: Executor, filter: { userId?: string | und
   if (filter.userId !== undefined) query = query.where('user_id', '=', filter.userId);
   if (filter.type !== undefined) query = query.where('type', '=', filter.type);
   if (filter.since !== undefined) query = query.where('created_at', '>=', filter.since);
-  return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
+  return query.orderBy('id', 'desc').limit(filter.limit).execute();
 }

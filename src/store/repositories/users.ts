@@ -31,6 +31,16 @@ export async function incrementFailedAttempts(db: Executor, userId: string): Pro
     .execute();
 }
 
+export async function lockUser(db: Executor, userId: string, now: number): Promise<boolean> {
+  const result = await db.updateTable('users').set({ locked_at: now }).where('id', '=', userId).where('locked_at', 'is', null).executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+export async function unlockUser(db: Executor, userId: string): Promise<boolean> {
+  const result = await db.updateTable('users').set({ locked_at: null, failed_attempts: 0 }).where('id', '=', userId).where('locked_at', 'is not', null).executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
 export async function resetFailedAttempts(db: Executor, userId: string): Promise<void> {
   await db.updateTable('users').set({ failed_attempts: 0 }).where('id', '=', userId).where('failed_attempts', '>', 0).execute();
 }

@@ -9,6 +9,7 @@ import { listFactors, regenerateRecoveryCodes, removeOwnFactor, renameOwnFactor 
 import { describeMe } from '../../flows/me.js';
 import { listOwnSecurityEvents, type SecurityEventView } from '../../flows/recent-events.js';
 import { listOwnSessions, revokeOwnSession } from '../../flows/sessions.js';
+import { forgetOwnTrustedDevice, listOwnTrustedDevices } from '../../flows/trusted-devices.js';
 import type { FactorView } from '../../flows/views.js';
 import { requestMeta } from '../../http/authenticate.js';
 import { csrfField } from '../csrf.js';
@@ -42,6 +43,15 @@ const eventNames: Record<string, string> = {
   'step_up.completed': 'Identity confirmed again',
   'password.changed': 'Password changed',
   'password.change_failed': 'Password change refused',
+  'password.reset_requested': 'Password reset asked for',
+  'password.reset': 'Password reset',
+  'password.reset_failed': 'Wrong password reset code',
+  'login.throttled': 'Sign-in attempt refused: too many failures',
+  'account.locked': 'Account locked after too many failures',
+  'admin.account_unlocked': 'Account unlocked by an administrator',
+  'trusted_device.added': 'Browser remembered',
+  'trusted_device.used': 'Signed in from a remembered browser',
+  'trusted_device.revoked': 'Remembered browser forgotten',
   'challenge.sent': 'Code sent',
   'admin.factors_reset': 'Factors reset by an administrator',
   'webauthn.counter_regression': 'A passkey looked cloned and was refused',
@@ -63,7 +73,13 @@ export function accountPages(app: FastifyInstance, kit: PageKit): void {
   };
 
   const renderAccount = async (request: FastifyRequest, reply: FastifyReply, auth: AccessAuthentication, extra: { notice?: string; passwordErrors?: Record<string, string> } = {}, status = 200) => {
-    const [me, factors, sessions, events] = await Promise.all([describeMe(ctx, auth), listFactors(ctx, auth), listOwnSessions(ctx, auth), listOwnSecurityEvents(ctx, auth, 10)]);
+    const [me, factors, sessions, events, devices] = await Promise.all([
+      describeMe(ctx, auth),
+      listFactors(ctx, auth),
+      listOwnSessions(ctx, auth),
+      listOwnSecurityEvents(ctx, auth, { limit: 10 }),
+      listOwnTrustedDevices(ctx, auth),
+    ]);
     const notice = extra.notice === undefined ? noticeFrom(request) : { kind: 'error' as const, text: extra.notice };
     return kit.render(request, reply, { title: `Hello, ${me.user.username}`, signedIn: true, wide: true, notice, status }, (csrf) => html`
 <section aria-labelledby="factors-heading">
@@ -100,6 +116,18 @@ export function accountPages(app: FastifyInstance, kit: PageKit): void {
     </tbody>
   </table>
 </section>
+${
+      devices.length === 0
+        ? ''
+        : html`<section aria-labelledby="devices-heading">
+  <h2 id="devices-heading">Remembered browsers</h2>
+  <p class="muted">These browsers sign in without asking for a second factor (but must confirm one again before changing anything).</p>
+  <table>
+    <thead><tr><th scope="col">Browser</th><th scope="col">Until</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+    <tbody>${devices.map((device) => html`<tr data-device-id="${device.id}"><td>${device.label ?? 'Unknown browser'}</td><td>${device.expires_at.slice(0, 10)}</td><td><form method="post" action="/account/devices/${device.id}/forget">${csrfField(csrf)}<button type="submit" class="danger">Forget</button></form></td></tr>`)}</tbody>
+  </table>
+</section>`
+    }
 <section aria-labelledby="events-heading">
   <h2 id="events-heading">Recent security events</h2>
   ${renderEvents(events)}
@@ -162,6 +190,11 @@ export function accountPages(app: FastifyInstance, kit: PageKit): void {
   action('/account/sessions/:id/revoke', async (auth, request, params) => {
     await revokeOwnSession(ctx, auth, params['id'] ?? '', requestMeta(request));
     return params['id'] === auth.session.id ? '/sign-in?done=signed-out' : '/account?done=session-ended';
+  });
+
+  action('/account/devices/:id/forget', async (auth, request, params) => {
+    await forgetOwnTrustedDevice(ctx, auth, params['id'] ?? '', requestMeta(request));
+    return '/account?done=device-forgotten';
   });
 
   app.post('/account/password', async (request, reply) => {

@@ -18,6 +18,8 @@ export interface PromptState {
   challenge?: { factorId: string; challengeId: string; type: string; destination?: string | undefined; options?: unknown; resendAfterSeconds?: number } | undefined;
   error?: string | undefined;
   next?: string | undefined;
+  /** Offer "remember this browser" (sign-in only, when enabled): for this many days. */
+  rememberDays?: number | undefined;
 }
 
 const describe = (factor: FactorView): string => {
@@ -28,6 +30,10 @@ const describe = (factor: FactorView): string => {
 
 export function renderFactorPrompt(state: PromptState, csrf: string): SafeHtml {
   const nextField = state.next === undefined ? '' : html`<input type="hidden" name="next" value="${state.next}">`;
+  const remember =
+    state.rememberDays === undefined || state.rememberDays === 0
+      ? ''
+      : html`<label class="row"><input type="checkbox" name="remember_device" value="1"> Remember this browser for ${state.rememberDays} days</label>`;
   const active = state.factors.filter((factor) => factor.status === 'active');
   const totp = active.filter((factor) => factor.type === 'totp');
   const others = active.filter((factor) => factor.type !== 'totp');
@@ -46,6 +52,7 @@ export function renderFactorPrompt(state: PromptState, csrf: string): SafeHtml {
   <input type="hidden" name="challenge_id" value="${challenge.challengeId}">
   <input type="hidden" name="credential" value="">
   <p>Use your passkey when your device asks (fingerprint, face or PIN).</p>
+  ${remember}
   <noscript><p class="error">Passkeys need JavaScript in this browser.</p></noscript>
   ${state.error === undefined ? '' : html`<p class="error" role="alert">${state.error}</p>`}
   <button type="button" data-passkey hidden>Use passkey</button>
@@ -56,6 +63,7 @@ export function renderFactorPrompt(state: PromptState, csrf: string): SafeHtml {
   <input type="hidden" name="challenge_id" value="${challenge.challengeId}">
   <p>We sent a code to ${challenge.destination}.</p>
   ${codeField(state.error)}
+  ${remember}
   <button type="submit">Verify</button>
 </form>
 <form method="post" action="${state.challengeAction}" class="row">
@@ -68,6 +76,7 @@ export function renderFactorPrompt(state: PromptState, csrf: string): SafeHtml {
   ${csrfField(csrf)}${nextField}
   <p>Open your authenticator app and enter the code for this account.</p>
   ${codeField(state.error)}
+  ${remember}
   <button type="submit">Verify</button>
 </form>`;
   } else {

@@ -51,6 +51,11 @@ export async function startPromptChallenge(kit: PageKit, auth: Auth, request: Fa
 
 /** The proof the form carries: a code (with its challenge), a recovery code, or a passkey answer. */
 export function proofFromForm(request: FastifyRequest): VerifySecondFactorInput {
+  const rememberDevice = formValue(request, 'remember_device') === '1' ? { remember_device: true } : {};
+  return { ...proofFields(request), ...rememberDevice };
+}
+
+function proofFields(request: FastifyRequest): VerifySecondFactorInput {
   const recoveryCode = formValue(request, 'recovery_code');
   if (recoveryCode !== undefined) return { recovery_code: recoveryCode };
   const challengeId = formValue(request, 'challenge_id') || undefined;

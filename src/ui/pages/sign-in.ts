@@ -2,7 +2,10 @@
 // second-factor prompt; a `return_to` on an allow-listed origin is where a person lands after.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TwofoldError } from '../../errors.js';
+import { authenticateMfaToken } from '../../flows/authenticate.js';
 import { login } from '../../flows/login.js';
+import { deviceTokenProof } from '../../flows/trusted-devices.js';
+import { verifySecondFactor } from '../../flows/verify-second-factor.js';
 import { logout } from '../../flows/logout.js';
 import { requestMeta } from '../../http/authenticate.js';
 import { clearCookie, cookieNames, readCookie, setCookie } from '../cookies.js';
@@ -26,7 +29,7 @@ export function signInPages(app: FastifyInstance, kit: PageKit): void {
   ${field({ label: 'Password', name: 'password', type: 'password', autocomplete: 'current-password', maxlength: 1024 })}
   <button type="submit">Continue</button>
 </form>
-<p class="muted">New here? <a href="/sign-up">Create an account</a></p>`;
+<p class="muted"><a href="/forgot-password">Forgot your password?</a> · New here? <a href="/sign-up">Create an account</a></p>`;
 
   const afterSignIn = (request: FastifyRequest, reply: FastifyReply) => {
     const returnTo = allowedReturnTo(readCookie(request, cookieNames.returnTo), ctx.config.pages.allowedRedirectOrigins);
@@ -37,7 +40,7 @@ export function signInPages(app: FastifyInstance, kit: PageKit): void {
   const prompt = async (request: FastifyRequest, reply: FastifyReply, extra: Partial<PromptState>, status = 200) => {
     const auth = await pendingSignIn(ctx, request);
     if (auth === undefined) return reply.redirect('/sign-in?done=sign-in-expired', 303);
-    const state = await promptState(kit, auth, paths, extra);
+    const state = await promptState(kit, auth, paths, { rememberDays: ctx.config.trustedDeviceDays, ...extra });
     return kit.render(request, reply, { title: 'Confirm it’s you', signedIn: false, status }, (csrf) => renderFactorPrompt(state, csrf));
   };
 
@@ -53,7 +56,18 @@ export function signInPages(app: FastifyInstance, kit: PageKit): void {
     try {
       const result = await login(ctx, { username, password: formValue(request, 'password') ?? '' }, requestMeta(request));
       setPending(ctx, reply, result.mfa_token);
-      return reply.redirect(result.next === 'enroll' ? '/enroll' : '/sign-in/verify', 303);
+      if (result.next === 'enroll') return reply.redirect('/enroll', 303);
+      // A remembered browser stands in for the second factor (aal1) — if it still is remembered.
+      const deviceToken = readCookie(request, cookieNames.device);
+      if (deviceToken !== undefined) {
+        const auth = await authenticateMfaToken(ctx, result.mfa_token);
+        if ((await deviceTokenProof(ctx, auth.user.id, deviceToken)) !== undefined) {
+          setSignedIn(ctx, reply, await verifySecondFactor(ctx, auth, { device_token: deviceToken }, requestMeta(request)));
+          return afterSignIn(request, reply);
+        }
+        clearCookie(reply, cookieNames.device);
+      }
+      return reply.redirect('/sign-in/verify', 303);
     } catch (error) {
       if (!(error instanceof TwofoldError)) throw error;
       return kit.render(request, reply, { title: 'Sign in', signedIn: false, status: error.status }, (csrf) => signInForm(csrf, username, error.message));
@@ -80,7 +94,9 @@ export function signInPages(app: FastifyInstance, kit: PageKit): void {
     const auth = await pendingSignIn(ctx, request);
     if (auth === undefined) return reply.redirect('/sign-in?done=sign-in-expired', 303);
     try {
-      setSignedIn(ctx, reply, await verifyFromForm(kit, auth, request));
+      const tokens = await verifyFromForm(kit, auth, request);
+      setSignedIn(ctx, reply, tokens);
+      if ('device_token' in tokens && typeof tokens.device_token === 'string') setCookie(reply, cookieNames.device, tokens.device_token, ctx.config.trustedDeviceDays * 86400);
       return afterSignIn(request, reply);
     } catch (error) {
       const failure = promptFailure(error, reply, '/sign-in?done=sign-in-expired');

@@ -1,0 +1,36 @@
+// `twofold audit`: the security events of the audit trail, filtered; `twofold audit prune` applies
+// the retention setting now.
+import { TwofoldError } from '../../errors.js';
+import { findUserByIdOrUsername } from '../../flows/admin.js';
+import { pruneAuditTrail } from '../../flows/audit-trail.js';
+import { listSecurityEvents } from '../../store/repositories/security-events.js';
+import { printJson, printTable } from '../output.js';
+import { withTwofold } from './with-twofold.js';
+
+export async function auditCommand(options: { user?: string; type?: string; since?: string; limit: string; json?: boolean }): Promise<void> {
+  const since = options.since === undefined ? undefined : Date.parse(options.since);
+  if (since !== undefined && Number.isNaN(since)) throw new TwofoldError('invalid_request', `--since: not a date: ${options.since}`);
+  await withTwofold(async (twofold) => {
+    await twofold.context.auditTrail.flush();
+    const userId = options.user === undefined ? undefined : (await findUserByIdOrUsername(twofold.context, options.user)).id;
+    const rows = await listSecurityEvents(twofold.database.db, { userId, type: options.type, since, limit: Number(options.limit) });
+    const events = rows.map((row) => ({
+      at: new Date(row.created_at).toISOString(),
+      type: row.type,
+      user_id: row.user_id,
+      session_id: row.session_id,
+      ip: row.ip,
+      details: row.details === null ? {} : (JSON.parse(row.details) as Record<string, unknown>),
+    }));
+    if (options.json === true) return printJson(events);
+    printTable(events.map(({ details, ...rest }) => ({ ...rest, details: JSON.stringify(details) })));
+  });
+}
+
+export async function auditPruneCommand(): Promise<void> {
+  await withTwofold(async (twofold) => {
+    const removed = await pruneAuditTrail(twofold.context);
+    const days = twofold.config.audit.retentionDays;
+    process.stdout.write(days === 0 ? 'retention is off (TWOFOLD_AUDIT_RETENTION_DAYS=0): nothing removed\n' : `removed ${removed} event(s) older than ${days} days\n`);
+  });
+}

@@ -1,0 +1,24 @@
+// Work a request starts but does not wait for (a reset code sent after the uniform answer, a
+// notification): tracked, so that shutdown — and a test — can wait until it is done, and its
+// failures are logged rather than lost as unhandled rejections.
+
+export interface BackgroundTasks {
+  run(name: string, work: () => Promise<void>): void;
+  flush(): Promise<void>;
+}
+
+export function createBackgroundTasks(onError: (name: string, error: unknown) => void): BackgroundTasks {
+  const pending = new Set<Promise<void>>();
+  return {
+    run(name, work) {
+      const task = Promise.resolve()
+        .then(work)
+        .catch((error: unknown) => onError(name, error))
+        .finally(() => pending.delete(task));
+      pending.add(task);
+    },
+    async flush() {
+      while (pending.size > 0) await Promise.all([...pending]);
+    },
+  };
+}

@@ -1,0 +1,31 @@
+// Password reset codes, stored as HMACs; a new request replaces the user's open one, and a code
+// is consumed with a compare-and-set, so it works once (MG-02).
+import type { Insertable } from 'kysely';
+import type { Executor, PasswordResetRow, PasswordResetsTable } from '../database.js';
+
+export async function replacePasswordReset(db: Executor, reset: Insertable<PasswordResetsTable>): Promise<void> {
+  await db.deleteFrom('password_resets').where('user_id', '=', reset.user_id).where('used_at', 'is', null).execute();
+  await db.insertInto('password_resets').values(reset).execute();
+}
+
+export function findPasswordResetByHash(db: Executor, codeHash: string): Promise<PasswordResetRow | undefined> {
+  return db.selectFrom('password_resets').selectAll().where('code_hash', '=', codeHash).executeTakeFirst();
+}
+
+export async function spendPasswordResetAttempt(db: Executor, userId: string, maxAttempts: number, now: number): Promise<number | undefined> {
+  const row = await db
+    .updateTable('password_resets')
+    .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+    .where('user_id', '=', userId)
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', now)
+    .where('attempts', '<', maxAttempts)
+    .returning('attempts')
+    .executeTakeFirst();
+  return row?.attempts;
+}
+
+export async function consumePasswordReset(db: Executor, resetId: string, now: number): Promise<boolean> {
+  const result = await db.updateTable('password_resets').set({ used_at: now }).where('id', '=', resetId).where('used_at', 'is', null).where('expires_at', '>', now).executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}

@@ -1,0 +1,30 @@
+// Remembered browsers: a device token (stored as SHA-256) bound to one user, expiring, revocable.
+import type { Insertable } from 'kysely';
+import type { Executor, TrustedDeviceRow, TrustedDevicesTable } from '../database.js';
+
+export async function insertTrustedDevice(db: Executor, device: Insertable<TrustedDevicesTable>): Promise<void> {
+  await db.insertInto('trusted_devices').values(device).execute();
+}
+
+export function findTrustedDeviceByHash(db: Executor, tokenHash: string): Promise<TrustedDeviceRow | undefined> {
+  return db.selectFrom('trusted_devices').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+}
+
+export function listLiveTrustedDevices(db: Executor, userId: string, now: number): Promise<TrustedDeviceRow[]> {
+  return db.selectFrom('trusted_devices').selectAll().where('user_id', '=', userId).where('revoked_at', 'is', null).where('expires_at', '>', now).orderBy('created_at', 'desc').orderBy('id').execute();
+}
+
+export async function touchTrustedDevice(db: Executor, deviceId: string, now: number): Promise<boolean> {
+  const result = await db.updateTable('trusted_devices').set({ last_used_at: now }).where('id', '=', deviceId).where('revoked_at', 'is', null).where('expires_at', '>', now).executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+export async function revokeTrustedDevice(db: Executor, userId: string, deviceId: string, now: number): Promise<boolean> {
+  const result = await db.updateTable('trusted_devices').set({ revoked_at: now }).where('id', '=', deviceId).where('user_id', '=', userId).where('revoked_at', 'is', null).executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+export async function revokeTrustedDevicesOfUser(db: Executor, userId: string, now: number): Promise<number> {
+  const result = await db.updateTable('trusted_devices').set({ revoked_at: now }).where('user_id', '=', userId).where('revoked_at', 'is', null).executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
