@@ -23,7 +23,7 @@ interface BenchUser {
 
 const password = 'a benchmark passphrase';
 
-async function post(url: string, path: string, body: unknown, token?: string): Promise<{ status: number; body: any }> {
+export async function post(url: string, path: string, body: unknown, token?: string): Promise<{ status: number; body: any }> {
   const response = await fetch(`${url}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
@@ -32,7 +32,7 @@ async function post(url: string, path: string, body: unknown, token?: string): P
   return { status: response.status, body: await response.json() };
 }
 
-export async function startInstances(backend: 'sqlite' | 'postgres', count: number): Promise<{ urls: string[]; stop(): Promise<void> }> {
+export async function startInstances(backend: 'sqlite' | 'postgres', count: number, extraEnv: Record<string, string> = {}): Promise<{ urls: string[]; stop(): Promise<void> }> {
   const dir = makeTempDir('twofold-bench-');
   const cleanups: Array<() => Promise<void> | void> = [dir.dispose];
   const env: Record<string, string> = {
@@ -43,6 +43,7 @@ export async function startInstances(backend: 'sqlite' | 'postgres', count: numb
     TWOFOLD_LOG_LEVEL: 'error',
     // The benchmark measures work, not the throttle or the queue bound.
     TWOFOLD_HASH_QUEUE_LIMIT: '10000',
+    ...extraEnv,
   };
   if (backend === 'postgres') {
     const database = await createPostgresDatabase();

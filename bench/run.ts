@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { measureArgon2Verifies } from './argon2-baseline.js';
 import { registerUsers, runFlows, startInstances } from './full-flow.js';
 import { testDatabaseUrl, testRedisUrl } from '../test/helpers/backend.js';
+import { measureLockedUnknownVersusLockedReal, measureResetUnknownVersusReal, measureUnknownVersusWrongPassword, type UniformityResult } from './uniform-failure.js';
 
 interface Result {
   name: string;
@@ -15,19 +16,33 @@ interface Result {
   baseline_value: number | null;
   ratio: number | null;
   target: number | null;
-  better: 'higher' | 'lower';
+  /** closer: the nearer to target, the better (uniformity figures). */
+  better: 'higher' | 'lower' | 'closer';
 }
 
 const quick = process.argv.includes('--quick');
+/** `--only=uniform` or `--only=flow`: run one group. */
+const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
+const runs = (group: 'flow' | 'uniform') => only === undefined || only === group;
 const durationMs = quick ? 4_000 : 12_000;
 const concurrency = 16;
 const cores = availableParallelism();
 const results: Result[] = [];
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
+const format = (value: number) => value.toFixed(Math.abs(value) < 10 ? 3 : 1);
+
 function record(result: Result): void {
   results.push(result);
-  log(`  ${result.name}: ${result.value.toFixed(1)} ${result.unit}${result.ratio === null ? '' : ` (×${result.ratio.toFixed(2)} of ${result.baseline})`}`);
+  log(`  ${result.name}: ${format(result.value)} ${result.unit}${result.ratio === null ? '' : ` (×${result.ratio.toFixed(2)} of ${result.baseline})`}`);
+}
+
+/** Two figures per comparison: the ratio of medians (target 1) and the AUC (target 0.5). */
+function recordUniformity(name: string, baseline: string, result: UniformityResult): void {
+  if (!result.identicalAnswers) log(`  ${name}: THE ANSWERS DIFFER — a failed login tells the two apart`);
+  record({ name: `${name}-median`, value: result.medianMs, unit: 'ms', baseline: `${baseline}-median`, baseline_value: result.baselineMedianMs, ratio: result.medianMs / result.baselineMedianMs, target: 1, better: 'closer' });
+  record({ name: `${name}-auc`, value: result.auc, unit: `AUC (${result.samples} samples each; 0.5 = indistinguishable)`, baseline: null, baseline_value: null, ratio: null, target: 0.5, better: 'closer' });
+  record({ name: `${name}-identical-answers`, value: result.identicalAnswers ? 1 : 0, unit: 'boolean', baseline: null, baseline_value: null, ratio: null, target: 1, better: 'higher' });
 }
 
 async function main(): Promise<void> {
@@ -40,7 +55,7 @@ async function main(): Promise<void> {
   if (testDatabaseUrl !== undefined && testRedisUrl !== undefined) scenarios.push({ backend: 'postgres', instances: 1 }, { backend: 'postgres', instances: 3 });
   else log('PostgreSQL scenarios skipped: set TWOFOLD_TEST_DATABASE_URL and TWOFOLD_TEST_REDIS_URL');
 
-  for (const scenario of scenarios) {
+  for (const scenario of runs('flow') ? scenarios : []) {
     const name = `full-flow-${scenario.backend}-x${scenario.instances}`;
     log(`${name}: starting ${scenario.instances} instance(s), registering users…`);
     const cluster = await startInstances(scenario.backend, scenario.instances);
@@ -57,14 +72,24 @@ async function main(): Promise<void> {
     }
   }
 
+  if (runs('uniform')) {
+    log('uniform failure: unknown username vs wrong password, locked unknown vs locked real, wrong reset code (LG-01/02/03)…');
+    // Hashing logins take ~20 ms each; the others ~3 ms, so they get more samples for the same time.
+    const samples = quick ? 60 : 300;
+    recordUniformity('login-failure-unknown-vs-wrong-password', 'wrong-password', await measureUnknownVersusWrongPassword(samples));
+    recordUniformity('login-failure-locked-unknown-vs-locked-real', 'locked-real', await measureLockedUnknownVersusLockedReal(samples * 4));
+    recordUniformity('reset-failure-unknown-vs-real', 'real-account', await measureResetUnknownVersusReal(samples * 3));
+  }
+
   mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/latest.json', `${JSON.stringify(results, null, 2)}\n`);
+  const file = `bench/results/latest${only === undefined ? '' : `-${only}`}.json`;
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   log('\n| benchmark | value | baseline | ratio |\n|---|---|---|---|');
   for (const result of results) {
-    const baseline = result.baseline === null ? '—' : `${result.baseline} = ${result.baseline_value?.toFixed(1)}`;
-    log(`| ${result.name} | ${result.value.toFixed(1)} ${result.unit} | ${baseline} | ${result.ratio === null ? '—' : result.ratio.toFixed(2)} |`);
+    const baseline = result.baseline === null ? '—' : `${result.baseline} = ${result.baseline_value === null ? '' : format(result.baseline_value)}`;
+    log(`| ${result.name} | ${format(result.value)} ${result.unit} | ${baseline} | ${result.ratio === null ? '—' : result.ratio.toFixed(2)} |`);
   }
-  log('\nwritten to bench/results/latest.json');
+  log(`\nwritten to ${file}`);
 }
 
 main().catch((error: unknown) => {

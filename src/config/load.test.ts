@@ -381,3 +381,45 @@ describe('loadConfig(): hosted pages', () => {
     expect(configErrorOf({ TWOFOLD_ALLOWED_REDIRECTS: 'javascript:alert(1)' }).variable).toBe('TWOFOLD_ALLOWED_REDIRECTS');
   });
 });
+
+describe('loadConfig(): hardening settings', () => {
+  it('LG-04: locks at 100 failures, allows 100 failures per IP window, and trusts no proxy by default', () => {
+    const config = loadConfig({});
+    expect(config.throttle.lockFailures).toBe(100);
+    expect(config.throttle.ipFailuresPerWindow).toBe(100);
+    expect(config.http.trustedProxies).toEqual([]);
+    expect(loadConfig({ TWOFOLD_THROTTLE_LOCK_FAILURES: '50', TWOFOLD_THROTTLE_IP_FAILURES: '500' }).throttle).toMatchObject({ lockFailures: 50, ipFailuresPerWindow: 500 });
+  });
+
+  it('LG-05/06: reads TWOFOLD_TRUSTED_PROXIES as addresses and CIDR ranges, refusing anything else', () => {
+    expect(loadConfig({ TWOFOLD_TRUSTED_PROXIES: '10.0.0.0/8, 127.0.0.1,::1, fd00::/8' }).http.trustedProxies).toEqual(['10.0.0.0/8', '127.0.0.1', '::1', 'fd00::/8']);
+    for (const bad of ['*', 'true', '10.0.0.0/33', 'example.com', '10.0.0.1/8/2', '::1/129']) {
+      expect(configErrorOf({ TWOFOLD_TRUSTED_PROXIES: bad }).variable).toBe('TWOFOLD_TRUSTED_PROXIES');
+    }
+  });
+
+  it('has CORS off by default and reads an allow-list of exact origins', () => {
+    expect(loadConfig({}).http.corsOrigins).toEqual([]);
+    expect(loadConfig({ TWOFOLD_CORS_ORIGINS: 'https://app.example.com,https://admin.example.com/' }).http.corsOrigins).toEqual(['https://app.example.com', 'https://admin.example.com']);
+    expect(configErrorOf({ TWOFOLD_CORS_ORIGINS: '*' }).variable).toBe('TWOFOLD_CORS_ORIGINS');
+  });
+
+  it('MG-02: defaults to 30-day trusted devices, 15-minute reset tokens and a 365-day audit retention', () => {
+    const config = loadConfig({});
+    expect(config.trustedDeviceDays).toBe(30);
+    expect(config.passwordResetTtlSeconds).toBe(900);
+    expect(config.audit.retentionDays).toBe(365);
+    expect(loadConfig({ TWOFOLD_TRUSTED_DEVICE_DAYS: '0' }).trustedDeviceDays).toBe(0);
+    expect(configErrorOf({ TWOFOLD_PASSWORD_RESET_TTL_SECONDS: '86400' }).variable).toBe('TWOFOLD_PASSWORD_RESET_TTL_SECONDS');
+  });
+
+  it('notifies by e-mail by default; a webhook needs a URL and a long enough secret', () => {
+    expect(loadConfig({}).notifications).toEqual({ channel: 'email' });
+    expect(loadConfig({ TWOFOLD_NOTIFY: 'off' }).notifications).toEqual({ channel: 'off' });
+    expect(loadConfig({ TWOFOLD_NOTIFY: 'webhook', TWOFOLD_NOTIFY_WEBHOOK_URL: 'https://hooks.example.com/twofold', TWOFOLD_NOTIFY_WEBHOOK_SECRET: 'sixteen-chars-at-least' }).notifications)
+      .toMatchObject({ channel: 'webhook', url: 'https://hooks.example.com/twofold', secret: 'sixteen-chars-at-least' });
+    expect(configErrorOf({ TWOFOLD_NOTIFY: 'webhook', TWOFOLD_NOTIFY_WEBHOOK_SECRET: 'sixteen-chars-at-least' }).variable).toBe('TWOFOLD_NOTIFY_WEBHOOK_URL');
+    expect(configErrorOf({ TWOFOLD_NOTIFY: 'webhook', TWOFOLD_NOTIFY_WEBHOOK_URL: 'https://hooks.example.com', TWOFOLD_NOTIFY_WEBHOOK_SECRET: 'short' }).variable).toBe('TWOFOLD_NOTIFY_WEBHOOK_SECRET');
+    expect(configErrorOf({ TWOFOLD_NOTIFY: 'pigeon' }).variable).toBe('TWOFOLD_NOTIFY');
+  });
+});

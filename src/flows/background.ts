@@ -11,7 +11,10 @@ export function createBackgroundTasks(onError: (name: string, error: unknown) =>
   const pending = new Set<Promise<void>>();
   return {
     run(name, work) {
-      const task = Promise.resolve()
+      // Started on a later turn of the event loop, not as a microtask: the answer is written to the
+      // socket first. (SQLite calls are synchronous; run as a microtask, their time would land in
+      // the answer of the request that started them — a timing oracle, LG-01/02/03.)
+      const task = new Promise<void>((resolve) => setImmediate(resolve))
         .then(work)
         .catch((error: unknown) => onError(name, error))
         .finally(() => pending.delete(task));

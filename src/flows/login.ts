@@ -5,11 +5,11 @@ import { normalizeUsername } from '../core/identity/username.js';
 import { normalizePassword } from '../core/password/normalize.js';
 import { TwofoldError } from '../errors.js';
 import { listFactorsOfUser } from '../store/repositories/factors.js';
-import { findUserByUsername, incrementFailedAttempts, updatePasswordHash } from '../store/repositories/users.js';
+import { findUserByUsername, updatePasswordHash } from '../store/repositories/users.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import { invalidCredentials, withHashCapacity } from './errors.js';
 import { insertPendingSession, mintMfaTokenFor } from './pending-session.js';
-import { checkAccountThrottle, lockedError, recordAccountFailure } from './throttle.js';
+import { checkAccountThrottle, countUserFailureInBackground, lockedError, recordAccountFailure } from './throttle.js';
 import { toFactorSummary, type FactorSummary } from './views.js';
 
 export interface LoginInput {
@@ -49,7 +49,7 @@ export async function login(ctx: FlowContext, input: LoginInput, meta: RequestMe
     throw invalidCredentials();
   }
   if (!(await withHashCapacity(ctx.passwordHasher.verify(user.password_hash, password)))) {
-    await incrementFailedAttempts(ctx.db, user.id);
+    countUserFailureInBackground(ctx, user.id);
     await recordAccountFailure(ctx, account, { ...meta, userId: user.id });
     ctx.events.record({ type: 'login.password_failed', userId: user.id, ip: meta.ip, userAgent: meta.userAgent, details: { reason: 'wrong_password' } });
     throw invalidCredentials();

@@ -20,7 +20,7 @@ import { runTransaction } from '../store/transaction.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import { withHashCapacity } from './errors.js';
 import { announceRevokedSessions, revokeSessionsInDatabase } from './revoke-sessions.js';
-import { checkAccountThrottle, recordAccountFailure, unlockAccount } from './throttle.js';
+import { checkAccountThrottle, countUserFailureInBackground, recordAccountFailure, unlockAccount } from './throttle.js';
 import { forgetAllTrustedDevices } from './trusted-devices.js';
 
 const maxAttemptsPerReset = 5;
@@ -80,14 +80,21 @@ export async function resetPassword(ctx: FlowContext, input: { username: string;
   const user = check.ok ? await findUserByUsername(ctx.db, check.username) : undefined;
   const now = ctx.now();
   const hash = codeHash(ctx, input.code);
-  const attempt = user === undefined ? undefined : await spendPasswordResetAttempt(ctx.db, user.id, maxAttemptsPerReset, now);
-  const reset = hash === undefined || attempt === undefined ? undefined : await findPasswordResetByHash(ctx.db, hash);
-  // Bound to the account: another account's code is as good as none (MG-02).
-  if (user === undefined || reset === undefined || reset.user_id !== user.id || reset.used_at !== null || reset.expires_at <= now) {
+  const reset = hash === undefined ? undefined : await findPasswordResetByHash(ctx.db, hash);
+  const fail = async (): Promise<never> => {
+    if (user !== undefined) {
+      // Off the answer's path, so a real account answers as fast as a name that does not exist.
+      countUserFailureInBackground(ctx, user.id);
+      ctx.background.run('spend a reset attempt', () => spendPasswordResetAttempt(ctx.db, user.id, maxAttemptsPerReset, now).then(() => undefined));
+    }
     await recordAccountFailure(ctx, account, { ...meta, userId: user?.id });
     ctx.events.record({ type: 'password.reset_failed', userId: user?.id, ip: meta.ip, userAgent: meta.userAgent });
     throw invalidResetCode();
-  }
+  };
+  // Bound to the account: another account's code is as good as none (MG-02).
+  if (user === undefined || reset === undefined || reset.user_id !== user.id || reset.used_at !== null || reset.expires_at <= now) return fail();
+  // The right code still dies with its reset once the wrong guesses used up the reset's attempts.
+  if ((await spendPasswordResetAttempt(ctx.db, user.id, maxAttemptsPerReset, now)) === undefined) return fail();
   const password = normalizePassword(input.newPassword);
   const problems = checkPasswordPolicy(password, { username: user.username, email: user.email ?? undefined, serviceName: ctx.config.serviceName, minLength: ctx.config.password.minLength, maxLength: ctx.config.password.maxLength });
   if (problems.length > 0) throw new TwofoldError('weak_password', problems.map((problem) => problem.message).join(' '), { extensions: { reasons: problems } });

@@ -11,6 +11,7 @@ import { findUserByUsername, insertUser } from '../store/repositories/users.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import { invalidRequest, withHashCapacity } from './errors.js';
 import { insertPendingSession, mintMfaTokenFor } from './pending-session.js';
+import { checkIpThrottle, recordIpFailure } from './throttle.js';
 import { createPendingTotpFactor, withQrCode, type TotpEnrollment } from './totp-factor.js';
 import { toUserView, type UserView } from './views.js';
 import { runTransaction } from '../store/transaction.js';
@@ -54,8 +55,15 @@ export async function register(ctx: FlowContext, input: RegisterInput, meta: Req
   if (problems.length > 0) {
     throw new TwofoldError('weak_password', problems.map((problem) => problem.message).join(' '), { extensions: { reasons: problems } });
   }
-  // Checked before hashing so a taken name costs no argon2 work; the unique index decides races.
-  if ((await findUserByUsername(ctx.db, username)) !== undefined) throw usernameTaken();
+  // Usernames are public by nature here: a taken one must be told so that people can pick another.
+  // Each such answer counts against the client IP, so probing names through registration is held
+  // to the same per-IP budget as failed logins. Checked before hashing so a taken name costs no
+  // argon2 work; the unique index decides races.
+  await checkIpThrottle(ctx, meta);
+  if ((await findUserByUsername(ctx.db, username)) !== undefined) {
+    await recordIpFailure(ctx, meta);
+    throw usernameTaken();
+  }
   const passwordHash = await withHashCapacity(ctx.passwordHasher.hash(password));
 
   const userId = generateId('usr');
@@ -68,6 +76,7 @@ export async function register(ctx: FlowContext, input: RegisterInput, meta: Req
       return { totp, start };
     });
     ctx.events.record({ type: 'user.registered', userId, sessionId: start.sessionId, ip: meta.ip, userAgent: meta.userAgent });
+    ctx.events.record({ type: 'factor.enrolled', userId, sessionId: start.sessionId, factorId: totp.factor_id, ip: meta.ip, userAgent: meta.userAgent, details: { type: 'totp' } });
     return {
       user: toUserView({ id: userId, username, email, phone, created_at: now }),
       mfa_token: await mintMfaTokenFor(ctx, userId, start),

@@ -9,7 +9,7 @@
 //   trusted proxies), so one address cannot spray many accounts.
 import { sha256Base64url } from '../core/crypto/digest.js';
 import { TwofoldError } from '../errors.js';
-import { lockUser, unlockUser } from '../store/repositories/users.js';
+import { incrementFailedAttempts, lockUser, unlockUser } from '../store/repositories/users.js';
 import type { FlowContext, RequestMeta } from './context.js';
 
 const failureWindowMs = 30 * 24 * 60 * 60 * 1000;
@@ -36,40 +36,60 @@ export function lockedError(): TwofoldError {
   });
 }
 
+/** Throws 429 while the client IP has failed too often (no IP known: nothing to check). */
+export async function checkIpThrottle(ctx: FlowContext, meta: RequestMeta): Promise<void> {
+  if (meta.ip === undefined) return;
+  const ip = ipKeys(meta.ip);
+  const failures = Number((await ctx.kv.get(ip.failures)) ?? 0);
+  if (failures >= ctx.config.throttle.ipFailuresPerWindow) {
+    const now = ctx.now();
+    const windowEnd = Number((await ctx.kv.get(ip.windowEnd)) ?? now + ipWindowMs);
+    throw waitError(Math.max(1, Math.ceil((windowEnd - now) / 1000)), 'Too many failed attempts from this network; try again later.');
+  }
+}
+
+/** Counts a failure against the client IP's 15-minute window. */
+export async function recordIpFailure(ctx: FlowContext, meta: RequestMeta): Promise<void> {
+  if (meta.ip === undefined) return;
+  const ip = ipKeys(meta.ip);
+  await ctx.kv.setIfAbsent(ip.windowEnd, String(ctx.now() + ipWindowMs), ipWindowMs);
+  await ctx.kv.increment(ip.failures, ipWindowMs);
+}
+
 /** Throws 429 while the account is locked or waiting, or the client IP has failed too often. */
 export async function checkAccountThrottle(ctx: FlowContext, account: string, meta: RequestMeta = {}): Promise<void> {
+  await checkIpThrottle(ctx, meta);
   const keys = accountKeys(account);
-  const now = ctx.now();
-  if (meta.ip !== undefined) {
-    const ip = ipKeys(meta.ip);
-    const failures = Number((await ctx.kv.get(ip.failures)) ?? 0);
-    if (failures >= ctx.config.throttle.ipFailuresPerWindow) {
-      const windowEnd = Number((await ctx.kv.get(ip.windowEnd)) ?? now + ipWindowMs);
-      throw waitError(Math.max(1, Math.ceil((windowEnd - now) / 1000)), 'Too many failed attempts from this network; try again later.');
-    }
-  }
   if ((await ctx.kv.get(keys.locked)) !== undefined) throw lockedError();
-  const waitMs = Number((await ctx.kv.get(keys.until)) ?? 0) - now;
+  const waitMs = Number((await ctx.kv.get(keys.until)) ?? 0) - ctx.now();
   if (waitMs > 0) {
     const seconds = Math.ceil(waitMs / 1000);
     throw waitError(seconds, `Too many failed attempts for this account; try again in ${seconds} seconds.`);
   }
 }
 
+/**
+ * The user's own failure counter (shown by `twofold users show`), written off the answer's path on
+ * unauthenticated routes: a database write only real accounts pay would time them apart from
+ * names that do not exist (LG-01/02/03).
+ */
+export function countUserFailureInBackground(ctx: FlowContext, userId: string): void {
+  ctx.background.run('count a failed attempt of the user', () => incrementFailedAttempts(ctx.db, userId));
+}
+
 /** Counts a failure against the account (and the IP); may start a wait or lock the account. */
 export async function recordAccountFailure(ctx: FlowContext, account: string, meta: RequestMeta & { userId?: string | undefined } = {}): Promise<number> {
   const keys = accountKeys(account);
   const now = ctx.now();
-  if (meta.ip !== undefined) {
-    const ip = ipKeys(meta.ip);
-    await ctx.kv.setIfAbsent(ip.windowEnd, String(now + ipWindowMs), ipWindowMs);
-    await ctx.kv.increment(ip.failures, ipWindowMs);
-  }
+  await recordIpFailure(ctx, meta);
   const failures = await ctx.kv.increment(keys.failures, failureWindowMs);
   const { freeFailures, maxDelaySeconds, lockFailures } = ctx.config.throttle;
   if (failures >= lockFailures) {
     if (await ctx.kv.setIfAbsent(keys.locked, String(now), lockLifetimeMs)) {
-      if (meta.userId !== undefined) await lockUser(ctx.db, meta.userId, now);
+      // Kept in the database too (it outlives a Redis restart), written off the answer's path:
+      // a real account must not answer slower than a name that does not exist (LG-01/02/03).
+      const userId = meta.userId;
+      if (userId !== undefined) ctx.background.run('lock the account in the database', () => lockUser(ctx.db, userId, now).then(() => undefined));
       ctx.events.record({ type: 'account.locked', userId: meta.userId, ip: meta.ip, userAgent: meta.userAgent, details: { failures } });
     }
   } else if (failures > freeFailures) {

@@ -35,7 +35,7 @@ export async function rememberDevice(ctx: FlowContext, db: Executor, userId: str
 }
 
 /** A device token of this user, live: a proof whose claim marks it used. */
-export async function deviceTokenProof(ctx: FlowContext, userId: string, token: string): Promise<Proof | undefined> {
+export async function deviceTokenProof(ctx: FlowContext, userId: string, token: string, meta: RequestMeta = {}): Promise<Proof | undefined> {
   if (!trustedDevicesEnabled(ctx) || !deviceTokenShape.test(token)) return undefined;
   const device = await findTrustedDeviceByHash(ctx.db, sha256Base64url(token));
   const now = ctx.now();
@@ -44,7 +44,7 @@ export async function deviceTokenProof(ctx: FlowContext, userId: string, token: 
     method: 'trusted_device',
     async claim(trx) {
       if (!(await touchTrustedDevice(trx, device.id, now))) return false;
-      ctx.events.record({ type: 'trusted_device.used', userId, details: { device: device.id } });
+      ctx.events.record({ type: 'trusted_device.used', userId, ip: meta.ip, userAgent: meta.userAgent, details: { device: device.id } });
       return true;
     },
   };

@@ -102,7 +102,7 @@ async function prepareEvaluation(
   if (input.device_token !== undefined) {
     const deviceToken = input.device_token;
     return async () => {
-      const proof = await deviceTokenProof(ctx, auth.user.id, deviceToken);
+      const proof = await deviceTokenProof(ctx, auth.user.id, deviceToken, meta);
       return proof === undefined ? { ok: false, reason: 'wrong_code' } : { ok: true, proof };
     };
   }

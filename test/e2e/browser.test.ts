@@ -50,6 +50,22 @@ function lastCodeSentTo(dataDir: string, destination: string): string {
   }
 }
 
+/** The password reset code mailed to `address`, read from the development outbox (sent in the background: polled). */
+async function resetCodeSentTo(dataDir: string, address: string): Promise<string> {
+  for (let tries = 0; tries < 50; tries += 1) {
+    const sqlite = new BetterSqlite3(join(dataDir, 'twofold.db'), { readonly: true });
+    try {
+      const row = sqlite.prepare("select body from outbox where destination = ? and purpose = 'password_reset' order by created_at desc, id desc limit 1").get(address) as { body: string } | undefined;
+      const code = row === undefined ? undefined : /\b([A-Z0-9]{5}(?:-[A-Z0-9]{5}){3})\b/.exec(row.body)?.[1];
+      if (code !== undefined) return code;
+    } finally {
+      sqlite.close();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no reset code was sent to ${address}`);
+}
+
 /** Each code works once: the account remembers the last step used, as the server does. */
 class AuthenticatorApp {
   private lastStep = 0;
@@ -331,6 +347,90 @@ describe.runIf(haveChromium)('the hosted pages in Chromium', () => {
     expect(response.status()).toBe(403);
     expect(await response.text()).toContain('This form has expired');
   });
+
+  it('MG-01: forgot password — the mailed code sets a new password, and the next sign-in still asks for the second factor', async () => {
+    const { page, violations } = await newPage();
+    const username = uniqueUsername('forgot');
+    const address = `${username}@example.com`;
+    await page.goto(`${pages.url}/sign-up`);
+    await page.fill('#username', username);
+    await page.fill('#email', address);
+    await page.fill('#password', password);
+    await page.click('button:has-text("Create account")');
+    await page.click('a:has-text("Authenticator app")');
+    const app = new AuthenticatorApp((await page.textContent('#totp-secret'))!.replace(/\s+/g, ''));
+    await page.fill('#code', app.nextCode());
+    await page.click('button:has-text("Confirm")');
+    await page.click('a:has-text("I saved them")');
+    await page.click('header button:has-text("Sign out")');
+
+    await page.goto(`${pages.url}/sign-in`);
+    await page.click('a:has-text("Forgot your password?")');
+    await page.waitForURL('**/forgot-password');
+    await screenshot(page, '12-forgot-password');
+    await page.fill('#username', username);
+    await page.click('button:has-text("Send a reset code")');
+    // The same answer whether or not the account exists.
+    expect(await page.textContent('main')).toContain('If that account exists');
+    await page.click('a:has-text("I have a code")');
+    await page.fill('#username', username);
+    await page.fill('#code', 'AAAAA-BBBBB-CCCCC-DDDDD');
+    await page.fill('#new_password', 'a completely new passphrase');
+    await page.click('button:has-text("Set the new password")');
+    expect(await page.textContent('main')).toContain('The reset code is wrong');
+    await page.fill('#code', await resetCodeSentTo(pages.dataDir, address));
+    await page.fill('#new_password', 'a completely new passphrase');
+    await page.click('button:has-text("Set the new password")');
+    await page.waitForURL('**/sign-in?done=password-reset');
+    expect(await page.textContent('main')).toContain('you will still need your second factor');
+
+    // The old password is dead; the new one leads to the second-factor prompt, not into the account.
+    await page.fill('#username', username);
+    await page.fill('#password', password);
+    await page.click('button:has-text("Continue")');
+    expect(page.url()).not.toContain('/sign-in/verify');
+    await page.fill('#username', username);
+    await page.fill('#password', 'a completely new passphrase');
+    await page.click('button:has-text("Continue")');
+    await page.waitForURL('**/sign-in/verify');
+    await page.fill('#code', app.nextCode());
+    await page.click('button:has-text("Verify")');
+    await page.waitForURL('**/account');
+    expect(violations).toEqual([]);
+  });
+
+  it('remember this browser: the next sign-in skips the code; forgetting the browser brings the prompt back', async () => {
+    const { page, violations } = await newPage();
+    const username = uniqueUsername('remember');
+    const { app } = await signUpWithApp(page, username);
+    await page.click('a:has-text("I saved them")');
+    await page.click('header button:has-text("Sign out")');
+
+    await signIn(page, username);
+    await page.check('input[name="remember_device"]');
+    await page.fill('#code', app.nextCode());
+    await page.click('button:has-text("Verify")');
+    await page.waitForURL('**/account');
+    await page.click('header button:has-text("Sign out")');
+
+    // Password only: the remembered browser stands in for the second factor.
+    await page.goto(`${pages.url}/sign-in`);
+    await page.fill('#username', username);
+    await page.fill('#password', password);
+    await page.click('button:has-text("Continue")');
+    await page.waitForURL('**/account');
+    const device = page.locator('tr[data-device-id]');
+    expect(await device.count()).toBe(1);
+    await screenshot(page, '13-remembered-browser');
+    await device.locator('button:has-text("Forget")').click();
+    await page.waitForURL('**/account**');
+    expect(await page.locator('tr[data-device-id]').count()).toBe(0);
+    await page.click('header button:has-text("Sign out")');
+
+    await signIn(page, username);
+    expect(await page.locator('#code').count()).toBe(1);
+    expect(violations).toEqual([]);
+  });
 });
 
 describe.runIf(haveChromium)('step-up and return_to in Chromium', () => {
@@ -426,4 +526,5 @@ describe.runIf(haveChromium)('step-up and return_to in Chromium', () => {
     expect(await page.textContent('p')).toBe('Welcome back to the app');
     await context.close();
   });
+
 });

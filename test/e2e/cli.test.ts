@@ -37,6 +37,8 @@ describe('twofold CLI', () => {
     [['users', 'show'], ['<user>']],
     [['users', 'reset-factors'], ['--yes']],
     [['outbox'], ['--channel', '--to', '--limit']],
+    [['audit'], ['--user', '--type', '--since', '--limit', 'prune']],
+    [['users', 'unlock'], ['<user>']],
   ])('twofold %j --help explains itself', async (command, expected) => {
     const result = await twofold(...command, '--help');
     expect(result.code).toBe(0);
@@ -122,6 +124,29 @@ describe('twofold CLI', () => {
     expect(messages[0].text).toMatch(/code to confirm this phone number is \d{6}/);
     expect(JSON.parse((await twofold('outbox', '--json', '--to', '+10000000000')).stdout)).toEqual([]);
     expect((await twofold('outbox', '--channel', 'fax')).code).toBe(2);
+  });
+
+  it('audit lists security events, filtered by user and type; audit prune applies the retention', async () => {
+    const all = await twofold('audit', '--json', '--user', user.username);
+    expect(all.code, all.stderr).toBe(0);
+    const events = JSON.parse(all.stdout);
+    expect(events.map((event: { type: string }) => event.type)).toEqual(expect.arrayContaining(['user.registered', 'factor.activated', 'login.completed']));
+    expect(events.every((event: { user_id: string }) => event.user_id === user.userId)).toBe(true);
+    const filtered = JSON.parse((await twofold('audit', '--json', '--type', 'user.registered')).stdout);
+    expect(filtered.every((event: { type: string }) => event.type === 'user.registered')).toBe(true);
+    expect(all.stdout).not.toContain(user.secret);
+    const prune = await twofold('audit', 'prune');
+    expect(prune.code, prune.stderr).toBe(0);
+    expect(prune.stdout).toMatch(/removed \d+ event\(s\) older than 365 days/);
+    expect((await twofold('audit', '--since', 'yesterday-ish')).code).toBe(1);
+  });
+
+  it('users unlock lifts a lock and records it', async () => {
+    const result = await twofold('users', 'unlock', user.username, '--json');
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ user: { username: user.username }, wasLocked: false });
+    const audit = JSON.parse((await twofold('audit', '--json', '--type', 'admin.account_unlocked')).stdout);
+    expect(audit).toEqual([expect.objectContaining({ user_id: user.userId })]);
   });
 
   it('a configuration mistake is one line naming the variable', async () => {

@@ -98,3 +98,30 @@ describe('recent security events (MG-04)', () => {
     expect(JSON.stringify(events)).not.toContain(other.userId);
   });
 });
+
+describe('step-up for ending sessions, and factor removal (SS-06, SS-09)', () => {
+  it('DELETE /v1/sessions ends every other session, and needs a recent factor', async () => {
+    const user = await signUp(t);
+    const others = [await signIn(t, user), await signIn(t, user)];
+    t.clock.advanceSeconds(6 * 60);
+    const stale = (await postJson(t.app, '/v1/token/refresh', { refresh_token: user.refreshToken })).json().access_token;
+    expectProblem(await remove('/v1/sessions', stale), 401, 'insufficient_authentication');
+    const fresh = (await postJson(t.app, '/v1/mfa/verify', { code: totpCode(t, user.secret) }, bearer(stale))).json().access_token;
+    const response = await remove('/v1/sessions', fresh);
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.json()).toEqual({ sessions_ended: 2 });
+    for (const other of others) expectProblem(await getJson(t.app, '/v1/me', bearer(other.accessToken)), 401, 'invalid_token');
+    expect((await getJson(t.app, '/v1/me', bearer(fresh))).statusCode).toBe(200);
+  });
+
+  it('removing a factor ends the user’s other sessions', async () => {
+    const user = await signUp(t);
+    const enrollment = (await postJson(t.app, '/v1/factors', { type: 'totp' }, bearer(user.accessToken))).json();
+    await postJson(t.app, `/v1/factors/${enrollment.factor_id}/verify`, { code: totpCode(t, enrollment.secret) }, bearer(user.accessToken));
+    const other = await signIn(t, user);
+    const remover = (await postJson(t.app, '/v1/mfa/verify', { code: totpCode(t, user.secret, 1) }, bearer(user.accessToken))).json().access_token;
+    expect((await remove(`/v1/factors/${enrollment.factor_id}`, remover)).statusCode).toBe(204);
+    expectProblem(await getJson(t.app, '/v1/me', bearer(other.accessToken)), 401, 'invalid_token');
+    expect((await getJson(t.app, '/v1/me', bearer(remover))).statusCode).toBe(200);
+  });
+});

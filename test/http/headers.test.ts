@@ -1,0 +1,58 @@
+// Issue 6 point 9 (HT-01/HT-02): security headers — HSTS in production only, no-store on anything
+// with a token, nosniff, CORS off unless origins are listed.
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { getJson, signUp } from '../helpers/flow.js';
+import { startTestTwofold } from '../helpers/twofold.js';
+
+describe('headers', () => {
+  it('HT-01: no HSTS outside production; nosniff and no-store on API answers', async () => {
+    const t = await startTestTwofold();
+    try {
+      const response = await getJson(t.app, '/healthz');
+      expect(response.headers['strict-transport-security']).toBeUndefined();
+      expect(response.headers['x-content-type-options']).toBe('nosniff');
+      expect(response.headers['cache-control']).toBe('no-store');
+      expect(response.headers['access-control-allow-origin']).toBeUndefined();
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('HT-01: HSTS in production mode', async () => {
+    const t = await startTestTwofold({
+      env: {
+        NODE_ENV: 'production',
+        TWOFOLD_PUBLIC_URL: 'https://auth.example.com',
+        TWOFOLD_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
+        TWOFOLD_ARGON2_MEMORY_KIB: '19456',
+        TWOFOLD_FACTORS: 'totp,webauthn,recovery',
+      },
+    });
+    try {
+      expect((await getJson(t.app, '/healthz')).headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('CORS: off by default; with TWOFOLD_CORS_ORIGINS only the listed origins get an answer a browser accepts', async () => {
+    const closed = await startTestTwofold();
+    const open = await startTestTwofold({ env: { TWOFOLD_CORS_ORIGINS: 'https://app.example.com' } });
+    try {
+      const preflight = (app: typeof open.app, origin: string) =>
+        app.inject({ method: 'OPTIONS', url: '/v1/me', headers: { origin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' } });
+      expect((await preflight(closed.app, 'https://app.example.com')).headers['access-control-allow-origin']).toBeUndefined();
+      const allowed = await preflight(open.app, 'https://app.example.com');
+      expect(allowed.headers['access-control-allow-origin']).toBe('https://app.example.com');
+      expect(allowed.headers['access-control-allow-credentials']).toBeUndefined();
+      expect((await preflight(open.app, 'https://evil.example')).headers['access-control-allow-origin']).toBeUndefined();
+      const user = await signUp(open);
+      const simple = await open.app.inject({ method: 'GET', url: '/v1/me', headers: { origin: 'https://evil.example', authorization: `Bearer ${user.accessToken}` } });
+      expect(simple.headers['access-control-allow-origin']).toBeUndefined();
+    } finally {
+      await closed.close();
+      await open.close();
+    }
+  });
+});

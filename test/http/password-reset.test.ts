@@ -1,0 +1,126 @@
+// Issue 6 point 4: account recovery without bypassing 2FA (MG-01..MG-03).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { forgotPasswordAnswer } from '../../src/flows/password-reset.js';
+import { bearer, expectProblem, getJson, postJson, registerUser, signIn, signUp, totpCode, uniqueUsername } from '../helpers/flow.js';
+import { outboxMessages } from '../helpers/outbox.js';
+import { startTestTwofold, type TestTwofold } from '../helpers/twofold.js';
+
+let t: TestTwofold;
+beforeAll(async () => {
+  t = await startTestTwofold();
+});
+afterAll(async () => t.close());
+
+const forgot = (username: string) => postJson(t.app, '/v1/password/forgot', { username });
+const reset = (username: string, code: string, newPassword = 'a completely new passphrase') => postJson(t.app, '/v1/password/reset', { username, code, new_password: newPassword });
+
+/** A signed-up user with an e-mail address, where reset codes go. */
+async function userWithEmail() {
+  const email = `${uniqueUsername('mail')}@example.com`;
+  const registered = await registerUser(t, { email });
+  const confirm = await postJson(t.app, `/v1/factors/${registered.factorId}/verify`, { code: totpCode(t, registered.secret) }, bearer(registered.mfaToken));
+  return { ...registered, email, accessToken: confirm.json().access_token as string, refreshToken: confirm.json().refresh_token as string };
+}
+
+async function resetCodeFor(destination: string): Promise<string> {
+  await t.ctx.background.flush();
+  // The newest message with a reset code (security notices go to the same address).
+  const message = (await outboxMessages(t, destination)).find((candidate) => candidate.purpose === 'password_reset');
+  const code = message === undefined ? undefined : /\b([0-9A-HJKMNP-TV-Z]{5}(?:-[0-9A-HJKMNP-TV-Z]{5}){3})\b/.exec(message.body)?.[1];
+  if (code === undefined) throw new Error(`no reset code was sent to ${destination}`);
+  return code;
+}
+
+describe('POST /v1/password/forgot', () => {
+  it('MG-01/LG-01: answers the same, byte for byte, for an account with an address, without one, and for nobody', async () => {
+    const withEmail = await userWithEmail();
+    const without = await signUp(t);
+    const responses = [await forgot(withEmail.username), await forgot(without.username), await forgot(uniqueUsername('nobody')), await forgot('!!')];
+    for (const response of responses) {
+      expect(response.statusCode).toBe(202);
+      expect(response.body).toBe(responses[0]!.body);
+    }
+    expect(responses[0]!.json()).toEqual({ message: forgotPasswordAnswer });
+    expect(responses[0]!.body).not.toContain(withEmail.email);
+  });
+
+  it('sends a reset code to the account’s e-mail address, or else to the phone of its SMS factor', async () => {
+    const user = await userWithEmail();
+    await forgot(user.username);
+    expect(await resetCodeFor(user.email)).toMatch(/^[0-9A-Z]{5}(-[0-9A-Z]{5}){3}$/);
+
+    const phoneUser = await signUp(t);
+    const enroll = (await postJson(t.app, '/v1/factors', { type: 'sms', phone: '+14155550177' }, bearer(phoneUser.accessToken))).json();
+    const { lastSentCode } = await import('../helpers/outbox.js');
+    await postJson(t.app, `/v1/factors/${enroll.factor_id}/verify`, { code: await lastSentCode(t, '+14155550177') }, bearer(phoneUser.accessToken));
+    t.clock.advanceSeconds(31);
+    await forgot(phoneUser.username);
+    expect(await resetCodeFor('+14155550177')).toMatch(/^[0-9A-Z]{5}(-[0-9A-Z]{5}){3}$/);
+  });
+});
+
+describe('POST /v1/password/reset', () => {
+  it('MG-01: sets the password, signs nobody in, ends every session, keeps the factors — the next login still needs the second factor', async () => {
+    const user = await userWithEmail();
+    await forgot(user.username);
+    const response = await reset(user.username, await resetCodeFor(user.email));
+    expect(response.statusCode, response.body).toBe(204);
+    expect(response.body).toBe('');
+    expect(response.headers['set-cookie']).toBeUndefined();
+    expectProblem(await getJson(t.app, '/v1/me', bearer(user.accessToken)), 401, 'invalid_token');
+    expectProblem(await postJson(t.app, '/v1/token/refresh', { refresh_token: user.refreshToken }), 401, 'invalid_token');
+    expectProblem(await postJson(t.app, '/v1/login', { username: user.username, password: user.password }), 401, 'invalid_credentials');
+    const login = (await postJson(t.app, '/v1/login', { username: user.username, password: 'a completely new passphrase' })).json();
+    expect(login).toMatchObject({ next: 'verify', factors: [{ id: user.factorId, type: 'totp' }] });
+    expect(Object.keys(login)).not.toContain('access_token');
+    expect(t.events.some((event) => event.type === 'password.reset' && event.userId === user.userId)).toBe(true);
+  });
+
+  it('MG-02: a code works once, for its own account only, and only for 15 minutes', async () => {
+    const user = await userWithEmail();
+    const other = await userWithEmail();
+    await forgot(user.username);
+    const code = await resetCodeFor(user.email);
+    expectProblem(await reset(other.username, code), 401, 'invalid_code');
+    expect((await reset(user.username, code)).statusCode).toBe(204);
+    expectProblem(await reset(user.username, code, 'yet another new passphrase'), 401, 'invalid_code');
+
+    await forgot(other.username);
+    const late = await resetCodeFor(other.email);
+    t.clock.advanceSeconds(15 * 60 + 1);
+    expectProblem(await reset(other.username, late), 401, 'invalid_code');
+  });
+
+  it('MG-02: asking again replaces the previous code; wrong codes count against the account; five tries burn the code', async () => {
+    const user = await userWithEmail();
+    await forgot(user.username);
+    const first = await resetCodeFor(user.email);
+    t.clock.advanceSeconds(1); // so "newest message" is well defined
+    await forgot(user.username);
+    const second = await resetCodeFor(user.email);
+    expect(second).not.toBe(first);
+    expectProblem(await reset(user.username, first), 401, 'invalid_code');
+    const before = (await t.ctx.db.selectFrom('users').select('failed_attempts').where('id', '=', user.userId).executeTakeFirstOrThrow()).failed_attempts;
+    for (let i = 0; i < 4; i += 1) expectProblem(await reset(user.username, 'AAAAA-AAAAA-AAAAA-AAAAA'), 401, 'invalid_code');
+    const after = (await t.ctx.db.selectFrom('users').select('failed_attempts').where('id', '=', user.userId).executeTakeFirstOrThrow()).failed_attempts;
+    expect(after).toBe(before + 4);
+    expectProblem(await reset(user.username, second), 401, 'invalid_code'); // the sixth try, even right, finds the code spent
+  });
+
+  it('applies the password policy to the new password', async () => {
+    const user = await userWithEmail();
+    await forgot(user.username);
+    expectProblem(await reset(user.username, await resetCodeFor(user.email), 'password1234'), 400, 'weak_password');
+  });
+
+  it('MG-03: a mailbox alone cannot remove or replace factors — the reset leaves them as they were', async () => {
+    const user = await userWithEmail();
+    const before = await t.ctx.db.selectFrom('factors').select(['id', 'status']).where('user_id', '=', user.userId).execute();
+    await forgot(user.username);
+    await reset(user.username, await resetCodeFor(user.email));
+    const after = await t.ctx.db.selectFrom('factors').select(['id', 'status']).where('user_id', '=', user.userId).execute();
+    expect(after).toEqual(before);
+    const signedIn = await signIn(t, { username: user.username, password: 'a completely new passphrase', secret: user.secret });
+    expect((await getJson(t.app, '/v1/me', bearer(signedIn.accessToken))).statusCode).toBe(200);
+  });
+});
