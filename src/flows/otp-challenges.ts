@@ -43,12 +43,9 @@ async function throttleSend(ctx: FlowContext, userId: string, destination: strin
   const interval = ctx.config.otp.resendIntervalSeconds * 1000;
   if (interval > 0) {
     const now = ctx.now();
-    const intervalKey = `otp:interval:${destinationId}`;
-    if (!(await ctx.kv.setIfAbsent(intervalKey, String(now + interval), interval))) {
-      const until = Number((await ctx.kv.get(intervalKey)) ?? now + interval);
-      if (until > now) throw tooManySends('A code was sent moments ago; wait before asking for another.', (until - now) / 1000);
-      await ctx.kv.set(intervalKey, String(now + interval), interval);
-    }
+    // One atomic claim: of concurrent requests on any instance, exactly one sends (OB-03).
+    const heldUntil = await ctx.kv.claimUntil(`otp:interval:${destinationId}`, now, now + interval);
+    if (heldUntil !== undefined) throw tooManySends('A code was sent moments ago; wait before asking for another.', (heldUntil - now) / 1000);
   }
   await countSend(ctx, `otp:destination:${destinationId}`, ctx.config.otp.sendsPerDestination, destinationWindowMs, 'Too many codes were sent to this destination; try again later.');
   await countSend(ctx, `otp:account:${sha256Base64url(userId)}`, ctx.config.otp.sendsPerAccount, accountWindowMs, 'Too many codes were sent for this account; try again later.');

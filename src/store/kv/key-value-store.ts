@@ -10,6 +10,13 @@ export interface KeyValueStore {
   set(key: string, value: string, ttlMs: number): Promise<void>;
   /** Stores only if the key is absent; true when this call stored it. */
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Claims a deadline in one step: stores `until` (a time in ms, expiring at it) unless the key
+   * already holds a deadline later than `now`. Undefined when this call claimed it; else the
+   * deadline that holds. Compares against the caller's clock, not only the store's expiry, so the
+   * same rule holds whichever instance (or test clock) asks.
+   */
+  claimUntil(key: string, now: number, until: number): Promise<number | undefined>;
   /** Deletes and returns the value in one step (single use). */
   take(key: string): Promise<string | undefined>;
   delete(...keys: string[]): Promise<void>;

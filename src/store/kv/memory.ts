@@ -52,6 +52,12 @@ export function createMemoryStore(now: () => number): KeyValueStore {
       put(key, value, ttlMs);
       return true;
     },
+    async claimUntil(key, at, until) {
+      const held = Number(live(key)?.value ?? Number.NaN);
+      if (held > at) return held;
+      put(key, String(until), Math.max(1, until - at));
+      return undefined;
+    },
     async take(key) {
       const value = live(key)?.value;
       entries.delete(key);

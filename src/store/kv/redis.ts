@@ -15,6 +15,12 @@ local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return count`;
 
+const claimUntilScript = `
+local held = tonumber(redis.call('GET', KEYS[1]))
+if held and held > tonumber(ARGV[1]) then return tostring(held) end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return false`;
+
 const takeScript = `
 local value = redis.call('GET', KEYS[1])
 if value then redis.call('DEL', KEYS[1]) end
@@ -63,6 +69,11 @@ export async function createRedisStore(config: RedisConfig, onError: (error: Err
     get: (key) => run(async () => (await commands.get(key)) ?? undefined),
     set: (key, value, ttlMs) => run(async () => void (await commands.set(key, value, 'PX', ttlMs))),
     setIfAbsent: (key, value, ttlMs) => run(async () => (await commands.set(key, value, 'PX', ttlMs, 'NX')) === 'OK'),
+    claimUntil: (key, now, until) =>
+      run(async () => {
+        const held = (await commands.eval(claimUntilScript, 1, key, now, until, Math.max(1, until - now))) as string | null;
+        return held === null ? undefined : Number(held);
+      }),
     take: (key) => run(async () => ((await commands.eval(takeScript, 1, key)) as string | null) ?? undefined),
     delete: (...keys) => run(async () => void (keys.length > 0 ? await commands.del(...keys) : 0)),
     publish: (channel, message) => run(async () => void (await commands.publish(channelName(channel), message))),
