@@ -4,7 +4,7 @@
 // "the right key but the wrong claims" it signs with the server's own private key from the key
 // ring, and a positive control first shows that the same harness with the right claims is accepted,
 // so a refusal means the claim was checked and not that the forgery was broken.
-import { createHmac, createPublicKey, webcrypto } from 'node:crypto';
+import { createPublicKey, webcrypto } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
@@ -12,49 +12,10 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, expectProblem, getJson, loginForMfaToken, postJson, registerUser, signUp, totpCode, type SignedUp } from '../helpers/flow.js';
 import { startTestTwofold, testPublicUrl, type TestTwofold } from '../helpers/twofold.js';
+import { assemble, b64u, b64uJson, hmacToken, p256Order, partsOf, realKeyOf, signWithRealKey, to32Bytes, type Header, type RealKey } from '../helpers/jwt-forgery.js';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers: token surgery and signing
-
-type Header = Record<string, unknown>;
-
-const b64u = (input: string | Uint8Array): string => Buffer.from(input).toString('base64url');
-const b64uJson = (value: unknown): string => b64u(JSON.stringify(value));
-
-function partsOf(token: string): { header: Header; payload: JWTPayload; h: string; p: string; s: string } {
-  const [h = '', p = '', s = ''] = token.split('.');
-  return { header: JSON.parse(Buffer.from(h, 'base64url').toString('utf8')), payload: JSON.parse(Buffer.from(p, 'base64url').toString('utf8')), h, p, s };
-}
-
-/** A JWS compact token from raw segments; the signature is whatever the caller says. */
-function assemble(header: unknown, payload: unknown, signature: string): string {
-  return `${b64uJson(header)}.${b64uJson(payload)}.${signature}`;
-}
-
-/** HS* tokens signed by hand, so any byte string can be the "secret". */
-function hmacToken(alg: 'HS256' | 'HS384' | 'HS512', header: Header, payload: unknown, secret: string | Uint8Array): string {
-  const input = `${b64uJson({ ...header, alg })}.${b64uJson(payload)}`;
-  const signature = createHmac(`sha${alg.slice(2)}`, secret).update(input).digest('base64url');
-  return `${input}.${signature}`;
-}
-
-interface RealKey {
-  kid: string;
-  alg: string;
-  privateKey: CryptoKey;
-  publicJwk: JWK;
-}
-
-async function realKeyOf(t: TestTwofold): Promise<RealKey> {
-  const key = await t.ctx.keys.currentKey();
-  if (key.privateKey === undefined) throw new Error('the test server has no private key');
-  return { kid: key.kid, alg: key.alg, privateKey: key.privateKey, publicJwk: key.publicJwk };
-}
-
-/** Signs any claims with the server's own key; the header is exactly what the caller gives (plus alg). */
-async function signWithRealKey(key: RealKey, header: Header, payload: JWTPayload, options: { crit?: Record<string, boolean> } = {}): Promise<string> {
-  return new SignJWT(payload).setProtectedHeader({ ...header, alg: key.alg } as never).sign(key.privateKey, options.crit === undefined ? undefined : { crit: options.crit });
-}
 
 const accessHeader = (key: RealKey): Header => ({ alg: key.alg, kid: key.kid, typ: 'at+jwt' });
 const mfaHeader = (key: RealKey): Header => ({ alg: key.alg, kid: key.kid, typ: 'mfa+jwt' });
@@ -78,10 +39,6 @@ function wrongCode(t: TestTwofold, secret: string): string {
     if (!near.has(candidate)) return candidate;
   }
 }
-
-/** Curve order of P-256 (FIPS 186-4 D.1.2.3). */
-const p256Order = BigInt('0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551');
-const to32Bytes = (value: bigint): Buffer => Buffer.from(value.toString(16).padStart(64, '0'), 'hex');
 
 // ---------------------------------------------------------------------------------------------
 // The EdDSA server (default configuration)

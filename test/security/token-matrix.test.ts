@@ -108,6 +108,7 @@ const publicRoutes = new Set([
   'POST /v1/password/reset',
   'GET /.well-known/jwks.json',
   'GET /.well-known/openid-configuration',
+  'GET /v1/revoked-sessions',
   'GET /healthz',
   'GET /readyz',
 ]);

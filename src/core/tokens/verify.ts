@@ -6,6 +6,7 @@ import { errors as joseErrors, jwtVerify, type CryptoKey, type JWTHeaderParamete
 import type { AccessTokenClaims, MfaTokenClaims, TokenKind } from './claims.js';
 import { mfaAudience, tokenTypeHeader } from './claims.js';
 import type { SigningKey } from './signing-key.js';
+import { hasCompactJwsShape, isCanonicalCompactJws } from './token-shape.js';
 
 export interface TokenVerificationOptions {
   issuer: string;
@@ -18,9 +19,7 @@ export interface TokenVerificationOptions {
 
 export type TokenVerification<Claims> = { ok: true; claims: Claims } | { ok: false; reason: string };
 
-/** JWS compact tokens are three base64url segments; anything else is refused before any crypto. */
-const compactJwsShape = /^[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}$/;
-export const maxTokenLength = 4096;
+export { maxTokenLength } from './token-shape.js';
 
 export function verifyAccessToken(token: string, options: TokenVerificationOptions): Promise<TokenVerification<AccessTokenClaims>> {
   return verifyToken(token, 'access', options, isAccessTokenClaims);
@@ -36,10 +35,8 @@ async function verifyToken<Claims>(
   options: TokenVerificationOptions,
   hasClaimShape: (payload: JWTPayload) => boolean,
 ): Promise<TokenVerification<Claims>> {
-  if (token.length > maxTokenLength || !compactJwsShape.test(token)) return { ok: false, reason: 'not a compact JWS' };
-  // One token, one spelling: a segment with non-zero padding bits decodes like its canonical
-  // twin, and a re-encoded copy of a token must not pass for a different token (JW-15).
-  if (!token.split('.').every(isCanonicalBase64url)) return { ok: false, reason: 'non-canonical base64url' };
+  if (!hasCompactJwsShape(token)) return { ok: false, reason: 'not a compact JWS' };
+  if (!isCanonicalCompactJws(token)) return { ok: false, reason: 'non-canonical base64url' };
   const resolveKey = async (header: JWTHeaderParameters): Promise<CryptoKey> => {
     const key = typeof header.kid === 'string' ? await options.findKey(header.kid) : undefined;
     if (key === undefined || key.alg !== header.alg) throw new joseErrors.JWKSNoMatchingKey();
@@ -65,10 +62,6 @@ async function verifyToken<Claims>(
     if (error instanceof TypeError || error instanceof SyntaxError) return { ok: false, reason: 'malformed token' };
     throw error;
   }
-}
-
-function isCanonicalBase64url(segment: string): boolean {
-  return Buffer.from(segment, 'base64url').toString('base64url') === segment;
 }
 
 const isString = (value: unknown): value is string => typeof value === 'string' && value.length > 0;

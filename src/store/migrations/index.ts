@@ -6,10 +6,12 @@ import * as initial from './0001-initial.js';
 import * as moreFactors from './0002-more-factors.js';
 import * as securityEvents from './0003-security-events.js';
 import * as recoveryAndDevices from './0004-recovery-and-devices.js';
+import * as revokedSessionsFeed from './0005-revoked-sessions-feed.js';
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-more-factors': moreFactors,
   '0003-security-events': securityEvents,
   '0004-recovery-and-devices': recoveryAndDevices,
+  '0005-revoked-sessions-feed': revokedSessionsFeed,
 };

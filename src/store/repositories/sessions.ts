@@ -130,3 +130,19 @@ export async function revokeSessionsOfUser(db: Executor, userId: string, reason:
   for (const session of sessions) await revokeSession(db, session.id, reason, now);
   return sessions.map((session) => session.id);
 }
+
+/**
+ * Signed-in sessions revoked at or after `since`, oldest first (the revoked-session feed).
+ * Pending logins that never completed are left out: they never had an access token.
+ */
+export function listSessionsRevokedSince(db: Executor, since: number, limit: number): Promise<Array<{ id: string; revoked_at: number }>> {
+  return db
+    .selectFrom('sessions')
+    .select(['id', 'revoked_at'])
+    .where('revoked_at', '>=', since)
+    .where('auth_time', 'is not', null)
+    .orderBy('revoked_at')
+    .orderBy('id')
+    .limit(limit)
+    .execute() as Promise<Array<{ id: string; revoked_at: number }>>;
+}

@@ -1,0 +1,22 @@
+// The cheap checks every JWT gets before any signature work, shared by the server's verifier
+// and the resource-server SDK so both refuse exactly the same malformed input.
+
+/** JWS compact tokens are three base64url segments; anything else is refused before any crypto. */
+const compactJwsShape = /^[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}$/;
+export const maxTokenLength = 4096;
+
+export function hasCompactJwsShape(token: string): boolean {
+  return token.length <= maxTokenLength && compactJwsShape.test(token);
+}
+
+/**
+ * One token, one spelling: a segment with non-zero padding bits decodes like its canonical twin,
+ * and a re-encoded copy of a token must not pass for a different token (JW-15).
+ */
+export function isCanonicalCompactJws(token: string): boolean {
+  return token.split('.').every(isCanonicalBase64url);
+}
+
+function isCanonicalBase64url(segment: string): boolean {
+  return Buffer.from(segment, 'base64url').toString('base64url') === segment;
+}

@@ -1,0 +1,154 @@
+// The framework adapters of twofold/verify: a Fastify plugin and an Express middleware in real
+// apps (the Express one over real HTTP), and the plain function — all answering failures with
+// RFC 6750 / RFC 9470 WWW-Authenticate challenges and problem+json bodies.
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authenticateRequest, bearerToken, createVerifier, requireAuth, twofoldAuth, type Verifier } from '../../src/verify/index.js';
+import { signIn, signUp, type SignedUp } from '../helpers/flow.js';
+import { startListeningTwofold, type ListeningTwofold } from '../helpers/listening-twofold.js';
+
+let t: ListeningTwofold;
+let user: SignedUp;
+let verifier: Verifier;
+
+beforeAll(async () => {
+  t = await startListeningTwofold();
+  user = await signUp(t);
+  verifier = createVerifier({ issuer: t.baseUrl, audience: t.config.audience, now: t.clock.now, revocations: { intervalMs: 50 } });
+});
+afterAll(async () => {
+  verifier.close();
+  await t.close();
+});
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | undefined>;
+  body: Record<string, unknown>;
+}
+
+/** The same checks for every adapter: what a client sees for each kind of request. */
+function describeGuardedApi(name: string, request: (path: string, authorization?: string) => Promise<Answer>): void {
+  describe(name, () => {
+    it('no Authorization header: 401 with a bare Bearer challenge (RFC 6750 §3.1: no error code)', async () => {
+      const answer = await request('/profile');
+      expect(answer.status).toBe(401);
+      expect(answer.headers['www-authenticate']).toBe('Bearer realm="example-api"');
+      expect(answer.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(answer.body).toMatchObject({ status: 401, code: 'invalid_token' });
+    });
+
+    it('JW-01: a tampered token: 401 error="invalid_token"', async () => {
+      const { accessToken } = await signIn(t, user);
+      const [h, p, s] = accessToken.split('.') as [string, string, string];
+      const tampered = `${h}.${p.slice(0, -2)}${p.endsWith('A') ? 'Q' : 'A'}${p.at(-1)}.${s}`;
+      for (const authorization of [`Bearer ${tampered}`, 'Bearer', `Basic ${Buffer.from('a:b').toString('base64')}`]) {
+        const answer = await request('/profile', authorization);
+        expect(answer.status, authorization).toBe(401);
+        expect(answer.headers['www-authenticate']).toMatch(/^Bearer realm="example-api", error="invalid_token", error_description="/);
+        expect(answer.body).toMatchObject({ code: 'invalid_token' });
+      }
+    });
+
+    it('a valid token: the handler sees the claims', async () => {
+      const { accessToken } = await signIn(t, user);
+      const answer = await request('/profile', `Bearer ${accessToken}`);
+      expect(answer.status).toBe(200);
+      expect(answer.body).toEqual({ sub: user.userId, acr: 'aal2' });
+      expect((await request('/payments', `bearer ${accessToken}`)).status).toBe(200);
+    });
+
+    it('SS-09: an authentication older than the route allows: 401 insufficient_user_authentication with max_age and acr_values (RFC 9470)', async () => {
+      const { accessToken } = await signIn(t, user);
+      t.clock.advanceSeconds(301);
+      const answer = await request('/payments', `Bearer ${accessToken}`);
+      expect(answer.status).toBe(401);
+      expect(answer.headers['www-authenticate']).toMatch(/error="insufficient_user_authentication"/);
+      expect(answer.headers['www-authenticate']).toMatch(/max_age=300/);
+      expect(answer.body).toMatchObject({ code: 'insufficient_authentication' });
+      expect((await request('/profile', `Bearer ${accessToken}`)).status).toBe(200);
+    });
+
+    it('a route without the guard runs without a token', async () => {
+      expect(await request('/open')).toMatchObject({ status: 200, body: { auth: null } });
+    });
+  });
+}
+
+describe('Fastify plugin', () => {
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    app = Fastify();
+    await app.register(twofoldAuth, { verifier, realm: 'example-api' });
+    // In a child scope, like most apps organise routes: the decorators reach it.
+    await app.register(async (routes) => {
+      routes.get('/profile', { preHandler: routes.requireAuth() }, async (request) => ({ sub: request.auth?.sub, acr: request.auth?.acr }));
+      routes.get('/payments', { preHandler: routes.requireAuth({ acr: 'aal2', maxAge: 300 }) }, async (request) => ({ sub: request.auth?.sub }));
+      routes.get('/open', async (request) => ({ auth: request.auth }));
+    });
+    await app.ready();
+  });
+  afterAll(async () => app.close());
+
+  describeGuardedApi('Fastify plugin (request.auth, app.requireAuth)', async (path, authorization) => {
+    const response = await app.inject({ method: 'GET', url: path, headers: authorization === undefined ? {} : { authorization } });
+    return { status: response.statusCode, headers: response.headers as Record<string, string>, body: response.json() };
+  });
+});
+
+describe('Express middleware', () => {
+  let server: ReturnType<ReturnType<typeof express>['listen']>;
+  let baseUrl: string;
+  beforeAll(async () => {
+    const app = express();
+    const options = { realm: 'example-api' };
+    app.get('/profile', requireAuth(verifier, options), (request, response) => {
+      response.json({ sub: request.auth?.sub, acr: request.auth?.acr });
+    });
+    app.get('/payments', requireAuth(verifier, { ...options, acr: 'aal2', maxAge: 300 }), (request, response) => {
+      response.json({ sub: request.auth?.sub });
+    });
+    app.get('/open', (request, response) => {
+      response.json({ auth: request.auth ?? null });
+    });
+    server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => new Promise((resolve) => server.close(resolve)));
+
+  describeGuardedApi('Express middleware (req.auth)', async (path, authorization) => {
+    const response = await fetch(`${baseUrl}${path}`, { headers: authorization === undefined ? {} : { authorization } });
+    return { status: response.status, headers: Object.fromEntries(response.headers), body: (await response.json()) as Record<string, unknown> };
+  });
+});
+
+describe('the plain function', () => {
+  it('authenticateRequest(): claims for a good header, a ready-made failure otherwise', async () => {
+    const { accessToken } = await signIn(t, user);
+    const good = await authenticateRequest(verifier, `Bearer ${accessToken}`, { acr: 'aal2' });
+    expect(good).toMatchObject({ ok: true, claims: { sub: user.userId } });
+    const bad = await authenticateRequest(verifier, 'Bearer x.y.z');
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.failure).toMatchObject({ status: 401, body: { code: 'invalid_token' }, headers: { 'www-authenticate': expect.stringMatching(/^Bearer error="invalid_token"/) } });
+  });
+
+  it('an unreachable issuer is 503 with Retry-After, not a 401 that would sign the user out', async () => {
+    const offline = createVerifier({ issuer: 'http://127.0.0.1:9', audience: 'x', timeoutMs: 200, revocations: false });
+    const { accessToken } = await signIn(t, user);
+    const result = await authenticateRequest(offline, `Bearer ${accessToken}`);
+    expect(result).toMatchObject({ ok: false, failure: { status: 503, headers: { 'retry-after': '5' }, body: { code: 'verifier_unavailable' } } });
+    expect(result.ok === false && result.failure.headers['www-authenticate']).toBe(undefined);
+  });
+
+  it('bearerToken(): only the Bearer scheme (case-insensitive), one token68', () => {
+    expect(bearerToken('Bearer abc.def.ghi')).toBe('abc.def.ghi');
+    expect(bearerToken('bearer abc')).toBe('abc');
+    expect(bearerToken('Basic abc')).toBeUndefined();
+    expect(bearerToken('Bearer a b')).toBeUndefined();
+    expect(bearerToken(undefined)).toBeUndefined();
+    expect(bearerToken(['Bearer a', 'Bearer b'])).toBeUndefined();
+  });
+});
