@@ -62,7 +62,7 @@ function clientMessage(error: FastifyError): string {
   return error.message;
 }
 
-export function registerErrorHandling(app: FastifyInstance): void {
+export function registerErrorHandling(app: FastifyInstance, options: { notFoundHandler: boolean }): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const known = toTwofoldError(error);
     if (known !== undefined) {
@@ -73,6 +73,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
     return sendProblem(reply, new TwofoldError('internal_error', 'Something went wrong on our side; the request was not applied.'));
   });
 
+  if (!options.notFoundHandler) return;
   // A path that exists with other methods is 405 with an Allow header, not 404 (RFC 9110 §15.5.6).
   const routes: Array<{ method: string; pattern: RegExp }> = [];
   app.addHook('onRoute', (route) => {

@@ -1,0 +1,101 @@
+// createTwofoldClient: wires the transport, the token keeper and the passkey prompts into the
+// methods of TwofoldClient (twofold-client.ts, where each method is documented).
+import { isTokenRejection } from './errors.js';
+import { confirmFactorWith, enrollFactorWith, enrollPasskeyWith } from './factor-enrollment.js';
+import { createPendingSignIn } from './pending-sign-in.js';
+import { challengeFactorWith, verificationBodyFor, type AuthorizedSend } from './second-factor-proofs.js';
+import { createSessionTokens } from './session-tokens.js';
+import { createMemoryTokenStore } from './token-store.js';
+import { createTransport, pathSegment, type FetchFunction } from './transport.js';
+import type { TwofoldClient, TwofoldClientOptions } from './twofold-client.js';
+import type { Factor, LoginResponse, Me, RegisterResponse, SessionListEntry, StepUpTokenResponse } from './types.js';
+import { lazyBrowserWebAuthn } from './webauthn.js';
+
+const defaultRefreshLeewaySeconds = 30;
+const defaultRequestTimeoutMs = 30_000;
+
+// Called through a wrapper, never as a detached method: browsers throw "Illegal invocation"
+// when window.fetch runs with another `this`.
+const globalFetch: FetchFunction = (input, init) => globalThis.fetch(input, init);
+
+/**
+ * Creates a client for one Twofold server.
+ *
+ * @example
+ * const twofold = createTwofoldClient({ baseUrl: 'https://auth.example.com' });
+ * const pending = await twofold.login({ username, password });
+ * await pending.verifyTotpCode(codeFromApp);
+ * const me = await twofold.getMe();
+ */
+export function createTwofoldClient(options: TwofoldClientOptions): TwofoldClient {
+  const now = options.now ?? Date.now;
+  const transport = createTransport({
+    baseUrl: options.baseUrl,
+    fetch: options.fetch ?? globalFetch,
+    now,
+    requestTimeoutMs: options.requestTimeoutMs ?? defaultRequestTimeoutMs,
+  });
+  const sessionTokens = createSessionTokens({
+    transport,
+    tokenStore: options.tokenStore ?? createMemoryTokenStore(),
+    now,
+    refreshLeewaySeconds: options.refreshLeewaySeconds ?? defaultRefreshLeewaySeconds,
+  });
+  const webauthn = options.webauthn ?? lazyBrowserWebAuthn();
+  const authorized: AuthorizedSend = (request) => sessionTokens.sendAuthorized(request);
+  const pendingDependencies = { transport, sessionTokens, webauthn };
+
+  return {
+    async register(input) {
+      const response = await transport.send<RegisterResponse>({ method: 'POST', path: '/v1/register', body: input });
+      return {
+        user: response.user,
+        totp: response.totp,
+        pending: createPendingSignIn(pendingDependencies, { mfa_token: response.mfa_token, expires_in: response.expires_in, next: response.next, factors: [] }),
+      };
+    },
+
+    async login(input) {
+      const response = await transport.send<LoginResponse>({ method: 'POST', path: '/v1/login', body: { username: input.username, password: input.password } });
+      return createPendingSignIn(pendingDependencies, response);
+    },
+
+    getTokens: () => sessionTokens.current(),
+    refreshTokens: () => sessionTokens.refreshTokens(),
+
+    async logout() {
+      if ((await sessionTokens.current()) === undefined) return;
+      try {
+        await authorized<void>({ method: 'POST', path: '/v1/logout', body: {} });
+      } catch (error) {
+        // A session the server already ended is the outcome asked for; anything else is reported,
+        // but the tokens are forgotten either way: the person asked to be signed out here.
+        if (!isTokenRejection(error)) throw error;
+      } finally {
+        await sessionTokens.clear();
+      }
+    },
+
+    getMe: () => authorized<Me>({ method: 'GET', path: '/v1/me' }),
+
+    listFactors: async () => (await authorized<{ factors: Factor[] }>({ method: 'GET', path: '/v1/factors' })).factors,
+    enrollFactor: (input) => enrollFactorWith(authorized, input),
+    confirmFactor: async (factorId, confirmation) => (await confirmFactorWith(authorized, factorId, confirmation)).factor,
+    enrollPasskey: async (input = {}) => (await enrollPasskeyWith(authorized, webauthn, input)).factor,
+    renameFactor: async (factorId, label) => (await authorized<{ factor: Factor }>({ method: 'PATCH', path: `/v1/factors/${pathSegment(factorId)}`, body: { label } })).factor,
+    removeFactor: (factorId) => authorized<void>({ method: 'DELETE', path: `/v1/factors/${pathSegment(factorId)}` }),
+
+    challengeFactor: (factorId) => challengeFactorWith(authorized, factorId),
+    async stepUp(proof) {
+      const body = await verificationBodyFor(proof, authorized, webauthn);
+      return sessionTokens.storeStepUp(await authorized<StepUpTokenResponse>({ method: 'POST', path: '/v1/mfa/verify', body }));
+    },
+
+    listSessions: async () => (await authorized<{ sessions: SessionListEntry[] }>({ method: 'GET', path: '/v1/sessions' })).sessions,
+    revokeSession: (sessionId) => authorized<void>({ method: 'DELETE', path: `/v1/sessions/${pathSegment(sessionId)}` }),
+    revokeOtherSessions: async () => (await authorized<{ sessions_ended: number }>({ method: 'DELETE', path: '/v1/sessions' })).sessions_ended,
+
+    regenerateRecoveryCodes: async () => (await authorized<{ recovery_codes: string[] }>({ method: 'POST', path: '/v1/recovery-codes', body: {} })).recovery_codes,
+    changePassword: (input) => authorized<void>({ method: 'POST', path: '/v1/password', body: { current_password: input.currentPassword, new_password: input.newPassword } }),
+  };
+}

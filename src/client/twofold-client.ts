@@ -1,0 +1,104 @@
+// The public face of the client SDK: its options and its methods. The implementation is in
+// create-client.ts; this file is the contract an app codes against.
+import type { EnrollFactorInput, FactorConfirmation } from './factor-enrollment.js';
+import type { PendingSignIn } from './pending-sign-in.js';
+import type { SecondFactorProof } from './second-factor-proofs.js';
+import type { StoredTokens, TokenStore } from './token-store.js';
+import type { FetchFunction } from './transport.js';
+import type { Challenge, Enrollment, Factor, Me, SessionListEntry, TotpEnrollment, User } from './types.js';
+import type { WebAuthnCeremonies } from './webauthn.js';
+
+export interface TwofoldClientOptions {
+  /** Where Twofold serves its API, e.g. "https://auth.example.com" (a path prefix is kept). */
+  baseUrl: string;
+  /** A fetch implementation; default: the global `fetch`. */
+  fetch?: FetchFunction;
+  /** Where the session's tokens live; default: memory only (see createMemoryTokenStore). */
+  tokenStore?: TokenStore;
+  /** The passkey prompts; default: @simplewebauthn/browser, loaded on first use. */
+  webauthn?: WebAuthnCeremonies;
+  /** The client's clock in milliseconds since the epoch; default: Date.now. */
+  now?: () => number;
+  /** Refresh the access token when less than this is left before it expires; default 30. */
+  refreshLeewaySeconds?: number;
+  /** Abandon a request without an answer after this long (error code `timeout`); default 30 000, 0 for never. */
+  requestTimeoutMs?: number;
+}
+
+export interface RegisterInput {
+  username: string;
+  password: string;
+  email?: string;
+  /** E.164, e.g. "+14155550123". */
+  phone?: string;
+}
+
+export interface LoginInput {
+  username: string;
+  password: string;
+}
+
+/** A new account: its user, the authenticator-app secret to confirm, and the pending sign-in to confirm it with. */
+export interface Registration {
+  user: User;
+  /** Show `qr_svg` (or `secret`), then `pending.confirmFactor(totp.factor_id, { code })` with the app's first code. */
+  totp: TotpEnrollment;
+  /** Holds the mfa_token; confirming a first factor through it completes the sign-in. */
+  pending: PendingSignIn;
+}
+
+/**
+ * A Twofold client. Methods that act as the signed-in person use the stored access token,
+ * refresh it before it expires (one refresh at a time, whatever the number of callers) and retry
+ * once after the server refused an outdated token. Failures throw TwofoldClientError; a change
+ * that needs a recent second factor throws StepUpRequiredError (prove one with `stepUp`, retry).
+ */
+export interface TwofoldClient {
+  /** POST /v1/register: creates the account. No tokens yet: the second factor comes first. */
+  register(input: RegisterInput): Promise<Registration>;
+  /** POST /v1/login: checks the password; returns the pending sign-in, never tokens (LG-07). */
+  login(input: LoginInput): Promise<PendingSignIn>;
+
+  /** The stored tokens, or undefined when signed out. */
+  getTokens(): Promise<StoredTokens | undefined>;
+  /** Rotates the refresh token now. Concurrent calls share one request and resolve to the same tokens. */
+  refreshTokens(): Promise<StoredTokens>;
+  /** Ends this session on the server and forgets the tokens (also when the server could not be told). */
+  logout(): Promise<void>;
+
+  /** GET /v1/me: the user, their factors, and this session. */
+  getMe(): Promise<Me>;
+
+  /** GET /v1/factors (never a secret). */
+  listFactors(): Promise<Factor[]>;
+  /** POST /v1/factors: starts adding a factor (needs a recent second factor: may throw StepUpRequiredError). */
+  enrollFactor(input: EnrollFactorInput): Promise<Enrollment>;
+  /** POST /v1/factors/{id}/verify: activates a pending factor with its first proof. */
+  confirmFactor(factorId: string, confirmation: FactorConfirmation): Promise<Factor>;
+  /** Adds a passkey in one step: options, the WebAuthn prompt, confirmation. */
+  enrollPasskey(input?: { label?: string }): Promise<Factor>;
+  /** PATCH /v1/factors/{id}: sets or clears the label. */
+  renameFactor(factorId: string, label: string | null): Promise<Factor>;
+  /** DELETE /v1/factors/{id}: removes a factor (never the last active one; an active one needs a recent second factor). */
+  removeFactor(factorId: string): Promise<void>;
+
+  /** POST /v1/mfa/challenge with the access token: sends a code (SMS / e-mail) for a step-up, or fetches passkey options. */
+  challengeFactor(factorId: string): Promise<Challenge>;
+  /**
+   * Proves a second factor now (RFC 9470 step-up) and stores the new access token, whose
+   * session then counts as recently authenticated: retry the call that threw StepUpRequiredError.
+   */
+  stepUp(proof: SecondFactorProof): Promise<StoredTokens>;
+
+  /** GET /v1/sessions: where this person is signed in; `current` marks this session. */
+  listSessions(): Promise<SessionListEntry[]>;
+  /** DELETE /v1/sessions/{id}: ends a session (another than this one needs a recent second factor). */
+  revokeSession(sessionId: string): Promise<void>;
+  /** DELETE /v1/sessions: ends every session but this one (needs a recent second factor); returns how many ended. */
+  revokeOtherSessions(): Promise<number>;
+
+  /** POST /v1/recovery-codes: new recovery codes (the old ones stop working); needs a recent second factor. */
+  regenerateRecoveryCodes(): Promise<string[]>;
+  /** POST /v1/password: needs the current password and a recent second factor; the other sessions end. */
+  changePassword(input: { currentPassword: string; newPassword: string }): Promise<void>;
+}

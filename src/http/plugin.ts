@@ -1,0 +1,123 @@
+// Twofold's HTTP API (and, optionally, its hosted pages) as a Fastify plugin, so an existing
+// Fastify app can mount it instead of running Twofold beside itself:
+//
+//   const twofold = await createTwofold(loadConfig());
+//   await app.register(twofoldRoutes, { twofold, prefix: '/auth' });
+//
+// Everything Twofold needs is set inside its own encapsulated scope — its strict validator (no
+// type coercion), error handler, authentication and no-store hooks, security headers, body limit
+// and JSON-only parsing — so the host app's own settings and routes are left exactly as they were,
+// and Twofold's rules hold whatever the host configured. The standalone server (buildApp) is
+// this plugin on an app of its own.
+import { AjvCompiler } from '@fastify/ajv-compiler';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import type { FastifyInstance } from 'fastify';
+import { TwofoldError, invalidTokenError } from '../errors.js';
+import type { Twofold } from '../twofold.js';
+import { twofoldVersion } from '../version.js';
+import { registerAuthentication } from './authenticate.js';
+import { registerErrorHandling } from './error-handler.js';
+import { sendProblem } from './problem.js';
+import { accountRoutes } from './routes/account.js';
+import { factorRoutes } from './routes/factors.js';
+import { healthRoutes } from './routes/health.js';
+import { loginRoutes } from './routes/login.js';
+import { mfaRoutes } from './routes/mfa.js';
+import { registerRoutes } from './routes/register.js';
+import { sessionRoutes } from './routes/session.js';
+import { wellKnownRoutes } from './routes/well-known.js';
+import { registerPages } from '../ui/plugin.js';
+
+export interface TwofoldRoutesOptions {
+  twofold: Twofold;
+  /** The hosted pages (default: TWOFOLD_PAGES). They link to root paths, so only without a prefix. */
+  pages?: boolean;
+  /** Serve /openapi.json and /docs from this scope (default true; false if the host documents its API itself). */
+  openapi?: boolean;
+  /**
+   * Answer unknown paths with Twofold's problem+json 404/405 (default false: the host app's
+   * not-found handler stays in charge). The standalone server turns it on.
+   */
+  notFoundHandler?: boolean;
+  /** Fastify's own option, set by `app.register(…, { prefix })`. */
+  prefix?: string;
+}
+
+const tokenQueryParameters = /(?:^|[?&])(?:access_token|mfa_token|refresh_token|id_token|token)=/i;
+
+/** No coercion: {"password": ["x"]} or {"code": 123456} is a 400, not a quietly converted string. */
+const strictValidation = { coerceTypes: false, removeAdditional: true, useDefaults: true, allErrors: false } as const;
+const buildValidatorCompiler = AjvCompiler();
+
+async function twofoldRoutesPlugin(app: FastifyInstance, options: TwofoldRoutesOptions): Promise<void> {
+  const { twofold } = options;
+  const ctx = twofold.context;
+  const pages = options.pages ?? twofold.config.pages.enabled;
+  if (pages && options.prefix !== undefined && options.prefix !== '' && options.prefix !== '/') {
+    throw new TwofoldError('invalid_request', 'The hosted pages link to root paths; mount Twofold with pages: false under a prefix.');
+  }
+
+  app.setValidatorCompiler(buildValidatorCompiler({}, { customOptions: strictValidation, plugins: [] }) as Parameters<FastifyInstance['setValidatorCompiler']>[0]);
+  // The body limit is per route, so a host app with a larger global limit does not widen ours.
+  app.addHook('onRoute', (route) => {
+    route.bodyLimit ??= twofold.config.http.bodyLimitBytes;
+  });
+  // Only JSON bodies: a form post or text/plain body is 415 (HT-02). The pages add forms in their own scope.
+  app.removeContentTypeParser('text/plain');
+  await app.register(helmet, {
+    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    crossOriginResourcePolicy: { policy: 'same-site' },
+    // HSTS only where TLS is guaranteed: a development server on http://localhost must not pin it.
+    strictTransportSecurity: twofold.config.mode === 'production' ? { maxAge: 31536000, includeSubDomains: true } : false,
+  });
+  // CORS is off unless origins are listed: browsers on other sites cannot read API answers.
+  if (twofold.config.http.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: twofold.config.http.corsOrigins,
+      methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+      allowedHeaders: ['authorization', 'content-type'],
+      exposedHeaders: ['www-authenticate', 'retry-after'],
+      credentials: false,
+      maxAge: 600,
+    });
+  }
+  registerErrorHandling(app, { notFoundHandler: options.notFoundHandler === true });
+  if (options.openapi !== false) {
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: { title: 'Twofold', version: twofoldVersion, description: 'Two-factor authentication API (DESIGN.md §3)' },
+        servers: [{ url: twofold.config.publicUrl }],
+        components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      },
+    });
+  }
+
+  app.addHook('onRequest', async (request, reply) => {
+    const query = request.url.slice(request.url.indexOf('?') + 1);
+    if (request.url.includes('?') && tokenQueryParameters.test(`?${query}`)) {
+      return sendProblem(reply, invalidTokenError('Tokens are never accepted in the URL; use the Authorization header.'));
+    }
+    return undefined;
+  });
+  registerAuthentication(app, ctx);
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (!reply.hasHeader('Cache-Control')) reply.header('Cache-Control', 'no-store');
+    return payload;
+  });
+
+  registerRoutes(app, ctx);
+  loginRoutes(app, ctx);
+  factorRoutes(app, ctx);
+  mfaRoutes(app, ctx);
+  sessionRoutes(app, ctx);
+  accountRoutes(app, ctx);
+  wellKnownRoutes(app, ctx);
+  healthRoutes(app, ctx, () => twofold.database.ping());
+  if (options.openapi !== false) app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  if (pages) await registerPages(app, ctx);
+}
+
+export const twofoldRoutes = twofoldRoutesPlugin;
