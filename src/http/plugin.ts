@@ -17,6 +17,7 @@ import type { FastifyInstance } from 'fastify';
 import { TwofoldError, invalidTokenError } from '../errors.js';
 import type { Twofold } from '../twofold.js';
 import { twofoldVersion } from '../version.js';
+import { registerApiDocs } from './api-docs.js';
 import { registerAuthentication } from './authenticate.js';
 import { registerErrorHandling } from './error-handler.js';
 import { sendProblem } from './problem.js';
@@ -34,7 +35,7 @@ export interface TwofoldRoutesOptions {
   twofold: Twofold;
   /** The hosted pages (default: TWOFOLD_PAGES). They link to root paths, so only without a prefix. */
   pages?: boolean;
-  /** Serve /openapi.json and /docs from this scope (default true; false if the host documents its API itself). */
+  /** Serve /openapi.json and the interactive docs at /docs (default true; false if the host documents its API itself). */
   openapi?: boolean;
   /**
    * Answer unknown paths with Twofold's problem+json 404/405 (default false: the host app's
@@ -63,6 +64,8 @@ async function twofoldRoutesPlugin(app: FastifyInstance, options: TwofoldRoutesO
   // The body limit is per route, so a host app with a larger global limit does not widen ours.
   app.addHook('onRoute', (route) => {
     route.bodyLimit ??= twofold.config.http.bodyLimitBytes;
+    // The OpenAPI document says which routes take a Bearer token (mfa_token or access token).
+    if (route.config?.auth !== undefined && route.schema !== undefined && route.schema.security === undefined) route.schema = { ...route.schema, security: [{ bearer: [] }] };
   });
   // Only JSON bodies: a form post or text/plain body is 415 (HT-02). The pages add forms in their own scope.
   app.removeContentTypeParser('text/plain');
@@ -116,7 +119,10 @@ async function twofoldRoutesPlugin(app: FastifyInstance, options: TwofoldRoutesO
   accountRoutes(app, ctx);
   wellKnownRoutes(app, ctx);
   healthRoutes(app, ctx, () => twofold.database.ping());
-  if (options.openapi !== false) app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  if (options.openapi !== false) {
+    app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+    await registerApiDocs(app);
+  }
   if (pages) await registerPages(app, ctx);
 }
 
