@@ -7,8 +7,8 @@ import { challengeFactorWith, verificationBodyFor, type AuthorizedSend } from '.
 import { createSessionTokens } from './session-tokens.js';
 import { createMemoryTokenStore } from './token-store.js';
 import { createTransport, pathSegment, type FetchFunction } from './transport.js';
-import type { TwofoldClient, TwofoldClientOptions } from './twofold-client.js';
-import type { Factor, LoginResponse, Me, RegisterResponse, SessionListEntry, StepUpTokenResponse } from './types.js';
+import type { SecurityEventsQuery, TwofoldClient, TwofoldClientOptions } from './twofold-client.js';
+import type { Factor, LoginResponse, Me, RegisterResponse, SecurityEventPage, SessionListEntry, StepUpTokenResponse, TrustedDevice } from './types.js';
 import { lazyBrowserWebAuthn } from './webauthn.js';
 
 const defaultRefreshLeewaySeconds = 30;
@@ -17,6 +17,15 @@ const defaultRequestTimeoutMs = 30_000;
 // Called through a wrapper, never as a detached method: browsers throw "Illegal invocation"
 // when window.fetch runs with another `this`.
 const globalFetch: FetchFunction = (input, init) => globalThis.fetch(input, init);
+
+/** The query string of GET /v1/me/events: only what the caller set, encoded. */
+function securityEventsPath(query: SecurityEventsQuery): string {
+  const parameters = new URLSearchParams();
+  if (query.limit !== undefined) parameters.set('limit', String(query.limit));
+  if (query.before !== undefined) parameters.set('before', query.before);
+  const search = parameters.toString();
+  return search === '' ? '/v1/me/events' : `/v1/me/events?${search}`;
+}
 
 /**
  * Creates a client for one Twofold server.
@@ -97,5 +106,15 @@ export function createTwofoldClient(options: TwofoldClientOptions): TwofoldClien
 
     regenerateRecoveryCodes: async () => (await authorized<{ recovery_codes: string[] }>({ method: 'POST', path: '/v1/recovery-codes', body: {} })).recovery_codes,
     changePassword: (input) => authorized<void>({ method: 'POST', path: '/v1/password', body: { current_password: input.currentPassword, new_password: input.newPassword } }),
+
+    // Sent without a token, even when signed in: these routes authenticate by the code, and the
+    // reset leaves the stored tokens alone (the server ends their session; see twofold-client.ts).
+    requestPasswordReset: async (input) => (await transport.send<{ message: string }>({ method: 'POST', path: '/v1/password/forgot', body: { username: input.username } })).message,
+    resetPassword: (input) => transport.send<void>({ method: 'POST', path: '/v1/password/reset', body: { username: input.username, code: input.code, new_password: input.newPassword } }),
+
+    listTrustedDevices: async () => (await authorized<{ devices: TrustedDevice[] }>({ method: 'GET', path: '/v1/trusted-devices' })).devices,
+    forgetTrustedDevice: (deviceId) => authorized<void>({ method: 'DELETE', path: `/v1/trusted-devices/${pathSegment(deviceId)}` }),
+
+    listSecurityEvents: (query = {}) => authorized<SecurityEventPage>({ method: 'GET', path: securityEventsPath(query) }),
   };
 }

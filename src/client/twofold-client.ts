@@ -5,7 +5,7 @@ import type { PendingSignIn } from './pending-sign-in.js';
 import type { SecondFactorProof } from './second-factor-proofs.js';
 import type { StoredTokens, TokenStore } from './token-store.js';
 import type { FetchFunction } from './transport.js';
-import type { Challenge, Enrollment, Factor, Me, SessionListEntry, TotpEnrollment, User } from './types.js';
+import type { Challenge, Enrollment, Factor, Me, SecurityEventPage, SessionListEntry, TotpEnrollment, TrustedDevice, User } from './types.js';
 import type { WebAuthnCeremonies } from './webauthn.js';
 
 export interface TwofoldClientOptions {
@@ -36,6 +36,20 @@ export interface RegisterInput {
 export interface LoginInput {
   username: string;
   password: string;
+}
+
+export interface PasswordResetInput {
+  username: string;
+  /** The code sent by requestPasswordReset (e-mail, or SMS to a verified phone). */
+  code: string;
+  newPassword: string;
+}
+
+export interface SecurityEventsQuery {
+  /** Events per page, 1 to 100; default 20. */
+  limit?: number;
+  /** The `next_before` of the previous page: only events older than that one. */
+  before?: string;
 }
 
 /** A new account: its user, the authenticator-app secret to confirm, and the pending sign-in to confirm it with. */
@@ -101,4 +115,31 @@ export interface TwofoldClient {
   regenerateRecoveryCodes(): Promise<string[]>;
   /** POST /v1/password: needs the current password and a recent second factor; the other sessions end. */
   changePassword(input: { currentPassword: string; newPassword: string }): Promise<void>;
+
+  /**
+   * POST /v1/password/forgot: asks for a reset code, sent to the account's e-mail address (else to
+   * the phone of its SMS factor). Returns the server's message, the same whether or not the account
+   * exists or has somewhere to send the code (MG-01): show it as it is. Sends no token.
+   */
+  requestPasswordReset(input: { username: string }): Promise<string>;
+  /**
+   * POST /v1/password/reset: sets a new password with the code from requestPasswordReset. It signs
+   * nobody in and returns no tokens: sign in afterwards with `login`, which still needs the second
+   * factor (MG-01). The server ends every session of the account and forgets its remembered
+   * browsers; tokens stored here are left as they are, and the next authenticated call finds them
+   * refused (and then clears them). A wrong, used or expired code is `invalid_code`; a new password
+   * the policy refuses is `weak_password` (the reasons are in `problem.reasons`). Sends no token.
+   */
+  resetPassword(input: PasswordResetInput): Promise<void>;
+
+  /** GET /v1/trusted-devices: the browsers remembered at a sign-in that are still valid. */
+  listTrustedDevices(): Promise<TrustedDevice[]>;
+  /** DELETE /v1/trusted-devices/{id}: forgets a remembered browser; its device token stops working (`not_found` for an unknown id). */
+  forgetTrustedDevice(deviceId: string): Promise<void>;
+
+  /**
+   * GET /v1/me/events: one page of the account's security events, newest first. For the next page,
+   * pass the answer's `next_before` as `before`; it is null after the last page.
+   */
+  listSecurityEvents(query?: SecurityEventsQuery): Promise<SecurityEventPage>;
 }

@@ -154,6 +154,40 @@ export interface LoginResponse {
   factors: FactorSummary[];
 }
 
+/**
+ * GET /v1/trusted-devices: a browser remembered at a sign-in (`rememberDevice`). Until it expires or
+ * is forgotten, its device token stands in for the second factor there, as aal1.
+ */
+export interface TrustedDevice {
+  id: string;
+  /** The browser's User-Agent at the sign-in that remembered it. */
+  label: string | null;
+  created_at: IsoTime;
+  expires_at: IsoTime;
+  last_used_at: IsoTime | null;
+}
+
+/** GET /v1/me/events: something that happened to the account — what, when and from where, never a secret. */
+export interface SecurityEvent {
+  id: string;
+  /** E.g. "login.completed", "login.password_failed", "password.reset", "trusted_device.revoked". */
+  type: string;
+  created_at: IsoTime;
+  ip: string | null;
+  user_agent: string | null;
+  /** Non-secret details: reasons, counts, ids. */
+  details: Record<string, unknown>;
+}
+
+/**
+ * A page of GET /v1/me/events, newest first. `next_before` goes into the next call as `before`;
+ * null means this was the last page. A full page always has one, so the page after it may be empty.
+ */
+export interface SecurityEventPage {
+  events: SecurityEvent[];
+  next_before: string | null;
+}
+
 /** RFC 9457 problem document, as every error answer of the API carries it. */
 export interface ProblemDocument {
   type: string;
