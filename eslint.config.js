@@ -38,4 +38,9 @@ export default tseslint.config(
     files: ['test/**/*.ts', 'src/**/*.test.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
   },
+  {
+    // The examples are programs a reader runs: they print where they listen.
+    files: ['examples/**/*.mjs'],
+    rules: { 'no-console': 'off' },
+  },
 );
