@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { measureArgon2Verifies } from './argon2-baseline.js';
 import { registerUsers, runFlows, startInstances } from './full-flow.js';
 import { testDatabaseUrl, testRedisUrl } from '../test/helpers/backend.js';
+import { measureVerifyThroughput } from './verify-throughput.js';
 import { measureLockedUnknownVersusLockedReal, measureResetUnknownVersusReal, measureUnknownVersusWrongPassword, type UniformityResult } from './uniform-failure.js';
 
 interface Result {
@@ -21,9 +22,9 @@ interface Result {
 }
 
 const quick = process.argv.includes('--quick');
-/** `--only=uniform` or `--only=flow`: run one group. */
+/** `--only=verify`, `--only=flow` or `--only=uniform`: run one group. */
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
-const runs = (group: 'flow' | 'uniform') => only === undefined || only === group;
+const runs = (group: 'verify' | 'flow' | 'uniform') => only === undefined || only === group;
 const durationMs = quick ? 4_000 : 12_000;
 const concurrency = 16;
 const cores = availableParallelism();
@@ -47,6 +48,14 @@ function recordUniformity(name: string, baseline: string, result: UniformityResu
 
 async function main(): Promise<void> {
   log(`Twofold benchmarks (${quick ? 'quick' : 'full'}; ${cores} cores)`);
+  if (runs('verify')) {
+    log('twofold/verify: distinct tokens vs raw node:crypto Ed25519, same token vs distinct…');
+    const verify = await measureVerifyThroughput({ tokensPerRound: quick ? 2_000 : 5_000, rounds: quick ? 3 : 7 });
+    record({ name: 'raw-ed25519-verify', value: verify.rawPerSecond, unit: 'verifies/s', baseline: null, baseline_value: null, ratio: null, target: null, better: 'higher' });
+    record({ name: 'verify-cold', value: verify.coldPerSecond, unit: 'tokens/s', baseline: 'raw-ed25519-verify', baseline_value: verify.rawPerSecond, ratio: verify.coldPerSecond / verify.rawPerSecond, target: 0.8, better: 'higher' });
+    record({ name: 'verify-warm', value: verify.warmPerSecond, unit: 'tokens/s', baseline: 'verify-cold', baseline_value: verify.coldPerSecond, ratio: verify.warmPerSecond / verify.coldPerSecond, target: 20, better: 'higher' });
+  }
+  if (only === 'verify') return writeResults();
   log('argon2id verifications alone (the login ceiling)…');
   const argon2PerSecond = await measureArgon2Verifies({ concurrency: cores, durationMs: quick ? 2_000 : 5_000 });
   record({ name: 'argon2id-verify', value: argon2PerSecond, unit: 'verifies/s', baseline: null, baseline_value: null, ratio: null, target: null, better: 'higher' });
@@ -81,6 +90,10 @@ async function main(): Promise<void> {
     recordUniformity('reset-failure-unknown-vs-real', 'real-account', await measureResetUnknownVersusReal(samples * 3));
   }
 
+  writeResults();
+}
+
+function writeResults(): void {
   mkdirSync('bench/results', { recursive: true });
   const file = `bench/results/latest${only === undefined ? '' : `-${only}`}.json`;
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
