@@ -5,16 +5,18 @@
 import type { TwofoldConfig } from './config/schema.js';
 import { resolveEncryptionKey, type ResolvedEncryptionKey } from './config/encryption-key.js';
 import { createWorkLimiter, type WorkLimiter } from './core/concurrency/work-limiter.js';
-import { createSecretBox, encryptionKeyId, SecretBoxError } from './core/crypto/secretbox.js';
+import { createSecretBox, encryptionKeyId, SecretBoxError, type SecretBox } from './core/crypto/secretbox.js';
 import { createPasswordHasher } from './core/password/hasher.js';
 import type { AccessTokenClaims } from './core/tokens/claims.js';
 import { VerifiedTokenCache } from './core/tokens/verified-token-cache.js';
+import { bindFlows, type TwofoldFlows } from './flows/bound-flows.js';
 import { subscribeClusterEvents } from './flows/cluster-events.js';
 import type { FlowContext } from './flows/context.js';
 import { RevokedSessionSet } from './flows/revoked-sessions.js';
 import { createAuditTrail } from './flows/audit-trail.js';
 import { createBackgroundTasks } from './flows/background.js';
 import { createNotifier } from './flows/notifications.js';
+import { countSealedValuesByKeyId } from './flows/encryption-key-usage.js';
 import { combineEventSinks, discardEvents, type EventLogger, type SecurityEventSink } from './flows/security-events.js';
 import { codePepperName, loadOrCreateServerSecret } from './flows/server-secrets.js';
 import { createKeyRingManager } from './flows/signing-keys.js';
@@ -24,6 +26,8 @@ import type { KeyValueStore } from './store/kv/key-value-store.js';
 import { createMemoryStore } from './store/kv/memory.js';
 import { createRedisStore, redactedUrl } from './store/kv/redis.js';
 import { migrateToLatest } from './store/migrate.js';
+import type { Kysely } from 'kysely';
+import type { Database } from './store/database.js';
 
 export interface TwofoldOptions {
   /** Milliseconds since the epoch; tests pass a controllable clock. */
@@ -38,9 +42,12 @@ export interface TwofoldOptions {
 export interface Twofold {
   config: TwofoldConfig;
   context: FlowContext;
+  /** Every flow as a function of this instance (library mode): the same code the routes call. */
+  flows: TwofoldFlows;
   database: OpenedDatabase;
   kv: KeyValueStore;
-  encryptionKey: Omit<ResolvedEncryptionKey, 'key'> & { id: string };
+  /** Where the encryption keys come from and their ids; never the keys themselves. */
+  encryptionKey: Omit<ResolvedEncryptionKey, 'key' | 'previousKeys'> & { id: string; previousIds: string[] };
   hashLimiter: WorkLimiter;
   migrationsApplied: string[];
   /** Human-readable shared-state location for the startup banner. */
@@ -58,7 +65,9 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
   const now = options.now ?? Date.now;
   const logger = options.logger ?? silentLogger;
   const encryptionKey = resolveEncryptionKey(config);
-  const secretBox = createSecretBox([encryptionKey.key]);
+  // The current key seals; previous keys only open what was sealed before a rotation.
+  const secretBox = createSecretBox([encryptionKey.key, ...encryptionKey.previousKeys]);
+  const configuredKeyIds = [encryptionKey.key, ...encryptionKey.previousKeys].map(encryptionKeyId);
   const database = openDatabase(config.database, (error) => logger.warn({ err: error }, 'database connection dropped; the pool reconnects'));
   let kv: KeyValueStore | undefined;
   try {
@@ -68,6 +77,7 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
       config.redis === undefined
         ? createMemoryStore(now)
         : await createRedisStore(config.redis, (error) => logger.warn({ err: error }, 'Redis connection error; retrying')).catch(startupFailure('Redis', config));
+    await refuseValuesSealedUnderMissingKeys(database.db, secretBox, configuredKeyIds);
     const retiredKeyRetentionMs =
       (Math.max(config.tokens.accessTokenTtlSeconds, config.tokens.mfaTokenTtlSeconds) + config.tokens.clockSkewSeconds) * 1000;
     const [keys, codePepper] = await Promise.all([
@@ -76,7 +86,7 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
     ]).catch((error: unknown) => {
       if (error instanceof SecretBoxError) {
         throw new StartupError(
-          `The database holds secrets sealed with a different encryption key than the one configured (id ${encryptionKeyId(encryptionKey.key)}). ` +
+          `A secret in the database failed to open with the configured encryption key(s) (${configuredKeyIds.join(', ')}): ${error.message}. ` +
             'Set TWOFOLD_ENCRYPTION_KEY to the key this database was created with.',
           { cause: error },
         );
@@ -123,14 +133,15 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
       background,
       diagnostics: logger,
     };
-    const { key: _secret, ...keyInfo } = encryptionKey;
+    const { key: _secret, previousKeys: _previousSecrets, ...keyInfo } = encryptionKey;
     const openedKv = kv;
     return {
       config,
       context,
+      flows: bindFlows(context),
       database,
       kv,
-      encryptionKey: { ...keyInfo, id: secretBox.currentKeyId },
+      encryptionKey: { ...keyInfo, id: secretBox.currentKeyId, previousIds: configuredKeyIds.slice(1) },
       hashLimiter,
       migrationsApplied,
       sharedStateLocation: config.redis === undefined ? 'in-process memory (one instance only)' : `Redis ${redactedUrl(config.redis.url)} (prefix ${config.redis.keyPrefix})`,
@@ -149,6 +160,21 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
     await database.close();
     throw error;
   }
+}
+
+/**
+ * Refuses to start when some stored secret is sealed under a key none of the configured ones is:
+ * typically a previous key removed before `twofold keys rotate-encryption` had re-sealed it.
+ */
+async function refuseValuesSealedUnderMissingKeys(db: Kysely<Database>, secretBox: SecretBox, configuredKeyIds: string[]): Promise<void> {
+  const missing = await countSealedValuesByKeyId(db, secretBox, { skipKeyIds: configuredKeyIds });
+  if (missing.length === 0) return;
+  const described = missing.map((usage) => `${usage.keyId} (${usage.total} value${usage.total === 1 ? '' : 's'})`).join(', ');
+  throw new StartupError(
+    `The database holds secrets sealed under encryption key id(s) ${described} that no configured key has ` +
+      `(configured: ${configuredKeyIds.join(', ')}). Set TWOFOLD_ENCRYPTION_KEY to the key this database was created with, ` +
+      'or, after a rotation, keep the old key in TWOFOLD_PREVIOUS_ENCRYPTION_KEYS until `twofold keys rotate-encryption` has re-sealed everything.',
+  );
 }
 
 function startupFailure(what: string, config: TwofoldConfig): (error: unknown) => never {

@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { ConfigError } from '../config/load.js';
 import { TwofoldError } from '../errors.js';
 import { StartupError } from '../twofold.js';
+import { encryptionStatusCommand, rotateEncryptionCommand } from './commands/encryption-keys.js';
 import { listKeysCommand, rotateKeysCommand } from './commands/keys.js';
 import { migrateCommand } from './commands/migrate.js';
 import { outboxCommand } from './commands/outbox.js';
@@ -24,9 +25,18 @@ const json = new Option('--json', 'print JSON instead of a table');
 program.command('serve', { isDefault: true }).description('start the HTTP server (migrates the database first)').action(serveCommand);
 program.command('migrate').description('apply pending database migrations and exit').action(migrateCommand);
 
-const keys = program.command('keys').description('manage token signing keys');
+const keys = program.command('keys').description('manage token signing keys and the encryption key');
 keys.command('list').description('list signing keys and their state').addOption(json).action(listKeysCommand);
 keys.command('rotate').description('make a new signing key current; the old one keeps verifying until its tokens expire').addOption(json).action(rotateKeysCommand);
+keys
+  .command('rotate-encryption')
+  .description(
+    're-seal every stored secret under the current encryption key (TWOFOLD_ENCRYPTION_KEY), so that the keys in TWOFOLD_PREVIOUS_ENCRYPTION_KEYS can be removed',
+  )
+  .option('--generate', 'development only: first write a new key to the data dir\'s encryption.key and keep the old one in encryption.previous-keys')
+  .addOption(json)
+  .action(rotateEncryptionCommand);
+keys.command('encryption-status').description('how many stored secrets each encryption key id seals').addOption(json).action(encryptionStatusCommand);
 
 const users = program.command('users').description('inspect and help users');
 users

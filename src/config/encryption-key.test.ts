@@ -3,7 +3,14 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { encryptionKeyBytes, encryptionKeyFileName, parseEncryptionKey, resolveEncryptionKey } from './encryption-key.js';
+import {
+  encryptionKeyBytes,
+  encryptionKeyFileName,
+  parseEncryptionKey,
+  parsePreviousEncryptionKeys,
+  previousEncryptionKeysFileName,
+  resolveEncryptionKey,
+} from './encryption-key.js';
 import { ConfigError } from './load.js';
 
 let tempRoot: string;
@@ -128,6 +135,75 @@ describe('resolveEncryptionKey()', () => {
       resolveEncryptionKey({ encryptionKey: Buffer.alloc(16, 1).toString('base64'), dataDir, mode: 'development' }),
     );
     expect(error.variable).toBe('TWOFOLD_ENCRYPTION_KEY');
+  });
+});
+
+describe('resolveEncryptionKey(): previous keys', () => {
+  const otherKey = Buffer.alloc(32, 7);
+  const thirdKey = Buffer.alloc(32, 9);
+
+  it('adds TWOFOLD_PREVIOUS_ENCRYPTION_KEYS, in order, in any accepted format', () => {
+    const resolved = resolveEncryptionKey({
+      encryptionKey: sampleKey.toString('base64'),
+      previousEncryptionKeys: [otherKey.toString('hex'), thirdKey.toString('base64url')],
+      dataDir,
+      mode: 'production',
+    });
+    expect(resolved.key.equals(sampleKey)).toBe(true);
+    expect(resolved.previousKeys.map((key) => key.toString('hex'))).toEqual([otherKey.toString('hex'), thirdKey.toString('hex')]);
+    expect(resolved.previousKeysPath).toBeUndefined();
+  });
+
+  it('has no previous keys when none are configured', () => {
+    expect(resolveEncryptionKey({ encryptionKey: sampleKey.toString('base64'), dataDir, mode: 'development' }).previousKeys).toEqual([]);
+  });
+
+  it('refuses a malformed entry with a ConfigError naming the variable and the entry, never its value', () => {
+    const error = configErrorOf(() =>
+      resolveEncryptionKey({ encryptionKey: sampleKey.toString('base64'), previousEncryptionKeys: [otherKey.toString('base64'), 'not-a-key-at-all'], dataDir, mode: 'development' }),
+    );
+    expect(error.variable).toBe('TWOFOLD_PREVIOUS_ENCRYPTION_KEYS');
+    expect(error.message).toContain('entry 2 of 2');
+    expect(error.message).not.toContain('not-a-key-at-all');
+    expect(error.message).not.toContain(otherKey.toString('base64'));
+  });
+
+  it('refuses the current key among the previous ones', () => {
+    const error = configErrorOf(() => parsePreviousEncryptionKeys([sampleKey.toString('hex')], sampleKey));
+    expect(error.variable).toBe('TWOFOLD_PREVIOUS_ENCRYPTION_KEYS');
+    expect(error.message).toContain('is the current TWOFOLD_ENCRYPTION_KEY');
+  });
+
+  it('refuses a key listed twice', () => {
+    const error = configErrorOf(() => parsePreviousEncryptionKeys([otherKey.toString('hex'), otherKey.toString('base64')], sampleKey));
+    expect(error.message).toContain('entry 2 of 2 repeats');
+  });
+
+  it('in development with the generated key file, also reads encryption.previous-keys (0600, one key per line)', () => {
+    const current = resolveEncryptionKey({ encryptionKey: undefined, dataDir, mode: 'development' }).key;
+    const path = join(dataDir, previousEncryptionKeysFileName);
+    writeFileSync(path, `# keys rotated away from\n${otherKey.toString('base64url')}\n\n${current.toString('base64url')}\n${thirdKey.toString('hex')}\n`, { mode: 0o644 });
+    chmodSync(path, 0o644);
+    const resolved = resolveEncryptionKey({ encryptionKey: undefined, previousEncryptionKeys: [otherKey.toString('hex')], dataDir, mode: 'development' });
+    // The current key in the file (a rotation interrupted between its two writes) is skipped, and
+    // a key given both ways counts once.
+    expect(resolved.previousKeys.map((key) => key.toString('hex'))).toEqual([otherKey.toString('hex'), thirdKey.toString('hex')]);
+    expect(resolved.previousKeysPath).toBe(path);
+    expect(permissions(path)).toBe(0o600);
+  });
+
+  it('names the file and line of a malformed previous key', () => {
+    resolveEncryptionKey({ encryptionKey: undefined, dataDir, mode: 'development' });
+    const path = join(dataDir, previousEncryptionKeysFileName);
+    writeFileSync(path, `${otherKey.toString('base64url')}\nbroken\n`, { mode: 0o600 });
+    expect(configErrorOf(() => resolveEncryptionKey({ encryptionKey: undefined, dataDir, mode: 'development' })).variable).toBe(`${path} line 2`);
+  });
+
+  it('ignores the previous-keys file when the key comes from TWOFOLD_ENCRYPTION_KEY', () => {
+    resolveEncryptionKey({ encryptionKey: undefined, dataDir, mode: 'development' });
+    writeFileSync(join(dataDir, previousEncryptionKeysFileName), `${otherKey.toString('base64url')}\n`, { mode: 0o600 });
+    const resolved = resolveEncryptionKey({ encryptionKey: sampleKey.toString('base64'), dataDir, mode: 'development' });
+    expect(resolved.previousKeys).toEqual([]);
   });
 });
 

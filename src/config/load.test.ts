@@ -38,7 +38,14 @@ describe('loadConfig(): defaults', () => {
     expect(config.dataDir).toBe(resolve('data'));
     expect(config.database).toEqual({ kind: 'sqlite', path: resolve('data', 'twofold.db') });
     expect(config.encryptionKey).toBeUndefined();
+    expect(config.previousEncryptionKeys).toEqual([]);
     expect(config.log.level).toBe('info');
+  });
+
+  it('reads TWOFOLD_PREVIOUS_ENCRYPTION_KEYS as a comma-separated list (checked when the keys are resolved)', () => {
+    const other = Buffer.alloc(32, 8).toString('base64');
+    const config = loadConfig({ ...completeProduction, TWOFOLD_PREVIOUS_ENCRYPTION_KEYS: ` ${other} ,, ${Buffer.alloc(32, 9).toString('hex')} ` });
+    expect(config.previousEncryptionKeys).toEqual([other, Buffer.alloc(32, 9).toString('hex')]);
   });
 
   it('SS-03: defaults to 10-minute access tokens, 5-minute mfa tokens, 60 s skew and EdDSA', () => {

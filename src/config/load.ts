@@ -98,6 +98,7 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
       ipFailuresPerWindow: integer('TWOFOLD_THROTTLE_IP_FAILURES', configDefaults.throttleIpFailuresPerWindow, 1, 1_000_000),
     },
     encryptionKey,
+    previousEncryptionKeys: parseCommaList(read('TWOFOLD_PREVIOUS_ENCRYPTION_KEYS')),
     tokens: {
       accessTokenTtlSeconds: integer('TWOFOLD_ACCESS_TOKEN_TTL_SECONDS', configDefaults.accessTokenTtlSeconds, 60, 900),
       mfaTokenTtlSeconds: integer('TWOFOLD_MFA_TOKEN_TTL_SECONDS', configDefaults.mfaTokenTtlSeconds, 30, 300),
@@ -306,6 +307,11 @@ function parseNotifications(read: Reader, timeoutMs: number): TwofoldConfig['not
     return { channel, url: parseHttpUrl('TWOFOLD_NOTIFY_WEBHOOK_URL', required(read, 'TWOFOLD_NOTIFY_WEBHOOK_URL', 'with TWOFOLD_NOTIFY=webhook')), secret, timeoutMs };
   }
   throw new ConfigError('TWOFOLD_NOTIFY', `expected email, webhook or off, got "${channel}"`);
+}
+
+/** Entries are checked where they are used (a key list by resolveEncryptionKey). */
+function parseCommaList(raw: string | undefined): string[] {
+  return (raw ?? '').split(',').map((value) => value.trim()).filter((value) => value !== '');
 }
 
 function parseBoolean(variable: string, raw: string | undefined, fallback: boolean): boolean {

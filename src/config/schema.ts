@@ -46,6 +46,11 @@ export interface TwofoldConfig {
   };
   /** Base64url/base64/hex of 32 bytes, when given explicitly; otherwise a dev key file is used. */
   encryptionKey: string | undefined;
+  /**
+   * Keys that only open (never seal): the keys rotated away from, kept until
+   * `twofold keys rotate-encryption` has re-sealed every value under the current key. Same formats.
+   */
+  previousEncryptionKeys: string[];
   tokens: {
     accessTokenTtlSeconds: number;
     mfaTokenTtlSeconds: number;

@@ -19,6 +19,7 @@ import { listOwnSecurityEvents } from './recent-events.js';
 import { refreshTokens } from './refresh.js';
 import { register } from './register.js';
 import { listRevokedSessions } from './revoked-sessions-feed.js';
+import { rotateEncryptionKey } from './rotate-encryption-key.js';
 import { rotateSigningKey } from './rotate-signing-key.js';
 import { listOwnSessions, revokeOtherSessions, revokeOwnSession } from './sessions.js';
 import { forgetOwnTrustedDevice, listOwnTrustedDevices } from './trusted-devices.js';
@@ -58,6 +59,7 @@ export function bindFlows(ctx: FlowContext) {
     listSecurityEvents: bound(ctx, listOwnSecurityEvents),
     listRevokedSessions: bound(ctx, listRevokedSessions),
     rotateSigningKey: bound(ctx, rotateSigningKey),
+    rotateEncryptionKey: bound(ctx, rotateEncryptionKey),
     admin: {
       findUser: bound(ctx, findUserByIdOrUsername),
       describeUser: bound(ctx, describeUser),

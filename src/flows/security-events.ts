@@ -19,6 +19,7 @@ export type SecurityEventType =
   | 'session.revoked'
   | 'admin.factors_reset'
   | 'signing_key.rotated'
+  | 'encryption_key.rotated'
   | 'factor.removed'
   | 'factor.renamed'
   | 'challenge.sent'

@@ -8,8 +8,12 @@ import { findServerSecret, insertServerSecretIfAbsent } from '../store/repositor
 
 export const codePepperName = 'code-pepper';
 
+export function serverSecretAad(name: string): string {
+  return secretBoxAad('server-secret', name);
+}
+
 export async function loadOrCreateServerSecret(db: Kysely<Database>, secretBox: SecretBox, name: string, now: number): Promise<Buffer> {
-  const aad = secretBoxAad('server-secret', name);
+  const aad = serverSecretAad(name);
   let row = await findServerSecret(db, name);
   if (row === undefined) {
     const sealed = secretBox.seal(randomBytes(32).toString('base64url'), aad);

@@ -19,7 +19,8 @@ export interface TotpEnrollment {
   qr_svg: string;
 }
 
-function totpAad(factorId: string, userId: string): string {
+/** Also used to re-seal the secret under a new encryption key (rotate-encryption-key.ts). */
+export function totpAad(factorId: string, userId: string): string {
   return secretBoxAad('totp', factorId, userId);
 }
 

@@ -10,6 +10,11 @@ export interface Cluster {
   /** The environment every instance shares (also right for running the CLI against the cluster). */
   env: Record<string, string>;
   databaseUrl: string;
+  /**
+   * Stops every instance and starts as many again on the same database and Redis, with `changes`
+   * applied to the shared environment (undefined removes a variable) — a redeploy.
+   */
+  restart(changes: Record<string, string | undefined>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -29,19 +34,32 @@ export async function startCluster(count: number, extraEnv: Record<string, strin
     TWOFOLD_LOG_LEVEL: 'warn',
     ...extraEnv,
   });
-  const ports = await Promise.all(Array.from({ length: count }, findFreePort));
-  // Started together, so that they also race for migrations and the first signing key.
-  const instances = await Promise.all(
-    ports.map((port) => startServerProcess({ command: process.execPath, args: ['dist/cli/main.js', 'serve'], env: { ...env, TWOFOLD_PORT: String(port) }, port })),
-  );
-  return {
-    instances,
+  const startInstances = async (shared: Record<string, string>) => {
+    const ports = await Promise.all(Array.from({ length: count }, findFreePort));
+    // Started together, so that they also race for migrations and the first signing key.
+    return Promise.all(
+      ports.map((port) => startServerProcess({ command: process.execPath, args: ['dist/cli/main.js', 'serve'], env: { ...shared, TWOFOLD_PORT: String(port) }, port })),
+    );
+  };
+  const cluster: Cluster = {
+    instances: await startInstances(env),
     env,
     databaseUrl: database.url,
+    async restart(changes) {
+      await Promise.all(cluster.instances.map((instance) => instance.stop()));
+      const next = { ...cluster.env };
+      for (const [name, value] of Object.entries(changes)) {
+        if (value === undefined) delete next[name];
+        else next[name] = value;
+      }
+      cluster.env = next;
+      cluster.instances = await startInstances(next);
+    },
     async stop() {
-      await Promise.all(instances.map((instance) => instance.stop()));
+      await Promise.all(cluster.instances.map((instance) => instance.stop()));
       await Promise.all([database.dispose(), redis.dispose()]);
       dataDir.dispose();
     },
   };
+  return cluster;
 }

@@ -23,3 +23,17 @@ export function postPathsOf(app: FastifyInstance): string[] {
 export function pagePostPathsOf(app: FastifyInstance): string[] {
   return postPathsOf(app).filter((path) => !path.startsWith('/v1/'));
 }
+
+/** API routes that take no token (FL-01's exceptions); every other route needs an mfa_token or an access token. */
+export const publicApiRoutes: ReadonlySet<string> = new Set([
+  'POST /v1/register',
+  'POST /v1/login',
+  'POST /v1/token/refresh',
+  'POST /v1/password/forgot',
+  'POST /v1/password/reset',
+  'GET /.well-known/jwks.json',
+  'GET /.well-known/openid-configuration',
+  'GET /v1/revoked-sessions',
+  'GET /healthz',
+  'GET /readyz',
+]);

@@ -3,6 +3,7 @@
 // no route but a completed second factor ever mints an access or refresh token.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, loginForMfaToken, postJson, signUp, totpCode } from '../helpers/flow.js';
+import { publicApiRoutes } from '../helpers/routes.js';
 import { startTestTwofold, type TestTwofold } from '../helpers/twofold.js';
 
 let t: TestTwofold;
@@ -14,7 +15,7 @@ afterAll(async () => t.close());
 /** Routes that exist to accept the mfa_token (DESIGN.md §1). */
 const mfaRoutes = new Set(['POST /v1/mfa/verify', 'POST /v1/mfa/challenge', 'POST /v1/factors', 'POST /v1/factors/{id}/verify']);
 /** Routes that need no token at all. */
-const publicRoutes = new Set(['POST /v1/register', 'POST /v1/login', 'POST /v1/token/refresh', 'POST /v1/password/forgot', 'POST /v1/password/reset', 'GET /.well-known/jwks.json', 'GET /.well-known/openid-configuration', 'GET /healthz', 'GET /readyz']);
+const publicRoutes = publicApiRoutes;
 
 describe('the pending (mfa) token', () => {
   it('FL-01: every authenticated route outside the MFA routes refuses it with 401', async () => {

@@ -11,6 +11,7 @@ import { bearer, getJson, loginForMfaToken, postJson, registerUser, signUp, totp
 import { lastSentCode } from '../helpers/outbox.js';
 import { enrollDestination, requestCode, uniquePhone } from '../helpers/otp.js';
 import { createSoftAuthenticator } from '../helpers/soft-authenticator.js';
+import { publicApiRoutes } from '../helpers/routes.js';
 import { startTestTwofold, type TestTwofold } from '../helpers/twofold.js';
 
 let t: TestTwofold;
@@ -100,18 +101,7 @@ interface RouteSpec {
 }
 
 /** Routes that take no token (FL-01's exceptions); every other route in the OpenAPI document must be below. */
-const publicRoutes = new Set([
-  'POST /v1/register',
-  'POST /v1/login',
-  'POST /v1/token/refresh',
-  'POST /v1/password/forgot',
-  'POST /v1/password/reset',
-  'GET /.well-known/jwks.json',
-  'GET /.well-known/openid-configuration',
-  'GET /v1/revoked-sessions',
-  'GET /healthz',
-  'GET /readyz',
-]);
+const publicRoutes = publicApiRoutes;
 
 const routeSpecs: Record<string, RouteSpec> = {
   'GET /v1/me': { request: () => ({ method: 'GET', url: '/v1/me' }), expected: { mfa_token: invalidToken, 'access token': ok(200), 'aal1 access token': ok(200) } },

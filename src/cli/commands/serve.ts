@@ -45,6 +45,9 @@ async function printBanner(server: RunningServer): Promise<void> {
     `  shared state ${server.twofold.sharedStateLocation}`,
     `  migrations   ${migrationsApplied.length > 0 ? `applied ${migrationsApplied.join(', ')}` : 'up to date'}`,
     `  encryption   key ${encryptionKey.id} ${keySource}`,
+    ...(encryptionKey.previousIds.length > 0
+      ? [`               also opens ${encryptionKey.previousIds.join(', ')} (previous keys; \`twofold keys rotate-encryption\` re-seals what they hold)`]
+      : []),
     `  signing key  ${key.alg} ${key.kid}`,
     `  try it       curl ${server.url}/.well-known/openid-configuration`,
   ];

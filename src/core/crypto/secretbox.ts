@@ -72,6 +72,11 @@ export function createSecretBox(keys: readonly Uint8Array[]): SecretBox {
   };
 }
 
+/** How every envelope sealed under `keyId` begins: lets a database find them without opening any. */
+export function envelopePrefix(keyId: string): string {
+  return `${version}.${keyId}.`;
+}
+
 /** AAD for a sealed value: purpose and the ids of the row (and owner) it belongs to. */
 export function secretBoxAad(purpose: string, ...ids: string[]): string {
   return [purpose, ...ids].join('|');
