@@ -1,22 +1,14 @@
 // The claims of a Twofold access token as a resource server receives them (RFC 9068, with
-// RFC 8176 `amr`, NIST `acr` and an honest `auth_time`). Checked field by field after the
+// RFC 8176 `amr`, NIST `acr` and an honest `auth_time`): what the server signs, read without
+// assuming which `acr` values a future server may add. Checked field by field after the
 // signature, so a route can trust every property's type.
+import type { AccessTokenClaims } from '../core/tokens/claims.js';
 
-export interface TwofoldAccessClaims {
-  iss: string;
-  sub: string;
-  aud: string;
-  client_id: string;
-  iat: number;
-  exp: number;
-  jti: string;
-  /** The session: revoking it (logout, password change) ends all its tokens. */
-  sid: string;
-  auth_time: number;
+export type TwofoldAccessClaims = Omit<AccessTokenClaims, 'acr'> & {
+  /** "aal2" after a second factor; "aal1" after an e-mail code or a remembered browser. */
   acr: string;
-  amr: string[];
   [claim: string]: unknown;
-}
+};
 
 const isNonEmptyString = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
 const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);

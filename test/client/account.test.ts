@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TwofoldClientError, type SecurityEvent, type TwofoldClient } from '../../src/client/index.js';
 import { createTestClient, startListeningTwofold, type ListeningTwofold } from '../helpers/client-server.js';
 import { strongPassword, totpCode, uniqueUsername } from '../helpers/flow.js';
-import { outboxMessages } from '../helpers/outbox.js';
+import { lastResetCode } from '../helpers/outbox.js';
 
 let t: ListeningTwofold;
 
@@ -28,15 +28,7 @@ async function signUpWithEmail(client: TwofoldClient) {
   return { username, email, secret: registration.totp.secret, factorId: registration.totp.factor_id };
 }
 
-/** The newest reset code sent to this address, read the way a person reads their mail. */
-async function resetCodeFor(destination: string): Promise<string> {
-  // The code is sent in the background, after the same answer for everyone.
-  await t.ctx.background.flush();
-  const message = (await outboxMessages(t, destination)).find((candidate) => candidate.purpose === 'password_reset');
-  const code = message === undefined ? undefined : /\b([0-9A-HJKMNP-TV-Z]{5}(?:-[0-9A-HJKMNP-TV-Z]{5}){3})\b/.exec(message.body)?.[1];
-  if (code === undefined) throw new Error(`no reset code was sent to ${destination}`);
-  return code;
-}
+const resetCodeFor = (destination: string): Promise<string> => lastResetCode(t, destination);
 
 describe('createTwofoldClient(): password reset', () => {
   it('MG-01/LG-01: requestPasswordReset() returns the same message for an account and for nobody, and sends no token', async () => {

@@ -13,3 +13,14 @@ export async function lastSentCode(t: TestTwofold, destination: string): Promise
   if (code === undefined) throw new Error(`no code was sent to ${destination}`);
   return code;
 }
+
+/** The newest password-reset code sent to this address, read the way a person reads their mail. */
+export async function lastResetCode(t: TestTwofold, destination: string): Promise<string> {
+  // The code is sent in the background, after the same answer for everyone; security notices go
+  // to the same address, so pick the reset message.
+  await t.ctx.background.flush();
+  const message = (await outboxMessages(t, destination)).find((candidate) => candidate.purpose === 'password_reset');
+  const code = message === undefined ? undefined : /\b([0-9A-HJKMNP-TV-Z]{5}(?:-[0-9A-HJKMNP-TV-Z]{5}){3})\b/.exec(message.body)?.[1];
+  if (code === undefined) throw new Error(`no reset code was sent to ${destination}`);
+  return code;
+}

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forgotPasswordAnswer } from '../../src/flows/password-reset.js';
 import { bearer, expectProblem, getJson, postJson, registerUser, signIn, signUp, totpCode, uniqueUsername } from '../helpers/flow.js';
-import { outboxMessages } from '../helpers/outbox.js';
+import { lastResetCode } from '../helpers/outbox.js';
 import { startTestTwofold, type TestTwofold } from '../helpers/twofold.js';
 
 let t: TestTwofold;
@@ -22,14 +22,7 @@ async function userWithEmail() {
   return { ...registered, email, accessToken: confirm.json().access_token as string, refreshToken: confirm.json().refresh_token as string };
 }
 
-async function resetCodeFor(destination: string): Promise<string> {
-  await t.ctx.background.flush();
-  // The newest message with a reset code (security notices go to the same address).
-  const message = (await outboxMessages(t, destination)).find((candidate) => candidate.purpose === 'password_reset');
-  const code = message === undefined ? undefined : /\b([0-9A-HJKMNP-TV-Z]{5}(?:-[0-9A-HJKMNP-TV-Z]{5}){3})\b/.exec(message.body)?.[1];
-  if (code === undefined) throw new Error(`no reset code was sent to ${destination}`);
-  return code;
-}
+const resetCodeFor = (destination: string): Promise<string> => lastResetCode(t, destination);
 
 describe('POST /v1/password/forgot', () => {
   it('MG-01/LG-01: answers the same, byte for byte, for an account with an address, without one, and for nobody', async () => {
