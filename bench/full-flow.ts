@@ -32,7 +32,14 @@ export async function post(url: string, path: string, body: unknown, token?: str
   return { status: response.status, body: await response.json() };
 }
 
-export async function startInstances(backend: 'sqlite' | 'postgres', count: number, extraEnv: Record<string, string> = {}): Promise<{ urls: string[]; stop(): Promise<void> }> {
+export interface BenchInstances {
+  urls: string[];
+  /** Process ids, to read their memory from /proc. */
+  pids: number[];
+  stop(): Promise<void>;
+}
+
+export async function startInstances(backend: 'sqlite' | 'postgres', count: number, extraEnv: Record<string, string> = {}): Promise<BenchInstances> {
   const dir = makeTempDir('twofold-bench-');
   const cleanups: Array<() => Promise<void> | void> = [dir.dispose];
   const env: Record<string, string> = {
@@ -58,11 +65,20 @@ export async function startInstances(backend: 'sqlite' | 'postgres', count: numb
   }
   return {
     urls: instances.map((instance) => instance.baseUrl),
+    pids: instances.map((instance) => instance.child.pid ?? 0),
     async stop() {
       await Promise.all(instances.map((instance) => instance.stop()));
       for (const cleanup of cleanups.reverse()) await cleanup();
     },
   };
+}
+
+/** One signed-up user and a live access token (for routes that need one). */
+export async function signUpForAccessToken(url: string, username = `bench-token-${process.pid}-${Date.now()}`): Promise<{ username: string; password: string; accessToken: string }> {
+  const registered = await post(url, '/v1/register', { username, password });
+  const confirmed = await post(url, `/v1/factors/${registered.body.totp.factor_id}/verify`, { code: generateTotpCode(registered.body.totp.secret, totpStepAt(Date.now())) }, registered.body.mfa_token);
+  if (confirmed.status !== 200) throw new Error(`could not sign up ${username}: ${JSON.stringify(confirmed.body)}`);
+  return { username, password, accessToken: confirmed.body.access_token };
 }
 
 export async function registerUsers(urls: string[], count: number, concurrency: number): Promise<BenchUser[]> {

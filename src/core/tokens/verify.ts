@@ -2,10 +2,17 @@
 // `typ`, `iss` and `aud` are pinned per token kind, `exp` is required with at most 60 s of skew,
 // and header keys (`jwk`, `jku`, `x5u`, `x5c`) are never used — the key comes only from our ring.
 // Returns a result instead of throwing: the caller decides which error a client sees.
-import { errors as joseErrors, jwtVerify, type CryptoKey, type JWTHeaderParameters, type JWTPayload } from 'jose';
+//
+// The signature is checked synchronously with node:crypto (fast-jwt, one verifier per key and
+// token kind), not through WebCrypto: WebCrypto runs on the libuv threadpool, where argon2 hashes
+// — under login load every authenticated request would queue behind password hashing
+// (DESIGN.md §6; measured by the verify-under-login benchmark).
+import { createPublicKey, type JsonWebKey } from 'node:crypto';
+import { createVerifier as createJwtVerifier, TokenError } from 'fast-jwt';
+import type { JWTPayload } from 'jose';
 import type { AccessTokenClaims, MfaTokenClaims, TokenKind } from './claims.js';
 import { mfaAudience, tokenTypeHeader } from './claims.js';
-import type { SigningKey } from './signing-key.js';
+import { publicPartOf, type SigningKey } from './signing-key.js';
 import { hasCompactJwsShape, isCanonicalCompactJws } from './token-shape.js';
 
 export interface TokenVerificationOptions {
@@ -29,6 +36,48 @@ export function verifyMfaToken(token: string, options: TokenVerificationOptions)
   return verifyToken(token, 'mfa', options, isMfaTokenClaims);
 }
 
+type SignatureCheck = (token: string) => { header: Record<string, unknown>; payload: JWTPayload };
+
+/** Verifiers per key object and per (kind, issuer, audience); a retired key's entry goes with it. */
+const signatureChecks = new WeakMap<SigningKey, Map<string, SignatureCheck>>();
+
+function signatureCheckFor(key: SigningKey, kind: TokenKind, issuer: string, audience: string): SignatureCheck {
+  let perKey = signatureChecks.get(key);
+  if (perKey === undefined) {
+    perKey = new Map();
+    signatureChecks.set(key, perKey);
+  }
+  const id = `${kind} ${issuer} ${audience}`;
+  let check = perKey.get(id);
+  if (check === undefined) {
+    const pem = createPublicKey({ key: publicPartOf(key.publicJwk) as JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
+    check = createJwtVerifier({
+      key: pem,
+      algorithms: [key.alg],
+      complete: true,
+      checkTyp: tokenTypeHeader[kind],
+      allowedIss: issuer,
+      allowedAud: audience,
+      requiredClaims: ['iss', 'aud', 'exp', 'iat', 'sub', 'jti', 'sid'],
+      // Time is checked below against the caller's clock (tests move it; skew in one place).
+      ignoreExpiration: true,
+      ignoreNotBefore: true,
+      cache: false,
+    }) as SignatureCheck;
+    perKey.set(id, check);
+  }
+  return check;
+}
+
+function headerOf(token: string): Record<string, unknown> | undefined {
+  try {
+    const header: unknown = JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8'));
+    return typeof header === 'object' && header !== null && !Array.isArray(header) ? (header as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function verifyToken<Claims>(
   token: string,
   kind: TokenKind,
@@ -37,31 +86,26 @@ async function verifyToken<Claims>(
 ): Promise<TokenVerification<Claims>> {
   if (!hasCompactJwsShape(token)) return { ok: false, reason: 'not a compact JWS' };
   if (!isCanonicalCompactJws(token)) return { ok: false, reason: 'non-canonical base64url' };
-  const resolveKey = async (header: JWTHeaderParameters): Promise<CryptoKey> => {
-    const key = typeof header.kid === 'string' ? await options.findKey(header.kid) : undefined;
-    if (key === undefined || key.alg !== header.alg) throw new joseErrors.JWKSNoMatchingKey();
-    return key.publicKey;
-  };
+  const header = headerOf(token);
+  if (header === undefined) return { ok: false, reason: 'malformed header' };
+  const key = typeof header['kid'] === 'string' ? await options.findKey(header['kid']) : undefined;
+  if (key === undefined || key.alg !== header['alg']) return { ok: false, reason: 'no matching key' };
+  // fast-jwt compares typ case-insensitively and without "application/"; ours is exact.
+  if (header['typ'] !== tokenTypeHeader[kind]) return { ok: false, reason: 'unexpected typ' };
+  let payload: JWTPayload;
   try {
-    const { payload } = await jwtVerify(token, resolveKey, {
-      algorithms: ['EdDSA', 'ES256'],
-      typ: tokenTypeHeader[kind],
-      issuer: options.issuer,
-      audience: kind === 'access' ? options.audience : mfaAudience(options.issuer),
-      clockTolerance: options.clockSkewSeconds,
-      currentDate: new Date(options.nowSeconds * 1000),
-      requiredClaims: ['exp', 'iat', 'sub', 'jti', 'sid'],
-    });
-    if (!hasClaimShape(payload)) return { ok: false, reason: 'unexpected claims' };
-    // jose checks iat only against a maxTokenAge; a token "issued" in the future is not ours.
-    if ((payload.iat ?? 0) > options.nowSeconds + options.clockSkewSeconds) return { ok: false, reason: 'iat in the future' };
-    return { ok: true, claims: payload as Claims };
+    payload = signatureCheckFor(key, kind, options.issuer, kind === 'access' ? options.audience : mfaAudience(options.issuer))(token).payload;
   } catch (error) {
-    if (error instanceof joseErrors.JOSEError) return { ok: false, reason: error.code };
-    // jose throws TypeError/SyntaxError on some malformed inputs; they are bad tokens, not bugs.
-    if (error instanceof TypeError || error instanceof SyntaxError) return { ok: false, reason: 'malformed token' };
+    if (error instanceof TokenError) return { ok: false, reason: error.code };
     throw error;
   }
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return { ok: false, reason: 'unexpected claims' };
+  if (typeof payload.exp !== 'number' || typeof payload.iat !== 'number') return { ok: false, reason: 'unexpected claims' };
+  if (payload.exp <= options.nowSeconds - options.clockSkewSeconds) return { ok: false, reason: 'expired' };
+  if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > options.nowSeconds + options.clockSkewSeconds)) return { ok: false, reason: 'not yet valid' };
+  if (payload.iat > options.nowSeconds + options.clockSkewSeconds) return { ok: false, reason: 'iat in the future' };
+  if (!hasClaimShape(payload)) return { ok: false, reason: 'unexpected claims' };
+  return { ok: true, claims: payload as Claims };
 }
 
 const isString = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
