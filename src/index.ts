@@ -10,3 +10,4 @@ export { startServer, type RunningServer } from './http/server.js';
 export { TwofoldError, errorCatalog, type ErrorCode } from './errors.js';
 export type { AccessTokenClaims, MfaTokenClaims } from './core/tokens/claims.js';
 export type { SecurityEvent, SecurityEventSink, SecurityEventType } from './flows/security-events.js';
+export type { TwofoldMetrics } from './flows/metrics.js';

@@ -16,6 +16,7 @@ import { RevokedSessionSet } from './flows/revoked-sessions.js';
 import { createAuditTrail } from './flows/audit-trail.js';
 import { createBackgroundTasks } from './flows/background.js';
 import { createNotifier } from './flows/notifications.js';
+import { createTwofoldMetrics, noFlowMetrics, type TwofoldMetrics } from './flows/metrics.js';
 import { countSealedValuesByKeyId } from './flows/encryption-key-usage.js';
 import { combineEventSinks, discardEvents, type EventLogger, type SecurityEventSink } from './flows/security-events.js';
 import { codePepperName, loadOrCreateServerSecret } from './flows/server-secrets.js';
@@ -49,6 +50,8 @@ export interface Twofold {
   /** Where the encryption keys come from and their ids; never the keys themselves. */
   encryptionKey: Omit<ResolvedEncryptionKey, 'key' | 'previousKeys'> & { id: string; previousIds: string[] };
   hashLimiter: WorkLimiter;
+  /** Prometheus metrics of this instance (its own registry); undefined when metrics are off. */
+  metrics: TwofoldMetrics | undefined;
   migrationsApplied: string[];
   /** Human-readable shared-state location for the startup banner. */
   sharedStateLocation: string;
@@ -116,21 +119,25 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
     const background = createBackgroundTasks((name, error) => logger.warn({ err: error, task: name }, 'background work failed'));
     const notifier = createNotifier({ config, db: database.db, senders, now, background, diagnostics: logger });
     const hashLimiter = createWorkLimiter({ maxInFlight: config.password.hashConcurrency, maxQueued: config.password.hashQueueLimit });
+    const metrics = config.metrics.enabled
+      ? createTwofoldMetrics({ hashLimiter, hashConcurrency: config.password.hashConcurrency, hashQueueLimit: config.password.hashQueueLimit })
+      : undefined;
     const context: FlowContext = {
       config,
       db: database.db,
       now,
       secretBox,
-      passwordHasher: createPasswordHasher(config.password.argon2, hashLimiter),
+      passwordHasher: createPasswordHasher(config.password.argon2, hashLimiter, metrics?.passwordHashes),
       keys,
       codePepper,
       accessTokenCache: new VerifiedTokenCache<AccessTokenClaims>(10_000),
-      events: combineEventSinks(options.events ?? discardEvents, auditTrail, notifier),
+      events: combineEventSinks(options.events ?? discardEvents, auditTrail, notifier, ...(metrics === undefined ? [] : [metrics.events])),
       auditTrail,
       kv,
       revokedSessions,
       senders,
       background,
+      metrics: metrics ?? noFlowMetrics,
       diagnostics: logger,
     };
     const { key: _secret, previousKeys: _previousSecrets, ...keyInfo } = encryptionKey;
@@ -143,6 +150,7 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
       kv,
       encryptionKey: { ...keyInfo, id: secretBox.currentKeyId, previousIds: configuredKeyIds.slice(1) },
       hashLimiter,
+      metrics,
       migrationsApplied,
       sharedStateLocation: config.redis === undefined ? 'in-process memory (one instance only)' : `Redis ${redactedUrl(config.redis.url)} (prefix ${config.redis.keyPrefix})`,
       async close() {

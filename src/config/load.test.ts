@@ -430,3 +430,39 @@ describe('loadConfig(): hardening settings', () => {
     expect(configErrorOf({ TWOFOLD_NOTIFY: 'pigeon' }).variable).toBe('TWOFOLD_NOTIFY');
   });
 });
+
+describe('loadConfig(): metrics', () => {
+  const token = 'a-metrics-token-0123456789';
+
+  it('LOG-01: serves no metrics by default', () => {
+    expect(loadConfig({}).metrics).toEqual({ enabled: false, token: undefined });
+  });
+
+  it('reads TWOFOLD_METRICS as a switch, refusing other values naming the variable', () => {
+    expect(loadConfig({ TWOFOLD_METRICS: 'on' }).metrics).toEqual({ enabled: true, token: undefined });
+    expect(loadConfig({ TWOFOLD_METRICS: 'off' }).metrics.enabled).toBe(false);
+    expect(configErrorOf({ TWOFOLD_METRICS: 'sometimes' }).variable).toBe('TWOFOLD_METRICS');
+  });
+
+  it('a TWOFOLD_METRICS_TOKEN alone turns metrics on behind it; an explicit off wins', () => {
+    expect(loadConfig({ TWOFOLD_METRICS_TOKEN: token }).metrics).toEqual({ enabled: true, token });
+    expect(loadConfig({ TWOFOLD_METRICS: 'on', TWOFOLD_METRICS_TOKEN: token }).metrics).toEqual({ enabled: true, token });
+    expect(loadConfig({ TWOFOLD_METRICS: 'off', TWOFOLD_METRICS_TOKEN: token }).metrics).toEqual({ enabled: false, token: undefined });
+  });
+
+  it('refuses a short token, or one a Bearer header cannot carry, without repeating it', () => {
+    const short = configErrorOf({ TWOFOLD_METRICS_TOKEN: 'too-short' });
+    expect(short.variable).toBe('TWOFOLD_METRICS_TOKEN');
+    expect(short.message).not.toContain('too-short');
+    const spaced = configErrorOf({ TWOFOLD_METRICS_TOKEN: 'has a space in the middle of it' });
+    expect(spaced.variable).toBe('TWOFOLD_METRICS_TOKEN');
+    expect(spaced.message).not.toContain('has a space');
+  });
+
+  it('LOG-01: production mode refuses metrics without a token, naming TWOFOLD_METRICS_TOKEN', () => {
+    const error = configErrorOf({ ...completeProduction, TWOFOLD_METRICS: 'on' });
+    expect(error.variable).toBe('TWOFOLD_METRICS_TOKEN');
+    expect(loadConfig({ ...completeProduction, TWOFOLD_METRICS_TOKEN: token }).metrics).toEqual({ enabled: true, token });
+    expect(loadConfig(completeProduction).metrics.enabled).toBe(false);
+  });
+});

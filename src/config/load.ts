@@ -155,6 +155,7 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
       hashQueueLimit: integer('TWOFOLD_HASH_QUEUE_LIMIT', configDefaults.hashQueueLimit, 0, 100000),
     },
     log: { level: parseLogLevel(read('TWOFOLD_LOG_LEVEL')) },
+    metrics: parseMetrics(read('TWOFOLD_METRICS'), read('TWOFOLD_METRICS_TOKEN')),
   };
 
   if (mode === 'production' && config.factors.has('sms') && config.sms.provider === 'outbox') {
@@ -165,6 +166,11 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
   }
   if (mode === 'production' && config.password.argon2.memoryKib < defaultArgon2Parameters.memoryKib) {
     throw new ConfigError('TWOFOLD_ARGON2_MEMORY_KIB', `production mode needs at least ${defaultArgon2Parameters.memoryKib} KiB (OWASP)`);
+  }
+  if (mode === 'production' && config.metrics.enabled && config.metrics.token === undefined) {
+    // /metrics is served on the public port: without a token, anyone could watch sign-in volume,
+    // failure rates and lockouts of the server as they happen.
+    throw new ConfigError('TWOFOLD_METRICS_TOKEN', 'production mode serves /metrics only behind a token; set 32+ random characters, e.g. `openssl rand -hex 32`');
   }
   return config;
 }
@@ -353,6 +359,23 @@ function parseOrigins(raw: string | undefined, publicUrl: string): string[] {
     origins.add(new URL(parseHttpUrl('TWOFOLD_WEBAUTHN_ORIGINS', origin)).origin);
   }
   return [...origins];
+}
+
+/** What a Bearer header can carry (RFC 6750 b64token), so the configured token can be sent at all. */
+const bearerTokenShape = /^[A-Za-z0-9\-._~+/]+=*$/;
+const metricsTokenMinLength = 16;
+
+/**
+ * TWOFOLD_METRICS turns the endpoint on; a TWOFOLD_METRICS_TOKEN alone turns it on behind the
+ * token. An explicit TWOFOLD_METRICS=off wins over a token (switch it off without removing a secret).
+ */
+function parseMetrics(rawEnabled: string | undefined, token: string | undefined): TwofoldConfig['metrics'] {
+  const enabled = parseBoolean('TWOFOLD_METRICS', rawEnabled, token !== undefined);
+  if (token !== undefined) {
+    if (!bearerTokenShape.test(token)) throw new ConfigError('TWOFOLD_METRICS_TOKEN', 'use letters, digits and - . _ ~ + / (it is sent as a Bearer token)');
+    if (token.length < metricsTokenMinLength) throw new ConfigError('TWOFOLD_METRICS_TOKEN', `use at least ${metricsTokenMinLength} characters`);
+  }
+  return { enabled, token: enabled ? token : undefined };
 }
 
 function parseSigningAlgorithm(raw: string | undefined): SigningAlgorithm {

@@ -110,6 +110,8 @@ export interface TwofoldConfig {
     hashQueueLimit: number;
   };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+  /** `GET /metrics` (Prometheus): off by default; with a token, only for `Authorization: Bearer <token>`. */
+  metrics: { enabled: boolean; token: string | undefined };
 }
 
 export const factorKinds = ['totp', 'sms', 'email', 'webauthn', 'recovery'] as const;

@@ -53,7 +53,7 @@ export async function confirmFactor(
   const evaluate = await prepareEvaluation(ctx, auth, factor, input, meta);
   const attempt = await spendAttempt(ctx, auth);
   const evaluation = await evaluate();
-  if (!evaluation.ok) return rejectWrongCode(ctx, auth, attempt, meta, evaluation.reason);
+  if (!evaluation.ok) return rejectWrongCode(ctx, auth, attempt, meta, evaluation.reason, factor.type);
   const { proof } = evaluation;
   const now = ctx.now();
   const activatedView = () => toFactorView({ ...factor, status: 'active', activated_at: now, last_used_at: now });
@@ -64,7 +64,7 @@ export async function confirmFactor(
       await resetSessionAttempts(trx, auth.session.id);
       return true;
     });
-    if (!claimed) return rejectWrongCode(ctx, auth, attempt, meta, 'replay');
+    if (!claimed) return rejectWrongCode(ctx, auth, attempt, meta, 'replay', factor.type);
     recordActivation(ctx, auth, factor, meta);
     await forgetAllTrustedDevices(ctx, ctx.db, auth.user.id, 'factor_added');
     return { factor: activatedView() };
@@ -75,7 +75,7 @@ export async function confirmFactor(
     const session = await completePendingSession(ctx, trx, auth, proof.method);
     return { session, recoveryCodes: await issueRecoveryCodes(ctx, trx, auth.user.id) };
   });
-  if (completed === undefined) return rejectWrongCode(ctx, auth, attempt, meta, 'replay');
+  if (completed === undefined) return rejectWrongCode(ctx, auth, attempt, meta, 'replay', factor.type);
   recordActivation(ctx, auth, factor, meta);
   if (completed.recoveryCodes.length > 0) {
     ctx.events.record({ type: 'recovery_codes.issued', userId: auth.user.id, sessionId: auth.session.id, details: { count: completed.recoveryCodes.length } });

@@ -11,6 +11,7 @@ import type { RevokedSessionSet } from './revoked-sessions.js';
 import type { MessageSenders } from '../delivery/senders.js';
 import type { AuditTrail } from './audit-trail.js';
 import type { BackgroundTasks } from './background.js';
+import type { FlowMetrics } from './metrics.js';
 import type { SecurityEventSink } from './security-events.js';
 import type { KeyRingManager } from './signing-keys.js';
 
@@ -35,6 +36,8 @@ export interface FlowContext {
   senders: MessageSenders;
   /** Work started by a request and finished after its answer (notifications, reset codes). */
   background: BackgroundTasks;
+  /** Counters the flows report directly (throttle decisions); no-ops when metrics are off. */
+  metrics: FlowMetrics;
   /** Operational warnings (not security events): a degraded dependency, a dropped message. */
   diagnostics: { warn(details: object, message: string): void };
 }

@@ -29,6 +29,9 @@ export interface Proof {
 
 export type FailureReason = 'wrong_code' | 'replay' | 'malformed';
 
+/** The kind of proof offered, known before it is checked (a passkey's hardware/synced kind is not). */
+export type ProofKind = 'totp' | 'sms' | 'email' | 'webauthn' | 'recovery_code' | 'trusted_device';
+
 /** One attempt of the mfa_token (pending) or of the session's step-ups (access), spent up front. */
 export async function spendAttempt(ctx: FlowContext, auth: SecondFactorAuthentication): Promise<number> {
   const maxAttempts = ctx.config.mfa.maxAttemptsPerToken;
@@ -48,11 +51,12 @@ export async function rejectWrongCode(
   attempt: number | undefined,
   meta: RequestMeta,
   reason: FailureReason,
+  kind: ProofKind,
 ): Promise<never> {
   await incrementFailedAttempts(ctx.db, auth.user.id);
   await recordAccountFailure(ctx, auth.user.username, { ip: meta.ip, userAgent: meta.userAgent, userId: auth.user.id });
   const base = { userId: auth.user.id, sessionId: auth.session.id, ip: meta.ip, userAgent: meta.userAgent };
-  ctx.events.record({ type: reason === 'replay' ? 'mfa.replay_rejected' : 'mfa.failed', ...base, details: { reason } });
+  ctx.events.record({ type: reason === 'replay' ? 'mfa.replay_rejected' : 'mfa.failed', ...base, details: { reason, method: kind } });
   if (attempt === undefined) throw new TwofoldError('invalid_code', 'The code is wrong or was already used.');
   const remaining = Math.max(0, ctx.config.mfa.maxAttemptsPerToken - attempt);
   if (remaining === 0) {

@@ -42,10 +42,12 @@ export async function checkIpThrottle(ctx: FlowContext, meta: RequestMeta): Prom
   const ip = ipKeys(meta.ip);
   const failures = Number((await ctx.kv.get(ip.failures)) ?? 0);
   if (failures >= ctx.config.throttle.ipFailuresPerWindow) {
+    ctx.metrics.countThrottleDecision('ip', 'delayed');
     const now = ctx.now();
     const windowEnd = Number((await ctx.kv.get(ip.windowEnd)) ?? now + ipWindowMs);
     throw waitError(Math.max(1, Math.ceil((windowEnd - now) / 1000)), 'Too many failed attempts from this network; try again later.');
   }
+  ctx.metrics.countThrottleDecision('ip', 'allowed');
 }
 
 /** Counts a failure against the client IP's 15-minute window. */
@@ -60,12 +62,17 @@ export async function recordIpFailure(ctx: FlowContext, meta: RequestMeta): Prom
 export async function checkAccountThrottle(ctx: FlowContext, account: string, meta: RequestMeta = {}): Promise<void> {
   await checkIpThrottle(ctx, meta);
   const keys = accountKeys(account);
-  if ((await ctx.kv.get(keys.locked)) !== undefined) throw lockedError();
+  if ((await ctx.kv.get(keys.locked)) !== undefined) {
+    ctx.metrics.countThrottleDecision('account', 'locked');
+    throw lockedError();
+  }
   const waitMs = Number((await ctx.kv.get(keys.until)) ?? 0) - ctx.now();
   if (waitMs > 0) {
+    ctx.metrics.countThrottleDecision('account', 'delayed');
     const seconds = Math.ceil(waitMs / 1000);
     throw waitError(seconds, `Too many failed attempts for this account; try again in ${seconds} seconds.`);
   }
+  ctx.metrics.countThrottleDecision('account', 'allowed');
 }
 
 /**

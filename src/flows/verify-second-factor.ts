@@ -28,6 +28,7 @@ import {
   spendAttempt,
   type FailureReason,
   type Proof,
+  type ProofKind,
   type SecondFactorAuthentication,
   type StepUpResponse,
 } from './second-factor.js';
@@ -64,10 +65,10 @@ export async function verifySecondFactor(
   if (given !== 1) throw invalidRequest('code', 'Send exactly one of "code", "recovery_code", "credential" or "device_token".');
   await checkAccountThrottle(ctx, auth.user.username, meta);
   // Everything that can be refused without looking at the proof is refused before an attempt is spent.
-  const prepare = await prepareEvaluation(ctx, auth, input, meta);
+  const { kind, evaluate } = await prepareEvaluation(ctx, auth, input, meta);
   const attempt = await spendAttempt(ctx, auth);
-  const evaluation = await prepare(attempt);
-  if (!evaluation.ok) return rejectWrongCode(ctx, auth, attempt, meta, evaluation.reason);
+  const evaluation = await evaluate(attempt);
+  if (!evaluation.ok) return rejectWrongCode(ctx, auth, attempt, meta, evaluation.reason, kind);
   const { proof } = evaluation;
   if (auth.kind === 'access') requireStepUpMethod(proof.method);
 
@@ -77,7 +78,7 @@ export async function verifySecondFactor(
   const replayReason: FailureReason = proof.method === 'totp' ? 'replay' : 'wrong_code';
   if (auth.kind === 'mfa') {
     const login = await runTransaction(ctx.db, async (trx) => ((await proof.claim(trx)) ? completePendingSession(ctx, trx, auth, proof.method) : undefined));
-    if (login === undefined) return rejectWrongCode(ctx, auth, attempt, meta, replayReason);
+    if (login === undefined) return rejectWrongCode(ctx, auth, attempt, meta, replayReason, kind);
     recordRecoveryCodeUse();
     const tokens = await respondWithTokens(ctx, auth, login, meta);
     // Only a real second factor can be remembered; a remembered browser cannot extend itself.
@@ -87,49 +88,58 @@ export async function verifySecondFactor(
     return tokens;
   }
   const stepUp = await runTransaction(ctx.db, async (trx) => ((await proof.claim(trx)) ? completeStepUp(ctx, trx, auth, proof.method) : undefined));
-  if (stepUp === undefined) return rejectWrongCode(ctx, auth, attempt, meta, replayReason);
+  if (stepUp === undefined) return rejectWrongCode(ctx, auth, attempt, meta, replayReason, kind);
   recordRecoveryCodeUse();
   return respondWithStepUp(ctx, auth, stepUp, meta);
 }
 
-/** Looks up what the proof refers to; returns the evaluation to run once the attempt is spent. */
+/**
+ * Looks up what the proof refers to; returns the kind of proof and the evaluation to run once the
+ * attempt is spent.
+ */
 async function prepareEvaluation(
   ctx: FlowContext,
   auth: SecondFactorAuthentication,
   input: VerifySecondFactorInput,
   meta: RequestMeta,
-): Promise<(attempt: number) => Promise<Evaluation>> {
+): Promise<{ kind: ProofKind; evaluate: (attempt: number) => Promise<Evaluation> }> {
   if (input.device_token !== undefined) {
     const deviceToken = input.device_token;
-    return async () => {
-      const proof = await deviceTokenProof(ctx, auth.user.id, deviceToken, meta);
-      return proof === undefined ? { ok: false, reason: 'wrong_code' } : { ok: true, proof };
+    return {
+      kind: 'trusted_device',
+      evaluate: async () => {
+        const proof = await deviceTokenProof(ctx, auth.user.id, deviceToken, meta);
+        return proof === undefined ? { ok: false, reason: 'wrong_code' } : { ok: true, proof };
+      },
     };
   }
   if (input.recovery_code !== undefined) {
     requireFactorEnabled(ctx, 'recovery');
     const recoveryCode = input.recovery_code;
-    return async () => evaluateRecoveryCode(ctx, auth, recoveryCode);
+    return { kind: 'recovery_code', evaluate: async () => evaluateRecoveryCode(ctx, auth, recoveryCode) };
   }
   if (input.challenge_id !== undefined) {
     const { challenge, factor } = await openChallengeOf(ctx, auth, input.challenge_id, input.factor_id);
     if (input.credential !== undefined) {
       if (challenge.kind !== 'webauthn') throw invalidRequest('credential', 'This challenge expects a code, not a passkey.');
       const credential = input.credential;
-      return async () => checkPasskeyAssertion(ctx, { factor, challenge, credential }, meta);
+      return { kind: 'webauthn', evaluate: async () => checkPasskeyAssertion(ctx, { factor, challenge, credential }, meta) };
     }
     if (challenge.kind !== 'otp') throw invalidRequest('code', 'This challenge expects a passkey, not a code.');
     const code = input.code ?? '';
-    return () =>
-      checkSentCode(ctx, { challenge, factor, code }, async (trx, now) => {
-        await touchFactor(trx, factor.id, now);
-        return true;
-      });
+    return {
+      kind: factor.type === 'email' ? 'email' : 'sms',
+      evaluate: () =>
+        checkSentCode(ctx, { challenge, factor, code }, async (trx, now) => {
+          await touchFactor(trx, factor.id, now);
+          return true;
+        }),
+    };
   }
   if (input.credential !== undefined) throw invalidRequest('challenge_id', 'A passkey answers a challenge: send the challenge_id from /v1/mfa/challenge.');
   const candidates = await totpCandidates(ctx, auth, input.factor_id);
   const code = input.code ?? '';
-  return async () => evaluateTotp(ctx, candidates, code);
+  return { kind: 'totp', evaluate: async () => evaluateTotp(ctx, candidates, code) };
 }
 
 /** A challenge of this user and this session, for an active factor of an enabled type. */

@@ -20,6 +20,7 @@ import { twofoldVersion } from '../version.js';
 import { registerApiDocs } from './api-docs.js';
 import { registerAuthentication } from './authenticate.js';
 import { registerErrorHandling } from './error-handler.js';
+import { metricsRoute, registerRequestTiming } from './metrics.js';
 import { sendProblem } from './problem.js';
 import { accountRoutes } from './routes/account.js';
 import { factorRoutes } from './routes/factors.js';
@@ -42,6 +43,12 @@ export interface TwofoldRoutesOptions {
    * not-found handler stays in charge). The standalone server turns it on.
    */
   notFoundHandler?: boolean;
+  /**
+   * Serve GET /metrics and time requests (default: when TWOFOLD_METRICS or TWOFOLD_METRICS_TOKEN
+   * turned metrics on). false leaves the timing and the route out, e.g. when the host app exposes
+   * `twofold.metrics.registry` itself.
+   */
+  metrics?: boolean;
   /** Fastify's own option, set by `app.register(…, { prefix })`. */
   prefix?: string;
 }
@@ -56,6 +63,7 @@ async function twofoldRoutesPlugin(app: FastifyInstance, options: TwofoldRoutesO
   const { twofold } = options;
   const ctx = twofold.context;
   const pages = options.pages ?? twofold.config.pages.enabled;
+  const metrics = options.metrics === false ? undefined : twofold.metrics;
   if (pages && options.prefix !== undefined && options.prefix !== '' && options.prefix !== '/') {
     throw new TwofoldError('invalid_request', 'The hosted pages link to root paths; mount Twofold with pages: false under a prefix.');
   }
@@ -67,6 +75,8 @@ async function twofoldRoutesPlugin(app: FastifyInstance, options: TwofoldRoutesO
     // The OpenAPI document says which routes take a Bearer token (mfa_token or access token).
     if (route.config?.auth !== undefined && route.schema !== undefined && route.schema.security === undefined) route.schema = { ...route.schema, security: [{ bearer: [] }] };
   });
+  // Before any route (CORS adds one): each route's timing hook is made as the route is added.
+  if (metrics !== undefined) registerRequestTiming(app, metrics);
   // Only JSON bodies: a form post or text/plain body is 415 (HT-02). The pages add forms in their own scope.
   app.removeContentTypeParser('text/plain');
   await app.register(helmet, {
@@ -119,6 +129,7 @@ async function twofoldRoutesPlugin(app: FastifyInstance, options: TwofoldRoutesO
   accountRoutes(app, ctx);
   wellKnownRoutes(app, ctx);
   healthRoutes(app, ctx, () => twofold.database.ping());
+  if (metrics !== undefined) metricsRoute(app, metrics, { token: twofold.config.metrics.token });
   if (options.openapi !== false) {
     app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     await registerApiDocs(app);

@@ -26,6 +26,10 @@ export async function startServer(config: TwofoldConfig, logger: Logger = create
   if (config.mode === 'production' && config.redis === undefined) {
     logger.warn('TWOFOLD_REDIS_URL is not set: throttling counters and the session denylist live in this process, so run a single instance only');
   }
+  if (config.metrics.enabled && config.metrics.token === undefined) {
+    // Production refuses this (src/config/load.ts); elsewhere it is allowed, and said out loud.
+    logger.warn('GET /metrics is served without TWOFOLD_METRICS_TOKEN: anyone who can reach this port can read sign-in and failure counts');
+  }
   let app: FastifyInstance;
   let shuttingDown = false;
   try {

@@ -5,7 +5,7 @@
 //   does not reveal whether the account exists (LG-01..03).
 import { hash, verify } from '@node-rs/argon2';
 import type { Argon2Parameters } from '../../config/schema.js';
-import type { WorkLimiter } from '../concurrency/work-limiter.js';
+import { WorkLimiterFullError, type WorkLimiter } from '../concurrency/work-limiter.js';
 
 /** `Algorithm.Argon2id` of @node-rs/argon2 (a const enum, which isolated modules cannot import). */
 const argon2idAlgorithm = 2;
@@ -17,17 +17,30 @@ export interface PasswordHasher {
   needsRehash(storedHash: string): boolean;
 }
 
-export function createPasswordHasher(parameters: Argon2Parameters, limiter: WorkLimiter): PasswordHasher {
+export type PasswordHashOperation = 'hash' | 'verify';
+
+/**
+ * Told about every hash and verify (metrics). Waiting for a slot and computing are reported apart:
+ * a growing wait means the limiter is the bottleneck, a growing compute time the CPU.
+ */
+export interface PasswordHashObserver {
+  observe(operation: PasswordHashOperation, waitSeconds: number, computeSeconds: number): void;
+  /** The limiter's queue was full: the caller answers 503 server_busy. */
+  refused(operation: PasswordHashOperation): void;
+}
+
+export function createPasswordHasher(parameters: Argon2Parameters, limiter: WorkLimiter, observer?: PasswordHashObserver): PasswordHasher {
   const options = {
     algorithm: argon2idAlgorithm,
     memoryCost: parameters.memoryKib,
     timeCost: parameters.timeCost,
     parallelism: parameters.parallelism,
   };
-  const computeHash = (password: string): Promise<string> => limiter.run(() => hash(password, options));
+  const limit = observer === undefined ? <T>(_operation: PasswordHashOperation, work: () => Promise<T>) => limiter.run(work) : observedLimit(limiter, observer);
+  const computeHash = (password: string): Promise<string> => limit('hash', () => hash(password, options));
   // A corrupt stored hash is a failed login, not a crash.
   const checkHash = (storedHash: string, password: string): Promise<boolean> =>
-    limiter.run(() => verify(storedHash, password).catch(() => false));
+    limit('verify', () => verify(storedHash, password).catch(() => false));
   // Made at start-up, so that even the first unknown-user login costs exactly one verify.
   const dummyHash = computeHash('twofold dummy password for unknown usernames');
   dummyHash.catch(() => undefined); // a failure surfaces at the first use, not as an unhandled rejection
@@ -48,6 +61,26 @@ export function createPasswordHasher(parameters: Argon2Parameters, limiter: Work
         stored.parallelism !== parameters.parallelism
       );
     },
+  };
+}
+
+/** Runs work through the limiter, timing the wait for a slot and the work itself (monotonic clock). */
+function observedLimit(limiter: WorkLimiter, observer: PasswordHashObserver) {
+  return async <T>(operation: PasswordHashOperation, work: () => Promise<T>): Promise<T> => {
+    const askedAt = performance.now();
+    try {
+      return await limiter.run(async () => {
+        const startedAt = performance.now();
+        try {
+          return await work();
+        } finally {
+          observer.observe(operation, (startedAt - askedAt) / 1000, (performance.now() - startedAt) / 1000);
+        }
+      });
+    } catch (error) {
+      if (error instanceof WorkLimiterFullError) observer.refused(operation);
+      throw error;
+    }
   };
 }
 
