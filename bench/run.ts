@@ -1,70 +1,82 @@
-// `npm run bench` (add `-- --quick` for a short run): measures, writes bench/results/latest.json
-// and prints a table. Every figure is a ratio against a baseline measured in the same run,
-// because this machine is shared and noisy: absolute numbers move, ratios much less.
+// `npm run bench` (add `-- --quick` for about a minute per group, `-- --only=<group>` for one
+// group): measures, shows progress, writes bench/results/latest.json and rewrites the results in
+// docs/benchmarks.md with a chart (docs/benchmarks.svg). Every figure is a ratio against a
+// baseline measured in the same run, because this machine is shared and noisy: absolute numbers
+// move, ratios much less. Benchmarks never run as timed test assertions; CI runs `--quick` only
+// as a smoke check that the harness works.
 import { availableParallelism } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { measureArgon2Verifies } from './argon2-baseline.js';
 import { registerUsers, runFlows, startInstances } from './full-flow.js';
-import { testDatabaseUrl, testRedisUrl } from '../test/helpers/backend.js';
-import { measureVerifyThroughput } from './verify-throughput.js';
+import { measureProtectedRoute } from './protected-route.js';
+import { writeReport } from './report.js';
+import { formatNumber, meetsTarget, type BenchResult } from './result.js';
+import { measureServerUnderLoad } from './server-under-load.js';
 import { measureLockedUnknownVersusLockedReal, measureResetUnknownVersusReal, measureUnknownVersusWrongPassword, type UniformityResult } from './uniform-failure.js';
+import { measureVerifyThroughput } from './verify-throughput.js';
+import { testDatabaseUrl, testRedisUrl } from '../test/helpers/backend.js';
 
-interface Result {
-  name: string;
-  value: number;
-  unit: string;
-  baseline: string | null;
-  baseline_value: number | null;
-  ratio: number | null;
-  target: number | null;
-  /** closer: the nearer to target, the better (uniformity figures). */
-  better: 'higher' | 'lower' | 'closer';
-}
+const groups = ['verify', 'load', 'flow', 'uniform'] as const;
+type Group = (typeof groups)[number];
 
 const quick = process.argv.includes('--quick');
-/** `--only=verify`, `--only=flow` or `--only=uniform`: run one group. */
-const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
-const runs = (group: 'verify' | 'flow' | 'uniform') => only === undefined || only === group;
-const durationMs = quick ? 4_000 : 12_000;
-const concurrency = 16;
+const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length) as Group | undefined;
+if (only !== undefined && !groups.includes(only)) throw new Error(`--only takes one of ${groups.join(', ')}`);
 const cores = availableParallelism();
-const results: Result[] = [];
+const results: BenchResult[] = [];
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
-const format = (value: number) => value.toFixed(Math.abs(value) < 10 ? 3 : 1);
-
-function record(result: Result): void {
+function record(result: BenchResult): void {
   results.push(result);
-  log(`  ${result.name}: ${format(result.value)} ${result.unit}${result.ratio === null ? '' : ` (×${result.ratio.toFixed(2)} of ${result.baseline})`}`);
+  const met = meetsTarget(result);
+  log(`  ${result.name}: ${formatNumber(result.value)} ${result.unit}${result.ratio === null ? '' : ` (×${result.ratio.toFixed(2)} of ${result.baseline})`}${met === undefined ? '' : met ? ' — target met' : ` — TARGET MISSED (${result.target})`}`);
 }
 
-/** Two figures per comparison: the ratio of medians (target 1) and the AUC (target 0.5). */
-function recordUniformity(name: string, baseline: string, result: UniformityResult): void {
-  if (!result.identicalAnswers) log(`  ${name}: THE ANSWERS DIFFER — a failed login tells the two apart`);
-  record({ name: `${name}-median`, value: result.medianMs, unit: 'ms', baseline: `${baseline}-median`, baseline_value: result.baselineMedianMs, ratio: result.medianMs / result.baselineMedianMs, target: 1, better: 'closer' });
-  record({ name: `${name}-auc`, value: result.auc, unit: `AUC (${result.samples} samples each; 0.5 = indistinguishable)`, baseline: null, baseline_value: null, ratio: null, target: 0.5, better: 'closer' });
-  record({ name: `${name}-identical-answers`, value: result.identicalAnswers ? 1 : 0, unit: 'boolean', baseline: null, baseline_value: null, ratio: null, target: 1, better: 'higher' });
+const figure = (name: string, value: number, unit: string, better: BenchResult['better'], target: number | null = null): BenchResult => ({ name, value, unit, baseline: null, baseline_value: null, ratio: null, target, better });
+const against = (name: string, value: number, unit: string, baseline: string, baselineValue: number, target: number | null, better: BenchResult['better'] = 'higher'): BenchResult => ({
+  name,
+  value,
+  unit,
+  baseline,
+  baseline_value: baselineValue,
+  ratio: value / baselineValue,
+  target,
+  better,
+});
+
+async function verifyGroup(): Promise<void> {
+  log('verify: twofold/verify on distinct tokens vs raw node:crypto Ed25519, the same token vs distinct ones…');
+  const verify = await measureVerifyThroughput({ tokensPerRound: quick ? 2_000 : 5_000, rounds: quick ? 3 : 7 });
+  record(figure('raw-ed25519-verify', verify.rawPerSecond, 'verifies/s', 'higher'));
+  record(against('verify-cold', verify.coldPerSecond, 'tokens/s', 'raw-ed25519-verify', verify.rawPerSecond, 0.8));
+  record(against('verify-warm', verify.warmPerSecond, 'tokens/s', 'verify-cold', verify.coldPerSecond, 20));
+  log('verify: a Fastify route guarded by twofold/verify vs the same route open (autocannon, 50 connections)…');
+  const route = await measureProtectedRoute({ rounds: quick ? 2 : 5, durationSeconds: quick ? 2 : 5 });
+  record(figure('unguarded-route', route.openPerSecond, 'requests/s', 'higher'));
+  record({ ...against('protected-route', route.guardedPerSecond, 'requests/s', 'unguarded-route', route.openPerSecond, 0.7), ratio: route.ratio });
 }
 
-async function main(): Promise<void> {
-  log(`Twofold benchmarks (${quick ? 'quick' : 'full'}; ${cores} cores)`);
-  if (runs('verify')) {
-    log('twofold/verify: distinct tokens vs raw node:crypto Ed25519, same token vs distinct…');
-    const verify = await measureVerifyThroughput({ tokensPerRound: quick ? 2_000 : 5_000, rounds: quick ? 3 : 7 });
-    record({ name: 'raw-ed25519-verify', value: verify.rawPerSecond, unit: 'verifies/s', baseline: null, baseline_value: null, ratio: null, target: null, better: 'higher' });
-    record({ name: 'verify-cold', value: verify.coldPerSecond, unit: 'tokens/s', baseline: 'raw-ed25519-verify', baseline_value: verify.rawPerSecond, ratio: verify.coldPerSecond / verify.rawPerSecond, target: 0.8, better: 'higher' });
-    record({ name: 'verify-warm', value: verify.warmPerSecond, unit: 'tokens/s', baseline: 'verify-cold', baseline_value: verify.coldPerSecond, ratio: verify.warmPerSecond / verify.coldPerSecond, target: 20, better: 'higher' });
-  }
-  if (only === 'verify') return writeResults();
-  log('argon2id verifications alone (the login ceiling)…');
+async function loadGroup(): Promise<void> {
+  log('load: one SQLite instance at production argon2id parameters…');
+  const load = await measureServerUnderLoad({ durationSeconds: quick ? 3 : 8, log });
+  record(figure('argon2id-verify-pool', load.argon2PerSecond, 'verifies/s', 'higher'));
+  record(against('login-password-step', load.loginsPerSecond, 'logins/s', 'argon2id-verify-pool', load.argon2PerSecond, 0.85));
+  record(figure('event-loop', load.healthzP99Ms, `ms p99 of GET /healthz (${formatNumber(load.loginsDuringProbe)} logins/s alongside)`, 'lower', 25));
+  record(figure('verify-under-login', load.meP99Ms, 'ms p99 of GET /v1/me under the same login load', 'lower', 25));
+  record(figure('memory', load.burst.peakRssMb, `MB peak RSS (1,000 concurrent logins: ${load.burst.ok} served, ${load.burst.busyWithRetryAfter} answered 503 with Retry-After, ${load.burst.other} other)`, 'lower', 300));
+  if (load.burst.other > 0 || load.burst.busy !== load.burst.busyWithRetryAfter) log('  the burst got answers other than 200 and 503 with Retry-After');
+}
+
+async function flowGroup(): Promise<void> {
+  const durationMs = quick ? 4_000 : 12_000;
+  const concurrency = 16;
+  log('flow: argon2id verifications alone (the login ceiling)…');
   const argon2PerSecond = await measureArgon2Verifies({ concurrency: cores, durationMs: quick ? 2_000 : 5_000 });
-  record({ name: 'argon2id-verify', value: argon2PerSecond, unit: 'verifies/s', baseline: null, baseline_value: null, ratio: null, target: null, better: 'higher' });
-
+  record(figure('argon2id-verify', argon2PerSecond, 'verifies/s', 'higher'));
   const scenarios: Array<{ backend: 'sqlite' | 'postgres'; instances: number }> = [{ backend: 'sqlite', instances: 1 }];
   if (testDatabaseUrl !== undefined && testRedisUrl !== undefined) scenarios.push({ backend: 'postgres', instances: 1 }, { backend: 'postgres', instances: 3 });
-  else log('PostgreSQL scenarios skipped: set TWOFOLD_TEST_DATABASE_URL and TWOFOLD_TEST_REDIS_URL');
-
-  for (const scenario of runs('flow') ? scenarios : []) {
+  else log('  PostgreSQL scenarios skipped: set TWOFOLD_TEST_DATABASE_URL and TWOFOLD_TEST_REDIS_URL');
+  for (const scenario of scenarios) {
     const name = `full-flow-${scenario.backend}-x${scenario.instances}`;
     log(`${name}: starting ${scenario.instances} instance(s), registering users…`);
     const cluster = await startInstances(scenario.backend, scenario.instances);
@@ -74,35 +86,47 @@ async function main(): Promise<void> {
       log(`${name}: ${users.length} users; running flows for ${durationMs / 1000} s…`);
       const flow = await runFlows(cluster.urls, users, { concurrency, durationMs });
       if (flow.errors > 0) log(`  ${flow.errors} flows failed`);
-      record({ name, value: flow.flowsPerSecond, unit: 'flows/s', baseline: 'argon2id-verify', baseline_value: argon2PerSecond, ratio: flow.flowsPerSecond / argon2PerSecond, target: null, better: 'higher' });
-      record({ name: `${name}-p99`, value: flow.p99Ms, unit: 'ms', baseline: `${name}-p50`, baseline_value: flow.p50Ms, ratio: flow.p99Ms / flow.p50Ms, target: null, better: 'lower' });
+      record(against(name, flow.flowsPerSecond, 'flows/s (login + TOTP + tokens)', 'argon2id-verify', argon2PerSecond, null));
+      record(against(`${name}-p99`, flow.p99Ms, 'ms', `${name}-p50`, flow.p50Ms, null, 'lower'));
     } finally {
       await cluster.stop();
     }
   }
-
-  if (runs('uniform')) {
-    log('uniform failure: unknown username vs wrong password, locked unknown vs locked real, wrong reset code (LG-01/02/03)…');
-    // Hashing logins take ~20 ms each; the others ~3 ms, so they get more samples for the same time.
-    const samples = quick ? 60 : 300;
-    recordUniformity('login-failure-unknown-vs-wrong-password', 'wrong-password', await measureUnknownVersusWrongPassword(samples));
-    recordUniformity('login-failure-locked-unknown-vs-locked-real', 'locked-real', await measureLockedUnknownVersusLockedReal(samples * 4));
-    recordUniformity('reset-failure-unknown-vs-real', 'real-account', await measureResetUnknownVersusReal(samples * 3));
-  }
-
-  writeResults();
 }
 
-function writeResults(): void {
+/** Two figures per comparison, both "lower is better" with 0 = indistinguishable. */
+function recordUniformity(name: string, baseline: string, result: UniformityResult): void {
+  if (!result.identicalAnswers) log(`  ${name}: THE ANSWERS DIFFER — a failed login tells the two apart`);
+  record({ ...against(`${name}-median-gap`, Math.abs(result.medianMs / result.baselineMedianMs - 1), `relative difference of medians (${formatNumber(result.medianMs)} ms vs ${formatNumber(result.baselineMedianMs)} ms)`, `${baseline}-median`, result.baselineMedianMs, 0.1, 'lower'), ratio: null });
+  record(figure(`${name}-distinguishability`, Math.abs(result.auc - 0.5) * 2, `|AUC − 0.5| × 2 (AUC ${result.auc.toFixed(3)}, ${result.samples} samples each; 0 = indistinguishable)`, 'lower', 0.2));
+  record(figure(`${name}-identical-answers`, result.identicalAnswers ? 1 : 0, 'boolean (1 = same status and body)', 'higher', 1));
+}
+
+async function uniformGroup(): Promise<void> {
+  log('uniform: unknown username vs wrong password, locked unknown vs locked real, wrong reset code (LG-01/02/03)…');
+  // Hashing logins take ~20 ms each; the others ~3 ms, so they get more samples for the same time.
+  const samples = quick ? 60 : 300;
+  recordUniformity('login-failure-unknown-vs-wrong-password', 'wrong-password', await measureUnknownVersusWrongPassword(samples));
+  recordUniformity('login-failure-locked-unknown-vs-locked-real', 'locked-real', await measureLockedUnknownVersusLockedReal(samples * 4));
+  recordUniformity('reset-failure-unknown-vs-real', 'real-account', await measureResetUnknownVersusReal(samples * 3));
+}
+
+const runners: Record<Group, () => Promise<void>> = { verify: verifyGroup, load: loadGroup, flow: flowGroup, uniform: uniformGroup };
+
+async function main(): Promise<void> {
+  log(`Twofold benchmarks (${quick ? 'quick' : 'full'}; ${cores} cores; ${only === undefined ? 'all groups' : `group ${only}`})`);
+  for (const group of groups) if (only === undefined || only === group) await runners[group]();
   mkdirSync('bench/results', { recursive: true });
   const file = `bench/results/latest${only === undefined ? '' : `-${only}`}.json`;
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-  log('\n| benchmark | value | baseline | ratio |\n|---|---|---|---|');
-  for (const result of results) {
-    const baseline = result.baseline === null ? '—' : `${result.baseline} = ${result.baseline_value === null ? '' : format(result.baseline_value)}`;
-    log(`| ${result.name} | ${format(result.value)} ${result.unit} | ${baseline} | ${result.ratio === null ? '—' : result.ratio.toFixed(2)} |`);
-  }
   log(`\nwritten to ${file}`);
+  // The document shows complete full runs only: a quick or partial run must not replace it.
+  if (!quick && only === undefined) {
+    writeReport(results, `Measured ${new Date().toISOString().slice(0, 10)} on ${cores} cores (Node ${process.version}).`);
+    log('docs/benchmarks.md and docs/benchmarks.svg rewritten');
+  }
+  const missed = results.filter((result) => meetsTarget(result) === false).map((result) => result.name);
+  log(missed.length === 0 ? 'every target met' : `targets missed: ${missed.join(', ')}`);
 }
 
 main().catch((error: unknown) => {

@@ -4,55 +4,14 @@
 // verified-token cache) compared with cold. The issuer is a local HTTP server publishing the
 // JWKS, the metadata and an empty revoked-session feed, so the verifier runs exactly as in a
 // service; rounds are interleaved and the median taken, because this machine is noisy.
-import { createPublicKey, generateKeyPairSync, verify as verifySignature, type KeyObject } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { exportJWK, SignJWT } from 'jose';
+import { createPublicKey, generateKeyPairSync, verify as verifySignature } from 'node:crypto';
 import { createVerifier } from '../src/verify/index.js';
+import { benchAudience as audience, signBenchTokens as signTokens, startLocalIssuer as startIssuer } from './local-issuer.js';
 
 export interface VerifyThroughput {
   rawPerSecond: number;
   coldPerSecond: number;
   warmPerSecond: number;
-}
-
-const kid = 'bench-key';
-const audience = 'https://api.bench.example';
-
-async function startIssuer(publicKey: KeyObject): Promise<{ server: Server; issuer: string }> {
-  const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'EdDSA', use: 'sig' }] };
-  let issuer = '';
-  const server = createServer((request, response) => {
-    const path = new URL(request.url ?? '/', 'http://x').pathname;
-    const body =
-      path === '/.well-known/openid-configuration'
-        ? { issuer, jwks_uri: `${issuer}/.well-known/jwks.json`, twofold_revoked_sessions_endpoint: `${issuer}/v1/revoked-sessions` }
-        : path === '/.well-known/jwks.json'
-          ? jwks
-          : { as_of: Date.now(), sessions: [] };
-    response.setHeader('content-type', 'application/json');
-    response.end(JSON.stringify(body));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { server, issuer };
-}
-
-function signTokens(privateKey: KeyObject, issuer: string, count: number): Promise<string[]> {
-  const now = Math.floor(Date.now() / 1000);
-  return Promise.all(
-    Array.from({ length: count }, (_, index) =>
-      new SignJWT({ client_id: 'bench', sid: `s${index}`, auth_time: now, acr: 'aal2', amr: ['pwd', 'otp', 'mfa'] })
-        .setProtectedHeader({ alg: 'EdDSA', kid, typ: 'at+jwt' })
-        .setIssuer(issuer)
-        .setAudience(audience)
-        .setSubject(`user-${index}`)
-        .setJti(`jti-${index}`)
-        .setIssuedAt(now)
-        .setExpirationTime(now + 600)
-        .sign(privateKey),
-    ),
-  );
 }
 
 function perSecond(count: number, startedNs: bigint): number {
