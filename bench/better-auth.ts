@@ -12,7 +12,7 @@ import autocannon from 'autocannon';
 import { generateTotpCode, totpStepAt } from '../src/core/totp/verify.js';
 import { makeTempDir } from '../test/helpers/backend.js';
 import { findFreePort, startServerProcess } from '../test/helpers/process.js';
-import { post, registerUsers, runFlows, startInstances, type FlowResult } from './full-flow.js';
+import { registerUsers, runFlows, signUpForAccessToken, startInstances, type FlowResult } from './full-flow.js';
 
 /** Better Auth mounts its routes here by default. */
 const basePath = '/api/auth';
@@ -229,16 +229,6 @@ export async function betterAuthSessionCookie(url: string): Promise<{ cookie: st
 }
 
 /** A Twofold access token (register, confirm the TOTP factor with the mfa_token → tokens) and its username. */
-export async function twofoldAccessToken(url: string): Promise<{ accessToken: string; username: string }> {
-  const username = `bench-me-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const registered = await post(url, '/v1/register', { username, password });
-  if (registered.status !== 201 && registered.status !== 200) throw new Error(`Twofold register failed: ${registered.status} ${JSON.stringify(registered.body)}`);
-  const code = generateTotpCode(registered.body.totp.secret, totpStepAt(Date.now()));
-  const confirmed = await post(url, `/v1/factors/${registered.body.totp.factor_id}/verify`, { code }, registered.body.mfa_token);
-  if (confirmed.status !== 200 || typeof confirmed.body.access_token !== 'string') throw new Error(`Twofold factor confirmation gave no access token: ${confirmed.status} ${JSON.stringify(confirmed.body)}`);
-  return { accessToken: confirmed.body.access_token, username };
-}
-
 /**
  * GETs `url` from `connections` keep-alive connections for durationMs (autocannon). An answer
  * counts only if it is 2xx and its body contains `expect` (the user's name or email): Better Auth's
@@ -303,7 +293,7 @@ async function measureTwofold(options: { durationMs: number; sessionMs: number; 
     const flow = await runFlows(cluster.urls, users, { concurrency: options.concurrency, durationMs: options.durationMs });
     checkFlows('twofold', flow);
     log(`  twofold: ${flow.flowsPerSecond.toFixed(1)} flows/s (p50 ${flow.p50Ms.toFixed(0)} ms, p99 ${flow.p99Ms.toFixed(0)} ms); GET /v1/me for ${options.sessionMs / 1000} s…`);
-    const { accessToken, username } = await twofoldAccessToken(url);
+    const { accessToken, username } = await signUpForAccessToken(url, `bench-me-${process.pid}-${randomBytes(4).toString('hex')}`);
     const session = await measureSessionChecks(`${url}/v1/me`, { connections: options.connections, durationMs: options.sessionMs, headers: { authorization: `Bearer ${accessToken}` }, expect: username });
     log(`  twofold: ${session.requestsPerSecond.toFixed(0)} GET /v1/me/s (${session.non2xx} non-2xx, ${session.errors} errors)`);
     return { flow, session };

@@ -7,6 +7,7 @@
 import { availableParallelism } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { measureArgon2Verifies } from './argon2-baseline.js';
+import { measureBetterAuthComparison } from './better-auth.js';
 import { registerUsers, runFlows, startInstances } from './full-flow.js';
 import { measureProtectedRoute } from './protected-route.js';
 import { writeReport } from './report.js';
@@ -16,7 +17,7 @@ import { measureLockedUnknownVersusLockedReal, measureResetUnknownVersusReal, me
 import { measureVerifyThroughput } from './verify-throughput.js';
 import { testDatabaseUrl, testRedisUrl } from '../test/helpers/backend.js';
 
-const groups = ['verify', 'load', 'flow', 'uniform'] as const;
+const groups = ['verify', 'load', 'flow', 'better-auth', 'uniform'] as const;
 type Group = (typeof groups)[number];
 
 const quick = process.argv.includes('--quick');
@@ -94,6 +95,15 @@ async function flowGroup(): Promise<void> {
   }
 }
 
+async function betterAuthGroup(): Promise<void> {
+  log('better-auth: the same two-factor flow and session check on Better Auth (twoFactor plugin, SQLite, its defaults), rate limiting off for both…');
+  const comparison = await measureBetterAuthComparison({ quick });
+  record(figure('better-auth-flows', comparison.betterAuthFlowsPerSecond, 'flows/s (sign-in + TOTP, scrypt N=16384 r=16)', 'higher'));
+  record(against('better-auth', comparison.twofoldFlowsPerSecond, 'flows/s (Twofold login + TOTP + tokens, argon2id OWASP)', 'better-auth-flows', comparison.betterAuthFlowsPerSecond, 5));
+  record(figure('better-auth-get-session', comparison.betterAuthSessionChecksPerSecond, 'requests/s (get-session, 50 connections)', 'higher'));
+  record(against('better-auth-session', comparison.twofoldSessionChecksPerSecond, 'requests/s (Twofold GET /v1/me, 50 connections)', 'better-auth-get-session', comparison.betterAuthSessionChecksPerSecond, 10));
+}
+
 /** Two figures per comparison, both "lower is better" with 0 = indistinguishable. */
 function recordUniformity(name: string, baseline: string, result: UniformityResult): void {
   if (!result.identicalAnswers) log(`  ${name}: THE ANSWERS DIFFER — a failed login tells the two apart`);
@@ -111,7 +121,7 @@ async function uniformGroup(): Promise<void> {
   recordUniformity('reset-failure-unknown-vs-real', 'real-account', await measureResetUnknownVersusReal(samples * 3));
 }
 
-const runners: Record<Group, () => Promise<void>> = { verify: verifyGroup, load: loadGroup, flow: flowGroup, uniform: uniformGroup };
+const runners: Record<Group, () => Promise<void>> = { verify: verifyGroup, load: loadGroup, flow: flowGroup, 'better-auth': betterAuthGroup, uniform: uniformGroup };
 
 async function main(): Promise<void> {
   log(`Twofold benchmarks (${quick ? 'quick' : 'full'}; ${cores} cores; ${only === undefined ? 'all groups' : `group ${only}`})`);

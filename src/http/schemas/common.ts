@@ -3,8 +3,11 @@
 import { Type } from 'typebox';
 
 export const isoTimeSchema = Type.String({ format: 'date-time' });
-export const nullableIsoTime = Type.Union([isoTimeSchema, Type.Null()]);
-export const nullableString = Type.Union([Type.String(), Type.Null()]);
+// Nullable values as JSON Schema type arrays (valid OpenAPI 3.1), not anyOf: fast-json-stringify
+// serializes a type array directly, while for anyOf it validates each branch with Ajv on every
+// response — a tenth of the time of GET /v1/me went to checking date-time formats.
+export const nullableIsoTime = Type.Unsafe<string | null>({ type: ['string', 'null'], format: 'date-time' });
+export const nullableString = Type.Unsafe<string | null>({ type: ['string', 'null'] });
 
 /** A WebAuthn JSON object (options or a credential): its shape is checked by SimpleWebAuthn. */
 export const webauthnObjectSchema = Type.Object({}, { additionalProperties: true });

@@ -8,6 +8,7 @@ import { Kysely, SqliteDialect } from 'kysely';
 import type { SqliteDatabaseConfig } from '../../config/schema.js';
 import type { Database } from '../database.js';
 import type { OpenedDatabase } from '../connect.js';
+import { withStatementCache } from './statement-cache.js';
 
 export function openSqlite(config: SqliteDatabaseConfig): OpenedDatabase {
   if (config.path !== ':memory:') {
@@ -20,7 +21,7 @@ export function openSqlite(config: SqliteDatabaseConfig): OpenedDatabase {
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return {
     db,
     kind: 'sqlite',

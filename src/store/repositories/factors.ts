@@ -2,6 +2,7 @@
 // a step is claimed only if it is later than every step claimed before (OT-04).
 import type { Insertable } from 'kysely';
 import type { Executor, FactorRow, FactorStatus, FactorsTable, FactorType } from '../database.js';
+import { prepareQuery } from '../prepared-query.js';
 
 export async function insertFactor(db: Executor, factor: Insertable<FactorsTable>): Promise<void> {
   await db.insertInto('factors').values(factor).execute();
@@ -11,10 +12,13 @@ export function findFactor(db: Executor, factorId: string): Promise<FactorRow | 
   return db.selectFrom('factors').selectAll().where('id', '=', factorId).executeTakeFirst();
 }
 
+const factorsOfUser = prepareQuery<FactorRow>((db) => db.selectFrom('factors').selectAll().where('user_id', '=', '?').orderBy('created_at').orderBy('id'));
+const factorsOfUserWithStatus = prepareQuery<FactorRow>((db) =>
+  db.selectFrom('factors').selectAll().where('user_id', '=', '?').where('status', '=', 'active').orderBy('created_at').orderBy('id'),
+);
+
 export function listFactorsOfUser(db: Executor, userId: string, status?: FactorStatus): Promise<FactorRow[]> {
-  let query = db.selectFrom('factors').selectAll().where('user_id', '=', userId);
-  if (status !== undefined) query = query.where('status', '=', status);
-  return query.orderBy('created_at').orderBy('id').execute();
+  return status === undefined ? factorsOfUser(db, [userId]) : factorsOfUserWithStatus(db, [userId, status]);
 }
 
 export async function deletePendingFactors(db: Executor, userId: string, type: FactorType): Promise<void> {

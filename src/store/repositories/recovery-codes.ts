@@ -1,6 +1,7 @@
 // Recovery codes, stored only as HMACs. Consumption is a single conditional update, so one
 // code raced many times succeeds exactly once (RC-02/04).
 import type { Executor } from '../database.js';
+import { prepareQuery } from '../prepared-query.js';
 
 /** Old codes die when new ones are issued. */
 export async function replaceRecoveryCodes(
@@ -28,14 +29,17 @@ export async function consumeRecoveryCode(db: Executor, userId: string, codeHash
   return result.numUpdatedRows === 1n;
 }
 
-export async function countUnusedRecoveryCodes(db: Executor, userId: string): Promise<number> {
-  const row = await db
+const unusedRecoveryCodeCount = prepareQuery<{ count: number | string }>((db) =>
+  db
     .selectFrom('recovery_codes')
     .select((eb) => eb.fn.countAll<number | string>().as('count'))
-    .where('user_id', '=', userId)
-    .where('used_at', 'is', null)
-    .executeTakeFirstOrThrow();
-  return Number(row.count);
+    .where('user_id', '=', '?')
+    .where('used_at', 'is', null),
+);
+
+export async function countUnusedRecoveryCodes(db: Executor, userId: string): Promise<number> {
+  const [row] = await unusedRecoveryCodeCount(db, [userId]);
+  return Number(row?.count ?? 0);
 }
 
 export async function deleteRecoveryCodesOfUser(db: Executor, userId: string): Promise<number> {

@@ -2,8 +2,9 @@
 import type { Insertable } from 'kysely';
 import type { Executor, SecurityEventRow, SecurityEventsTable } from '../database.js';
 
-export async function insertSecurityEvent(db: Executor, event: Insertable<SecurityEventsTable>): Promise<void> {
-  await db.insertInto('security_events').values(event).execute();
+/** Several events in one statement: one transaction, so one disk sync for the whole batch. */
+export async function insertSecurityEvents(db: Executor, events: Array<Insertable<SecurityEventsTable>>): Promise<void> {
+  if (events.length > 0) await db.insertInto('security_events').values(events).execute();
 }
 
 /** Newest first; ids sort like the events happened, so `before` (an id) pages backwards. */

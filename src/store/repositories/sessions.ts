@@ -2,6 +2,7 @@
 // (mfa_jti); the second factor turns it "active" with a compare-and-set, so an mfa_token
 // completes at most one login even when verified concurrently (FL-03). Revocation is a state.
 import type { Executor, NewSession, SessionRow } from '../database.js';
+import { prepareQuery } from '../prepared-query.js';
 
 export async function insertSession(db: Executor, session: NewSession): Promise<void> {
   await db.insertInto('sessions').values(session).execute();
@@ -12,8 +13,10 @@ export function listActiveSessionsOfUser(db: Executor, userId: string): Promise<
   return db.selectFrom('sessions').selectAll().where('user_id', '=', userId).where('state', '=', 'active').orderBy('last_active_at', 'desc').orderBy('id').execute();
 }
 
-export function findSession(db: Executor, sessionId: string): Promise<SessionRow | undefined> {
-  return db.selectFrom('sessions').selectAll().where('id', '=', sessionId).executeTakeFirst();
+const sessionById = prepareQuery<SessionRow>((db) => db.selectFrom('sessions').selectAll().where('id', '=', '?'));
+
+export async function findSession(db: Executor, sessionId: string): Promise<SessionRow | undefined> {
+  return (await sessionById(db, [sessionId]))[0];
 }
 
 /**

@@ -1,17 +1,21 @@
 // Users. Usernames arrive already normalized (core/identity/username.ts).
 import type { Insertable } from 'kysely';
 import type { Executor, UserRow, UsersTable } from '../database.js';
+import { prepareQuery } from '../prepared-query.js';
 
 export async function insertUser(db: Executor, user: Insertable<UsersTable>): Promise<void> {
   await db.insertInto('users').values(user).execute();
 }
 
-export function findUserByUsername(db: Executor, username: string): Promise<UserRow | undefined> {
-  return db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+const userByUsername = prepareQuery<UserRow>((db) => db.selectFrom('users').selectAll().where('username', '=', '?'));
+const userById = prepareQuery<UserRow>((db) => db.selectFrom('users').selectAll().where('id', '=', '?'));
+
+export async function findUserByUsername(db: Executor, username: string): Promise<UserRow | undefined> {
+  return (await userByUsername(db, [username]))[0];
 }
 
-export function findUserById(db: Executor, id: string): Promise<UserRow | undefined> {
-  return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+export async function findUserById(db: Executor, id: string): Promise<UserRow | undefined> {
+  return (await userById(db, [id]))[0];
 }
 
 export function listUsers(db: Executor, page: { limit: number; offset: number }): Promise<UserRow[]> {
