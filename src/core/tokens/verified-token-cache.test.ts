@@ -101,3 +101,47 @@ describe('VerifiedTokenCache', () => {
     expect(cache.get('token-999', 0, 60)?.sub).toBe('999');
   });
 });
+
+describe('VerifiedTokenCache: recency under churn', () => {
+  it('keeps the most recently used entries, whatever order they are hit and set in', () => {
+    const cache = new VerifiedTokenCache<Claims>(3);
+    for (const token of ['a', 'b', 'c']) cache.set(token, claims(token));
+    expect(cache.get('a', 0, 60)).toBeDefined(); // order now b, c, a
+    cache.set('d', claims('d')); // evicts b
+    expect(cache.get('b', 0, 60)).toBeUndefined();
+    expect(cache.get('c', 0, 60)).toBeDefined(); // order a, d, c
+    cache.set('a', claims('a', 2_000)); // refreshes a: order d, c, a
+    cache.set('e', claims('e')); // evicts d
+    expect(cache.get('d', 0, 60)).toBeUndefined();
+    expect(cache.get('a', 0, 60)).toEqual(claims('a', 2_000));
+    expect(cache.size).toBe(3);
+  });
+
+  it('stays consistent through thousands of random hits, sets and expiries (model check)', () => {
+    const cache = new VerifiedTokenCache<Claims>(50);
+    const model: string[] = []; // least recently used first
+    let seed = 7;
+    const random = (limit: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % limit;
+    for (let step = 0; step < 20_000; step += 1) {
+      const token = `t${random(80)}`;
+      if (random(3) === 0) {
+        cache.set(token, claims(token, random(10) === 0 ? 0 : 1_000));
+        const at = model.indexOf(token);
+        if (at !== -1) model.splice(at, 1);
+        model.push(token);
+        if (model.length > 50) model.shift();
+      } else {
+        const hit = cache.get(token, 100, 0);
+        const at = model.indexOf(token);
+        if (at !== -1) {
+          model.splice(at, 1);
+          // Entries set with exp 0 are expired at time 100 and dropped on sight.
+          if (hit !== undefined) model.push(token);
+        } else {
+          expect(hit).toBeUndefined();
+        }
+      }
+      expect(cache.size).toBe(model.length);
+    }
+  });
+});
