@@ -18,6 +18,7 @@ export interface AuthenticationRequirements {
 const nistLevel = /^aal([1-3])$/;
 
 export function acrSatisfies(tokenAcr: string, acceptable: string[]): boolean {
+  if (acceptable.includes(tokenAcr)) return true;
   const tokenLevel = nistLevel.exec(tokenAcr)?.[1];
   return acceptable.some((wanted) => {
     if (wanted === tokenAcr) return true;
@@ -28,7 +29,7 @@ export function acrSatisfies(tokenAcr: string, acceptable: string[]): boolean {
 
 /** Throws `insufficient_authentication` naming what is missing, so the client can step up. */
 export function enforceAuthenticationRequirements(claims: TwofoldAccessClaims, requirements: AuthenticationRequirements, nowSeconds: number): void {
-  const acceptable = requirements.acr === undefined ? undefined : [requirements.acr].flat();
+  const acceptable = requirements.acr === undefined ? undefined : typeof requirements.acr === 'string' ? [requirements.acr] : requirements.acr;
   const acrMissing = acceptable !== undefined && !acrSatisfies(claims.acr, acceptable);
   const amrMissing = requirements.amr !== undefined && !requirements.amr.every((method) => claims.amr.includes(method));
   const tooOld = requirements.maxAge !== undefined && nowSeconds - claims.auth_time > requirements.maxAge;

@@ -52,6 +52,11 @@ export class RevocationFeed {
     return this.firstLoad;
   }
 
+  /** True once the feed has answered; until then ready() must be awaited. */
+  get isReady(): boolean {
+    return this.asOf !== undefined;
+  }
+
   isRevoked(sessionId: string): boolean {
     const until = this.revokedUntil.get(sessionId);
     if (until === undefined) return false;

@@ -137,7 +137,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
         cacheHits += 1;
       }
       if (revocations !== undefined) {
-        await revocations.ready();
+        // Awaited only until the first answer: a cached token then needs no await at all.
+        if (!revocations.isReady) await revocations.ready();
         if (revocations.isRevoked(claims.sid)) throw invalidToken('The session of this token has ended.');
       }
       enforceAuthenticationRequirements(claims, requirements, nowSeconds);
