@@ -7,13 +7,16 @@ import { formatNumber, meetsTarget, progressTowardTarget, type BenchResult } fro
 const startMarker = '<!-- generated results: start (npm run bench rewrites this part) -->';
 const endMarker = '<!-- generated results: end -->';
 
+/** A table cell: a `|` inside (as in |AUC − 0.5|) would end the cell. */
+const cell = (text: string) => text.replace(/\|/g, '\\|');
+
 export function resultsTable(results: BenchResult[], context: string): string {
   const rows = results.map((result) => {
     const baseline = result.baseline === null ? '—' : `${result.baseline} (${formatNumber(result.baseline_value ?? Number.NaN)})`;
     const ratio = result.ratio === null ? '—' : `${result.ratio.toFixed(2)}×`;
     const target = result.target === null ? '—' : `${result.better === 'higher' ? '≥' : '≤'} ${result.target}`;
     const met = meetsTarget(result);
-    return `| ${result.name} | ${formatNumber(result.value)} ${result.unit} | ${baseline} | ${ratio} | ${target} | ${met === undefined ? '' : met ? '✅' : '❌'} |`;
+    return `| ${result.name} | ${cell(`${formatNumber(result.value)} ${result.unit}`)} | ${cell(baseline)} | ${ratio} | ${target} | ${met === undefined ? '' : met ? '✅' : '❌'} |`;
   });
   return [context, '', '| benchmark | value | baseline | ratio | target | met |', '|---|---|---|---|---|---|', ...rows].join('\n');
 }
@@ -25,7 +28,8 @@ function escapeXml(text: string): string {
 export function targetChart(results: BenchResult[]): string {
   const charted = results.filter((result) => progressTowardTarget(result) !== undefined);
   const rowHeight = 26;
-  const labelWidth = 300;
+  // Wide enough for the longest name at 13 px (about 7.3 px per character).
+  const labelWidth = Math.max(160, Math.ceil(Math.max(...charted.map((result) => result.name.length)) * 7.3) + 16);
   const barWidth = 420;
   const scaleMax = 2; // bars are capped at twice the target
   const width = labelWidth + barWidth + 90;
@@ -46,7 +50,7 @@ export function targetChart(results: BenchResult[]): string {
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="13">`,
     `<rect width="100%" height="100%" fill="#ffffff"/>`,
-    `<text x="${labelWidth}" y="22" font-weight="bold">Each figure against its target (1× = target met exactly; longer is better)</text>`,
+    `<text x="10" y="22" font-weight="bold">Each figure against its target: 1× = exactly on target, longer is better (green: met)</text>`,
     ...bars,
     `<line x1="${targetX}" y1="32" x2="${targetX}" y2="${height - 24}" stroke="#333" stroke-dasharray="4 3"/>`,
     `<text x="${targetX}" y="${height - 8}" text-anchor="middle">target</text>`,

@@ -1,5 +1,5 @@
 // `npm run bench` (add `-- --quick` for about a minute per group, `-- --only=<group>` for one
-// group): measures, shows progress, writes bench/results/latest.json and rewrites the results in
+// group, `-- --report` to redraw the document from the last results): measures, shows progress, writes bench/results/latest.json and rewrites the results in
 // docs/benchmarks.md with a chart (docs/benchmarks.svg). Every figure is a ratio against a
 // baseline measured in the same run, because this machine is shared and noisy: absolute numbers
 // move, ratios much less. Benchmarks never run as timed test assertions; CI runs `--quick` only
@@ -124,6 +124,12 @@ async function uniformGroup(): Promise<void> {
 const runners: Record<Group, () => Promise<void>> = { verify: verifyGroup, load: loadGroup, flow: flowGroup, 'better-auth': betterAuthGroup, uniform: uniformGroup };
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--report')) {
+    // Redraw docs/benchmarks.md and the chart from bench/results/latest.json without measuring.
+    writeReport(readResults('bench/results/latest.json'), readContextLine() ?? `Measured on ${cores} cores (Node ${process.version}).`);
+    log('docs/benchmarks.md and docs/benchmarks.svg rewritten from bench/results/latest.json');
+    return;
+  }
   log(`Twofold benchmarks (${quick ? 'quick' : 'full'}; ${cores} cores; ${only === undefined ? 'all groups' : `group ${only}`})`);
   for (const group of groups) if (only === undefined || only === group) await runners[group]();
   mkdirSync('bench/results', { recursive: true });
@@ -135,11 +141,20 @@ async function main(): Promise<void> {
   if (!quick) {
     const merged = only === undefined ? results : mergeResults(readResults('bench/results/latest.json'), results);
     if (only !== undefined) writeFileSync('bench/results/latest.json', `${JSON.stringify(merged, null, 2)}\n`);
-    writeReport(merged, `Measured ${new Date().toISOString().slice(0, 10)} on ${cores} cores (Node ${process.version}); a full \`npm run bench\`${only === undefined ? '' : `, the ${only} group refreshed since`}.`);
+    writeReport(merged, `Measured ${new Date().toISOString().slice(0, 10)} on ${cores} cores (Node ${process.version}); a full \`npm run bench\`${only === undefined ? '' : ', with groups re-run since replacing their rows'}.`);
     log('docs/benchmarks.md and docs/benchmarks.svg rewritten');
   }
   const missed = results.filter((result) => meetsTarget(result) === false).map((result) => result.name);
   log(missed.length === 0 ? 'every target met' : `targets missed: ${missed.join(', ')}`);
+}
+
+/** The "Measured …" line of the current document, kept when only redrawing. */
+function readContextLine(): string | undefined {
+  try {
+    return /^Measured .*$/m.exec(readFileSync('docs/benchmarks.md', 'utf8'))?.[0];
+  } catch {
+    return undefined;
+  }
 }
 
 function readResults(path: string): BenchResult[] {
