@@ -6,7 +6,7 @@ import { invalidTokenError } from '../errors.js';
 import type { AccessTokenClaims, MfaTokenClaims } from '../core/tokens/claims.js';
 import { verifyAccessToken, verifyMfaToken, type TokenVerificationOptions } from '../core/tokens/verify.js';
 import type { SessionRow, UserRow } from '../store/database.js';
-import { findSession, touchSession } from '../store/repositories/sessions.js';
+import { findSession, findSessionWithUser, touchSession } from '../store/repositories/sessions.js';
 import { findUserById } from '../store/repositories/users.js';
 import type { FlowContext } from './context.js';
 import { announceRevokedSessions, revokeSessionsInDatabase } from './revoke-sessions.js';
@@ -68,13 +68,13 @@ export async function authenticateAccessToken(ctx: FlowContext, token: string): 
   }
   // Known revoked (here or, through pub/sub, on another instance): refused without a query.
   if (ctx.revokedSessions.has(claims.sid, now)) throw invalidTokenError('The session of this token has ended.');
-  const session = await findSession(ctx.db, claims.sid);
-  if (session === undefined || session.user_id !== claims.sub || session.state !== 'active') {
+  const found = await findSessionWithUser(ctx.db, claims.sid);
+  if (found === undefined || found.session.user_id !== claims.sub || found.session.state !== 'active') {
     throw invalidTokenError('The session of this token has ended.');
   }
+  const { session, user } = found;
   await enforceSessionLimits(ctx, session, now);
-  const user = await findUserById(ctx.db, claims.sub);
-  if (user === undefined || user.disabled_at !== null) throw invalidTokenError('The account is not available.');
+  if (user.disabled_at !== null) throw invalidTokenError('The account is not available.');
   if (now - session.last_active_at > activityWriteIntervalMs) await touchSession(ctx.db, session.id, now);
   return { kind: 'access', claims, session, user };
 }

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateId } from '../../src/core/crypto/random.js';
 import { prepareQuery } from '../../src/store/prepared-query.js';
 import { insertFactor, listFactorsOfUser } from '../../src/store/repositories/factors.js';
+import { findSession, findSessionWithUser, insertSession, userColumns } from '../../src/store/repositories/sessions.js';
 import { findUserById, findUserByUsername, insertUser } from '../../src/store/repositories/users.js';
 import { databaseFactories, type TestDatabase } from './databases.js';
 
@@ -51,6 +52,34 @@ describe.each(databaseFactories)('prepareQuery() on $name', (factory) => {
       await insertUser(trx, { id, username: id.toLowerCase(), email: null, phone: null, password_hash: 'x', created_at: now, updated_at: now, disabled_at: null });
       expect((await findUserById(trx, id))?.id).toBe(id);
     });
+  });
+
+  it('findSessionWithUser() reads exactly what findSession() and findUserById() read, in one query', async () => {
+    const user = await newUser();
+    const sessionId = generateId('ses');
+    await insertSession(database.db, {
+      id: sessionId,
+      user_id: user.id,
+      state: 'active',
+      mfa_jti: null,
+      amr: '["pwd","otp","mfa"]',
+      acr: 'aal2',
+      auth_time: now,
+      client_id: 'twofold',
+      ip: '127.0.0.1',
+      user_agent: 'test',
+      created_at: now,
+      expires_at: now + 3_600_000,
+      last_active_at: now,
+    });
+    expect(await findSessionWithUser(database.db, sessionId)).toEqual({ session: await findSession(database.db, sessionId), user: await findUserById(database.db, user.id) });
+    expect(await findSessionWithUser(database.db, 'ses_nobody')).toBeUndefined();
+  });
+
+  it('the joined user columns are every column of the users table (a new column cannot be forgotten)', async () => {
+    const user = await newUser();
+    const row = await database.db.selectFrom('users').selectAll().where('id', '=', user.id).executeTakeFirstOrThrow();
+    expect([...userColumns].sort()).toEqual(Object.keys(row).sort());
   });
 
   it('compiles once per database: the builder runs on the first call only', async () => {

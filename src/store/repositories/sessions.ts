@@ -1,7 +1,7 @@
 // Sessions. A session starts "pending" at the password step, bound to exactly one mfa_token
 // (mfa_jti); the second factor turns it "active" with a compare-and-set, so an mfa_token
 // completes at most one login even when verified concurrently (FL-03). Revocation is a state.
-import type { Executor, NewSession, SessionRow } from '../database.js';
+import type { Executor, NewSession, SessionRow, UserRow } from '../database.js';
 import { prepareQuery } from '../prepared-query.js';
 
 export async function insertSession(db: Executor, session: NewSession): Promise<void> {
@@ -14,6 +14,33 @@ export function listActiveSessionsOfUser(db: Executor, userId: string): Promise<
 }
 
 const sessionById = prepareQuery<SessionRow>((db) => db.selectFrom('sessions').selectAll().where('id', '=', '?'));
+
+/** Every column of a user row; a test checks the list against the table, so a new column cannot be missed. */
+export const userColumns = ['id', 'username', 'email', 'phone', 'password_hash', 'failed_attempts', 'created_at', 'updated_at', 'disabled_at', 'locked_at'] as const satisfies ReadonlyArray<keyof UserRow>;
+const userPrefix = 'user__';
+
+// One round trip for what every authenticated request reads: the session and its user. The user's
+// columns carry a prefix, so the two rows cannot clash in one result row.
+const sessionWithUserById = prepareQuery<Record<string, unknown>>((db) =>
+  db
+    .selectFrom('sessions')
+    .innerJoin('users', 'users.id', 'sessions.user_id')
+    .selectAll('sessions')
+    .select((eb) => userColumns.map((column) => eb.ref(`users.${column}`).as(`${userPrefix}${column}`)))
+    .where('sessions.id', '=', '?'),
+);
+
+export async function findSessionWithUser(db: Executor, sessionId: string): Promise<{ session: SessionRow; user: UserRow } | undefined> {
+  const [row] = await sessionWithUserById(db, [sessionId]);
+  if (row === undefined) return undefined;
+  const session: Record<string, unknown> = {};
+  const user: Record<string, unknown> = {};
+  for (const [column, value] of Object.entries(row)) {
+    if (column.startsWith(userPrefix)) user[column.slice(userPrefix.length)] = value;
+    else session[column] = value;
+  }
+  return { session: session as unknown as SessionRow, user: user as unknown as UserRow };
+}
 
 export async function findSession(db: Executor, sessionId: string): Promise<SessionRow | undefined> {
   return (await sessionById(db, [sessionId]))[0];
