@@ -12,7 +12,8 @@ import autocannon from 'autocannon';
 import { generateTotpCode, totpStepAt } from '../src/core/totp/verify.js';
 import { makeTempDir } from '../test/helpers/backend.js';
 import { findFreePort, startServerProcess } from '../test/helpers/process.js';
-import { registerUsers, runFlows, signUpForAccessToken, startInstances, type FlowResult } from './full-flow.js';
+import { registerUsers, runFlows, signUpForAccessToken, startInstances, summarizeFlows, type FlowResult } from './full-flow.js';
+import { median } from './statistics.js';
 
 /** Better Auth mounts its routes here by default. */
 const basePath = '/api/auth';
@@ -213,10 +214,7 @@ export async function runBetterAuthFlows(url: string, users: BetterAuthUser[], o
       }
     }),
   );
-  const elapsedSeconds = (Date.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const percentile = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
-  return { flowsPerSecond: latencies.length / elapsedSeconds, p50Ms: percentile(50), p99Ms: percentile(99), flows: latencies.length, errors, ...(firstError === undefined ? {} : { firstError }) };
+  return { ...summarizeFlows(latencies, errors, started), ...(firstError === undefined ? {} : { firstError }) };
 }
 
 /** A Cookie header holding a fresh Better Auth session (one full two-factor login), and its email. */
@@ -266,12 +264,6 @@ function checkFlows(side: string, flow: FlowResult & { firstError?: string }): v
   if (flow.errors > 0) log(`  ${side}: ${flow.errors} of ${flow.flows + flow.errors} flows failed${flow.firstError === undefined ? '' : ` (first: ${flow.firstError})`}`);
   if (flow.flows === 0 || flow.errors > flow.flows) throw new Error(`${side}: most flows failed (${flow.flows} succeeded, ${flow.errors} failed)${flow.firstError === undefined ? '' : `; first: ${flow.firstError}`}`);
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 
 /** Users for a run: each has one unspent step at the start and one more per step boundary the run is sure to cross. */
 const usersFor = (flowsPerSecond: number, durationMs: number, concurrency: number) => Math.ceil((flowsPerSecond * durationMs) / 1000 / (1 + Math.floor(durationMs / 30_000))) + 2 * concurrency;

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { generateTotpCode, totpStepAt } from '../src/core/totp/verify.js';
 import { createPostgresDatabase, createRedisPrefix, makeTempDir, testRedisUrl } from '../test/helpers/backend.js';
 import { findFreePort, startServerProcess, type ServerProcess } from '../test/helpers/process.js';
+import { percentile } from './statistics.js';
 
 export interface FlowResult {
   flowsPerSecond: number;
@@ -135,8 +136,11 @@ export async function runFlows(urls: string[], users: BenchUser[], options: { co
       }
     }),
   );
-  const elapsedSeconds = (Date.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const percentile = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
-  return { flowsPerSecond: latencies.length / elapsedSeconds, p50Ms: percentile(50), p99Ms: percentile(99), flows: latencies.length, errors };
+  return summarizeFlows(latencies, errors, started);
+}
+
+/** Flows per second and latency percentiles of a run that started at `startedMs` and ends now. */
+export function summarizeFlows(latencies: number[], errors: number, startedMs: number): FlowResult {
+  const elapsedSeconds = (Date.now() - startedMs) / 1000;
+  return { flowsPerSecond: latencies.length / elapsedSeconds, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), flows: latencies.length, errors };
 }

@@ -2,6 +2,7 @@
 // that measures the latency a single client sees while other clients saturate the server.
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
+import { percentile } from './statistics.js';
 import { Agent, request } from 'node:http';
 
 export interface Throughput {
@@ -64,15 +65,6 @@ export function send(url: string, options: { method: string; headers?: Record<st
     outgoing.on('error', reject);
     outgoing.end(options.body);
   });
-}
-
-export function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
-
-export function median(values: number[]): number {
-  return percentile(values, 50);
 }
 
 /** The highest resident set size a process has had (Linux VmHWM), in MB. */

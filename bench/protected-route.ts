@@ -2,7 +2,8 @@
 // unguarded, autocannon with 50 connections, against a server process of its own. Rounds
 // alternate between the two routes and the median ratio is reported (a noisy, shared machine).
 import { findFreePort, startServerProcess } from '../test/helpers/process.js';
-import { median, runLoad } from './load.js';
+import { runLoad } from './load.js';
+import { median } from './statistics.js';
 
 export interface ProtectedRouteFigures {
   openPerSecond: number;

@@ -10,7 +10,8 @@ import { Agent } from 'node:http';
 import { availableParallelism } from 'node:os';
 import { measureArgon2Verifies } from './argon2-baseline.js';
 import { signUpForAccessToken, startInstances, type BenchInstances } from './full-flow.js';
-import { median, peakResidentMegabytes, probeLatency, runLoad, send } from './load.js';
+import { peakResidentMegabytes, probeLatency, runLoad, send } from './load.js';
+import { median } from './statistics.js';
 
 const loginConnections = 16;
 

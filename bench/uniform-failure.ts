@@ -7,6 +7,7 @@
 // indistinguishable; a timing oracle pushes it towards 0 or 1).
 import { randomBytes } from 'node:crypto';
 import { post, startInstances } from './full-flow.js';
+import { median } from './statistics.js';
 
 export interface UniformityResult {
   medianMs: number;
@@ -18,12 +19,6 @@ export interface UniformityResult {
 }
 
 const password = 'a benchmark passphrase';
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
 
 /** Mann-Whitney AUC: P(a > b) + P(a = b) / 2 over all pairs. */
 function areaUnderCurve(a: number[], b: number[]): number {

@@ -6,6 +6,7 @@
 // service; rounds are interleaved and the median taken, because this machine is noisy.
 import { createPublicKey, generateKeyPairSync, verify as verifySignature } from 'node:crypto';
 import { createVerifier } from '../src/verify/index.js';
+import { median } from './statistics.js';
 import { benchAudience as audience, signBenchTokens as signTokens, startLocalIssuer as startIssuer } from './local-issuer.js';
 
 export interface VerifyThroughput {
@@ -18,7 +19,6 @@ function perSecond(count: number, startedNs: bigint): number {
   return count / (Number(process.hrtime.bigint() - startedNs) / 1e9);
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
 export async function measureVerifyThroughput(options: { tokensPerRound: number; rounds: number }): Promise<VerifyThroughput> {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');

@@ -3,13 +3,14 @@
 // hook, before the body is parsed or validated, so an unauthenticated caller learns nothing about
 // a route but "401". Tokens come only from the Authorization header (RFC 6750 §2.1): never from a
 // URL, where they would end up in logs and Referer headers (JW-14).
-import { decodeProtectedHeader } from 'jose';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { invalidTokenError } from '../errors.js';
 import type { AccessAuthentication, PendingAuthentication } from '../flows/authenticate.js';
 import { authenticateAccessToken, authenticateMfaToken } from '../flows/authenticate.js';
 import type { FlowContext, RequestMeta } from '../flows/context.js';
+import { bearerTokenFrom } from '../core/tokens/bearer-header.js';
 import { tokenTypeHeader } from '../core/tokens/claims.js';
+import { decodeJwsHeader } from '../core/tokens/token-shape.js';
 
 export type RouteAuth = 'access' | 'mfa' | 'mfa-or-access';
 
@@ -22,25 +23,19 @@ declare module 'fastify' {
   }
 }
 
-const bearerHeader = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
-
 export function bearerTokenOf(request: FastifyRequest): string {
   const header = request.headers.authorization;
   if (header === undefined) throw invalidTokenError('Send the token in an "Authorization: Bearer <token>" header.');
-  const match = bearerHeader.exec(header);
-  if (match?.[1] === undefined) throw invalidTokenError('The Authorization header is not a Bearer token.');
-  return match[1];
+  const token = bearerTokenFrom(header);
+  if (token === undefined) throw invalidTokenError('The Authorization header is not a Bearer token.');
+  return token;
 }
 
 /** Routes open to both kinds pick the verifier by `typ`; the verifier then pins `typ` itself. */
 function authenticateEither(ctx: FlowContext, token: string): Promise<PendingAuthentication | AccessAuthentication> {
-  let typ: unknown;
-  try {
-    typ = decodeProtectedHeader(token).typ;
-  } catch {
-    throw invalidTokenError('The token is malformed.');
-  }
-  return typ === tokenTypeHeader.mfa ? authenticateMfaToken(ctx, token) : authenticateAccessToken(ctx, token);
+  const header = decodeJwsHeader(token);
+  if (header === undefined) throw invalidTokenError('The token is malformed.');
+  return header['typ'] === tokenTypeHeader.mfa ? authenticateMfaToken(ctx, token) : authenticateAccessToken(ctx, token);
 }
 
 export function registerAuthentication(app: FastifyInstance, ctx: FlowContext): void {

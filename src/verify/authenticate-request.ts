@@ -1,5 +1,6 @@
 // The framework-neutral adapter: an Authorization header in, claims or a ready-made HTTP
 // failure out. The Fastify and Express adapters are thin wrappers around it.
+import { bearerTokenFrom } from '../core/tokens/bearer-header.js';
 import type { TwofoldAccessClaims } from './claims.js';
 import { authenticationFailure, type AuthenticationFailure } from './challenge.js';
 import { VerificationError, invalidToken } from './errors.js';
@@ -14,11 +15,7 @@ export interface AuthenticateOptions extends AuthenticationRequirements {
 export type AuthenticationResult = { ok: true; claims: TwofoldAccessClaims } | { ok: false; error: VerificationError; failure: AuthenticationFailure };
 
 /** The token of an `Authorization: Bearer …` header (RFC 6750 §2.1), or undefined. */
-export function bearerToken(authorization: string | string[] | undefined): string | undefined {
-  if (typeof authorization !== 'string') return undefined;
-  const match = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(authorization);
-  return match?.[1];
-}
+export const bearerToken = bearerTokenFrom;
 
 export async function authenticateRequest(
   verifier: Verifier,

@@ -1,13 +1,12 @@
-// The issuer's public keys, fetched from its JWKS and kept: each key becomes a synchronous
-// fast-jwt verifier (node:crypto on the calling thread; DESIGN.md §6 explains why not WebCrypto
-// here) pinned to the key's own algorithm, `typ: at+jwt`, the issuer and the audience.
+// The issuer's public keys, fetched from its JWKS and kept: each key becomes the same synchronous
+// check the server uses for its own tokens (core/tokens/signature-check.ts), pinned to the key's
+// own algorithm, `typ: at+jwt`, the issuer and the audience.
 //
 // An unknown `kid` triggers one refresh — a rotated key is picked up without a restart — but at
 // most one per cooldown, so a flood of tokens with made-up kids cannot turn this service into a
 // load generator against the issuer. Keys are also refreshed in the background once stale, so a
 // retired key stops verifying.
-import { createPublicKey, type JsonWebKey } from 'node:crypto';
-import { createVerifier as createJwtVerifier } from 'fast-jwt';
+import { createSignatureCheck, type SignatureCheck } from '../core/tokens/signature-check.js';
 import { VerificationError } from './errors.js';
 import { fetchJson, type FetchFunction } from './http-json.js';
 
@@ -25,9 +24,6 @@ export interface KeySetOptions {
   now: () => number;
   onBackgroundError: (error: unknown) => void;
 }
-
-/** Verifies the signature and the pinned header/claims; returns the payload or throws fast-jwt's TokenError. */
-export type SignatureCheck = (token: string) => Record<string, unknown>;
 
 interface PublishedKey {
   /** The JWK as published, to notice a changed key under a known kid. */
@@ -105,24 +101,12 @@ export class RemoteKeySet {
     const fingerprint = JSON.stringify(jwk);
     const existing = this.keys.get(kid);
     if (existing?.fingerprint === fingerprint) return { kid, key: existing };
-    let pem: string;
+    let check: SignatureCheck;
     try {
-      pem = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
+      check = createSignatureCheck({ publicJwk: jwk, algorithm, typ: 'at+jwt', issuer: this.options.issuer, audience: this.options.audience });
     } catch {
-      return undefined;
+      return undefined; // not a usable key (a malformed JWK)
     }
-    const check = createJwtVerifier({
-      key: pem,
-      algorithms: [algorithm],
-      checkTyp: 'at+jwt',
-      allowedIss: this.options.issuer,
-      allowedAud: this.options.audience,
-      requiredClaims: ['iss', 'aud', 'exp', 'iat', 'sub', 'sid', 'jti'],
-      // Time is checked by the caller against its own clock (tests and tolerance in one place).
-      ignoreExpiration: true,
-      ignoreNotBefore: true,
-      cache: false,
-    }) as SignatureCheck;
     return { kid, key: { fingerprint, check } };
   }
 }

@@ -6,7 +6,7 @@
 // route's requirements run on every call — they are what can change while a token lives.
 import { TokenError } from 'fast-jwt';
 import { VerifiedTokenCache } from '../core/tokens/verified-token-cache.js';
-import { hasCompactJwsShape, isCanonicalCompactJws } from '../core/tokens/token-shape.js';
+import { decodeJwsHeader, hasCompactJwsShape, isCanonicalCompactJws } from '../core/tokens/token-shape.js';
 import { isTwofoldAccessClaims, type TwofoldAccessClaims } from './claims.js';
 import { defaultRevokedSessionsUri, discoverIssuerEndpoints, type IssuerEndpoints } from './discovery.js';
 import { invalidToken } from './errors.js';
@@ -157,13 +157,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
 }
 
 function headerKid(token: string): string | undefined {
-  try {
-    const header: unknown = JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8'));
-    const kid = (header as { kid?: unknown } | null)?.kid;
-    return typeof kid === 'string' && kid.length > 0 && kid.length <= 256 ? kid : undefined;
-  } catch {
-    return undefined;
-  }
+  const kid = decodeJwsHeader(token)?.['kid'];
+  return typeof kid === 'string' && kid.length > 0 && kid.length <= 256 ? kid : undefined;
 }
 
 /** Caches a successful answer; a failure is retried on the next call. */

@@ -81,6 +81,35 @@ let counter = 0;
 const uniqueUsername = (prefix: string) => `${prefix}${process.pid}x${(counter += 1)}`;
 const password = 'a browser tested passphrase';
 
+/** Sign up (with an e-mail address if given) and enroll an authenticator app; ends on the recovery-codes page. */
+async function signUpWithApp(
+  page: Page,
+  baseUrl: string,
+  username: string,
+  options: { email?: string; shots?: boolean } = {},
+): Promise<{ app: AuthenticatorApp; recoveryCodes: string[] }> {
+  await page.goto(`${baseUrl}/sign-up`);
+  if (options.shots === true) await screenshot(page, '02-sign-up');
+  await page.fill('#username', username);
+  if (options.email !== undefined) await page.fill('#email', options.email);
+  await page.fill('#password', password);
+  await page.click('button:has-text("Create account")');
+  await page.waitForURL('**/enroll');
+  if (options.shots === true) await screenshot(page, '03-choose-factor');
+  await page.click('a:has-text("Authenticator app")');
+  await page.waitForURL('**/enroll/totp');
+  const secret = (await page.textContent('#totp-secret'))!.replace(/\s+/g, '');
+  expect(secret).toMatch(/^[A-Z2-7]{32}$/);
+  expect(await page.locator('.qr svg').count()).toBe(1);
+  if (options.shots === true) await screenshot(page, '04-authenticator-app');
+  const app = new AuthenticatorApp(secret);
+  await page.fill('#code', app.nextCode());
+  await page.click('button:has-text("Confirm")');
+  await page.waitForSelector('#recovery-codes');
+  const recoveryCodes = (await page.locator('#recovery-codes li').allTextContents()).map((code) => code.trim());
+  return { app, recoveryCodes };
+}
+
 describe.runIf(haveChromium)('the hosted pages in Chromium', () => {
   let browser: Browser;
   let pages: RunningPages;
@@ -102,29 +131,6 @@ describe.runIf(haveChromium)('the hosted pages in Chromium', () => {
     context.setDefaultTimeout(10_000);
     const page = await context.newPage();
     return { page, context, violations: watchForViolations(page) };
-  }
-
-  /** Sign up and enroll an authenticator app; ends on the recovery-codes page. */
-  async function signUpWithApp(page: Page, username: string, shots = false): Promise<{ app: AuthenticatorApp; recoveryCodes: string[] }> {
-    await page.goto(`${pages.url}/sign-up`);
-    if (shots) await screenshot(page, '02-sign-up');
-    await page.fill('#username', username);
-    await page.fill('#password', password);
-    await page.click('button:has-text("Create account")');
-    await page.waitForURL('**/enroll');
-    if (shots) await screenshot(page, '03-choose-factor');
-    await page.click('a:has-text("Authenticator app")');
-    await page.waitForURL('**/enroll/totp');
-    const secret = (await page.textContent('#totp-secret'))!.replace(/\s+/g, '');
-    expect(secret).toMatch(/^[A-Z2-7]{32}$/);
-    expect(await page.locator('.qr svg').count()).toBe(1);
-    if (shots) await screenshot(page, '04-authenticator-app');
-    const app = new AuthenticatorApp(secret);
-    await page.fill('#code', app.nextCode());
-    await page.click('button:has-text("Confirm")');
-    await page.waitForSelector('#recovery-codes');
-    const recoveryCodes = (await page.locator('#recovery-codes li').allTextContents()).map((code) => code.trim());
-    return { app, recoveryCodes };
   }
 
   async function signIn(page: Page, username: string): Promise<void> {
@@ -156,7 +162,7 @@ describe.runIf(haveChromium)('the hosted pages in Chromium', () => {
   it('sign up → secret → confirm → recovery codes → sign out → sign in with a TOTP code; a wrong code and a replayed code are refused', async () => {
     const { page, context, violations } = await newPage();
     const username = uniqueUsername('alice');
-    const { app, recoveryCodes } = await signUpWithApp(page, username, true);
+    const { app, recoveryCodes } = await signUpWithApp(page, pages.url, username, { shots: true });
     expect(recoveryCodes).toHaveLength(10);
     expect(await page.locator('a[download]').getAttribute('href')).toContain(encodeURIComponent(recoveryCodes[0]!));
     expect(await page.isVisible('button:has-text("Copy")')).toBe(true);
@@ -200,7 +206,7 @@ describe.runIf(haveChromium)('the hosted pages in Chromium', () => {
 
   it('nothing on the sign-in page tells whether a username exists', async () => {
     const username = uniqueUsername('exists');
-    await signUpWithApp((await newPage()).page, username);
+    await signUpWithApp((await newPage()).page, pages.url, username);
     const { page } = await newPage();
     const attempt = async (name: string) => {
       await page.goto(`${pages.url}/sign-in`);
@@ -221,7 +227,7 @@ describe.runIf(haveChromium)('the hosted pages in Chromium', () => {
   it('sign in with SMS: add a phone from the account, then get a code at sign-in (with a resend countdown)', async () => {
     const { page } = await newPage();
     const username = uniqueUsername('sms');
-    await signUpWithApp(page, username);
+    await signUpWithApp(page, pages.url, username);
     await page.click('a:has-text("I saved them")');
     await page.click('a:has-text("Add a factor")');
     await page.fill('#phone', '+14155550142');
@@ -277,7 +283,7 @@ describe.runIf(haveChromium)('the hosted pages in Chromium', () => {
   it('sign in with a recovery code', async () => {
     const { page } = await newPage();
     const username = uniqueUsername('recovery');
-    const { recoveryCodes } = await signUpWithApp(page, username);
+    const { recoveryCodes } = await signUpWithApp(page, pages.url, username);
     await page.click('a:has-text("I saved them")');
     await page.click('header button:has-text("Sign out")');
     await signIn(page, username);
@@ -291,7 +297,7 @@ describe.runIf(haveChromium)('the hosted pages in Chromium', () => {
   it('ending a session on the account page signs that browser out', async () => {
     const first = await newPage();
     const username = uniqueUsername('sessions');
-    const { app } = await signUpWithApp(first.page, username);
+    const { app } = await signUpWithApp(first.page, pages.url, username);
     await first.page.click('a:has-text("I saved them")');
 
     const second = await newPage();
@@ -313,7 +319,7 @@ describe.runIf(haveChromium)('the hosted pages in Chromium', () => {
   it('works without JavaScript: sign up, confirm the app, sign in', async () => {
     const { page } = await newPage({ javaScriptEnabled: false });
     const username = uniqueUsername('nojs');
-    const { app } = await signUpWithApp(page, username);
+    const { app } = await signUpWithApp(page, pages.url, username);
     expect(await page.isVisible('a:has-text("Download as text")')).toBe(true);
     await page.click('a:has-text("I saved them")');
     await page.click('header button:has-text("Sign out")');
@@ -326,7 +332,7 @@ describe.runIf(haveChromium)('the hosted pages in Chromium', () => {
   it('keyboard only, on a phone-sized screen: sign in with Tab and Enter', async () => {
     const { page } = await newPage({ viewport: { width: 390, height: 844 } });
     const username = uniqueUsername('keys');
-    const { app } = await signUpWithApp(page, username);
+    const { app } = await signUpWithApp(page, pages.url, username);
     await page.click('a:has-text("I saved them")');
     await page.click('header button:has-text("Sign out")');
     await page.goto(`${pages.url}/sign-in`);
@@ -352,15 +358,7 @@ describe.runIf(haveChromium)('the hosted pages in Chromium', () => {
     const { page, violations } = await newPage();
     const username = uniqueUsername('forgot');
     const address = `${username}@example.com`;
-    await page.goto(`${pages.url}/sign-up`);
-    await page.fill('#username', username);
-    await page.fill('#email', address);
-    await page.fill('#password', password);
-    await page.click('button:has-text("Create account")');
-    await page.click('a:has-text("Authenticator app")');
-    const app = new AuthenticatorApp((await page.textContent('#totp-secret'))!.replace(/\s+/g, ''));
-    await page.fill('#code', app.nextCode());
-    await page.click('button:has-text("Confirm")');
+    const { app } = await signUpWithApp(page, pages.url, username, { email: address });
     await page.click('a:has-text("I saved them")');
     await page.click('header button:has-text("Sign out")');
 
@@ -402,7 +400,7 @@ describe.runIf(haveChromium)('the hosted pages in Chromium', () => {
   it('remember this browser: the next sign-in skips the code; forgetting the browser brings the prompt back', async () => {
     const { page, violations } = await newPage();
     const username = uniqueUsername('remember');
-    const { app } = await signUpWithApp(page, username);
+    const { app } = await signUpWithApp(page, pages.url, username);
     await page.click('a:has-text("I saved them")');
     await page.click('header button:has-text("Sign out")');
 
@@ -457,14 +455,7 @@ describe.runIf(haveChromium)('step-up and return_to in Chromium', () => {
     context.setDefaultTimeout(10_000);
     const page = await context.newPage();
     const username = uniqueUsername('stepup');
-    await page.goto(`${pages.url}/sign-up`);
-    await page.fill('#username', username);
-    await page.fill('#password', password);
-    await page.click('button:has-text("Create account")');
-    await page.click('a:has-text("Authenticator app")');
-    const app = new AuthenticatorApp((await page.textContent('#totp-secret'))!.replace(/\s+/g, ''));
-    await page.fill('#code', app.nextCode());
-    await page.click('button:has-text("Confirm")');
+    const { app } = await signUpWithApp(page, pages.url, username);
     await page.click('a:has-text("I saved them")');
 
     // A second app, so there is something that may be removed. Adding it also needs a fresh factor by now.
@@ -496,14 +487,7 @@ describe.runIf(haveChromium)('step-up and return_to in Chromium', () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     const username = uniqueUsername('return');
-    await page.goto(`${pages.url}/sign-up`);
-    await page.fill('#username', username);
-    await page.fill('#password', password);
-    await page.click('button:has-text("Create account")');
-    await page.click('a:has-text("Authenticator app")');
-    const app = new AuthenticatorApp((await page.textContent('#totp-secret'))!.replace(/\s+/g, ''));
-    await page.fill('#code', app.nextCode());
-    await page.click('button:has-text("Confirm")');
+    const { app } = await signUpWithApp(page, pages.url, username);
     await page.click('a:has-text("I saved them")');
     await page.click('header button:has-text("Sign out")');
 

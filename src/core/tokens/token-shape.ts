@@ -20,3 +20,13 @@ export function isCanonicalCompactJws(token: string): boolean {
 function isCanonicalBase64url(segment: string): boolean {
   return Buffer.from(segment, 'base64url').toString('base64url') === segment;
 }
+
+/** The protected header of a compact JWS as a JSON object, or undefined when it is not one. Never trusted: it only says which key and kind to check against. */
+export function decodeJwsHeader(token: string): Record<string, unknown> | undefined {
+  try {
+    const header: unknown = JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8'));
+    return typeof header === 'object' && header !== null && !Array.isArray(header) ? (header as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -7,13 +7,13 @@
 // token kind), not through WebCrypto: WebCrypto runs on the libuv threadpool, where argon2 hashes
 // — under login load every authenticated request would queue behind password hashing
 // (DESIGN.md §6; measured by the verify-under-login benchmark).
-import { createPublicKey, type JsonWebKey } from 'node:crypto';
-import { createVerifier as createJwtVerifier, TokenError } from 'fast-jwt';
+import { TokenError } from 'fast-jwt';
 import type { JWTPayload } from 'jose';
 import type { AccessTokenClaims, MfaTokenClaims, TokenKind } from './claims.js';
 import { mfaAudience, tokenTypeHeader } from './claims.js';
 import { publicPartOf, type SigningKey } from './signing-key.js';
-import { hasCompactJwsShape, isCanonicalCompactJws } from './token-shape.js';
+import { createSignatureCheck, type SignatureCheck } from './signature-check.js';
+import { decodeJwsHeader, hasCompactJwsShape, isCanonicalCompactJws } from './token-shape.js';
 
 export interface TokenVerificationOptions {
   issuer: string;
@@ -36,9 +36,7 @@ export function verifyMfaToken(token: string, options: TokenVerificationOptions)
   return verifyToken(token, 'mfa', options, isMfaTokenClaims);
 }
 
-type SignatureCheck = (token: string) => { header: Record<string, unknown>; payload: JWTPayload };
-
-/** Verifiers per key object and per (kind, issuer, audience); a retired key's entry goes with it. */
+/** Checks per key object and per (kind, issuer, audience); a retired key's entry goes with it. */
 const signatureChecks = new WeakMap<SigningKey, Map<string, SignatureCheck>>();
 
 function signatureCheckFor(key: SigningKey, kind: TokenKind, issuer: string, audience: string): SignatureCheck {
@@ -50,32 +48,10 @@ function signatureCheckFor(key: SigningKey, kind: TokenKind, issuer: string, aud
   const id = `${kind} ${issuer} ${audience}`;
   let check = perKey.get(id);
   if (check === undefined) {
-    const pem = createPublicKey({ key: publicPartOf(key.publicJwk) as JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
-    check = createJwtVerifier({
-      key: pem,
-      algorithms: [key.alg],
-      complete: true,
-      checkTyp: tokenTypeHeader[kind],
-      allowedIss: issuer,
-      allowedAud: audience,
-      requiredClaims: ['iss', 'aud', 'exp', 'iat', 'sub', 'jti', 'sid'],
-      // Time is checked below against the caller's clock (tests move it; skew in one place).
-      ignoreExpiration: true,
-      ignoreNotBefore: true,
-      cache: false,
-    }) as SignatureCheck;
+    check = createSignatureCheck({ publicJwk: publicPartOf(key.publicJwk), algorithm: key.alg, typ: tokenTypeHeader[kind], issuer, audience });
     perKey.set(id, check);
   }
   return check;
-}
-
-function headerOf(token: string): Record<string, unknown> | undefined {
-  try {
-    const header: unknown = JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8'));
-    return typeof header === 'object' && header !== null && !Array.isArray(header) ? (header as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 async function verifyToken<Claims>(
@@ -86,7 +62,7 @@ async function verifyToken<Claims>(
 ): Promise<TokenVerification<Claims>> {
   if (!hasCompactJwsShape(token)) return { ok: false, reason: 'not a compact JWS' };
   if (!isCanonicalCompactJws(token)) return { ok: false, reason: 'non-canonical base64url' };
-  const header = headerOf(token);
+  const header = decodeJwsHeader(token);
   if (header === undefined) return { ok: false, reason: 'malformed header' };
   const key = typeof header['kid'] === 'string' ? await options.findKey(header['kid']) : undefined;
   if (key === undefined || key.alg !== header['alg']) return { ok: false, reason: 'no matching key' };
@@ -94,7 +70,7 @@ async function verifyToken<Claims>(
   if (header['typ'] !== tokenTypeHeader[kind]) return { ok: false, reason: 'unexpected typ' };
   let payload: JWTPayload;
   try {
-    payload = signatureCheckFor(key, kind, options.issuer, kind === 'access' ? options.audience : mfaAudience(options.issuer))(token).payload;
+    payload = signatureCheckFor(key, kind, options.issuer, kind === 'access' ? options.audience : mfaAudience(options.issuer))(token) as JWTPayload;
   } catch (error) {
     if (error instanceof TokenError) return { ok: false, reason: error.code };
     throw error;
