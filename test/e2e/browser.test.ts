@@ -66,14 +66,27 @@ async function resetCodeSentTo(dataDir: string, address: string): Promise<string
   throw new Error(`no reset code was sent to ${address}`);
 }
 
-/** Each code works once: the account remembers the last step used, as the server does. */
+/**
+ * Each code works once: the account remembers the last step used, as the server does. A code is
+ * handed out only while the server (window ±1 step) will still accept it when the request lands:
+ * the previous step only with 10 s of it left, and never more than one step ahead.
+ */
 class AuthenticatorApp {
   private lastStep = 0;
   constructor(readonly secret: string) {}
-  nextCode(): string {
-    const step = Math.max(totpStepAt(Date.now()) - 1, this.lastStep + 1);
-    this.lastStep = step;
-    return generateTotpCode(this.secret, step);
+  async nextCode(): Promise<string> {
+    for (;;) {
+      const nowMs = Date.now();
+      const current = totpStepAt(nowMs);
+      const msLeftInStep = (current + 1) * 30_000 - nowMs;
+      const earliest = msLeftInStep > 10_000 ? current - 1 : current;
+      const step = Math.max(earliest, this.lastStep + 1);
+      if (step <= current + 1) {
+        this.lastStep = step;
+        return generateTotpCode(this.secret, step);
+      }
+      await new Promise((resolve) => setTimeout(resolve, msLeftInStep + 100));
+    }
   }
 }
 
@@ -103,7 +116,7 @@ async function signUpWithApp(
   expect(await page.locator('.qr svg').count()).toBe(1);
   if (options.shots === true) await screenshot(page, '04-authenticator-app');
   const app = new AuthenticatorApp(secret);
-  await page.fill('#code', app.nextCode());
+  await page.fill('#code', await app.nextCode());
   await page.click('button:has-text("Confirm")');
   await page.waitForSelector('#recovery-codes');
   const recoveryCodes = (await page.locator('#recovery-codes li').allTextContents()).map((code) => code.trim());
@@ -183,13 +196,13 @@ describe.runIf(haveChromium)('the hosted pages in Chromium', () => {
     const code = page.locator('#code');
     expect(await code.getAttribute('autocomplete')).toBe('one-time-code');
     expect(await code.getAttribute('inputmode')).toBe('numeric');
-    const wrong = app.nextCode() === '000000' ? '111111' : '000000';
+    const wrong = (await app.nextCode()) === '000000' ? '111111' : '000000';
     await page.fill('#code', wrong);
     await page.click('button:has-text("Verify")');
     expect(await page.locator('#code').getAttribute('aria-invalid')).toBe('true');
     expect(await page.textContent('#code-error')).toMatch(/wrong/i);
 
-    const good = app.nextCode();
+    const good = await app.nextCode();
     await page.fill('#code', good);
     await page.click('button:has-text("Verify")');
     await page.waitForURL('**/account');
@@ -302,7 +315,7 @@ describe.runIf(haveChromium)('the hosted pages in Chromium', () => {
 
     const second = await newPage();
     await signIn(second.page, username);
-    await second.page.fill('#code', app.nextCode());
+    await second.page.fill('#code', await app.nextCode());
     await second.page.click('button:has-text("Verify")');
     await second.page.waitForURL('**/account');
 
@@ -324,7 +337,7 @@ describe.runIf(haveChromium)('the hosted pages in Chromium', () => {
     await page.click('a:has-text("I saved them")');
     await page.click('header button:has-text("Sign out")');
     await signIn(page, username);
-    await page.fill('#code', app.nextCode());
+    await page.fill('#code', await app.nextCode());
     await page.click('button:has-text("Verify")');
     await page.waitForURL('**/account');
   });
@@ -342,7 +355,7 @@ describe.runIf(haveChromium)('the hosted pages in Chromium', () => {
     await page.keyboard.type(password);
     await page.keyboard.press('Enter');
     await page.waitForURL('**/sign-in/verify');
-    await page.keyboard.type(app.nextCode()); // the code field has focus
+    await page.keyboard.type(await app.nextCode()); // the code field has focus
     await page.keyboard.press('Enter');
     await page.waitForURL('**/account');
   });
@@ -391,7 +404,7 @@ describe.runIf(haveChromium)('the hosted pages in Chromium', () => {
     await page.fill('#password', 'a completely new passphrase');
     await page.click('button:has-text("Continue")');
     await page.waitForURL('**/sign-in/verify');
-    await page.fill('#code', app.nextCode());
+    await page.fill('#code', await app.nextCode());
     await page.click('button:has-text("Verify")');
     await page.waitForURL('**/account');
     expect(violations).toEqual([]);
@@ -406,7 +419,7 @@ describe.runIf(haveChromium)('the hosted pages in Chromium', () => {
 
     await signIn(page, username);
     await page.check('input[name="remember_device"]');
-    await page.fill('#code', app.nextCode());
+    await page.fill('#code', await app.nextCode());
     await page.click('button:has-text("Verify")');
     await page.waitForURL('**/account');
     await page.click('header button:has-text("Sign out")');
@@ -462,11 +475,11 @@ describe.runIf(haveChromium)('step-up and return_to in Chromium', () => {
     await new Promise((resolve) => setTimeout(resolve, 2100));
     await page.goto(`${pages.url}/enroll/totp`);
     await page.waitForURL('**/account/verify?next=%2Fenroll%2Ftotp');
-    await page.fill('#code', app.nextCode());
+    await page.fill('#code', await app.nextCode());
     await page.click('button:has-text("Verify")');
     await page.waitForURL('**/enroll/totp');
     const second = new AuthenticatorApp((await page.textContent('#totp-secret'))!.replace(/\s+/g, ''));
-    await page.fill('#code', second.nextCode());
+    await page.fill('#code', await second.nextCode());
     await page.click('button:has-text("Confirm")');
     await page.waitForURL('**/account?done=factor-added');
 
@@ -474,7 +487,7 @@ describe.runIf(haveChromium)('step-up and return_to in Chromium', () => {
     await page.locator('tr[data-factor-id]').first().locator('button:has-text("Remove")').click();
     await page.waitForURL('**/account/verify?next=/account');
     await screenshot(page, '11-step-up');
-    await page.fill('#code', second.nextCode());
+    await page.fill('#code', await second.nextCode());
     await page.click('button:has-text("Verify")');
     await page.waitForURL('**/account?done=verified');
     await page.locator('tr[data-factor-id]').first().locator('button:has-text("Remove")').click();
@@ -495,7 +508,7 @@ describe.runIf(haveChromium)('step-up and return_to in Chromium', () => {
     await page.fill('#username', username);
     await page.fill('#password', password);
     await page.click('button:has-text("Continue")');
-    await page.fill('#code', app.nextCode());
+    await page.fill('#code', await app.nextCode());
     await page.click('button:has-text("Verify")');
     await page.waitForURL(`${pages.url}/account`);
     await page.click('header button:has-text("Sign out")');
@@ -504,7 +517,7 @@ describe.runIf(haveChromium)('step-up and return_to in Chromium', () => {
     await page.fill('#username', username);
     await page.fill('#password', password);
     await page.click('button:has-text("Continue")');
-    await page.fill('#code', app.nextCode());
+    await page.fill('#code', await app.nextCode());
     await page.click('button:has-text("Verify")');
     await page.waitForURL(`${appOrigin}/after-sign-in`);
     expect(await page.textContent('p')).toBe('Welcome back to the app');
