@@ -2,6 +2,7 @@
 // API response by accident, and secrets (hashes, ciphertexts) have no way out (FL-09).
 import { maskEmail, maskPhone } from '../core/identity/mask.js';
 import type { FactorRow, SessionRow, UserRow } from '../store/database.js';
+import type { FactorViewRow } from '../store/repositories/account-overview.js';
 
 export interface UserView {
   id: string;
@@ -43,7 +44,21 @@ export interface SessionView {
   user_agent: string | null;
 }
 
-export const isoTime = (ms: number): string => new Date(ms).toISOString();
+// Timestamps repeat: every request of a session shows the same created_at, auth_time and
+// expires_at. Formatting one costs a Date and its ISO string (about 1 µs); a lookup far less.
+// Bounded by clearing: the cache is a shortcut, never a store.
+const formattedTimes = new Map<number, string>();
+const maxFormattedTimes = 10_000;
+
+export function isoTime(ms: number): string {
+  let text = formattedTimes.get(ms);
+  if (text === undefined) {
+    text = new Date(ms).toISOString();
+    if (formattedTimes.size >= maxFormattedTimes) formattedTimes.clear();
+    formattedTimes.set(ms, text);
+  }
+  return text;
+}
 const isoTimeOrNull = (ms: number | null): string | null => (ms === null ? null : isoTime(ms));
 
 export function toUserView(user: Pick<UserRow, 'id' | 'username' | 'email' | 'phone' | 'created_at'>): UserView {
@@ -57,7 +72,7 @@ export function maskedDestination(factor: Pick<FactorRow, 'type' | 'destination'
 
 const destinationOf = (factor: Pick<FactorRow, 'type' | 'destination'>): string | null => (factor.destination === null ? null : maskedDestination(factor));
 
-export function toFactorView(factor: FactorRow): FactorView {
+export function toFactorView(factor: FactorViewRow): FactorView {
   return {
     id: factor.id,
     type: factor.type,

@@ -5,13 +5,12 @@
 //   await app.register(twofoldRoutes, { twofold, prefix: '/auth' });
 //
 // Everything Twofold needs is set inside its own encapsulated scope — its strict validator (no
-// type coercion), error handler, authentication and no-store hooks, security headers, body limit
+// type coercion), error handler, authentication hook, security and no-store headers, body limit
 // and JSON-only parsing — so the host app's own settings and routes are left exactly as they were,
 // and Twofold's rules hold whatever the host configured. The standalone server (buildApp) is
 // this plugin on an app of its own.
 import { AjvCompiler } from '@fastify/ajv-compiler';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import { TwofoldError, invalidTokenError } from '../errors.js';
@@ -31,6 +30,7 @@ import { registerRoutes } from './routes/register.js';
 import { sessionRoutes } from './routes/session.js';
 import { wellKnownRoutes } from './routes/well-known.js';
 import { registerPages } from '../ui/plugin.js';
+import { registerSecurityHeaders } from './security-headers.js';
 
 export interface TwofoldRoutesOptions {
   twofold: Twofold;
@@ -79,12 +79,7 @@ async function twofoldRoutesPlugin(app: FastifyInstance, options: TwofoldRoutesO
   if (metrics !== undefined) registerRequestTiming(app, metrics);
   // Only JSON bodies: a form post or text/plain body is 415 (HT-02). The pages add forms in their own scope.
   app.removeContentTypeParser('text/plain');
-  await app.register(helmet, {
-    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
-    crossOriginResourcePolicy: { policy: 'same-site' },
-    // HSTS only where TLS is guaranteed: a development server on http://localhost must not pin it.
-    strictTransportSecurity: twofold.config.mode === 'production' ? { maxAge: 31536000, includeSubDomains: true } : false,
-  });
+  registerSecurityHeaders(app, { strictTransportSecurity: twofold.config.mode === 'production' });
   // CORS is off unless origins are listed: browsers on other sites cannot read API answers.
   if (twofold.config.http.corsOrigins.length > 0) {
     await app.register(cors, {
@@ -108,18 +103,15 @@ async function twofoldRoutesPlugin(app: FastifyInstance, options: TwofoldRoutesO
     });
   }
 
-  app.addHook('onRequest', async (request, reply) => {
-    const query = request.url.slice(request.url.indexOf('?') + 1);
-    if (request.url.includes('?') && tokenQueryParameters.test(`?${query}`)) {
-      return sendProblem(reply, invalidTokenError('Tokens are never accepted in the URL; use the Authorization header.'));
+  app.addHook('onRequest', (request, reply, done) => {
+    const queryStart = request.url.indexOf('?');
+    if (queryStart !== -1 && tokenQueryParameters.test(request.url.slice(queryStart))) {
+      sendProblem(reply, invalidTokenError('Tokens are never accepted in the URL; use the Authorization header.'));
+      return;
     }
-    return undefined;
+    done();
   });
   registerAuthentication(app, ctx);
-  app.addHook('onSend', async (_request, reply, payload) => {
-    if (!reply.hasHeader('Cache-Control')) reply.header('Cache-Control', 'no-store');
-    return payload;
-  });
 
   registerRoutes(app, ctx);
   loginRoutes(app, ctx);

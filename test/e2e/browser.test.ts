@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { totpParameters } from '../../src/core/totp/secret.js';
 import { generateTotpCode, totpStepAt } from '../../src/core/totp/verify.js';
 import { addVirtualAuthenticator, chromiumAvailable, launchChromium, screenshot, watchForViolations } from '../helpers/browser.js';
 import { findFreePort, startServerProcess, type ServerProcess } from '../helpers/process.js';
@@ -78,7 +79,7 @@ class AuthenticatorApp {
     for (;;) {
       const nowMs = Date.now();
       const current = totpStepAt(nowMs);
-      const msLeftInStep = (current + 1) * 30_000 - nowMs;
+      const msLeftInStep = (current + 1) * totpParameters.periodSeconds * 1000 - nowMs;
       const earliest = msLeftInStep > 10_000 ? current - 1 : current;
       const step = Math.max(earliest, this.lastStep + 1);
       if (step <= current + 1) {

@@ -19,6 +19,32 @@ describe('headers', () => {
     }
   });
 
+  it('HT-01: every API answer, refusals included, carries the same security headers; only public documents may be cached', async () => {
+    const t = await startTestTwofold();
+    try {
+      const answers = [
+        await getJson(t.app, '/healthz'),
+        await t.app.inject({ method: 'GET', url: '/v1/me' }), // refused in the authentication hook
+        await t.app.inject({ method: 'GET', url: '/v1/me?access_token=x' }), // refused before routing on
+        await t.app.inject({ method: 'GET', url: '/v1/no-such-route' }),
+      ];
+      expect(answers.map((answer) => answer.statusCode)).toEqual([200, 401, 401, 404]);
+      for (const answer of answers) {
+        expect(answer.headers['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none'");
+        expect(answer.headers['x-frame-options']).toBe('DENY');
+        expect(answer.headers['x-content-type-options']).toBe('nosniff');
+        expect(answer.headers['referrer-policy']).toBe('no-referrer');
+        expect(answer.headers['cross-origin-resource-policy']).toBe('same-site');
+        expect(answer.headers['cache-control']).toBe('no-store');
+      }
+      const jwks = await getJson(t.app, '/.well-known/jwks.json');
+      expect(jwks.headers['cache-control']).toBe('public, max-age=60');
+      expect(jwks.headers['x-content-type-options']).toBe('nosniff');
+    } finally {
+      await t.close();
+    }
+  });
+
   it('HT-01: HSTS in production mode', async () => {
     const t = await startTestTwofold({
       env: {
