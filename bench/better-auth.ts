@@ -14,6 +14,7 @@ import { makeTempDir } from '../test/helpers/backend.js';
 import { findFreePort, startServerProcess } from '../test/helpers/process.js';
 import { registerUsers, runFlows, signUpForAccessToken, startInstances, summarizeFlows, type FlowResult } from './full-flow.js';
 import { median } from './statistics.js';
+import { takeUnspentStep } from './totp-steps.js';
 
 /** Better Auth mounts its routes here by default. */
 const basePath = '/api/auth';
@@ -177,20 +178,6 @@ async function betterAuthLogin(url: string, user: BetterAuthUser, step: number):
   return { jar };
 }
 
-/** The next user with an unspent step no later than the current one + 1 (the codes both servers accept). */
-function takeStep(users: BetterAuthUser[], cursor: { index: number }): { user: BetterAuthUser; step: number } | undefined {
-  const current = totpStepAt(Date.now());
-  for (let tried = 0; tried < users.length; tried += 1) {
-    const user = users[cursor.index++ % users.length]!;
-    const step = Math.max(current - 1, user.lastStep + 1);
-    if (step <= current + 1) {
-      user.lastStep = step;
-      return { user, step };
-    }
-  }
-  return undefined;
-}
-
 /** Two-factor logins for durationMs with `concurrency` clients, each (user, step) used once. */
 export async function runBetterAuthFlows(url: string, users: BetterAuthUser[], options: { concurrency: number; durationMs: number }): Promise<FlowResult & { firstError?: string }> {
   const latencies: number[] = [];
@@ -202,7 +189,7 @@ export async function runBetterAuthFlows(url: string, users: BetterAuthUser[], o
   await Promise.all(
     Array.from({ length: options.concurrency }, async () => {
       while (Date.now() < deadline) {
-        const taken = takeStep(users, cursor);
+        const taken = takeUnspentStep(users, cursor);
         if (taken === undefined) throw new Error('ran out of Better Auth users with an unspent TOTP step; register more');
         const flowStarted = performance.now();
         const login = await betterAuthLogin(url, taken.user, taken.step);

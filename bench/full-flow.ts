@@ -2,11 +2,11 @@
 // real server processes at production argon2id parameters, on SQLite or PostgreSQL, with one
 // instance or several behind a round-robin "load balancer" (the client picks the next one).
 import { randomBytes } from 'node:crypto';
-import { totpParameters } from '../src/core/totp/secret.js';
 import { generateTotpCode, totpStepAt } from '../src/core/totp/verify.js';
 import { createPostgresDatabase, createRedisPrefix, makeTempDir, testRedisUrl } from '../test/helpers/backend.js';
 import { findFreePort, startServerProcess, type ServerProcess } from '../test/helpers/process.js';
 import { percentile } from './statistics.js';
+import { takeUnspentStep } from './totp-steps.js';
 
 export interface FlowResult {
   flowsPerSecond: number;
@@ -108,29 +108,13 @@ export async function runFlows(urls: string[], users: BenchUser[], options: { co
   const latencies: number[] = [];
   let errors = 0;
   let request = 0;
-  let userIndex = 0;
+  const cursor = { index: 0 };
   const deadline = Date.now() + options.durationMs;
-  const takeUser = (): { user: BenchUser; step: number } | undefined => {
-    const nowMs = Date.now();
-    const current = totpStepAt(nowMs);
-    // The previous step is accepted only until the current one ends: with too little of it left,
-    // the code would expire on the way (a flow takes a few hundred ms under load).
-    const earliest = (current + 1) * totpParameters.periodSeconds * 1000 - nowMs > 3_000 ? current - 1 : current;
-    for (let tried = 0; tried < users.length; tried += 1) {
-      const user = users[userIndex++ % users.length]!;
-      const step = Math.max(earliest, user.lastStep + 1);
-      if (step <= current + 1) {
-        user.lastStep = step;
-        return { user, step };
-      }
-    }
-    return undefined;
-  };
   const started = Date.now();
   await Promise.all(
     Array.from({ length: options.concurrency }, async () => {
       while (Date.now() < deadline) {
-        const taken = takeUser();
+        const taken = takeUnspentStep(users, cursor);
         if (taken === undefined) throw new Error('ran out of users with an unspent TOTP step; register more');
         const url = urls[request++ % urls.length]!;
         const flowStarted = performance.now();
