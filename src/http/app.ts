@@ -7,6 +7,7 @@ import type { Twofold } from '../twofold.js';
 import { toTwofoldError } from './error-handler.js';
 import { twofoldRoutes } from './plugin.js';
 import { sendProblem } from './problem.js';
+import { lazyChildLogger } from './request-logger.js';
 
 export interface BuildAppOptions {
   /** A pino logger; by default the app logs nothing (tests, library use). */
@@ -15,7 +16,7 @@ export interface BuildAppOptions {
 
 export async function buildApp(twofold: Twofold, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    ...(options.logger === undefined ? { logger: false } : { loggerInstance: options.logger }),
+    ...(options.logger === undefined ? { logger: false } : { loggerInstance: options.logger, childLoggerFactory: lazyChildLogger }),
     bodyLimit: twofold.config.http.bodyLimitBytes,
     return503OnClosing: true,
     // X-Forwarded-For is believed only from the proxies named in TWOFOLD_TRUSTED_PROXIES: anyone

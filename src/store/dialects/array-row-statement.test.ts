@@ -38,6 +38,12 @@ describe('array-row statements give the rows better-sqlite3 would', () => {
     expect(write.run(['b']).changes).toBe(1);
   });
 
+  it('column names enter the row builder only as string literals', () => {
+    const sql = `select 1 as "a"", b: process.exit(1), c: ""x", 2 as "}; throw new Error(); //"`;
+    expect(arrayRowStatement(sqlite.prepare(sql)).all([])).toEqual(sqlite.prepare(sql).all());
+    expect(() => arrayRowStatement(sqlite.prepare('select 1 as "__proto__"'))).toThrow(/__proto__/);
+  });
+
   it('the statement cache hands back the same statement for the same SQL and stays bounded', () => {
     const database = withStatementCache(sqlite, 2);
     const first = database.prepare('select 1 as one');
