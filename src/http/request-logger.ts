@@ -25,8 +25,11 @@ class LazyChildLogger {
 
   #write(level: Level, args: unknown[]): void {
     if (pino.levels.values[level]! < this.#threshold) return;
-    this.#child ??= this.parent.child(this.bindings, this.options);
-    (this.#child[level] as LogCall)(...args);
+    (this.#logger()[level] as LogCall)(...args);
+  }
+
+  #logger(): FastifyBaseLogger {
+    return (this.#child ??= this.parent.child(this.bindings, this.options));
   }
 
   fatal = (...args: unknown[]) => this.#write('fatal', args);
@@ -38,8 +41,7 @@ class LazyChildLogger {
   silent = () => undefined;
 
   child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
-    this.#child ??= this.parent.child(this.bindings, this.options);
-    return this.#child.child(bindings, options);
+    return this.#logger().child(bindings, options);
   }
 }
 

@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { totpParameters } from '../../src/core/totp/secret.js';
-import { generateTotpCode, totpStepAt } from '../../src/core/totp/verify.js';
+import { generateTotpCode } from '../../src/core/totp/verify.js';
 import { addVirtualAuthenticator, chromiumAvailable, launchChromium, screenshot, watchForViolations } from '../helpers/browser.js';
 import { findFreePort, startServerProcess, type ServerProcess } from '../helpers/process.js';
 import { requirement } from '../helpers/requirements.js';
+import { acceptedSteps } from '../helpers/totp-window.js';
 import { testEnvironment } from '../helpers/twofold.js';
 
 const haveChromium = requirement('Chromium', chromiumAvailable, 'apt-get install -y chromium (Debian package; never a downloaded browser)');
@@ -77,12 +77,9 @@ class AuthenticatorApp {
   constructor(readonly secret: string) {}
   async nextCode(): Promise<string> {
     for (;;) {
-      const nowMs = Date.now();
-      const current = totpStepAt(nowMs);
-      const msLeftInStep = (current + 1) * totpParameters.periodSeconds * 1000 - nowMs;
-      const earliest = msLeftInStep > 10_000 ? current - 1 : current;
+      const { earliest, latest, msLeftInStep } = acceptedSteps(Date.now(), 10_000);
       const step = Math.max(earliest, this.lastStep + 1);
-      if (step <= current + 1) {
+      if (step <= latest) {
         this.lastStep = step;
         return generateTotpCode(this.secret, step);
       }

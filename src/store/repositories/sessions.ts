@@ -18,10 +18,11 @@ const sessionById = prepareQuery<SessionRow>((db) => db.selectFrom('sessions').s
 /** Every column of a user row; a test checks the list against the table, so a new column cannot be missed. */
 export const userColumns = ['id', 'username', 'email', 'phone', 'password_hash', 'failed_attempts', 'created_at', 'updated_at', 'disabled_at', 'locked_at'] as const satisfies ReadonlyArray<keyof UserRow>;
 const userPrefix = 'user__';
+type SessionWithPrefixedUser = SessionRow & { [Column in keyof UserRow as `${typeof userPrefix}${Column}`]: UserRow[Column] };
 
 // One round trip for what every authenticated request reads: the session and its user. The user's
 // columns carry a prefix, so the two rows cannot clash in one result row.
-const sessionWithUserById = prepareQuery<Record<string, unknown>>((db) =>
+const sessionWithUserById = prepareQuery<SessionWithPrefixedUser>((db) =>
   db
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.user_id')
@@ -36,34 +37,34 @@ export async function findSessionWithUser(db: Executor, sessionId: string): Prom
   // Runs on every authenticated request: two literals of fixed shape (TypeScript checks that each
   // names every column of its row type) instead of a generic loop over the joined row's keys.
   const session: SessionRow = {
-    id: row['id'] as SessionRow['id'],
-    user_id: row['user_id'] as SessionRow['user_id'],
-    state: row['state'] as SessionRow['state'],
-    mfa_jti: row['mfa_jti'] as SessionRow['mfa_jti'],
-    mfa_attempts: row['mfa_attempts'] as SessionRow['mfa_attempts'],
-    amr: row['amr'] as SessionRow['amr'],
-    acr: row['acr'] as SessionRow['acr'],
-    auth_time: row['auth_time'] as SessionRow['auth_time'],
-    client_id: row['client_id'] as SessionRow['client_id'],
-    ip: row['ip'] as SessionRow['ip'],
-    user_agent: row['user_agent'] as SessionRow['user_agent'],
-    created_at: row['created_at'] as SessionRow['created_at'],
-    expires_at: row['expires_at'] as SessionRow['expires_at'],
-    last_active_at: row['last_active_at'] as SessionRow['last_active_at'],
-    revoked_at: row['revoked_at'] as SessionRow['revoked_at'],
-    revoke_reason: row['revoke_reason'] as SessionRow['revoke_reason'],
+    id: row.id,
+    user_id: row.user_id,
+    state: row.state,
+    mfa_jti: row.mfa_jti,
+    mfa_attempts: row.mfa_attempts,
+    amr: row.amr,
+    acr: row.acr,
+    auth_time: row.auth_time,
+    client_id: row.client_id,
+    ip: row.ip,
+    user_agent: row.user_agent,
+    created_at: row.created_at,
+    expires_at: row.expires_at,
+    last_active_at: row.last_active_at,
+    revoked_at: row.revoked_at,
+    revoke_reason: row.revoke_reason,
   };
   const user: UserRow = {
-    id: row['user__id'] as UserRow['id'],
-    username: row['user__username'] as UserRow['username'],
-    email: row['user__email'] as UserRow['email'],
-    phone: row['user__phone'] as UserRow['phone'],
-    password_hash: row['user__password_hash'] as UserRow['password_hash'],
-    failed_attempts: row['user__failed_attempts'] as UserRow['failed_attempts'],
-    created_at: row['user__created_at'] as UserRow['created_at'],
-    updated_at: row['user__updated_at'] as UserRow['updated_at'],
-    disabled_at: row['user__disabled_at'] as UserRow['disabled_at'],
-    locked_at: row['user__locked_at'] as UserRow['locked_at'],
+    id: row.user__id,
+    username: row.user__username,
+    email: row.user__email,
+    phone: row.user__phone,
+    password_hash: row.user__password_hash,
+    failed_attempts: row.user__failed_attempts,
+    created_at: row.user__created_at,
+    updated_at: row.user__updated_at,
+    disabled_at: row.user__disabled_at,
+    locked_at: row.user__locked_at,
   };
   return { session, user };
 }
