@@ -1,7 +1,8 @@
 // The single-instance KeyValueStore: a Map with expiry read from the injected clock (so tests
-// that move time move expiry too) and pub/sub delivered to this process's own subscribers.
+// that move time move expiry too) and pub/sub delivered to this process's own subscribers. Every
+// operation runs to completion without an await, so each is atomic like its Redis script.
 import { EventEmitter } from 'node:events';
-import type { KeyValueStore } from './key-value-store.js';
+import { guessDelayMs, type KeyValueStore } from './key-value-store.js';
 
 interface Entry {
   value: string;
@@ -28,6 +29,11 @@ export function createMemoryStore(now: () => number): KeyValueStore {
   const put = (key: string, value: string, ttlMs: number): void => {
     if (entries.size >= sweepThreshold) for (const candidate of [...entries.keys()]) live(candidate);
     entries.set(key, { value, expiresAt: now() + ttlMs });
+  };
+  /** A budget's window as "count:windowEndsAt"; an ended window (by the caller's clock) is none. */
+  const budgetWindow = (key: string, at: number): { count: number; windowEndsAt: number } | undefined => {
+    const [count, windowEndsAt] = (live(key)?.value ?? '').split(':').map(Number);
+    return count === undefined || windowEndsAt === undefined || !(windowEndsAt > at) ? undefined : { count, windowEndsAt };
   };
 
   return {
@@ -57,6 +63,50 @@ export function createMemoryStore(now: () => number): KeyValueStore {
       if (held > at) return held;
       put(key, String(until), Math.max(1, until - at));
       return undefined;
+    },
+    async consumeBudget(key, at, { limit, windowMs }) {
+      const window = budgetWindow(key, at) ?? { count: 0, windowEndsAt: at + windowMs };
+      if (window.count >= limit) return { consumed: false, ...window };
+      const count = window.count + 1;
+      put(key, `${count}:${window.windowEndsAt}`, Math.max(1, window.windowEndsAt - at));
+      return { consumed: true, count, windowEndsAt: window.windowEndsAt };
+    },
+    async refundBudget(key, at, windowEndsAt) {
+      const window = budgetWindow(key, at);
+      if (window === undefined || window.windowEndsAt !== windowEndsAt || window.count <= 0) return;
+      put(key, `${window.count - 1}:${windowEndsAt}`, Math.max(1, windowEndsAt - at));
+    },
+    async consumeGuess(keys, at, policy) {
+      if (live(keys.locked) !== undefined) return { consumed: false, locked: true };
+      const previousWaitUntil = Number(live(keys.waitUntil)?.value ?? 0);
+      if (previousWaitUntil > at) return { consumed: false, locked: false, retryAfterMs: previousWaitUntil - at };
+      const failures = live(keys.failures);
+      const count = failures === undefined ? 1 : Number(failures.value) + 1;
+      if (failures === undefined) put(keys.failures, '1', policy.failuresLifetimeMs);
+      else failures.value = String(count);
+      let locked = false;
+      let waitUntil = 0;
+      if (count >= policy.lockFailures) {
+        locked = live(keys.locked) === undefined;
+        if (locked) put(keys.locked, String(at), policy.lockLifetimeMs);
+      } else {
+        const delayMs = guessDelayMs(count, policy);
+        if (delayMs > 0) {
+          waitUntil = at + delayMs;
+          put(keys.waitUntil, String(waitUntil), delayMs);
+        }
+      }
+      return { consumed: true, count, waitUntil, previousWaitUntil, locked };
+    },
+    async refundGuess(keys, at, taken) {
+      const failures = live(keys.failures);
+      if (failures !== undefined && Number(failures.value) > 0) failures.value = String(Number(failures.value) - 1);
+      // Only the wait this guess started is undone: a later guess may have started another.
+      if (taken.waitUntil !== 0 && Number(live(keys.waitUntil)?.value) === taken.waitUntil) {
+        if (taken.previousWaitUntil > at) put(keys.waitUntil, String(taken.previousWaitUntil), taken.previousWaitUntil - at);
+        else entries.delete(keys.waitUntil);
+      }
+      if (taken.locked) entries.delete(keys.locked);
     },
     async take(key) {
       const value = live(key)?.value;

@@ -6,7 +6,7 @@
 // runs) can share one Redis.
 import { Redis } from 'ioredis';
 import type { RedisConfig } from '../../config/schema.js';
-import { KeyValueStoreUnavailableError, type KeyValueStore } from './key-value-store.js';
+import { KeyValueStoreUnavailableError, type GuessConsumption, type KeyValueStore } from './key-value-store.js';
 
 // INCR and the expiry of a new counter in one atomic step: a crash between them cannot leave an
 // immortal counter, and concurrent increments from any instance all count.
@@ -20,6 +20,63 @@ local held = tonumber(redis.call('GET', KEYS[1]))
 if held and held > tonumber(ARGV[1]) then return tostring(held) end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return false`;
+
+// A fixed-window budget in one hash: c = units taken, e = when the window ends (the caller's clock).
+const consumeBudgetScript = `
+local now = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+local held = redis.call('HMGET', KEYS[1], 'c', 'e')
+local count = tonumber(held[1])
+local ends = tonumber(held[2])
+if count == nil or ends == nil or ends <= now then
+  count = 0
+  ends = now + tonumber(ARGV[3])
+end
+if count >= limit then return {0, count, string.format('%d', ends)} end
+count = count + 1
+redis.call('HSET', KEYS[1], 'c', count, 'e', string.format('%d', ends))
+redis.call('PEXPIRE', KEYS[1], math.max(1, ends - now))
+return {1, count, string.format('%d', ends)}`;
+
+const refundBudgetScript = `
+local held = redis.call('HMGET', KEYS[1], 'c', 'e')
+local count = tonumber(held[1])
+if count == nil or count <= 0 or held[2] ~= ARGV[2] or tonumber(held[2]) <= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'c', count - 1)
+return 1`;
+
+// The account's guess counter (KEYS: failures, wait-until, locked); the same rule as the memory
+// store's consumeGuess, in one step so that no two instances can both take the last free guess.
+const consumeGuessScript = `
+local now = tonumber(ARGV[1])
+if redis.call('EXISTS', KEYS[3]) == 1 then return {'locked'} end
+local previous = tonumber(redis.call('GET', KEYS[2]) or '0') or 0
+if previous > now then return {'wait', string.format('%d', previous - now)} end
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[5]) end
+local free = tonumber(ARGV[2])
+local lockAt = tonumber(ARGV[4])
+local waitUntil = 0
+local locked = 0
+if count >= lockAt then
+  if redis.call('SET', KEYS[3], ARGV[1], 'PX', ARGV[6], 'NX') then locked = 1 end
+elseif count > free then
+  local delay = math.min((2 ^ math.min(count - free - 1, 30)) * 1000, tonumber(ARGV[3]))
+  waitUntil = now + delay
+  redis.call('SET', KEYS[2], string.format('%d', waitUntil), 'PX', string.format('%d', delay))
+end
+return {'taken', count, string.format('%d', waitUntil), string.format('%d', previous), locked}`;
+
+const refundGuessScript = `
+local count = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
+if count > 0 then redis.call('DECR', KEYS[1]) end
+if ARGV[2] ~= '0' and redis.call('GET', KEYS[2]) == ARGV[2] then
+  local previous = tonumber(ARGV[3])
+  local now = tonumber(ARGV[1])
+  if previous > now then redis.call('SET', KEYS[2], ARGV[3], 'PX', string.format('%d', previous - now)) else redis.call('DEL', KEYS[2]) end
+end
+if ARGV[4] == '1' then redis.call('DEL', KEYS[3]) end
+return 1`;
 
 const takeScript = `
 local value = redis.call('GET', KEYS[1])
@@ -74,6 +131,33 @@ export async function createRedisStore(config: RedisConfig, onError: (error: Err
         const held = (await commands.eval(claimUntilScript, 1, key, now, until, Math.max(1, until - now))) as string | null;
         return held === null ? undefined : Number(held);
       }),
+    consumeBudget: (key, now, budget) =>
+      run(async () => {
+        const [consumed, count, windowEndsAt] = (await commands.eval(consumeBudgetScript, 1, key, now, budget.limit, budget.windowMs)) as [number, number, string];
+        return { consumed: consumed === 1, count, windowEndsAt: Number(windowEndsAt) };
+      }),
+    refundBudget: (key, now, windowEndsAt) => run(async () => void (await commands.eval(refundBudgetScript, 1, key, now, windowEndsAt))),
+    consumeGuess: (keys, now, policy) =>
+      run(async (): Promise<GuessConsumption> => {
+        const reply = (await commands.eval(
+          consumeGuessScript,
+          3,
+          keys.failures,
+          keys.waitUntil,
+          keys.locked,
+          now,
+          policy.freeFailures,
+          policy.maxDelayMs,
+          policy.lockFailures,
+          policy.failuresLifetimeMs,
+          policy.lockLifetimeMs,
+        )) as [string, ...Array<number | string>];
+        if (reply[0] === 'locked') return { consumed: false, locked: true };
+        if (reply[0] === 'wait') return { consumed: false, locked: false, retryAfterMs: Number(reply[1]) };
+        return { consumed: true, count: Number(reply[1]), waitUntil: Number(reply[2]), previousWaitUntil: Number(reply[3]), locked: reply[4] === 1 };
+      }),
+    refundGuess: (keys, now, taken) =>
+      run(async () => void (await commands.eval(refundGuessScript, 3, keys.failures, keys.waitUntil, keys.locked, now, taken.waitUntil, taken.previousWaitUntil, taken.locked ? 1 : 0))),
     take: (key) => run(async () => ((await commands.eval(takeScript, 1, key)) as string | null) ?? undefined),
     delete: (...keys) => run(async () => void (keys.length > 0 ? await commands.del(...keys) : 0)),
     publish: (channel, message) => run(async () => void (await commands.publish(channelName(channel), message))),
