@@ -398,6 +398,12 @@ describe('loadConfig(): hardening settings', () => {
     expect(loadConfig({ TWOFOLD_THROTTLE_LOCK_FAILURES: '50', TWOFOLD_THROTTLE_IP_FAILURES: '500' }).throttle).toMatchObject({ lockFailures: 50, ipFailuresPerWindow: 500 });
   });
 
+  it('RC-02: counts IPv6 clients per /64 by default; TWOFOLD_THROTTLE_IPV6_PREFIX sets 32..128', () => {
+    expect(loadConfig({}).throttle.ipv6PrefixBits).toBe(64);
+    expect(loadConfig({ TWOFOLD_THROTTLE_IPV6_PREFIX: '56' }).throttle.ipv6PrefixBits).toBe(56);
+    expect(() => loadConfig({ TWOFOLD_THROTTLE_IPV6_PREFIX: '16' })).toThrow(/TWOFOLD_THROTTLE_IPV6_PREFIX: expected 32\.\.128/);
+  });
+
   it('LG-05/06: reads TWOFOLD_TRUSTED_PROXIES as addresses and CIDR ranges, refusing anything else', () => {
     expect(loadConfig({ TWOFOLD_TRUSTED_PROXIES: '10.0.0.0/8, 127.0.0.1,::1, fd00::/8' }).http.trustedProxies).toEqual(['10.0.0.0/8', '127.0.0.1', '::1', 'fd00::/8']);
     for (const bad of ['*', 'true', '10.0.0.0/33', 'example.com', '10.0.0.1/8/2', '::1/129']) {

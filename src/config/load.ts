@@ -96,6 +96,7 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
       maxDelaySeconds: integer('TWOFOLD_THROTTLE_MAX_DELAY_SECONDS', configDefaults.throttleMaxDelaySeconds, 1, 86400),
       lockFailures: integer('TWOFOLD_THROTTLE_LOCK_FAILURES', configDefaults.throttleLockFailures, 2, 100000),
       ipFailuresPerWindow: integer('TWOFOLD_THROTTLE_IP_FAILURES', configDefaults.throttleIpFailuresPerWindow, 1, 1_000_000),
+      ipv6PrefixBits: integer('TWOFOLD_THROTTLE_IPV6_PREFIX', configDefaults.throttleIpv6PrefixBits, 32, 128),
     },
     encryptionKey,
     previousEncryptionKeys: parseCommaList(read('TWOFOLD_PREVIOUS_ENCRYPTION_KEYS')),

@@ -41,8 +41,10 @@ export interface TwofoldConfig {
     maxDelaySeconds: number;
     /** Consecutive failures that lock the account until a password reset or an admin unlock. */
     lockFailures: number;
-    /** Failed attempts from one client IP per 15 minutes before that IP waits. */
+    /** Failed attempts from one client network per 15 minutes before that network waits. */
     ipFailuresPerWindow: number;
+    /** IPv6 clients are counted per network of this prefix length (one subscriber holds a /64). */
+    ipv6PrefixBits: number;
   };
   /** Base64url/base64/hex of 32 bytes, when given explicitly; otherwise a dev key file is used. */
   encryptionKey: string | undefined;
@@ -183,6 +185,7 @@ export const configDefaults = {
   throttleMaxDelaySeconds: 15 * 60,
   throttleLockFailures: 100,
   throttleIpFailuresPerWindow: 100,
+  throttleIpv6PrefixBits: 64,
   factors: 'totp,sms,webauthn,recovery',
   otpTtlSeconds: 300,
   otpMaxAttempts: 5,
