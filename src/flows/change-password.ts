@@ -12,7 +12,7 @@ import { withHashCapacity } from './errors.js';
 import { endOtherSessions } from './sessions.js';
 import { forgetAllTrustedDevices } from './trusted-devices.js';
 import { requireRecentAuthentication } from './step-up.js';
-import { checkAccountThrottle, recordAccountFailure } from './throttle.js';
+import { withGuess } from './throttle.js';
 
 export async function changePassword(
   ctx: FlowContext,
@@ -21,14 +21,14 @@ export async function changePassword(
   meta: RequestMeta = {},
 ): Promise<{ sessionsEnded: number }> {
   requireRecentAuthentication(ctx, auth);
-  await checkAccountThrottle(ctx, auth.user.username, meta);
   const event = { userId: auth.user.id, sessionId: auth.session.id, ip: meta.ip, userAgent: meta.userAgent };
-  if (!(await withHashCapacity(ctx.passwordHasher.verify(auth.user.password_hash, normalizePassword(input.currentPassword))))) {
+  await withGuess(ctx, auth.user.username, { ...meta, userId: auth.user.id }, async (guess) => {
+    if (await withHashCapacity(ctx.passwordHasher.verify(auth.user.password_hash, normalizePassword(input.currentPassword)))) return;
     await incrementFailedAttempts(ctx.db, auth.user.id);
-    await recordAccountFailure(ctx, auth.user.username, { ...meta, userId: auth.user.id });
+    await guess.wrong();
     ctx.events.record({ type: 'password.change_failed', ...event, details: { reason: 'wrong_current_password' } });
     throw new TwofoldError('invalid_credentials', 'The current password is incorrect.', { extensions: { errors: [{ pointer: '#/current_password', detail: 'The current password is incorrect.' }] } });
-  }
+  });
   const password = normalizePassword(input.newPassword);
   const problems = checkPasswordPolicy(password, {
     username: auth.user.username,

@@ -19,7 +19,7 @@ import { requireFactorEnabled } from './factor-types.js';
 import { checkSentCode } from './otp-challenges.js';
 import { checkPasskeyRegistration } from './passkeys.js';
 import { completePendingSession, issueRecoveryCodes, rejectWrongCode, respondWithTokens, spendAttempt, type FailureReason, type Proof } from './second-factor.js';
-import { checkAccountThrottle } from './throttle.js';
+import { withGuess } from './throttle.js';
 import { forgetAllTrustedDevices } from './trusted-devices.js';
 import type { TokenResponse } from './tokens.js';
 import { openTotpSecret } from './totp-factor.js';
@@ -49,39 +49,40 @@ export async function confirmFactor(
   requireFactorEnabled(ctx, factor.type);
   // Freshness was checked when the enrollment started; the ceremony itself may take a while.
   await requireEnrollmentAllowed(ctx, auth, { requireRecent: false });
-  await checkAccountThrottle(ctx, auth.user.username, meta);
   const evaluate = await prepareEvaluation(ctx, auth, factor, input, meta);
-  const attempt = await spendAttempt(ctx, auth);
-  const evaluation = await evaluate();
-  if (!evaluation.ok) return rejectWrongCode(ctx, auth, attempt, meta, evaluation.reason, factor.type);
-  const { proof } = evaluation;
-  const now = ctx.now();
-  const activatedView = () => toFactorView({ ...factor, status: 'active', activated_at: now, last_used_at: now });
+  return withGuess(ctx, auth.user.username, { ...meta, userId: auth.user.id }, async (guess) => {
+    const spent = { attempt: await spendAttempt(ctx, auth), guess };
+    const evaluation = await evaluate();
+    if (!evaluation.ok) return rejectWrongCode(ctx, auth, spent, meta, evaluation.reason, factor.type);
+    const { proof } = evaluation;
+    const now = ctx.now();
+    const activatedView = () => toFactorView({ ...factor, status: 'active', activated_at: now, last_used_at: now });
 
-  if (auth.kind === 'access') {
-    const claimed = await runTransaction(ctx.db, async (trx) => {
-      if (!(await proof.claim(trx))) return false;
-      await resetSessionAttempts(trx, auth.session.id);
-      return true;
+    if (auth.kind === 'access') {
+      const claimed = await runTransaction(ctx.db, async (trx) => {
+        if (!(await proof.claim(trx))) return false;
+        await resetSessionAttempts(trx, auth.session.id);
+        return true;
+      });
+      if (!claimed) return rejectWrongCode(ctx, auth, spent, meta, 'replay', factor.type);
+      recordActivation(ctx, auth, factor, meta);
+      await forgetAllTrustedDevices(ctx, ctx.db, auth.user.id, 'factor_added');
+      return { factor: activatedView() };
+    }
+
+    const completed = await runTransaction(ctx.db, async (trx) => {
+      if (!(await proof.claim(trx))) return undefined;
+      const session = await completePendingSession(ctx, trx, auth, proof.method);
+      return { session, recoveryCodes: await issueRecoveryCodes(ctx, trx, auth.user.id) };
     });
-    if (!claimed) return rejectWrongCode(ctx, auth, attempt, meta, 'replay', factor.type);
+    if (completed === undefined) return rejectWrongCode(ctx, auth, spent, meta, 'replay', factor.type);
     recordActivation(ctx, auth, factor, meta);
-    await forgetAllTrustedDevices(ctx, ctx.db, auth.user.id, 'factor_added');
-    return { factor: activatedView() };
-  }
-
-  const completed = await runTransaction(ctx.db, async (trx) => {
-    if (!(await proof.claim(trx))) return undefined;
-    const session = await completePendingSession(ctx, trx, auth, proof.method);
-    return { session, recoveryCodes: await issueRecoveryCodes(ctx, trx, auth.user.id) };
+    if (completed.recoveryCodes.length > 0) {
+      ctx.events.record({ type: 'recovery_codes.issued', userId: auth.user.id, sessionId: auth.session.id, details: { count: completed.recoveryCodes.length } });
+    }
+    const tokens = await respondWithTokens(ctx, auth, completed.session, meta, guess);
+    return { ...tokens, factor: activatedView(), recovery_codes: completed.recoveryCodes };
   });
-  if (completed === undefined) return rejectWrongCode(ctx, auth, attempt, meta, 'replay', factor.type);
-  recordActivation(ctx, auth, factor, meta);
-  if (completed.recoveryCodes.length > 0) {
-    ctx.events.record({ type: 'recovery_codes.issued', userId: auth.user.id, sessionId: auth.session.id, details: { count: completed.recoveryCodes.length } });
-  }
-  const tokens = await respondWithTokens(ctx, auth, completed.session, meta);
-  return { ...tokens, factor: activatedView(), recovery_codes: completed.recoveryCodes };
 }
 
 async function prepareEvaluation(

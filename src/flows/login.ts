@@ -5,11 +5,12 @@ import { normalizeUsername } from '../core/identity/username.js';
 import { normalizePassword } from '../core/password/normalize.js';
 import { TwofoldError } from '../errors.js';
 import { listFactorsOfUser } from '../store/repositories/factors.js';
+import type { UserRow } from '../store/database.js';
 import { findUserByUsername, updatePasswordHash } from '../store/repositories/users.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import { invalidCredentials, withHashCapacity } from './errors.js';
 import { insertPendingSession, mintMfaTokenFor } from './pending-session.js';
-import { checkAccountThrottle, countUserFailureInBackground, lockedError, recordAccountFailure } from './throttle.js';
+import { countUserFailureInBackground, lockedError, withGuess } from './throttle.js';
 import { toFactorSummary, type FactorSummary } from './views.js';
 
 export interface LoginInput {
@@ -29,31 +30,39 @@ export async function login(ctx: FlowContext, input: LoginInput, meta: RequestMe
   const usernameCheck = normalizeUsername(input.username);
   // Throttled by the name as typed (normalized), whether or not such an account exists.
   const account = usernameCheck.ok ? usernameCheck.username : input.username.normalize('NFKC').toLowerCase();
-  try {
-    await checkAccountThrottle(ctx, account, meta);
-  } catch (error) {
-    if (error instanceof TwofoldError) ctx.events.record({ type: 'login.throttled', ip: meta.ip, userAgent: meta.userAgent, details: { reason: error.extensions['locked'] === true ? 'locked' : 'waiting' } });
+  let guessSpent = false;
+  return withGuess(ctx, account, meta, async (guess) => {
+    guessSpent = true;
+    const user = usernameCheck.ok ? await findUserByUsername(ctx.db, usernameCheck.username) : undefined;
+    if (user?.locked_at !== null && user?.locked_at !== undefined) {
+      // Locked in the database even if the shared store forgot (a Redis restart): still locked.
+      ctx.events.record({ type: 'login.throttled', userId: user.id, ip: meta.ip, userAgent: meta.userAgent, details: { reason: 'locked' } });
+      throw lockedError();
+    }
+    if (user === undefined || user.disabled_at !== null) {
+      await withHashCapacity(ctx.passwordHasher.verifyAgainstDummy(password));
+      await guess.wrong();
+      ctx.events.record({ type: 'login.password_failed', userId: user?.id, ip: meta.ip, userAgent: meta.userAgent, details: { reason: user === undefined ? 'unknown_user' : 'disabled' } });
+      throw invalidCredentials();
+    }
+    if (!(await withHashCapacity(ctx.passwordHasher.verify(user.password_hash, password)))) {
+      countUserFailureInBackground(ctx, user.id);
+      await guess.wrong({ userId: user.id });
+      ctx.events.record({ type: 'login.password_failed', userId: user.id, ip: meta.ip, userAgent: meta.userAgent, details: { reason: 'wrong_password' } });
+      throw invalidCredentials();
+    }
+    // The right password is not a sign-in yet: its guess is given back when this returns.
+    return startSecondFactor(ctx, user, password, meta);
+  }).catch((error: unknown) => {
+    // Refused before a guess could be spent: the account (or this client) is waiting or locked.
+    if (!guessSpent && error instanceof TwofoldError && error.code === 'too_many_attempts') {
+      ctx.events.record({ type: 'login.throttled', ip: meta.ip, userAgent: meta.userAgent, details: { reason: error.extensions['locked'] === true ? 'locked' : 'waiting' } });
+    }
     throw error;
-  }
-  const user = usernameCheck.ok ? await findUserByUsername(ctx.db, usernameCheck.username) : undefined;
+  });
+}
 
-  if (user?.locked_at !== null && user?.locked_at !== undefined) {
-    // Locked in the database even if the shared store forgot (a Redis restart): still locked.
-    ctx.events.record({ type: 'login.throttled', userId: user.id, ip: meta.ip, userAgent: meta.userAgent, details: { reason: 'locked' } });
-    throw lockedError();
-  }
-  if (user === undefined || user.disabled_at !== null) {
-    await withHashCapacity(ctx.passwordHasher.verifyAgainstDummy(password));
-    await recordAccountFailure(ctx, account, meta);
-    ctx.events.record({ type: 'login.password_failed', userId: user?.id, ip: meta.ip, userAgent: meta.userAgent, details: { reason: user === undefined ? 'unknown_user' : 'disabled' } });
-    throw invalidCredentials();
-  }
-  if (!(await withHashCapacity(ctx.passwordHasher.verify(user.password_hash, password)))) {
-    countUserFailureInBackground(ctx, user.id);
-    await recordAccountFailure(ctx, account, { ...meta, userId: user.id });
-    ctx.events.record({ type: 'login.password_failed', userId: user.id, ip: meta.ip, userAgent: meta.userAgent, details: { reason: 'wrong_password' } });
-    throw invalidCredentials();
-  }
+async function startSecondFactor(ctx: FlowContext, user: UserRow, password: string, meta: RequestMeta): Promise<LoginResult> {
   if (ctx.passwordHasher.needsRehash(user.password_hash)) {
     // Parameters changed since this hash was made: upgrade it now that we hold the password.
     await updatePasswordHash(ctx.db, user.id, await withHashCapacity(ctx.passwordHasher.hash(password)), ctx.now());

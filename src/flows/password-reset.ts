@@ -20,7 +20,7 @@ import { runTransaction } from '../store/transaction.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import { withHashCapacity } from './errors.js';
 import { announceRevokedSessions, revokeSessionsInDatabase } from './revoke-sessions.js';
-import { checkAccountThrottle, countUserFailureInBackground, recordAccountFailure, unlockAccount } from './throttle.js';
+import { countUserFailureInBackground, unlockAccount, withGuess } from './throttle.js';
 import { forgetAllTrustedDevices } from './trusted-devices.js';
 
 const maxAttemptsPerReset = 5;
@@ -76,37 +76,39 @@ function invalidResetCode(): TwofoldError {
 export async function resetPassword(ctx: FlowContext, input: { username: string; code: string; newPassword: string }, meta: RequestMeta = {}): Promise<void> {
   const check = normalizeUsername(input.username);
   const account = check.ok ? check.username : input.username.normalize('NFKC').toLowerCase();
-  await checkAccountThrottle(ctx, account, meta);
-  const user = check.ok ? await findUserByUsername(ctx.db, check.username) : undefined;
-  const now = ctx.now();
-  const hash = codeHash(ctx, input.code);
-  const reset = hash === undefined ? undefined : await findPasswordResetByHash(ctx.db, hash);
-  const fail = async (): Promise<never> => {
-    if (user !== undefined) {
-      // Off the answer's path, so a real account answers as fast as a name that does not exist.
-      countUserFailureInBackground(ctx, user.id);
-      ctx.background.run('spend a reset attempt', () => spendPasswordResetAttempt(ctx.db, user.id, maxAttemptsPerReset, now).then(() => undefined));
-    }
-    await recordAccountFailure(ctx, account, { ...meta, userId: user?.id });
-    ctx.events.record({ type: 'password.reset_failed', userId: user?.id, ip: meta.ip, userAgent: meta.userAgent });
-    throw invalidResetCode();
-  };
-  // Bound to the account: another account's code is as good as none (MG-02).
-  if (user === undefined || reset === undefined || reset.user_id !== user.id || reset.used_at !== null || reset.expires_at <= now) return fail();
-  // The right code still dies with its reset once the wrong guesses used up the reset's attempts.
-  if ((await spendPasswordResetAttempt(ctx.db, user.id, maxAttemptsPerReset, now)) === undefined) return fail();
-  const password = normalizePassword(input.newPassword);
-  const problems = checkPasswordPolicy(password, { username: user.username, email: user.email ?? undefined, serviceName: ctx.config.serviceName, minLength: ctx.config.password.minLength, maxLength: ctx.config.password.maxLength });
-  if (problems.length > 0) throw new TwofoldError('weak_password', problems.map((problem) => problem.message).join(' '), { extensions: { reasons: problems } });
-  const passwordHash = await withHashCapacity(ctx.passwordHasher.hash(password));
-  const sessions = (await listActiveSessionsOfUser(ctx.db, user.id)).map((session) => session.id);
-  const ended = await runTransaction(ctx.db, async (trx) => {
-    if (!(await consumePasswordReset(trx, reset.id, now))) throw invalidResetCode();
-    await updatePasswordHash(trx, user.id, passwordHash, now);
-    await forgetAllTrustedDevices(ctx, trx, user.id, 'password_reset');
-    return revokeSessionsInDatabase(trx, sessions, 'password_reset', now);
+  await withGuess(ctx, account, meta, async (guess) => {
+    const user = check.ok ? await findUserByUsername(ctx.db, check.username) : undefined;
+    const now = ctx.now();
+    const hash = codeHash(ctx, input.code);
+    const reset = hash === undefined ? undefined : await findPasswordResetByHash(ctx.db, hash);
+    const fail = async (): Promise<never> => {
+      if (user !== undefined) {
+        // Off the answer's path, so a real account answers as fast as a name that does not exist.
+        countUserFailureInBackground(ctx, user.id);
+        ctx.background.run('spend a reset attempt', () => spendPasswordResetAttempt(ctx.db, user.id, maxAttemptsPerReset, now).then(() => undefined));
+      }
+      await guess.wrong({ userId: user?.id });
+      ctx.events.record({ type: 'password.reset_failed', userId: user?.id, ip: meta.ip, userAgent: meta.userAgent });
+      throw invalidResetCode();
+    };
+    // Bound to the account: another account's code is as good as none (MG-02).
+    if (user === undefined || reset === undefined || reset.user_id !== user.id || reset.used_at !== null || reset.expires_at <= now) return fail();
+    // The right code still dies with its reset once the wrong guesses used up the reset's attempts.
+    if ((await spendPasswordResetAttempt(ctx.db, user.id, maxAttemptsPerReset, now)) === undefined) return fail();
+    const password = normalizePassword(input.newPassword);
+    const problems = checkPasswordPolicy(password, { username: user.username, email: user.email ?? undefined, serviceName: ctx.config.serviceName, minLength: ctx.config.password.minLength, maxLength: ctx.config.password.maxLength });
+    if (problems.length > 0) throw new TwofoldError('weak_password', problems.map((problem) => problem.message).join(' '), { extensions: { reasons: problems } });
+    const passwordHash = await withHashCapacity(ctx.passwordHasher.hash(password));
+    const sessions = (await listActiveSessionsOfUser(ctx.db, user.id)).map((session) => session.id);
+    const ended = await runTransaction(ctx.db, async (trx) => {
+      if (!(await consumePasswordReset(trx, reset.id, now))) throw invalidResetCode();
+      await updatePasswordHash(trx, user.id, passwordHash, now);
+      await forgetAllTrustedDevices(ctx, trx, user.id, 'password_reset');
+      return revokeSessionsInDatabase(trx, sessions, 'password_reset', now);
+    });
+    await announceRevokedSessions(ctx, ended);
+    await guess.completed();
+    await unlockAccount(ctx, account, user.id);
+    ctx.events.record({ type: 'password.reset', userId: user.id, ip: meta.ip, userAgent: meta.userAgent, details: { sessions_ended: ended.length } });
   });
-  await announceRevokedSessions(ctx, ended);
-  await unlockAccount(ctx, account, user.id);
-  ctx.events.record({ type: 'password.reset', userId: user.id, ip: meta.ip, userAgent: meta.userAgent, details: { sessions_ended: ended.length } });
 }

@@ -11,7 +11,7 @@ import { findUserByUsername, insertUser } from '../store/repositories/users.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import { invalidRequest, withHashCapacity } from './errors.js';
 import { insertPendingSession, mintMfaTokenFor } from './pending-session.js';
-import { checkIpThrottle, recordIpFailure } from './throttle.js';
+import { withGuess } from './throttle.js';
 import { createPendingTotpFactor, withQrCode, type TotpEnrollment } from './totp-factor.js';
 import { toUserView, type UserView } from './views.js';
 import { runTransaction } from '../store/transaction.js';
@@ -59,11 +59,11 @@ export async function register(ctx: FlowContext, input: RegisterInput, meta: Req
   // Each such answer counts against the client IP, so probing names through registration is held
   // to the same per-IP budget as failed logins. Checked before hashing so a taken name costs no
   // argon2 work; the unique index decides races.
-  await checkIpThrottle(ctx, meta);
-  if ((await findUserByUsername(ctx.db, username)) !== undefined) {
-    await recordIpFailure(ctx, meta);
+  await withGuess(ctx, undefined, meta, async (guess) => {
+    if ((await findUserByUsername(ctx.db, username)) === undefined) return;
+    await guess.wrong();
     throw usernameTaken();
-  }
+  });
   const passwordHash = await withHashCapacity(ctx.passwordHasher.hash(password));
 
   const userId = generateId('usr');

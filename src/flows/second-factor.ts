@@ -15,7 +15,7 @@ import { incrementFailedAttempts, resetFailedAttempts } from '../store/repositor
 import type { AccessAuthentication, PendingAuthentication } from './authenticate.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import { announceRevokedSessions, revokeSessionsInDatabase } from './revoke-sessions.js';
-import { clearAccountThrottle, recordAccountFailure } from './throttle.js';
+import type { Guess } from './throttle.js';
 import { issueRefreshToken, mintAccessToken, tokenResponse, type TokenResponse } from './tokens.js';
 
 export type SecondFactorAuthentication = PendingAuthentication | AccessAuthentication;
@@ -45,16 +45,23 @@ export async function spendAttempt(ctx: FlowContext, auth: SecondFactorAuthentic
   return attempt;
 }
 
+/** What a second-factor attempt spent before its proof was evaluated: the token's attempt and the account's guess. */
+export interface SpentAttempt {
+  attempt: number | undefined;
+  guess: Guess;
+}
+
 export async function rejectWrongCode(
   ctx: FlowContext,
   auth: { kind?: 'mfa' | 'access'; user: { id: string; username: string }; session: { id: string } },
-  attempt: number | undefined,
+  spent: SpentAttempt,
   meta: RequestMeta,
   reason: FailureReason,
   kind: ProofKind,
 ): Promise<never> {
+  const { attempt } = spent;
   await incrementFailedAttempts(ctx.db, auth.user.id);
-  await recordAccountFailure(ctx, auth.user.username, { ip: meta.ip, userAgent: meta.userAgent, userId: auth.user.id });
+  await spent.guess.wrong({ userId: auth.user.id });
   const base = { userId: auth.user.id, sessionId: auth.session.id, ip: meta.ip, userAgent: meta.userAgent };
   ctx.events.record({ type: reason === 'replay' ? 'mfa.replay_rejected' : 'mfa.failed', ...base, details: { reason, method: kind } });
   if (attempt === undefined) throw new TwofoldError('invalid_code', 'The code is wrong or was already used.');
@@ -97,7 +104,7 @@ export async function completePendingSession(ctx: FlowContext, trx: Transaction<
 }
 
 /** After the transaction committed: the access token and the event. */
-export async function respondWithTokens(ctx: FlowContext, auth: PendingAuthentication, completed: CompletedLogin, meta: RequestMeta): Promise<TokenResponse> {
+export async function respondWithTokens(ctx: FlowContext, auth: PendingAuthentication, completed: CompletedLogin, meta: RequestMeta, guess: Guess): Promise<TokenResponse> {
   const accessToken = await mintAccessToken(ctx, {
     id: auth.session.id,
     user_id: auth.user.id,
@@ -106,7 +113,7 @@ export async function respondWithTokens(ctx: FlowContext, auth: PendingAuthentic
     acr: completed.acr,
     client_id: auth.session.client_id,
   });
-  await clearAccountThrottle(ctx, auth.user.username);
+  await guess.completed();
   ctx.events.record({ type: 'login.completed', userId: auth.user.id, sessionId: auth.session.id, ip: meta.ip, userAgent: meta.userAgent, details: { amr: completed.amr.join(' ') } });
   return tokenResponse(ctx, accessToken, completed.refreshToken);
 }
@@ -128,9 +135,9 @@ export async function completeStepUp(ctx: FlowContext, trx: Transaction<Database
   return { amr, authTime: now };
 }
 
-export async function respondWithStepUp(ctx: FlowContext, auth: AccessAuthentication, completed: { amr: string[]; authTime: number }, meta: RequestMeta): Promise<StepUpResponse> {
+export async function respondWithStepUp(ctx: FlowContext, auth: AccessAuthentication, completed: { amr: string[]; authTime: number }, meta: RequestMeta, guess: Guess): Promise<StepUpResponse> {
   const accessToken = await mintAccessToken(ctx, { ...auth.session, auth_time: completed.authTime, amr: JSON.stringify(completed.amr), acr: 'aal2' });
-  await clearAccountThrottle(ctx, auth.user.username);
+  await guess.completed();
   ctx.events.record({ type: 'step_up.completed', userId: auth.user.id, sessionId: auth.session.id, ip: meta.ip, userAgent: meta.userAgent, details: { amr: completed.amr.join(' ') } });
   return { access_token: accessToken, token_type: 'Bearer', expires_in: ctx.config.tokens.accessTokenTtlSeconds };
 }

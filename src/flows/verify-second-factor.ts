@@ -32,7 +32,7 @@ import {
   type SecondFactorAuthentication,
   type StepUpResponse,
 } from './second-factor.js';
-import { checkAccountThrottle } from './throttle.js';
+import { withGuess } from './throttle.js';
 import { deviceTokenProof, rememberDevice, trustedDevicesEnabled, type RememberedDevice } from './trusted-devices.js';
 import { isAal2Method } from '../core/tokens/authentication-methods.js';
 import type { TokenResponse } from './tokens.js';
@@ -63,34 +63,35 @@ export async function verifySecondFactor(
 ): Promise<TokenResponse | (TokenResponse & RememberedDevice) | StepUpResponse> {
   const given = [input.code, input.recovery_code, input.credential, input.device_token].filter((value) => value !== undefined).length;
   if (given !== 1) throw invalidRequest('code', 'Send exactly one of "code", "recovery_code", "credential" or "device_token".');
-  await checkAccountThrottle(ctx, auth.user.username, meta);
-  // Everything that can be refused without looking at the proof is refused before an attempt is spent.
+  // Everything that can be refused without looking at the proof is refused before anything is spent.
   const { kind, evaluate } = await prepareEvaluation(ctx, auth, input, meta);
-  const attempt = await spendAttempt(ctx, auth);
-  const evaluation = await evaluate(attempt);
-  if (!evaluation.ok) return rejectWrongCode(ctx, auth, attempt, meta, evaluation.reason, kind);
-  const { proof } = evaluation;
-  if (auth.kind === 'access') requireStepUpMethod(proof.method);
+  return withGuess(ctx, auth.user.username, { ...meta, userId: auth.user.id }, async (guess) => {
+    const spent = { attempt: await spendAttempt(ctx, auth), guess };
+    const evaluation = await evaluate(spent.attempt);
+    if (!evaluation.ok) return rejectWrongCode(ctx, auth, spent, meta, evaluation.reason, kind);
+    const { proof } = evaluation;
+    if (auth.kind === 'access') requireStepUpMethod(proof.method);
 
-  const recordRecoveryCodeUse = () => {
-    if (proof.method === 'recovery_code') ctx.events.record({ type: 'recovery_code.used', userId: auth.user.id, sessionId: auth.session.id, ip: meta.ip, userAgent: meta.userAgent });
-  };
-  const replayReason: FailureReason = proof.method === 'totp' ? 'replay' : 'wrong_code';
-  if (auth.kind === 'mfa') {
-    const login = await runTransaction(ctx.db, async (trx) => ((await proof.claim(trx)) ? completePendingSession(ctx, trx, auth, proof.method) : undefined));
-    if (login === undefined) return rejectWrongCode(ctx, auth, attempt, meta, replayReason, kind);
-    recordRecoveryCodeUse();
-    const tokens = await respondWithTokens(ctx, auth, login, meta);
-    // Only a real second factor can be remembered; a remembered browser cannot extend itself.
-    if (input.remember_device === true && trustedDevicesEnabled(ctx) && isAal2Method(proof.method)) {
-      return { ...tokens, ...(await rememberDevice(ctx, ctx.db, auth.user.id, meta)) };
+    const recordRecoveryCodeUse = () => {
+      if (proof.method === 'recovery_code') ctx.events.record({ type: 'recovery_code.used', userId: auth.user.id, sessionId: auth.session.id, ip: meta.ip, userAgent: meta.userAgent });
+    };
+    const replayReason: FailureReason = proof.method === 'totp' ? 'replay' : 'wrong_code';
+    if (auth.kind === 'mfa') {
+      const login = await runTransaction(ctx.db, async (trx) => ((await proof.claim(trx)) ? completePendingSession(ctx, trx, auth, proof.method) : undefined));
+      if (login === undefined) return rejectWrongCode(ctx, auth, spent, meta, replayReason, kind);
+      recordRecoveryCodeUse();
+      const tokens = await respondWithTokens(ctx, auth, login, meta, guess);
+      // Only a real second factor can be remembered; a remembered browser cannot extend itself.
+      if (input.remember_device === true && trustedDevicesEnabled(ctx) && isAal2Method(proof.method)) {
+        return { ...tokens, ...(await rememberDevice(ctx, ctx.db, auth.user.id, meta)) };
+      }
+      return tokens;
     }
-    return tokens;
-  }
-  const stepUp = await runTransaction(ctx.db, async (trx) => ((await proof.claim(trx)) ? completeStepUp(ctx, trx, auth, proof.method) : undefined));
-  if (stepUp === undefined) return rejectWrongCode(ctx, auth, attempt, meta, replayReason, kind);
-  recordRecoveryCodeUse();
-  return respondWithStepUp(ctx, auth, stepUp, meta);
+    const stepUp = await runTransaction(ctx.db, async (trx) => ((await proof.claim(trx)) ? completeStepUp(ctx, trx, auth, proof.method) : undefined));
+    if (stepUp === undefined) return rejectWrongCode(ctx, auth, spent, meta, replayReason, kind);
+    recordRecoveryCodeUse();
+    return respondWithStepUp(ctx, auth, stepUp, meta, guess);
+  });
 }
 
 /**

@@ -1,7 +1,9 @@
 // Which storage backend the flow and store suites run on. The "sqlite" test project uses the
 // embedded default (a SQLite file, in-process memory for shared state); the "postgres" project
 // runs the same suites on PostgreSQL + Redis, the multi-instance setup — each test instance in a
-// fresh PostgreSQL schema and under its own Redis key prefix, cleaned up afterwards.
+// fresh PostgreSQL schema and under its own Redis key prefix, cleaned up afterwards; the
+// "postgres-no-redis" project runs the attack suites on PostgreSQL with in-process shared state
+// (one instance), the third way Twofold is deployed.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,9 +11,12 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
-export type TestBackend = 'sqlite' | 'postgres';
+export type TestBackend = 'sqlite' | 'postgres' | 'postgres-no-redis';
 
-export const testBackend: TestBackend = process.env['TWOFOLD_TEST_BACKEND'] === 'postgres' ? 'postgres' : 'sqlite';
+const backends: readonly TestBackend[] = ['sqlite', 'postgres', 'postgres-no-redis'];
+export const testBackend: TestBackend = backends.find((backend) => backend === process.env['TWOFOLD_TEST_BACKEND']) ?? 'sqlite';
+/** The shared state the backend's Twofold uses. */
+export const testSharedState: 'memory' | 'redis' = testBackend === 'postgres' ? 'redis' : 'memory';
 export const testDatabaseUrl = process.env['TWOFOLD_TEST_DATABASE_URL'];
 export const testRedisUrl = process.env['TWOFOLD_TEST_REDIS_URL'];
 
@@ -57,6 +62,9 @@ export function createRedisPrefix(url = testRedisUrl): { prefix: string; dispose
 export async function createTestStorage(dataDir: string): Promise<TestStorage> {
   if (testBackend === 'sqlite') return { env: { TWOFOLD_DATA_DIR: dataDir }, dispose: async () => undefined };
   const schema = await createPostgresSchema();
+  if (testBackend === 'postgres-no-redis') {
+    return { env: { TWOFOLD_DATA_DIR: dataDir, TWOFOLD_DATABASE_URL: schema.url, TWOFOLD_DATABASE_SCHEMA: schema.schema }, dispose: () => schema.dispose() };
+  }
   const redis = createRedisPrefix();
   return {
     env: {

@@ -1,7 +1,7 @@
 // GET /healthz and /readyz (issue point 8).
 import { describe, expect, it } from 'vitest';
 import { getJson } from '../helpers/flow.js';
-import { testBackend } from '../helpers/backend.js';
+import { testSharedState } from '../helpers/backend.js';
 import { startTestTwofold } from '../helpers/twofold.js';
 
 describe('health', () => {
@@ -11,7 +11,7 @@ describe('health', () => {
       expect((await getJson(t.app, '/healthz')).json()).toEqual({ status: 'ok' });
       const ready = await getJson(t.app, '/readyz');
       expect(ready.statusCode).toBe(200);
-      const redis = testBackend === 'postgres' ? { redis: 'ok' } : {};
+      const redis = testSharedState === 'redis' ? { redis: 'ok' } : {};
       expect(ready.json()).toEqual({ status: 'ok', checks: { database: 'ok', ...redis, signing_key: 'ok' } });
     } finally {
       await t.close();

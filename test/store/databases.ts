@@ -42,5 +42,5 @@ const openPostgresTestDatabase = async (): Promise<TestDatabase> => {
 };
 
 export const databaseFactories: Array<{ name: string; open(): Promise<TestDatabase> }> = [
-  testBackend === 'postgres' ? { name: 'postgres', open: openPostgresTestDatabase } : { name: 'sqlite', open: openSqliteTestDatabase },
+  testBackend !== 'sqlite' ? { name: 'postgres', open: openPostgresTestDatabase } : { name: 'sqlite', open: openSqliteTestDatabase },
 ];

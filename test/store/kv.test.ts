@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KeyValueStore } from '../../src/store/kv/key-value-store.js';
 import { createMemoryStore } from '../../src/store/kv/memory.js';
 import { createRedisStore } from '../../src/store/kv/redis.js';
-import { createRedisPrefix, testBackend, testRedisUrl } from '../helpers/backend.js';
+import { createRedisPrefix, testRedisUrl, testSharedState } from '../helpers/backend.js';
 
-describe(`KeyValueStore (${testBackend === 'postgres' ? 'redis' : 'memory'})`, () => {
+describe(`KeyValueStore (${testSharedState})`, () => {
   let kv: KeyValueStore;
   let dispose: () => Promise<void> = async () => undefined;
   const now = Date.now();
@@ -15,7 +15,7 @@ describe(`KeyValueStore (${testBackend === 'postgres' ? 'redis' : 'memory'})`, (
   const key = (name: string) => `kv-test:${name}:${(counter += 1)}`;
 
   beforeAll(async () => {
-    if (testBackend === 'postgres') {
+    if (testSharedState === 'redis') {
       const redis = createRedisPrefix();
       kv = await createRedisStore({ url: testRedisUrl!, keyPrefix: redis.prefix, connectTimeoutMs: 2000, commandTimeoutMs: 2000 });
       dispose = async () => (await kv.close(), await redis.dispose());
@@ -140,7 +140,7 @@ describe(`KeyValueStore (${testBackend === 'postgres' ? 'redis' : 'memory'})`, (
     const second = await kv.consumeGuess(keys, now, small);
     expect(second).toMatchObject({ consumed: true, count: 2, waitUntil: now + 1000 });
     if (!second.consumed) throw new Error('expected a taken guess');
-    await kv.refundGuess(keys, now, second);
+    await kv.refundGuess(keys, now, second, small);
     // No wait left: the next guess is taken at once, as the second one again.
     const again = await kv.consumeGuess(keys, now, small);
     expect(again).toMatchObject({ consumed: true, count: 2 });
@@ -148,8 +148,18 @@ describe(`KeyValueStore (${testBackend === 'postgres' ? 'redis' : 'memory'})`, (
     const third = await kv.consumeGuess(keys, again.waitUntil, small);
     expect(third).toMatchObject({ consumed: true, count: 3, locked: true });
     if (!third.consumed) throw new Error('expected a taken guess');
-    await kv.refundGuess(keys, again.waitUntil, third);
+    await kv.refundGuess(keys, again.waitUntil, third, small);
     expect((await kv.consumeGuess(keys, again.waitUntil, small)).consumed).toBe(true);
+  });
+
+  it('consumeGuess(): a wait ends by the caller\'s clock, not when the store\'s own clock says so', async () => {
+    const keys = guessKeys();
+    const small = { ...policy, freeFailures: 1, lockFailures: 10 };
+    await kv.consumeGuess(keys, now, small);
+    expect(await kv.consumeGuess(keys, now, small)).toMatchObject({ consumed: true, waitUntil: now + 1000 });
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect(await kv.consumeGuess(keys, now + 999, small)).toEqual({ consumed: false, locked: false, retryAfterMs: 1 });
+    expect(await kv.consumeGuess(keys, now + 1000, small)).toMatchObject({ consumed: true, count: 3 });
   });
 
   it('refundGuess(): leaves alone a wait that a later guess started', async () => {
@@ -160,7 +170,7 @@ describe(`KeyValueStore (${testBackend === 'postgres' ? 'redis' : 'memory'})`, (
     if (!second.consumed) throw new Error('expected a taken guess');
     const third = await kv.consumeGuess(keys, second.waitUntil, small);
     if (!third.consumed) throw new Error('expected a taken guess');
-    await kv.refundGuess(keys, second.waitUntil, second);
+    await kv.refundGuess(keys, second.waitUntil, second, small);
     expect(await kv.consumeGuess(keys, second.waitUntil, small)).toEqual({ consumed: false, locked: false, retryAfterMs: third.waitUntil - second.waitUntil });
   });
 });

@@ -39,7 +39,7 @@ export interface KeyValueStore {
    */
   consumeGuess(keys: GuessKeys, now: number, policy: GuessPolicy): Promise<GuessConsumption>;
   /** Gives a taken guess back: one failure less, and the wait or lock it started undone. */
-  refundGuess(keys: GuessKeys, now: number, taken: GuessTaken): Promise<void>;
+  refundGuess(keys: GuessKeys, now: number, taken: GuessTaken, policy: GuessPolicy): Promise<void>;
   /** Deletes and returns the value in one step (single use). */
   take(key: string): Promise<string | undefined>;
   delete(...keys: string[]): Promise<void>;

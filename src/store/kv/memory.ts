@@ -93,17 +93,18 @@ export function createMemoryStore(now: () => number): KeyValueStore {
         const delayMs = guessDelayMs(count, policy);
         if (delayMs > 0) {
           waitUntil = at + delayMs;
-          put(keys.waitUntil, String(waitUntil), delayMs);
+          // It ends by the caller's clock (its value); the entry lives as long as the count.
+          put(keys.waitUntil, String(waitUntil), policy.failuresLifetimeMs);
         }
       }
       return { consumed: true, count, waitUntil, previousWaitUntil, locked };
     },
-    async refundGuess(keys, at, taken) {
+    async refundGuess(keys, at, taken, policy) {
       const failures = live(keys.failures);
       if (failures !== undefined && Number(failures.value) > 0) failures.value = String(Number(failures.value) - 1);
       // Only the wait this guess started is undone: a later guess may have started another.
       if (taken.waitUntil !== 0 && Number(live(keys.waitUntil)?.value) === taken.waitUntil) {
-        if (taken.previousWaitUntil > at) put(keys.waitUntil, String(taken.previousWaitUntil), taken.previousWaitUntil - at);
+        if (taken.previousWaitUntil > at) put(keys.waitUntil, String(taken.previousWaitUntil), policy.failuresLifetimeMs);
         else entries.delete(keys.waitUntil);
       }
       if (taken.locked) entries.delete(keys.locked);

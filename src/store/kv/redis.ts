@@ -47,6 +47,8 @@ return 1`;
 
 // The account's guess counter (KEYS: failures, wait-until, locked); the same rule as the memory
 // store's consumeGuess, in one step so that no two instances can both take the last free guess.
+// A wait ends by the caller's clock (its value), never by Redis expiring the key early: the key
+// lives as long as the count it belongs to.
 const consumeGuessScript = `
 local now = tonumber(ARGV[1])
 if redis.call('EXISTS', KEYS[3]) == 1 then return {'locked'} end
@@ -63,7 +65,7 @@ if count >= lockAt then
 elseif count > free then
   local delay = math.min((2 ^ math.min(count - free - 1, 30)) * 1000, tonumber(ARGV[3]))
   waitUntil = now + delay
-  redis.call('SET', KEYS[2], string.format('%d', waitUntil), 'PX', string.format('%d', delay))
+  redis.call('SET', KEYS[2], string.format('%d', waitUntil), 'PX', ARGV[5])
 end
 return {'taken', count, string.format('%d', waitUntil), string.format('%d', previous), locked}`;
 
@@ -73,7 +75,7 @@ if count > 0 then redis.call('DECR', KEYS[1]) end
 if ARGV[2] ~= '0' and redis.call('GET', KEYS[2]) == ARGV[2] then
   local previous = tonumber(ARGV[3])
   local now = tonumber(ARGV[1])
-  if previous > now then redis.call('SET', KEYS[2], ARGV[3], 'PX', string.format('%d', previous - now)) else redis.call('DEL', KEYS[2]) end
+  if previous > now then redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[5]) else redis.call('DEL', KEYS[2]) end
 end
 if ARGV[4] == '1' then redis.call('DEL', KEYS[3]) end
 return 1`;
@@ -156,8 +158,8 @@ export async function createRedisStore(config: RedisConfig, onError: (error: Err
         if (reply[0] === 'wait') return { consumed: false, locked: false, retryAfterMs: Number(reply[1]) };
         return { consumed: true, count: Number(reply[1]), waitUntil: Number(reply[2]), previousWaitUntil: Number(reply[3]), locked: reply[4] === 1 };
       }),
-    refundGuess: (keys, now, taken) =>
-      run(async () => void (await commands.eval(refundGuessScript, 3, keys.failures, keys.waitUntil, keys.locked, now, taken.waitUntil, taken.previousWaitUntil, taken.locked ? 1 : 0))),
+    refundGuess: (keys, now, taken, policy) =>
+      run(async () => void (await commands.eval(refundGuessScript, 3, keys.failures, keys.waitUntil, keys.locked, now, taken.waitUntil, taken.previousWaitUntil, taken.locked ? 1 : 0, policy.failuresLifetimeMs))),
     take: (key) => run(async () => ((await commands.eval(takeScript, 1, key)) as string | null) ?? undefined),
     delete: (...keys) => run(async () => void (keys.length > 0 ? await commands.del(...keys) : 0)),
     publish: (channel, message) => run(async () => void (await commands.publish(channelName(channel), message))),
