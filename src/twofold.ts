@@ -21,6 +21,7 @@ import { countSealedValuesByKeyId } from './flows/encryption-key-usage.js';
 import { combineEventSinks, discardEvents, type EventLogger, type SecurityEventSink } from './flows/security-events.js';
 import { codePepperName, loadOrCreateServerSecret } from './flows/server-secrets.js';
 import { createKeyRingManager } from './flows/signing-keys.js';
+import { AnotherInstanceRunningError, holdSingleInstanceLease, type LeaseTiming, type SingleInstanceLease } from './flows/single-instance.js';
 import { createMessageSenders } from './delivery/senders.js';
 import { openDatabase, type OpenedDatabase } from './store/connect.js';
 import type { KeyValueStore } from './store/kv/key-value-store.js';
@@ -38,6 +39,13 @@ export interface TwofoldOptions {
   logger?: Pick<EventLogger, 'warn'>;
   /** Skip applying migrations (for tooling that only reads). */
   migrate?: boolean;
+  /**
+   * Without Redis, hold the database's single-instance lease (default): a second instance on the
+   * same database refuses to start. Tools that run beside a server (the CLI) pass false.
+   */
+  singleInstance?: boolean;
+  /** Timing of that lease (tests shorten it). */
+  singleInstanceLease?: LeaseTiming;
 }
 
 export interface Twofold {
@@ -73,6 +81,7 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
   const configuredKeyIds = [encryptionKey.key, ...encryptionKey.previousKeys].map(encryptionKeyId);
   const database = openDatabase(config.database, (error) => logger.warn({ err: error }, 'database connection dropped; the pool reconnects'));
   let kv: KeyValueStore | undefined;
+  let lease: SingleInstanceLease | undefined;
   try {
     const schema = config.database.kind === 'postgres' ? config.database.schema : undefined;
     const migrationsApplied = options.migrate === false ? [] : (await migrateToLatest(database.db, { schema }).catch(startupFailure('the database', config))).applied;
@@ -81,6 +90,13 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
         ? createMemoryStore(now)
         : await createRedisStore(config.redis, (error) => logger.warn({ err: error }, 'Redis connection error; retrying')).catch(startupFailure('Redis', config));
     await refuseValuesSealedUnderMissingKeys(database.db, secretBox, configuredKeyIds);
+    lease =
+      config.redis === undefined && options.singleInstance !== false
+        ? await holdSingleInstanceLease(database.db, { timing: options.singleInstanceLease, onLost: (message) => logger.warn({}, message) }).catch((error: unknown) => {
+            if (error instanceof AnotherInstanceRunningError) throw new StartupError(error.message, { cause: error });
+            throw error;
+          })
+        : undefined;
     const retiredKeyRetentionMs =
       (Math.max(config.tokens.accessTokenTtlSeconds, config.tokens.mfaTokenTtlSeconds) + config.tokens.clockSkewSeconds) * 1000;
     const [keys, codePepper] = await Promise.all([
@@ -142,6 +158,7 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
     };
     const { key: _secret, previousKeys: _previousSecrets, ...keyInfo } = encryptionKey;
     const openedKv = kv;
+    const openedLease = lease;
     return {
       config,
       context,
@@ -160,11 +177,13 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
         senders.close();
         await openedKv.close();
         await pendingReload;
+        await openedLease?.release();
         await database.close();
       },
     };
   } catch (error) {
     await kv?.close();
+    await lease?.release();
     await database.close();
     throw error;
   }

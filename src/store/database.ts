@@ -186,6 +186,17 @@ export interface ServerSecretsTable {
   created_at: number;
 }
 
+export interface InstanceLeasesTable {
+  name: string;
+  /** A random id of the process holding the lease. */
+  holder: string;
+  /** Where the holder runs: a holder on this host whose process is gone can be replaced at once. */
+  host: string;
+  pid: number;
+  /** Wall-clock ms; a lease not renewed by then may be taken over. */
+  expires_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   factors: FactorsTable;
@@ -200,6 +211,7 @@ export interface Database {
   security_events: SecurityEventsTable;
   password_resets: PasswordResetsTable;
   trusted_devices: TrustedDevicesTable;
+  instance_leases: InstanceLeasesTable;
 }
 
 /** A connection or a transaction: repositories accept either, flows decide the boundary. */

@@ -10,6 +10,7 @@ import type { TwofoldConfig } from '../../src/config/schema.js';
 import type { FlowContext } from '../../src/flows/context.js';
 import { createLoggingEventSink, type SecurityEvent } from '../../src/flows/security-events.js';
 import { buildApp } from '../../src/http/app.js';
+import type { LeaseTiming } from '../../src/flows/single-instance.js';
 import { createTwofold, type Twofold } from '../../src/twofold.js';
 import { createTestStorage, type TestStorage } from './backend.js';
 import { createTestClock, type TestClock } from './clock.js';
@@ -38,6 +39,8 @@ export interface TestTwofoldOptions {
   dataDir?: string;
   /** Start on the data of a stopped instance (a restart); this instance then owns and removes it. */
   restartOf?: TestTwofold;
+  /** The single-instance lease's timing (without Redis); tests of the lease shorten it. */
+  singleInstanceLease?: LeaseTiming;
 }
 
 export const testPublicUrl = 'http://twofold.test';
@@ -75,7 +78,7 @@ export async function startTestTwofold(options: TestTwofoldOptions = {}): Promis
     events.push(event);
     logSink?.record(event);
   };
-  const twofold = await createTwofold(config, { now: clock.now, events: { record } });
+  const twofold = await createTwofold(config, { now: clock.now, events: { record }, ...(options.singleInstanceLease === undefined ? {} : { singleInstanceLease: options.singleInstanceLease }) });
   const app = await buildApp(twofold, options.logger === undefined ? {} : { logger: options.logger });
   await app.ready();
   const stop = async () => {

@@ -23,10 +23,13 @@ const keyEnv = (current: Buffer, ...previous: Buffer[]): Record<string, string> 
   TWOFOLD_PREVIOUS_ENCRYPTION_KEYS: previous.map((key) => key.toString('base64url')).join(','),
 });
 
-/** Starts a Twofold on the data of `t` with other keys, expecting it to fail. */
+/**
+ * Starts a Twofold on the data of `t` with other keys, expecting it to fail. It checks a start-up
+ * beside the running `t`, so it holds no single-instance lease (as the CLI's tools don't).
+ */
 async function startupFailure(t: TestTwofold, env: Record<string, string>): Promise<unknown> {
   const config = () => loadConfig(testEnvironment(t.dataDir, { ...t.storage.env, ...env }));
-  return createTwofold(config()).then(
+  return createTwofold(config(), { singleInstance: false }).then(
     async (started) => {
       await started.close();
       return expect.fail('expected the start to fail');
@@ -104,7 +107,7 @@ describe('rotateEncryptionKey()', () => {
 
   it('a later start with only the new key works', async () => {
     const config = loadConfig(testEnvironment(t.dataDir, { ...t.storage.env, ...keyEnv(newKey) }));
-    const started = await createTwofold(config);
+    const started = await createTwofold(config, { singleInstance: false });
     expect(started.encryptionKey).toMatchObject({ id: newKeyId, previousIds: [] });
     await started.close();
   });

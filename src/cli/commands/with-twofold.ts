@@ -10,7 +10,8 @@ export async function withTwofold<T>(work: (twofold: Twofold) => Promise<T>): Pr
   const config = loadConfig();
   // Logs go to stderr: stdout is the command's answer (and must stay parseable with --json).
   const logger = createLogger({ log: { level: config.log.level === 'info' ? 'warn' : config.log.level } }, pino.destination(2));
-  const twofold = await createTwofold(config, { events: createLoggingEventSink(logger.child({ component: 'security' })), logger });
+  // A tool runs beside a server without being another instance of it: it holds no single-instance lease.
+  const twofold = await createTwofold(config, { events: createLoggingEventSink(logger.child({ component: 'security' })), logger, singleInstance: false });
   try {
     return await work(twofold);
   } finally {
