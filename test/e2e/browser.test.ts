@@ -276,6 +276,8 @@ describe.runIf(haveChromium)('the hosted pages in Chromium', () => {
     await page.fill('#password', password);
     await page.click('button:has-text("Create account")');
     await page.waitForURL('**/enroll');
+    // Twofold cannot know how a device verifies its user: no page claims a fingerprint or a face.
+    expect(await page.textContent('main')).not.toMatch(/fingerprint|face/i);
     await page.fill('#label', 'Test laptop');
     await page.click('button:has-text("Create a passkey")');
     // The page script runs the WebAuthn ceremony and posts the answer.
@@ -289,6 +291,17 @@ describe.runIf(haveChromium)('the hosted pages in Chromium', () => {
     await page.click('button:has-text("Use passkey: Test laptop")');
     await page.waitForURL('**/account');
     expect(violations).toEqual([]);
+    // Chromium's authenticator is a software one and no attestation roots are configured: a passkey
+    // (swk), not a proven hardware key (hwk), however device-bound it says it is.
+    const sqlite = new BetterSqlite3(join(pages.dataDir, 'twofold.db'), { readonly: true });
+    try {
+      const sessions = sqlite.prepare(`select s.amr from sessions s join users u on u.id = s.user_id where u.username = ? and s.amr <> '["pwd"]' order by s.created_at`).all(username) as Array<{ amr: string }>;
+      expect(sessions.map((session) => JSON.parse(session.amr))).toEqual([['pwd', 'swk', 'mfa'], ['pwd', 'swk', 'mfa']]);
+      const credential = sqlite.prepare('select c.attestation_format, c.attestation_root_sha256 from webauthn_credentials c join factors f on f.id = c.factor_id join users u on u.id = f.user_id where u.username = ?').get(username);
+      expect(credential).toEqual({ attestation_format: 'none', attestation_root_sha256: null });
+    } finally {
+      sqlite.close();
+    }
   });
 
   it('sign in with a recovery code', async () => {
