@@ -136,8 +136,12 @@ describe.runIf(haveChromium)('the hosted pages in Chromium', () => {
     await pages?.dispose();
   });
 
-  async function newPage(options: { javaScriptEnabled?: boolean; viewport?: { width: number; height: number } } = {}): Promise<{ page: Page; context: BrowserContext; violations: string[] }> {
-    const context = await browser.newContext({ javaScriptEnabled: options.javaScriptEnabled ?? true, viewport: options.viewport ?? { width: 1024, height: 800 } });
+  async function newPage(options: { javaScriptEnabled?: boolean; viewport?: { width: number; height: number }; userAgent?: string } = {}): Promise<{ page: Page; context: BrowserContext; violations: string[] }> {
+    const context = await browser.newContext({
+      javaScriptEnabled: options.javaScriptEnabled ?? true,
+      viewport: options.viewport ?? { width: 1024, height: 800 },
+      ...(options.userAgent === undefined ? {} : { userAgent: options.userAgent }),
+    });
     contexts.push(context);
     context.setDefaultTimeout(10_000);
     const page = await context.newPage();
@@ -324,15 +328,18 @@ describe.runIf(haveChromium)('the hosted pages in Chromium', () => {
     const { app } = await signUpWithApp(first.page, pages.url, username);
     await first.page.click('a:has-text("I saved them")');
 
-    const second = await newPage();
+    // Whoever signs in says what browser they are: the page shows it as a claim, never as a fact.
+    const second = await newPage({ userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) Safari/604.1' });
     await signIn(second.page, username);
     await second.page.fill('#code', await app.nextCode());
     await second.page.click('button:has-text("Verify")');
     await second.page.waitForURL('**/account');
 
     await first.page.reload();
+    expect(await first.page.textContent('section[aria-labelledby="sessions-heading"] thead')).toContain('Browser (as it describes itself)');
     const otherRow = first.page.locator('tr[data-session-id]', { hasNotText: 'this browser' });
     expect(await otherRow.count()).toBe(1);
+    expect(await otherRow.textContent()).toContain('(iPhone; CPU iPhone OS 18_0 like Mac OS X)');
     await otherRow.locator('button:has-text("End session")').click();
     await first.page.waitForURL('**/account?done=session-ended');
 

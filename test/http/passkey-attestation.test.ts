@@ -265,6 +265,29 @@ describe('an attestation statement that does not verify refuses the registration
     expect(registration.body).toMatchObject({ code: 'invalid_code' });
   });
 
+  it('WA-02: the attested key is the one stored — a registration whose convenience fields (publicKey, authenticatorData) name a software key cannot make that key hwk', async () => {
+    const securityKey = authenticatorFor(trusting, { attestation: packed(vendorKey) });
+    const jsKey = authenticatorFor(trusting);
+    const user = await registerUser(trusting);
+    const enrollment = (await postJson(trusting.app, '/v1/factors', { type: 'webauthn' }, bearer(user.mfaToken))).json();
+    const credential = securityKey.register(enrollment.options);
+    // The software key makes a credential under the same id; its public key is put where a lazy server would read it.
+    const decoy = jsKey.register({ ...enrollment.options, excludeCredentials: [] }, { credentialId: credential.id });
+    credential.response.publicKey = decoy.response.publicKey;
+    credential.response.authenticatorData = decoy.response.authenticatorData;
+    const confirm = await postJson(trusting.app, `/v1/factors/${enrollment.factor_id}/verify`, { credential, challenge_id: enrollment.challenge_id }, bearer(user.mfaToken));
+    expect(confirm.statusCode, confirm.body).toBe(200);
+    expect(decodeJwt(confirm.json().access_token).amr).toEqual(['pwd', 'hwk', 'mfa']);
+    const registration = { user, factorId: enrollment.factor_id, options: enrollment.options, credentialId: credential.id, status: 200, body: confirm.json() };
+
+    const mfaToken = await loginForMfaToken(trusting, user);
+    const challenge = (await postJson(trusting.app, '/v1/mfa/challenge', { factor_id: registration.factorId }, bearer(mfaToken))).json();
+    const forged = await postJson(trusting.app, '/v1/mfa/verify', { challenge_id: challenge.challenge_id, credential: jsKey.authenticate(challenge.options) }, bearer(mfaToken));
+    expect(forged.statusCode).toBe(401);
+    expect(forged.json()).toMatchObject({ code: 'invalid_code' });
+    expect(decodeJwt(await passkeyLogin(trusting, registration, securityKey)).amr).toEqual(['pwd', 'hwk', 'mfa']);
+  });
+
   it("WA-02: a vendor's certificate presented for another authenticator model (AAGUID) is refused", async () => {
     const otherModel = authenticatorFor(trusting, { attestation: packed(vendorKey), aaguid: Buffer.alloc(16, 0x11) });
     const registration = await registerPasskey(trusting, otherModel);
