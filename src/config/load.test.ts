@@ -390,26 +390,26 @@ describe('loadConfig(): passkey attestation roots (TWOFOLD_WEBAUTHN_ATTESTATION_
   const roots = (value: string) => loadConfig({ TWOFOLD_WEBAUTHN_ATTESTATION_ROOTS: value }).webauthn.attestationRoots;
   const fingerprintOf = (pem: string) => new X509Certificate(pem).fingerprint256;
 
-  it('none by default: attestation is not requested and every passkey is swk', () => {
+  it('JW-11: none by default: attestation is not requested and every passkey is swk', () => {
     expect(loadConfig({}).webauthn.attestationRoots).toEqual([]);
     expect(roots(' , ')).toEqual([]);
   });
 
-  it('reads comma-separated PEM files, several certificates per file, each root once', () => {
+  it('JW-11: reads comma-separated PEM files, several certificates per file, each root once', () => {
     const bundle = pki.writeFile('bundle.pem', `Vendor roots\n${first.certificate.pem}\n# and\n${second.certificate.pem}`);
     const loaded = roots(` ${first.certificatePath} , ${bundle} `);
     expect(loaded.map(fingerprintOf)).toEqual([fingerprintOf(first.certificate.pem), fingerprintOf(second.certificate.pem)]);
     for (const pem of loaded) expect(pem).toMatch(/^-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n$/);
   });
 
-  it('a missing or unreadable file stops the start, naming the variable and the file', () => {
+  it('JW-11: a missing or unreadable file stops the start, naming the variable and the file', () => {
     const missing = configErrorOf({ TWOFOLD_WEBAUTHN_ATTESTATION_ROOTS: `${first.certificatePath},/nonexistent/yubico-root.pem` });
     expect(missing.variable).toBe('TWOFOLD_WEBAUTHN_ATTESTATION_ROOTS');
     expect(missing.message).toMatch(/^TWOFOLD_WEBAUTHN_ATTESTATION_ROOTS: cannot read \/nonexistent\/yubico-root\.pem \(ENOENT\)/);
     expect(configErrorOf({ TWOFOLD_WEBAUTHN_ATTESTATION_ROOTS: tmpdir() }).message).toMatch(/cannot read .* \(EISDIR\)/);
   });
 
-  it('a file holding no certificate stops the start (an empty file, a private key, a certificate request)', () => {
+  it('JW-11: a file holding no certificate stops the start (an empty file, plain text, a private key)', () => {
     for (const content of ['', 'not a certificate', '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n']) {
       const path = pki.writeFile('empty.pem', content);
       const error = configErrorOf({ TWOFOLD_WEBAUTHN_ATTESTATION_ROOTS: path });
@@ -418,7 +418,7 @@ describe('loadConfig(): passkey attestation roots (TWOFOLD_WEBAUTHN_ATTESTATION_
     }
   });
 
-  it('a damaged certificate, or one that is not a CA, stops the start and says which', () => {
+  it('JW-11: a damaged certificate, or one that is not a CA, stops the start and says which', () => {
     const body = first.certificate.pem.split('\n').slice(1, -2).join('');
     const damaged = pki.writeFile('damaged.pem', `${second.certificate.pem}-----BEGIN CERTIFICATE-----\n${body.slice(0, 200)}\n-----END CERTIFICATE-----\n`);
     expect(configErrorOf({ TWOFOLD_WEBAUTHN_ATTESTATION_ROOTS: damaged }).message).toContain(`certificate 2 in ${damaged} is not a valid X.509 certificate`);

@@ -21,6 +21,7 @@ import { createSoftAuthenticator, type RegistrationOverrides, type SoftAuthentic
 let pki: TestPki;
 let vendorRoot: TestCertificateAuthority;
 let otherRoot: TestCertificateAuthority;
+let vendorIntermediate: TestCertificateAuthority;
 /** A security key's attestation: leaf → the vendor's intermediate → the vendor's root (the configured one). */
 let vendorKey: TestAttestationIdentity;
 /** No roots configured: the default. */
@@ -35,7 +36,8 @@ beforeAll(async () => {
   pki = createTestPki();
   vendorRoot = pki.root('Vendor Attestation Root');
   otherRoot = pki.root('Some Other CA');
-  vendorKey = vendorRoot.issueIntermediate('Vendor Attestation CA 1').issueAttestation({ aaguid, commonName: 'Vendor Key Series 5' });
+  vendorIntermediate = vendorRoot.issueIntermediate('Vendor Attestation CA 1');
+  vendorKey = vendorIntermediate.issueAttestation({ aaguid, commonName: 'Vendor Key Series 5' });
   [plain, trusting] = await Promise.all([startListeningTwofold(), startListeningTwofold({ env: { TWOFOLD_WEBAUTHN_ATTESTATION_ROOTS: vendorRoot.certificatePath } })]);
 });
 afterAll(async () => {
@@ -180,7 +182,17 @@ describe('a packed attestation chained to a configured root is hwk', () => {
     }
   });
 
-  it('library mode: two instances in one process judge by their own roots, even registering at the same moment; the library-wide SettingsService is untouched', async () => {
+  it('JW-11: an intermediate CA configured as the anchor vouches for a chain that stops below the root (x5c = the leaf alone)', async () => {
+    const anchored = await startListeningTwofold({ env: { TWOFOLD_WEBAUTHN_ATTESTATION_ROOTS: vendorIntermediate.certificatePath } });
+    try {
+      const leafOnly = { ...packed(vendorKey), certificates: vendorKey.certificates.slice(0, 1) };
+      expect(await registeredAmr(anchored, authenticatorFor(anchored, { attestation: leafOnly }))).toEqual(['pwd', 'hwk', 'mfa']);
+    } finally {
+      await anchored.close();
+    }
+  });
+
+  it('JW-11: library mode: two instances in one process judge by their own roots, even registering at the same moment; the library-wide SettingsService is untouched', async () => {
     const rounds = await Promise.all(
       Array.from({ length: 4 }, () => Promise.all([registeredAmr(trusting, authenticatorFor(trusting, { attestation: packed(vendorKey) })), registeredAmr(plain, authenticatorFor(plain, { attestation: packed(vendorKey) }))])),
     );
