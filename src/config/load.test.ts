@@ -1,6 +1,8 @@
-import { availableParallelism } from 'node:os';
+import { X509Certificate } from 'node:crypto';
+import { availableParallelism, tmpdir } from 'node:os';
 import { resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestPki, type TestCertificateAuthority, type TestPki } from '../../test/helpers/attestation-ca.js';
 import { ConfigError, loadConfig } from './load.js';
 
 const productionKey = Buffer.alloc(32, 7).toString('base64');
@@ -369,9 +371,61 @@ describe('loadConfig(): factors and delivery', () => {
   });
 
   it('takes the WebAuthn relying party from the public URL, with extra origins allowed', () => {
-    expect(loadConfig({ TWOFOLD_PUBLIC_URL: 'https://auth.example.com/base' }).webauthn).toEqual({ rpId: 'auth.example.com', rpName: 'Twofold', origins: ['https://auth.example.com'] });
+    expect(loadConfig({ TWOFOLD_PUBLIC_URL: 'https://auth.example.com/base' }).webauthn).toEqual({ rpId: 'auth.example.com', rpName: 'Twofold', origins: ['https://auth.example.com'], attestationRoots: [] });
     const config = loadConfig({ TWOFOLD_PUBLIC_URL: 'https://auth.example.com', TWOFOLD_WEBAUTHN_RP_ID: 'example.com', TWOFOLD_WEBAUTHN_ORIGINS: 'https://app.example.com/, https://www.example.com' });
-    expect(config.webauthn).toEqual({ rpId: 'example.com', rpName: 'Twofold', origins: ['https://auth.example.com', 'https://app.example.com', 'https://www.example.com'] });
+    expect(config.webauthn).toEqual({ rpId: 'example.com', rpName: 'Twofold', origins: ['https://auth.example.com', 'https://app.example.com', 'https://www.example.com'], attestationRoots: [] });
+  });
+});
+
+describe('loadConfig(): passkey attestation roots (TWOFOLD_WEBAUTHN_ATTESTATION_ROOTS)', () => {
+  let pki: TestPki;
+  let first: TestCertificateAuthority;
+  let second: TestCertificateAuthority;
+  beforeAll(() => {
+    pki = createTestPki();
+    first = pki.root('First Vendor Root');
+    second = pki.root('Second Vendor Root');
+  });
+  afterAll(() => pki.close());
+  const roots = (value: string) => loadConfig({ TWOFOLD_WEBAUTHN_ATTESTATION_ROOTS: value }).webauthn.attestationRoots;
+  const fingerprintOf = (pem: string) => new X509Certificate(pem).fingerprint256;
+
+  it('JW-11: none by default: attestation is not requested and every passkey is swk', () => {
+    expect(loadConfig({}).webauthn.attestationRoots).toEqual([]);
+    expect(roots(' , ')).toEqual([]);
+  });
+
+  it('JW-11: reads comma-separated PEM files, several certificates per file, each root once', () => {
+    const bundle = pki.writeFile('bundle.pem', `Vendor roots\n${first.certificate.pem}\n# and\n${second.certificate.pem}`);
+    const loaded = roots(` ${first.certificatePath} , ${bundle} `);
+    expect(loaded.map(fingerprintOf)).toEqual([fingerprintOf(first.certificate.pem), fingerprintOf(second.certificate.pem)]);
+    for (const pem of loaded) expect(pem).toMatch(/^-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n$/);
+  });
+
+  it('JW-11: a missing or unreadable file stops the start, naming the variable and the file', () => {
+    const missing = configErrorOf({ TWOFOLD_WEBAUTHN_ATTESTATION_ROOTS: `${first.certificatePath},/nonexistent/yubico-root.pem` });
+    expect(missing.variable).toBe('TWOFOLD_WEBAUTHN_ATTESTATION_ROOTS');
+    expect(missing.message).toMatch(/^TWOFOLD_WEBAUTHN_ATTESTATION_ROOTS: cannot read \/nonexistent\/yubico-root\.pem \(ENOENT\)/);
+    expect(configErrorOf({ TWOFOLD_WEBAUTHN_ATTESTATION_ROOTS: tmpdir() }).message).toMatch(/cannot read .* \(EISDIR\)/);
+  });
+
+  it('JW-11: a file holding no certificate stops the start (an empty file, plain text, a private key)', () => {
+    for (const content of ['', 'not a certificate', '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n']) {
+      const path = pki.writeFile('empty.pem', content);
+      const error = configErrorOf({ TWOFOLD_WEBAUTHN_ATTESTATION_ROOTS: path });
+      expect(error.variable).toBe('TWOFOLD_WEBAUTHN_ATTESTATION_ROOTS');
+      expect(error.message).toContain(`${path} holds no PEM certificate`);
+    }
+  });
+
+  it('JW-11: a damaged certificate, or one that is not a CA, stops the start and says which', () => {
+    const body = first.certificate.pem.split('\n').slice(1, -2).join('');
+    const damaged = pki.writeFile('damaged.pem', `${second.certificate.pem}-----BEGIN CERTIFICATE-----\n${body.slice(0, 200)}\n-----END CERTIFICATE-----\n`);
+    expect(configErrorOf({ TWOFOLD_WEBAUTHN_ATTESTATION_ROOTS: damaged }).message).toContain(`certificate 2 in ${damaged} is not a valid X.509 certificate`);
+    const leaf = pki.writeFile('leaf.pem', new X509Certificate(first.issueAttestation().certificates[0]!).toString());
+    const error = configErrorOf({ TWOFOLD_WEBAUTHN_ATTESTATION_ROOTS: leaf });
+    expect(error.variable).toBe('TWOFOLD_WEBAUTHN_ATTESTATION_ROOTS');
+    expect(error.message).toMatch(/certificate 1 in .* \(.*Authenticator Attestation.*\) is not a CA certificate/);
   });
 });
 

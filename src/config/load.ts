@@ -1,5 +1,7 @@
 // The only reader of process.env in Twofold. Everything else receives a TwofoldConfig, so tests
 // and library users build configurations without touching the environment.
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   configDefaults,
@@ -135,6 +137,7 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
       rpId: read('TWOFOLD_WEBAUTHN_RP_ID') ?? new URL(publicUrl).hostname,
       rpName: serviceName,
       origins: parseOrigins(read('TWOFOLD_WEBAUTHN_ORIGINS'), publicUrl),
+      attestationRoots: readAttestationRoots(read('TWOFOLD_WEBAUTHN_ATTESTATION_ROOTS')),
     },
     trustedDeviceDays: integer('TWOFOLD_TRUSTED_DEVICE_DAYS', 30, 0, 365),
     passwordResetTtlSeconds: integer('TWOFOLD_PASSWORD_RESET_TTL_SECONDS', 15 * 60, 60, 3600),
@@ -360,6 +363,40 @@ function parseOrigins(raw: string | undefined, publicUrl: string): string[] {
     origins.add(new URL(parseHttpUrl('TWOFOLD_WEBAUTHN_ORIGINS', origin)).origin);
   }
   return [...origins];
+}
+
+const pemCertificate = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]*?-----END CERTIFICATE-----/g;
+
+/**
+ * PEM files (comma-separated paths), each holding one or more certificates: the roots a passkey's
+ * attestation must chain to for `hwk`. A file that is missing or holds no certificate stops the
+ * start: an operator who meant to trust a vendor must not silently get `swk` for every key.
+ */
+function readAttestationRoots(raw: string | undefined): string[] {
+  const variable = 'TWOFOLD_WEBAUTHN_ATTESTATION_ROOTS';
+  const roots = new Map<string, string>();
+  for (const path of parseCommaList(raw)) {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      throw new ConfigError(variable, `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+    }
+    const blocks = text.match(pemCertificate) ?? [];
+    if (blocks.length === 0) throw new ConfigError(variable, `${path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+    blocks.forEach((block, index) => {
+      let certificate: X509Certificate;
+      try {
+        certificate = new X509Certificate(block);
+      } catch {
+        throw new ConfigError(variable, `certificate ${index + 1} in ${path} is not a valid X.509 certificate`);
+      }
+      // An attestation chain ends below its anchor: a leaf listed here could never be reached.
+      if (!certificate.ca) throw new ConfigError(variable, `certificate ${index + 1} in ${path} (${certificate.subject.replace(/\n/g, ', ')}) is not a CA certificate; list the root your authenticators' attestations chain to`);
+      roots.set(certificate.fingerprint256, certificate.toString());
+    });
+  }
+  return [...roots.values()];
 }
 
 /** What a Bearer header can carry (RFC 6750 b64token), so the configured token can be sent at all. */

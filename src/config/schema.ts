@@ -89,6 +89,12 @@ export interface TwofoldConfig {
     rpId: string;
     rpName: string;
     origins: string[];
+    /**
+     * Trust roots for passkey attestation, one PEM certificate each (TWOFOLD_WEBAUTHN_ATTESTATION_ROOTS).
+     * Empty: attestation is not requested and every passkey is `swk`; otherwise a passkey is `hwk`
+     * only when its attestation chains to one of these.
+     */
+    attestationRoots: string[];
   };
   /** Remembered browsers ("trust this device"); 0 days turns the feature off. */
   trustedDeviceDays: number;

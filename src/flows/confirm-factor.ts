@@ -4,6 +4,7 @@
 // sign-in: tokens plus recovery codes, shown only here. The confirming proof is claimed (the TOTP
 // step, the sent code, the WebAuthn challenge), so it cannot be used again.
 import type { RegistrationResponseJSON } from '@simplewebauthn/server';
+import { amrValueOf, type AuthMethod } from '../core/tokens/authentication-methods.js';
 import { isTotpCodeShape, verifyTotpCode } from '../core/totp/verify.js';
 import { TwofoldError } from '../errors.js';
 import type { ChallengeRow, FactorRow } from '../store/database.js';
@@ -65,7 +66,7 @@ export async function confirmFactor(
         return true;
       });
       if (!claimed) return rejectWrongCode(ctx, auth, spent, meta, 'replay', factor.type);
-      recordActivation(ctx, auth, factor, meta);
+      recordActivation(ctx, auth, factor, proof.method, meta);
       await forgetAllTrustedDevices(ctx, ctx.db, auth.user.id, 'factor_added');
       return { factor: activatedView() };
     }
@@ -76,7 +77,7 @@ export async function confirmFactor(
       return { session, recoveryCodes: await issueRecoveryCodes(ctx, trx, auth.user.id) };
     });
     if (completed === undefined) return rejectWrongCode(ctx, auth, spent, meta, 'replay', factor.type);
-    recordActivation(ctx, auth, factor, meta);
+    recordActivation(ctx, auth, factor, proof.method, meta);
     if (completed.recoveryCodes.length > 0) {
       ctx.events.record({ type: 'recovery_codes.issued', userId: auth.user.id, sessionId: auth.session.id, details: { count: completed.recoveryCodes.length } });
     }
@@ -123,6 +124,8 @@ function evaluateTotp(ctx: FlowContext, factor: FactorRow, code: string): Evalua
   return { ok: true, proof: { method: 'totp', claim: (trx) => activateFactor(trx, factor.id, step, now) } };
 }
 
-function recordActivation(ctx: FlowContext, auth: PendingAuthentication | AccessAuthentication, factor: FactorRow, meta: RequestMeta): void {
-  ctx.events.record({ type: 'factor.activated', userId: auth.user.id, sessionId: auth.session.id, factorId: factor.id, ip: meta.ip, userAgent: meta.userAgent, details: { type: factor.type } });
+function recordActivation(ctx: FlowContext, auth: PendingAuthentication | AccessAuthentication, factor: FactorRow, method: AuthMethod, meta: RequestMeta): void {
+  // For a passkey, what the registration proved: `hwk` (a trusted attestation) or `swk`.
+  const details: Record<string, string> = factor.type === 'webauthn' ? { type: factor.type, key: amrValueOf(method) } : { type: factor.type };
+  ctx.events.record({ type: 'factor.activated', userId: auth.user.id, sessionId: auth.session.id, factorId: factor.id, ip: meta.ip, userAgent: meta.userAgent, details });
 }

@@ -11,6 +11,7 @@ import { deletePendingFactors, insertFactor, listFactorsOfUser } from '../store/
 import { runTransaction } from '../store/transaction.js';
 import type { AccessAuthentication, PendingAuthentication } from './authenticate.js';
 import type { FlowContext, RequestMeta } from './context.js';
+import { factorLabel } from './factor-label.js';
 import { invalidRequest } from './errors.js';
 import { requireFactorEnabled } from './factor-types.js';
 import { sendOtpChallenge } from './otp-challenges.js';
@@ -51,7 +52,7 @@ export async function enrollFactor(
     // factor (NIST SP 800-63B-4, OB-05): e-mail codes come on top of a real one.
     throw new TwofoldError('forbidden', 'E-mail codes cannot be your only second factor: enroll an authenticator app, a phone or a passkey first.');
   }
-  const label = input.label?.trim() || null;
+  const label = factorLabel(input.label);
   const record = (factorId: string) =>
     ctx.events.record({ type: 'factor.enrolled', userId: auth.user.id, sessionId: auth.session.id, factorId, ip: meta.ip, userAgent: meta.userAgent, details: { type: input.type } });
 

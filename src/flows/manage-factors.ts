@@ -9,6 +9,7 @@ import { lockForTransaction } from '../store/locks.js';
 import { runTransaction } from '../store/transaction.js';
 import type { AccessAuthentication } from './authenticate.js';
 import type { FlowContext, RequestMeta } from './context.js';
+import { factorLabel } from './factor-label.js';
 import { requireFactorEnabled } from './factor-types.js';
 import { issueRecoveryCodes } from './second-factor.js';
 import { endOtherSessions } from './sessions.js';
@@ -28,7 +29,7 @@ export async function listFactors(ctx: FlowContext, auth: AccessAuthentication):
 
 export async function renameOwnFactor(ctx: FlowContext, auth: AccessAuthentication, factorId: string, label: string | null, meta: RequestMeta = {}): Promise<FactorView> {
   const factor = await ownFactor(ctx, auth, factorId);
-  const trimmed = label?.trim() || null;
+  const trimmed = factorLabel(label);
   await renameFactor(ctx.db, factor.id, trimmed);
   ctx.events.record({ type: 'factor.renamed', userId: auth.user.id, sessionId: auth.session.id, factorId: factor.id, ip: meta.ip, userAgent: meta.userAgent });
   return toFactorView({ ...factor, label: trimmed });

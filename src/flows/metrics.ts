@@ -52,7 +52,7 @@ const methodOfAuthMethod: Record<AuthMethod, ProofKind> = {
   sms: 'sms',
   email: 'email',
   webauthn_hardware: 'webauthn',
-  webauthn_synced: 'webauthn',
+  webauthn_software: 'webauthn',
   recovery_code: 'recovery_code',
   trusted_device: 'trusted_device',
 };

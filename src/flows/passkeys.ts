@@ -1,13 +1,17 @@
 // Passkey (WebAuthn) factors: registration and authentication challenges stored server-side,
 // bound to one factor and one session, single use, 5 minutes (WA-01); the credential must be the
 // one registered to this user's factor (WA-04); a signature counter that does not move forward is
-// refused and recorded (WA-05); a credential id can be registered only once (WA-06).
+// refused and recorded (WA-05); a credential id can be registered only once (WA-06). A passkey is
+// `hwk` only while what its registration proved — an attestation chained to a root configured
+// now, for a key that cannot leave the device — says so; otherwise `swk` (attestation-trust.ts).
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { Transaction } from 'kysely';
 import { generateId } from '../core/crypto/random.js';
-import { buildAuthenticationOptions, buildRegistrationOptions, checkAuthentication, checkRegistration, webauthnTimeoutMs, type RelyingParty } from '../core/webauthn/ceremonies.js';
+import type { AuthMethod } from '../core/tokens/authentication-methods.js';
+import { isProvenHardwareKey, rootFingerprints, type AttestedKey } from '../core/webauthn/attestation-trust.js';
+import { buildAuthenticationOptions, buildRegistrationOptions, checkAuthentication, checkRegistration, knownTransports, webauthnTimeoutMs, type RelyingParty } from '../core/webauthn/ceremonies.js';
 import { TwofoldError } from '../errors.js';
-import type { ChallengePurpose, ChallengeRow, Database, FactorRow } from '../store/database.js';
+import type { ChallengePurpose, ChallengeRow, Database, FactorRow, WebauthnCredentialRow } from '../store/database.js';
 import { isUniqueViolation } from '../store/connect.js';
 import { consumeChallenge, insertChallenge } from '../store/repositories/challenges.js';
 import { activatePendingFactor, touchFactor } from '../store/repositories/factors.js';
@@ -38,7 +42,17 @@ async function storeChallenge(ctx: FlowContext, input: { userId: string; factorI
   return challengeId;
 }
 
-const parseTransports = (json: string | null): string[] => (json === null ? [] : (JSON.parse(json) as string[]));
+const parseTransports = (json: string | null): string[] => (json === null ? [] : knownTransports(JSON.parse(json)));
+
+/** `hwk` or `swk`, from what the registration proved and the roots configured now — never from flags. */
+function passkeyMethod(ctx: FlowContext, key: AttestedKey): AuthMethod {
+  return isProvenHardwareKey(key, rootFingerprints(ctx.config.webauthn.attestationRoots)) ? 'webauthn_hardware' : 'webauthn_software';
+}
+
+const attestedKeyOf = (row: Pick<WebauthnCredentialRow, 'attestation_root_sha256' | 'device_type'>): AttestedKey => ({
+  attestationRootSha256: row.attestation_root_sha256,
+  backupEligible: row.device_type === 'multiDevice',
+});
 
 /** Creation options for a pending passkey factor, with the user's other passkeys excluded. */
 export async function startPasskeyRegistration(ctx: FlowContext, input: { user: { id: string; username: string }; factorId: string; sessionId: string }) {
@@ -74,7 +88,7 @@ export async function checkPasskeyRegistration(
   return {
     ok: true,
     proof: {
-      method: result.deviceType === 'multiDevice' ? 'webauthn_synced' : 'webauthn_hardware',
+      method: passkeyMethod(ctx, result),
       async claim(trx: Transaction<Database>) {
         if (!(await consumeChallenge(trx, input.challenge.id, now))) return false;
         try {
@@ -84,9 +98,12 @@ export async function checkPasskeyRegistration(
             public_key: result.publicKey,
             sign_count: result.signCount,
             transports: JSON.stringify(result.transports),
-            device_type: result.deviceType,
+            device_type: result.backupEligible ? 'multiDevice' : 'singleDevice',
             backed_up: result.backedUp ? 1 : 0,
             created_at: now,
+            attestation_format: result.attestationFormat,
+            attestation_root_sha256: result.attestationRootSha256,
+            aaguid: result.aaguid,
           });
         } catch (error) {
           if (isUniqueViolation(error)) throw new TwofoldError('invalid_request', 'This passkey is already registered.');
@@ -123,7 +140,7 @@ export async function checkPasskeyAssertion(
   return {
     ok: true,
     proof: {
-      method: stored.device_type === 'multiDevice' ? 'webauthn_synced' : 'webauthn_hardware',
+      method: passkeyMethod(ctx, attestedKeyOf(stored)),
       async claim(trx) {
         if (!(await consumeChallenge(trx, input.challenge.id, now))) return false;
         if (!(await advanceSignCount(trx, input.factor.id, stored.sign_count, result.newSignCount))) return false;

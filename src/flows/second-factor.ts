@@ -29,7 +29,7 @@ export interface Proof {
 
 export type FailureReason = 'wrong_code' | 'replay' | 'malformed';
 
-/** The kind of proof offered, known before it is checked (a passkey's hardware/synced kind is not). */
+/** The kind of proof offered, known before it is checked (whether a passkey is a proven hardware key is not). */
 export type ProofKind = 'totp' | 'sms' | 'email' | 'webauthn' | 'recovery_code' | 'trusted_device';
 
 /** One attempt of the mfa_token (pending) or of the session's step-ups (access), spent up front. */

@@ -45,12 +45,18 @@ export interface WebauthnCredentialsTable {
   /** base64url COSE public key. */
   public_key: string;
   sign_count: number;
-  /** JSON array of transports the authenticator reported. */
+  /** JSON array of transports the client reported (known names only): a hint for its prompts. */
   transports: string | null;
-  /** 'singleDevice' (a hardware-bound key) or 'multiDevice' (a synced passkey). */
+  /** The BE flag at registration: 'multiDevice' (BE=1) or 'singleDevice'. A client's claim unless attested. */
   device_type: string;
   backed_up: number;
   created_at: number;
+  /** The attestation format that verified at registration; null for credentials registered before it was recorded. */
+  attestation_format: string | null;
+  /** SHA-256 (hex) of the configured root the attestation chained to; null: not a proven hardware key. */
+  attestation_root_sha256: string | null;
+  /** The authenticator model, only when a trusted attestation vouched for it. */
+  aaguid: string | null;
 }
 
 export type ChallengeKind = 'otp' | 'webauthn';

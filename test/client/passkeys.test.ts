@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 
 describe('passkeys through the client', () => {
-  it('WA-03: pending.enrollPasskey() makes a passkey the first factor; verifyPasskey() signs in with it (amr hwk)', async () => {
+  it('WA-03: pending.enrollPasskey() makes a passkey the first factor; verifyPasskey() signs in with it (amr swk: a key, not a proven hardware key)', async () => {
     const authenticator = createSoftAuthenticator();
     const { client } = createTestClient(t, { webauthn: softWebAuthn(authenticator) });
     const registration = await client.register({ username: uniqueUsername('passkey'), password: strongPassword });
@@ -33,7 +33,7 @@ describe('passkeys through the client', () => {
     await pending.verifyPasskey(passkey.id);
 
     expect(recorder.summary()).toEqual(['POST /v1/login 200', 'POST /v1/mfa/challenge 200', 'POST /v1/mfa/verify 200']);
-    expect((await device.getMe()).session).toMatchObject({ acr: 'aal2', amr: ['pwd', 'hwk', 'mfa'] });
+    expect((await device.getMe()).session).toMatchObject({ acr: 'aal2', amr: ['pwd', 'swk', 'mfa'] });
     expect(authenticator.signCount(authenticator.lastCredentialId())).toBe(1);
   });
 

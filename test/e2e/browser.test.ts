@@ -136,8 +136,12 @@ describe.runIf(haveChromium)('the hosted pages in Chromium', () => {
     await pages?.dispose();
   });
 
-  async function newPage(options: { javaScriptEnabled?: boolean; viewport?: { width: number; height: number } } = {}): Promise<{ page: Page; context: BrowserContext; violations: string[] }> {
-    const context = await browser.newContext({ javaScriptEnabled: options.javaScriptEnabled ?? true, viewport: options.viewport ?? { width: 1024, height: 800 } });
+  async function newPage(options: { javaScriptEnabled?: boolean; viewport?: { width: number; height: number }; userAgent?: string } = {}): Promise<{ page: Page; context: BrowserContext; violations: string[] }> {
+    const context = await browser.newContext({
+      javaScriptEnabled: options.javaScriptEnabled ?? true,
+      viewport: options.viewport ?? { width: 1024, height: 800 },
+      ...(options.userAgent === undefined ? {} : { userAgent: options.userAgent }),
+    });
     contexts.push(context);
     context.setDefaultTimeout(10_000);
     const page = await context.newPage();
@@ -276,6 +280,8 @@ describe.runIf(haveChromium)('the hosted pages in Chromium', () => {
     await page.fill('#password', password);
     await page.click('button:has-text("Create account")');
     await page.waitForURL('**/enroll');
+    // Twofold cannot know how a device verifies its user: no page claims a fingerprint or a face.
+    expect(await page.textContent('main')).not.toMatch(/fingerprint|face/i);
     await page.fill('#label', 'Test laptop');
     await page.click('button:has-text("Create a passkey")');
     // The page script runs the WebAuthn ceremony and posts the answer.
@@ -289,6 +295,17 @@ describe.runIf(haveChromium)('the hosted pages in Chromium', () => {
     await page.click('button:has-text("Use passkey: Test laptop")');
     await page.waitForURL('**/account');
     expect(violations).toEqual([]);
+    // Chromium's authenticator is a software one and no attestation roots are configured: a passkey
+    // (swk), not a proven hardware key (hwk), however device-bound it says it is.
+    const sqlite = new BetterSqlite3(join(pages.dataDir, 'twofold.db'), { readonly: true });
+    try {
+      const sessions = sqlite.prepare(`select s.amr from sessions s join users u on u.id = s.user_id where u.username = ? and s.amr <> '["pwd"]' order by s.created_at`).all(username) as Array<{ amr: string }>;
+      expect(sessions.map((session) => JSON.parse(session.amr))).toEqual([['pwd', 'swk', 'mfa'], ['pwd', 'swk', 'mfa']]);
+      const credential = sqlite.prepare('select c.attestation_format, c.attestation_root_sha256 from webauthn_credentials c join factors f on f.id = c.factor_id join users u on u.id = f.user_id where u.username = ?').get(username);
+      expect(credential).toEqual({ attestation_format: 'none', attestation_root_sha256: null });
+    } finally {
+      sqlite.close();
+    }
   });
 
   it('sign in with a recovery code', async () => {
@@ -311,15 +328,18 @@ describe.runIf(haveChromium)('the hosted pages in Chromium', () => {
     const { app } = await signUpWithApp(first.page, pages.url, username);
     await first.page.click('a:has-text("I saved them")');
 
-    const second = await newPage();
+    // Whoever signs in says what browser they are: the page shows it as a claim, never as a fact.
+    const second = await newPage({ userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) Safari/604.1' });
     await signIn(second.page, username);
     await second.page.fill('#code', await app.nextCode());
     await second.page.click('button:has-text("Verify")');
     await second.page.waitForURL('**/account');
 
     await first.page.reload();
+    expect(await first.page.textContent('section[aria-labelledby="sessions-heading"] thead')).toContain('Browser (as it describes itself)');
     const otherRow = first.page.locator('tr[data-session-id]', { hasNotText: 'this browser' });
     expect(await otherRow.count()).toBe(1);
+    expect(await otherRow.textContent()).toContain('(iPhone; CPU iPhone OS 18_0 like Mac OS X)');
     await otherRow.locator('button:has-text("End session")').click();
     await first.page.waitForURL('**/account?done=session-ended');
 

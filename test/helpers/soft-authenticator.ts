@@ -1,10 +1,13 @@
 // A software WebAuthn authenticator (and the bit of browser it needs), written from scratch for
 // the passkey tests: P-256 (ES256) keys from node:crypto, a small CBOR encoder, authenticator data
-// with the UP/UV/BE/BS/AT flags and a per-credential signature counter, 'none' attestation, and
-// ES256 signatures over authenticatorData || SHA-256(clientDataJSON) in DER form. It produces the
-// standard RegistrationResponseJSON / AuthenticationResponseJSON a browser hands to a web page,
-// and lets a test bend any part of a ceremony (origin, rpId, flags, counter, challenge, signature)
-// to check that the server refuses it. Nothing here comes from the code under test.
+// with the UP/UV/BE/BS/AT flags and a per-credential signature counter, 'none' or 'packed'
+// attestation (full, with an x5c certificate chain a test made — see attestation-ca.ts — or self),
+// and ES256 signatures over authenticatorData || SHA-256(clientDataJSON) in DER form. It produces
+// the standard RegistrationResponseJSON / AuthenticationResponseJSON a browser hands to a web page,
+// and lets a test bend any part of a ceremony (origin, rpId, flags, counter, challenge, signature,
+// attestation signature) to check that the server refuses it. It is, by design, exactly what an
+// attacker can run: a key in a JavaScript variable that says whatever flags it likes. Nothing here
+// comes from the code under test.
 import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import type {
   AuthenticationResponseJSON,
@@ -151,7 +154,16 @@ export interface SoftAuthenticatorOptions {
   aaguid?: Uint8Array;
   transports?: string[];
   attachment?: 'platform' | 'cross-platform';
+  /** The attestation statement of its registrations: 'none' by default. */
+  attestation?: SoftAttestation;
 }
+
+/**
+ * 'packed' full attestation signs authenticatorData || SHA-256(clientDataJSON) with an attestation
+ * key whose certificate (leaf first, then intermediates, DER) goes in x5c; 'packed-self' signs it
+ * with the new credential's own key and carries no certificate.
+ */
+export type SoftAttestation = { format: 'none' } | { format: 'packed'; privateKey: KeyObject; certificates: Uint8Array[] } | { format: 'packed-self' };
 
 /** Per-ceremony deviations a test asks for (they apply to that one response only). */
 export interface CeremonyOverrides {
@@ -181,6 +193,10 @@ export interface RegistrationOverrides extends CeremonyOverrides {
   signCount?: number;
   /** Create a key of the authenticator's algorithm even if pubKeyCredParams does not offer it. */
   ignorePubKeyCredParams?: boolean;
+  /** The attestation of this registration only. */
+  attestation?: SoftAttestation;
+  /** Flip a bit of the attestation statement's signature. */
+  attestationSignature?: 'corrupt';
 }
 
 export interface AuthenticationOverrides extends CeremonyOverrides {
@@ -232,6 +248,25 @@ export class SoftAuthenticatorError extends Error {
   }
 }
 
+/** attStmt of 'none' ({}) or 'packed' ({alg, sig[, x5c]}), signing what the spec says it signs. */
+function attestationStatement(
+  attestation: SoftAttestation,
+  signed: Buffer,
+  credential: { privateKey: KeyObject; algorithm: SoftAlgorithm },
+  tamper: 'corrupt' | undefined,
+): Map<string, CborValue> {
+  if (attestation.format === 'none') return new Map();
+  const [key, alg] = attestation.format === 'packed' ? [attestation.privateKey, -7 as const] : [credential.privateKey, credential.algorithm];
+  const signature = sign(algorithms[alg].hash, signed, { key, dsaEncoding: 'der' });
+  if (tamper === 'corrupt') signature[signature.length - 1]! ^= 0x01;
+  const statement = new Map<string, CborValue>([
+    ['alg', alg],
+    ['sig', signature],
+  ]);
+  if (attestation.format === 'packed') statement.set('x5c', attestation.certificates.map((der) => new Uint8Array(der)));
+  return statement;
+}
+
 export function createSoftAuthenticator(options: SoftAuthenticatorOptions = {}): SoftAuthenticator {
   const rpId = options.rpId ?? 'twofold.test';
   const origin = options.origin ?? 'http://twofold.test';
@@ -243,6 +278,7 @@ export function createSoftAuthenticator(options: SoftAuthenticatorOptions = {}):
   const aaguid = options.aaguid ?? new Uint8Array(16);
   const transports = options.transports ?? ['internal'];
   const attachment = options.attachment ?? 'platform';
+  const defaultAttestation = options.attestation ?? { format: 'none' };
   const store = new Map<string, SoftCredential>();
   let newest: string | undefined;
 
@@ -303,14 +339,15 @@ export function createSoftAuthenticator(options: SoftAuthenticatorOptions = {}):
         signCount,
         attested: { aaguid, credentialId: rawId, cosePublicKey: coseEc2PublicKey(publicKey, algorithm) },
       });
+      const clientData = clientDataJSON({ type: overrides.type ?? 'webauthn.create', challenge: overrides.challenge ?? creation.challenge, origin: overrides.origin ?? origin, crossOrigin: false });
+      const attestation = overrides.attestation ?? defaultAttestation;
       const attestationObject = cborEncode(
         new Map<string, CborValue>([
-          ['fmt', 'none'],
-          ['attStmt', new Map()],
+          ['fmt', attestation.format === 'none' ? 'none' : 'packed'],
+          ['attStmt', attestationStatement(attestation, Buffer.concat([authData, sha256(clientData)]), { privateKey, algorithm }, overrides.attestationSignature)],
           ['authData', authData],
         ]),
       );
-      const clientData = clientDataJSON({ type: overrides.type ?? 'webauthn.create', challenge: overrides.challenge ?? creation.challenge, origin: overrides.origin ?? origin, crossOrigin: false });
 
       store.set(id, credential);
       newest = id;

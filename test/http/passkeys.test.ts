@@ -231,7 +231,8 @@ describe('a passkey as the first factor', () => {
     expect(body.recovery_codes).toHaveLength(10);
     expect(new Set(body.recovery_codes).size).toBe(10);
     expect(body.token_type).toBe('Bearer');
-    expect(decodeJwt(body.access_token)).toMatchObject({ sub: user.userId, acr: 'aal2', amr: ['pwd', 'hwk', 'mfa'] });
+    // A software key with no attestation: a passkey, not a proven hardware key (see passkey-attestation.test.ts).
+    expect(decodeJwt(body.access_token)).toMatchObject({ sub: user.userId, acr: 'aal2', amr: ['pwd', 'swk', 'mfa'] });
     expect((await getJson(t.app, '/v1/me', bearer(body.access_token))).statusCode).toBe(200);
     // The registration mfa_token is spent.
     expectProblem(await confirmPasskey(user.mfaToken, enrollment.factor_id, credential), 401, 'invalid_token');
@@ -242,11 +243,11 @@ describe('a passkey as the first factor', () => {
 
     expect(eventsOf(user.userId, 'factor.enrolled')).toEqual(expect.arrayContaining([expect.objectContaining({ factorId: enrollment.factor_id, details: { type: 'webauthn' } })]));
     expect(eventsOf(user.userId, 'factor.activated')).toEqual([expect.objectContaining({ factorId: enrollment.factor_id, details: expect.objectContaining({ type: 'webauthn' }) })]);
-    expect(eventsOf(user.userId, 'login.completed')).toEqual([expect.objectContaining({ details: { amr: 'pwd hwk mfa' } })]);
+    expect(eventsOf(user.userId, 'login.completed')).toEqual([expect.objectContaining({ details: { amr: 'pwd swk mfa' } })]);
     expect(eventsOf(user.userId, 'recovery_codes.issued')).toHaveLength(1);
   });
 
-  it('JW-11: logs in with a device-bound passkey (BE=0): amr [pwd, hwk, mfa], acr aal2, auth_time now', async () => {
+  it('JW-11: logs in with a passkey that claims to be device-bound (BE=0) but is not attested: amr [pwd, swk, mfa], acr aal2, auth_time now', async () => {
     const user = await signUpWithPasskey({}, 'Phone');
     t.clock.advanceSeconds(60);
     const login = await postJson(t.app, '/v1/login', { username: user.username, password: user.password });
@@ -263,9 +264,9 @@ describe('a passkey as the first factor', () => {
     const response = await verifyPasskey(loginBody.mfa_token, challenge.challengeId, user.authenticator.authenticate(challenge.options), user.passkeyFactorId);
     const tokens = expectTokens(response);
     expect(response.headers['cache-control']).toBe('no-store');
-    expect(decodeJwt(tokens.access_token)).toMatchObject({ sub: user.userId, acr: 'aal2', amr: ['pwd', 'hwk', 'mfa'], auth_time: Math.floor(t.clock.now() / 1000) });
+    expect(decodeJwt(tokens.access_token)).toMatchObject({ sub: user.userId, acr: 'aal2', amr: ['pwd', 'swk', 'mfa'], auth_time: Math.floor(t.clock.now() / 1000) });
     expect((await getJson(t.app, '/v1/me', bearer(tokens.access_token))).statusCode).toBe(200);
-    expect(eventsOf(user.userId, 'login.completed').at(-1)).toMatchObject({ details: { amr: 'pwd hwk mfa' } });
+    expect(eventsOf(user.userId, 'login.completed').at(-1)).toMatchObject({ details: { amr: 'pwd swk mfa' } });
     // A used passkey shows when it was last used.
     const factor = (await factorsOf(tokens.access_token)).find((row) => row.id === user.passkeyFactorId);
     expect(factor.last_used_at).toBe(new Date(t.clock.now()).toISOString());
@@ -364,7 +365,7 @@ describe('several passkeys per user', () => {
     const mfaToken = await loginForMfaToken(t, user);
     const challenge = await passkeyChallenge(mfaToken, enrollment.factorId);
     const tokens = expectTokens(await verifyPasskey(mfaToken, challenge.challengeId, authenticator.authenticate(challenge.options)));
-    expect(decodeJwt(tokens.access_token)).toMatchObject({ amr: ['pwd', 'hwk', 'mfa'] });
+    expect(decodeJwt(tokens.access_token)).toMatchObject({ amr: ['pwd', 'swk', 'mfa'] });
 
     t.clock.advanceSeconds(30);
     const totpLogin = await loginForMfaToken(t, user);
@@ -464,9 +465,9 @@ describe('step-up with a passkey (RFC 9470)', () => {
     const body = response.json();
     expect(Object.keys(body).sort()).toEqual(['access_token', 'expires_in', 'token_type']);
     const claims = decodeJwt(body.access_token);
-    expect(claims).toMatchObject({ sub: user.userId, sid: before['sid'], acr: 'aal2', amr: ['pwd', 'hwk', 'mfa'], auth_time: Math.floor(t.clock.now() / 1000) });
+    expect(claims).toMatchObject({ sub: user.userId, sid: before['sid'], acr: 'aal2', amr: ['pwd', 'swk', 'mfa'], auth_time: Math.floor(t.clock.now() / 1000) });
     expect(claims.auth_time as number).toBeGreaterThan(before['auth_time'] as number);
-    expect(eventsOf(user.userId, 'step_up.completed')).toEqual([expect.objectContaining({ details: { amr: 'pwd hwk mfa' } })]);
+    expect(eventsOf(user.userId, 'step_up.completed')).toEqual([expect.objectContaining({ details: { amr: 'pwd swk mfa' } })]);
     // The stepped-up token may now add a factor.
     expect((await postJson(t.app, '/v1/factors', { type: 'webauthn' }, bearer(body.access_token))).statusCode).toBe(201);
   });
@@ -772,7 +773,7 @@ describe('RFC 9068 claims after a passkey login (JW-11)', () => {
     const claims = decodeJwt(expectTokens(await loginWithPasskey(user)).access_token);
     expect(claims).toMatchObject({ iss: testPublicUrl, aud: testPublicUrl, sub: user.userId });
     for (const claim of ['client_id', 'iat', 'exp', 'jti', 'auth_time']) expect(claims).toHaveProperty(claim);
-    expect((claims.amr as string[]).filter((value) => !['pwd', 'hwk', 'mfa'].includes(value))).toEqual([]);
+    expect(claims.amr).toEqual(['pwd', 'swk', 'mfa']);
     expect(JSON.stringify(claims)).not.toMatch(/fpt|face|iris|bio|user_?verif/i);
   });
 });

@@ -74,6 +74,19 @@ describe('createTwofold(): the flows as functions', () => {
     await expect(flows.authenticateMfaToken(registered.mfa_token)).rejects.toMatchObject({ code: 'invalid_token' });
   });
 
+  it('factor labels: the flows refuse what the API schema refuses (control characters, more than 64 characters), so pages and library callers cannot store them either', async () => {
+    const { flows } = embedded.twofold;
+    const registered = await flows.register({ username: uniqueUsername('lib'), password: strongPassword });
+    const confirmed = await flows.confirmFactor(await flows.authenticateMfaToken(registered.mfa_token), registered.totp.factor_id, { code: codeFor(registered.totp.secret, embedded.clock) });
+    const auth = await flows.authenticateAccessToken((confirmed as { access_token: string }).access_token);
+    // An ANSI escape would reach an operator's terminal through `twofold users show`.
+    await expect(flows.enrollFactor(auth, { type: 'webauthn', label: 'YubiKey\u001b[2J\u001b[31m' })).rejects.toMatchObject({ code: 'invalid_request', status: 400 });
+    await expect(flows.enrollFactor(auth, { type: 'webauthn', label: '🔑'.repeat(65) })).rejects.toMatchObject({ code: 'invalid_request' });
+    await expect(flows.renameFactor(auth, registered.totp.factor_id, 'Phone\napp')).rejects.toMatchObject({ code: 'invalid_request' });
+    expect(await flows.renameFactor(auth, registered.totp.factor_id, ` ${'🔑'.repeat(64)} `)).toMatchObject({ label: '🔑'.repeat(64) });
+    expect(await flows.renameFactor(auth, registered.totp.factor_id, '   ')).toMatchObject({ label: null });
+  });
+
   it('a wrong password is the same TwofoldError the API answers with', async () => {
     await expect(embedded.twofold.flows.login({ username: uniqueUsername('nobody'), password: strongPassword })).rejects.toMatchObject({ code: 'invalid_credentials', status: 401 });
   });

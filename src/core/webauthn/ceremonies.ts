@@ -1,7 +1,11 @@
 // Passkey ceremonies over @simplewebauthn/server (WA-01..WA-06). The relying party is Twofold's
-// public URL (rpID = its host name, origin = its origin); user verification is required at
-// registration and at every login (the "biometric" of the seed's step 6); attestation is not
-// requested ('none'), so no device data is collected. Results are plain values: the flows decide.
+// public URL (rpID = its host name, origin = its origin); user verification (a PIN or biometrics,
+// whichever the device asks for — Twofold cannot tell which) is required at registration and at
+// every login. Attestation is requested ('direct') only when the operator configured roots to
+// judge it by; otherwise 'none', so no device data is collected. A statement that does not verify
+// refuses the registration; one that verifies but chains to no configured root leaves a valid
+// passkey that is not a proven hardware key (attestation-trust.ts). Results are plain values: the
+// flows decide.
 import {
   generateAuthenticationOptions,
   generateRegistrationOptions,
@@ -12,11 +16,14 @@ import {
   type PublicKeyCredentialRequestOptionsJSON,
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
+import { findAttestationRoot } from './attestation-trust.js';
 
 export interface RelyingParty {
   rpId: string;
   rpName: string;
   origins: string[];
+  /** PEM roots an attestation must chain to; empty: attestation is not requested. */
+  attestationRoots: readonly string[];
 }
 
 export interface StoredCredential {
@@ -40,7 +47,7 @@ export function buildRegistrationOptions(
     userDisplayName: user.username,
     userID: new TextEncoder().encode(user.id),
     timeout: webauthnTimeoutMs,
-    attestationType: 'none',
+    attestationType: rp.attestationRoots.length > 0 ? 'direct' : 'none',
     excludeCredentials: existing.map((credential) => ({ id: credential.credentialId, transports: credential.transports })),
     authenticatorSelection: { residentKey: 'preferred', userVerification: 'required' },
     // EdDSA, ES256, RS256: what platform authenticators and security keys offer.
@@ -48,9 +55,33 @@ export function buildRegistrationOptions(
   });
 }
 
-export type RegistrationCheck =
-  | { ok: true; credentialId: string; publicKey: string; signCount: number; deviceType: string; backedUp: boolean; transports: string[] }
-  | { ok: false; reason: string };
+export interface VerifiedRegistration {
+  credentialId: string;
+  publicKey: string;
+  signCount: number;
+  /** BE and BS as the authenticator data said them: vouched for only by a trusted attestation. */
+  backupEligible: boolean;
+  backedUp: boolean;
+  /** What the client reported; used only as a hint in allowCredentials. */
+  transports: string[];
+  /** The format of the attestation statement that verified ('none', 'packed', …). */
+  attestationFormat: string;
+  /** The authenticator model (AAGUID), only when a trusted attestation vouched for it; else null. */
+  aaguid: string | null;
+  /** The configured root the verified attestation chains to, or null. */
+  attestationRootSha256: string | null;
+}
+
+export type RegistrationCheck = ({ ok: true } & VerifiedRegistration) | { ok: false; reason: string };
+
+// WebAuthn's AuthenticatorTransport values. The client's list is a hint for its own later prompts
+// (allowCredentials), never evidence; anything else it sends is dropped rather than stored and echoed.
+const transportNames: ReadonlySet<string> = new Set(['ble', 'cable', 'hybrid', 'internal', 'nfc', 'smart-card', 'usb']);
+
+export function knownTransports(reported: unknown): string[] {
+  if (!Array.isArray(reported)) return [];
+  return [...new Set(reported.filter((name): name is string => typeof name === 'string' && transportNames.has(name)))];
+}
 
 export async function checkRegistration(rp: RelyingParty, response: RegistrationResponseJSON, expectedChallenge: string): Promise<RegistrationCheck> {
   try {
@@ -64,14 +95,18 @@ export async function checkRegistration(rp: RelyingParty, response: Registration
     });
     if (!result.verified) return { ok: false, reason: 'registration not verified' };
     const info = result.registrationInfo;
+    const attestationRootSha256 = await findAttestationRoot(info.attestationObject, rp.attestationRoots);
     return {
       ok: true,
       credentialId: info.credential.id,
       publicKey: Buffer.from(info.credential.publicKey).toString('base64url'),
       signCount: info.credential.counter,
-      deviceType: info.credentialDeviceType,
+      backupEligible: info.credentialDeviceType === 'multiDevice',
       backedUp: info.credentialBackedUp,
-      transports: response.response.transports ?? [],
+      transports: knownTransports(response.response.transports),
+      attestationFormat: info.fmt,
+      aaguid: attestationRootSha256 === null ? null : info.aaguid,
+      attestationRootSha256,
     };
   } catch (error) {
     return { ok: false, reason: error instanceof Error ? error.message : 'invalid registration response' };
@@ -87,7 +122,7 @@ export function buildAuthenticationOptions(rp: RelyingParty, credentials: Readon
   });
 }
 
-export type AuthenticationCheck = { ok: true; newSignCount: number; deviceType: string } | { ok: false; reason: string; counterRegression: boolean };
+export type AuthenticationCheck = { ok: true; newSignCount: number } | { ok: false; reason: string; counterRegression: boolean };
 
 export async function checkAuthentication(
   rp: RelyingParty,
@@ -112,7 +147,7 @@ export async function checkAuthentication(
   try {
     const result = await verify(credential.signCount);
     if (!result.verified) return { ok: false, reason: 'assertion not verified', counterRegression: false };
-    return { ok: true, newSignCount: result.authenticationInfo.newCounter, deviceType: result.authenticationInfo.credentialDeviceType };
+    return { ok: true, newSignCount: result.authenticationInfo.newCounter };
   } catch (error) {
     const reason = error instanceof Error ? error.message : 'invalid authentication response';
     if (!/counter value .* was lower than expected/i.test(reason)) return { ok: false, reason, counterRegression: false };

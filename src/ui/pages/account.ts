@@ -105,10 +105,10 @@ export function accountPages(app: FastifyInstance, kit: PageKit): void {
 <section aria-labelledby="sessions-heading">
   <h2 id="sessions-heading">Where you're signed in</h2>
   <table>
-    <thead><tr><th scope="col">Device</th><th scope="col">Last active</th><th scope="col">From</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+    <thead><tr><th scope="col">Browser (as it describes itself)</th><th scope="col">Last active</th><th scope="col">From</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
     <tbody>
     ${sessions.map((session) => html`<tr data-session-id="${session.id}">
-      <td>${session.user_agent ?? 'Unknown device'}${session.current ? html` <strong>(this browser)</strong>` : ''}</td>
+      <td>${session.user_agent ?? 'It did not say'}${session.current ? html` <strong>(this browser)</strong>` : ''}</td>
       <td>${session.last_active_at.slice(0, 16).replace('T', ' ')} UTC</td>
       <td>${session.ip ?? ''}</td>
       <td><form method="post" action="/account/sessions/${session.id}/revoke">${csrfField(csrf)}<button type="submit" class="danger">${session.current ? 'Sign out' : 'End session'}</button></form></td>
@@ -123,8 +123,8 @@ ${
   <h2 id="devices-heading">Remembered browsers</h2>
   <p class="muted">These browsers sign in without asking for a second factor (but must confirm one again before changing anything).</p>
   <table>
-    <thead><tr><th scope="col">Browser</th><th scope="col">Until</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
-    <tbody>${devices.map((device) => html`<tr data-device-id="${device.id}"><td>${device.label ?? 'Unknown browser'}</td><td>${device.expires_at.slice(0, 10)}</td><td><form method="post" action="/account/devices/${device.id}/forget">${csrfField(csrf)}<button type="submit" class="danger">Forget</button></form></td></tr>`)}</tbody>
+    <thead><tr><th scope="col">Browser (as it described itself)</th><th scope="col">Until</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+    <tbody>${devices.map((device) => html`<tr data-device-id="${device.id}"><td>${device.label ?? 'It did not say'}</td><td>${device.expires_at.slice(0, 10)}</td><td><form method="post" action="/account/devices/${device.id}/forget">${csrfField(csrf)}<button type="submit" class="danger">Forget</button></form></td></tr>`)}</tbody>
   </table>
 </section>`
     }

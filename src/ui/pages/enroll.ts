@@ -59,7 +59,7 @@ export function enrollPages(app: FastifyInstance, kit: PageKit): void {
     if ('options' in enrollment) {
       return html`<form class="stack card" method="post" action="/enroll/confirm" data-webauthn="register" data-autostart="true" data-options="${JSON.stringify(enrollment.options)}">
   ${hidden}<input type="hidden" name="credential" value="">
-  <p>Follow your device's prompt to create a passkey for this account (fingerprint, face or PIN).</p>
+  <p>Follow your device's prompt to create a passkey for this account: it will want its PIN or biometrics, whichever it uses.</p>
   <noscript><p class="error">Passkeys need JavaScript in this browser.</p></noscript>
   ${error === undefined ? '' : html`<p class="error" role="alert">${error}</p>`}
   <button type="button" data-passkey hidden>Create passkey</button>
@@ -82,7 +82,7 @@ export function enrollPages(app: FastifyInstance, kit: PageKit): void {
 <p class="lead">${auth.kind === 'mfa' ? 'Choose your second factor: after your password, you will confirm every sign-in with it.' : 'Another way to confirm it’s you.'}</p>
 <div class="choices">
   ${factors.has('totp') ? html`<a class="button" href="/enroll/totp">Authenticator app</a>` : ''}
-  ${factors.has('webauthn') ? html`<form method="post" action="/enroll/passkey" class="card stack">${csrfField(csrf)}${field({ label: 'Passkey (fingerprint, face or PIN)', name: 'label', value: '', required: false, hint: 'A name for it, like "This laptop"', maxlength: 64 })}<button type="submit">Create a passkey</button></form>` : ''}
+  ${factors.has('webauthn') ? html`<form method="post" action="/enroll/passkey" class="card stack">${csrfField(csrf)}${field({ label: 'Passkey', name: 'label', value: '', required: false, hint: 'A name for it, like "This laptop". Your device asks for its PIN or biometrics to use it.', maxlength: 64 })}<button type="submit">Create a passkey</button></form>` : ''}
   ${factors.has('sms') ? html`<form method="post" action="/enroll/phone" class="card stack">${csrfField(csrf)}${field({ label: 'Text messages to your phone', name: 'phone', type: 'tel', autocomplete: 'tel', inputmode: 'tel', hint: 'In international format, like +14155550123', maxlength: 32 })}<button type="submit">Send a code</button></form>` : ''}
   ${factors.has('email') && auth.kind === 'access' ? html`<form method="post" action="/enroll/email" class="card stack">${csrfField(csrf)}${field({ label: 'Codes by e-mail', name: 'email', type: 'email', autocomplete: 'email', maxlength: 320 })}<button type="submit">Send a code</button></form>` : ''}
 </div>`);

@@ -51,7 +51,7 @@ export function renderFactorPrompt(state: PromptState, csrf: string): SafeHtml {
   ${csrfField(csrf)}${nextField}
   <input type="hidden" name="challenge_id" value="${challenge.challengeId}">
   <input type="hidden" name="credential" value="">
-  <p>Use your passkey when your device asks (fingerprint, face or PIN).</p>
+  <p>Use your passkey when your device asks: it will want its PIN or biometrics, whichever it uses.</p>
   ${remember}
   <noscript><p class="error">Passkeys need JavaScript in this browser.</p></noscript>
   ${state.error === undefined ? '' : html`<p class="error" role="alert">${state.error}</p>`}
