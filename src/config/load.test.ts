@@ -12,6 +12,8 @@ const completeProduction = {
   TWOFOLD_SMS_PROVIDER: 'webhook',
   TWOFOLD_SMS_WEBHOOK_URL: 'https://sms.example.com/send',
   TWOFOLD_SMS_WEBHOOK_SECRET: 'a-webhook-secret-of-some-length',
+  TWOFOLD_EMAIL_PROVIDER: 'smtp',
+  TWOFOLD_SMTP_URL: 'smtps://twofold:mail-password@smtp.example.com',
 };
 
 /** Runs loadConfig and returns the ConfigError it throws (failing the test when it does not). */
@@ -285,11 +287,86 @@ describe('loadConfig(): production mode', () => {
     expect(configErrorOf({ ...completeProduction, TWOFOLD_ENCRYPTION_KEY: '  ' }).variable).toBe('TWOFOLD_ENCRYPTION_KEY');
   });
 
-  it('OB-01: refuses to put SMS or e-mail codes in an outbox, naming the provider variable', () => {
+  it('OB-01: refuses to put SMS codes in an outbox, naming the provider variable and the way out', () => {
     const { TWOFOLD_SMS_PROVIDER: _provider, ...withOutbox } = completeProduction;
-    expect(configErrorOf(withOutbox).variable).toBe('TWOFOLD_SMS_PROVIDER');
+    const error = configErrorOf(withOutbox);
+    expect(error.variable).toBe('TWOFOLD_SMS_PROVIDER');
+    expect(error.message).toBe(
+      'TWOFOLD_SMS_PROVIDER: production mode sends nothing to the development outbox, where nobody would receive it, but with TWOFOLD_SMS_PROVIDER=outbox ' +
+        'SMS sign-in codes (sms in TWOFOLD_FACTORS) and password-reset codes to verified phones (TWOFOLD_PASSWORD_RESET) would go there. ' +
+        'Set TWOFOLD_SMS_PROVIDER=twilio or webhook, or remove sms from TWOFOLD_FACTORS.',
+    );
+    // Without the SMS factor no text message is sent at all — reset codes included.
     expect(loadConfig({ ...withOutbox, TWOFOLD_FACTORS: 'totp,webauthn,recovery' }).factors.has('sms')).toBe(false);
-    expect(configErrorOf({ ...completeProduction, TWOFOLD_FACTORS: 'totp,email' }).variable).toBe('TWOFOLD_EMAIL_PROVIDER');
+    expect(configErrorOf({ ...withOutbox, TWOFOLD_PASSWORD_RESET: 'email' }).message).not.toContain('password-reset');
+  });
+
+  it('OB-01: refuses e-mail codes, reset codes and notices in an outbox, each named with its way out', () => {
+    const { TWOFOLD_EMAIL_PROVIDER: _provider, TWOFOLD_SMTP_URL: _url, ...withOutbox } = completeProduction;
+    const everything = configErrorOf({ ...withOutbox, TWOFOLD_FACTORS: 'totp,sms,email' });
+    expect(everything.variable).toBe('TWOFOLD_EMAIL_PROVIDER');
+    expect(everything.message).toBe(
+      'TWOFOLD_EMAIL_PROVIDER: production mode sends nothing to the development outbox, where nobody would receive it, but with TWOFOLD_EMAIL_PROVIDER=outbox ' +
+        'e-mail sign-in codes (email in TWOFOLD_FACTORS), password-reset codes (TWOFOLD_PASSWORD_RESET) and security notices (TWOFOLD_NOTIFY=email, the default) would go there. ' +
+        'Set TWOFOLD_EMAIL_PROVIDER=smtp and TWOFOLD_SMTP_URL, or turn each off: remove email from TWOFOLD_FACTORS; TWOFOLD_PASSWORD_RESET=sms (text messages only) or off; TWOFOLD_NOTIFY=webhook or off.',
+    );
+    // Each use alone is refused too, naming what to set and what to turn off.
+    const resetOnly = configErrorOf({ ...withOutbox, TWOFOLD_NOTIFY: 'off' });
+    expect(resetOnly.variable).toBe('TWOFOLD_EMAIL_PROVIDER');
+    expect(resetOnly.message).toContain('password-reset codes (TWOFOLD_PASSWORD_RESET) would go there');
+    expect(resetOnly.message).toContain('turn it off: TWOFOLD_PASSWORD_RESET=sms (text messages only) or off.');
+    const noticesOnly = configErrorOf({ ...withOutbox, TWOFOLD_PASSWORD_RESET: 'sms' });
+    expect(noticesOnly.variable).toBe('TWOFOLD_EMAIL_PROVIDER');
+    expect(noticesOnly.message).toContain('security notices (TWOFOLD_NOTIFY=email, the default) would go there');
+    expect(noticesOnly.message).toContain('TWOFOLD_NOTIFY=webhook or off.');
+    // Without an SMS factor, SMS is not offered as the way out of e-mailed reset codes.
+    expect(configErrorOf({ ...withOutbox, TWOFOLD_FACTORS: 'totp', TWOFOLD_NOTIFY: 'off' }).message).toContain('turn it off: TWOFOLD_PASSWORD_RESET=off.');
+  });
+
+  it('OB-01: starts without SMTP or an SMS gateway when every use of them is turned off by name', () => {
+    const { TWOFOLD_EMAIL_PROVIDER: _email, TWOFOLD_SMTP_URL: _url, TWOFOLD_SMS_PROVIDER: _sms, TWOFOLD_SMS_WEBHOOK_URL: _hook, TWOFOLD_SMS_WEBHOOK_SECRET: _secret, ...bare } = completeProduction;
+    const config = loadConfig({ ...bare, TWOFOLD_FACTORS: 'totp,webauthn,recovery', TWOFOLD_PASSWORD_RESET: 'off', TWOFOLD_NOTIFY: 'off' });
+    expect(config.passwordResetChannels).toEqual([]);
+    expect(config.notifications).toEqual({ channel: 'off' });
+    expect(config.sms.provider).toBe('outbox');
+    // Each one left on is refused alone.
+    expect(configErrorOf({ ...bare, TWOFOLD_FACTORS: 'totp,webauthn,recovery', TWOFOLD_NOTIFY: 'off' }).variable).toBe('TWOFOLD_EMAIL_PROVIDER');
+    expect(configErrorOf({ ...bare, TWOFOLD_FACTORS: 'totp,webauthn,recovery', TWOFOLD_PASSWORD_RESET: 'off' }).variable).toBe('TWOFOLD_EMAIL_PROVIDER');
+    expect(configErrorOf({ ...bare, TWOFOLD_PASSWORD_RESET: 'off', TWOFOLD_NOTIFY: 'off' }).variable).toBe('TWOFOLD_SMS_PROVIDER');
+    expect(configErrorOf({ ...bare, TWOFOLD_FACTORS: 'totp,email', TWOFOLD_PASSWORD_RESET: 'off', TWOFOLD_NOTIFY: 'off' }).variable).toBe('TWOFOLD_EMAIL_PROVIDER');
+  });
+
+  it('OB-01: starts when each use has its provider: SMS by webhook or Twilio, e-mail by SMTP, notices by webhook', () => {
+    const { TWOFOLD_EMAIL_PROVIDER: _email, TWOFOLD_SMTP_URL: _url, ...smsOnly } = completeProduction;
+    // Reset codes by text message only, notices to a webhook: no e-mail at all.
+    const config = loadConfig({
+      ...smsOnly,
+      TWOFOLD_PASSWORD_RESET: 'sms',
+      TWOFOLD_NOTIFY: 'webhook',
+      TWOFOLD_NOTIFY_WEBHOOK_URL: 'https://hooks.example.com/twofold',
+      TWOFOLD_NOTIFY_WEBHOOK_SECRET: 'sixteen-chars-at-least',
+    });
+    expect(config.passwordResetChannels).toEqual(['sms']);
+    expect(config.email.provider).toBe('outbox');
+    const twilio = loadConfig({
+      ...completeProduction,
+      TWOFOLD_SMS_PROVIDER: 'twilio',
+      TWOFOLD_TWILIO_ACCOUNT_SID: 'AC123',
+      TWOFOLD_TWILIO_AUTH_TOKEN: 'token',
+      TWOFOLD_TWILIO_FROM: '+15005550006',
+      TWOFOLD_FACTORS: 'totp,sms,email,webauthn,recovery',
+    });
+    expect(twilio.sms.provider).toBe('twilio');
+    expect(twilio.email.provider).toBe('smtp');
+    expect(twilio.factors.has('email')).toBe(true);
+  });
+
+  it('development and test modes keep the outbox for everything, so `npm start` needs no setting', () => {
+    for (const mode of ['development', 'test', undefined]) {
+      const config = loadConfig(mode === undefined ? {} : { NODE_ENV: mode, TWOFOLD_FACTORS: 'totp,sms,email' });
+      expect([config.sms.provider, config.email.provider, config.notifications.channel]).toEqual(['outbox', 'outbox', 'email']);
+      expect(config.passwordResetChannels).toEqual(['email', 'sms']);
+    }
   });
 
   it('REVIEW: refuses argon2 memory below 19456 KiB', () => {
@@ -418,6 +495,15 @@ describe('loadConfig(): hardening settings', () => {
     expect(config.audit.retentionDays).toBe(365);
     expect(loadConfig({ TWOFOLD_TRUSTED_DEVICE_DAYS: '0' }).trustedDeviceDays).toBe(0);
     expect(configErrorOf({ TWOFOLD_PASSWORD_RESET_TTL_SECONDS: '86400' }).variable).toBe('TWOFOLD_PASSWORD_RESET_TTL_SECONDS');
+  });
+
+  it('MG-02: sends reset codes by e-mail or SMS by default; TWOFOLD_PASSWORD_RESET narrows that or turns reset off', () => {
+    expect(loadConfig({}).passwordResetChannels).toEqual(['email', 'sms']);
+    expect(loadConfig({ TWOFOLD_PASSWORD_RESET: 'sms' }).passwordResetChannels).toEqual(['sms']);
+    expect(loadConfig({ TWOFOLD_PASSWORD_RESET: ' email ' }).passwordResetChannels).toEqual(['email']);
+    expect(loadConfig({ TWOFOLD_PASSWORD_RESET: 'sms,email,sms' }).passwordResetChannels).toEqual(['sms', 'email']);
+    expect(loadConfig({ TWOFOLD_PASSWORD_RESET: 'OFF' }).passwordResetChannels).toEqual([]);
+    for (const bad of ['none', 'email,fax', ',', 'off,email']) expect(configErrorOf({ TWOFOLD_PASSWORD_RESET: bad }).variable).toBe('TWOFOLD_PASSWORD_RESET');
   });
 
   it('notifies by e-mail by default; a webhook needs a URL and a long enough secret', () => {

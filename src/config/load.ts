@@ -14,7 +14,9 @@ import {
   type RunMode,
   type SigningAlgorithm,
   type TwofoldConfig,
+  type PasswordResetChannel,
 } from './schema.js';
+import { outboxRefusal } from './outbox-uses.js';
 
 type Environment = Record<string, string | undefined>;
 
@@ -137,6 +139,7 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
     },
     trustedDeviceDays: integer('TWOFOLD_TRUSTED_DEVICE_DAYS', 30, 0, 365),
     passwordResetTtlSeconds: integer('TWOFOLD_PASSWORD_RESET_TTL_SECONDS', 15 * 60, 60, 3600),
+    passwordResetChannels: parsePasswordResetChannels(read('TWOFOLD_PASSWORD_RESET')),
     notifications: parseNotifications(read, integer('TWOFOLD_DELIVERY_TIMEOUT_MS', configDefaults.deliveryTimeoutMs, 100, 60_000)),
     audit: { retentionDays: integer('TWOFOLD_AUDIT_RETENTION_DAYS', 365, 0, 36500) },
     pages: {
@@ -158,12 +161,8 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
     metrics: parseMetrics(read('TWOFOLD_METRICS'), read('TWOFOLD_METRICS_TOKEN')),
   };
 
-  if (mode === 'production' && config.factors.has('sms') && config.sms.provider === 'outbox') {
-    throw new ConfigError('TWOFOLD_SMS_PROVIDER', 'production mode cannot deliver SMS codes to an outbox; set webhook or twilio, or remove sms from TWOFOLD_FACTORS');
-  }
-  if (mode === 'production' && config.factors.has('email') && config.email.provider === 'outbox') {
-    throw new ConfigError('TWOFOLD_EMAIL_PROVIDER', 'production mode cannot deliver e-mail codes to an outbox; set smtp, or remove email from TWOFOLD_FACTORS');
-  }
+  const refusal = mode === 'production' ? outboxRefusal(config) : undefined;
+  if (refusal !== undefined) throw new ConfigError(refusal.variable, refusal.message);
   if (mode === 'production' && config.password.argon2.memoryKib < defaultArgon2Parameters.memoryKib) {
     throw new ConfigError('TWOFOLD_ARGON2_MEMORY_KIB', `production mode needs at least ${defaultArgon2Parameters.memoryKib} KiB (OWASP)`);
   }
@@ -313,6 +312,20 @@ function parseNotifications(read: Reader, timeoutMs: number): TwofoldConfig['not
     return { channel, url: parseHttpUrl('TWOFOLD_NOTIFY_WEBHOOK_URL', required(read, 'TWOFOLD_NOTIFY_WEBHOOK_URL', 'with TWOFOLD_NOTIFY=webhook')), secret, timeoutMs };
   }
   throw new ConfigError('TWOFOLD_NOTIFY', `expected email, webhook or off, got "${channel}"`);
+}
+
+/** `email,sms` (the default), `email`, `sms`, or `off`: where self-service reset codes may go. */
+function parsePasswordResetChannels(raw: string | undefined): PasswordResetChannel[] {
+  if (raw?.toLowerCase() === 'off') return [];
+  const channels: PasswordResetChannel[] = [];
+  for (const name of parseCommaList(raw ?? 'email,sms')) {
+    const channel = name === 'email' || name === 'sms' ? name : undefined;
+    if (channel === undefined) throw new ConfigError('TWOFOLD_PASSWORD_RESET', `expected email, sms, both (email,sms) or off, got "${name}"`);
+    if (!channels.includes(channel)) channels.push(channel);
+  }
+  // Turning reset off is said in words, never the accident of an empty list.
+  if (channels.length === 0) throw new ConfigError('TWOFOLD_PASSWORD_RESET', 'list email, sms or both, or write off');
+  return channels;
 }
 
 /** Entries are checked where they are used (a key list by resolveEncryptionKey). */

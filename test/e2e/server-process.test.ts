@@ -103,8 +103,11 @@ describe('the server process', () => {
       TWOFOLD_PUBLIC_URL: 'https://auth.example.com',
       TWOFOLD_ENCRYPTION_KEY: 'B'.repeat(43),
       TWOFOLD_DATABASE_URL: `sqlite:${join(dataDir, 'production.db')}`,
-      // Production has no outbox for SMS codes: this deployment offers apps and passkeys.
+      // Production has no outbox: without an SMS gateway or SMTP, this deployment offers apps and
+      // passkeys, and turns password reset and e-mailed notices off by name.
       TWOFOLD_FACTORS: 'totp,webauthn,recovery',
+      TWOFOLD_PASSWORD_RESET: 'off',
+      TWOFOLD_NOTIFY: 'off',
     };
     const server = await startServerProcess({ command: process.execPath, args: ['dist/cli/main.js', 'serve'], env, port });
     try {
@@ -125,5 +128,15 @@ describe('the server process', () => {
     expect(noKey.code).toBe(1);
     expect(noKey.stderr).toContain('TWOFOLD_ENCRYPTION_KEY');
     expect(noKey.stderr).not.toMatch(/\n\s+at /); // one clear line, not a stack trace
+  });
+
+  it('OB-01: production mode refuses to start while a message would go to the outbox, in one line naming what to set and what to turn off', async () => {
+    const base = { NODE_ENV: 'production', TWOFOLD_DATA_DIR: dataDir, TWOFOLD_PUBLIC_URL: 'https://auth.example.com', TWOFOLD_ENCRYPTION_KEY: 'A'.repeat(43) };
+    const sms = await runCommand(process.execPath, ['dist/cli/main.js', 'serve'], base);
+    expect(sms.code).toBe(1);
+    expect(sms.stderr).toMatch(/^twofold: configuration error: TWOFOLD_SMS_PROVIDER: production mode sends nothing to the development outbox.*remove sms from TWOFOLD_FACTORS\.\n$/);
+    const email = await runCommand(process.execPath, ['dist/cli/main.js', 'serve'], { ...base, TWOFOLD_FACTORS: 'totp,webauthn,recovery' });
+    expect(email.code).toBe(1);
+    expect(email.stderr).toMatch(/^twofold: configuration error: TWOFOLD_EMAIL_PROVIDER: .*TWOFOLD_PASSWORD_RESET=off; TWOFOLD_NOTIFY=webhook or off\.\n$/);
   });
 });
