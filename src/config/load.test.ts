@@ -308,19 +308,19 @@ describe('loadConfig(): production mode', () => {
     expect(everything.message).toBe(
       'TWOFOLD_EMAIL_PROVIDER: production mode sends nothing to the development outbox, where nobody would receive it, but with TWOFOLD_EMAIL_PROVIDER=outbox ' +
         'e-mail sign-in codes (email in TWOFOLD_FACTORS), password-reset codes (TWOFOLD_PASSWORD_RESET) and security notices (TWOFOLD_NOTIFY=email, the default) would go there. ' +
-        'Set TWOFOLD_EMAIL_PROVIDER=smtp and TWOFOLD_SMTP_URL, or turn each off: remove email from TWOFOLD_FACTORS; TWOFOLD_PASSWORD_RESET=sms (text messages only) or off; TWOFOLD_NOTIFY=webhook or off.',
+        'Set TWOFOLD_EMAIL_PROVIDER=smtp and TWOFOLD_SMTP_URL, or do without e-mail: remove email from TWOFOLD_FACTORS; TWOFOLD_PASSWORD_RESET=sms (text messages only) or off; TWOFOLD_NOTIFY=webhook or off.',
     );
     // Each use alone is refused too, naming what to set and what to turn off.
     const resetOnly = configErrorOf({ ...withOutbox, TWOFOLD_NOTIFY: 'off' });
     expect(resetOnly.variable).toBe('TWOFOLD_EMAIL_PROVIDER');
     expect(resetOnly.message).toContain('password-reset codes (TWOFOLD_PASSWORD_RESET) would go there');
-    expect(resetOnly.message).toContain('turn it off: TWOFOLD_PASSWORD_RESET=sms (text messages only) or off.');
+    expect(resetOnly.message).toContain('do without e-mail: TWOFOLD_PASSWORD_RESET=sms (text messages only) or off.');
     const noticesOnly = configErrorOf({ ...withOutbox, TWOFOLD_PASSWORD_RESET: 'sms' });
     expect(noticesOnly.variable).toBe('TWOFOLD_EMAIL_PROVIDER');
     expect(noticesOnly.message).toContain('security notices (TWOFOLD_NOTIFY=email, the default) would go there');
     expect(noticesOnly.message).toContain('TWOFOLD_NOTIFY=webhook or off.');
     // Without an SMS factor, SMS is not offered as the way out of e-mailed reset codes.
-    expect(configErrorOf({ ...withOutbox, TWOFOLD_FACTORS: 'totp', TWOFOLD_NOTIFY: 'off' }).message).toContain('turn it off: TWOFOLD_PASSWORD_RESET=off.');
+    expect(configErrorOf({ ...withOutbox, TWOFOLD_FACTORS: 'totp', TWOFOLD_NOTIFY: 'off' }).message).toContain('do without e-mail: TWOFOLD_PASSWORD_RESET=off.');
   });
 
   it('OB-01: starts without SMTP or an SMS gateway when every use of them is turned off by name', () => {
@@ -394,6 +394,54 @@ describe('loadConfig(): production mode', () => {
     const config = loadConfig({ TWOFOLD_ARGON2_MEMORY_KIB: '1024', TWOFOLD_PUBLIC_URL: 'http://127.0.0.1:8080' });
     expect(config.password.argon2.memoryKib).toBe(1024);
     expect(config.publicUrl).toBe('http://127.0.0.1:8080');
+  });
+});
+
+describe('loadConfig(): development conveniences production refuses', () => {
+  it('REVIEW: refuses one argon2id pass below 46 MiB (OWASP pairs 19 MiB with t=2), naming TWOFOLD_ARGON2_TIME_COST', () => {
+    const error = configErrorOf({ ...completeProduction, TWOFOLD_ARGON2_TIME_COST: '1' });
+    expect(error.variable).toBe('TWOFOLD_ARGON2_TIME_COST');
+    expect(error.message).toContain('TWOFOLD_ARGON2_TIME_COST=2');
+    expect(loadConfig({ ...completeProduction, TWOFOLD_ARGON2_TIME_COST: '1', TWOFOLD_ARGON2_MEMORY_KIB: '47104' }).password.argon2).toEqual({ memoryKib: 47104, timeCost: 1, parallelism: 1 });
+    expect(loadConfig({ TWOFOLD_ARGON2_TIME_COST: '1', TWOFOLD_ARGON2_MEMORY_KIB: '1024' }).password.argon2.timeCost).toBe(1);
+  });
+
+  it.each([
+    ['TWOFOLD_SMS_WEBHOOK_URL', { TWOFOLD_SMS_PROVIDER: 'webhook', TWOFOLD_SMS_WEBHOOK_URL: 'http://sms.example.com/send', TWOFOLD_SMS_WEBHOOK_SECRET: 'a-webhook-secret-of-some-length' }],
+    ['TWOFOLD_TWILIO_API_URL', { TWOFOLD_SMS_PROVIDER: 'twilio', TWOFOLD_TWILIO_ACCOUNT_SID: 'AC1', TWOFOLD_TWILIO_AUTH_TOKEN: 'token', TWOFOLD_TWILIO_FROM: '+15005550006', TWOFOLD_TWILIO_API_URL: 'http://twilio.example.com' }],
+    ['TWOFOLD_NOTIFY_WEBHOOK_URL', { TWOFOLD_NOTIFY: 'webhook', TWOFOLD_NOTIFY_WEBHOOK_URL: 'http://hooks.example.com/twofold', TWOFOLD_NOTIFY_WEBHOOK_SECRET: 'sixteen-chars-at-least' }],
+  ])('OB-01/LOG-01: refuses %s on plain http: codes, tokens or personal data would cross the network in clear', (variable, env) => {
+    const error = configErrorOf({ ...completeProduction, ...env });
+    expect(error.variable).toBe(variable);
+    expect(error.message).toContain('use an https:// URL');
+    // A sidecar on this machine may listen on plain http; development allows anything.
+    const local = Object.fromEntries(Object.entries(env).map(([name, value]) => [name, name === variable ? 'http://127.0.0.1:8080/hook' : value]));
+    expect(() => loadConfig({ ...completeProduction, ...local })).not.toThrow();
+    expect(() => loadConfig(env)).not.toThrow();
+  });
+
+  it('LOG-01: does not repeat a webhook URL it cannot read (it may hold a token), but does repeat an origin', () => {
+    const error = configErrorOf({ TWOFOLD_NOTIFY: 'webhook', TWOFOLD_NOTIFY_WEBHOOK_URL: 'htps://hooks.example.com/T000/B000/secret-path-token', TWOFOLD_NOTIFY_WEBHOOK_SECRET: 'sixteen-chars-at-least' });
+    expect(error.variable).toBe('TWOFOLD_NOTIFY_WEBHOOK_URL');
+    expect(error.message).not.toContain('secret-path-token');
+    expect(configErrorOf({ TWOFOLD_CORS_ORIGINS: 'ftp://app.example.com' }).message).toContain('ftp://app.example.com');
+  });
+
+  it('LG-05: refuses trusting every address as a proxy (any client could pick the IP it is counted under)', () => {
+    for (const everyone of ['0.0.0.0/0', '::/0', '10.0.0.0/8, 0.0.0.0/0']) {
+      const error = configErrorOf({ ...completeProduction, TWOFOLD_TRUSTED_PROXIES: everyone });
+      expect(error.variable).toBe('TWOFOLD_TRUSTED_PROXIES');
+      expect(error.message).toContain('/0');
+    }
+    expect(loadConfig({ ...completeProduction, TWOFOLD_TRUSTED_PROXIES: '10.0.0.0/8, fd00::/8' }).http.trustedProxies).toEqual(['10.0.0.0/8', 'fd00::/8']);
+  });
+
+  it.each([['TWOFOLD_CORS_ORIGINS'], ['TWOFOLD_ALLOWED_REDIRECTS'], ['TWOFOLD_WEBAUTHN_ORIGINS']])('HT-01: refuses plain-http origins in %s (anyone on the path can rewrite such a page)', (variable) => {
+    const error = configErrorOf({ ...completeProduction, [variable]: 'https://app.example.com, http://app.example.com' });
+    expect(error.variable).toBe(variable);
+    expect(error.message).toContain('http://app.example.com');
+    expect(() => loadConfig({ ...completeProduction, [variable]: 'https://app.example.com, http://localhost:5173' })).not.toThrow();
+    expect(() => loadConfig({ [variable]: 'http://app.example.com' })).not.toThrow();
   });
 });
 

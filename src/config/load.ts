@@ -17,6 +17,7 @@ import {
   type PasswordResetChannel,
 } from './schema.js';
 import { outboxRefusal } from './outbox-uses.js';
+import { productionRefusal } from './production-defaults.js';
 
 type Environment = Record<string, string | undefined>;
 
@@ -171,6 +172,8 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
     // failure rates and lockouts of the server as they happen.
     throw new ConfigError('TWOFOLD_METRICS_TOKEN', 'production mode serves /metrics only behind a token; set 32+ random characters, e.g. `openssl rand -hex 32`');
   }
+  const hardening = mode === 'production' ? productionRefusal(config) : undefined;
+  if (hardening !== undefined) throw new ConfigError(hardening.variable, hardening.message);
   return config;
 }
 
@@ -254,14 +257,18 @@ function required(read: Reader, name: string, why: string): string {
   return value;
 }
 
-function parseHttpUrl(variable: string, raw: string): string {
+/**
+ * An http(s) URL. A refused value is repeated only when it cannot hold a secret (an origin):
+ * webhook and API URLs often carry a token in their path or query, and errors reach the logs.
+ */
+function parseHttpUrl(variable: string, raw: string, options: { repeatValue: boolean } = { repeatValue: false }): string {
   try {
     const url = new URL(raw);
     if (url.protocol === 'http:' || url.protocol === 'https:') return raw;
   } catch {
     // reported below
   }
-  throw new ConfigError(variable, `expected an http(s) URL, got "${raw.slice(0, 100)}"`);
+  throw new ConfigError(variable, `expected an http(s) URL${options.repeatValue ? `, got "${raw.slice(0, 100)}"` : ' (the value is not repeated here: it may hold a secret)'}`);
 }
 
 function parseSmsProvider(read: Reader, timeoutMs: number): SmsProviderConfig {
@@ -344,7 +351,7 @@ function parseBoolean(variable: string, raw: string | undefined, fallback: boole
 function parseOriginList(variable: string, raw: string | undefined): string[] {
   const origins: string[] = [];
   for (const entry of (raw ?? '').split(',').map((value) => value.trim()).filter((value) => value !== '')) {
-    const url = new URL(parseHttpUrl(variable, entry));
+    const url = new URL(parseHttpUrl(variable, entry, { repeatValue: true }));
     if (url.pathname !== '/' || url.search !== '' || url.hash !== '') throw new ConfigError(variable, `list origins only, like https://app.example.com (got "${entry}")`);
     origins.push(url.origin);
   }
@@ -369,7 +376,7 @@ function parseTrustedProxies(raw: string | undefined): string[] {
 function parseOrigins(raw: string | undefined, publicUrl: string): string[] {
   const origins = new Set([new URL(publicUrl).origin]);
   for (const origin of (raw ?? '').split(',').map((value) => value.trim()).filter((value) => value !== '')) {
-    origins.add(new URL(parseHttpUrl('TWOFOLD_WEBAUTHN_ORIGINS', origin)).origin);
+    origins.add(new URL(parseHttpUrl('TWOFOLD_WEBAUTHN_ORIGINS', origin, { repeatValue: true })).origin);
   }
   return [...origins];
 }

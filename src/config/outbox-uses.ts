@@ -53,7 +53,7 @@ function emailRefusal(config: OutboxConfig): OutboxRefusal | undefined {
   if (carried.length === 0) return undefined;
   return {
     variable: 'TWOFOLD_EMAIL_PROVIDER',
-    message: `${preamble}, but with TWOFOLD_EMAIL_PROVIDER=outbox ${listed(carried)} would go there. Set TWOFOLD_EMAIL_PROVIDER=smtp and TWOFOLD_SMTP_URL, or turn ${carried.length === 1 ? 'it' : 'each'} off: ${waysOut.join('; ')}.`,
+    message: `${preamble}, but with TWOFOLD_EMAIL_PROVIDER=outbox ${listed(carried)} would go there. Set TWOFOLD_EMAIL_PROVIDER=smtp and TWOFOLD_SMTP_URL, or do without e-mail: ${waysOut.join('; ')}.`,
   };
 }
 

@@ -5,6 +5,7 @@
 import type { Kysely } from 'kysely';
 import { ConfigError } from '../config/load.js';
 import { outboxRefusal } from '../config/outbox-uses.js';
+import { isLoopbackHost } from '../config/production-defaults.js';
 import type { TwofoldConfig } from '../config/schema.js';
 import type { SecretBox } from '../core/crypto/secretbox.js';
 import type { Database } from '../store/database.js';
@@ -40,8 +41,20 @@ export function createMessageSenders(config: TwofoldConfig, dependencies: Messag
       : config.sms.provider === 'twilio'
         ? createTwilioSender(config.sms)
         : fallback('sms');
-  const smtp = config.email.provider === 'smtp' ? createSmtpSender(config.email) : undefined;
+  const smtp = config.email.provider === 'smtp' ? createSmtpSender({ ...config.email, requireTls: smtpRequiresTls(config) }) : undefined;
   return { sms, email: smtp ?? fallback('email'), close: () => smtp?.close() };
+}
+
+/** Production never lets SMTP fall back to plain text, unless it talks to a relay on this machine. */
+export function smtpRequiresTls(config: Pick<TwofoldConfig, 'mode' | 'email'>): boolean {
+  if (config.mode !== 'production' || config.email.provider !== 'smtp') return false;
+  let host = '';
+  try {
+    host = new URL(config.email.url).hostname;
+  } catch {
+    // not a URL nodemailer could use either: require TLS all the same
+  }
+  return !isLoopbackHost(host);
 }
 
 /** Production without a provider for a channel nothing should use: a message is refused, never kept. */

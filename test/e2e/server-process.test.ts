@@ -23,6 +23,8 @@ describe('the server process', () => {
     let accessToken: string;
     try {
       expect(server.output()).toMatch(/development mode/);
+      expect(server.output()).toContain('messages     development outbox: codes are printed here as they are sent');
+      expect(server.output()).not.toContain('set NODE_ENV=production');
       expect(server.output()).toContain(`data dir     ${dataDir}`);
       expect(server.output()).toContain(`SQLite ${join(dataDir, 'twofold.db')}`);
       expect(statSync(join(dataDir, 'encryption.key')).mode & 0o777).toBe(0o600);
@@ -70,10 +72,12 @@ describe('the server process', () => {
     }
   });
 
-  it('SIGTERM lets an in-flight request finish, then exits 0', async () => {
+  it('SIGTERM lets an in-flight request finish, then exits 0 (and development mode at a public URL says so)', async () => {
     const port = await findFreePort();
-    const env = { TWOFOLD_PORT: String(port), TWOFOLD_HOST: '127.0.0.1', TWOFOLD_DATA_DIR: dataDir };
+    const env = { TWOFOLD_PORT: String(port), TWOFOLD_HOST: '127.0.0.1', TWOFOLD_DATA_DIR: dataDir, TWOFOLD_PUBLIC_URL: 'https://auth.example.com' };
     const server = await startServerProcess({ command: process.execPath, args: ['dist/cli/main.js', 'serve'], env, port });
+    expect(server.output()).toContain('development mode at https://auth.example.com: development defaults apply');
+    expect(server.output()).toContain('set NODE_ENV=production for a real deployment');
     const body = JSON.stringify({ username: 'nobody-here', password: 'some password value' });
     // Send the headers and half the body, signal, then finish the body: the request is in flight.
     const response = new Promise<number>((resolve, reject) => {
