@@ -406,6 +406,14 @@ describe('loadConfig(): development conveniences production refuses', () => {
     expect(loadConfig({ TWOFOLD_ARGON2_TIME_COST: '1', TWOFOLD_ARGON2_MEMORY_KIB: '1024' }).password.argon2.timeCost).toBe(1);
   });
 
+  it('LG-04: refuses a lock threshold above 100 consecutive failures (NIST SP 800-63B), which the tests raise out of the way', () => {
+    const error = configErrorOf({ ...completeProduction, TWOFOLD_THROTTLE_LOCK_FAILURES: '100000' });
+    expect(error.variable).toBe('TWOFOLD_THROTTLE_LOCK_FAILURES');
+    expect(error.message).toContain('at most 100');
+    expect(loadConfig({ ...completeProduction, TWOFOLD_THROTTLE_LOCK_FAILURES: '100' }).throttle.lockFailures).toBe(100);
+    expect(loadConfig({ TWOFOLD_THROTTLE_LOCK_FAILURES: '100000' }).throttle.lockFailures).toBe(100000);
+  });
+
   it.each([
     ['TWOFOLD_SMS_WEBHOOK_URL', { TWOFOLD_SMS_PROVIDER: 'webhook', TWOFOLD_SMS_WEBHOOK_URL: 'http://sms.example.com/send', TWOFOLD_SMS_WEBHOOK_SECRET: 'a-webhook-secret-of-some-length' }],
     ['TWOFOLD_TWILIO_API_URL', { TWOFOLD_SMS_PROVIDER: 'twilio', TWOFOLD_TWILIO_ACCOUNT_SID: 'AC1', TWOFOLD_TWILIO_AUTH_TOKEN: 'token', TWOFOLD_TWILIO_FROM: '+15005550006', TWOFOLD_TWILIO_API_URL: 'http://twilio.example.com' }],

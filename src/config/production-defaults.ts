@@ -1,6 +1,7 @@
 // Conveniences that development and the tests rely on and production must never inherit by
-// accident: cheap argon2id, plain-http endpoints that carry codes, tokens or personal data, an
-// SMTP server that may skip TLS, proxies trusted to say who the client is, origins on plain http.
+// accident: cheap argon2id, a lock threshold raised out of the way, plain-http endpoints that
+// carry codes, tokens or personal data, proxies trusted to say who any client is, origins on
+// plain http (and, in src/delivery/senders.ts, SMTP that may skip TLS).
 // loadConfig refuses production with the first one found, naming the variable and the way out
 // (the outbox, the encryption key, the public URL and the metrics token are checked there too).
 import type { TwofoldConfig } from './schema.js';
@@ -14,8 +15,11 @@ export interface ProductionRefusal {
 export const onePassArgon2MemoryKib = 47104;
 
 export function productionRefusal(config: TwofoldConfig): ProductionRefusal | undefined {
-  return argon2Refusal(config) ?? endpointRefusal(config) ?? proxyRefusal(config) ?? originRefusal(config);
+  return argon2Refusal(config) ?? lockRefusal(config) ?? endpointRefusal(config) ?? proxyRefusal(config) ?? originRefusal(config);
 }
+
+/** NIST SP 800-63B §5.2.2: at most 100 consecutive failed attempts on one account (LG-04). */
+export const maxProductionLockFailures = 100;
 
 /** localhost, 127.0.0.0/8 and ::1: traffic that never leaves the machine. */
 export function isLoopbackHost(hostname: string): boolean {
@@ -35,6 +39,15 @@ function argon2Refusal(config: TwofoldConfig): ProductionRefusal | undefined {
   return {
     variable: 'TWOFOLD_ARGON2_TIME_COST',
     message: `production mode needs at least 2 passes below ${onePassArgon2MemoryKib} KiB of memory (OWASP: m=19456 KiB with t=2, or m=${onePassArgon2MemoryKib} KiB with t=1); set TWOFOLD_ARGON2_TIME_COST=2 or raise TWOFOLD_ARGON2_MEMORY_KIB`,
+  };
+}
+
+/** The test suite raises the lock threshold out of the way; production keeps NIST's limit. */
+function lockRefusal(config: TwofoldConfig): ProductionRefusal | undefined {
+  if (config.throttle.lockFailures <= maxProductionLockFailures) return undefined;
+  return {
+    variable: 'TWOFOLD_THROTTLE_LOCK_FAILURES',
+    message: `production mode locks an account after at most ${maxProductionLockFailures} consecutive failures (NIST SP 800-63B), got ${config.throttle.lockFailures}`,
   };
 }
 

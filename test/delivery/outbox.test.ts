@@ -166,6 +166,7 @@ describe('createMessageSenders()', () => {
     TWOFOLD_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     TWOFOLD_ARGON2_MEMORY_KIB: '19456',
     TWOFOLD_ARGON2_TIME_COST: '2',
+    TWOFOLD_THROTTLE_LOCK_FAILURES: '100',
   };
 
   it('uses the outbox for both channels by default', () => {

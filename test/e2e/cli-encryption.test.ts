@@ -104,6 +104,7 @@ describe('twofold keys rotate-encryption', () => {
       TWOFOLD_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       TWOFOLD_ARGON2_MEMORY_KIB: '19456',
       TWOFOLD_ARGON2_TIME_COST: '2',
+      TWOFOLD_THROTTLE_LOCK_FAILURES: '100',
       TWOFOLD_FACTORS: 'totp,recovery',
       TWOFOLD_PASSWORD_RESET: 'off',
       TWOFOLD_NOTIFY: 'off',
