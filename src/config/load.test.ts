@@ -361,7 +361,7 @@ describe('loadConfig(): production mode', () => {
     expect(twilio.factors.has('email')).toBe(true);
   });
 
-  it('development and test modes keep the outbox for everything, so `npm start` needs no setting', () => {
+  it('OB-01: development and test modes keep the outbox for everything, so `npm start` needs no setting', () => {
     for (const mode of ['development', 'test', undefined]) {
       const config = loadConfig(mode === undefined ? {} : { NODE_ENV: mode, TWOFOLD_FACTORS: 'totp,sms,email' });
       expect([config.sms.provider, config.email.provider, config.notifications.channel]).toEqual(['outbox', 'outbox', 'email']);

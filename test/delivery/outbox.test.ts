@@ -64,7 +64,7 @@ describe('createOutboxSender()', () => {
     expect(shown).toMatchObject({ text: undefined, unopenable: expect.stringContaining(t.ctx.secretBox.currentKeyId) });
   });
 
-  it('a message sealed under a key this server lacks is listed as unopenable, not as an error', async () => {
+  it('OB-01: a message sealed under a key this server lacks is listed as unopenable, not as an error', async () => {
     const to = uniquePhone();
     const stranger = createSecretBox([randomBytes(32)]);
     await createOutboxSender({ db: t.ctx.db, secretBox: stranger, now: t.clock.now }).send(sms(to, '333333'));
@@ -95,7 +95,7 @@ describe('createOutboxSender()', () => {
     expect(await readOutboxMessages(t.ctx.db, t.ctx.secretBox, { channel: 'sms', destination: email, limit: 10 })).toEqual([]);
   });
 
-  it('deletes a code once it has expired (at the next send), and keeps a notice, which has no code, for a day', async () => {
+  it('OB-01: deletes a code once it has expired (at the next send), and keeps a notice, which has no code, for a day', async () => {
     const clockStart = t.clock.now();
     const [phone, email, other] = [uniquePhone(), uniqueEmail(), uniquePhone()];
     const sender = outboxSender();
@@ -118,7 +118,7 @@ describe('OB-01: no code in clear in the outbox rows, in test and in development
   const rawText = async (instance: TestTwofold, destination: string) => JSON.stringify(await rawOutboxRows(instance, destination));
 
   for (const mode of ['test', 'development'] as const) {
-    it(`${mode} mode: the SMS code, the e-mail code and the reset code open from the outbox but appear in no row`, async () => {
+    it(`OB-01: ${mode} mode: the SMS code, the e-mail code and the reset code open from the outbox but appear in no row`, async () => {
       // Development prints each message at send time (that is where a person trying Twofold reads it).
       const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
       const instance = mode === 'test' ? t : await startTestTwofold({ env: { NODE_ENV: 'development', TWOFOLD_FACTORS: 'totp,sms,email,webauthn,recovery' } });

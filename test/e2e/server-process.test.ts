@@ -72,7 +72,7 @@ describe('the server process', () => {
     }
   });
 
-  it('SIGTERM lets an in-flight request finish, then exits 0 (and development mode at a public URL says so)', async () => {
+  it('SIGTERM lets an in-flight request finish, then exits 0 (and OB-01: development mode at a public URL says so)', async () => {
     const port = await findFreePort();
     const env = { TWOFOLD_PORT: String(port), TWOFOLD_HOST: '127.0.0.1', TWOFOLD_DATA_DIR: dataDir, TWOFOLD_PUBLIC_URL: 'https://auth.example.com' };
     const server = await startServerProcess({ command: process.execPath, args: ['dist/cli/main.js', 'serve'], env, port });

@@ -193,7 +193,7 @@ describe('OB-01: the development outbox is sealed under the encryption key, and 
   });
   afterAll(async () => t?.close());
 
-  it('counts the outbox message under the key that sealed it, and a start without that key names it', async () => {
+  it('OB-01: counts the outbox message under the key that sealed it, and a start without that key names it', async () => {
     const usage = await countSealedValuesByKeyId(t.ctx.db, t.ctx.secretBox);
     expect(usage).toEqual([{ keyId: oldKeyId, counts: { factors: 1, signing_keys: 1, server_secrets: 1, outbox: 1 }, total: 4 }]);
     expect(await lastSentCode(t, phone)).toBe(code);
@@ -202,7 +202,7 @@ describe('OB-01: the development outbox is sealed under the encryption key, and 
     expect((error as Error).message).toContain(`${oldKeyId} (4 values)`);
   });
 
-  it('re-seals the outbox message: the new key alone opens it, with the same code', async () => {
+  it('OB-01: re-seals the outbox message: the new key alone opens it, with the same code', async () => {
     const rotation = await rotateEncryptionKey(t.ctx);
     expect(rotation).toMatchObject({ resealed: { factors: 1, signing_keys: 1, server_secrets: 1, outbox: 1 }, unopenable: 0, remaining: [] });
     const [row] = await rawOutboxRows(t, phone);
@@ -213,7 +213,7 @@ describe('OB-01: the development outbox is sealed under the encryption key, and 
     expect(message!.text).toContain(code);
   });
 
-  it('after the rotation a start with only the new key works: the outbox does not hold the old key back', async () => {
+  it('OB-01: after the rotation a start with only the new key works: the outbox does not hold the old key back', async () => {
     const config = loadConfig(testEnvironment(t.dataDir, { ...t.storage.env, ...keyEnv(newKey) }));
     const started = await createTwofold(config);
     expect(started.encryptionKey).toMatchObject({ id: newKeyId, previousIds: [] });

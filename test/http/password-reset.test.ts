@@ -160,7 +160,7 @@ describe('TWOFOLD_PASSWORD_RESET: where reset codes may go, or nowhere', () => {
     }
   });
 
-  it('sms: the code goes to the verified phone even when the account has an address; email: to the address only', async () => {
+  it('MG-02: sms: the code goes to the verified phone even when the account has an address; email: to the address only', async () => {
     const smsOnly = await startTestTwofold({ env: { TWOFOLD_PASSWORD_RESET: 'sms' } });
     const emailOnly = await startTestTwofold({ env: { TWOFOLD_PASSWORD_RESET: 'email' } });
     try {
@@ -182,7 +182,7 @@ describe('TWOFOLD_PASSWORD_RESET: where reset codes may go, or nowhere', () => {
     }
   });
 
-  it('no text message once SMS factors are disabled: the phone of a factor enrolled before is not used for reset codes', async () => {
+  it('OB-04: no text message once SMS factors are disabled: the phone of a factor enrolled before is not used for reset codes', async () => {
     const before = await startTestTwofold();
     const phone = uniquePhone();
     const user = await userWithAddressAndPhone(before, phone, undefined);

@@ -48,13 +48,13 @@ describe(`OB-01: migration 0010 on ${testBackend} deletes the outbox rows kept i
   });
   afterAll(async () => dispose?.());
 
-  it('before: the text is in clear in the table (and, on SQLite, in the file)', async () => {
+  it('OB-01: before: the text is in clear in the table (and, on SQLite, in the file)', async () => {
     const rows = await sql<{ body: string }>`select body from outbox`.execute(opened.db);
     expect(rows.rows).toHaveLength(200);
     if (sqlitePath !== undefined) expect(readFileSync(sqlitePath).includes(plaintextMarker)).toBe(true);
   });
 
-  it('after: the table is empty, holds sealed content only, and no trace of the text is left in the SQLite file', async () => {
+  it('OB-01: after: the table is empty, holds sealed content only, and no trace of the text is left in the SQLite file', async () => {
     expect((await migrateToLatest(opened.db as Kysely<Database>, { schema })).applied).toContain('0010-sealed-outbox');
     expect(await opened.db.selectFrom('outbox').selectAll().execute()).toEqual([]);
     await expect(sql`select body from outbox`.execute(opened.db)).rejects.toThrow();
