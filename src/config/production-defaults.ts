@@ -11,6 +11,9 @@ export interface ProductionRefusal {
   message: string;
 }
 
+/** NIST SP 800-63B §5.2.2: at most 100 consecutive failed attempts on one account (LG-04). */
+export const maxProductionLockFailures = 100;
+
 /** OWASP's argon2id settings of equal cost: 19 MiB needs two passes; one pass needs 46 MiB. */
 export const onePassArgon2MemoryKib = 47104;
 
@@ -18,17 +21,14 @@ export function productionRefusal(config: TwofoldConfig): ProductionRefusal | un
   return argon2Refusal(config) ?? lockRefusal(config) ?? endpointRefusal(config) ?? proxyRefusal(config) ?? originRefusal(config);
 }
 
-/** NIST SP 800-63B §5.2.2: at most 100 consecutive failed attempts on one account (LG-04). */
-export const maxProductionLockFailures = 100;
-
 /** localhost, 127.0.0.0/8 and ::1: traffic that never leaves the machine. */
 export function isLoopbackHost(hostname: string): boolean {
   const host = hostname.toLowerCase().replace(/^\[|\]$/g, '');
-  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 /** https, or plain http to this machine (a sidecar or a local relay). */
-export function isPrivateTransport(url: string): boolean {
+export function isHttpsOrLoopback(url: string): boolean {
   const parsed = new URL(url);
   return parsed.protocol === 'https:' || isLoopbackHost(parsed.hostname);
 }
@@ -59,7 +59,7 @@ function endpointRefusal(config: TwofoldConfig): ProductionRefusal | undefined {
     ['TWOFOLD_NOTIFY_WEBHOOK_URL', config.notifications.channel === 'webhook' ? config.notifications.url : undefined, 'it receives names, addresses and IPs'],
   ];
   for (const [variable, url, why] of endpoints) {
-    if (url !== undefined && !isPrivateTransport(url)) {
+    if (url !== undefined && !isHttpsOrLoopback(url)) {
       return { variable, message: `production mode sends nothing over plain http (${why}); use an https:// URL, or http:// only to this machine (localhost)` };
     }
   }
@@ -83,7 +83,7 @@ function originRefusal(config: TwofoldConfig): ProductionRefusal | undefined {
     ['TWOFOLD_WEBAUTHN_ORIGINS', config.webauthn.origins],
   ];
   for (const [variable, origins] of lists) {
-    const plain = origins.find((origin) => !isPrivateTransport(origin));
+    const plain = origins.find((origin) => !isHttpsOrLoopback(origin));
     if (plain !== undefined) return { variable, message: `production mode accepts only https:// origins (or http://localhost), got ${plain}` };
   }
   return undefined;
