@@ -130,7 +130,7 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
       },
       (message) => logger.warn({ message }, 'ignored a malformed cluster event'),
     );
-    const senders = createMessageSenders(config, database.db, now);
+    const senders = createMessageSenders(config, { db: database.db, secretBox, now });
     const auditTrail = createAuditTrail(database.db, now, (error) => logger.warn({ err: error }, 'could not write a security event to the audit trail'));
     const background = createBackgroundTasks((name, error) => logger.warn({ err: error, task: name }, 'background work failed'));
     const notifier = createNotifier({ config, db: database.db, senders, now, background, diagnostics: logger });

@@ -14,6 +14,8 @@ const completeProduction = {
   TWOFOLD_SMS_PROVIDER: 'webhook',
   TWOFOLD_SMS_WEBHOOK_URL: 'https://sms.example.com/send',
   TWOFOLD_SMS_WEBHOOK_SECRET: 'a-webhook-secret-of-some-length',
+  TWOFOLD_EMAIL_PROVIDER: 'smtp',
+  TWOFOLD_SMTP_URL: 'smtps://twofold:mail-password@smtp.example.com',
 };
 
 /** Runs loadConfig and returns the ConfigError it throws (failing the test when it does not). */
@@ -287,11 +289,86 @@ describe('loadConfig(): production mode', () => {
     expect(configErrorOf({ ...completeProduction, TWOFOLD_ENCRYPTION_KEY: '  ' }).variable).toBe('TWOFOLD_ENCRYPTION_KEY');
   });
 
-  it('OB-01: refuses to put SMS or e-mail codes in an outbox, naming the provider variable', () => {
+  it('OB-01: refuses to put SMS codes in an outbox, naming the provider variable and the way out', () => {
     const { TWOFOLD_SMS_PROVIDER: _provider, ...withOutbox } = completeProduction;
-    expect(configErrorOf(withOutbox).variable).toBe('TWOFOLD_SMS_PROVIDER');
+    const error = configErrorOf(withOutbox);
+    expect(error.variable).toBe('TWOFOLD_SMS_PROVIDER');
+    expect(error.message).toBe(
+      'TWOFOLD_SMS_PROVIDER: production mode sends nothing to the development outbox, where nobody would receive it, but with TWOFOLD_SMS_PROVIDER=outbox ' +
+        'SMS sign-in codes (sms in TWOFOLD_FACTORS) and password-reset codes to verified phones (TWOFOLD_PASSWORD_RESET) would go there. ' +
+        'Set TWOFOLD_SMS_PROVIDER=twilio or webhook, or remove sms from TWOFOLD_FACTORS.',
+    );
+    // Without the SMS factor no text message is sent at all — reset codes included.
     expect(loadConfig({ ...withOutbox, TWOFOLD_FACTORS: 'totp,webauthn,recovery' }).factors.has('sms')).toBe(false);
-    expect(configErrorOf({ ...completeProduction, TWOFOLD_FACTORS: 'totp,email' }).variable).toBe('TWOFOLD_EMAIL_PROVIDER');
+    expect(configErrorOf({ ...withOutbox, TWOFOLD_PASSWORD_RESET: 'email' }).message).not.toContain('password-reset');
+  });
+
+  it('OB-01: refuses e-mail codes, reset codes and notices in an outbox, each named with its way out', () => {
+    const { TWOFOLD_EMAIL_PROVIDER: _provider, TWOFOLD_SMTP_URL: _url, ...withOutbox } = completeProduction;
+    const everything = configErrorOf({ ...withOutbox, TWOFOLD_FACTORS: 'totp,sms,email' });
+    expect(everything.variable).toBe('TWOFOLD_EMAIL_PROVIDER');
+    expect(everything.message).toBe(
+      'TWOFOLD_EMAIL_PROVIDER: production mode sends nothing to the development outbox, where nobody would receive it, but with TWOFOLD_EMAIL_PROVIDER=outbox ' +
+        'e-mail sign-in codes (email in TWOFOLD_FACTORS), password-reset codes (TWOFOLD_PASSWORD_RESET) and security notices (TWOFOLD_NOTIFY=email, the default) would go there. ' +
+        'Set TWOFOLD_EMAIL_PROVIDER=smtp and TWOFOLD_SMTP_URL, or do without e-mail: remove email from TWOFOLD_FACTORS; TWOFOLD_PASSWORD_RESET=sms (text messages only) or off; TWOFOLD_NOTIFY=webhook or off.',
+    );
+    // Each use alone is refused too, naming what to set and what to turn off.
+    const resetOnly = configErrorOf({ ...withOutbox, TWOFOLD_NOTIFY: 'off' });
+    expect(resetOnly.variable).toBe('TWOFOLD_EMAIL_PROVIDER');
+    expect(resetOnly.message).toContain('password-reset codes (TWOFOLD_PASSWORD_RESET) would go there');
+    expect(resetOnly.message).toContain('do without e-mail: TWOFOLD_PASSWORD_RESET=sms (text messages only) or off.');
+    const noticesOnly = configErrorOf({ ...withOutbox, TWOFOLD_PASSWORD_RESET: 'sms' });
+    expect(noticesOnly.variable).toBe('TWOFOLD_EMAIL_PROVIDER');
+    expect(noticesOnly.message).toContain('security notices (TWOFOLD_NOTIFY=email, the default) would go there');
+    expect(noticesOnly.message).toContain('TWOFOLD_NOTIFY=webhook or off.');
+    // Without an SMS factor, SMS is not offered as the way out of e-mailed reset codes.
+    expect(configErrorOf({ ...withOutbox, TWOFOLD_FACTORS: 'totp', TWOFOLD_NOTIFY: 'off' }).message).toContain('do without e-mail: TWOFOLD_PASSWORD_RESET=off.');
+  });
+
+  it('OB-01: starts without SMTP or an SMS gateway when every use of them is turned off by name', () => {
+    const { TWOFOLD_EMAIL_PROVIDER: _email, TWOFOLD_SMTP_URL: _url, TWOFOLD_SMS_PROVIDER: _sms, TWOFOLD_SMS_WEBHOOK_URL: _hook, TWOFOLD_SMS_WEBHOOK_SECRET: _secret, ...bare } = completeProduction;
+    const config = loadConfig({ ...bare, TWOFOLD_FACTORS: 'totp,webauthn,recovery', TWOFOLD_PASSWORD_RESET: 'off', TWOFOLD_NOTIFY: 'off' });
+    expect(config.passwordResetChannels).toEqual([]);
+    expect(config.notifications).toEqual({ channel: 'off' });
+    expect(config.sms.provider).toBe('outbox');
+    // Each one left on is refused alone.
+    expect(configErrorOf({ ...bare, TWOFOLD_FACTORS: 'totp,webauthn,recovery', TWOFOLD_NOTIFY: 'off' }).variable).toBe('TWOFOLD_EMAIL_PROVIDER');
+    expect(configErrorOf({ ...bare, TWOFOLD_FACTORS: 'totp,webauthn,recovery', TWOFOLD_PASSWORD_RESET: 'off' }).variable).toBe('TWOFOLD_EMAIL_PROVIDER');
+    expect(configErrorOf({ ...bare, TWOFOLD_PASSWORD_RESET: 'off', TWOFOLD_NOTIFY: 'off' }).variable).toBe('TWOFOLD_SMS_PROVIDER');
+    expect(configErrorOf({ ...bare, TWOFOLD_FACTORS: 'totp,email', TWOFOLD_PASSWORD_RESET: 'off', TWOFOLD_NOTIFY: 'off' }).variable).toBe('TWOFOLD_EMAIL_PROVIDER');
+  });
+
+  it('OB-01: starts when each use has its provider: SMS by webhook or Twilio, e-mail by SMTP, notices by webhook', () => {
+    const { TWOFOLD_EMAIL_PROVIDER: _email, TWOFOLD_SMTP_URL: _url, ...smsOnly } = completeProduction;
+    // Reset codes by text message only, notices to a webhook: no e-mail at all.
+    const config = loadConfig({
+      ...smsOnly,
+      TWOFOLD_PASSWORD_RESET: 'sms',
+      TWOFOLD_NOTIFY: 'webhook',
+      TWOFOLD_NOTIFY_WEBHOOK_URL: 'https://hooks.example.com/twofold',
+      TWOFOLD_NOTIFY_WEBHOOK_SECRET: 'sixteen-chars-at-least',
+    });
+    expect(config.passwordResetChannels).toEqual(['sms']);
+    expect(config.email.provider).toBe('outbox');
+    const twilio = loadConfig({
+      ...completeProduction,
+      TWOFOLD_SMS_PROVIDER: 'twilio',
+      TWOFOLD_TWILIO_ACCOUNT_SID: 'AC123',
+      TWOFOLD_TWILIO_AUTH_TOKEN: 'token',
+      TWOFOLD_TWILIO_FROM: '+15005550006',
+      TWOFOLD_FACTORS: 'totp,sms,email,webauthn,recovery',
+    });
+    expect(twilio.sms.provider).toBe('twilio');
+    expect(twilio.email.provider).toBe('smtp');
+    expect(twilio.factors.has('email')).toBe(true);
+  });
+
+  it('OB-01: development and test modes keep the outbox for everything, so `npm start` needs no setting', () => {
+    for (const mode of ['development', 'test', undefined]) {
+      const config = loadConfig(mode === undefined ? {} : { NODE_ENV: mode, TWOFOLD_FACTORS: 'totp,sms,email' });
+      expect([config.sms.provider, config.email.provider, config.notifications.channel]).toEqual(['outbox', 'outbox', 'email']);
+      expect(config.passwordResetChannels).toEqual(['email', 'sms']);
+    }
   });
 
   it('REVIEW: refuses argon2 memory below 19456 KiB', () => {
@@ -319,6 +396,62 @@ describe('loadConfig(): production mode', () => {
     const config = loadConfig({ TWOFOLD_ARGON2_MEMORY_KIB: '1024', TWOFOLD_PUBLIC_URL: 'http://127.0.0.1:8080' });
     expect(config.password.argon2.memoryKib).toBe(1024);
     expect(config.publicUrl).toBe('http://127.0.0.1:8080');
+  });
+});
+
+describe('loadConfig(): development conveniences production refuses', () => {
+  it('REVIEW: refuses one argon2id pass below 46 MiB (OWASP pairs 19 MiB with t=2), naming TWOFOLD_ARGON2_TIME_COST', () => {
+    const error = configErrorOf({ ...completeProduction, TWOFOLD_ARGON2_TIME_COST: '1' });
+    expect(error.variable).toBe('TWOFOLD_ARGON2_TIME_COST');
+    expect(error.message).toContain('TWOFOLD_ARGON2_TIME_COST=2');
+    expect(loadConfig({ ...completeProduction, TWOFOLD_ARGON2_TIME_COST: '1', TWOFOLD_ARGON2_MEMORY_KIB: '47104' }).password.argon2).toEqual({ memoryKib: 47104, timeCost: 1, parallelism: 1 });
+    expect(loadConfig({ TWOFOLD_ARGON2_TIME_COST: '1', TWOFOLD_ARGON2_MEMORY_KIB: '1024' }).password.argon2.timeCost).toBe(1);
+  });
+
+  it('LG-04: refuses a lock threshold above 100 consecutive failures (NIST SP 800-63B), which the tests raise out of the way', () => {
+    const error = configErrorOf({ ...completeProduction, TWOFOLD_THROTTLE_LOCK_FAILURES: '100000' });
+    expect(error.variable).toBe('TWOFOLD_THROTTLE_LOCK_FAILURES');
+    expect(error.message).toContain('at most 100');
+    expect(loadConfig({ ...completeProduction, TWOFOLD_THROTTLE_LOCK_FAILURES: '100' }).throttle.lockFailures).toBe(100);
+    expect(loadConfig({ TWOFOLD_THROTTLE_LOCK_FAILURES: '100000' }).throttle.lockFailures).toBe(100000);
+  });
+
+  it.each([
+    ['TWOFOLD_SMS_WEBHOOK_URL', { TWOFOLD_SMS_PROVIDER: 'webhook', TWOFOLD_SMS_WEBHOOK_URL: 'http://sms.example.com/send', TWOFOLD_SMS_WEBHOOK_SECRET: 'a-webhook-secret-of-some-length' }],
+    ['TWOFOLD_TWILIO_API_URL', { TWOFOLD_SMS_PROVIDER: 'twilio', TWOFOLD_TWILIO_ACCOUNT_SID: 'AC1', TWOFOLD_TWILIO_AUTH_TOKEN: 'token', TWOFOLD_TWILIO_FROM: '+15005550006', TWOFOLD_TWILIO_API_URL: 'http://twilio.example.com' }],
+    ['TWOFOLD_NOTIFY_WEBHOOK_URL', { TWOFOLD_NOTIFY: 'webhook', TWOFOLD_NOTIFY_WEBHOOK_URL: 'http://hooks.example.com/twofold', TWOFOLD_NOTIFY_WEBHOOK_SECRET: 'sixteen-chars-at-least' }],
+  ])('OB-01/LOG-01: refuses %s on plain http: codes, tokens or personal data would cross the network in clear', (variable, env) => {
+    const error = configErrorOf({ ...completeProduction, ...env });
+    expect(error.variable).toBe(variable);
+    expect(error.message).toContain('use an https:// URL');
+    // A sidecar on this machine may listen on plain http; development allows anything.
+    const local = Object.fromEntries(Object.entries(env).map(([name, value]) => [name, name === variable ? 'http://127.0.0.1:8080/hook' : value]));
+    expect(() => loadConfig({ ...completeProduction, ...local })).not.toThrow();
+    expect(() => loadConfig(env)).not.toThrow();
+  });
+
+  it('LOG-01: does not repeat a webhook URL it cannot read (it may hold a token), but does repeat an origin', () => {
+    const error = configErrorOf({ TWOFOLD_NOTIFY: 'webhook', TWOFOLD_NOTIFY_WEBHOOK_URL: 'htps://hooks.example.com/T000/B000/secret-path-token', TWOFOLD_NOTIFY_WEBHOOK_SECRET: 'sixteen-chars-at-least' });
+    expect(error.variable).toBe('TWOFOLD_NOTIFY_WEBHOOK_URL');
+    expect(error.message).not.toContain('secret-path-token');
+    expect(configErrorOf({ TWOFOLD_CORS_ORIGINS: 'ftp://app.example.com' }).message).toContain('ftp://app.example.com');
+  });
+
+  it('LG-05: refuses trusting every address as a proxy (any client could pick the IP it is counted under)', () => {
+    for (const everyone of ['0.0.0.0/0', '::/0', '10.0.0.0/8, 0.0.0.0/0']) {
+      const error = configErrorOf({ ...completeProduction, TWOFOLD_TRUSTED_PROXIES: everyone });
+      expect(error.variable).toBe('TWOFOLD_TRUSTED_PROXIES');
+      expect(error.message).toContain('/0');
+    }
+    expect(loadConfig({ ...completeProduction, TWOFOLD_TRUSTED_PROXIES: '10.0.0.0/8, fd00::/8' }).http.trustedProxies).toEqual(['10.0.0.0/8', 'fd00::/8']);
+  });
+
+  it.each([['TWOFOLD_CORS_ORIGINS'], ['TWOFOLD_ALLOWED_REDIRECTS'], ['TWOFOLD_WEBAUTHN_ORIGINS']])('HT-01: refuses plain-http origins in %s (anyone on the path can rewrite such a page)', (variable) => {
+    const error = configErrorOf({ ...completeProduction, [variable]: 'https://app.example.com, http://app.example.com' });
+    expect(error.variable).toBe(variable);
+    expect(error.message).toContain('http://app.example.com');
+    expect(() => loadConfig({ ...completeProduction, [variable]: 'https://app.example.com, http://localhost:5173' })).not.toThrow();
+    expect(() => loadConfig({ [variable]: 'http://app.example.com' })).not.toThrow();
   });
 });
 
@@ -478,6 +611,15 @@ describe('loadConfig(): hardening settings', () => {
     expect(config.audit.retentionDays).toBe(365);
     expect(loadConfig({ TWOFOLD_TRUSTED_DEVICE_DAYS: '0' }).trustedDeviceDays).toBe(0);
     expect(configErrorOf({ TWOFOLD_PASSWORD_RESET_TTL_SECONDS: '86400' }).variable).toBe('TWOFOLD_PASSWORD_RESET_TTL_SECONDS');
+  });
+
+  it('MG-02: sends reset codes by e-mail or SMS by default; TWOFOLD_PASSWORD_RESET narrows that or turns reset off', () => {
+    expect(loadConfig({}).passwordResetChannels).toEqual(['email', 'sms']);
+    expect(loadConfig({ TWOFOLD_PASSWORD_RESET: 'sms' }).passwordResetChannels).toEqual(['sms']);
+    expect(loadConfig({ TWOFOLD_PASSWORD_RESET: ' email ' }).passwordResetChannels).toEqual(['email']);
+    expect(loadConfig({ TWOFOLD_PASSWORD_RESET: 'sms,email,sms' }).passwordResetChannels).toEqual(['sms', 'email']);
+    expect(loadConfig({ TWOFOLD_PASSWORD_RESET: 'OFF' }).passwordResetChannels).toEqual([]);
+    for (const bad of ['none', 'email,fax', ',', 'off,email']) expect(configErrorOf({ TWOFOLD_PASSWORD_RESET: bad }).variable).toBe('TWOFOLD_PASSWORD_RESET');
   });
 
   it('notifies by e-mail by default; a webhook needs a URL and a long enough secret', () => {

@@ -16,7 +16,10 @@ import {
   type RunMode,
   type SigningAlgorithm,
   type TwofoldConfig,
+  type PasswordResetChannel,
 } from './schema.js';
+import { outboxRefusal } from './outbox-uses.js';
+import { productionRefusal } from './production-defaults.js';
 
 type Environment = Record<string, string | undefined>;
 
@@ -141,6 +144,7 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
     },
     trustedDeviceDays: integer('TWOFOLD_TRUSTED_DEVICE_DAYS', 30, 0, 365),
     passwordResetTtlSeconds: integer('TWOFOLD_PASSWORD_RESET_TTL_SECONDS', 15 * 60, 60, 3600),
+    passwordResetChannels: parsePasswordResetChannels(read('TWOFOLD_PASSWORD_RESET')),
     notifications: parseNotifications(read, integer('TWOFOLD_DELIVERY_TIMEOUT_MS', configDefaults.deliveryTimeoutMs, 100, 60_000)),
     audit: { retentionDays: integer('TWOFOLD_AUDIT_RETENTION_DAYS', 365, 0, 36500) },
     pages: {
@@ -162,12 +166,8 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
     metrics: parseMetrics(read('TWOFOLD_METRICS'), read('TWOFOLD_METRICS_TOKEN')),
   };
 
-  if (mode === 'production' && config.factors.has('sms') && config.sms.provider === 'outbox') {
-    throw new ConfigError('TWOFOLD_SMS_PROVIDER', 'production mode cannot deliver SMS codes to an outbox; set webhook or twilio, or remove sms from TWOFOLD_FACTORS');
-  }
-  if (mode === 'production' && config.factors.has('email') && config.email.provider === 'outbox') {
-    throw new ConfigError('TWOFOLD_EMAIL_PROVIDER', 'production mode cannot deliver e-mail codes to an outbox; set smtp, or remove email from TWOFOLD_FACTORS');
-  }
+  const refusal = mode === 'production' ? outboxRefusal(config) : undefined;
+  if (refusal !== undefined) throw new ConfigError(refusal.variable, refusal.message);
   if (mode === 'production' && config.password.argon2.memoryKib < defaultArgon2Parameters.memoryKib) {
     throw new ConfigError('TWOFOLD_ARGON2_MEMORY_KIB', `production mode needs at least ${defaultArgon2Parameters.memoryKib} KiB (OWASP)`);
   }
@@ -176,6 +176,8 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
     // failure rates and lockouts of the server as they happen.
     throw new ConfigError('TWOFOLD_METRICS_TOKEN', 'production mode serves /metrics only behind a token; set 32+ random characters, e.g. `openssl rand -hex 32`');
   }
+  const hardening = mode === 'production' ? productionRefusal(config) : undefined;
+  if (hardening !== undefined) throw new ConfigError(hardening.variable, hardening.message);
   return config;
 }
 
@@ -259,14 +261,18 @@ function required(read: Reader, name: string, why: string): string {
   return value;
 }
 
-function parseHttpUrl(variable: string, raw: string): string {
+/**
+ * An http(s) URL. A refused value is repeated only when it cannot hold a secret (an origin):
+ * webhook and API URLs often carry a token in their path or query, and errors reach the logs.
+ */
+function parseHttpUrl(variable: string, raw: string, options: { repeatValue: boolean } = { repeatValue: false }): string {
   try {
     const url = new URL(raw);
     if (url.protocol === 'http:' || url.protocol === 'https:') return raw;
   } catch {
     // reported below
   }
-  throw new ConfigError(variable, `expected an http(s) URL, got "${raw.slice(0, 100)}"`);
+  throw new ConfigError(variable, `expected an http(s) URL${options.repeatValue ? `, got "${raw.slice(0, 100)}"` : ' (the value is not repeated here: it may hold a secret)'}`);
 }
 
 function parseSmsProvider(read: Reader, timeoutMs: number): SmsProviderConfig {
@@ -319,6 +325,20 @@ function parseNotifications(read: Reader, timeoutMs: number): TwofoldConfig['not
   throw new ConfigError('TWOFOLD_NOTIFY', `expected email, webhook or off, got "${channel}"`);
 }
 
+/** `email,sms` (the default), `email`, `sms`, or `off`: where self-service reset codes may go. */
+function parsePasswordResetChannels(raw: string | undefined): PasswordResetChannel[] {
+  if (raw?.toLowerCase() === 'off') return [];
+  const channels: PasswordResetChannel[] = [];
+  for (const name of parseCommaList(raw ?? 'email,sms')) {
+    const channel = name === 'email' || name === 'sms' ? name : undefined;
+    if (channel === undefined) throw new ConfigError('TWOFOLD_PASSWORD_RESET', `expected email, sms, both (email,sms) or off, got "${name}"`);
+    if (!channels.includes(channel)) channels.push(channel);
+  }
+  // Turning reset off is said in words, never the accident of an empty list.
+  if (channels.length === 0) throw new ConfigError('TWOFOLD_PASSWORD_RESET', 'list email, sms or both, or write off');
+  return channels;
+}
+
 /** Entries are checked where they are used (a key list by resolveEncryptionKey). */
 function parseCommaList(raw: string | undefined): string[] {
   return (raw ?? '').split(',').map((value) => value.trim()).filter((value) => value !== '');
@@ -335,7 +355,7 @@ function parseBoolean(variable: string, raw: string | undefined, fallback: boole
 function parseOriginList(variable: string, raw: string | undefined): string[] {
   const origins: string[] = [];
   for (const entry of (raw ?? '').split(',').map((value) => value.trim()).filter((value) => value !== '')) {
-    const url = new URL(parseHttpUrl(variable, entry));
+    const url = new URL(parseHttpUrl(variable, entry, { repeatValue: true }));
     if (url.pathname !== '/' || url.search !== '' || url.hash !== '') throw new ConfigError(variable, `list origins only, like https://app.example.com (got "${entry}")`);
     origins.push(url.origin);
   }
@@ -360,7 +380,7 @@ function parseTrustedProxies(raw: string | undefined): string[] {
 function parseOrigins(raw: string | undefined, publicUrl: string): string[] {
   const origins = new Set([new URL(publicUrl).origin]);
   for (const origin of (raw ?? '').split(',').map((value) => value.trim()).filter((value) => value !== '')) {
-    origins.add(new URL(parseHttpUrl('TWOFOLD_WEBAUTHN_ORIGINS', origin)).origin);
+    origins.add(new URL(parseHttpUrl('TWOFOLD_WEBAUTHN_ORIGINS', origin, { repeatValue: true })).origin);
   }
   return [...origins];
 }

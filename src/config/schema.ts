@@ -100,6 +100,11 @@ export interface TwofoldConfig {
   trustedDeviceDays: number;
   /** Password reset codes: lifetime. */
   passwordResetTtlSeconds: number;
+  /**
+   * Where a self-service password reset code may go: the account's e-mail address, and (while
+   * the SMS factor is enabled) the phone of its active SMS factor. Empty: reset is off.
+   */
+  passwordResetChannels: ReadonlyArray<PasswordResetChannel>;
   notifications: { channel: 'email' } | { channel: 'off' } | { channel: 'webhook'; url: string; secret: string; timeoutMs: number };
   audit: { retentionDays: number };
   pages: {
@@ -121,6 +126,8 @@ export interface TwofoldConfig {
   /** `GET /metrics` (Prometheus): off by default; with a token, only for `Authorization: Bearer <token>`. */
   metrics: { enabled: boolean; token: string | undefined };
 }
+
+export type PasswordResetChannel = 'email' | 'sms';
 
 export const factorKinds = ['totp', 'sms', 'email', 'webauthn', 'recovery'] as const;
 export type FactorKind = (typeof factorKinds)[number];

@@ -4,12 +4,24 @@ import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import { DeliveryError, type MessageSender } from './message.js';
 
-export function createSmtpSender(options: { url: string; from: string; timeoutMs: number }): MessageSender & { close(): void } {
+export interface SmtpSenderOptions {
+  url: string;
+  from: string;
+  timeoutMs: number;
+  /**
+   * smtp:// upgrades with STARTTLS only when the server offers it, so anyone on the path can strip
+   * the offer and read the codes and the password in clear; with this set, no STARTTLS means no send.
+   */
+  requireTls?: boolean;
+}
+
+export function createSmtpSender(options: SmtpSenderOptions): MessageSender & { close(): void } {
   const transportOptions: SMTPTransport.Options & { url: string } = {
     url: options.url,
     connectionTimeout: options.timeoutMs,
     greetingTimeout: options.timeoutMs,
     socketTimeout: options.timeoutMs,
+    ...(options.requireTls === true ? { requireTLS: true } : {}),
   };
   const transport = nodemailer.createTransport(transportOptions);
   return {

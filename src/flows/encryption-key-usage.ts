@@ -7,7 +7,7 @@
 import type { Kysely } from 'kysely';
 import { envelopePrefix, type SecretBox } from '../core/crypto/secretbox.js';
 import type { Database } from '../store/database.js';
-import { countSealedValuesOutside, countSealedValuesWithPrefix, listSealedValuesOutside, sealedTables, type SealedTable } from '../store/repositories/sealed-values.js';
+import { countSealedValuesOutside, countSealedValuesWithPrefix, listSealedValuesOutside, sealedTables, zeroPerSealedTable, type SealedTable } from '../store/repositories/sealed-values.js';
 
 /** Stands for values that are not envelopes at all (a damaged row): no key opens them. */
 export const unreadableKeyId = '(not an envelope)';
@@ -31,7 +31,7 @@ export async function countSealedValuesByKeyId(
 ): Promise<EncryptionKeyUsage[]> {
   const usage = new Map<string, EncryptionKeyUsage>();
   const countFor = (keyId: string, table: SealedTable, count: number) => {
-    const entry = usage.get(keyId) ?? { keyId, counts: { factors: 0, signing_keys: 0, server_secrets: 0 }, total: 0 };
+    const entry = usage.get(keyId) ?? { keyId, counts: zeroPerSealedTable(), total: 0 };
     entry.counts[table] += count;
     entry.total += count;
     usage.set(keyId, entry);

@@ -28,11 +28,23 @@ const requestsPerHour = 3;
 
 export const forgotPasswordAnswer = 'If that account exists and has an e-mail address or a verified phone, a reset code is on its way.';
 
-/** Where a reset code can go: the account's address, else the phone of an active SMS factor. */
+/**
+ * Where a reset code can go (TWOFOLD_PASSWORD_RESET): the account's address, else the phone of an
+ * active SMS factor — only while SMS factors are enabled, as a disabled factor type is never used.
+ */
 async function resetDestination(ctx: FlowContext, user: UserRow): Promise<{ channel: 'email' | 'sms'; to: string } | undefined> {
-  if (user.email !== null) return { channel: 'email', to: user.email };
+  const channels = ctx.config.passwordResetChannels;
+  if (channels.includes('email') && user.email !== null) return { channel: 'email', to: user.email };
+  if (!channels.includes('sms') || !ctx.config.factors.has('sms')) return undefined;
   const sms = (await listFactorsOfUser(ctx.db, user.id, 'active')).find((factor) => factor.type === 'sms' && factor.destination !== null);
   return sms?.destination === undefined || sms.destination === null ? undefined : { channel: 'sms', to: sms.destination };
+}
+
+/** TWOFOLD_PASSWORD_RESET=off: neither asking for a code nor using one (a code sent earlier dies too). */
+function requirePasswordResetEnabled(ctx: FlowContext): void {
+  if (ctx.config.passwordResetChannels.length === 0) {
+    throw new TwofoldError('forbidden', 'Password reset is not offered on this server; ask its administrator for help.');
+  }
 }
 
 function codeHash(ctx: FlowContext, code: string): string | undefined {
@@ -41,6 +53,7 @@ function codeHash(ctx: FlowContext, code: string): string | undefined {
 }
 
 export async function requestPasswordReset(ctx: FlowContext, input: { username: string }, meta: RequestMeta = {}): Promise<{ message: string }> {
+  requirePasswordResetEnabled(ctx);
   const check = normalizeUsername(input.username);
   const user = check.ok ? await findUserByUsername(ctx.db, check.username) : undefined;
   // The same answer in every case; the work happens after it.
@@ -74,6 +87,7 @@ function invalidResetCode(): TwofoldError {
 }
 
 export async function resetPassword(ctx: FlowContext, input: { username: string; code: string; newPassword: string }, meta: RequestMeta = {}): Promise<void> {
+  requirePasswordResetEnabled(ctx);
   const check = normalizeUsername(input.username);
   const account = check.ok ? check.username : input.username.normalize('NFKC').toLowerCase();
   await withGuess(ctx, account, meta, async (guess) => {

@@ -8,9 +8,11 @@
 // - only values not already under the current key are read, so a second run re-seals nothing and
 //   an interrupted run resumes where it stopped.
 // Rotating the encryption key changes no plaintext: signing keys keep their kid (the JWKS is
-// unchanged), TOTP secrets their codes, the pepper every recovery-code hash.
+// unchanged), TOTP secrets their codes, the pepper every recovery-code hash, the development
+// outbox its messages (a code sent just before still reads the same after).
 import { envelopePrefix, SecretBoxError } from '../core/crypto/secretbox.js';
-import { listSealedValuesOutside, replaceSealedValue, sealedTables, type SealedTable, type SealedValueRow } from '../store/repositories/sealed-values.js';
+import { outboxAad } from '../delivery/outbox.js';
+import { listSealedValuesOutside, replaceSealedValue, sealedTables, zeroPerSealedTable, type SealedTable, type SealedValueRow } from '../store/repositories/sealed-values.js';
 import { runTransaction } from '../store/transaction.js';
 import type { FlowContext } from './context.js';
 import { countSealedValuesByKeyId, type EncryptionKeyUsage } from './encryption-key-usage.js';
@@ -25,6 +27,7 @@ const aadOf = {
   factors: (row) => totpAad(row.id, ownerOf(row)),
   signing_keys: (row) => privateKeyAad(row.id),
   server_secrets: (row) => serverSecretAad(row.id),
+  outbox: (row) => outboxAad(row.id),
 } satisfies Record<SealedTable, (row: SealedValueRow) => string>;
 
 export interface EncryptionKeyRotation {
@@ -49,7 +52,7 @@ export interface ResealBatch {
 
 export async function rotateEncryptionKey(ctx: RotationContext, options: { batchSize?: number } = {}): Promise<EncryptionKeyRotation> {
   const batchSize = options.batchSize ?? 200;
-  const resealed: Record<SealedTable, number> = { factors: 0, signing_keys: 0, server_secrets: 0 };
+  const resealed = zeroPerSealedTable();
   let changedConcurrently = 0;
   let unopenable = 0;
   for (const table of sealedTables) {
@@ -65,7 +68,7 @@ export async function rotateEncryptionKey(ctx: RotationContext, options: { batch
   }
   const keyId = ctx.secretBox.currentKeyId;
   const remaining = await countSealedValuesByKeyId(ctx.db, ctx.secretBox, { skipKeyIds: [keyId] });
-  const total = resealed.factors + resealed.signing_keys + resealed.server_secrets;
+  const total = Object.values(resealed).reduce((sum, count) => sum + count, 0);
   if (total > 0) {
     ctx.events.record({
       type: 'encryption_key.rotated',

@@ -18,6 +18,7 @@ const secretFieldNames = [
   'mfa_token',
   'access_token',
   'refresh_token',
+  'device_token',
   'token',
   'authorization',
   'cookie',

@@ -84,10 +84,11 @@ export interface OutboxTable {
   id: string;
   channel: 'sms' | 'email';
   destination: string;
-  subject: string | null;
-  body: string;
   purpose: string;
+  /** Secretbox envelope (AAD "outbox|<id>") of the message's subject and text: never a code in clear. */
+  content_ciphertext: string;
   created_at: number;
+  /** When the message stops mattering (its code expires); the outbox deletes it after. */
   expires_at: number;
 }
 

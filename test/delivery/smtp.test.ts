@@ -5,6 +5,7 @@
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryError, type OutgoingMessage } from '../../src/delivery/message.js';
+import { smtpRequiresTls } from '../../src/delivery/senders.js';
 import { createSmtpSender } from '../../src/delivery/smtp.js';
 import { bearer, expectProblem, postJson, signUp } from '../helpers/flow.js';
 import { enrollDestination, requestCode, uniqueEmail } from '../helpers/otp.js';
@@ -54,6 +55,23 @@ async function deliveryError(promise: Promise<unknown>): Promise<DeliveryError> 
 }
 
 describe('createSmtpSender()', () => {
+  it('OB-01: with requireTls, a server that does not offer STARTTLS (as when someone on the path strips it) gets nothing', async () => {
+    const to = uniqueEmail();
+    const sender = createSmtpSender({ url: smtp.url, from, timeoutMs: 2000, requireTls: true });
+    senders.push(sender);
+    await deliveryError(sender.send(mailTo(to, '909090')));
+    expect(mailsTo(to)).toHaveLength(0);
+  });
+
+  it('OB-01: production requires TLS of SMTP unless the server is on this machine', () => {
+    const smtpAt = (mode: 'production' | 'development', url: string) => ({ mode, email: { provider: 'smtp' as const, url, from, timeoutMs: 1000 } });
+    expect(smtpRequiresTls(smtpAt('production', 'smtp://mail.example.com:587'))).toBe(true);
+    expect(smtpRequiresTls(smtpAt('production', 'smtp://10.0.0.25'))).toBe(true);
+    expect(smtpRequiresTls(smtpAt('production', 'smtp://127.0.0.1:25'))).toBe(false);
+    expect(smtpRequiresTls(smtpAt('production', 'smtp://localhost:25'))).toBe(false);
+    expect(smtpRequiresTls(smtpAt('development', 'smtp://mail.example.com:587'))).toBe(false);
+  });
+
   it('delivers the message: envelope, From, To, Subject and the text with the code', async () => {
     const to = uniqueEmail();
     await smtpSender().send(mailTo(to, '007007'));

@@ -10,6 +10,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTotpCode } from '../../src/core/totp/verify.js';
+import { lastOutboxTextInDataDir, resetCodeIn, sixDigitCodeIn } from '../helpers/outbox.js';
 import { addVirtualAuthenticator, chromiumAvailable, launchChromium, screenshot, watchForViolations } from '../helpers/browser.js';
 import { findFreePort, startServerProcess, type ServerProcess } from '../helpers/process.js';
 import { requirement } from '../helpers/requirements.js';
@@ -38,30 +39,20 @@ async function startPages(env: Record<string, string> = {}): Promise<RunningPage
   return { server, url, dataDir, dispose: async () => (await server.stop(), rmSync(dataDir, { recursive: true, force: true })) };
 }
 
-/** The code a phone would have received, read from the development outbox. */
+/** The code a phone would have received, read from the development outbox (sealed: opened with the data dir's key). */
 function lastCodeSentTo(dataDir: string, destination: string): string {
-  const sqlite = new BetterSqlite3(join(dataDir, 'twofold.db'), { readonly: true });
-  try {
-    const row = sqlite.prepare('select body from outbox where destination = ? order by created_at desc, id desc limit 1').get(destination) as { body: string } | undefined;
-    const code = row === undefined ? undefined : /\b(\d{6})\b/.exec(row.body)?.[1];
-    if (code === undefined) throw new Error(`no code was sent to ${destination}`);
-    return code;
-  } finally {
-    sqlite.close();
-  }
+  const text = lastOutboxTextInDataDir(dataDir, destination);
+  const code = text === undefined ? undefined : sixDigitCodeIn(text);
+  if (code === undefined) throw new Error(`no code was sent to ${destination}`);
+  return code;
 }
 
 /** The password reset code mailed to `address`, read from the development outbox (sent in the background: polled). */
 async function resetCodeSentTo(dataDir: string, address: string): Promise<string> {
   for (let tries = 0; tries < 50; tries += 1) {
-    const sqlite = new BetterSqlite3(join(dataDir, 'twofold.db'), { readonly: true });
-    try {
-      const row = sqlite.prepare("select body from outbox where destination = ? and purpose = 'password_reset' order by created_at desc, id desc limit 1").get(address) as { body: string } | undefined;
-      const code = row === undefined ? undefined : /\b([A-Z0-9]{5}(?:-[A-Z0-9]{5}){3})\b/.exec(row.body)?.[1];
-      if (code !== undefined) return code;
-    } finally {
-      sqlite.close();
-    }
+    const text = lastOutboxTextInDataDir(dataDir, address, 'password_reset');
+    const code = text === undefined ? undefined : resetCodeIn(text);
+    if (code !== undefined) return code;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`no reset code was sent to ${address}`);

@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, postJson, signUp } from '../helpers/flow.js';
 import { runCommand } from '../helpers/process.js';
@@ -116,12 +117,24 @@ describe('twofold CLI', () => {
     expect(show).toMatchObject({ factors: [], recovery_codes_remaining: 0 });
   });
 
-  it('outbox lists the messages the development provider kept', async () => {
+  it('OB-01: outbox opens the messages the development provider kept sealed, whose rows hold no code', async () => {
     const result = await twofold('outbox', '--json', '--channel', 'sms');
     expect(result.code, result.stderr).toBe(0);
     const messages = JSON.parse(result.stdout);
     expect(messages).toEqual([expect.objectContaining({ channel: 'sms', to: '+14155550199', purpose: 'enroll' })]);
     expect(messages[0].text).toMatch(/code to confirm this phone number is \d{6}/);
+    const code = /is (\d{6})/.exec(messages[0].text)![1]!;
+    const sqlite = new BetterSqlite3(join(dataDir, 'twofold.db'), { readonly: true });
+    try {
+      const rows = sqlite.prepare('select * from outbox').all();
+      expect(rows).toHaveLength(1);
+      expect(JSON.stringify(rows)).not.toContain(code);
+      expect(JSON.stringify(rows)).not.toContain('confirm this phone number');
+    } finally {
+      sqlite.close();
+    }
+    const table = await twofold('outbox');
+    expect(table.stdout).toContain(code);
     expect(JSON.parse((await twofold('outbox', '--json', '--to', '+10000000000')).stdout)).toEqual([]);
     expect((await twofold('outbox', '--channel', 'fax')).code).toBe(2);
   });

@@ -23,6 +23,8 @@ describe('the server process', () => {
     let accessToken: string;
     try {
       expect(server.output()).toMatch(/development mode/);
+      expect(server.output()).toContain('messages     development outbox: codes are printed here as they are sent');
+      expect(server.output()).not.toContain('set NODE_ENV=production');
       expect(server.output()).toContain(`data dir     ${dataDir}`);
       expect(server.output()).toContain(`SQLite ${join(dataDir, 'twofold.db')}`);
       expect(statSync(join(dataDir, 'encryption.key')).mode & 0o777).toBe(0o600);
@@ -70,10 +72,12 @@ describe('the server process', () => {
     }
   });
 
-  it('SIGTERM lets an in-flight request finish, then exits 0', async () => {
+  it('SIGTERM lets an in-flight request finish, then exits 0 (and OB-01: development mode at a public URL says so)', async () => {
     const port = await findFreePort();
-    const env = { TWOFOLD_PORT: String(port), TWOFOLD_HOST: '127.0.0.1', TWOFOLD_DATA_DIR: dataDir };
+    const env = { TWOFOLD_PORT: String(port), TWOFOLD_HOST: '127.0.0.1', TWOFOLD_DATA_DIR: dataDir, TWOFOLD_PUBLIC_URL: 'https://auth.example.com' };
     const server = await startServerProcess({ command: process.execPath, args: ['dist/cli/main.js', 'serve'], env, port });
+    expect(server.output()).toContain('development mode at https://auth.example.com: development defaults apply');
+    expect(server.output()).toContain('set NODE_ENV=production for a real deployment');
     const body = JSON.stringify({ username: 'nobody-here', password: 'some password value' });
     // Send the headers and half the body, signal, then finish the body: the request is in flight.
     const response = new Promise<number>((resolve, reject) => {
@@ -103,8 +107,11 @@ describe('the server process', () => {
       TWOFOLD_PUBLIC_URL: 'https://auth.example.com',
       TWOFOLD_ENCRYPTION_KEY: 'B'.repeat(43),
       TWOFOLD_DATABASE_URL: `sqlite:${join(dataDir, 'production.db')}`,
-      // Production has no outbox for SMS codes: this deployment offers apps and passkeys.
+      // Production has no outbox: without an SMS gateway or SMTP, this deployment offers apps and
+      // passkeys, and turns password reset and e-mailed notices off by name.
       TWOFOLD_FACTORS: 'totp,webauthn,recovery',
+      TWOFOLD_PASSWORD_RESET: 'off',
+      TWOFOLD_NOTIFY: 'off',
     };
     const server = await startServerProcess({ command: process.execPath, args: ['dist/cli/main.js', 'serve'], env, port });
     try {
@@ -125,5 +132,15 @@ describe('the server process', () => {
     expect(noKey.code).toBe(1);
     expect(noKey.stderr).toContain('TWOFOLD_ENCRYPTION_KEY');
     expect(noKey.stderr).not.toMatch(/\n\s+at /); // one clear line, not a stack trace
+  });
+
+  it('OB-01: production mode refuses to start while a message would go to the outbox, in one line naming what to set and what to turn off', async () => {
+    const base = { NODE_ENV: 'production', TWOFOLD_DATA_DIR: dataDir, TWOFOLD_PUBLIC_URL: 'https://auth.example.com', TWOFOLD_ENCRYPTION_KEY: 'A'.repeat(43) };
+    const sms = await runCommand(process.execPath, ['dist/cli/main.js', 'serve'], base);
+    expect(sms.code).toBe(1);
+    expect(sms.stderr).toMatch(/^twofold: configuration error: TWOFOLD_SMS_PROVIDER: production mode sends nothing to the development outbox.*remove sms from TWOFOLD_FACTORS\.\n$/);
+    const email = await runCommand(process.execPath, ['dist/cli/main.js', 'serve'], { ...base, TWOFOLD_FACTORS: 'totp,webauthn,recovery' });
+    expect(email.code).toBe(1);
+    expect(email.stderr).toMatch(/^twofold: configuration error: TWOFOLD_EMAIL_PROVIDER: .*TWOFOLD_PASSWORD_RESET=off; TWOFOLD_NOTIFY=webhook or off\.\n$/);
   });
 });

@@ -11,7 +11,10 @@ import { serverSecretAad } from '../../src/flows/server-secrets.js';
 import { privateKeyAad } from '../../src/flows/signing-keys.js';
 import { totpAad } from '../../src/flows/totp-factor.js';
 import { createTwofold, StartupError } from '../../src/twofold.js';
+import { readOutboxMessages } from '../../src/delivery/outbox.js';
 import { bearer, getJson, registerUser, signIn, signUp, type SignedUp } from '../helpers/flow.js';
+import { enrollDestination, uniquePhone } from '../helpers/otp.js';
+import { lastSentCode, rawOutboxRows } from '../helpers/outbox.js';
 import { startTestTwofold, testEnvironment, type TestTwofold } from '../helpers/twofold.js';
 
 const oldKey = randomBytes(32);
@@ -60,12 +63,12 @@ describe('rotateEncryptionKey()', () => {
 
   it('counts what each key seals: before the rotation, everything stored is under the old key', async () => {
     const usage = await countSealedValuesByKeyId(t.ctx.db, t.ctx.secretBox);
-    expect(usage).toEqual([{ keyId: oldKeyId, counts: { factors: 4, signing_keys: 1, server_secrets: 1 }, total: 6 }]);
+    expect(usage).toEqual([{ keyId: oldKeyId, counts: { factors: 4, signing_keys: 1, server_secrets: 1, outbox: 0 }, total: 6 }]);
   });
 
   it('OT-08: re-seals every TOTP secret, private signing key and server secret so that the new key alone opens them', async () => {
     const rotation = await rotateEncryptionKey(t.ctx, { batchSize: 2 });
-    expect(rotation).toEqual({ keyId: newKeyId, resealed: { factors: 4, signing_keys: 1, server_secrets: 1 }, changedConcurrently: 0, unopenable: 0, remaining: [] });
+    expect(rotation).toEqual({ keyId: newKeyId, resealed: { factors: 4, signing_keys: 1, server_secrets: 1, outbox: 0 }, changedConcurrently: 0, unopenable: 0, remaining: [] });
     const onlyNewKey = createSecretBox([newKey]);
     const factors = await t.ctx.db.selectFrom('factors').select(['id', 'user_id', 'secret_ciphertext']).where('secret_ciphertext', 'is not', null).execute();
     expect(factors).toHaveLength(4);
@@ -76,7 +79,7 @@ describe('rotateEncryptionKey()', () => {
     }
     for (const key of await t.ctx.db.selectFrom('signing_keys').selectAll().execute()) expect(() => onlyNewKey.open(key.private_ciphertext, privateKeyAad(key.kid))).not.toThrow();
     for (const secret of await t.ctx.db.selectFrom('server_secrets').selectAll().execute()) expect(() => onlyNewKey.open(secret.ciphertext, serverSecretAad(secret.name))).not.toThrow();
-    expect(await countSealedValuesByKeyId(t.ctx.db, t.ctx.secretBox)).toEqual([{ keyId: newKeyId, counts: { factors: 4, signing_keys: 1, server_secrets: 1 }, total: 6 }]);
+    expect(await countSealedValuesByKeyId(t.ctx.db, t.ctx.secretBox)).toEqual([{ keyId: newKeyId, counts: { factors: 4, signing_keys: 1, server_secrets: 1, outbox: 0 }, total: 6 }]);
   });
 
   it('OT-08: TOTP sign-in still works, tokens verify, and the JWKS is unchanged (signing kids do not move)', async () => {
@@ -90,7 +93,7 @@ describe('rotateEncryptionKey()', () => {
 
   it('a second run re-seals nothing', async () => {
     const again = await rotateEncryptionKey(t.ctx);
-    expect(again.resealed).toEqual({ factors: 0, signing_keys: 0, server_secrets: 0 });
+    expect(again.resealed).toEqual({ factors: 0, signing_keys: 0, server_secrets: 0, outbox: 0 });
     expect(again.remaining).toEqual([]);
   });
 
@@ -160,7 +163,7 @@ describe('rotateEncryptionKey() beside other writers', () => {
 
   it('a run after an interrupted one finishes the rest and leaves nothing under the old key', async () => {
     const rotation = await rotateEncryptionKey(t.ctx);
-    expect(rotation.resealed).toEqual({ factors: 0, signing_keys: 1, server_secrets: 1 });
+    expect(rotation.resealed).toEqual({ factors: 0, signing_keys: 1, server_secrets: 1, outbox: 0 });
     expect(rotation.remaining).toEqual([]);
     expect(await signIn(t, users[2]!)).toMatchObject({ accessToken: expect.any(String) });
   });
@@ -172,8 +175,51 @@ describe('rotateEncryptionKey() beside other writers', () => {
     await t.ctx.db.updateTable('factors').set({ secret_ciphertext: foreign }).where('id', '=', user.factorId).execute();
     const rotation = await rotateEncryptionKey(t.ctx);
     expect(rotation.unopenable).toBe(1);
-    expect(rotation.remaining).toEqual([{ keyId: stranger.currentKeyId, counts: { factors: 1, signing_keys: 0, server_secrets: 0 }, total: 1 }]);
+    expect(rotation.remaining).toEqual([{ keyId: stranger.currentKeyId, counts: { factors: 1, signing_keys: 0, server_secrets: 0, outbox: 0 }, total: 1 }]);
     const row = await t.ctx.db.selectFrom('factors').select('secret_ciphertext').where('id', '=', user.factorId).executeTakeFirstOrThrow();
     expect(row.secret_ciphertext).toBe(foreign);
+  });
+});
+
+describe('OB-01: the development outbox is sealed under the encryption key, and rotates with it', () => {
+  let t: TestTwofold;
+  let phone: string;
+  let code: string;
+  beforeAll(async () => {
+    const before = await startTestTwofold({ env: keyEnv(oldKey) });
+    const user = await registerUser(before);
+    phone = uniquePhone();
+    expect((await enrollDestination(before, user.mfaToken, { type: 'sms', phone })).statusCode).toBe(201);
+    code = await lastSentCode(before, phone);
+    await before.stop();
+    t = await startTestTwofold({ restartOf: before, clock: before.clock, env: keyEnv(newKey, oldKey) });
+  });
+  afterAll(async () => t?.close());
+
+  it('OB-01: counts the outbox message under the key that sealed it, and a start without that key names it', async () => {
+    const usage = await countSealedValuesByKeyId(t.ctx.db, t.ctx.secretBox);
+    expect(usage).toEqual([{ keyId: oldKeyId, counts: { factors: 1, signing_keys: 1, server_secrets: 1, outbox: 1 }, total: 4 }]);
+    expect(await lastSentCode(t, phone)).toBe(code);
+    const error = await startupFailure(t, keyEnv(newKey));
+    expect(error).toBeInstanceOf(StartupError);
+    expect((error as Error).message).toContain(`${oldKeyId} (4 values)`);
+  });
+
+  it('OB-01: re-seals the outbox message: the new key alone opens it, with the same code', async () => {
+    const rotation = await rotateEncryptionKey(t.ctx);
+    expect(rotation).toMatchObject({ resealed: { factors: 1, signing_keys: 1, server_secrets: 1, outbox: 1 }, unopenable: 0, remaining: [] });
+    const [row] = await rawOutboxRows(t, phone);
+    expect(row!.content_ciphertext.startsWith(`v1.${newKeyId}.`)).toBe(true);
+    expect(JSON.stringify(row)).not.toContain(code);
+    const onlyNewKey = createSecretBox([newKey]);
+    const [message] = await readOutboxMessages(t.ctx.db, onlyNewKey, { destination: phone, limit: 1 });
+    expect(message!.text).toContain(code);
+  });
+
+  it('OB-01: after the rotation a start with only the new key works: the outbox does not hold the old key back', async () => {
+    const config = loadConfig(testEnvironment(t.dataDir, { ...t.storage.env, ...keyEnv(newKey) }));
+    const started = await createTwofold(config);
+    expect(started.encryptionKey).toMatchObject({ id: newKeyId, previousIds: [] });
+    await started.close();
   });
 });

@@ -52,7 +52,12 @@ describe('headers', () => {
         TWOFOLD_PUBLIC_URL: 'https://auth.example.com',
         TWOFOLD_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
         TWOFOLD_ARGON2_MEMORY_KIB: '19456',
+        TWOFOLD_ARGON2_TIME_COST: '2',
+        TWOFOLD_THROTTLE_LOCK_FAILURES: '100',
+        // No SMS gateway or SMTP here: everything that would need one is turned off by name.
         TWOFOLD_FACTORS: 'totp,webauthn,recovery',
+        TWOFOLD_PASSWORD_RESET: 'off',
+        TWOFOLD_NOTIFY: 'off',
       },
     });
     try {

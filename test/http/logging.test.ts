@@ -5,6 +5,8 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/http/logger.js';
 import { bearer, getJson, postJson, registerUser, totpCode } from '../helpers/flow.js';
+import { smsSignUp, startOtpLogin } from '../helpers/otp.js';
+import { lastResetCode, outboxMessages, sixDigitCodeIn } from '../helpers/outbox.js';
 import { startTestTwofold, type TestTwofold } from '../helpers/twofold.js';
 
 let t: TestTwofold;
@@ -76,5 +78,25 @@ describe('logs', () => {
     const events = lines.map((line) => JSON.parse(line)).filter((entry) => entry.event !== undefined).map((entry) => entry.event);
     expect(events).toEqual(expect.arrayContaining(['user.registered', 'factor.activated', 'login.password_failed', 'login.password_verified', 'mfa.failed', 'login.completed', 'token.refreshed', 'token.refresh_reuse_detected', 'session.revoked']));
     expect(log).toContain('"path":"/v1/me"');
+  });
+
+  it('LOG-01: SMS codes, reset codes and remembered-browser tokens never reach the log either (the outbox keeps them sealed)', async () => {
+    const from = lines.length;
+    const user = await smsSignUp(t);
+    const signUpCode = (await outboxMessages(t, user.destination)).map((message) => sixDigitCodeIn(message.body))[0]!;
+    t.clock.advanceSeconds(31);
+    const login = await startOtpLogin(t, user, user.otpFactorId, user.destination);
+    const remembered = (await postJson(t.app, '/v1/mfa/verify', { challenge_id: login.challengeId, code: login.code, remember_device: true }, bearer(login.mfaToken))).json();
+    expect(remembered.device_token).toEqual(expect.any(String));
+    const next = (await postJson(t.app, '/v1/login', { username: user.username, password: user.password })).json();
+    expect((await postJson(t.app, '/v1/mfa/verify', { device_token: remembered.device_token }, bearer(next.mfa_token))).statusCode).toBe(200);
+    expect((await postJson(t.app, '/v1/password/forgot', { username: user.username })).statusCode).toBe(202);
+    const resetCode = await lastResetCode(t, user.destination);
+
+    const log = lines.slice(from).join('');
+    expect(log).toContain('challenge.sent');
+    for (const code of [signUpCode, login.code]) expect(new RegExp(`(?<!\\d)${code}(?!\\d)`).test(log), `SMS code ${code} in the log`).toBe(false);
+    expect(log.includes(resetCode), 'the reset code in the log').toBe(false);
+    expect(log.includes(remembered.device_token), 'the device token in the log').toBe(false);
   });
 });

@@ -571,6 +571,20 @@ describe('WA-01..WA-03/WA-06: registrations the server refuses with 401 invalid_
     expectTokens(await confirmPasskey(user.mfaToken, enrollment.factorId, authenticator.register(again.options), again.challengeId));
   });
 
+  it('LOG-01/WA-01: a refused registration is recorded without the challenge the server expected (still open, it is not for the audit trail)', async () => {
+    const user = await registerUser(t);
+    const enrollment = await enrollPasskey(user.mfaToken);
+    const expected = enrollment.options.challenge as string;
+    expectRefused(await confirmPasskey(user.mfaToken, enrollment.factorId, createSoftAuthenticator().register(enrollment.options, { challenge: randomChallenge() }), enrollment.challengeId));
+    const [event] = eventsOf(user.userId, 'webauthn.registration_failed');
+    expect(String(event!.details?.['reason'])).toContain('challenge');
+    expect(JSON.stringify(event)).not.toContain(expected);
+    await t.ctx.auditTrail.flush();
+    const stored = await t.ctx.db.selectFrom('security_events').select('details').where('user_id', '=', user.userId).where('type', '=', 'webauthn.registration_failed').execute();
+    expect(stored).toHaveLength(1);
+    expect(stored[0]!.details).not.toContain(expected);
+  });
+
   it('WA-06: a key algorithm outside the allowlist (ES384) is refused', async () => {
     const user = await registerUser(t);
     const enrollment = await enrollPasskey(user.mfaToken);

@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forgotPasswordAnswer } from '../../src/flows/password-reset.js';
 import { bearer, expectProblem, getJson, postJson, registerUser, signIn, signUp, totpCode, uniqueUsername } from '../helpers/flow.js';
-import { lastResetCode } from '../helpers/outbox.js';
+import { enrollDestination, uniquePhone } from '../helpers/otp.js';
+import { lastResetCode, lastSentCode, outboxMessages } from '../helpers/outbox.js';
 import { startTestTwofold, type TestTwofold } from '../helpers/twofold.js';
 
 let t: TestTwofold;
@@ -115,5 +116,84 @@ describe('POST /v1/password/reset', () => {
     expect(after).toEqual(before);
     const signedIn = await signIn(t, { username: user.username, password: 'a completely new passphrase', secret: user.secret });
     expect((await getJson(t.app, '/v1/me', bearer(signedIn.accessToken))).statusCode).toBe(200);
+  });
+});
+
+describe('TWOFOLD_PASSWORD_RESET: where reset codes may go, or nowhere', () => {
+  /** A user with an address (unless `email` is false) and an active SMS factor on `phone`. */
+  async function userWithAddressAndPhone(instance: TestTwofold, phone: string, email: string | undefined) {
+    const registered = await registerUser(instance, email === undefined ? {} : { email });
+    const confirm = await postJson(instance.app, `/v1/factors/${registered.factorId}/verify`, { code: totpCode(instance, registered.secret) }, bearer(registered.mfaToken));
+    const accessToken = confirm.json().access_token as string;
+    const enroll = await enrollDestination(instance, accessToken, { type: 'sms', phone });
+    expect(enroll.statusCode, enroll.body).toBe(201);
+    const verified = await postJson(instance.app, `/v1/factors/${enroll.json().factor_id}/verify`, { code: await lastSentCode(instance, phone) }, bearer(accessToken));
+    expect(verified.statusCode, verified.body).toBe(200);
+    instance.clock.advanceSeconds(31);
+    return registered;
+  }
+
+  const resetMessages = async (instance: TestTwofold, destination: string) =>
+    (await outboxMessages(instance, destination)).filter((message) => message.purpose === 'password_reset');
+
+  it('MG-01: off — asking for a code and using one are refused (403 forbidden), nothing is sent, and the pages say so', async () => {
+    const off = await startTestTwofold({ env: { TWOFOLD_PASSWORD_RESET: 'off' } });
+    try {
+      const email = `${uniqueUsername('off')}@example.com`;
+      const user = await userWithAddressAndPhone(off, uniquePhone(), email);
+      const asked = expectProblem(await postJson(off.app, '/v1/password/forgot', { username: user.username }), 403, 'forbidden');
+      expect(asked.detail).toBe('Password reset is not offered on this server; ask its administrator for help.');
+      expectProblem(await postJson(off.app, '/v1/password/reset', { username: user.username, code: 'AAAAA-AAAAA-AAAAA-AAAAA', new_password: 'a completely new passphrase' }), 403, 'forbidden');
+      await off.ctx.background.flush();
+      expect(await resetMessages(off, email)).toEqual([]);
+      expect(off.events.some((event) => event.type === 'password.reset_requested')).toBe(false);
+      for (const path of ['/forgot-password', '/reset-password']) {
+        const page = await off.app.inject({ method: 'GET', url: path });
+        expect(page.statusCode).toBe(403);
+        expect(page.body).toContain('Password reset is not offered on this server');
+        expect(page.body).not.toContain('<form');
+      }
+      expect((await off.app.inject({ method: 'GET', url: '/sign-in' })).body).not.toContain('/forgot-password');
+      expect((await t.app.inject({ method: 'GET', url: '/sign-in' })).body).toContain('/forgot-password');
+    } finally {
+      await off.close();
+    }
+  });
+
+  it('MG-02: sms: the code goes to the verified phone even when the account has an address; email: to the address only', async () => {
+    const smsOnly = await startTestTwofold({ env: { TWOFOLD_PASSWORD_RESET: 'sms' } });
+    const emailOnly = await startTestTwofold({ env: { TWOFOLD_PASSWORD_RESET: 'email' } });
+    try {
+      const [phone, email] = [uniquePhone(), `${uniqueUsername('sms')}@example.com`];
+      const bySms = await userWithAddressAndPhone(smsOnly, phone, email);
+      expect((await postJson(smsOnly.app, '/v1/password/forgot', { username: bySms.username })).statusCode).toBe(202);
+      expect(await lastResetCode(smsOnly, phone)).toMatch(/^[0-9A-Z]{5}(-[0-9A-Z]{5}){3}$/);
+      expect(await resetMessages(smsOnly, email)).toEqual([]);
+
+      const phoneOnly = uniquePhone();
+      const noAddress = await userWithAddressAndPhone(emailOnly, phoneOnly, undefined);
+      expect((await postJson(emailOnly.app, '/v1/password/forgot', { username: noAddress.username })).statusCode).toBe(202);
+      await emailOnly.ctx.background.flush();
+      expect(await resetMessages(emailOnly, phoneOnly)).toEqual([]);
+      expect(emailOnly.events.find((event) => event.type === 'password.reset_requested' && event.userId === noAddress.userId)?.details).toEqual({ delivered: false });
+    } finally {
+      await smsOnly.close();
+      await emailOnly.close();
+    }
+  });
+
+  it('OB-04: no text message once SMS factors are disabled: the phone of a factor enrolled before is not used for reset codes', async () => {
+    const before = await startTestTwofold();
+    const phone = uniquePhone();
+    const user = await userWithAddressAndPhone(before, phone, undefined);
+    await before.stop();
+    const after = await startTestTwofold({ restartOf: before, clock: before.clock, env: { TWOFOLD_FACTORS: 'totp,webauthn,recovery' } });
+    try {
+      expect((await postJson(after.app, '/v1/password/forgot', { username: user.username })).statusCode).toBe(202);
+      await after.ctx.background.flush();
+      expect(await resetMessages(after, phone)).toEqual([]);
+    } finally {
+      await after.close();
+    }
   });
 });

@@ -7,6 +7,7 @@ import type { TwofoldConfig } from '../../config/schema.js';
 import { replaceEncryptionKeyFile, type ReplacedEncryptionKeyFile } from '../../config/replace-encryption-key-file.js';
 import { countSealedValuesByKeyId, type EncryptionKeyUsage } from '../../flows/encryption-key-usage.js';
 import { rotateEncryptionKey, type EncryptionKeyRotation } from '../../flows/rotate-encryption-key.js';
+import { zeroPerSealedTable, type SealedTable } from '../../store/repositories/sealed-values.js';
 import type { Twofold } from '../../twofold.js';
 import { printJson, printTable } from '../output.js';
 import { withTwofold } from './with-twofold.js';
@@ -60,8 +61,8 @@ function refusalToGenerate(config: TwofoldConfig): string | undefined {
   return undefined;
 }
 
-function usageColumns(usage: EncryptionKeyUsage | undefined): { factors: number; signing_keys: number; server_secrets: number; total: number } {
-  return { factors: usage?.counts.factors ?? 0, signing_keys: usage?.counts.signing_keys ?? 0, server_secrets: usage?.counts.server_secrets ?? 0, total: usage?.total ?? 0 };
+function usageColumns(usage: EncryptionKeyUsage | undefined): Record<SealedTable | 'total', number> {
+  return { ...(usage?.counts ?? zeroPerSealedTable()), total: usage?.total ?? 0 };
 }
 
 function rotationJson(rotation: EncryptionKeyRotation, removable: string[], generated: ReplacedEncryptionKeyFile | undefined): object {
@@ -80,14 +81,14 @@ function rotationJson(rotation: EncryptionKeyRotation, removable: string[], gene
 }
 
 function describeRotation(twofold: Twofold, rotation: EncryptionKeyRotation, removable: string[], generated: ReplacedEncryptionKeyFile | undefined): string {
-  const { factors, signing_keys: signingKeys, server_secrets: serverSecrets } = rotation.resealed;
+  const { factors, signing_keys: signingKeys, server_secrets: serverSecrets, outbox } = rotation.resealed;
   const lines: string[] = [];
   if (generated !== undefined) {
     lines.push(`new encryption key ${generated.keyId} written to ${generated.path}; the old key ${generated.previousKeyId} was added to ${generated.previousKeysPath}.`);
   }
   lines.push(
-    `re-sealed ${factors + signingKeys + serverSecrets} value(s) under encryption key ${rotation.keyId}: ` +
-      `${factors} TOTP secret(s), ${signingKeys} signing key(s), ${serverSecrets} server secret(s).`,
+    `re-sealed ${factors + signingKeys + serverSecrets + outbox} value(s) under encryption key ${rotation.keyId}: ` +
+      `${factors} TOTP secret(s), ${signingKeys} signing key(s), ${serverSecrets} server secret(s)${outbox > 0 ? `, ${outbox} development outbox message(s)` : ''}.`,
   );
   if (rotation.changedConcurrently > 0) lines.push(`${rotation.changedConcurrently} value(s) changed while this ran and were left as written.`);
   if (rotation.unopenable > 0) lines.push(`${rotation.unopenable} value(s) could not be opened and were left as they are (see the warnings above).`);

@@ -1,6 +1,7 @@
 // `twofold outbox`: the SMS and e-mail messages the development outbox provider kept — where to
-// read a code when trying Twofold out without a real SMS gateway or mail server.
-import { listOutboxMessages } from '../../store/repositories/outbox.js';
+// read a code when trying Twofold out without a real SMS gateway or mail server. The database
+// holds them sealed; this command opens them with the encryption key, as the server would.
+import { readOutboxMessages } from '../../delivery/outbox.js';
 import { printJson, printTable } from '../output.js';
 import { withTwofold } from './with-twofold.js';
 
@@ -12,13 +13,13 @@ export async function outboxCommand(options: { channel?: string; to?: string; li
     return;
   }
   await withTwofold(async (twofold) => {
-    const messages = await listOutboxMessages(twofold.database.db, { channel, destination: options.to, limit: Number(options.limit) });
+    const messages = await readOutboxMessages(twofold.database.db, twofold.context.secretBox, { channel, destination: options.to, limit: Number(options.limit) });
     const rows = messages.map((message) => ({
       sent_at: new Date(message.created_at).toISOString(),
       channel: message.channel,
       to: message.destination,
       purpose: message.purpose,
-      text: message.body.split('\n')[0] ?? '',
+      text: message.text === undefined ? `(cannot be opened: ${message.unopenable ?? 'unknown'})` : (message.text.split('\n')[0] ?? ''),
     }));
     if (options.json === true) printJson(rows);
     else printTable(rows);

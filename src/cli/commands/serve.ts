@@ -2,6 +2,7 @@
 // and a graceful stop on SIGTERM/SIGINT (in-flight requests finish, then the database closes).
 import pc from 'picocolors';
 import { loadConfig } from '../../config/load.js';
+import { isLoopbackHost } from '../../config/production-defaults.js';
 import { startServer, type RunningServer } from '../../http/server.js';
 import { twofoldVersion } from '../../version.js';
 
@@ -49,7 +50,14 @@ async function printBanner(server: RunningServer): Promise<void> {
       ? [`               also opens ${encryptionKey.previousIds.join(', ')} (previous keys; \`twofold keys rotate-encryption\` re-seals what they hold)`]
       : []),
     `  signing key  ${key.alg} ${key.kid}`,
+    ...(server.twofold.context.senders.sms.provider === 'outbox' || server.twofold.context.senders.email.provider === 'outbox'
+      ? [`  messages     development outbox: ${config.mode === 'development' ? 'codes are printed here as they are sent, and ' : ''}\`twofold outbox\` opens the kept ones`]
+      : []),
     `  try it       curl ${server.url}/.well-known/openid-configuration`,
+    // Forgetting NODE_ENV=production must not go unnoticed where other people connect.
+    ...(config.mode !== 'production' && !isLoopbackHost(new URL(config.publicUrl).hostname)
+      ? [pc.yellow(`  warning      ${config.mode} mode at ${config.publicUrl}: development defaults apply (a generated encryption key, codes printed and kept in the outbox, cheap settings allowed); set NODE_ENV=production for a real deployment`)]
+      : []),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }

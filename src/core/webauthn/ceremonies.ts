@@ -109,8 +109,16 @@ export async function checkRegistration(rp: RelyingParty, response: Registration
       attestationRootSha256,
     };
   } catch (error) {
-    return { ok: false, reason: error instanceof Error ? error.message : 'invalid registration response' };
+    return { ok: false, reason: error instanceof Error ? withoutQuotedValues(error.message) : 'invalid registration response' };
   }
+}
+
+/**
+ * The library's reason without the values it quotes: "Unexpected registration response challenge
+ * "…", expected "<the challenge>"" would put a challenge that is still open into the audit trail.
+ */
+export function withoutQuotedValues(reason: string): string {
+  return reason.replace(/"[^"]*"/g, '"…"');
 }
 
 export function buildAuthenticationOptions(rp: RelyingParty, credentials: ReadonlyArray<{ credentialId: string; transports: string[] }>): Promise<PublicKeyCredentialRequestOptionsJSON> {

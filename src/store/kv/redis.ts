@@ -176,6 +176,10 @@ export async function createRedisStore(config: RedisConfig, onError: (error: Err
   };
 }
 
+/**
+ * A database or Redis URL fit for a banner or an error: no password, and no query values either
+ * (`?password=…` and `?sslpassword=…` are valid ways to pass one to PostgreSQL).
+ */
 export function redactedUrl(url: string): string {
   let parsed: URL;
   try {
@@ -184,5 +188,6 @@ export function redactedUrl(url: string): string {
     return '(invalid URL)';
   }
   if (parsed.password !== '') parsed.password = '***';
+  for (const name of [...parsed.searchParams.keys()]) parsed.searchParams.set(name, '***');
   return parsed.toString();
 }

@@ -8,6 +8,7 @@ import * as securityEvents from './0003-security-events.js';
 import * as recoveryAndDevices from './0004-recovery-and-devices.js';
 import * as revokedSessionsFeed from './0005-revoked-sessions-feed.js';
 import * as passkeyAttestation from './0007-passkey-attestation.js';
+import * as sealedOutbox from './0010-sealed-outbox.js';
 import * as instanceLease from './0011-instance-lease.js';
 
 export const migrations: Record<string, Migration> = {
@@ -17,5 +18,6 @@ export const migrations: Record<string, Migration> = {
   '0004-recovery-and-devices': recoveryAndDevices,
   '0005-revoked-sessions-feed': revokedSessionsFeed,
   '0007-passkey-attestation': passkeyAttestation,
+  '0010-sealed-outbox': sealedOutbox,
   '0011-instance-lease': instanceLease,
 };

@@ -11,13 +11,19 @@ const sealedColumns = {
   factors: { id: 'id', owner: 'user_id', ciphertext: 'secret_ciphertext' },
   signing_keys: { id: 'kid', owner: null, ciphertext: 'private_ciphertext' },
   server_secrets: { id: 'name', owner: null, ciphertext: 'ciphertext' },
+  outbox: { id: 'id', owner: null, ciphertext: 'content_ciphertext' },
 } as const;
 
 export type SealedTable = keyof typeof sealedColumns;
 export const sealedTables = Object.keys(sealedColumns) as SealedTable[];
 
+/** A zero for every sealed table, to count into. */
+export function zeroPerSealedTable(): Record<SealedTable, number> {
+  return Object.fromEntries(sealedTables.map((table) => [table, 0])) as Record<SealedTable, number>;
+}
+
 export interface SealedValueRow {
-  /** The row's key: factor id, signing key kid, or server secret name. */
+  /** The row's key: factor id, signing key kid, server secret name, or outbox message id. */
   id: string;
   /** The user id, for factors; null elsewhere. */
   ownerId: string | null;

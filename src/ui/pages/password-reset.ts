@@ -1,6 +1,6 @@
 // Forgot password: always the same answer; the code arrives by e-mail or text message. Reset:
 // username, code and a new password — it signs nobody in, and the second factor is still needed.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { requestPasswordReset, resetPassword } from '../../flows/password-reset.js';
 import { requestMeta } from '../../http/authenticate.js';
 import { csrfField } from '../csrf.js';
@@ -24,16 +24,25 @@ export function passwordResetPages(app: FastifyInstance, kit: PageKit): void {
   <button type="submit">Set the new password</button>
 </form>`;
 
-  app.get('/forgot-password', async (request, reply) => kit.render(request, reply, { title: 'Forgot your password?', signedIn: false }, forgotForm));
+  // TWOFOLD_PASSWORD_RESET=off: the pages say so instead of promising a code that never comes.
+  const resetOffered = ctx.config.passwordResetChannels.length > 0;
+  const notOffered = (request: FastifyRequest, reply: FastifyReply) =>
+    kit.render(request, reply, { title: 'Password reset', signedIn: false, status: 403 }, () => html`<p class="error" role="alert">Password reset is not offered on this server; ask its administrator for help.</p><p><a href="/sign-in">Back to sign in</a></p>`);
+
+  app.get('/forgot-password', async (request, reply) => (resetOffered ? kit.render(request, reply, { title: 'Forgot your password?', signedIn: false }, forgotForm) : notOffered(request, reply)));
 
   app.post('/forgot-password', async (request, reply) => {
+    if (!resetOffered) return notOffered(request, reply);
     const result = await requestPasswordReset(ctx, { username: formValue(request, 'username') ?? '' }, requestMeta(request));
     return kit.render(request, reply, { title: 'Check your messages', signedIn: false, notice: { kind: 'info', text: result.message } }, () => html`<p><a class="button" href="/reset-password">I have a code</a></p>`);
   });
 
-  app.get('/reset-password', async (request, reply) => kit.render(request, reply, { title: 'Set a new password', signedIn: false }, (csrf) => resetForm(csrf, '', { fields: {} })));
+  app.get('/reset-password', async (request, reply) =>
+    resetOffered ? kit.render(request, reply, { title: 'Set a new password', signedIn: false }, (csrf) => resetForm(csrf, '', { fields: {} })) : notOffered(request, reply),
+  );
 
   app.post('/reset-password', async (request, reply) => {
+    if (!resetOffered) return notOffered(request, reply);
     const username = formValue(request, 'username') ?? '';
     try {
       await resetPassword(ctx, { username, code: formValue(request, 'code') ?? '', newPassword: formValue(request, 'new_password') ?? '' }, requestMeta(request));

@@ -29,7 +29,7 @@ export function signInPages(app: FastifyInstance, kit: PageKit): void {
   ${field({ label: 'Password', name: 'password', type: 'password', autocomplete: 'current-password', maxlength: 1024 })}
   <button type="submit">Continue</button>
 </form>
-<p class="muted"><a href="/forgot-password">Forgot your password?</a> · New here? <a href="/sign-up">Create an account</a></p>`;
+<p class="muted">${ctx.config.passwordResetChannels.length > 0 ? html`<a href="/forgot-password">Forgot your password?</a> · ` : ''}New here? <a href="/sign-up">Create an account</a></p>`;
 
   const afterSignIn = (request: FastifyRequest, reply: FastifyReply) => {
     const returnTo = allowedReturnTo(readCookie(request, cookieNames.returnTo), ctx.config.pages.allowedRedirectOrigins);
