@@ -218,7 +218,7 @@ describe('OB-01: the development outbox is sealed under the encryption key, and 
 
   it('OB-01: after the rotation a start with only the new key works: the outbox does not hold the old key back', async () => {
     const config = loadConfig(testEnvironment(t.dataDir, { ...t.storage.env, ...keyEnv(newKey) }));
-    const started = await createTwofold(config);
+    const started = await createTwofold(config, { singleInstance: false });
     expect(started.encryptionKey).toMatchObject({ id: newKeyId, previousIds: [] });
     await started.close();
   });
