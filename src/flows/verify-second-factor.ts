@@ -12,8 +12,10 @@ import type { ChallengeRow, FactorRow } from '../store/database.js';
 import { findChallenge } from '../store/repositories/challenges.js';
 import { claimTotpStep, findFactor, listFactorsOfUser, touchFactor } from '../store/repositories/factors.js';
 import { consumeRecoveryCode } from '../store/repositories/recovery-codes.js';
+import { holdUserRow } from '../store/repositories/users.js';
 import { runTransaction } from '../store/transaction.js';
 import type { FlowContext, RequestMeta } from './context.js';
+import { holdPendingLogin } from './credentials-changed.js';
 import { invalidRequest } from './errors.js';
 import { requireFactorEnabled } from './factor-types.js';
 import { checkSentCode } from './otp-challenges.js';
@@ -77,7 +79,10 @@ export async function verifySecondFactor(
   };
   const replayReason: FailureReason = proof.method === 'totp' ? 'replay' : 'wrong_code';
   if (auth.kind === 'mfa') {
-    const login = await runTransaction(ctx.db, async (trx) => ((await proof.claim(trx)) ? completePendingSession(ctx, trx, auth, proof.method) : undefined));
+    const login = await runTransaction(ctx.db, async (trx) => {
+      const held = await holdPendingLogin(trx, auth);
+      return (await proof.claim(trx)) ? completePendingSession(ctx, trx, held, proof.method) : undefined;
+    });
     if (login === undefined) return rejectWrongCode(ctx, auth, attempt, meta, replayReason, kind);
     recordRecoveryCodeUse();
     const tokens = await respondWithTokens(ctx, auth, login, meta);
@@ -87,7 +92,11 @@ export async function verifySecondFactor(
     }
     return tokens;
   }
-  const stepUp = await runTransaction(ctx.db, async (trx) => ((await proof.claim(trx)) ? completeStepUp(ctx, trx, auth, proof.method) : undefined));
+  const stepUp = await runTransaction(ctx.db, async (trx) => {
+    // The user's row first, in the same order as every change takes it (no deadlock with a removal).
+    await holdUserRow(trx, auth.user.id);
+    return (await proof.claim(trx)) ? completeStepUp(ctx, trx, auth, proof.method) : undefined;
+  });
   if (stepUp === undefined) return rejectWrongCode(ctx, auth, attempt, meta, replayReason, kind);
   recordRecoveryCodeUse();
   return respondWithStepUp(ctx, auth, stepUp, meta);
@@ -142,7 +151,12 @@ async function prepareEvaluation(
   return { kind: 'totp', evaluate: async () => evaluateTotp(ctx, candidates, code) };
 }
 
-/** A challenge of this user and this session, for an active factor of an enabled type. */
+/**
+ * A challenge of this user and this session, asked for what it now answers — a login's challenge
+ * for the login, a step-up's for a step-up (a pending session keeps its id once signed in, so a
+ * code sent for its login must not later pass for a fresh step-up) — for an active factor of an
+ * enabled type.
+ */
 async function openChallengeOf(ctx: FlowContext, auth: SecondFactorAuthentication, challengeId: string, factorId: string | undefined): Promise<{ challenge: ChallengeRow; factor: FactorRow }> {
   const challenge = await findChallenge(ctx.db, challengeId);
   const factor = challenge === undefined ? undefined : await findFactor(ctx.db, challenge.factor_id);
@@ -151,6 +165,7 @@ async function openChallengeOf(ctx: FlowContext, auth: SecondFactorAuthenticatio
     factor !== undefined &&
     challenge.user_id === auth.user.id &&
     challenge.session_id === auth.session.id &&
+    challenge.purpose === (auth.kind === 'mfa' ? 'login' : 'step_up') &&
     factor.status === 'active' &&
     (factorId === undefined || factorId === factor.id);
   // Someone else's challenge, or one from another login, is indistinguishable from none (OB-02).
