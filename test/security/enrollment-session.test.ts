@@ -121,7 +121,7 @@ describe('confirming a pending factor takes what starting it took', () => {
     expectProblem(await confirm(later, registered.factorId, { code: totpCode(t, registered.secret, 1) }), 401, 'invalid_token');
   });
 
-  it('an enrollment started before enrollments were tied to a session cannot be confirmed; the error says to start again', async () => {
+  it('OT-07: an enrollment started before enrollments were tied to a session cannot be confirmed; the error says to start again', async () => {
     const user = await signUp(t);
     const app = await startTotp(user.accessToken);
     // A pending factor left from before the migration that recorded who started it.
