@@ -79,18 +79,20 @@ export async function verifySecondFactor(
   };
   const replayReason: FailureReason = proof.method === 'totp' ? 'replay' : 'wrong_code';
   if (auth.kind === 'mfa') {
+    // Only a real second factor can be remembered; a remembered browser cannot extend itself.
+    const remember = input.remember_device === true && trustedDevicesEnabled(ctx) && isAal2Method(proof.method);
     const login = await runTransaction(ctx.db, async (trx) => {
       const held = await holdPendingLogin(trx, auth);
-      return (await proof.claim(trx)) ? completePendingSession(ctx, trx, held, proof.method) : undefined;
+      if (!(await proof.claim(trx))) return undefined;
+      const completed = await completePendingSession(ctx, trx, held, proof.method);
+      // In the login's transaction, under the user's row: a password or factor change that follows
+      // forgets this browser too, instead of missing one remembered just after it looked.
+      return { completed, device: remember ? await rememberDevice(ctx, trx, auth.user.id, meta) : undefined };
     });
     if (login === undefined) return rejectWrongCode(ctx, auth, attempt, meta, replayReason, kind);
     recordRecoveryCodeUse();
-    const tokens = await respondWithTokens(ctx, auth, login, meta);
-    // Only a real second factor can be remembered; a remembered browser cannot extend itself.
-    if (input.remember_device === true && trustedDevicesEnabled(ctx) && isAal2Method(proof.method)) {
-      return { ...tokens, ...(await rememberDevice(ctx, ctx.db, auth.user.id, meta)) };
-    }
-    return tokens;
+    const tokens = await respondWithTokens(ctx, auth, login.completed, meta);
+    return login.device === undefined ? tokens : { ...tokens, ...login.device };
   }
   const stepUp = await runTransaction(ctx.db, async (trx) => {
     // The user's row first, in the same order as every change takes it (no deadlock with a removal).

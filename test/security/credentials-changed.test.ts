@@ -238,6 +238,25 @@ describe('RC-03: other things started under the old credentials end with them', 
     expect((await postJson(t.app, '/v1/login', { username: user.username, password: newPassword })).statusCode).toBe(200);
   });
 
+  it('RC-03: browsers remembered by logins racing a password change do not outlive it', async () => {
+    const user = await account();
+    t.clock.advanceSeconds(30);
+    const mfaTokens = await Promise.all(Array.from({ length: 10 }, () => loginForMfaToken(t, user)));
+    const [change, ...logins] = await Promise.all([
+      postJson(t.app, '/v1/password', { current_password: user.password, new_password: newPassword }, bearer(user.accessToken)),
+      ...mfaTokens.map((token, i) => verify(token, { recovery_code: user.recoveryCodes[i], remember_device: true })),
+    ]);
+    expect(change!.statusCode, change!.body).toBe(204);
+    const deviceTokens = logins.filter((login) => login.statusCode === 200).map((login) => login.json().device_token as string);
+    // Whichever logins finished before the change, the browsers they remembered were forgotten with it.
+    const live = await t.ctx.db.selectFrom('trusted_devices').select('id').where('user_id', '=', user.userId).where('revoked_at', 'is', null).execute();
+    expect(live).toEqual([]);
+    for (const deviceToken of deviceTokens) {
+      const response = await verify(await loginForMfaToken(t, { username: user.username, password: newPassword }), { device_token: deviceToken });
+      expectProblem(response, 401, 'invalid_code');
+    }
+  });
+
   it('RC-03: a remembered browser cannot finish a login started before the password changed', async () => {
     const user = await account();
     t.clock.advanceSeconds(30);
