@@ -1,14 +1,15 @@
 // Operator actions behind the CLI (`twofold users …`). Resetting factors is the last-resort
 // recovery for a person who lost every factor and every recovery code: it removes factors and
-// codes and ends all sessions, so the next login must enroll a new factor (MG-03).
+// codes and ends all sessions and every login in flight, so the next login must enroll a new
+// factor (MG-03, RC-03).
 import { normalizeUsername } from '../core/identity/username.js';
 import { TwofoldError } from '../errors.js';
 import type { UserRow } from '../store/database.js';
 import { deleteFactorsOfUser, listFactorsOfUser } from '../store/repositories/factors.js';
 import { countUnusedRecoveryCodes, deleteRecoveryCodesOfUser } from '../store/repositories/recovery-codes.js';
-import { revokeSessionsOfUser } from '../store/repositories/sessions.js';
 import { findUserById, findUserByUsername, listUsers } from '../store/repositories/users.js';
 import type { FlowContext } from './context.js';
+import { recordCredentialsChange } from './credentials-changed.js';
 import { announceRevokedSessions } from './revoke-sessions.js';
 import { clearAccountThrottle, unlockAccount } from './throttle.js';
 import { forgetAllTrustedDevices } from './trusted-devices.js';
@@ -64,15 +65,18 @@ export async function resetFactors(
   operator: string,
 ): Promise<{ user: UserView; factorsRemoved: number; recoveryCodesRemoved: number; sessionsRevoked: number }> {
   const user = await findUserByIdOrUsername(ctx, idOrUsername);
-  const now = ctx.now();
-  const { revokedSessionIds, ...result } = await runTransaction(ctx.db, async (trx) => ({
-    factorsRemoved: await deleteFactorsOfUser(trx, user.id),
-    recoveryCodesRemoved: await deleteRecoveryCodesOfUser(trx, user.id),
-    revokedSessionIds: await revokeSessionsOfUser(trx, user.id, 'admin_factor_reset', now),
-  }));
-  await announceRevokedSessions(ctx, revokedSessionIds);
-  await forgetAllTrustedDevices(ctx, ctx.db, user.id, 'admin_factor_reset');
+  const { ended, ...result } = await runTransaction(ctx.db, async (trx) => {
+    // First: the user's row, and every session and login in flight ends (RC-03).
+    const ended = await recordCredentialsChange(ctx, trx, { userId: user.id, reason: 'admin_factor_reset', signedIn: 'end' });
+    const factorsRemoved = await deleteFactorsOfUser(trx, user.id);
+    const recoveryCodesRemoved = await deleteRecoveryCodesOfUser(trx, user.id);
+    await forgetAllTrustedDevices(ctx, trx, user.id, 'admin_factor_reset');
+    return { ended, factorsRemoved, recoveryCodesRemoved };
+  });
+  await announceRevokedSessions(ctx, ended.signedIn);
+  // Signed in or halfway through a login: every one of them ended.
+  const sessionsRevoked = ended.signedIn.length + ended.pendingLogins;
   await clearAccountThrottle(ctx, user.username);
-  ctx.events.record({ type: 'admin.factors_reset', userId: user.id, details: { operator, ...result, sessionsRevoked: revokedSessionIds.length } });
-  return { user: toUserView(user), ...result, sessionsRevoked: revokedSessionIds.length };
+  ctx.events.record({ type: 'admin.factors_reset', userId: user.id, details: { operator, ...result, sessionsRevoked } });
+  return { user: toUserView(user), ...result, sessionsRevoked };
 }

@@ -6,9 +6,10 @@ import { invalidTokenError } from '../errors.js';
 import type { AccessTokenClaims, MfaTokenClaims } from '../core/tokens/claims.js';
 import { verifyAccessToken, verifyMfaToken, type TokenVerificationOptions } from '../core/tokens/verify.js';
 import type { SessionRow, UserRow } from '../store/database.js';
-import { findSession, findSessionWithUser, touchSession } from '../store/repositories/sessions.js';
+import { cancelPendingSession, findSession, findSessionWithUser, touchSession } from '../store/repositories/sessions.js';
 import { findUserById } from '../store/repositories/users.js';
 import type { FlowContext } from './context.js';
+import { credentialsChangedDetail, credentialsUnchangedSinceLogin } from './credentials-changed.js';
 import { announceRevokedSessions, revokeSessionsInDatabase } from './revoke-sessions.js';
 
 export interface PendingAuthentication {
@@ -52,6 +53,11 @@ export async function authenticateMfaToken(ctx: FlowContext, token: string): Pro
   }
   const user = await findUserById(ctx.db, claims.sub);
   if (user === undefined || user.disabled_at !== null) throw invalidTokenError('The account is not available.');
+  if (!credentialsUnchangedSinceLogin(session, user)) {
+    // The change ended the logins it found; this one's password step was still running then.
+    await cancelPendingSession(ctx.db, session.id, 'credentials_changed', ctx.now());
+    throw invalidTokenError(credentialsChangedDetail);
+  }
   return { kind: 'mfa', claims, session, user };
 }
 

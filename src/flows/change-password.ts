@@ -1,15 +1,18 @@
 // Changing the password (PW-07, SS-06, SS-09): the current password is required and a wrong one
 // counts toward the account's throttle like any failed attempt; the session's second factor must
 // be recent; the new password meets the same policy as at registration. Every other session of
-// the user ends, so whoever knew the old password is signed out.
+// the user ends — signed in or still at the second factor (RC-03) — in the transaction that sets
+// the password, so whoever knew the old password is signed out and cannot finish a login.
 import { normalizePassword } from '../core/password/normalize.js';
 import { checkPasswordPolicy } from '../core/password/policy.js';
-import { TwofoldError } from '../errors.js';
+import { TwofoldError, invalidTokenError } from '../errors.js';
 import { incrementFailedAttempts, updatePasswordHash } from '../store/repositories/users.js';
+import { runTransaction } from '../store/transaction.js';
 import type { AccessAuthentication } from './authenticate.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import { withHashCapacity } from './errors.js';
-import { endOtherSessions } from './sessions.js';
+import { recordCredentialsChange } from './credentials-changed.js';
+import { announceRevokedSessions } from './revoke-sessions.js';
 import { forgetAllTrustedDevices } from './trusted-devices.js';
 import { requireRecentAuthentication } from './step-up.js';
 import { withGuess } from './throttle.js';
@@ -41,9 +44,15 @@ export async function changePassword(
     throw new TwofoldError('weak_password', problems.map((problem) => problem.message).join(' '), { extensions: { reasons: problems } });
   }
   const passwordHash = await withHashCapacity(ctx.passwordHasher.hash(password));
-  await updatePasswordHash(ctx.db, auth.user.id, passwordHash, ctx.now());
-  const ended = await endOtherSessions(ctx, auth.user.id, auth.session.id, 'password_changed');
-  await forgetAllTrustedDevices(ctx, ctx.db, auth.user.id, 'password_changed');
-  ctx.events.record({ type: 'password.changed', ...event, details: { sessions_ended: ended.length } });
-  return { sessionsEnded: ended.length };
+  const ended = await runTransaction(ctx.db, async (trx) => {
+    const ended = await recordCredentialsChange(ctx, trx, { userId: auth.user.id, reason: 'password_changed', keep: auth.session.id, signedIn: 'end' });
+    // Ended meanwhile (a sign-out everywhere from another session): it may not set the password.
+    if (ended.kept !== 'active') throw invalidTokenError('The session of this token has ended.');
+    await updatePasswordHash(trx, auth.user.id, passwordHash, ctx.now());
+    await forgetAllTrustedDevices(ctx, trx, auth.user.id, 'password_changed');
+    return ended;
+  });
+  await announceRevokedSessions(ctx, ended.signedIn);
+  ctx.events.record({ type: 'password.changed', ...event, details: { sessions_ended: ended.signedIn.length, logins_ended: ended.pendingLogins } });
+  return { sessionsEnded: ended.signedIn.length };
 }

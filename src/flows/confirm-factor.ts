@@ -3,19 +3,25 @@
 // holds it, and the factor becomes active. With an mfa_token this also completes the first
 // sign-in: tokens plus recovery codes, shown only here. The confirming proof is claimed (the TOTP
 // step, the sent code, the WebAuthn challenge), so it cannot be used again.
+// Confirming takes what starting took, in the session that started it: an aal2 session with a
+// recent second factor (or an mfa_token while no factor is active), checked again here — a
+// remembered browser (aal1), a session gone stale or another session of the same person cannot
+// finish an enrollment. A new factor is a credential change: logins in flight end (RC-03).
 import type { RegistrationResponseJSON } from '@simplewebauthn/server';
 import { amrValueOf, type AuthMethod } from '../core/tokens/authentication-methods.js';
 import { isTotpCodeShape, verifyTotpCode } from '../core/totp/verify.js';
-import { TwofoldError } from '../errors.js';
+import { TwofoldError, invalidTokenError } from '../errors.js';
 import type { ChallengeRow, FactorRow } from '../store/database.js';
 import { activateFactor, activatePendingFactor, findFactor } from '../store/repositories/factors.js';
 import { findChallenge, findOpenChallenge } from '../store/repositories/challenges.js';
 import { resetSessionAttempts } from '../store/repositories/sessions.js';
+import { holdUserRow } from '../store/repositories/users.js';
 import { runTransaction } from '../store/transaction.js';
 import type { AccessAuthentication, PendingAuthentication } from './authenticate.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import { invalidRequest } from './errors.js';
-import { requireEnrollmentAllowed } from './enroll-factor.js';
+import { holdPendingLogin, recordCredentialsChange } from './credentials-changed.js';
+import { requireEnrollmentAllowed, requireEnrollmentOfThisSession } from './enroll-factor.js';
 import { requireFactorEnabled } from './factor-types.js';
 import { checkSentCode } from './otp-challenges.js';
 import { checkPasskeyRegistration } from './passkeys.js';
@@ -48,8 +54,8 @@ export async function confirmFactor(
   if (factor === undefined || factor.user_id !== auth.user.id) throw new TwofoldError('not_found', 'No factor with that id.');
   if (factor.status !== 'pending') throw new TwofoldError('invalid_request', 'This factor is already active.');
   requireFactorEnabled(ctx, factor.type);
-  // Freshness was checked when the enrollment started; the ceremony itself may take a while.
-  await requireEnrollmentAllowed(ctx, auth, { requireRecent: false });
+  requireEnrollmentOfThisSession(factor, auth);
+  await requireEnrollmentAllowed(ctx, auth);
   const evaluate = await prepareEvaluation(ctx, auth, factor, input, meta);
   return withGuess(ctx, auth.user.username, { ...meta, userId: auth.user.id }, async (guess) => {
     const spent = { attempt: await spendAttempt(ctx, auth), guess };
@@ -61,19 +67,26 @@ export async function confirmFactor(
 
     if (auth.kind === 'access') {
       const claimed = await runTransaction(ctx.db, async (trx) => {
+        await holdUserRow(trx, auth.user.id);
         if (!(await proof.claim(trx))) return false;
+        const change = await recordCredentialsChange(ctx, trx, { userId: auth.user.id, reason: 'factor_added', keep: auth.session.id, signedIn: 'keep' });
+        // Ended meanwhile (signed out everywhere, a password change elsewhere): it adds nothing.
+        if (change.kept !== 'active') throw invalidTokenError('The session of this token has ended.');
         await resetSessionAttempts(trx, auth.session.id);
+        await forgetAllTrustedDevices(ctx, trx, auth.user.id, 'factor_added');
         return true;
       });
       if (!claimed) return rejectWrongCode(ctx, auth, spent, meta, 'replay', factor.type);
       recordActivation(ctx, auth, factor, proof.method, meta);
-      await forgetAllTrustedDevices(ctx, ctx.db, auth.user.id, 'factor_added');
       return { factor: activatedView() };
     }
 
     const completed = await runTransaction(ctx.db, async (trx) => {
+      // Checked before the change this confirmation makes: its own factor does not void its own login.
+      const login = await holdPendingLogin(trx, auth);
       if (!(await proof.claim(trx))) return undefined;
-      const session = await completePendingSession(ctx, trx, auth, proof.method);
+      await recordCredentialsChange(ctx, trx, { userId: auth.user.id, reason: 'factor_added', keep: auth.session.id, signedIn: 'keep' });
+      const session = await completePendingSession(ctx, trx, login, proof.method);
       return { session, recoveryCodes: await issueRecoveryCodes(ctx, trx, auth.user.id) };
     });
     if (completed === undefined) return rejectWrongCode(ctx, auth, spent, meta, 'replay', factor.type);

@@ -2,6 +2,8 @@
 // e-mail address, or a passkey. With an mfa_token only while the user has no active factor
 // (first sign-in, or after an admin reset); afterwards only with an access token whose second
 // factor is recent (step-up), so a stolen password or a stale token cannot add one (OT-07, WA-06).
+// The pending factor belongs to the session that started it: only that session, still allowed
+// to start it, may send it a new challenge or confirm it (confirm-factor.ts).
 import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
 import { generateId } from '../core/crypto/random.js';
 import { normalizeEmail, normalizePhone } from '../core/identity/contact.js';
@@ -46,7 +48,7 @@ export async function enrollFactor(
   meta: RequestMeta = {},
 ): Promise<Enrollment> {
   requireFactorEnabled(ctx, input.type);
-  await requireEnrollmentAllowed(ctx, auth, { requireRecent: true });
+  await requireEnrollmentAllowed(ctx, auth);
   if (input.type === 'email' && auth.kind === 'mfa') {
     // Only the first factor is enrolled with an mfa_token, and a mailbox alone is not a second
     // factor (NIST SP 800-63B-4, OB-05): e-mail codes come on top of a real one.
@@ -57,20 +59,20 @@ export async function enrollFactor(
     ctx.events.record({ type: 'factor.enrolled', userId: auth.user.id, sessionId: auth.session.id, factorId, ip: meta.ip, userAgent: meta.userAgent, details: { type: input.type } });
 
   if (input.type === 'totp') {
-    const pending = await runTransaction(ctx.db, (trx) => createPendingTotpFactor(ctx, trx, auth.user, label));
+    const pending = await runTransaction(ctx.db, (trx) => createPendingTotpFactor(ctx, trx, auth.user, label, auth.session.id));
     record(pending.factor_id);
     return withQrCode(pending);
   }
   if (input.type === 'sms' || input.type === 'email') {
     const destination = input.type === 'sms' ? requirePhone(input.phone) : requireEmail(input.email);
-    const factor = await createPendingFactor(ctx, auth.user.id, input.type, label, destination);
+    const factor = await createPendingFactor(ctx, auth, input.type, label, destination);
     record(factor.id);
     const sent = await sendOtpChallenge(ctx, { factor, userId: auth.user.id, sessionId: auth.session.id, purpose: 'enroll' }, meta);
     const enrollment = { factor_id: factor.id, type: input.type, label, status: 'pending' as const, destination: maskedDestination(factor), ...sent };
     // NIST SP 800-63B calls SMS a restricted authenticator (SIM swaps, interception): say so (OB-04).
     return input.type === 'sms' ? { ...enrollment, notice: smsRiskNotice(ctx) } : enrollment;
   }
-  const factor = await createPendingFactor(ctx, auth.user.id, 'webauthn', label, null);
+  const factor = await createPendingFactor(ctx, auth, 'webauthn', label, null);
   record(factor.id);
   const started = await startPasskeyRegistration(ctx, { user: auth.user, factorId: factor.id, sessionId: auth.session.id });
   return { factor_id: factor.id, type: 'webauthn', label, status: 'pending', ...started };
@@ -78,16 +80,32 @@ export async function enrollFactor(
 
 /**
  * Who may add a factor: an mfa_token while the account has no active factor; otherwise an access
- * token whose second factor is recent (unless only finishing an enrollment started under one).
+ * token of an aal2 session whose second factor is recent (step-up). Asked again at every step of
+ * the enrollment — starting it, a new challenge, the confirmation — since each is a chance to add
+ * a factor, and a session can lose what it had (time passes; it ends).
  */
-export async function requireEnrollmentAllowed(ctx: FlowContext, auth: PendingAuthentication | AccessAuthentication, options: { requireRecent: boolean }): Promise<void> {
+export async function requireEnrollmentAllowed(ctx: FlowContext, auth: PendingAuthentication | AccessAuthentication): Promise<void> {
   if (auth.kind === 'mfa') {
     if ((await listFactorsOfUser(ctx.db, auth.user.id, 'active')).length > 0) {
       throw new TwofoldError('forbidden', 'This account already has an active factor: verify it at /v1/mfa/verify, then add factors with an access token.');
     }
     return;
   }
-  if (options.requireRecent) requireRecentAuthentication(ctx, auth);
+  requireRecentAuthentication(ctx, auth);
+}
+
+/**
+ * A pending factor answers only to the session that started enrolling it: another session of the
+ * same person (a remembered browser, a stolen token) cannot finish it with a secret or a phone of
+ * its own. Checked before requireEnrollmentAllowed, so nobody is sent to step up for nothing.
+ */
+export function requireEnrollmentOfThisSession(factor: FactorRow, auth: PendingAuthentication | AccessAuthentication): void {
+  if (factor.session_id === auth.session.id) return;
+  const detail =
+    factor.session_id === null
+      ? 'This enrollment was started before enrollments were tied to the session that started them, and can no longer be confirmed: start it again with POST /v1/factors.'
+      : 'This enrollment was started in another session; only that session can continue it. Start a new one here with POST /v1/factors.';
+  throw new TwofoldError('forbidden', detail);
 }
 
 function smsRiskNotice(ctx: FlowContext): string {
@@ -109,7 +127,14 @@ function requireEmail(email: string | undefined): string {
 }
 
 /** A new pending factor replaces any unconfirmed one of the same type. */
-async function createPendingFactor(ctx: FlowContext, userId: string, type: FactorType, label: string | null, destination: string | null): Promise<FactorRow> {
+async function createPendingFactor(
+  ctx: FlowContext,
+  auth: PendingAuthentication | AccessAuthentication,
+  type: FactorType,
+  label: string | null,
+  destination: string | null,
+): Promise<FactorRow> {
+  const userId = auth.user.id;
   const factor: FactorRow = {
     id: generateId('fac'),
     user_id: userId,
@@ -122,6 +147,7 @@ async function createPendingFactor(ctx: FlowContext, userId: string, type: Facto
     created_at: ctx.now(),
     activated_at: null,
     last_used_at: null,
+    session_id: auth.session.id,
   };
   await runTransaction(ctx.db, async (trx) => {
     await deletePendingFactors(trx, userId, type);

@@ -68,7 +68,8 @@ async function startSecondFactor(ctx: FlowContext, user: UserRow, password: stri
     await updatePasswordHash(ctx.db, user.id, await withHashCapacity(ctx.passwordHasher.hash(password)), ctx.now());
   }
 
-  const start = await insertPendingSession(ctx, ctx.db, user.id, meta);
+  // The credentials as read before the password check: a change committed during it voids this login.
+  const start = await insertPendingSession(ctx, ctx.db, user, meta);
   // Only factors of types this server still offers; a client offers the person the choice.
   const activeFactors = (await listFactorsOfUser(ctx.db, user.id, 'active')).filter((factor) => ctx.config.factors.has(factor.type));
   ctx.events.record({ type: 'login.password_verified', userId: user.id, sessionId: start.sessionId, ip: meta.ip, userAgent: meta.userAgent });

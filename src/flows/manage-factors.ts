@@ -12,7 +12,8 @@ import type { FlowContext, RequestMeta } from './context.js';
 import { factorLabel } from './factor-label.js';
 import { requireFactorEnabled } from './factor-types.js';
 import { issueRecoveryCodes } from './second-factor.js';
-import { endOtherSessions } from './sessions.js';
+import { recordCredentialsChange } from './credentials-changed.js';
+import { announceRevokedSessions } from './revoke-sessions.js';
 import { forgetAllTrustedDevices } from './trusted-devices.js';
 import { requireRecentAuthentication } from './step-up.js';
 import { toFactorView, type FactorView } from './views.js';
@@ -39,19 +40,24 @@ export async function removeOwnFactor(ctx: FlowContext, auth: AccessAuthenticati
   const factor = await ownFactor(ctx, auth, factorId);
   // Abandoned enrollments can go with any access token; a working factor needs a step-up.
   if (factor.status === 'active') requireRecentAuthentication(ctx, auth);
-  await runTransaction(ctx.db, async (trx) => {
+  const ended = await runTransaction(ctx.db, async (trx) => {
     // Two removals at once must not both see "another factor remains".
     await lockForTransaction(trx, `factors:${auth.user.id}`);
+    // Whoever else holds a session, or is halfway through a login, may be the reason this factor
+    // goes: they go too (SS-06, RC-03). First, so the user's row is taken before any factor's.
+    const ended = factor.status === 'active' ? await recordCredentialsChange(ctx, trx, { userId: auth.user.id, reason: 'factor_removed', keep: auth.session.id, signedIn: 'end' }) : undefined;
     const active = await listFactorsOfUser(trx, auth.user.id, 'active');
     if (factor.status === 'active' && !active.some((other) => other.id !== factor.id)) {
       throw new TwofoldError('forbidden', 'This is your last factor: add another one before removing it.');
     }
-    if (!(await deleteFactor(trx, factor.id))) throw new TwofoldError('not_found', 'No factor with that id.');
+    // A pending factor confirmed meanwhile is a working factor now, which this request may not remove.
+    if (!(await deleteFactor(trx, factor.id, factor.status))) throw new TwofoldError('not_found', 'No such factor any more (it may just have changed); list your factors and try again.');
+    if (ended !== undefined) await forgetAllTrustedDevices(ctx, trx, auth.user.id, 'factor_removed');
+    return ended;
   });
-  // Whoever else holds a session may be the reason this factor goes: they go too (SS-06).
-  const ended = factor.status === 'active' ? await endOtherSessions(ctx, auth.user.id, auth.session.id, 'factor_removed') : [];
-  if (factor.status === 'active') await forgetAllTrustedDevices(ctx, ctx.db, auth.user.id, 'factor_removed');
-  ctx.events.record({ type: 'factor.removed', userId: auth.user.id, sessionId: auth.session.id, factorId: factor.id, ip: meta.ip, userAgent: meta.userAgent, details: { type: factor.type, sessions_ended: ended.length } });
+  await announceRevokedSessions(ctx, ended?.signedIn ?? []);
+  const details = { type: factor.type, sessions_ended: ended?.signedIn.length ?? 0, logins_ended: ended?.pendingLogins ?? 0 };
+  ctx.events.record({ type: 'factor.removed', userId: auth.user.id, sessionId: auth.session.id, factorId: factor.id, ip: meta.ip, userAgent: meta.userAgent, details });
 }
 
 export async function regenerateRecoveryCodes(ctx: FlowContext, auth: AccessAuthentication, meta: RequestMeta = {}): Promise<string[]> {

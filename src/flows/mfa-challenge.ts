@@ -7,7 +7,7 @@ import type { ChallengePurpose } from '../store/database.js';
 import { findFactor } from '../store/repositories/factors.js';
 import type { AccessAuthentication, PendingAuthentication } from './authenticate.js';
 import type { FlowContext, RequestMeta } from './context.js';
-import { requireEnrollmentAllowed } from './enroll-factor.js';
+import { requireEnrollmentAllowed, requireEnrollmentOfThisSession } from './enroll-factor.js';
 import { requireFactorEnabled } from './factor-types.js';
 import { sendOtpChallenge } from './otp-challenges.js';
 import { startPasskeyAuthentication, startPasskeyRegistration } from './passkeys.js';
@@ -20,9 +20,12 @@ export async function startChallenge(ctx: FlowContext, auth: PendingAuthenticati
   if (factor.type === 'totp') throw new TwofoldError('invalid_request', 'An authenticator app needs no challenge: send its current code to /v1/mfa/verify.');
 
   const enrolling = factor.status === 'pending';
-  // A new enrollment challenge is a new chance to add a factor: with an access token it needs a
-  // recent second factor, exactly like starting the enrollment did.
-  if (enrolling) await requireEnrollmentAllowed(ctx, auth, { requireRecent: true });
+  // A new enrollment challenge is a new chance to add a factor: it takes what starting the
+  // enrollment took, in the session that started it.
+  if (enrolling) {
+    requireEnrollmentOfThisSession(factor, auth);
+    await requireEnrollmentAllowed(ctx, auth);
+  }
   const purpose: ChallengePurpose = enrolling ? 'enroll' : auth.kind === 'mfa' ? 'login' : 'step_up';
   const base = { userId: auth.user.id, sessionId: auth.session.id };
 

@@ -3,7 +3,7 @@
 // 15 minutes and bound to the account, to the account's e-mail address or verified phone through
 // the configured provider. The reset sets a new password, ends every session and remembered
 // browser and lifts a lock — and never signs in, never touches factors: the next login still
-// needs the second factor.
+// needs the second factor. Logins started before the reset, with the old password, end too.
 import { generateId } from '../core/crypto/random.js';
 import { normalizeUsername } from '../core/identity/username.js';
 import { normalizePassword } from '../core/password/normalize.js';
@@ -14,12 +14,12 @@ import { TwofoldError } from '../errors.js';
 import type { UserRow } from '../store/database.js';
 import { listFactorsOfUser } from '../store/repositories/factors.js';
 import { consumePasswordReset, findPasswordResetByHash, replacePasswordReset, spendPasswordResetAttempt } from '../store/repositories/password-resets.js';
-import { listActiveSessionsOfUser } from '../store/repositories/sessions.js';
 import { findUserByUsername, updatePasswordHash } from '../store/repositories/users.js';
 import { runTransaction } from '../store/transaction.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import { withHashCapacity } from './errors.js';
-import { announceRevokedSessions, revokeSessionsInDatabase } from './revoke-sessions.js';
+import { recordCredentialsChange } from './credentials-changed.js';
+import { announceRevokedSessions } from './revoke-sessions.js';
 import { countUserFailureInBackground, unlockAccount, withGuess } from './throttle.js';
 import { forgetAllTrustedDevices } from './trusted-devices.js';
 
@@ -105,24 +105,26 @@ export async function resetPassword(ctx: FlowContext, input: { username: string;
       ctx.events.record({ type: 'password.reset_failed', userId: user?.id, ip: meta.ip, userAgent: meta.userAgent });
       throw invalidResetCode();
     };
-    // Bound to the account: another account's code is as good as none (MG-02).
-    if (user === undefined || reset === undefined || reset.user_id !== user.id || reset.used_at !== null || reset.expires_at <= now) return fail();
+    // Bound to the account: another account's code is as good as none (MG-02). A code sent before
+    // the account was disabled is refused like any other: the forgot step would not send one now.
+    if (user === undefined || user.disabled_at !== null || reset === undefined || reset.user_id !== user.id || reset.used_at !== null || reset.expires_at <= now) return fail();
     // The right code still dies with its reset once the wrong guesses used up the reset's attempts.
     if ((await spendPasswordResetAttempt(ctx.db, user.id, maxAttemptsPerReset, now)) === undefined) return fail();
     const password = normalizePassword(input.newPassword);
     const problems = checkPasswordPolicy(password, { username: user.username, email: user.email ?? undefined, serviceName: ctx.config.serviceName, minLength: ctx.config.password.minLength, maxLength: ctx.config.password.maxLength });
     if (problems.length > 0) throw new TwofoldError('weak_password', problems.map((problem) => problem.message).join(' '), { extensions: { reasons: problems } });
     const passwordHash = await withHashCapacity(ctx.passwordHasher.hash(password));
-    const sessions = (await listActiveSessionsOfUser(ctx.db, user.id)).map((session) => session.id);
     const ended = await runTransaction(ctx.db, async (trx) => {
+      // Every session ends, signed in or still at the second factor (RC-03), with the password.
+      const ended = await recordCredentialsChange(ctx, trx, { userId: user.id, reason: 'password_reset', signedIn: 'end', keepPasswordResetId: reset.id });
       if (!(await consumePasswordReset(trx, reset.id, now))) throw invalidResetCode();
       await updatePasswordHash(trx, user.id, passwordHash, now);
       await forgetAllTrustedDevices(ctx, trx, user.id, 'password_reset');
-      return revokeSessionsInDatabase(trx, sessions, 'password_reset', now);
+      return ended;
     });
-    await announceRevokedSessions(ctx, ended);
+    await announceRevokedSessions(ctx, ended.signedIn);
     await guess.completed();
     await unlockAccount(ctx, account, user.id);
-    ctx.events.record({ type: 'password.reset', userId: user.id, ip: meta.ip, userAgent: meta.userAgent, details: { sessions_ended: ended.length } });
+    ctx.events.record({ type: 'password.reset', userId: user.id, ip: meta.ip, userAgent: meta.userAgent, details: { sessions_ended: ended.signedIn.length, logins_ended: ended.pendingLogins } });
   });
 }

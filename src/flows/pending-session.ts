@@ -1,5 +1,6 @@
 // Starting a pending session: what both registration and login end with. The session is bound
-// to one mfa_token (its jti) and dies with it after mfaTokenTtlSeconds.
+// to one mfa_token (its jti) and dies with it after mfaTokenTtlSeconds, or as soon as the user's
+// credentials change (it keeps the credentials_changed_at its password step saw, RC-03).
 import { generateId } from '../core/crypto/random.js';
 import type { Executor } from '../store/database.js';
 import { insertSession } from '../store/repositories/sessions.js';
@@ -15,14 +16,14 @@ export interface PendingSessionStart {
 export async function insertPendingSession(
   ctx: FlowContext,
   db: Executor,
-  userId: string,
+  user: { id: string; credentials_changed_at: number | null },
   meta: RequestMeta,
 ): Promise<PendingSessionStart> {
   const createdAt = ctx.now();
   const start = { sessionId: generateId('ses'), jti: generateId('jti'), createdAt };
   await insertSession(db, {
     id: start.sessionId,
-    user_id: userId,
+    user_id: user.id,
     state: 'pending',
     mfa_jti: start.jti,
     amr: JSON.stringify(['pwd']),
@@ -36,6 +37,7 @@ export async function insertPendingSession(
     last_active_at: createdAt,
     revoked_at: null,
     revoke_reason: null,
+    credentials_changed_at: user.credentials_changed_at,
   });
   return start;
 }

@@ -70,9 +70,9 @@ export async function register(ctx: FlowContext, input: RegisterInput, meta: Req
   const now = ctx.now();
   try {
     const { totp, start } = await runTransaction(ctx.db, async (trx) => {
-      await insertUser(trx, { id: userId, username, email, phone, password_hash: passwordHash, created_at: now, updated_at: now, disabled_at: null });
-      const totp = await createPendingTotpFactor(ctx, trx, { id: userId, username }, null);
-      const start = await insertPendingSession(ctx, trx, userId, meta);
+      await insertUser(trx, { id: userId, username, email, phone, password_hash: passwordHash, created_at: now, updated_at: now, disabled_at: null, credentials_changed_at: now });
+      const start = await insertPendingSession(ctx, trx, { id: userId, credentials_changed_at: now }, meta);
+      const totp = await createPendingTotpFactor(ctx, trx, { id: userId, username }, null, start.sessionId);
       return { totp, start };
     });
     ctx.events.record({ type: 'user.registered', userId, sessionId: start.sessionId, ip: meta.ip, userAgent: meta.userAgent });

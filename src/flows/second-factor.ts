@@ -14,6 +14,7 @@ import { activateSession, cancelPendingSession, recordStepUp, spendMfaAttempt, s
 import { incrementFailedAttempts, resetFailedAttempts } from '../store/repositories/users.js';
 import type { AccessAuthentication, PendingAuthentication } from './authenticate.js';
 import type { FlowContext, RequestMeta } from './context.js';
+import type { HeldPendingLogin } from './credentials-changed.js';
 import { announceRevokedSessions, revokeSessionsInDatabase } from './revoke-sessions.js';
 import type { Guess } from './throttle.js';
 import { issueRefreshToken, mintAccessToken, tokenResponse, type TokenResponse } from './tokens.js';
@@ -87,11 +88,13 @@ export interface CompletedLogin {
 }
 
 /**
- * Inside the caller's transaction: upgrades the pending session (compare-and-set on its jti) and
- * stores its first refresh token. Throws invalid_token — rolling back the caller's claim too —
- * when another request completed this login first.
+ * Inside the caller's transaction, which began with holdPendingLogin (the credentials have not
+ * changed since the password step, and cannot until commit): upgrades the pending session
+ * (compare-and-set on its jti and state) and stores its first refresh token. Throws invalid_token
+ * — rolling back the caller's claim too — when another request completed this login first, or a
+ * change ended it.
  */
-export async function completePendingSession(ctx: FlowContext, trx: Transaction<Database>, auth: PendingAuthentication, method: AuthMethod): Promise<CompletedLogin> {
+export async function completePendingSession(ctx: FlowContext, trx: Transaction<Database>, auth: HeldPendingLogin, method: AuthMethod): Promise<CompletedLogin> {
   const now = ctx.now();
   const amr = amrFor(method);
   const acr = acrFor(method);

@@ -3,10 +3,11 @@
 // cannot sign the owner out everywhere.
 import { TwofoldError } from '../errors.js';
 import { findSession, listActiveSessionsOfUser } from '../store/repositories/sessions.js';
+import { holdUserRow } from '../store/repositories/users.js';
 import { runTransaction } from '../store/transaction.js';
 import type { AccessAuthentication } from './authenticate.js';
 import type { FlowContext, RequestMeta } from './context.js';
-import { announceRevokedSessions, revokeSessionsInDatabase } from './revoke-sessions.js';
+import { announceRevokedSessions, endSessionsOfUser, revokeSessionsInDatabase } from './revoke-sessions.js';
 import { requireRecentAuthentication } from './step-up.js';
 import { toSessionView, type SessionView } from './views.js';
 
@@ -19,20 +20,23 @@ export async function listOwnSessions(ctx: FlowContext, auth: AccessAuthenticati
   return sessions.map((session) => ({ ...toSessionView(session, ctx.config.sessions.idleTimeoutSeconds), current: session.id === auth.session.id }));
 }
 
-/** Ends every session of the user but this one (SS-06/SS-07): needs a recent second factor. */
+/**
+ * Ends every session of the user but this one (SS-06/SS-07), signed in or still at the second
+ * factor (RC-03): needs a recent second factor. The password is unchanged, so a login whose
+ * password step runs while this commits is no different from one started a moment later; every
+ * login already waiting for its second factor ends.
+ */
 export async function revokeOtherSessions(ctx: FlowContext, auth: AccessAuthentication, meta: RequestMeta = {}): Promise<number> {
   requireRecentAuthentication(ctx, auth);
-  const ended = await endOtherSessions(ctx, auth.user.id, auth.session.id, 'revoked_by_user');
-  ctx.events.record({ type: 'session.revoked', userId: auth.user.id, sessionId: auth.session.id, ip: meta.ip, userAgent: meta.userAgent, details: { others_ended: ended.length } });
-  return ended.length;
-}
-
-/** Ends the user's sessions except `keep` (a password or factor change, SS-06); returns their ids. */
-export async function endOtherSessions(ctx: FlowContext, userId: string, keep: string | undefined, reason: string): Promise<string[]> {
-  const others = (await listActiveSessionsOfUser(ctx.db, userId)).map((session) => session.id).filter((id) => id !== keep);
-  const ended = await runTransaction(ctx.db, (trx) => revokeSessionsInDatabase(trx, others, reason, ctx.now()));
-  await announceRevokedSessions(ctx, ended);
-  return ended;
+  const ended = await runTransaction(ctx.db, async (trx) => {
+    // The user's row first: a login completing now has finished (and is ended here) or waits and finds itself ended.
+    await holdUserRow(trx, auth.user.id);
+    return endSessionsOfUser(trx, { userId: auth.user.id, keep: auth.session.id, signedIn: 'end', reason: 'revoked_by_user', now: ctx.now() });
+  });
+  await announceRevokedSessions(ctx, ended.signedIn);
+  const details = { others_ended: ended.signedIn.length, logins_ended: ended.pendingLogins };
+  ctx.events.record({ type: 'session.revoked', userId: auth.user.id, sessionId: auth.session.id, ip: meta.ip, userAgent: meta.userAgent, details });
+  return ended.signedIn.length;
 }
 
 export async function revokeOwnSession(ctx: FlowContext, auth: AccessAuthentication, sessionId: string, meta: RequestMeta = {}): Promise<void> {

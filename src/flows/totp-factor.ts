@@ -26,12 +26,13 @@ export function totpAad(factorId: string, userId: string): string {
 
 export type PendingTotp = Omit<TotpEnrollment, 'qr_svg'>;
 
-/** Replaces any unconfirmed TOTP factor of the user with a fresh one. */
+/** Replaces any unconfirmed TOTP factor of the user with a fresh one, which only `sessionId` may confirm. */
 export async function createPendingTotpFactor(
   ctx: FlowContext,
   db: Executor,
   user: { id: string; username: string },
   label: string | null,
+  sessionId: string,
 ): Promise<PendingTotp> {
   const factorId = generateId('fac');
   const secret = generateTotpSecret();
@@ -46,6 +47,7 @@ export async function createPendingTotpFactor(
     created_at: ctx.now(),
     activated_at: null,
     last_used_at: null,
+    session_id: sessionId,
   });
   const otpauthUri = buildOtpauthUri({ issuer: ctx.config.serviceName, accountName: user.username, secretBase32: secret });
   return { factor_id: factorId, type: 'totp', label, status: 'pending', secret, otpauth_uri: otpauthUri };

@@ -12,8 +12,10 @@ import type { ChallengeRow, FactorRow } from '../store/database.js';
 import { findChallenge } from '../store/repositories/challenges.js';
 import { claimTotpStep, findFactor, listFactorsOfUser, touchFactor } from '../store/repositories/factors.js';
 import { consumeRecoveryCode } from '../store/repositories/recovery-codes.js';
+import { holdUserRow } from '../store/repositories/users.js';
 import { runTransaction } from '../store/transaction.js';
 import type { FlowContext, RequestMeta } from './context.js';
+import { holdPendingLogin } from './credentials-changed.js';
 import { invalidRequest } from './errors.js';
 import { requireFactorEnabled } from './factor-types.js';
 import { checkSentCode } from './otp-challenges.js';
@@ -77,17 +79,26 @@ export async function verifySecondFactor(
     };
     const replayReason: FailureReason = proof.method === 'totp' ? 'replay' : 'wrong_code';
     if (auth.kind === 'mfa') {
-      const login = await runTransaction(ctx.db, async (trx) => ((await proof.claim(trx)) ? completePendingSession(ctx, trx, auth, proof.method) : undefined));
+      // Only a real second factor can be remembered; a remembered browser cannot extend itself.
+      const remember = input.remember_device === true && trustedDevicesEnabled(ctx) && isAal2Method(proof.method);
+      const login = await runTransaction(ctx.db, async (trx) => {
+        const held = await holdPendingLogin(trx, auth);
+        if (!(await proof.claim(trx))) return undefined;
+        const completed = await completePendingSession(ctx, trx, held, proof.method);
+        // In the login's transaction, under the user's row: a password or factor change that follows
+        // forgets this browser too, instead of missing one remembered just after it looked.
+        return { completed, device: remember ? await rememberDevice(ctx, trx, auth.user.id, meta) : undefined };
+      });
       if (login === undefined) return rejectWrongCode(ctx, auth, spent, meta, replayReason, kind);
       recordRecoveryCodeUse();
-      const tokens = await respondWithTokens(ctx, auth, login, meta, guess);
-      // Only a real second factor can be remembered; a remembered browser cannot extend itself.
-      if (input.remember_device === true && trustedDevicesEnabled(ctx) && isAal2Method(proof.method)) {
-        return { ...tokens, ...(await rememberDevice(ctx, ctx.db, auth.user.id, meta)) };
-      }
-      return tokens;
+      const tokens = await respondWithTokens(ctx, auth, login.completed, meta, guess);
+      return login.device === undefined ? tokens : { ...tokens, ...login.device };
     }
-    const stepUp = await runTransaction(ctx.db, async (trx) => ((await proof.claim(trx)) ? completeStepUp(ctx, trx, auth, proof.method) : undefined));
+    const stepUp = await runTransaction(ctx.db, async (trx) => {
+      // The user's row first, in the same order as every change takes it (no deadlock with a removal).
+      await holdUserRow(trx, auth.user.id);
+      return (await proof.claim(trx)) ? completeStepUp(ctx, trx, auth, proof.method) : undefined;
+    });
     if (stepUp === undefined) return rejectWrongCode(ctx, auth, spent, meta, replayReason, kind);
     recordRecoveryCodeUse();
     return respondWithStepUp(ctx, auth, stepUp, meta, guess);
@@ -143,7 +154,12 @@ async function prepareEvaluation(
   return { kind: 'totp', evaluate: async () => evaluateTotp(ctx, candidates, code) };
 }
 
-/** A challenge of this user and this session, for an active factor of an enabled type. */
+/**
+ * A challenge of this user and this session, asked for what it now answers — a login's challenge
+ * for the login, a step-up's for a step-up (a pending session keeps its id once signed in, so a
+ * code sent for its login must not later pass for a fresh step-up) — for an active factor of an
+ * enabled type.
+ */
 async function openChallengeOf(ctx: FlowContext, auth: SecondFactorAuthentication, challengeId: string, factorId: string | undefined): Promise<{ challenge: ChallengeRow; factor: FactorRow }> {
   const challenge = await findChallenge(ctx.db, challengeId);
   const factor = challenge === undefined ? undefined : await findFactor(ctx.db, challenge.factor_id);
@@ -152,6 +168,7 @@ async function openChallengeOf(ctx: FlowContext, auth: SecondFactorAuthenticatio
     factor !== undefined &&
     challenge.user_id === auth.user.id &&
     challenge.session_id === auth.session.id &&
+    challenge.purpose === (auth.kind === 'mfa' ? 'login' : 'step_up') &&
     factor.status === 'active' &&
     (factorId === undefined || factorId === factor.id);
   // Someone else's challenge, or one from another login, is indistinguishable from none (OB-02).

@@ -16,6 +16,12 @@ export interface UsersTable {
   disabled_at: number | null;
   /** Set when consecutive failures reached the lock threshold; cleared by a reset or an admin. */
   locked_at: number | null;
+  /**
+   * When the password was set, changed or reset, a factor activated or removed, or an administrator
+   * reset the factors; strictly increasing. A pending login whose password step saw another value
+   * is void (RC-03). Null: nothing changed since the column was added.
+   */
+  credentials_changed_at: number | null;
 }
 
 export type FactorType = 'totp' | 'sms' | 'email' | 'webauthn';
@@ -36,6 +42,8 @@ export interface FactorsTable {
   created_at: number;
   activated_at: number | null;
   last_used_at: number | null;
+  /** The session that started enrolling this factor: only it may confirm the factor. */
+  session_id: string | null;
 }
 
 export interface WebauthnCredentialsTable {
@@ -160,6 +168,8 @@ export interface SessionsTable {
   last_active_at: number;
   revoked_at: number | null;
   revoke_reason: string | null;
+  /** The user's credentials_changed_at as this login's password step saw it (RC-03). */
+  credentials_changed_at: number | null;
 }
 
 export interface RefreshTokensTable {

@@ -496,12 +496,16 @@ describe('removing a passkey (MG-05/MG-06)', () => {
     expect(removal.statusCode, removal.body).toBe(204);
     expect(eventsOf(user.userId, 'factor.removed')).toEqual([expect.objectContaining({ factorId: enrollment.factorId, details: expect.objectContaining({ type: 'webauthn' }) })]);
 
-    expectRefused(await verifyPasskey(pendingLogin, openChallenge.challengeId, second.authenticate(openChallenge.options)));
-    expectProblem(await postJson(t.app, '/v1/mfa/challenge', { factor_id: enrollment.factorId }, bearer(pendingLogin)), 404, 'not_found');
-    // Nor on the remaining passkey's challenge.
-    const firstChallenge = await passkeyChallenge(pendingLogin, user.passkeyFactorId);
-    expectRefused(await verifyPasskey(pendingLogin, firstChallenge.challengeId, second.authenticate(firstChallenge.options, { useCredential: secondCredential })));
-    expectTokens(await verifyPasskey(pendingLogin, firstChallenge.challengeId, user.authenticator.authenticate(firstChallenge.options)));
+    // The login in flight ended with the removal (RC-03): its mfa_token is dead, whatever it offers.
+    const late = await verifyPasskey(pendingLogin, openChallenge.challengeId, second.authenticate(openChallenge.options));
+    expectProblem(late, 401, 'invalid_token');
+    expect(late.json()).not.toHaveProperty('access_token');
+    // A new login: the removed factor cannot be challenged, nor its credential answer the remaining passkey's challenge.
+    const nextLogin = await loginForMfaToken(t, user);
+    expectProblem(await postJson(t.app, '/v1/mfa/challenge', { factor_id: enrollment.factorId }, bearer(nextLogin)), 404, 'not_found');
+    const firstChallenge = await passkeyChallenge(nextLogin, user.passkeyFactorId);
+    expectRefused(await verifyPasskey(nextLogin, firstChallenge.challengeId, second.authenticate(firstChallenge.options, { useCredential: secondCredential })));
+    expectTokens(await verifyPasskey(nextLogin, firstChallenge.challengeId, user.authenticator.authenticate(firstChallenge.options)));
 
     expect((await factorsOf(user.accessToken)).map((factor) => factor.id)).not.toContain(enrollment.factorId);
     const login = (await postJson(t.app, '/v1/login', { username: user.username, password: user.password })).json();
@@ -714,7 +718,13 @@ describe('WA-01: challenges are single-use and bound to one transaction', () => 
     const enrollment = await enrollPasskey(user.accessToken);
     t.clock.advance(fiveMinutesAndASecond);
     const key = createSoftAuthenticator();
-    expectRefused(await confirmPasskey(user.accessToken, enrollment.factorId, key.register(enrollment.options), enrollment.challengeId));
+    // Stale now, the session must step up before it may confirm (as before it could start)…
+    expectProblem(await confirmPasskey(user.accessToken, enrollment.factorId, key.register(enrollment.options), enrollment.challengeId), 401, 'insufficient_authentication');
+    const stepUpChallenge = await passkeyChallenge(user.accessToken, user.passkeyFactorId);
+    const stepUp = await verifyPasskey(user.accessToken, stepUpChallenge.challengeId, user.authenticator.authenticate(stepUpChallenge.options));
+    expect(stepUp.statusCode, stepUp.body).toBe(200);
+    // …and then the old registration challenge is still refused.
+    expectRefused(await confirmPasskey(stepUp.json().access_token, enrollment.factorId, key.register(enrollment.options), enrollment.challengeId));
     expect((await factorsOf(user.accessToken)).find((factor) => factor.id === enrollment.factorId)).toMatchObject({ status: 'pending' });
     expect(eventsOf(user.userId, 'factor.activated')).toHaveLength(1);
   });

@@ -281,13 +281,16 @@ describe('OB-02: a code lives 5 minutes, works once, and only for its own challe
     const enrollment = (await postJson(t.app, '/v1/factors', { type: 'sms', phone }, bearer(user.accessToken))).json();
     const code = await lastSentCode(t, phone);
     t.clock.advanceSeconds(5 * 60 + 1);
-    expectProblem(await postJson(t.app, `/v1/factors/${enrollment.factor_id}/verify`, { code, challenge_id: enrollment.challenge_id }, bearer(user.accessToken)), 401, 'invalid_code');
-    expectProblem(await postJson(t.app, `/v1/factors/${enrollment.factor_id}/verify`, { code }, bearer(user.accessToken)), 401, 'invalid_code');
-    // A new enrollment code needs a recent second factor again (SS-09): step up with the app first.
+    // Confirming takes what starting took: the session's second factor is no longer recent (SS-09).
+    expectProblem(await postJson(t.app, `/v1/factors/${enrollment.factor_id}/verify`, { code, challenge_id: enrollment.challenge_id }, bearer(user.accessToken)), 401, 'insufficient_authentication');
+    // A new enrollment code needs a recent second factor again too: step up with the app first.
     expectProblem(await requestCode(t, user.accessToken, enrollment.factor_id), 401, 'insufficient_authentication');
     const stepUp = await postJson(t.app, '/v1/mfa/verify', { code: totpCode(t, user.secret) }, bearer(user.accessToken));
     expect(stepUp.statusCode, stepUp.body).toBe(200);
     const accessToken = stepUp.json().access_token;
+    // Recent again, the expired code is still refused, with or without its challenge_id.
+    expectProblem(await postJson(t.app, `/v1/factors/${enrollment.factor_id}/verify`, { code, challenge_id: enrollment.challenge_id }, bearer(accessToken)), 401, 'invalid_code');
+    expectProblem(await postJson(t.app, `/v1/factors/${enrollment.factor_id}/verify`, { code }, bearer(accessToken)), 401, 'invalid_code');
     const resent = await requestCode(t, accessToken, enrollment.factor_id);
     expect(resent.statusCode, resent.body).toBe(200);
     const confirm = await postJson(t.app, `/v1/factors/${enrollment.factor_id}/verify`, { code: await lastSentCode(t, phone) }, bearer(accessToken));

@@ -286,8 +286,8 @@ describe('afterwards', () => {
     // The remembered browser.
     const device = await postJson(t.app, '/v1/mfa/verify', { device_token: victim.device.token }, bearer(await loginForMfaToken(t, victim)));
     expect(device.statusCode, device.body).toBe(200);
-    // The pending factor: still the victim's to confirm, with a fresh access token.
-    const confirm = await postJson(t.app, `/v1/factors/${victim.pending.factorId}/verify`, { code: totpCode(t, victim.pending.secret) }, bearer(viaApp.json().access_token));
+    // The pending factor: still the victim's to confirm, in the session that started it.
+    const confirm = await postJson(t.app, `/v1/factors/${victim.pending.factorId}/verify`, { code: totpCode(t, victim.pending.secret) }, bearer(victim.accessToken));
     expect(confirm.statusCode, confirm.body).toBe(200);
     expect(confirm.json().factor).toMatchObject({ id: victim.pending.factorId, label: 'Victim pending', status: 'active' });
   });

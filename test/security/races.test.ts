@@ -243,7 +243,7 @@ describe('OT-07/WA-06: confirming a pending factor', () => {
     expect(t.events.filter((event) => event.type === 'factor.activated' && event.factorId === user.factorId)).toHaveLength(1);
   });
 
-  it('the first factor, confirmed at once from 20 different logins of the account (each an mfa_token allowed to enroll) — one activation', async () => {
+  it('the first factor, confirmed at once from 20 different logins of the account — only the registration that started it gets in, once', async () => {
     const user = await registerUser(t);
     const logins = await Promise.all(Array.from({ length: racers - 1 }, () => postJson(t.app, '/v1/login', { username: user.username, password: user.password })));
     for (const login of logins) expect(login.json().next).toBe('enroll');
@@ -251,6 +251,9 @@ describe('OT-07/WA-06: confirming a pending factor', () => {
     const codes = [-1, 0, 1].map((offset) => totpCode(t, user.secret, offset));
     const responses = await Promise.all(tokens.map((token, i) => postJson(t.app, `/v1/factors/${user.factorId}/verify`, { code: codes[i % 3] }, bearer(token))));
     expect(winners(responses), String(statuses(responses))).toHaveLength(1);
+    // The factor belongs to the registration's pending session (the first token); the other logins
+    // are refused (403: another session's enrollment; 401: ended by the new factor, RC-03).
+    expect(responses[0]!.statusCode, responses[0]!.body).toBe(200);
     expectLosers(responses, [400, 401, 403]);
     const issued = await t.ctx.db.selectFrom('recovery_codes').select('id').where('user_id', '=', user.userId).execute();
     expect(issued).toHaveLength(10);

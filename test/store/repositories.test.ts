@@ -3,12 +3,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateId } from '../../src/core/crypto/random.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
-import { activateFactor, claimTotpStep, insertFactor } from '../../src/store/repositories/factors.js';
+import { activateFactor, claimTotpStep, deleteFactor, findFactor, insertFactor } from '../../src/store/repositories/factors.js';
 import { consumeRecoveryCode, countUnusedRecoveryCodes, replaceRecoveryCodes } from '../../src/store/repositories/recovery-codes.js';
 import { findRefreshTokenByHash, insertRefreshToken, markRefreshTokenUsed } from '../../src/store/repositories/refresh-tokens.js';
 import { findServerSecret, insertServerSecretIfAbsent } from '../../src/store/repositories/server-secrets.js';
 import { activateSession, cancelPendingSession, findSession, insertSession, revokeSession, spendMfaAttempt } from '../../src/store/repositories/sessions.js';
-import { findUserById, incrementFailedAttempts, insertUser } from '../../src/store/repositories/users.js';
+import { findUserById, incrementFailedAttempts, insertUser, stampCredentialsChange } from '../../src/store/repositories/users.js';
 import { consumeChallenge, findOpenChallenge, insertChallenge, spendChallengeAttempt } from '../../src/store/repositories/challenges.js';
 import { advanceSignCount, insertWebauthnCredential } from '../../src/store/repositories/webauthn-credentials.js';
 import { isUniqueViolation } from '../../src/store/connect.js';
@@ -80,6 +80,27 @@ describe.each(databaseFactories)('store on $name', (factory) => {
     const results = await Promise.all(Array.from({ length: 10 }, () => activateFactor(database.db, factorId, 42, now)));
     expect(results.filter(Boolean)).toHaveLength(1);
     expect(await claimTotpStep(database.db, factorId, 42, now)).toBe(false);
+  });
+
+  it('MG-05: deleteFactor() removes a factor only in the status the caller checked: a pending one activated meanwhile stays', async () => {
+    const factorId = await newFactor(await newUser(), 'pending');
+    expect(await activateFactor(database.db, factorId, 7, now)).toBe(true);
+    expect(await deleteFactor(database.db, factorId, 'pending')).toBe(false);
+    expect((await findFactor(database.db, factorId))?.status).toBe('active');
+    expect(await deleteFactor(database.db, factorId, 'active')).toBe(true);
+  });
+
+  it('RC-03: stampCredentialsChange() always moves forward — several changes in one millisecond, a clock behind, 20 at once', async () => {
+    const userId = await newUser();
+    const first = await stampCredentialsChange(database.db, userId, now);
+    expect(first).toBe(now);
+    const second = await stampCredentialsChange(database.db, userId, now);
+    expect(second).toBeGreaterThan(first);
+    // An instance whose clock is behind still moves it forward.
+    expect(await stampCredentialsChange(database.db, userId, now - 60_000)).toBeGreaterThan(second);
+    const raced = await Promise.all(Array.from({ length: 20 }, () => stampCredentialsChange(database.db, userId, now)));
+    expect(new Set(raced).size).toBe(20);
+    expect((await findUserById(database.db, userId))?.credentials_changed_at).toBe(Math.max(...raced));
   });
 
   it('FL-05: spendMfaAttempt() hands out at most maxAttempts attempts under 200 parallel calls', async () => {

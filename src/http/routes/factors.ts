@@ -52,7 +52,7 @@ export function factorRoutes(app: FastifyInstance, ctx: FlowContext): void {
     {
       config: { auth: 'mfa-or-access' },
       schema: {
-        summary: 'Confirm a pending factor with its first code or passkey response; with an mfa_token this completes the sign-in',
+        summary: 'Confirm a pending factor with its first code or passkey response, in the session that started it (its mfa_token, or its access token with a recent second factor); with an mfa_token this completes the sign-in',
         params: factorParams,
         body: confirmBody,
         response: {

@@ -7,6 +7,7 @@ import * as moreFactors from './0002-more-factors.js';
 import * as securityEvents from './0003-security-events.js';
 import * as recoveryAndDevices from './0004-recovery-and-devices.js';
 import * as revokedSessionsFeed from './0005-revoked-sessions-feed.js';
+import * as credentialsChanged from './0006-credentials-changed.js';
 import * as passkeyAttestation from './0007-passkey-attestation.js';
 import * as sealedOutbox from './0010-sealed-outbox.js';
 import * as instanceLease from './0011-instance-lease.js';
@@ -17,6 +18,7 @@ export const migrations: Record<string, Migration> = {
   '0003-security-events': securityEvents,
   '0004-recovery-and-devices': recoveryAndDevices,
   '0005-revoked-sessions-feed': revokedSessionsFeed,
+  '0006-credentials-changed': credentialsChanged,
   '0007-passkey-attestation': passkeyAttestation,
   '0010-sealed-outbox': sealedOutbox,
   '0011-instance-lease': instanceLease,

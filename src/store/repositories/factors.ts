@@ -58,8 +58,9 @@ export async function renameFactor(db: Executor, factorId: string, label: string
   await db.updateTable('factors').set({ label }).where('id', '=', factorId).execute();
 }
 
-export async function deleteFactor(db: Executor, factorId: string): Promise<boolean> {
-  const result = await db.deleteFrom('factors').where('id', '=', factorId).executeTakeFirst();
+/** Deletes a factor still in the status the caller checked its permission for (pending ≠ active). */
+export async function deleteFactor(db: Executor, factorId: string, status: FactorStatus): Promise<boolean> {
+  const result = await db.deleteFrom('factors').where('id', '=', factorId).where('status', '=', status).executeTakeFirst();
   return result.numDeletedRows === 1n;
 }
 

@@ -29,3 +29,11 @@ export async function consumePasswordReset(db: Executor, resetId: string, now: n
   const result = await db.updateTable('password_resets').set({ used_at: now }).where('id', '=', resetId).where('used_at', 'is', null).where('expires_at', '>', now).executeTakeFirst();
   return result.numUpdatedRows === 1n;
 }
+
+/** A credential change voids the user's open reset code (except the one being used for it). */
+export async function voidOpenPasswordResets(db: Executor, userId: string, now: number, exceptId?: string): Promise<number> {
+  let query = db.updateTable('password_resets').set({ expires_at: now }).where('user_id', '=', userId).where('used_at', 'is', null).where('expires_at', '>', now);
+  if (exceptId !== undefined) query = query.where('id', '!=', exceptId);
+  const result = await query.executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}

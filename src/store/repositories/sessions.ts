@@ -16,7 +16,7 @@ export function listActiveSessionsOfUser(db: Executor, userId: string): Promise<
 const sessionById = prepareQuery<SessionRow>((db) => db.selectFrom('sessions').selectAll().where('id', '=', '?'));
 
 /** Every column of a user row; a test checks the list against the table, so a new column cannot be missed. */
-export const userColumns = ['id', 'username', 'email', 'phone', 'password_hash', 'failed_attempts', 'created_at', 'updated_at', 'disabled_at', 'locked_at'] as const satisfies ReadonlyArray<keyof UserRow>;
+export const userColumns = ['id', 'username', 'email', 'phone', 'password_hash', 'failed_attempts', 'created_at', 'updated_at', 'disabled_at', 'locked_at', 'credentials_changed_at'] as const satisfies ReadonlyArray<keyof UserRow>;
 const userPrefix = 'user__';
 type SessionWithPrefixedUser = SessionRow & { [Column in keyof UserRow as `${typeof userPrefix}${Column}`]: UserRow[Column] };
 
@@ -53,6 +53,7 @@ export async function findSessionWithUser(db: Executor, sessionId: string): Prom
     last_active_at: row.last_active_at,
     revoked_at: row.revoked_at,
     revoke_reason: row.revoke_reason,
+    credentials_changed_at: row.credentials_changed_at,
   };
   const user: UserRow = {
     id: row.user__id,
@@ -65,6 +66,7 @@ export async function findSessionWithUser(db: Executor, sessionId: string): Prom
     updated_at: row.user__updated_at,
     disabled_at: row.user__disabled_at,
     locked_at: row.user__locked_at,
+    credentials_changed_at: row.user__credentials_changed_at,
   };
   return { session, user };
 }
@@ -181,11 +183,9 @@ export async function cancelPendingSession(db: Executor, sessionId: string, reas
   return result.numUpdatedRows === 1n;
 }
 
-/** Ends every live session of a user; returns the ids of those that were live. */
-export async function revokeSessionsOfUser(db: Executor, userId: string, reason: string, now: number): Promise<string[]> {
-  const sessions = await db.selectFrom('sessions').select('id').where('user_id', '=', userId).where('state', '!=', 'revoked').execute();
-  for (const session of sessions) await revokeSession(db, session.id, reason, now);
-  return sessions.map((session) => session.id);
+/** The user's sessions that are not over: signed in, or a login waiting for its second factor. */
+export function listLiveSessionsOfUser(db: Executor, userId: string): Promise<Array<Pick<SessionRow, 'id' | 'state'>>> {
+  return db.selectFrom('sessions').select(['id', 'state']).where('user_id', '=', userId).where('state', '!=', 'revoked').orderBy('id').execute();
 }
 
 /**

@@ -1,6 +1,6 @@
 // Users. Usernames arrive already normalized (core/identity/username.ts).
-import type { Insertable } from 'kysely';
-import type { Executor, UserRow, UsersTable } from '../database.js';
+import { PostgresAdapter, type Insertable, type Transaction } from 'kysely';
+import type { Database, Executor, UserRow, UsersTable } from '../database.js';
 import { prepareQuery } from '../prepared-query.js';
 
 export async function insertUser(db: Executor, user: Insertable<UsersTable>): Promise<void> {
@@ -47,4 +47,34 @@ export async function unlockUser(db: Executor, userId: string): Promise<boolean>
 
 export async function resetFailedAttempts(db: Executor, userId: string): Promise<void> {
   await db.updateTable('users').set({ failed_attempts: 0 }).where('id', '=', userId).where('failed_attempts', '>', 0).execute();
+}
+
+/**
+ * Takes the user's row until the transaction ends, and reads when its credentials last changed.
+ * Every transaction that completes a login or a step-up, or changes credentials, takes this row
+ * first: a change and a completion then run one after the other (never interleaved), always in
+ * the same lock order. PostgreSQL: FOR NO KEY UPDATE (new sessions can still reference the user).
+ * SQLite: a database file has one writer at a time, so the read is enough.
+ */
+export async function holdUserRow(trx: Transaction<Database>, userId: string): Promise<{ credentials_changed_at: number | null } | undefined> {
+  const query = trx.selectFrom('users').select('credentials_changed_at').where('id', '=', userId);
+  return (trx.getExecutor().adapter instanceof PostgresAdapter ? query.forNoKeyUpdate() : query).executeTakeFirst();
+}
+
+/**
+ * Records a credential change now. Strictly increasing — two changes in one millisecond, or on
+ * instances whose clocks disagree, still leave different values — because logins compare it for
+ * equality. Being an update, it also takes the user's row (see holdUserRow).
+ */
+export async function stampCredentialsChange(db: Executor, userId: string, now: number): Promise<number> {
+  const row = await db
+    .updateTable('users')
+    .set((eb) => ({
+      credentials_changed_at: eb.case().when('credentials_changed_at', '>=', now).then(eb('credentials_changed_at', '+', 1)).else(now).end(),
+      updated_at: now,
+    }))
+    .where('id', '=', userId)
+    .returning('credentials_changed_at')
+    .executeTakeFirstOrThrow();
+  return row.credentials_changed_at!;
 }
