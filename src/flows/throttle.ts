@@ -15,6 +15,8 @@ import type { FlowContext, RequestMeta } from './context.js';
 const failureWindowMs = 30 * 24 * 60 * 60 * 1000;
 const lockLifetimeMs = failureWindowMs;
 const ipWindowMs = 15 * 60 * 1000;
+/** A lock or a wait forgotten early would hand out guesses: the store never evicts one to make room. */
+const keptUntilExpiry = { keepUntilExpiry: true };
 
 function accountKeys(account: string): { failures: string; until: string; locked: string } {
   const id = sha256Base64url(account);
@@ -92,7 +94,7 @@ export async function recordAccountFailure(ctx: FlowContext, account: string, me
   const failures = await ctx.kv.increment(keys.failures, failureWindowMs);
   const { freeFailures, maxDelaySeconds, lockFailures } = ctx.config.throttle;
   if (failures >= lockFailures) {
-    if (await ctx.kv.setIfAbsent(keys.locked, String(now), lockLifetimeMs)) {
+    if (await ctx.kv.setIfAbsent(keys.locked, String(now), lockLifetimeMs, keptUntilExpiry)) {
       // Kept in the database too (it outlives a Redis restart), written off the answer's path:
       // a real account must not answer slower than a name that does not exist (LG-01/02/03).
       const userId = meta.userId;
@@ -101,7 +103,7 @@ export async function recordAccountFailure(ctx: FlowContext, account: string, me
     }
   } else if (failures > freeFailures) {
     const delayMs = Math.min(2 ** Math.min(failures - freeFailures - 1, 30), maxDelaySeconds) * 1000;
-    await ctx.kv.set(keys.until, String(now + delayMs), delayMs);
+    await ctx.kv.set(keys.until, String(now + delayMs), delayMs, keptUntilExpiry);
   }
   return failures;
 }
