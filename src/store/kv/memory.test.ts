@@ -112,7 +112,7 @@ describe('memory KeyValueStore', () => {
     expect(warnings).toEqual([]);
   });
 
-  it('RC-05: when only locks and waits are left it grows past its bound rather than forget one, and warns once', async () => {
+  it('RC-05: when only locks and waits are left it grows past its bound rather than forget one, and warns at most once an hour', async () => {
     const clock = testClock();
     const warnings: Array<{ details: object; message: string }> = [];
     const kv = createMemoryStore(clock.now, { maxKeys: 1_000, diagnostics: { warn: (details, message) => warnings.push({ details, message }) } });
@@ -127,6 +127,10 @@ describe('memory KeyValueStore', () => {
     await kv.set('next', 'x', day);
     expect(await kv.get('evictable')).toBeUndefined();
     expect(kv.stats().evicted).toBe(1);
+    // Still past the bound an hour later: said again, once.
+    clock.advance(60 * 60 * 1000);
+    for (let index = 0; index < 10; index += 1) await kv.set(`throttle:account:later-${index}:locked`, '1', day, { keepUntilExpiry: true });
+    expect(warnings).toHaveLength(2);
   });
 
   it("RC-05: a re-set key's earlier expiry does not expire its new value (and a shorter one does)", async () => {

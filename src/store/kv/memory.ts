@@ -11,7 +11,8 @@
 //   if there is one, else of the least recently used entry (a list beside the Map, relinked in
 //   O(1) on every read and write) — never of one written with `keepUntilExpiry` (an account lock,
 //   a wait): forgetting those early would hand out guesses. When only those are left the store
-//   grows past its bound rather than forget one, and says so once through the diagnostics logger.
+//   grows past its bound rather than forget one, and says so through the diagnostics logger (at
+//   most once an hour).
 import { EventEmitter } from 'node:events';
 import { configDefaults } from '../../config/schema.js';
 import { ExpiryHeap, notInHeap, type ExpiringItem } from '../../core/expiry/expiry-heap.js';
@@ -54,7 +55,7 @@ export type MemoryStore = KeyValueStore & { stats(): MemoryStoreStats };
 
 /** Expired entries dropped per new key: more than one, so they drain faster than keys arrive. */
 const expiredDroppedPerInsert = 2;
-/** A store stuck past its bound says so again at most this often. */
+/** A store past its bound says so at most this often (a flood of locks must not flood the log). */
 const pastBoundWarningIntervalMs = 60 * 60 * 1000;
 
 const untilExpiry: WriteOptions = { keepUntilExpiry: true };
@@ -90,7 +91,8 @@ export function createMemoryStore(now: () => number, options: MemoryStoreOptions
     linkAsNewest(entry);
   };
   const remove = (entry: Entry): void => {
-    if (entries.get(entry.key) !== entry) return;
+    // Held entries are exactly those on the heap: no second Map lookup to ask whether it is held.
+    if (entry.heapIndex === notInHeap) return;
     entries.delete(entry.key);
     byExpiry.remove(entry);
     if (entry.keptUntilExpiry) counts.keptUntilExpiry -= 1;
@@ -120,10 +122,7 @@ export function createMemoryStore(now: () => number, options: MemoryStoreOptions
       remove(first);
       counts.expired += 1;
     }
-    if (entries.size < maxKeys) {
-      lastPastBoundWarningAt = undefined;
-      return;
-    }
+    if (entries.size < maxKeys) return;
     if (oldest !== undefined) {
       remove(oldest);
       counts.evicted += 1;
