@@ -13,11 +13,12 @@ import { measureProtectedRoute } from './protected-route.js';
 import { writeReport } from './report.js';
 import { formatNumber, meetsTarget, type BenchResult } from './result.js';
 import { measureServerUnderLoad } from './server-under-load.js';
+import { measureMemoryStoreScaling } from './memory-store.js';
 import { measureLockedUnknownVersusLockedReal, measureResetUnknownVersusReal, measureUnknownVersusWrongPassword, type UniformityResult } from './uniform-failure.js';
 import { measureVerifyThroughput } from './verify-throughput.js';
 import { testDatabaseUrl, testRedisUrl } from '../test/helpers/backend.js';
 
-const groups = ['verify', 'load', 'flow', 'better-auth', 'uniform'] as const;
+const groups = ['verify', 'load', 'flow', 'better-auth', 'uniform', 'store'] as const;
 type Group = (typeof groups)[number];
 
 const quick = process.argv.includes('--quick');
@@ -121,7 +122,28 @@ async function uniformGroup(): Promise<void> {
   recordUniformity('reset-failure-unknown-vs-real', 'real-account', await measureResetUnknownVersusReal(samples * 3));
 }
 
-const runners: Record<Group, () => Promise<void>> = { verify: verifyGroup, load: loadGroup, flow: flowGroup, 'better-auth': betterAuthGroup, uniform: uniformGroup };
+async function storeGroup(): Promise<void> {
+  log('store: the in-memory store, one failed login for a made-up username at 1 k … 1 M live keys, full (evicting) and expiring, and a bare Map as the floor (RC-05)…');
+  const sizes = { full: [1_000, 10_000, 100_000, 1_000_000], expiring: [1_000, 1_000_000], 'bare-map': [1_000, 1_000_000] };
+  const scaling = await measureMemoryStoreScaling({ sizes, operations: quick ? 100_000 : 300_000, rounds: quick ? 1 : 3 });
+  const label = (size: number) => (size >= 1_000_000 ? `${size / 1_000_000}M` : `${size / 1_000}k`);
+  const unit = 'ns CPU per failed login for a made-up name (store work only)';
+  for (const state of ['full', 'expiring', 'bare-map'] as const) {
+    const [smallest = 0, ...larger] = sizes[state];
+    const name = (size: number) => (state === 'bare-map' ? `bare-map-${label(size)}` : `memory-store-${state}-${label(size)}`);
+    const baselineValue = scaling.nsPerOperation[state].get(smallest) ?? Number.NaN;
+    const unitOf = state === 'bare-map' ? 'ns CPU for the same lookups, insert and delete on a bare Map' : unit;
+    record(figure(name(smallest), baselineValue, unitOf, 'lower'));
+    // The bare Map is the hardware's own growth (cache misses): measured, not a target.
+    for (const size of larger) record(against(name(size), scaling.nsPerOperation[state].get(size) ?? Number.NaN, unitOf, name(smallest), baselineValue, state === 'bare-map' ? null : 2, 'lower'));
+  }
+  // What the store adds to the floor at the largest size: expiry heap, recency list, bound.
+  const largest = sizes.full.at(-1) ?? 0;
+  const bareMapLargest = scaling.nsPerOperation['bare-map'].get(largest) ?? Number.NaN;
+  record(against(`memory-store-over-bare-map-${label(largest)}`, scaling.nsPerOperation.full.get(largest) ?? Number.NaN, unit, `bare-map-${label(largest)}`, bareMapLargest, 2, 'lower'));
+}
+
+const runners: Record<Group, () => Promise<void>> = { verify: verifyGroup, load: loadGroup, flow: flowGroup, 'better-auth': betterAuthGroup, uniform: uniformGroup, store: storeGroup };
 
 async function main(): Promise<void> {
   if (process.argv.includes('--report')) {

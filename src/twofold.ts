@@ -25,7 +25,7 @@ import { AnotherInstanceRunningError, holdSingleInstanceLease, type LeaseTiming,
 import { createMessageSenders } from './delivery/senders.js';
 import { openDatabase, type OpenedDatabase } from './store/connect.js';
 import type { KeyValueStore } from './store/kv/key-value-store.js';
-import { createMemoryStore } from './store/kv/memory.js';
+import { createMemoryStore, type MemoryStore } from './store/kv/memory.js';
 import { createRedisStore, redactedUrl } from './store/kv/redis.js';
 import { migrateToLatest } from './store/migrate.js';
 import type { Kysely } from 'kysely';
@@ -85,10 +85,9 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
   try {
     const schema = config.database.kind === 'postgres' ? config.database.schema : undefined;
     const migrationsApplied = options.migrate === false ? [] : (await migrateToLatest(database.db, { schema }).catch(startupFailure('the database', config))).applied;
-    kv =
-      config.redis === undefined
-        ? createMemoryStore(now)
-        : await createRedisStore(config.redis, (error) => logger.warn({ err: error }, 'Redis connection error; retrying')).catch(startupFailure('Redis', config));
+    let memoryStore: MemoryStore | undefined;
+    if (config.redis === undefined) kv = memoryStore = createMemoryStore(now, { maxKeys: config.memoryStore.maxKeys, diagnostics: logger });
+    else kv = await createRedisStore(config.redis, (error) => logger.warn({ err: error }, 'Redis connection error; retrying')).catch(startupFailure('Redis', config));
     await refuseValuesSealedUnderMissingKeys(database.db, secretBox, configuredKeyIds);
     lease =
       config.redis === undefined && options.singleInstance !== false
@@ -136,7 +135,7 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
     const notifier = createNotifier({ config, db: database.db, senders, now, background, diagnostics: logger });
     const hashLimiter = createWorkLimiter({ maxInFlight: config.password.hashConcurrency, maxQueued: config.password.hashQueueLimit });
     const metrics = config.metrics.enabled
-      ? createTwofoldMetrics({ hashLimiter, hashConcurrency: config.password.hashConcurrency, hashQueueLimit: config.password.hashQueueLimit })
+      ? createTwofoldMetrics({ hashLimiter, hashConcurrency: config.password.hashConcurrency, hashQueueLimit: config.password.hashQueueLimit, memoryStore })
       : undefined;
     const context: FlowContext = {
       config,

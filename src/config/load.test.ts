@@ -230,6 +230,13 @@ describe('loadConfig(): database URL', () => {
     expect(configErrorOf({ TWOFOLD_REDIS_URL: 'http://127.0.0.1:6379' }).variable).toBe('TWOFOLD_REDIS_URL');
   });
 
+  it('RC-05: bounds the in-memory store at 500,000 keys by default; TWOFOLD_MEMORY_STORE_MAX_KEYS sets 1,000..100,000,000', () => {
+    expect(loadConfig({}).memoryStore.maxKeys).toBe(500_000);
+    expect(loadConfig({ TWOFOLD_MEMORY_STORE_MAX_KEYS: '2000000' }).memoryStore.maxKeys).toBe(2_000_000);
+    expect(configErrorOf({ TWOFOLD_MEMORY_STORE_MAX_KEYS: '999' }).variable).toBe('TWOFOLD_MEMORY_STORE_MAX_KEYS');
+    expect(configErrorOf({ TWOFOLD_MEMORY_STORE_MAX_KEYS: '1e6' }).variable).toBe('TWOFOLD_MEMORY_STORE_MAX_KEYS');
+  });
+
   it.each([['mysql://db/twofold'], ['/var/lib/twofold.db']])(
     'refuses the unsupported URL %j naming TWOFOLD_DATABASE_URL',
     (url) => {

@@ -96,6 +96,9 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
       connectTimeoutMs: integer('TWOFOLD_REDIS_CONNECT_TIMEOUT_MS', configDefaults.redisConnectTimeoutMs, 100, 60_000),
       commandTimeoutMs: integer('TWOFOLD_REDIS_COMMAND_TIMEOUT_MS', configDefaults.redisCommandTimeoutMs, 50, 60_000),
     }),
+    memoryStore: {
+      maxKeys: integer('TWOFOLD_MEMORY_STORE_MAX_KEYS', configDefaults.memoryStoreMaxKeys, 1000, 100_000_000),
+    },
     throttle: {
       freeFailures: integer('TWOFOLD_THROTTLE_FREE_FAILURES', configDefaults.throttleFreeFailures, 1, 1000),
       maxDelaySeconds: integer('TWOFOLD_THROTTLE_MAX_DELAY_SECONDS', configDefaults.throttleMaxDelaySeconds, 1, 86400),

@@ -34,6 +34,11 @@ export interface TwofoldConfig {
   database: SqliteDatabaseConfig | PostgresDatabaseConfig;
   /** Shared short-lived state and pub/sub for several instances; absent: in-process memory. */
   redis: RedisConfig | undefined;
+  /** The in-process store used without Redis. */
+  memoryStore: {
+    /** Keys held at most; locks and waits are never evicted to stay under it (they expire). */
+    maxKeys: number;
+  };
   throttle: {
     /** Consecutive failures (password or second factor) allowed before delays start. */
     freeFailures: number;
@@ -194,6 +199,8 @@ export const configDefaults = {
   redisKeyPrefix: 'twofold:',
   redisConnectTimeoutMs: 2000,
   redisCommandTimeoutMs: 1000,
+  /** Measured ≈ 265 bytes of heap a key (key, value, Map and expiry-heap slots): ≈ 130 MB when full. */
+  memoryStoreMaxKeys: 500_000,
   throttleFreeFailures: 10,
   throttleMaxDelaySeconds: 15 * 60,
   throttleLockFailures: 100,

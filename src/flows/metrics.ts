@@ -15,6 +15,7 @@ import type { WorkLimiter } from '../core/concurrency/work-limiter.js';
 import type { PasswordHashObserver, PasswordHashOperation } from '../core/password/hasher.js';
 import { amrFor, type AuthMethod } from '../core/tokens/authentication-methods.js';
 import type { ProofKind } from './second-factor.js';
+import type { MemoryStore } from '../store/kv/memory.js';
 import type { SecurityEvent, SecurityEventSink } from './security-events.js';
 
 export type ThrottleScope = 'ip' | 'account';
@@ -91,6 +92,8 @@ export interface MetricsOptions {
   hashLimiter: WorkLimiter;
   hashConcurrency: number;
   hashQueueLimit: number;
+  /** The in-process KeyValueStore, when there is no Redis: its size and evictions are reported. */
+  memoryStore?: Pick<MemoryStore, 'stats'> | undefined;
 }
 
 export function createTwofoldMetrics(options: MetricsOptions): TwofoldMetrics {
@@ -166,6 +169,32 @@ export function createTwofoldMetrics(options: MetricsOptions): TwofoldMetrics {
   });
   hashCapacity.set({ state: 'in_flight' }, options.hashConcurrency);
   hashCapacity.set({ state: 'queued' }, options.hashQueueLimit);
+  const { memoryStore } = options;
+  if (memoryStore !== undefined) {
+    new Gauge({
+      name: 'twofold_memory_store_keys',
+      help: 'Keys in the in-process store (state="held"), of which locks and waits kept until they expire (state="kept_until_expiry"), and its bound TWOFOLD_MEMORY_STORE_MAX_KEYS (state="max").',
+      labelNames: ['state'] as const,
+      registers,
+      collect() {
+        const stats = memoryStore.stats();
+        this.set({ state: 'held' }, stats.keys);
+        this.set({ state: 'kept_until_expiry' }, stats.keptUntilExpiry);
+        this.set({ state: 'max' }, stats.maxKeys);
+      },
+    });
+    let evictionsReported = 0;
+    new Counter({
+      name: 'twofold_memory_store_evictions_total',
+      help: 'Live keys the in-process store forgot before they expired, to stay within TWOFOLD_MEMORY_STORE_MAX_KEYS (the least recently used; never a lock or a wait).',
+      registers,
+      collect() {
+        const { evicted } = memoryStore.stats();
+        this.inc(evicted - evictionsReported);
+        evictionsReported = evicted;
+      },
+    });
+  }
   const httpRequestDuration = new Histogram({
     name: 'twofold_http_request_duration_seconds',
     help: 'HTTP request duration by method, route pattern ("unmatched" for unknown paths) and status class.',

@@ -3,6 +3,8 @@
 // X-Forwarded-For honoured only from trusted proxies (LG-05).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unlockUserAccount } from '../../src/flows/admin.js';
+import type { MemoryStore } from '../../src/store/kv/memory.js';
+import { testBackend } from '../helpers/backend.js';
 import { expectProblem, postJson, signUp, uniqueUsername } from '../helpers/flow.js';
 import { startTestTwofold, type TestTwofold } from '../helpers/twofold.js';
 
@@ -69,6 +71,49 @@ describe('account lock (LG-04)', () => {
       return [`throttle:account:${id}:failures`, `throttle:account:${id}:until`, `throttle:account:${id}:locked`];
     })));
     expectProblem(await login(user.username, user.password), 429, 'too_many_attempts');
+  });
+});
+
+// Without Redis the throttle lives in the bounded in-memory store (TWOFOLD_MEMORY_STORE_MAX_KEYS);
+// a flood of made-up usernames must push out other counters, never a lock or a running wait. An
+// unknown name's lock lives only there, so forgetting it would also tell unknown names from real
+// ones (whose lock is on their row too).
+describe.skipIf(testBackend === 'postgres')('the in-memory store under a flood of made-up usernames (RC-05)', () => {
+  it('RC-05: 1,200 failed logins for made-up names past a 1,000-key bound evict counters, never a lock or a live wait', async () => {
+    const t = await startTestTwofold({
+      env: { TWOFOLD_MEMORY_STORE_MAX_KEYS: '1000', TWOFOLD_THROTTLE_FREE_FAILURES: '2', TWOFOLD_THROTTLE_LOCK_FAILURES: '6', TWOFOLD_THROTTLE_MAX_DELAY_SECONDS: '3600' },
+    });
+    try {
+      const login = (username: string, password: string) => postJson(t.app, '/v1/login', { username, password });
+      const known = await signUp(t);
+      const lockedUnknown = uniqueUsername('ghost');
+      for (const username of [known.username, lockedUnknown]) {
+        for (let i = 0; i < 6; i += 1) {
+          await login(username, 'definitely not it');
+          t.clock.advanceSeconds(3600); // past each wait
+        }
+      }
+      const waiting = uniqueUsername('waiting');
+      for (let i = 0; i < 3; i += 1) await login(waiting, 'definitely not it');
+      expectProblem(await login(waiting, 'definitely not it'), 429, 'too_many_attempts');
+
+      for (let batch = 0; batch < 60; batch += 1) {
+        const statuses = await Promise.all(Array.from({ length: 20 }, () => login(uniqueUsername('made-up'), 'a guessed password').then((response) => response.statusCode)));
+        expect(statuses.every((status) => status === 401)).toBe(true);
+      }
+      const stats = (t.twofold.kv as MemoryStore).stats();
+      expect(stats.evicted).toBeGreaterThan(0);
+      expect(stats.keys).toBeLessThanOrEqual(1_000);
+
+      const lockedAnswer = expectProblem(await login(lockedUnknown, 'x'.repeat(12)), 429, 'too_many_attempts');
+      expect(lockedAnswer['locked']).toBe(true);
+      expect((await login(lockedUnknown, 'x'.repeat(12))).body).toBe((await login(known.username, known.password)).body);
+      const waitAnswer = await login(waiting, 'definitely not it');
+      expectProblem(waitAnswer, 429, 'too_many_attempts');
+      expect(Number(waitAnswer.headers['retry-after'])).toBeGreaterThan(0);
+    } finally {
+      await t.close();
+    }
   });
 });
 

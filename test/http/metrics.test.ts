@@ -5,6 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, expectProblem, getJson, loginForMfaToken, postJson, signIn, signUp, totpCode, type SignedUp } from '../helpers/flow.js';
 import { startTestTwofold, type TestTwofold } from '../helpers/twofold.js';
+import { testBackend } from '../helpers/backend.js';
+import type { MemoryStore } from '../../src/store/kv/memory.js';
 
 const metricsToken = 'scrape-token-0123456789abcdef';
 
@@ -245,5 +247,28 @@ describe('two Twofold instances in one process', () => {
     // Both still carry the process metrics, collected once.
     expect(fromA.samples.some((sample) => sample.name === 'process_cpu_user_seconds_total')).toBe(true);
     expect(fromB.samples.some((sample) => sample.name === 'process_cpu_user_seconds_total')).toBe(true);
+  });
+});
+
+describe.skipIf(testBackend === 'postgres')('GET /metrics: the in-memory store (RC-05)', () => {
+  it('RC-05: reports keys held, kept until expiry and the bound, and counts evictions once however often it is scraped', async () => {
+    const t = await startTestTwofold({ env: { TWOFOLD_METRICS: 'on', TWOFOLD_MEMORY_STORE_MAX_KEYS: '1000' } });
+    try {
+      const before = (await scrape(t)).samples;
+      expect(valueOf(before, 'twofold_memory_store_evictions_total')).toBe(0);
+      await t.ctx.kv.set('a lock', '1', 60_000, { keepUntilExpiry: true });
+      for (let index = 0; index < 1_500; index += 1) await t.ctx.kv.increment(`made-up-${index}`, 60_000);
+      const { keys, evicted } = (t.twofold.kv as MemoryStore).stats();
+      expect(evicted).toBeGreaterThanOrEqual(500);
+      for (let scrapes = 0; scrapes < 2; scrapes += 1) {
+        const { samples } = await scrape(t);
+        expect(valueOf(samples, 'twofold_memory_store_keys', { state: 'held' })).toBe(keys);
+        expect(valueOf(samples, 'twofold_memory_store_keys', { state: 'kept_until_expiry' })).toBe(1);
+        expect(valueOf(samples, 'twofold_memory_store_keys', { state: 'max' })).toBe(1_000);
+        expect(valueOf(samples, 'twofold_memory_store_evictions_total')).toBe(evicted);
+      }
+    } finally {
+      await t.close();
+    }
   });
 });

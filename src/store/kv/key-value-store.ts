@@ -12,14 +12,15 @@ export interface KeyValueStore {
   /** Adds one and returns the new count; a new counter expires ttlMs after its first increment. */
   increment(key: string, ttlMs: number): Promise<number>;
   get(key: string): Promise<string | undefined>;
-  set(key: string, value: string, ttlMs: number): Promise<void>;
+  set(key: string, value: string, ttlMs: number, options?: WriteOptions): Promise<void>;
   /** Stores only if the key is absent; true when this call stored it. */
-  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
+  setIfAbsent(key: string, value: string, ttlMs: number, options?: WriteOptions): Promise<boolean>;
   /**
    * Claims a deadline in one step: stores `until` (a time in ms, expiring at it) unless the key
    * already holds a deadline later than `now`. Undefined when this call claimed it; else the
    * deadline that holds. Compares against the caller's clock, not only the store's expiry, so the
-   * same rule holds whichever instance (or test clock) asks.
+   * same rule holds whichever instance (or test clock) asks. A claim is a wait: kept until it
+   * expires (see WriteOptions).
    */
   claimUntil(key: string, now: number, until: number): Promise<number | undefined>;
   /**
@@ -35,7 +36,8 @@ export interface KeyValueStore {
   /**
    * Takes one guess at an account's secret: refused while the account is locked or waiting;
    * otherwise counted at once, as if it were wrong — starting the next wait, or the lock, before
-   * the guess is even evaluated. A right guess is given back with refundGuess.
+   * the guess is even evaluated. A right guess is given back with refundGuess. The wait and the
+   * lock are kept until they expire (see WriteOptions); the failure count is not.
    */
   consumeGuess(keys: GuessKeys, now: number, policy: GuessPolicy): Promise<GuessConsumption>;
   /** Gives a taken guess back: one failure less, and the wait or lock it started undone. */
@@ -47,6 +49,16 @@ export interface KeyValueStore {
   subscribe(channel: string, onMessage: (message: string) => void): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface WriteOptions {
+  /**
+   * Never forgotten to make room before it expires: a lock or a wait, whose early loss would hand
+   * out guesses or sends. The in-memory store's bound (TWOFOLD_MEMORY_STORE_MAX_KEYS) evicts other
+   * keys first and grows past the bound rather than drop one of these. Redis ignores it: there
+   * its own maxmemory-policy decides.
+   */
+  keepUntilExpiry?: boolean;
 }
 
 export interface WindowBudget {
