@@ -83,8 +83,9 @@ describe.runIf(available)('twofold/verify against two instances on one PostgreSQ
     const recoveryCodes: string[] = confirmed.body.recovery_codes;
     const refreshTokens: string[] = [];
     for (let session = 0; session < 4; session += 1) {
-      const login = await call(urls[session % 2], 'POST', '/v1/login', { username, password: user.password });
-      const verified = await call(urls[session % 2], 'POST', '/v1/mfa/verify', { recovery_code: recoveryCodes.shift() }, login.body.mfa_token);
+      const instanceUrl = urls[session % 2 === 0 ? 0 : 1];
+      const login = await call(instanceUrl, 'POST', '/v1/login', { username, password: user.password });
+      const verified = await call(instanceUrl, 'POST', '/v1/mfa/verify', { recovery_code: recoveryCodes.shift() }, login.body.mfa_token);
       expect(verified.status, JSON.stringify(verified.body)).toBe(200);
       refreshTokens.push(verified.body.refresh_token);
     }
@@ -105,7 +106,7 @@ describe.runIf(available)('twofold/verify against two instances on one PostgreSQ
 
     const worker = async (session: number): Promise<void> => {
       for (let round = 0; !stop; round += 1) {
-        const refreshed = await call(urls[(session + round) % 2], 'POST', '/v1/token/refresh', { refresh_token: refreshTokens[session] });
+        const refreshed = await call(urls[(session + round) % 2 === 0 ? 0 : 1], 'POST', '/v1/token/refresh', { refresh_token: refreshTokens[session] });
         expect(refreshed.status, JSON.stringify(refreshed.body)).toBe(200);
         refreshTokens[session] = refreshed.body.refresh_token;
         const accessToken: string = refreshed.body.access_token;
