@@ -1,5 +1,5 @@
-// GET /v1/revoked-sessions and a running twofold/verify against it, on SQLite and on PostgreSQL +
-// Redis. The attack of the first review: one "sign out everywhere" (DELETE /v1/sessions) of an
+// Paged feeds over HTTP, on SQLite and on PostgreSQL + Redis: GET /v1/revoked-sessions with a
+// running twofold/verify against it, and GET /v1/me/events. The attack of the first review: one "sign out everywhere" (DELETE /v1/sessions) of an
 // account holding 12,000 remembered sessions revokes them all in one millisecond — more than a
 // page. Pages used to be cut by time alone, so every later poll got the same first page back and
 // a victim's logout in that millisecond never reached resource servers. Pages now follow the strict
@@ -130,5 +130,26 @@ describe('GET /v1/revoked-sessions: a strict cursor', () => {
     expectProblem(await getJson(t.app, '/v1/revoked-sessions?after=ses_abc'), 400, 'invalid_request');
     expectProblem(await getJson(t.app, `/v1/revoked-sessions?since=${t.clock.now()}&after=${encodeURIComponent("ses_' or 1=1 --")}`), 400, 'invalid_request');
     expectProblem(await getJson(t.app, `/v1/revoked-sessions?since=${t.clock.now()}&after=${'a'.repeat(65)}`), 400, 'invalid_request');
+  });
+});
+
+describe('GET /v1/me/events: a strict cursor', () => {
+  it('RC-04: 250 events recorded in one millisecond are paged through with `before`, each once, newest first', async () => {
+    const person = await signUp(t);
+    for (let index = 0; index < 250; index += 1) t.ctx.events.record({ type: 'session.revoked', userId: person.userId, details: { index } });
+    const ids: string[] = [];
+    let query = '?limit=100';
+    for (let page = 0; page < 10; page += 1) {
+      const response = await getJson(t.app, `/v1/me/events${query}`, bearer(person.accessToken));
+      expect(response.statusCode, response.body).toBe(200);
+      const body = response.json() as { events: Array<{ id: string; details: { index?: number } }>; next_before: string | null };
+      ids.push(...body.events.map((event) => event.id));
+      if (body.next_before === null) break;
+      query = `?limit=100&before=${body.next_before}`;
+    }
+    expect(new Set(ids).size).toBe(ids.length);
+    // The 250 of this millisecond, plus the events of the sign-up itself.
+    expect(ids.length).toBeGreaterThanOrEqual(250);
+    expect([...ids].sort().reverse()).toEqual(ids);
   });
 });
