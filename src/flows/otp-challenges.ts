@@ -98,7 +98,9 @@ export async function sendOtpChallenge(
     await ctx.db.updateTable('challenges').set({ superseded_at: now }).where('id', '=', challengeId).execute();
     ctx.events.record({ type: 'challenge.delivery_failed', ...event, details: { channel, provider: ctx.senders[channel].provider } });
     if (error instanceof DeliveryError) {
-      throw new TwofoldError(error.kind === 'rejected' ? 'delivery_failed' : 'server_busy', `The ${channel === 'sms' ? 'SMS' : 'e-mail'} could not be sent (${error.message}); try again.`, {
+      // The provider's name and answer (status, error code, SMTP reply) are for the operator: the
+      // error handler logs them with the cause. The caller learns only that sending failed.
+      throw new TwofoldError(error.kind === 'rejected' ? 'delivery_failed' : 'server_busy', `The ${channel === 'sms' ? 'SMS' : 'e-mail'} could not be sent; try again, or use another factor.`, {
         cause: error,
         ...(error.kind === 'unavailable' ? { headers: { 'Retry-After': '5' } } : {}),
       });

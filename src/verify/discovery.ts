@@ -1,7 +1,7 @@
 // Finds the issuer's endpoints through its metadata (/.well-known/openid-configuration). The
 // document must name the configured issuer exactly: metadata for another issuer would let its
 // keys sign tokens we accept (the mix-up RFC 8414 §3.3 warns of).
-import { VerificationError } from './errors.js';
+import { verifierUnavailable } from './errors.js';
 import { fetchJson, type FetchFunction } from './http-json.js';
 
 export interface IssuerEndpoints {
@@ -13,10 +13,10 @@ export async function discoverIssuerEndpoints(issuer: string, fetchFunction: Fet
   const url = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
   const metadata = await fetchJson(fetchFunction, url, timeoutMs, 'the issuer metadata');
   if (metadata['issuer'] !== issuer) {
-    throw new VerificationError('verifier_unavailable', `The metadata at ${url} is for issuer ${JSON.stringify(metadata['issuer'])}, not ${issuer}`);
+    throw verifierUnavailable(`The metadata at ${url} is for issuer ${JSON.stringify(metadata['issuer'])}, not ${issuer}`);
   }
   const jwksUri = metadata['jwks_uri'];
-  if (typeof jwksUri !== 'string') throw new VerificationError('verifier_unavailable', `The metadata at ${url} has no jwks_uri`);
+  if (typeof jwksUri !== 'string') throw verifierUnavailable(`The metadata at ${url} has no jwks_uri`);
   const revokedSessionsUri = metadata['twofold_revoked_sessions_endpoint'];
   return { jwksUri, revokedSessionsUri: typeof revokedSessionsUri === 'string' ? revokedSessionsUri : defaultRevokedSessionsUri(issuer) };
 }

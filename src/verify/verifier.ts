@@ -4,16 +4,35 @@
 // until its `exp` (a re-encoded or altered token is another key and is verified afresh), so a
 // service pays one signature check per token, not per request. The revocation check and the
 // route's requirements run on every call — they are what can change while a token lives.
+//
+// Failures toward clients are 401 only when the token is known to be bad; whenever the issuer could
+// not be asked (keys, revocations) the answer is 503, because a 401 tells the client to drop a
+// token that may be fine and sign the person out.
 import { TokenError } from 'fast-jwt';
 import { VerifiedTokenCache } from '../core/tokens/verified-token-cache.js';
 import { decodeJwsHeader, hasCompactJwsShape, isCanonicalCompactJws } from '../core/tokens/token-shape.js';
 import { isTwofoldAccessClaims, type TwofoldAccessClaims } from './claims.js';
 import { defaultRevokedSessionsUri, discoverIssuerEndpoints, type IssuerEndpoints } from './discovery.js';
-import { invalidToken } from './errors.js';
+import { createWarningReporter } from './background-errors.js';
+import { invalidToken, type VerificationError } from './errors.js';
 import type { FetchFunction } from './http-json.js';
-import { RemoteKeySet, type VerificationAlgorithm } from './key-set.js';
+import { RemoteKeySet, type KeySetStats, type VerificationAlgorithm } from './key-set.js';
 import { enforceAuthenticationRequirements, type AuthenticationRequirements } from './requirements.js';
-import { RevocationFeed } from './revocation-feed.js';
+import { RevocationFeed, type RevocationFeedStats } from './revocation-feed.js';
+
+export interface RevocationOptions {
+  /** The feed's URL; found through discovery when omitted. */
+  url?: string;
+  /** Time between polls; default 5 s. */
+  intervalMs?: number;
+  /**
+   * How long the verifier keeps answering from its last list while polls fail; after that it
+   * answers 503 until the feed answers again. Default 60 s; must exceed intervalMs.
+   */
+  maxStalenessMs?: number;
+  /** Keep answering from the last list however old it gets (failures are still reported). Default false. */
+  failOpen?: boolean;
+}
 
 export interface VerifierOptions {
   /** Twofold's public URL, exactly as in the tokens' `iss`. */
@@ -25,12 +44,16 @@ export interface VerifierOptions {
   /** Accepted signature algorithms; default both Twofold can sign with. */
   algorithms?: VerificationAlgorithm[];
   /** Revoked sessions, polled from the issuer (default every 5 s); `false` trusts tokens until `exp`. */
-  revocations?: false | { url?: string; intervalMs?: number };
+  revocations?: false | RevocationOptions;
   /** Seconds of clock difference tolerated for `exp`, `nbf` and `iat`; default 30. */
   clockToleranceSeconds?: number;
   /** Verified tokens kept (LRU); default 10,000. */
   cacheSize?: number;
-  /** Least time between two JWKS fetches caused by unknown kids; default 10 s. */
+  /**
+   * After a JWKS fetch that did not publish the kid it was made for (a made-up kid): how long
+   * unknown kids wait for the next fetch instead of causing one; default 1 s. Bounds the load
+   * made-up kids put on the issuer, and the longest a token of a just-rotated key can be delayed.
+   */
   jwksRefreshCooldownMs?: number;
   /** Keys are re-fetched in the background when older than this; default 5 min. */
   jwksMaxAgeMs?: number;
@@ -39,8 +62,12 @@ export interface VerifierOptions {
   fetch?: FetchFunction;
   /** Milliseconds since the epoch; tests pass a controllable clock. */
   now?: () => number;
-  /** Failures of background refreshes (keys, revocations); requests keep using what is known. */
-  onBackgroundError?: (error: unknown) => void;
+  /**
+   * Every failure of the background work (key refreshes, revocation polls, the feed going stale).
+   * `error.diagnostic` names the URL and the cause. Default: a process warning, at most once a
+   * minute per distinct failure.
+   */
+  onBackgroundError?: (error: VerificationError) => void;
 }
 
 export interface Verifier {
@@ -59,19 +86,42 @@ export interface VerifierStats {
   signatureChecks: number;
   /** Tokens answered from the verified-token cache. */
   cacheHits: number;
+  /** Same as keys.fetches. */
   jwksFetches: number;
+  /** Same as revocations.polls. */
   revocationPolls: number;
-  /** Sessions currently known to be revoked. */
+  /** Same as revocations.revokedSessions. */
   revokedSessions: number;
+  keys: KeySetStats;
+  /** `enabled: false` (and zeros) with `revocations: false`. */
+  revocations: RevocationFeedStats & { enabled: boolean };
 }
+
+const revocationsOff: RevocationFeedStats & { enabled: boolean } = Object.freeze({
+  enabled: false,
+  polls: 0,
+  pages: 0,
+  revokedSessions: 0,
+  lastSuccessAt: null,
+  lastError: null,
+  consecutiveFailures: 0,
+  failingClosed: false,
+  issuerPagesWithCursor: null,
+});
 
 export function createVerifier(options: VerifierOptions): Verifier {
   if (!options.issuer || !options.audience) throw new TypeError('createVerifier() needs an issuer and an audience');
   const now = options.now ?? Date.now;
-  const fetchFunction = options.fetch ?? globalThis.fetch.bind(globalThis);
+  const baseFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  // close() cancels what is in flight, and a failure caused by closing is no failure to report.
+  const closing = new AbortController();
+  const fetchFunction: FetchFunction = (input, init) => baseFetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, closing.signal]) : closing.signal });
   const timeoutMs = options.timeoutMs ?? 5_000;
   const toleranceSeconds = options.clockToleranceSeconds ?? 30;
-  const onBackgroundError = options.onBackgroundError ?? (() => {});
+  const reportBackgroundError = options.onBackgroundError ?? createWarningReporter();
+  const onBackgroundError = (error: VerificationError): void => {
+    if (!closing.signal.aborted) reportBackgroundError(error);
+  };
   const endpoints = memoizeUntilSuccess(async (): Promise<IssuerEndpoints> => {
     if (options.jwksUri !== undefined) return { jwksUri: options.jwksUri, revokedSessionsUri: defaultRevokedSessionsUri(options.issuer) };
     return discoverIssuerEndpoints(options.issuer, fetchFunction, timeoutMs);
@@ -83,23 +133,28 @@ export function createVerifier(options: VerifierOptions): Verifier {
     algorithms: options.algorithms ?? ['EdDSA', 'ES256'],
     fetch: fetchFunction,
     timeoutMs,
-    refreshCooldownMs: options.jwksRefreshCooldownMs ?? 10_000,
+    refreshCooldownMs: options.jwksRefreshCooldownMs ?? 1_000,
     maxAgeMs: options.jwksMaxAgeMs ?? 300_000,
     now,
     onBackgroundError,
   });
   const revocationOptions = options.revocations === false ? undefined : (options.revocations ?? {});
-  const revocations =
-    revocationOptions === undefined
-      ? undefined
-      : new RevocationFeed({
-          url: async () => revocationOptions.url ?? (await endpoints()).revokedSessionsUri,
-          fetch: fetchFunction,
-          intervalMs: revocationOptions.intervalMs ?? 5_000,
-          timeoutMs,
-          now,
-          onBackgroundError,
-        });
+  const revocations = revocationOptions === undefined ? undefined : createRevocationFeed(revocationOptions);
+
+  function createRevocationFeed(settings: RevocationOptions): RevocationFeed {
+    const intervalMs = settings.intervalMs ?? 5_000;
+    const maxStalenessMs = settings.maxStalenessMs ?? 60_000;
+    if (!(maxStalenessMs > intervalMs)) throw new TypeError('createVerifier(): revocations.maxStalenessMs must exceed revocations.intervalMs');
+    return new RevocationFeed({
+      url: async () => settings.url ?? (await endpoints()).revokedSessionsUri,
+      fetch: fetchFunction,
+      intervalMs,
+      timeoutMs,
+      maxStalenessMs: settings.failOpen === true ? undefined : maxStalenessMs,
+      now,
+      onBackgroundError,
+    });
+  }
   const cache = new VerifiedTokenCache<TwofoldAccessClaims>(options.cacheSize ?? 10_000);
   let signatureChecks = 0;
   let cacheHits = 0;
@@ -108,6 +163,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (!hasCompactJwsShape(token) || !isCanonicalCompactJws(token)) throw invalidToken('The token is not a compact JWS.');
     const kid = headerKid(token);
     if (kid === undefined) throw invalidToken('The token names no signing key.');
+    // Throws verifier_unavailable (503) when the issuer cannot be asked; undefined only when it was asked.
     const check = await keys.checkFor(kid);
     if (check === undefined) throw invalidToken('The token is signed with a key the issuer does not publish.');
     signatureChecks += 1;
@@ -115,7 +171,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     try {
       payload = check(token);
     } catch (error) {
-      if (error instanceof TokenError) throw invalidToken(`The token was refused: ${error.message}`, error);
+      if (error instanceof TokenError) throw invalidToken(publicRefusals[error.code] ?? 'The token was refused.', { cause: error, diagnostic: `The token was refused: ${error.message}` });
       throw error;
     }
     if (!isTwofoldAccessClaims(payload)) throw invalidToken('The token lacks the claims of a Twofold access token.');
@@ -137,8 +193,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
         cacheHits += 1;
       }
       if (revocations !== undefined) {
-        // Awaited only until the first answer: a cached token then needs no await at all.
-        if (!revocations.isReady) await revocations.ready();
+        // A field read while the feed is fresh: a cached token then needs no await at all. Before
+        // the first answer, or once the feed is older than maxStalenessMs, ready() answers 503.
+        if (!revocations.isUsable) await revocations.ready();
         if (revocations.isRevoked(claims.sid)) throw invalidToken('The session of this token has ended.');
       }
       enforceAuthenticationRequirements(claims, requirements, nowSeconds);
@@ -148,13 +205,33 @@ export function createVerifier(options: VerifierOptions): Verifier {
       await Promise.all([keys.refresh(), revocations?.ready()]);
     },
     stats() {
-      return { signatureChecks, cacheHits, jwksFetches: keys.fetches, revocationPolls: revocations?.polls ?? 0, revokedSessions: revocations?.size ?? 0 };
+      const revocationStats = revocations === undefined ? revocationsOff : { enabled: true, ...revocations.stats() };
+      return {
+        signatureChecks,
+        cacheHits,
+        jwksFetches: keys.fetches,
+        revocationPolls: revocationStats.polls,
+        revokedSessions: revocationStats.revokedSessions,
+        keys: keys.stats(),
+        revocations: revocationStats,
+      };
     },
     close() {
+      closing.abort();
       revocations?.close();
     },
   };
 }
+
+/** Our words for fast-jwt's refusals: a client is never shown a library's own message (it goes to `diagnostic`). */
+const publicRefusals: Partial<Record<string, string>> = {
+  FAST_JWT_INVALID_SIGNATURE: 'The token signature is invalid.',
+  FAST_JWT_MISSING_SIGNATURE: 'The token signature is invalid.',
+  FAST_JWT_INVALID_TYPE: 'The token is not an access token.',
+  FAST_JWT_INVALID_ALGORITHM: 'The token is signed with an algorithm this service does not accept.',
+  FAST_JWT_INVALID_CLAIM_VALUE: 'The token was not issued for this service.',
+  FAST_JWT_MISSING_REQUIRED_CLAIM: 'The token lacks a claim every access token has.',
+};
 
 function headerKid(token: string): string | undefined {
   const kid = decodeJwsHeader(token)?.['kid'];

@@ -37,19 +37,29 @@ export function wellKnownRoutes(app: FastifyInstance, ctx: FlowContext): void {
     {
       schema: {
         summary: 'Sessions revoked while their access tokens may still be alive (polled by twofold/verify)',
-        // A string: query values are never coerced, and a time in milliseconds fits 16 digits.
-        querystring: Type.Object({ since: Type.Optional(Type.String({ pattern: '^[0-9]{1,16}$' })) }, { additionalProperties: false }),
+        description:
+          'Pages follow the strict order (revocation time, session id). A complete answer has `next_after: null`: pass `as_of` as `since` next time. ' +
+          'A full page has `next_after` set: ask again at once with `since=<as_of>&after=<next_after>` to continue strictly after its last row.',
+        // Strings: query values are never coerced; a time in milliseconds fits 16 digits, a session id is base64url.
+        querystring: Type.Object(
+          {
+            since: Type.Optional(Type.String({ pattern: '^[0-9]{1,16}$' })),
+            after: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'The `next_after` of the previous page (needs `since`)' })),
+          },
+          { additionalProperties: false },
+        ),
         response: {
           200: Type.Object({
-            as_of: Type.Integer({ description: 'Server time of this answer in ms; pass it as `since` next time' }),
+            as_of: Type.Integer({ description: 'Complete answer: server time in ms, pass it as `since` next time. Full page: the time of its last row' }),
             sessions: Type.Array(Type.Object({ sid: Type.String(), until: Type.Integer({ description: 'Refuse tokens of this session until this time (ms)' }) })),
+            next_after: Type.Union([Type.String(), Type.Null()], { description: 'Null when complete; else the id of the last row, to pass as `after` with `since=as_of`' }),
           }),
         },
       },
     },
     async (request) => {
-      const { since } = request.query as { since?: string };
-      return listRevokedSessions(ctx, since === undefined ? undefined : Number(since));
+      const { since, after } = request.query as { since?: string; after?: string };
+      return listRevokedSessions(ctx, since === undefined ? undefined : Number(since), after);
     },
   );
 }

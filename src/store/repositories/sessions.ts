@@ -188,18 +188,31 @@ export function listLiveSessionsOfUser(db: Executor, userId: string): Promise<Ar
   return db.selectFrom('sessions').select(['id', 'state']).where('user_id', '=', userId).where('state', '!=', 'revoked').orderBy('id').execute();
 }
 
+/** Where a page of the revoked-session feed starts: at `since`, or strictly after the row (`since`, `afterId`). */
+export interface RevokedSessionsCursor {
+  since: number;
+  afterId?: string | undefined;
+}
+
 /**
- * Signed-in sessions revoked at or after `since`, oldest first (the revoked-session feed).
- * Pending logins that never completed are left out: they never had an access token.
+ * One page of signed-in sessions by revocation, in the strict order (revoked_at, id): oldest
+ * first, ties in one millisecond broken by id, so the next page starts strictly after the last
+ * row and never re-reads it — however many sessions one millisecond revoked (RC-04). Pending
+ * logins that never completed are left out: they never had an access token. Built apart from its
+ * execution so a test can EXPLAIN the very query on both databases (index
+ * `sessions_revoked_feed`, whose predicate is the `auth_time` condition here).
  */
-export function listSessionsRevokedSince(db: Executor, since: number, limit: number): Promise<Array<{ id: string; revoked_at: number }>> {
-  return db
-    .selectFrom('sessions')
-    .select(['id', 'revoked_at'])
-    .where('revoked_at', '>=', since)
-    .where('auth_time', 'is not', null)
-    .orderBy('revoked_at')
-    .orderBy('id')
-    .limit(limit)
-    .execute() as Promise<Array<{ id: string; revoked_at: number }>>;
+export function revokedSessionsPageQuery(db: Executor, cursor: RevokedSessionsCursor, limit: number) {
+  const signedIn = db.selectFrom('sessions').select(['id', 'revoked_at']).where('auth_time', 'is not', null);
+  // A row value, not `revoked_at > s or (revoked_at = s and id > a)`: both databases turn it into
+  // one index range, where the OR form made SQLite merge two scans and sort.
+  const page =
+    cursor.afterId === undefined
+      ? signedIn.where('revoked_at', '>=', cursor.since)
+      : signedIn.where(({ eb, refTuple, tuple }) => eb(refTuple('revoked_at', 'id'), '>', tuple(cursor.since, cursor.afterId as string)));
+  return page.orderBy('revoked_at').orderBy('id').limit(limit);
+}
+
+export function listSessionsRevokedSince(db: Executor, cursor: RevokedSessionsCursor, limit: number): Promise<Array<{ id: string; revoked_at: number }>> {
+  return revokedSessionsPageQuery(db, cursor, limit).execute() as Promise<Array<{ id: string; revoked_at: number }>>;
 }
