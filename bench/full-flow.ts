@@ -2,6 +2,7 @@
 // real server processes at production argon2id parameters, on SQLite or PostgreSQL, with one
 // instance or several behind a round-robin "load balancer" (the client picks the next one).
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { generateTotpCode, totpStepAt } from '../src/core/totp/verify.js';
 import { createPostgresDatabase, createRedisPrefix, makeTempDir, testRedisUrl } from '../test/helpers/backend.js';
 import { findFreePort, startServerProcess, type ServerProcess } from '../test/helpers/process.js';
@@ -41,7 +42,8 @@ export interface BenchInstances {
   stop(): Promise<void>;
 }
 
-export async function startInstances(backend: 'sqlite' | 'postgres', count: number, extraEnv: Record<string, string> = {}): Promise<BenchInstances> {
+/** `root`: the checkout whose dist/ runs (another build, for a before-and-after comparison). */
+export async function startInstances(backend: 'sqlite' | 'postgres', count: number, extraEnv: Record<string, string> = {}, root = '.'): Promise<BenchInstances> {
   const dir = makeTempDir('twofold-bench-');
   const cleanups: Array<() => Promise<void> | void> = [dir.dispose];
   const env: Record<string, string> = {
@@ -63,7 +65,7 @@ export async function startInstances(backend: 'sqlite' | 'postgres', count: numb
   const instances: ServerProcess[] = [];
   for (let i = 0; i < count; i += 1) {
     const port = await findFreePort();
-    instances.push(await startServerProcess({ command: process.execPath, args: ['dist/cli/main.js', 'serve'], env: { ...env, TWOFOLD_PORT: String(port) }, port }));
+    instances.push(await startServerProcess({ command: process.execPath, args: [join(root, 'dist/cli/main.js'), 'serve'], env: { ...env, TWOFOLD_PORT: String(port) }, port }));
   }
   return {
     urls: instances.map((instance) => instance.baseUrl),

@@ -4,7 +4,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unlockUserAccount } from '../../src/flows/admin.js';
 import type { MemoryStore } from '../../src/store/kv/memory.js';
-import { testBackend } from '../helpers/backend.js';
 import { expectProblem, postJson, signUp, uniqueUsername } from '../helpers/flow.js';
 import { startTestTwofold, type TestTwofold } from '../helpers/twofold.js';
 
@@ -36,6 +35,7 @@ describe('account lock (LG-04)', () => {
     expect(locked.headers['retry-after']).toBeUndefined();
     t.clock.advanceSeconds(3600);
     expectProblem(await login(user.username, user.password), 429, 'too_many_attempts');
+    await t.ctx.background.flush(); // the lock reaches the user row off the answer's path
     const row = await t.ctx.db.selectFrom('users').select('locked_at').where('id', '=', user.userId).executeTakeFirstOrThrow();
     expect(row.locked_at).not.toBeNull();
     expect(t.events.some((event) => event.type === 'account.locked' && event.userId === user.userId)).toBe(true);
@@ -78,10 +78,11 @@ describe('account lock (LG-04)', () => {
 // a flood of made-up usernames must push out other counters, never a lock or a running wait. An
 // unknown name's lock lives only there, so forgetting it would also tell unknown names from real
 // ones (whose lock is on their row too).
-describe.skipIf(testBackend === 'postgres')('the in-memory store under a flood of made-up usernames (RC-05)', () => {
+describe('the in-memory store under a flood of made-up usernames (RC-05)', () => {
   it('RC-05: 1,200 failed logins for made-up names past a 1,000-key bound evict counters, never a lock or a live wait', async () => {
     const t = await startTestTwofold({
-      env: { TWOFOLD_MEMORY_STORE_MAX_KEYS: '1000', TWOFOLD_THROTTLE_FREE_FAILURES: '2', TWOFOLD_THROTTLE_LOCK_FAILURES: '6', TWOFOLD_THROTTLE_MAX_DELAY_SECONDS: '3600' },
+      // The in-memory store whatever the project's backend (Redis has its own eviction policy).
+      env: { TWOFOLD_REDIS_URL: '', TWOFOLD_MEMORY_STORE_MAX_KEYS: '1000', TWOFOLD_THROTTLE_FREE_FAILURES: '2', TWOFOLD_THROTTLE_LOCK_FAILURES: '6', TWOFOLD_THROTTLE_MAX_DELAY_SECONDS: '3600' },
     });
     try {
       const login = (username: string, password: string) => postJson(t.app, '/v1/login', { username, password });
