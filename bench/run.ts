@@ -15,6 +15,7 @@ import { formatNumber, meetsTarget, type BenchResult } from './result.js';
 import { measureServerUnderLoad } from './server-under-load.js';
 import { measureLockedUnknownVersusLockedReal, measureResetUnknownVersusReal, measureUnknownVersusWrongPassword, type UniformityResult } from './uniform-failure.js';
 import { measureVerifyThroughput } from './verify-throughput.js';
+import { measureNextRequestAfterForgot } from './forgot-next-request.js';
 import { testDatabaseUrl, testRedisUrl } from '../test/helpers/backend.js';
 
 const groups = ['verify', 'load', 'flow', 'better-auth', 'uniform'] as const;
@@ -119,6 +120,8 @@ async function uniformGroup(): Promise<void> {
   recordUniformity('login-failure-unknown-vs-wrong-password', 'wrong-password', await measureUnknownVersusWrongPassword(samples));
   recordUniformity('login-failure-locked-unknown-vs-locked-real', 'locked-real', await measureLockedUnknownVersusLockedReal(samples * 4));
   recordUniformity('reset-failure-unknown-vs-real', 'real-account', await measureResetUnknownVersusReal(samples * 3));
+  log('uniform: the request after a forgot-password on the same connection, real account vs unknown name…');
+  recordUniformity('forgot-next-request-real-vs-unknown', 'after-unknown', await measureNextRequestAfterForgot(samples * 3));
 }
 
 const runners: Record<Group, () => Promise<void>> = { verify: verifyGroup, load: loadGroup, flow: flowGroup, 'better-auth': betterAuthGroup, uniform: uniformGroup };

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TwofoldClientError, type SecurityEvent, type TwofoldClient } from '../../src/client/index.js';
 import { createTestClient, startListeningTwofold, type ListeningTwofold } from '../helpers/client-server.js';
 import { strongPassword, totpCode, uniqueUsername } from '../helpers/flow.js';
-import { lastResetCode } from '../helpers/outbox.js';
+import { lastResetCode, verifyAddress } from '../helpers/outbox.js';
 
 let t: ListeningTwofold;
 
@@ -24,6 +24,7 @@ async function signUpWithEmail(client: TwofoldClient) {
   const username = uniqueUsername('account');
   const email = `${username}@example.com`;
   const registration = await client.register({ username, password: strongPassword, email });
+  await verifyAddress(t, email);
   await registration.pending.confirmFactor(registration.totp.factor_id, { code: totpCode(t, registration.totp.secret) });
   return { username, email, secret: registration.totp.secret, factorId: registration.totp.factor_id };
 }

@@ -4,13 +4,14 @@ import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, loginForMfaToken, postJson, registerUser, totpCode, uniqueUsername } from '../helpers/flow.js';
-import { outboxMessages } from '../helpers/outbox.js';
+import { outboxMessages, verifyAddress } from '../helpers/outbox.js';
 import { findFreePort } from '../helpers/process.js';
 import { startTestTwofold, type TestTwofold } from '../helpers/twofold.js';
 
 async function signUpWithEmail(t: TestTwofold) {
   const email = `${uniqueUsername('notify')}@example.com`;
   const registered = await registerUser(t, { email });
+  await verifyAddress(t, email);
   const confirm = (await postJson(t.app, `/v1/factors/${registered.factorId}/verify`, { code: totpCode(t, registered.secret) }, bearer(registered.mfaToken))).json();
   return { ...registered, email, accessToken: confirm.access_token as string, recoveryCodes: confirm.recovery_codes as string[] };
 }

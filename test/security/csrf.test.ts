@@ -7,7 +7,7 @@
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, loginForMfaToken, postJson, registerUser, strongPassword, totpCode, uniqueUsername, type Registered } from '../helpers/flow.js';
-import { lastSentCode, outboxMessages } from '../helpers/outbox.js';
+import { lastSentCode, outboxMessages, verifyAddress } from '../helpers/outbox.js';
 import { enrollDestination, uniquePhone } from '../helpers/otp.js';
 import { generateTotpCode, totpStepAt } from '../../src/core/totp/verify.js';
 import { startTestTwofold, type TestTwofold } from '../helpers/twofold.js';
@@ -106,6 +106,7 @@ const resetCodePattern = /\b([0-9A-HJKMNP-TV-Z]{5}(?:-[0-9A-HJKMNP-TV-Z]{5}){3})
 async function buildVictim(): Promise<Victim> {
   const email = `${uniqueUsername('csrf')}@example.com`;
   const registered = await registerUser(t, { email });
+  await verifyAddress(t, email);
   const confirmed = (await postJson(t.app, `/v1/factors/${registered.factorId}/verify`, { code: totpCode(t, registered.secret) }, bearer(registered.mfaToken))).json();
   const phone = uniquePhone();
   const sms = await enrollDestination(t, confirmed.access_token, { type: 'sms', phone });

@@ -7,6 +7,7 @@ import * as moreFactors from './0002-more-factors.js';
 import * as securityEvents from './0003-security-events.js';
 import * as recoveryAndDevices from './0004-recovery-and-devices.js';
 import * as revokedSessionsFeed from './0005-revoked-sessions-feed.js';
+import * as emailVerification from './0008-email-verification.js';
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '0003-security-events': securityEvents,
   '0004-recovery-and-devices': recoveryAndDevices,
   '0005-revoked-sessions-feed': revokedSessionsFeed,
+  '0008-email-verification': emailVerification,
 };
