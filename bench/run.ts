@@ -121,7 +121,7 @@ async function uniformGroup(): Promise<void> {
   recordUniformity('login-failure-locked-unknown-vs-locked-real', 'locked-real', await measureLockedUnknownVersusLockedReal(samples * 4));
   recordUniformity('reset-failure-unknown-vs-real', 'real-account', await measureResetUnknownVersusReal(samples * 3));
   log('uniform: the request after a forgot-password on the same connection, real account vs unknown name…');
-  recordUniformity('forgot-next-request-real-vs-unknown', 'after-unknown', await measureNextRequestAfterForgot(samples * 3));
+  recordUniformity('forgot-next-request-real-vs-unknown', 'after-unknown', await measureNextRequestAfterForgot(samples * 2));
 }
 
 const runners: Record<Group, () => Promise<void>> = { verify: verifyGroup, load: loadGroup, flow: flowGroup, 'better-auth': betterAuthGroup, uniform: uniformGroup };

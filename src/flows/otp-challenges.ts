@@ -12,6 +12,7 @@ import type { FailureReason, Proof } from './second-factor.js';
 import { DeliveryError, type MessageChannel } from '../delivery/message.js';
 import { TwofoldError } from '../errors.js';
 import type { ChallengePurpose, FactorRow } from '../store/database.js';
+import { isForeignKeyViolation } from '../store/connect.js';
 import { consumeChallenge, insertChallenge, spendChallengeAttempt } from '../store/repositories/challenges.js';
 import { tooManyAttempts } from './budgets.js';
 import type { FlowContext, RequestMeta } from './context.js';
@@ -25,12 +26,18 @@ export interface SentChallenge {
 const destinationWindowMs = 15 * 60 * 1000;
 const accountWindowMs = 60 * 60 * 1000;
 
+/** Proof that the budgets of one send to one destination were taken (see reserveOtpSend). */
+export interface OtpSendReservation {
+  readonly destination: string;
+}
+
 /**
- * Taken before the code exists (RC-02): the resend interval of the destination (one atomic claim:
- * of concurrent requests on any instance, exactly one sends, OB-03), then the send budgets — the
- * client network's, the destination's, the account's and everyone's, each atomically.
+ * Taken before the code exists (RC-02) — and, at enrollment, before the pending factor is written:
+ * the resend interval of the destination (one atomic claim: of concurrent requests on any
+ * instance, exactly one sends, OB-03), then the send budgets — the client network's, the
+ * destination's, the account's and everyone's, each atomically. A refusal writes nothing.
  */
-async function throttleSend(ctx: FlowContext, channel: MessageChannel, userId: string, destination: string, meta: RequestMeta): Promise<void> {
+export async function reserveOtpSend(ctx: FlowContext, channel: MessageChannel, userId: string, destination: string, meta: RequestMeta): Promise<OtpSendReservation> {
   const interval = ctx.config.otp.resendIntervalSeconds * 1000;
   if (interval > 0) {
     const now = ctx.now();
@@ -41,6 +48,7 @@ async function throttleSend(ctx: FlowContext, channel: MessageChannel, userId: s
     { scope: 'destination', keyspace: 'destination', id: destination, limit: ctx.config.otp.sendsPerDestination, windowMs: destinationWindowMs },
     { scope: 'account', keyspace: 'account', id: userId, limit: ctx.config.otp.sendsPerAccount, windowMs: accountWindowMs },
   ]);
+  return { destination };
 }
 
 function messageFor(ctx: FlowContext, channel: MessageChannel, code: string, purpose: ChallengePurpose): { subject: string; text: string } {
@@ -55,32 +63,39 @@ function messageFor(ctx: FlowContext, channel: MessageChannel, code: string, pur
 
 export async function sendOtpChallenge(
   ctx: FlowContext,
-  input: { factor: FactorRow; userId: string; sessionId: string; purpose: ChallengePurpose },
+  input: { factor: FactorRow; userId: string; sessionId: string; purpose: ChallengePurpose; reservation?: OtpSendReservation },
   meta: RequestMeta,
 ): Promise<SentChallenge> {
   const { factor } = input;
   const channel: MessageChannel = factor.type === 'email' ? 'email' : 'sms';
   const destination = factor.destination;
   if (destination === null) throw new TypeError(`factor ${factor.id} has no destination`);
-  await throttleSend(ctx, channel, input.userId, destination, meta);
+  if (input.reservation === undefined) await reserveOtpSend(ctx, channel, input.userId, destination, meta);
+  else if (input.reservation.destination !== destination) throw new TypeError('a send reserved for another destination');
 
   const now = ctx.now();
   const challengeId = generateId('chl');
   const code = generateOtpCode();
   const expiresAt = now + ctx.config.otp.ttlSeconds * 1000;
-  await insertChallenge(ctx.db, {
-    id: challengeId,
-    user_id: input.userId,
-    factor_id: factor.id,
-    session_id: input.sessionId,
-    kind: 'otp',
-    purpose: input.purpose,
-    secret: hashOtpCode(code, challengeId, ctx.codePepper),
-    created_at: now,
-    expires_at: expiresAt,
-    used_at: null,
-    superseded_at: null,
-  });
+  try {
+    await insertChallenge(ctx.db, {
+      id: challengeId,
+      user_id: input.userId,
+      factor_id: factor.id,
+      session_id: input.sessionId,
+      kind: 'otp',
+      purpose: input.purpose,
+      secret: hashOtpCode(code, challengeId, ctx.codePepper),
+      created_at: now,
+      expires_at: expiresAt,
+      used_at: null,
+      superseded_at: null,
+    });
+  } catch (error) {
+    // A concurrent enrollment of the same kind replaced this pending factor, or it was removed.
+    if (isForeignKeyViolation(error)) throw new TwofoldError('not_found', 'This factor was replaced or removed meanwhile; use the newest one.');
+    throw error;
+  }
   const message = messageFor(ctx, channel, code, input.purpose);
   const event = { userId: input.userId, sessionId: input.sessionId, factorId: factor.id, ip: meta.ip, userAgent: meta.userAgent };
   try {
