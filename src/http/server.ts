@@ -46,15 +46,18 @@ export async function startServer(config: TwofoldConfig, logger: Logger = create
     await twofold.close();
     throw error;
   }
-  // Retention: old audit events and expired reset and verification rows go at start-up and twice a
-  // day (the timer never keeps the process alive).
+  // Retention: old audit events and expired rows (resets, verification links, challenges, pending
+  // logins) go at start-up and twice a day (the timer never keeps the process alive).
   const prune = () =>
     Promise.all([
       pruneAuditTrail(twofold.context).then(
         (removed) => removed > 0 && logger.info({ removed }, 'pruned old security events'),
         (error: unknown) => logger.warn({ err: error }, 'could not prune the audit trail'),
       ),
-      pruneExpiredRows(twofold.context).catch((error: unknown) => logger.warn({ err: error }, 'could not prune expired reset and verification rows')),
+      pruneExpiredRows(twofold.context).then(
+        (removed) => Object.values(removed).some((count) => count > 0) && logger.info({ removed }, 'pruned expired rows'),
+        (error: unknown) => logger.warn({ err: error }, 'could not prune expired rows'),
+      ),
     ]);
   void prune();
   const pruneTimer = setInterval(() => void prune(), 12 * 60 * 60 * 1000);
