@@ -45,7 +45,7 @@ async function verificationTokens(dataDir: string, count: number): Promise<Map<s
     try {
       const rows = sqlite.prepare("select destination, body from outbox where purpose = 'email_verification'").all() as Array<{ destination: string; body: string }>;
       const tokens = new Map(rows.map((row) => [row.destination, /[?&]token=([A-Za-z0-9_-]+)/.exec(row.body)?.[1] ?? '']));
-      if (tokens.size >= count || tries >= 100) return tokens;
+      if (tokens.size >= count || tries >= 40) return tokens;
     } finally {
       sqlite.close();
     }
@@ -68,6 +68,8 @@ async function realAccounts(url: string, dataDir: string, count: number): Promis
     }),
   );
   const tokens = await verificationTokens(dataDir, count);
+  // A server from before e-mail verification (to measure a "before") mails any address: nothing to verify.
+  if (tokens.size === 0) return usernames;
   for (const username of usernames) {
     const verified = await fetch(`${url}/v1/email/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: tokens.get(`${username}@example.com`) ?? '' }) });
     if (verified.status !== 204) throw new Error(`could not verify the address of ${username}: ${verified.status}`);
