@@ -18,7 +18,7 @@ const hourMs = 60 * 60 * 1000;
 
 /** A budget of the message itself (its destination, its account); the key is hashed here. */
 export interface OwnSendBudget {
-  scope: 'destination' | 'account' | 'recipient';
+  scope: 'destination' | 'account';
   /** Which budget of that scope: codes to a destination, verification mails to an address … */
   keyspace: string;
   /** Whose budget: the phone, address or user id (hashed before it reaches the shared store). */
