@@ -60,7 +60,7 @@ async function mailVerificationLink(ctx: FlowContext, user: UserRow & { email: s
       `Hello ${user.username},\n\nSomeone — we hope you — gave this address to the ${service} account "${user.username}". ` +
       `To confirm that it is yours, open this link within ${hours === 1 ? '1 hour' : `${hours} hours`} and press the button:\n\n${verificationLink(ctx, token)}\n\n` +
       `Until you do, ${service} sends nothing else to this address: no password reset codes, no security notices. ` +
-      'If it was not you, ignore this message; this address will not hear from us again for that account.',
+      `If it was not you, ignore this message: unconfirmed, this address gets nothing but such links, at most ${ctx.config.budgets.verificationMailsPerAddressPerDay} a day.`,
     purpose: 'email_verification',
     expiresAt,
   });
