@@ -39,6 +39,8 @@ export interface BenchInstances {
   urls: string[];
   /** Process ids, to read their memory from /proc. */
   pids: number[];
+  /** The instances' data directory (the SQLite database and its development outbox). */
+  dataDir: string;
   stop(): Promise<void>;
 }
 
@@ -52,8 +54,10 @@ export async function startInstances(backend: 'sqlite' | 'postgres', count: numb
     TWOFOLD_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
     TWOFOLD_HOST: '127.0.0.1',
     TWOFOLD_LOG_LEVEL: 'error',
-    // The benchmark measures work, not the throttle or the queue bound.
+    // The benchmark measures work, not the throttle, the queue bound or the per-network budgets
+    // (every user registers from this one machine).
     TWOFOLD_HASH_QUEUE_LIMIT: '10000',
+    TWOFOLD_REGISTRATIONS_PER_CLIENT: '1000000',
     ...extraEnv,
   };
   if (backend === 'postgres') {
@@ -70,6 +74,7 @@ export async function startInstances(backend: 'sqlite' | 'postgres', count: numb
   return {
     urls: instances.map((instance) => instance.baseUrl),
     pids: instances.map((instance) => instance.child.pid ?? 0),
+    dataDir: dir.path,
     async stop() {
       await Promise.all(instances.map((instance) => instance.stop()));
       for (const cleanup of cleanups.reverse()) await cleanup();

@@ -16,6 +16,7 @@ import { measureServerUnderLoad } from './server-under-load.js';
 import { measureMemoryStoreScaling } from './memory-store.js';
 import { measureLockedUnknownVersusLockedReal, measureResetUnknownVersusReal, measureUnknownVersusWrongPassword, type UniformityResult } from './uniform-failure.js';
 import { measureVerifyThroughput } from './verify-throughput.js';
+import { measureNextRequestAfterForgot } from './forgot-next-request.js';
 import { testDatabaseUrl, testRedisUrl } from '../test/helpers/backend.js';
 
 const groups = ['verify', 'load', 'flow', 'better-auth', 'uniform', 'store'] as const;
@@ -120,6 +121,8 @@ async function uniformGroup(): Promise<void> {
   recordUniformity('login-failure-unknown-vs-wrong-password', 'wrong-password', await measureUnknownVersusWrongPassword(samples));
   recordUniformity('login-failure-locked-unknown-vs-locked-real', 'locked-real', await measureLockedUnknownVersusLockedReal(samples * 4));
   recordUniformity('reset-failure-unknown-vs-real', 'real-account', await measureResetUnknownVersusReal(samples * 3));
+  log('uniform: the request after a forgot-password on the same connection, real account vs unknown name…');
+  recordUniformity('forgot-next-request-real-vs-unknown', 'after-unknown', await measureNextRequestAfterForgot(samples * 2));
 }
 
 async function storeGroup(): Promise<void> {

@@ -21,7 +21,7 @@ export interface UniformityResult {
 const password = 'a benchmark passphrase';
 
 /** Mann-Whitney AUC: P(a > b) + P(a = b) / 2 over all pairs. */
-function areaUnderCurve(a: number[], b: number[]): number {
+export function areaUnderCurve(a: number[], b: number[]): number {
   let wins = 0;
   for (const x of a) for (const y of b) wins += x > y ? 1 : x === y ? 0.5 : 0;
   return wins / (a.length * b.length);

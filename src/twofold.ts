@@ -132,7 +132,12 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
     const senders = createMessageSenders(config, { db: database.db, secretBox, now });
     const auditTrail = createAuditTrail(database.db, now, (error) => logger.warn({ err: error }, 'could not write a security event to the audit trail'));
     const background = createBackgroundTasks((name, error) => logger.warn({ err: error, task: name }, 'background work failed'));
-    const notifier = createNotifier({ config, db: database.db, senders, now, background, diagnostics: logger });
+    // The notifier is one of the context's event sinks and needs the finished context to send.
+    const assembled: { context?: FlowContext } = {};
+    const notifier = createNotifier(() => {
+      if (assembled.context === undefined) throw new TypeError('a notification before the context was assembled');
+      return assembled.context;
+    });
     const hashLimiter = createWorkLimiter({ maxInFlight: config.password.hashConcurrency, maxQueued: config.password.hashQueueLimit });
     const metrics = config.metrics.enabled
       ? createTwofoldMetrics({ hashLimiter, hashConcurrency: config.password.hashConcurrency, hashQueueLimit: config.password.hashQueueLimit, memoryStore })
@@ -155,6 +160,7 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
       metrics: metrics ?? noFlowMetrics,
       diagnostics: logger,
     };
+    assembled.context = context;
     const { key: _secret, previousKeys: _previousSecrets, ...keyInfo } = encryptionKey;
     const openedKv = kv;
     const openedLease = lease;

@@ -8,7 +8,7 @@ import { createSessionTokens } from './session-tokens.js';
 import { createMemoryTokenStore } from './token-store.js';
 import { createTransport, pathSegment, type FetchFunction } from './transport.js';
 import type { SecurityEventsQuery, TwofoldClient, TwofoldClientOptions } from './twofold-client.js';
-import type { Factor, LoginResponse, Me, RegisterResponse, SecurityEventPage, SessionListEntry, StepUpTokenResponse, TrustedDevice } from './types.js';
+import type { Factor, LoginResponse, Me, RegisterResponse, SecurityEventPage, SessionListEntry, StepUpTokenResponse, TrustedDevice, User } from './types.js';
 import { lazyBrowserWebAuthn } from './webauthn.js';
 
 const defaultRefreshLeewaySeconds = 30;
@@ -106,6 +106,10 @@ export function createTwofoldClient(options: TwofoldClientOptions): TwofoldClien
 
     regenerateRecoveryCodes: async () => (await authorized<{ recovery_codes: string[] }>({ method: 'POST', path: '/v1/recovery-codes', body: {} })).recovery_codes,
     changePassword: (input) => authorized<void>({ method: 'POST', path: '/v1/password', body: { current_password: input.currentPassword, new_password: input.newPassword } }),
+
+    verifyEmail: (input) => transport.send<void>({ method: 'POST', path: '/v1/email/verify', body: { token: input.token } }),
+    requestEmailVerification: async () => (await authorized<{ message: string }>({ method: 'POST', path: '/v1/me/email/verification', body: {} })).message,
+    changeEmail: async (input) => (await authorized<{ user: User }>({ method: 'PUT', path: '/v1/me/email', body: { email: input.email } })).user,
 
     // Sent without a token, even when signed in: these routes authenticate by the code, and the
     // reset leaves the stored tokens alone (the server ends their session; see twofold-client.ts).

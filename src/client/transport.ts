@@ -7,7 +7,7 @@ import { errorFromResponse } from './problem-errors.js';
 /** The fetch signature the SDK needs: the global `fetch`, or any compatible implementation. */
 export type FetchFunction = (input: string, init: RequestInit) => Promise<Response>;
 
-export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface ApiRequest {
   method: HttpMethod;

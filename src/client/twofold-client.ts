@@ -117,8 +117,22 @@ export interface TwofoldClient {
   changePassword(input: { currentPassword: string; newPassword: string }): Promise<void>;
 
   /**
-   * POST /v1/password/forgot: asks for a reset code, sent to the account's e-mail address (else to
-   * the phone of its SMS factor). Returns the server's message, the same whether or not the account
+   * POST /v1/email/verify: proves an address with the token of the link mailed to it (the `token`
+   * parameter of `/verify-email?token=…`). Single use, bound to the account and the address; a
+   * wrong, used or expired token, or one for an address changed since, is `invalid_code`. Sends no token.
+   */
+  verifyEmail(input: { token: string }): Promise<void>;
+  /** POST /v1/me/email/verification: a new link to the caller's unverified address (at most one a minute). */
+  requestEmailVerification(): Promise<string>;
+  /**
+   * PUT /v1/me/email: a new address, unverified until its owner follows the link mailed to it. Needs
+   * a second factor from the last 5 minutes (`StepUpRequiredError` otherwise).
+   */
+  changeEmail(input: { email: string }): Promise<User>;
+
+  /**
+   * POST /v1/password/forgot: asks for a reset code, sent to the account's verified e-mail address
+   * (else to the phone of its SMS factor). Returns the server's message, the same whether or not the account
    * exists or has somewhere to send the code (MG-01): show it as it is. Sends no token.
    */
   requestPasswordReset(input: { username: string }): Promise<string>;

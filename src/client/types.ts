@@ -24,6 +24,8 @@ export interface User {
   id: string;
   username: string;
   email: string | null;
+  /** Whether the owner of `email` proved it; until then it receives nothing but a verification mail. */
+  email_verified: boolean;
   phone: string | null;
   created_at: IsoTime;
 }

@@ -675,3 +675,56 @@ describe('loadConfig(): metrics', () => {
     expect(loadConfig(completeProduction).metrics.enabled).toBe(false);
   });
 });
+
+describe('loadConfig(): send and request budgets (RC-02)', () => {
+  it('RC-02: defaults a small deployment never meets but a pumping script does', () => {
+    const config = loadConfig({});
+    expect(config.budgets).toEqual({
+      sends: { sms: { perClientPerHour: 30, perHour: 1000 }, email: { perClientPerHour: 50, perHour: 5000 } },
+      registrationsPerClientPerHour: 50,
+      passwordResetsPerClientPerHour: 30,
+      passwordResetsPerAccountPerHour: 3,
+      verificationMailsPerAddressPerDay: 5,
+      noticesPerRecipientPerHour: 10,
+    });
+    expect(config.emailVerificationTtlSeconds).toBe(86400);
+  });
+
+  it('RC-02: reads every budget', () => {
+    const config = loadConfig({
+      TWOFOLD_SMS_SENDS_PER_CLIENT: '5',
+      TWOFOLD_SMS_SENDS_PER_HOUR: '50',
+      TWOFOLD_EMAIL_SENDS_PER_CLIENT: '6',
+      TWOFOLD_EMAIL_SENDS_PER_HOUR: '60',
+      TWOFOLD_REGISTRATIONS_PER_CLIENT: '7',
+      TWOFOLD_PASSWORD_RESETS_PER_CLIENT: '8',
+      TWOFOLD_PASSWORD_RESETS_PER_ACCOUNT: '2',
+      TWOFOLD_EMAIL_VERIFICATIONS_PER_ADDRESS: '3',
+      TWOFOLD_NOTICES_PER_RECIPIENT: '4',
+      TWOFOLD_EMAIL_VERIFICATION_TTL_SECONDS: '3600',
+    });
+    expect(config.budgets).toEqual({
+      sends: { sms: { perClientPerHour: 5, perHour: 50 }, email: { perClientPerHour: 6, perHour: 60 } },
+      registrationsPerClientPerHour: 7,
+      passwordResetsPerClientPerHour: 8,
+      passwordResetsPerAccountPerHour: 2,
+      verificationMailsPerAddressPerDay: 3,
+      noticesPerRecipientPerHour: 4,
+    });
+    expect(config.emailVerificationTtlSeconds).toBe(3600);
+  });
+
+  it('RC-02: refuses a budget of 0, a fraction or a negative number, naming the variable', () => {
+    for (const variable of ['TWOFOLD_SMS_SENDS_PER_CLIENT', 'TWOFOLD_SMS_SENDS_PER_HOUR', 'TWOFOLD_EMAIL_SENDS_PER_CLIENT', 'TWOFOLD_EMAIL_SENDS_PER_HOUR', 'TWOFOLD_REGISTRATIONS_PER_CLIENT', 'TWOFOLD_PASSWORD_RESETS_PER_CLIENT', 'TWOFOLD_PASSWORD_RESETS_PER_ACCOUNT', 'TWOFOLD_EMAIL_VERIFICATIONS_PER_ADDRESS', 'TWOFOLD_NOTICES_PER_RECIPIENT']) {
+      for (const bad of ['0', '1.5', '-3', 'lots']) expect(configErrorOf({ [variable]: bad }).variable).toBe(variable);
+    }
+    expect(configErrorOf({ TWOFOLD_EMAIL_VERIFICATION_TTL_SECONDS: '60' }).variable).toBe('TWOFOLD_EMAIL_VERIFICATION_TTL_SECONDS');
+    expect(configErrorOf({ TWOFOLD_EMAIL_VERIFICATION_TTL_SECONDS: String(30 * 86400) }).variable).toBe('TWOFOLD_EMAIL_VERIFICATION_TTL_SECONDS');
+  });
+
+  it('RC-02: refuses a per-client send budget above the global one, naming the per-client variable', () => {
+    expect(configErrorOf({ TWOFOLD_SMS_SENDS_PER_CLIENT: '100', TWOFOLD_SMS_SENDS_PER_HOUR: '50' }).variable).toBe('TWOFOLD_SMS_SENDS_PER_CLIENT');
+    expect(configErrorOf({ TWOFOLD_EMAIL_SENDS_PER_HOUR: '10' }).variable).toBe('TWOFOLD_EMAIL_SENDS_PER_CLIENT');
+    expect(loadConfig({ TWOFOLD_SMS_SENDS_PER_CLIENT: '50', TWOFOLD_SMS_SENDS_PER_HOUR: '50' }).budgets.sends.sms).toEqual({ perClientPerHour: 50, perHour: 50 });
+  });
+});

@@ -148,6 +148,24 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
     trustedDeviceDays: integer('TWOFOLD_TRUSTED_DEVICE_DAYS', 30, 0, 365),
     passwordResetTtlSeconds: integer('TWOFOLD_PASSWORD_RESET_TTL_SECONDS', 15 * 60, 60, 3600),
     passwordResetChannels: parsePasswordResetChannels(read('TWOFOLD_PASSWORD_RESET')),
+    emailVerificationTtlSeconds: integer('TWOFOLD_EMAIL_VERIFICATION_TTL_SECONDS', configDefaults.emailVerificationTtlSeconds, 600, 7 * 86400),
+    budgets: {
+      sends: {
+        sms: {
+          perClientPerHour: integer('TWOFOLD_SMS_SENDS_PER_CLIENT', configDefaults.smsSendsPerClientPerHour, 1, 1_000_000),
+          perHour: integer('TWOFOLD_SMS_SENDS_PER_HOUR', configDefaults.smsSendsPerHour, 1, 100_000_000),
+        },
+        email: {
+          perClientPerHour: integer('TWOFOLD_EMAIL_SENDS_PER_CLIENT', configDefaults.emailSendsPerClientPerHour, 1, 1_000_000),
+          perHour: integer('TWOFOLD_EMAIL_SENDS_PER_HOUR', configDefaults.emailSendsPerHour, 1, 100_000_000),
+        },
+      },
+      registrationsPerClientPerHour: integer('TWOFOLD_REGISTRATIONS_PER_CLIENT', configDefaults.registrationsPerClientPerHour, 1, 1_000_000),
+      passwordResetsPerClientPerHour: integer('TWOFOLD_PASSWORD_RESETS_PER_CLIENT', configDefaults.passwordResetsPerClientPerHour, 1, 1_000_000),
+      passwordResetsPerAccountPerHour: integer('TWOFOLD_PASSWORD_RESETS_PER_ACCOUNT', configDefaults.passwordResetsPerAccountPerHour, 1, 1_000_000),
+      verificationMailsPerAddressPerDay: integer('TWOFOLD_EMAIL_VERIFICATIONS_PER_ADDRESS', configDefaults.verificationMailsPerAddressPerDay, 1, 1000),
+      noticesPerRecipientPerHour: integer('TWOFOLD_NOTICES_PER_RECIPIENT', configDefaults.noticesPerRecipientPerHour, 1, 1000),
+    },
     notifications: parseNotifications(read, integer('TWOFOLD_DELIVERY_TIMEOUT_MS', configDefaults.deliveryTimeoutMs, 100, 60_000)),
     audit: { retentionDays: integer('TWOFOLD_AUDIT_RETENTION_DAYS', 365, 0, 36500) },
     pages: {
@@ -171,6 +189,14 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
 
   const refusal = mode === 'production' ? outboxRefusal(config) : undefined;
   if (refusal !== undefined) throw new ConfigError(refusal.variable, refusal.message);
+  for (const channel of ['sms', 'email'] as const) {
+    const { perClientPerHour, perHour } = config.budgets.sends[channel];
+    // A client allowed more than everyone together would only ever meet the global budget.
+    if (perClientPerHour > perHour) {
+      const name = channel.toUpperCase();
+      throw new ConfigError(`TWOFOLD_${name}_SENDS_PER_CLIENT`, `${perClientPerHour} per client is above TWOFOLD_${name}_SENDS_PER_HOUR (${perHour}) for everyone together`);
+    }
+  }
   if (mode === 'production' && config.password.argon2.memoryKib < defaultArgon2Parameters.memoryKib) {
     throw new ConfigError('TWOFOLD_ARGON2_MEMORY_KIB', `production mode needs at least ${defaultArgon2Parameters.memoryKib} KiB (OWASP)`);
   }

@@ -110,6 +110,25 @@ export interface TwofoldConfig {
    * the SMS factor is enabled) the phone of its active SMS factor. Empty: reset is off.
    */
   passwordResetChannels: ReadonlyArray<PasswordResetChannel>;
+  /** Life of an e-mail verification link. */
+  emailVerificationTtlSeconds: number;
+  /**
+   * What one client network, one account or everyone together may cost per window (RC-02): every
+   * budget is taken atomically before the message is sent or the row written.
+   */
+  budgets: {
+    /** Messages per client network per hour, and by everyone together per hour, by channel. */
+    sends: Record<'sms' | 'email', { perClientPerHour: number; perHour: number }>;
+    /** Accounts created per client network per hour. */
+    registrationsPerClientPerHour: number;
+    /** "Forgot password" requests per client network per hour, and per username per hour. */
+    passwordResetsPerClientPerHour: number;
+    passwordResetsPerAccountPerHour: number;
+    /** Verification mails to one address per 24 hours, whoever asks. */
+    verificationMailsPerAddressPerDay: number;
+    /** Security notices to one address per hour; the last one says that notices pause. */
+    noticesPerRecipientPerHour: number;
+  };
   notifications: { channel: 'email' } | { channel: 'off' } | { channel: 'webhook'; url: string; secret: string; timeoutMs: number };
   audit: { retentionDays: number };
   pages: {
@@ -212,6 +231,18 @@ export const configDefaults = {
   otpResendIntervalSeconds: 30,
   otpSendsPerDestination: 5,
   otpSendsPerAccount: 10,
+  // Far above what a small deployment sends (an office behind one NAT signing in by SMS), far
+  // below what a pumping script needs: 120 numbers from one client stop at 30.
+  smsSendsPerClientPerHour: 30,
+  smsSendsPerHour: 1000,
+  emailSendsPerClientPerHour: 50,
+  emailSendsPerHour: 5000,
+  registrationsPerClientPerHour: 50,
+  passwordResetsPerClientPerHour: 30,
+  passwordResetsPerAccountPerHour: 3,
+  verificationMailsPerAddressPerDay: 5,
+  noticesPerRecipientPerHour: 10,
+  emailVerificationTtlSeconds: 24 * 60 * 60,
   deliveryTimeoutMs: 5000,
   twilioApiUrl: 'https://api.twilio.com',
   logLevel: 'info' as TwofoldConfig['log']['level'],

@@ -10,7 +10,7 @@ export interface OutgoingMessage {
   to: string;
   subject?: string | undefined;
   text: string;
-  purpose: 'enroll' | 'login' | 'step_up' | 'password_reset' | 'notice';
+  purpose: 'enroll' | 'login' | 'step_up' | 'password_reset' | 'notice' | 'email_verification';
   expiresAt: number;
 }
 

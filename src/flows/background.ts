@@ -3,18 +3,20 @@
 // failures are logged rather than lost as unhandled rejections.
 
 export interface BackgroundTasks {
-  run(name: string, work: () => Promise<void>): void;
+  /** Starts `work` after the answer (a later turn of the event loop), or `delayMs` later. */
+  run(name: string, work: () => Promise<void>, options?: { delayMs?: number }): void;
   flush(): Promise<void>;
 }
 
 export function createBackgroundTasks(onError: (name: string, error: unknown) => void): BackgroundTasks {
   const pending = new Set<Promise<void>>();
   return {
-    run(name, work) {
+    run(name, work, options = {}) {
       // Started on a later turn of the event loop, not as a microtask: the answer is written to the
       // socket first. (SQLite calls are synchronous; run as a microtask, their time would land in
       // the answer of the request that started them — a timing oracle, LG-01/02/03.)
-      const task = new Promise<void>((resolve) => setImmediate(resolve))
+      const delayMs = options.delayMs ?? 0;
+      const task = new Promise<void>((resolve) => (delayMs > 0 ? setTimeout(resolve, delayMs) : setImmediate(resolve)))
         .then(work)
         .catch((error: unknown) => onError(name, error))
         .finally(() => pending.delete(task));

@@ -8,6 +8,7 @@ import { authenticateAccessToken, authenticateMfaToken } from './authenticate.js
 import { changePassword } from './change-password.js';
 import { confirmFactor } from './confirm-factor.js';
 import type { FlowContext } from './context.js';
+import { changeOwnEmail, resendEmailVerification, verifyEmail } from './email-verification.js';
 import { enrollFactor } from './enroll-factor.js';
 import { login } from './login.js';
 import { logout } from './logout.js';
@@ -51,6 +52,9 @@ export function bindFlows(ctx: FlowContext) {
     changePassword: bound(ctx, changePassword),
     requestPasswordReset: bound(ctx, requestPasswordReset),
     resetPassword: bound(ctx, resetPassword),
+    verifyEmail: bound(ctx, verifyEmail),
+    resendEmailVerification: bound(ctx, resendEmailVerification),
+    changeEmail: bound(ctx, changeOwnEmail),
     listSessions: bound(ctx, listOwnSessions),
     revokeSession: bound(ctx, revokeOwnSession),
     revokeOtherSessions: bound(ctx, revokeOtherSessions),

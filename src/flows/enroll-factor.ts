@@ -16,7 +16,7 @@ import type { FlowContext, RequestMeta } from './context.js';
 import { factorLabel } from './factor-label.js';
 import { invalidRequest } from './errors.js';
 import { requireFactorEnabled } from './factor-types.js';
-import { sendOtpChallenge } from './otp-challenges.js';
+import { reserveOtpSend, sendOtpChallenge } from './otp-challenges.js';
 import { startPasskeyRegistration } from './passkeys.js';
 import { requireRecentAuthentication } from './step-up.js';
 import { createPendingTotpFactor, withQrCode, type TotpEnrollment } from './totp-factor.js';
@@ -65,9 +65,11 @@ export async function enrollFactor(
   }
   if (input.type === 'sms' || input.type === 'email') {
     const destination = input.type === 'sms' ? requirePhone(input.phone) : requireEmail(input.email);
+    // The send budgets first (RC-02): a refused send leaves no pending factor behind either.
+    const reservation = await reserveOtpSend(ctx, input.type, auth.user.id, destination, meta);
     const factor = await createPendingFactor(ctx, auth, input.type, label, destination);
     record(factor.id);
-    const sent = await sendOtpChallenge(ctx, { factor, userId: auth.user.id, sessionId: auth.session.id, purpose: 'enroll' }, meta);
+    const sent = await sendOtpChallenge(ctx, { factor, userId: auth.user.id, sessionId: auth.session.id, purpose: 'enroll', reservation }, meta);
     const enrollment = { factor_id: factor.id, type: input.type, label, status: 'pending' as const, destination: maskedDestination(factor), ...sent };
     // NIST SP 800-63B calls SMS a restricted authenticator (SIM swaps, interception): say so (OB-04).
     return input.type === 'sms' ? { ...enrollment, notice: smsRiskNotice(ctx) } : enrollment;

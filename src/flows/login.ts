@@ -10,6 +10,8 @@ import { findUserByUsername, updatePasswordHash } from '../store/repositories/us
 import type { FlowContext, RequestMeta } from './context.js';
 import { invalidCredentials, withHashCapacity } from './errors.js';
 import { insertPendingSession, mintMfaTokenFor } from './pending-session.js';
+import { clientNetworkId } from './client-network.js';
+import { recordCoalescedEvent } from './coalesced-events.js';
 import { countUserFailureInBackground, lockedError, withGuess } from './throttle.js';
 import { toFactorSummary, type FactorSummary } from './views.js';
 
@@ -25,6 +27,8 @@ export interface LoginResult {
   factors: FactorSummary[];
 }
 
+const refusalWindowMs = 15 * 60 * 1000;
+
 export async function login(ctx: FlowContext, input: LoginInput, meta: RequestMeta = {}): Promise<LoginResult> {
   const password = normalizePassword(input.password);
   const usernameCheck = normalizeUsername(input.username);
@@ -36,7 +40,7 @@ export async function login(ctx: FlowContext, input: LoginInput, meta: RequestMe
     const user = usernameCheck.ok ? await findUserByUsername(ctx.db, usernameCheck.username) : undefined;
     if (user?.locked_at !== null && user?.locked_at !== undefined) {
       // Locked in the database even if the shared store forgot (a Redis restart): still locked.
-      ctx.events.record({ type: 'login.throttled', userId: user.id, ip: meta.ip, userAgent: meta.userAgent, details: { reason: 'locked' } });
+      await recordRefusal(ctx, account, meta, 'locked', user.id);
       throw lockedError();
     }
     if (user === undefined || user.disabled_at !== null) {
@@ -56,10 +60,19 @@ export async function login(ctx: FlowContext, input: LoginInput, meta: RequestMe
   }).catch((error: unknown) => {
     // Refused before a guess could be spent: the account (or this client) is waiting or locked.
     if (!guessSpent && error instanceof TwofoldError && error.code === 'too_many_attempts') {
-      ctx.events.record({ type: 'login.throttled', ip: meta.ip, userAgent: meta.userAgent, details: { reason: error.extensions['locked'] === true ? 'locked' : 'waiting' } });
+      return recordRefusal(ctx, account, meta, error.extensions['locked'] === true ? 'locked' : 'waiting').then(() => Promise.reject(error));
     }
     throw error;
   });
+}
+
+/**
+ * A refused sign-in is recorded once per account name, client network and reason in a window:
+ * refusals cost the refused nothing, so recording each would let anyone write without bound.
+ */
+function recordRefusal(ctx: FlowContext, account: string, meta: RequestMeta, reason: 'locked' | 'waiting', userId?: string): Promise<boolean> {
+  const event = { type: 'login.throttled' as const, userId, ip: meta.ip, userAgent: meta.userAgent, details: { reason } };
+  return recordCoalescedEvent(ctx, event, { windowMs: refusalWindowMs, key: JSON.stringify([account, clientNetworkId(ctx, meta) ?? null, reason]) });
 }
 
 async function startSecondFactor(ctx: FlowContext, user: UserRow, password: string, meta: RequestMeta): Promise<LoginResult> {

@@ -20,14 +20,32 @@ import type { SecurityEvent, SecurityEventSink } from './security-events.js';
 
 export type ThrottleScope = 'ip' | 'account';
 export type ThrottleDecision = 'allowed' | 'delayed' | 'locked';
+export type SendChannel = 'sms' | 'email';
+/** Which send budget refused: a message's destination, its account, the client's network, everyone's, or a notice's recipient. */
+export type SendBudgetScope = 'destination' | 'account' | 'client' | 'global' | 'recipient';
+export type RequestBudgetAction = 'register' | 'password_forgot' | 'email_verification';
+export type RequestBudgetScope = 'client' | 'account';
 
 /** What the flows report directly (everything else is derived from security events). */
 export interface FlowMetrics {
   countThrottleDecision(scope: ThrottleScope, decision: ThrottleDecision): void;
+  /** A message not sent because a send budget was spent (RC-02). */
+  countSendRefused(channel: SendChannel, scope: SendBudgetScope): void;
+  /** A request refused because its budget was spent (registrations, forgot-password, verification mails). */
+  countRequestRefused(action: RequestBudgetAction, scope: RequestBudgetScope): void;
 }
 
 /** Metrics off: the flows call this, and nothing happens. */
-export const noFlowMetrics: FlowMetrics = { countThrottleDecision() {} };
+export const noFlowMetrics: FlowMetrics = { countThrottleDecision() {}, countSendRefused() {}, countRequestRefused() {} };
+
+const sendChannels: readonly SendChannel[] = ['sms', 'email'];
+const sendScopes: readonly SendBudgetScope[] = ['destination', 'account', 'client', 'global', 'recipient'];
+const requestBudgets: ReadonlyArray<[RequestBudgetAction, RequestBudgetScope]> = [
+  ['register', 'client'],
+  ['password_forgot', 'client'],
+  ['password_forgot', 'account'],
+  ['email_verification', 'account'],
+];
 
 export type HttpRequestLabel = 'method' | 'route' | 'status_class';
 
@@ -129,6 +147,18 @@ export function createTwofoldMetrics(options: MetricsOptions): TwofoldMetrics {
     labelNames: ['scope', 'decision'] as const,
     registers,
   });
+  const sendRefusals = new Counter({
+    name: 'twofold_send_budget_refusals_total',
+    help: 'SMS and e-mail messages not sent because a budget was spent, by channel and scope (destination, account, client network, global, a notice\'s recipient).',
+    labelNames: ['channel', 'scope'] as const,
+    registers,
+  });
+  const requestRefusals = new Counter({
+    name: 'twofold_request_budget_refusals_total',
+    help: 'Requests refused (429) because their budget was spent, by action (register, password_forgot, email_verification) and scope (client network, account).',
+    labelNames: ['action', 'scope'] as const,
+    registers,
+  });
   const hashDuration = new Histogram({
     name: 'twofold_password_hash_duration_seconds',
     help: 'Time computing one argon2id hash or verify, by operation (without the wait for a slot).',
@@ -217,6 +247,20 @@ export function createTwofoldMetrics(options: MetricsOptions): TwofoldMetrics {
     throttleLabels[scope][decision] = labels;
     throttle.inc(labels, 0);
   }
+  const sendRefusalLabels = new Map<string, { channel: SendChannel; scope: SendBudgetScope }>();
+  for (const channel of sendChannels) {
+    for (const scope of sendScopes) {
+      const labels = { channel, scope };
+      sendRefusalLabels.set(`${channel}:${scope}`, labels);
+      sendRefusals.inc(labels, 0);
+    }
+  }
+  const requestRefusalLabels = new Map<string, { action: RequestBudgetAction; scope: RequestBudgetScope }>();
+  for (const [action, scope] of requestBudgets) {
+    const labels = { action, scope };
+    requestRefusalLabels.set(`${action}:${scope}`, labels);
+    requestRefusals.inc(labels, 0);
+  }
   const operationLabels: Record<PasswordHashOperation, { operation: PasswordHashOperation }> = { hash: { operation: 'hash' }, verify: { operation: 'verify' } };
   for (const labels of Object.values(operationLabels)) hashRefused.inc(labels, 0);
 
@@ -263,6 +307,14 @@ export function createTwofoldMetrics(options: MetricsOptions): TwofoldMetrics {
     countThrottleDecision(scope, decision) {
       const labels = throttleLabels[scope][decision];
       if (labels !== undefined) throttle.inc(labels);
+    },
+    countSendRefused(channel, scope) {
+      const labels = sendRefusalLabels.get(`${channel}:${scope}`);
+      if (labels !== undefined) sendRefusals.inc(labels);
+    },
+    countRequestRefused(action, scope) {
+      const labels = requestRefusalLabels.get(`${action}:${scope}`);
+      if (labels !== undefined) requestRefusals.inc(labels);
     },
   };
 }

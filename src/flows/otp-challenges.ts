@@ -1,7 +1,8 @@
 // Codes sent by SMS or e-mail (OB-01..OB-04). Sending is throttled per destination (a resend
-// interval and a count per 15 minutes) and per account (a count per hour), in the shared store,
-// so that nobody can turn Twofold into an SMS cannon. A new code supersedes the previous one for
-// the same factor and session; a failed delivery leaves no usable code and says so (502/503).
+// interval and a count per 15 minutes), per account (a count per hour), per client network and for
+// everyone together (per hour, RC-02), in the shared store, so that nobody can turn Twofold into
+// an SMS cannon. A new code supersedes the previous one for the same factor and session; a failed
+// delivery leaves no usable code and says so (502/503).
 import { generateId } from '../core/crypto/random.js';
 import { sha256Base64url } from '../core/crypto/digest.js';
 import type { Database, ChallengeRow } from '../store/database.js';
@@ -11,8 +12,11 @@ import type { FailureReason, Proof } from './second-factor.js';
 import { DeliveryError, type MessageChannel } from '../delivery/message.js';
 import { TwofoldError } from '../errors.js';
 import type { ChallengePurpose, FactorRow } from '../store/database.js';
+import { isForeignKeyViolation } from '../store/connect.js';
 import { consumeChallenge, insertChallenge, spendChallengeAttempt } from '../store/repositories/challenges.js';
+import { tooManyAttempts } from './budgets.js';
 import type { FlowContext, RequestMeta } from './context.js';
+import { takeSendBudgets } from './send-budgets.js';
 
 export interface SentChallenge {
   challenge_id: string;
@@ -22,33 +26,29 @@ export interface SentChallenge {
 const destinationWindowMs = 15 * 60 * 1000;
 const accountWindowMs = 60 * 60 * 1000;
 
-function tooManySends(detail: string, retryAfterSeconds: number): TwofoldError {
-  const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
-  return new TwofoldError('too_many_attempts', detail, { headers: { 'Retry-After': String(seconds) }, extensions: { retry_after: seconds } });
+/** Proof that the budgets of one send to one destination were taken (see reserveOtpSend). */
+export interface OtpSendReservation {
+  readonly destination: string;
 }
 
-/** Counts a send against a window; throws 429 once the window's allowance is spent. */
-async function countSend(ctx: FlowContext, key: string, limit: number, windowMs: number, detail: string): Promise<void> {
-  const now = ctx.now();
-  await ctx.kv.setIfAbsent(`${key}:window`, String(now + windowMs), windowMs);
-  const count = await ctx.kv.increment(key, windowMs);
-  if (count > limit) {
-    const windowEnd = Number((await ctx.kv.get(`${key}:window`)) ?? now + windowMs);
-    throw tooManySends(detail, (windowEnd - now) / 1000);
-  }
-}
-
-async function throttleSend(ctx: FlowContext, userId: string, destination: string): Promise<void> {
-  const destinationId = sha256Base64url(destination);
+/**
+ * Taken before the code exists (RC-02) — and, at enrollment, before the pending factor is written:
+ * the resend interval of the destination (one atomic claim: of concurrent requests on any
+ * instance, exactly one sends, OB-03), then the send budgets — the client network's, the
+ * destination's, the account's and everyone's, each atomically. A refusal writes nothing.
+ */
+export async function reserveOtpSend(ctx: FlowContext, channel: MessageChannel, userId: string, destination: string, meta: RequestMeta): Promise<OtpSendReservation> {
   const interval = ctx.config.otp.resendIntervalSeconds * 1000;
   if (interval > 0) {
     const now = ctx.now();
-    // One atomic claim: of concurrent requests on any instance, exactly one sends (OB-03).
-    const heldUntil = await ctx.kv.claimUntil(`otp:interval:${destinationId}`, now, now + interval);
-    if (heldUntil !== undefined) throw tooManySends('A code was sent moments ago; wait before asking for another.', (heldUntil - now) / 1000);
+    const heldUntil = await ctx.kv.claimUntil(`otp:interval:${sha256Base64url(destination)}`, now, now + interval);
+    if (heldUntil !== undefined) throw tooManyAttempts('A code was sent moments ago; wait before asking for another.', Math.max(1, Math.ceil((heldUntil - now) / 1000)));
   }
-  await countSend(ctx, `otp:destination:${destinationId}`, ctx.config.otp.sendsPerDestination, destinationWindowMs, 'Too many codes were sent to this destination; try again later.');
-  await countSend(ctx, `otp:account:${sha256Base64url(userId)}`, ctx.config.otp.sendsPerAccount, accountWindowMs, 'Too many codes were sent for this account; try again later.');
+  await takeSendBudgets(ctx, channel, { ...meta, userId }, [
+    { scope: 'destination', keyspace: 'destination', id: destination, limit: ctx.config.otp.sendsPerDestination, windowMs: destinationWindowMs },
+    { scope: 'account', keyspace: 'account', id: userId, limit: ctx.config.otp.sendsPerAccount, windowMs: accountWindowMs },
+  ]);
+  return { destination };
 }
 
 function messageFor(ctx: FlowContext, channel: MessageChannel, code: string, purpose: ChallengePurpose): { subject: string; text: string } {
@@ -63,32 +63,39 @@ function messageFor(ctx: FlowContext, channel: MessageChannel, code: string, pur
 
 export async function sendOtpChallenge(
   ctx: FlowContext,
-  input: { factor: FactorRow; userId: string; sessionId: string; purpose: ChallengePurpose },
+  input: { factor: FactorRow; userId: string; sessionId: string; purpose: ChallengePurpose; reservation?: OtpSendReservation },
   meta: RequestMeta,
 ): Promise<SentChallenge> {
   const { factor } = input;
   const channel: MessageChannel = factor.type === 'email' ? 'email' : 'sms';
   const destination = factor.destination;
   if (destination === null) throw new TypeError(`factor ${factor.id} has no destination`);
-  await throttleSend(ctx, input.userId, destination);
+  if (input.reservation === undefined) await reserveOtpSend(ctx, channel, input.userId, destination, meta);
+  else if (input.reservation.destination !== destination) throw new TypeError('a send reserved for another destination');
 
   const now = ctx.now();
   const challengeId = generateId('chl');
   const code = generateOtpCode();
   const expiresAt = now + ctx.config.otp.ttlSeconds * 1000;
-  await insertChallenge(ctx.db, {
-    id: challengeId,
-    user_id: input.userId,
-    factor_id: factor.id,
-    session_id: input.sessionId,
-    kind: 'otp',
-    purpose: input.purpose,
-    secret: hashOtpCode(code, challengeId, ctx.codePepper),
-    created_at: now,
-    expires_at: expiresAt,
-    used_at: null,
-    superseded_at: null,
-  });
+  try {
+    await insertChallenge(ctx.db, {
+      id: challengeId,
+      user_id: input.userId,
+      factor_id: factor.id,
+      session_id: input.sessionId,
+      kind: 'otp',
+      purpose: input.purpose,
+      secret: hashOtpCode(code, challengeId, ctx.codePepper),
+      created_at: now,
+      expires_at: expiresAt,
+      used_at: null,
+      superseded_at: null,
+    });
+  } catch (error) {
+    // A concurrent enrollment of the same kind replaced this pending factor, or it was removed.
+    if (isForeignKeyViolation(error)) throw new TwofoldError('not_found', 'This factor was replaced or removed meanwhile; use the newest one.');
+    throw error;
+  }
   const message = messageFor(ctx, channel, code, input.purpose);
   const event = { userId: input.userId, sessionId: input.sessionId, factorId: factor.id, ip: meta.ip, userAgent: meta.userAgent };
   try {

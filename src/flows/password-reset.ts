@@ -1,42 +1,74 @@
 // Account recovery without bypassing 2FA (MG-01..MG-03): "forgot password" always answers the
-// same, and sends — in the background, so timing tells nothing either — a single-use code, valid
-// 15 minutes and bound to the account, to the account's e-mail address or verified phone through
-// the configured provider. The reset sets a new password, ends every session and remembered
-// browser and lifts a lock — and never signs in, never touches factors: the next login still
-// needs the second factor. Logins started before the reset, with the old password, end too.
+// same, and sends a single-use code, valid 15 minutes and bound to the account, to the account's
+// verified e-mail address or verified phone (an active SMS factor) through the configured provider.
+// The reset sets a new password, ends every session and remembered browser and lifts a lock — and
+// never signs in, never touches factors: the next login still needs the second factor. Logins
+// started before the reset, with the old password, end too.
+//
+// A forgotten password tells nothing (LG-01..03), not even to a stopwatch on the next request:
+// - Before the answer, only the budgets of the client network and of the username asked about are
+//   taken (shared store, atomic; the same keys whether an account has the name or not) — nothing
+//   is read or written in the database.
+// - After the answer, one background task does the same work for every name: it reads the account
+//   and its factors (of nobody, for a name nobody has), writes one reset row keyed by the name (an
+//   upsert; for a name nobody has, its code is never sent and the row resets nothing), and records
+//   one event, coalesced per name and client network. The same statements, the same batching.
+// - Only the message itself is a real account's alone: it leaves at a random moment within the
+//   next quarter second, so the provider's work (a socket, TLS, the outbox) does not land on the
+//   requester's next request; and each name can be asked about 3 times an hour.
+import { randomInt } from 'node:crypto';
 import { generateId } from '../core/crypto/random.js';
 import { normalizeUsername } from '../core/identity/username.js';
 import { normalizePassword } from '../core/password/normalize.js';
 import { checkPasswordPolicy } from '../core/password/policy.js';
 import { generateRecoveryCode, hashRecoveryCode, normalizeRecoveryCode } from '../core/recovery/codes.js';
-import { sha256Base64url } from '../core/crypto/digest.js';
+import { hmacSha256Base64url, sha256Base64url } from '../core/crypto/digest.js';
 import { TwofoldError } from '../errors.js';
 import type { UserRow } from '../store/database.js';
 import { listFactorsOfUser } from '../store/repositories/factors.js';
-import { consumePasswordReset, findPasswordResetByHash, replacePasswordReset, spendPasswordResetAttempt } from '../store/repositories/password-resets.js';
+import { consumePasswordReset, findPasswordResetByHash, spendPasswordResetAttempt, upsertPasswordReset } from '../store/repositories/password-resets.js';
 import { findUserByUsername, updatePasswordHash } from '../store/repositories/users.js';
 import { runTransaction } from '../store/transaction.js';
+import { clientNetworkId } from './client-network.js';
+import { recordCoalescedEvent } from './coalesced-events.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import { withHashCapacity } from './errors.js';
+import { takeRequestBudgets } from './request-budgets.js';
 import { recordCredentialsChange } from './credentials-changed.js';
 import { announceRevokedSessions } from './revoke-sessions.js';
+import { trySendBudgets } from './send-budgets.js';
 import { countUserFailureInBackground, unlockAccount, withGuess } from './throttle.js';
 import { forgetAllTrustedDevices } from './trusted-devices.js';
 
 const maxAttemptsPerReset = 5;
-const requestsPerHour = 3;
+const hourMs = 60 * 60 * 1000;
+const destinationWindowMs = 15 * 60 * 1000;
+/** A reset code leaves within this many milliseconds after the work every request does, at random. */
+const deliveryJitterMs = 250;
 
-export const forgotPasswordAnswer = 'If that account exists and has an e-mail address or a verified phone, a reset code is on its way.';
+export const forgotPasswordAnswer = 'If that account exists and has a verified e-mail address or phone, a reset code is on its way.';
+
+type ResetDestination = { channel: 'email' | 'sms'; to: string };
+
+/** The name as the account throttle counts it: normalized when valid, else case-folded as typed. */
+function accountNameOf(username: string): string {
+  const check = normalizeUsername(username);
+  return check.ok ? check.username : username.normalize('NFKC').toLowerCase();
+}
 
 /**
- * Where a reset code can go (TWOFOLD_PASSWORD_RESET): the account's address, else the phone of an
- * active SMS factor — only while SMS factors are enabled, as a disabled factor type is never used.
+ * Where a reset code can go (TWOFOLD_PASSWORD_RESET): the account's verified address, else the
+ * phone of an active SMS factor while SMS factors are enabled — never an address nobody proved
+ * (anyone can type a victim's address at sign-up). The factors are read for every name (of
+ * nobody, for a name nobody has): the same query.
  */
-async function resetDestination(ctx: FlowContext, user: UserRow): Promise<{ channel: 'email' | 'sms'; to: string } | undefined> {
+async function resetDestination(ctx: FlowContext, user: UserRow | undefined): Promise<ResetDestination | undefined> {
+  const factors = await listFactorsOfUser(ctx.db, user?.id ?? '', 'active');
+  if (user === undefined) return undefined;
   const channels = ctx.config.passwordResetChannels;
-  if (channels.includes('email') && user.email !== null) return { channel: 'email', to: user.email };
+  if (channels.includes('email') && user.email !== null && user.email_verified_at !== null) return { channel: 'email', to: user.email };
   if (!channels.includes('sms') || !ctx.config.factors.has('sms')) return undefined;
-  const sms = (await listFactorsOfUser(ctx.db, user.id, 'active')).find((factor) => factor.type === 'sms' && factor.destination !== null);
+  const sms = factors.find((factor) => factor.type === 'sms' && factor.destination !== null);
   return sms?.destination === undefined || sms.destination === null ? undefined : { channel: 'sms', to: sms.destination };
 }
 
@@ -54,31 +86,59 @@ function codeHash(ctx: FlowContext, code: string): string | undefined {
 
 export async function requestPasswordReset(ctx: FlowContext, input: { username: string }, meta: RequestMeta = {}): Promise<{ message: string }> {
   requirePasswordResetEnabled(ctx);
-  const check = normalizeUsername(input.username);
-  const user = check.ok ? await findUserByUsername(ctx.db, check.username) : undefined;
-  // The same answer in every case; the work happens after it.
-  ctx.background.run('password reset code', () => sendResetCode(ctx, user, meta));
+  const account = accountNameOf(input.username);
+  const network = clientNetworkId(ctx, meta);
+  const { passwordResetsPerClientPerHour, passwordResetsPerAccountPerHour } = ctx.config.budgets;
+  // Before any write, and the same for every name: whether an account has it changes nothing here.
+  await takeRequestBudgets(
+    ctx,
+    'password_forgot',
+    [
+      ...(network === undefined
+        ? []
+        : [{ scope: 'client' as const, key: `forgot:client:${network}`, limit: passwordResetsPerClientPerHour, windowMs: hourMs, detail: 'Too many password resets were asked for from this network; try again later.' }]),
+      { scope: 'account', key: `forgot:account:${sha256Base64url(account)}`, limit: passwordResetsPerAccountPerHour, windowMs: hourMs, detail: 'Too many password resets were asked for this username; try again later.' },
+    ],
+    meta,
+  );
+  ctx.background.run('password reset', () => prepareReset(ctx, account, meta));
   return { message: forgotPasswordAnswer };
 }
 
-async function sendResetCode(ctx: FlowContext, user: UserRow | undefined, meta: RequestMeta): Promise<void> {
-  if (user === undefined || user.disabled_at !== null) return;
+/** The work of every request, whether an account has the name or not (see the file comment). */
+async function prepareReset(ctx: FlowContext, account: string, meta: RequestMeta): Promise<void> {
+  const found = await findUserByUsername(ctx.db, account);
+  const user = found !== undefined && found.disabled_at === null ? found : undefined;
   const destination = await resetDestination(ctx, user);
-  const recent = await ctx.kv.increment(`password-reset:requests:${sha256Base64url(user.id)}`, 60 * 60 * 1000);
-  ctx.events.record({ type: 'password.reset_requested', userId: user.id, ip: meta.ip, userAgent: meta.userAgent, details: { delivered: destination !== undefined && recent <= requestsPerHour } });
-  if (destination === undefined || recent > requestsPerHour) return;
   const code = generateRecoveryCode();
   const now = ctx.now();
   const expiresAt = now + ctx.config.passwordResetTtlSeconds * 1000;
-  await replacePasswordReset(ctx.db, { id: generateId('pwr'), user_id: user.id, code_hash: codeHash(ctx, code)!, created_at: now, expires_at: expiresAt, used_at: null });
+  // A name, not a user: the row of a name nobody has is written alike and can never reset anything.
+  const accountHash = hmacSha256Base64url(ctx.codePepper, `reset-account:${account}`);
+  await upsertPasswordReset(ctx.db, { id: generateId('pwr'), account_hash: accountHash, user_id: user?.id ?? null, code_hash: codeHash(ctx, code)!, attempts: 0, created_at: now, expires_at: expiresAt, used_at: null });
+  await recordCoalescedEvent(
+    ctx,
+    { type: 'password.reset_requested', userId: user?.id, ip: meta.ip, userAgent: meta.userAgent, details: { sent_to: destination?.channel ?? 'none' } },
+    { key: `${accountHash}|${clientNetworkId(ctx, meta) ?? ''}`, windowMs: hourMs },
+  );
+  if (user === undefined || destination === undefined) return;
+  ctx.background.run('deliver a password reset code', () => deliverResetCode(ctx, user, destination, { code, expiresAt }, meta), { delayMs: randomInt(1, deliveryJitterMs) });
+}
+
+async function deliverResetCode(ctx: FlowContext, user: UserRow, destination: ResetDestination, reset: { code: string; expiresAt: number }, meta: RequestMeta): Promise<void> {
+  const budget = await trySendBudgets(ctx, destination.channel, { ...meta, userId: user.id }, [
+    { scope: 'destination', keyspace: 'destination', id: destination.to, limit: ctx.config.otp.sendsPerDestination, windowMs: destinationWindowMs },
+  ]);
+  // Refused: counted and recorded by the budget; nobody is waiting for an answer any more.
+  if (!budget.taken) return;
   const minutes = Math.round(ctx.config.passwordResetTtlSeconds / 60);
   await ctx.senders[destination.channel].send({
     channel: destination.channel,
     to: destination.to,
     subject: `Reset your ${ctx.config.serviceName} password`,
-    text: `Someone asked to reset the ${ctx.config.serviceName} password of ${user.username}. If it was you, use this code within ${minutes} minutes: ${code}\nResetting the password does not sign you in: you will still need your second factor. If it was not you, ignore this message.`,
+    text: `Someone asked to reset the ${ctx.config.serviceName} password of ${user.username}. If it was you, use this code within ${minutes} minutes: ${reset.code}\nResetting the password does not sign you in: you will still need your second factor. If it was not you, ignore this message.`,
     purpose: 'password_reset',
-    expiresAt,
+    expiresAt: reset.expiresAt,
   });
 }
 

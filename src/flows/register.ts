@@ -1,5 +1,8 @@
 // Registration (the seed's steps 1 and 2): a user with a password hash, a per-user TOTP secret
-// (pending until confirmed), and a pending session whose mfa_token may only confirm it.
+// (pending until confirmed), and a pending session whose mfa_token may only confirm it. Accounts
+// are free, so each client network may create only so many per hour (RC-02), taken atomically
+// before the password is hashed or anything is written; an e-mail address given here starts
+// unverified and is sent a verification link after the answer.
 import { normalizeEmail, normalizePhone } from '../core/identity/contact.js';
 import { normalizeUsername } from '../core/identity/username.js';
 import { normalizePassword } from '../core/password/normalize.js';
@@ -11,6 +14,9 @@ import { findUserByUsername, insertUser } from '../store/repositories/users.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import { invalidRequest, withHashCapacity } from './errors.js';
 import { insertPendingSession, mintMfaTokenFor } from './pending-session.js';
+import { clientNetworkId } from './client-network.js';
+import { sendEmailVerificationInBackground } from './email-verification.js';
+import { takeRequestBudgets } from './request-budgets.js';
 import { withGuess } from './throttle.js';
 import { createPendingTotpFactor, withQrCode, type TotpEnrollment } from './totp-factor.js';
 import { toUserView, type UserView } from './views.js';
@@ -55,6 +61,11 @@ export async function register(ctx: FlowContext, input: RegisterInput, meta: Req
   if (problems.length > 0) {
     throw new TwofoldError('weak_password', problems.map((problem) => problem.message).join(' '), { extensions: { reasons: problems } });
   }
+  const network = clientNetworkId(ctx, meta);
+  if (network !== undefined) {
+    const detail = 'Too many accounts were created from this network; try again later.';
+    await takeRequestBudgets(ctx, 'register', [{ scope: 'client', key: `register:client:${network}`, limit: ctx.config.budgets.registrationsPerClientPerHour, windowMs: 60 * 60 * 1000, detail }], meta);
+  }
   // Usernames are public by nature here: a taken one must be told so that people can pick another.
   // Each such answer counts against the client IP, so probing names through registration is held
   // to the same per-IP budget as failed logins. Checked before hashing so a taken name costs no
@@ -70,15 +81,16 @@ export async function register(ctx: FlowContext, input: RegisterInput, meta: Req
   const now = ctx.now();
   try {
     const { totp, start } = await runTransaction(ctx.db, async (trx) => {
-      await insertUser(trx, { id: userId, username, email, phone, password_hash: passwordHash, created_at: now, updated_at: now, disabled_at: null, credentials_changed_at: now });
+      await insertUser(trx, { id: userId, username, email, phone, password_hash: passwordHash, created_at: now, updated_at: now, disabled_at: null, credentials_changed_at: now, email_verified_at: null });
       const start = await insertPendingSession(ctx, trx, { id: userId, credentials_changed_at: now }, meta);
       const totp = await createPendingTotpFactor(ctx, trx, { id: userId, username }, null, start.sessionId);
       return { totp, start };
     });
     ctx.events.record({ type: 'user.registered', userId, sessionId: start.sessionId, ip: meta.ip, userAgent: meta.userAgent });
     ctx.events.record({ type: 'factor.enrolled', userId, sessionId: start.sessionId, factorId: totp.factor_id, ip: meta.ip, userAgent: meta.userAgent, details: { type: 'totp' } });
+    if (email !== null) sendEmailVerificationInBackground(ctx, userId, meta);
     return {
-      user: toUserView({ id: userId, username, email, phone, created_at: now }),
+      user: toUserView({ id: userId, username, email, email_verified_at: null, phone, created_at: now }),
       mfa_token: await mintMfaTokenFor(ctx, userId, start),
       expires_in: ctx.config.tokens.mfaTokenTtlSeconds,
       next: 'enroll',

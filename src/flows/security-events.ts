@@ -39,7 +39,12 @@ export type SecurityEventType =
   | 'trusted_device.added'
   | 'trusted_device.used'
   | 'trusted_device.revoked'
-  | 'notification.failed';
+  | 'notification.failed'
+  | 'send_budget.exhausted'
+  | 'request_budget.exhausted'
+  | 'email.verification_sent'
+  | 'email.verified'
+  | 'email.changed';
 
 export interface SecurityEvent {
   type: SecurityEventType;
@@ -70,7 +75,7 @@ export interface EventLogger {
   warn(object: object, message: string): void;
 }
 
-const warningTypes = new Set<SecurityEventType>(['mfa.replay_rejected', 'mfa.attempts_exhausted', 'token.refresh_reuse_detected', 'webauthn.counter_regression', 'challenge.delivery_failed', 'account.locked', 'login.throttled']);
+const warningTypes = new Set<SecurityEventType>(['mfa.replay_rejected', 'mfa.attempts_exhausted', 'token.refresh_reuse_detected', 'webauthn.counter_regression', 'challenge.delivery_failed', 'account.locked', 'login.throttled', 'send_budget.exhausted', 'request_budget.exhausted']);
 
 export function createLoggingEventSink(logger: EventLogger): SecurityEventSink {
   return {

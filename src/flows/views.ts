@@ -8,6 +8,8 @@ export interface UserView {
   id: string;
   username: string;
   email: string | null;
+  /** Whether the owner of `email` proved it; until then it receives nothing but a verification mail. */
+  email_verified: boolean;
   phone: string | null;
   created_at: string;
 }
@@ -61,8 +63,8 @@ export function isoTime(ms: number): string {
 }
 const isoTimeOrNull = (ms: number | null): string | null => (ms === null ? null : isoTime(ms));
 
-export function toUserView(user: Pick<UserRow, 'id' | 'username' | 'email' | 'phone' | 'created_at'>): UserView {
-  return { id: user.id, username: user.username, email: user.email, phone: user.phone, created_at: isoTime(user.created_at) };
+export function toUserView(user: Pick<UserRow, 'id' | 'username' | 'email' | 'email_verified_at' | 'phone' | 'created_at'>): UserView {
+  return { id: user.id, username: user.username, email: user.email, email_verified: user.email !== null && user.email_verified_at !== null, phone: user.phone, created_at: isoTime(user.created_at) };
 }
 
 export function maskedDestination(factor: Pick<FactorRow, 'type' | 'destination'>): string {

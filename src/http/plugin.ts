@@ -22,6 +22,7 @@ import { registerErrorHandling } from './error-handler.js';
 import { metricsRoute, registerRequestTiming } from './metrics.js';
 import { sendProblem } from './problem.js';
 import { accountRoutes } from './routes/account.js';
+import { emailRoutes } from './routes/email.js';
 import { factorRoutes } from './routes/factors.js';
 import { healthRoutes } from './routes/health.js';
 import { loginRoutes } from './routes/login.js';
@@ -54,6 +55,7 @@ export interface TwofoldRoutesOptions {
 }
 
 const tokenQueryParameters = /(?:^|[?&])(?:access_token|mfa_token|refresh_token|id_token|token)=/i;
+const bearerTokenQueryParameters = /(?:^|[?&])(?:access_token|mfa_token|refresh_token|id_token)=/i;
 
 /** No coercion: {"password": ["x"]} or {"code": 123456} is a 400, not a quietly converted string. */
 const strictValidation = { coerceTypes: false, removeAdditional: true, useDefaults: true, allErrors: false } as const;
@@ -84,7 +86,7 @@ async function twofoldRoutesPlugin(app: FastifyInstance, options: TwofoldRoutesO
   if (twofold.config.http.corsOrigins.length > 0) {
     await app.register(cors, {
       origin: twofold.config.http.corsOrigins,
-      methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+      methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
       allowedHeaders: ['authorization', 'content-type'],
       exposedHeaders: ['www-authenticate', 'retry-after'],
       credentials: false,
@@ -105,7 +107,11 @@ async function twofoldRoutesPlugin(app: FastifyInstance, options: TwofoldRoutesO
 
   app.addHook('onRequest', (request, reply, done) => {
     const queryStart = request.url.indexOf('?');
-    if (queryStart !== -1 && tokenQueryParameters.test(request.url.slice(queryStart))) {
+    // One exception: the link mailed to verify an address carries its token in the URL (a mail can
+    // carry nothing else). It is single use, bound to the account and the address, only shown by a
+    // GET that changes nothing, kept out of the log (no query strings there) and of any Referer.
+    const verificationLink = pages && request.method === 'GET' && request.url.slice(0, queryStart) === '/verify-email';
+    if (queryStart !== -1 && (verificationLink ? bearerTokenQueryParameters : tokenQueryParameters).test(request.url.slice(queryStart))) {
       sendProblem(reply, invalidTokenError('Tokens are never accepted in the URL; use the Authorization header.'));
       return;
     }
@@ -119,6 +125,7 @@ async function twofoldRoutesPlugin(app: FastifyInstance, options: TwofoldRoutesO
   mfaRoutes(app, ctx);
   sessionRoutes(app, ctx);
   accountRoutes(app, ctx);
+  emailRoutes(app, ctx);
   wellKnownRoutes(app, ctx);
   healthRoutes(app, ctx, () => twofold.database.ping());
   if (metrics !== undefined) metricsRoute(app, metrics, { token: twofold.config.metrics.token });

@@ -8,6 +8,7 @@ import { createLoggingEventSink } from '../flows/security-events.js';
 import { createTwofold, type Twofold } from '../twofold.js';
 import { buildApp } from './app.js';
 import { pruneAuditTrail } from '../flows/audit-trail.js';
+import { pruneExpiredRows } from '../flows/expired-rows.js';
 import { createLogger } from './logger.js';
 
 export interface RunningServer {
@@ -45,12 +46,19 @@ export async function startServer(config: TwofoldConfig, logger: Logger = create
     await twofold.close();
     throw error;
   }
-  // Retention: old audit events go at start-up and twice a day (the timer never keeps the process alive).
+  // Retention: old audit events and expired rows (resets, verification links, challenges, pending
+  // logins) go at start-up and twice a day (the timer never keeps the process alive).
   const prune = () =>
-    pruneAuditTrail(twofold.context).then(
-      (removed) => removed > 0 && logger.info({ removed }, 'pruned old security events'),
-      (error: unknown) => logger.warn({ err: error }, 'could not prune the audit trail'),
-    );
+    Promise.all([
+      pruneAuditTrail(twofold.context).then(
+        (removed) => removed > 0 && logger.info({ removed }, 'pruned old security events'),
+        (error: unknown) => logger.warn({ err: error }, 'could not prune the audit trail'),
+      ),
+      pruneExpiredRows(twofold.context).then(
+        (removed) => Object.values(removed).some((count) => count > 0) && logger.info({ removed }, 'pruned expired rows'),
+        (error: unknown) => logger.warn({ err: error }, 'could not prune expired rows'),
+      ),
+    ]);
   void prune();
   const pruneTimer = setInterval(() => void prune(), 12 * 60 * 60 * 1000);
   pruneTimer.unref();

@@ -26,6 +26,12 @@ export function isUniqueViolation(error: unknown): boolean {
   return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
 }
 
+/** True for a FOREIGN KEY violation: the row referred to is gone (a race lost to a delete). */
+export function isForeignKeyViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503';
+}
+
 /**
  * The database refused a value as data (PostgreSQL class 22: a NUL byte, an out-of-range number).
  * Only client input can cause that, so it is answered 400, not 500.

@@ -22,6 +22,8 @@ export interface UsersTable {
    * is void (RC-03). Null: nothing changed since the column was added.
    */
   credentials_changed_at: number | null;
+  /** When the owner of `email` proved it (a verification link); null until then and after a change. */
+  email_verified_at: number | null;
 }
 
 export type FactorType = 'totp' | 'sms' | 'email' | 'webauthn';
@@ -102,10 +104,28 @@ export interface OutboxTable {
 
 export interface PasswordResetsTable {
   id: string;
-  user_id: string;
+  /**
+   * HMAC of the username asked for, under the server pepper: one row per name asked about, whether
+   * an account has it or not (so both cost the same write), never the name typed in clear.
+   */
+  account_hash: string;
+  /** The account, when the name is one; null for names nobody has (such a row never resets anything). */
+  user_id: string | null;
   /** HMAC-SHA256 of the reset code under the server pepper. */
   code_hash: string;
   attempts: Generated<number>;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+export interface EmailVerificationsTable {
+  id: string;
+  user_id: string;
+  /** The address the link was sent to: it verifies only while the account still has this address. */
+  email: string;
+  /** SHA-256 of the token (256 random bits) in the link. */
+  token_hash: string;
   created_at: number;
   expires_at: number;
   used_at: number | null;
@@ -227,6 +247,7 @@ export interface Database {
   outbox: OutboxTable;
   security_events: SecurityEventsTable;
   password_resets: PasswordResetsTable;
+  email_verifications: EmailVerificationsTable;
   trusted_devices: TrustedDevicesTable;
   instance_leases: InstanceLeasesTable;
 }
@@ -246,3 +267,4 @@ export type OutboxRow = Selectable<OutboxTable>;
 export type SecurityEventRow = Selectable<SecurityEventsTable>;
 export type PasswordResetRow = Selectable<PasswordResetsTable>;
 export type TrustedDeviceRow = Selectable<TrustedDevicesTable>;
+export type EmailVerificationRow = Selectable<EmailVerificationsTable>;

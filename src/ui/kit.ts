@@ -46,6 +46,8 @@ const notices: Record<string, string> = {
   verified: 'Verified. You can go ahead now.',
   'password-reset': 'Your password was reset. Sign in with it — you will still need your second factor.',
   'device-forgotten': 'That browser will ask for a second factor again.',
+  'verification-sent': 'A new verification link is on its way to your e-mail address.',
+  'email-changed': 'Your e-mail address was changed. Follow the link we sent to it to confirm it.',
 };
 
 export function noticeFrom(request: FastifyRequest): PageFrame['notice'] {

@@ -17,6 +17,7 @@ import { enrollPages } from './pages/enroll.js';
 import { signInPages } from './pages/sign-in.js';
 import { passwordResetPages } from './pages/password-reset.js';
 import { signUpPages } from './pages/sign-up.js';
+import { verifyEmailPages } from './pages/verify-email.js';
 
 // src/ui and dist/ui are both two levels below the package root; the assets are always built.
 const assetsDirectory = new URL('../../dist/ui/assets/', import.meta.url);
@@ -91,5 +92,6 @@ export async function registerPages(app: FastifyInstance, ctx: FlowContext): Pro
     enrollPages(scope, kit);
     accountPages(scope, kit);
     passwordResetPages(scope, kit);
+    verifyEmailPages(scope, kit);
   });
 }

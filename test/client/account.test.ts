@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TwofoldClientError, type SecurityEvent, type TwofoldClient } from '../../src/client/index.js';
 import { createTestClient, startListeningTwofold, type ListeningTwofold } from '../helpers/client-server.js';
 import { strongPassword, totpCode, uniqueUsername } from '../helpers/flow.js';
-import { lastResetCode } from '../helpers/outbox.js';
+import { lastResetCode, lastVerificationToken, verifyAddress } from '../helpers/outbox.js';
 
 let t: ListeningTwofold;
 
@@ -24,6 +24,7 @@ async function signUpWithEmail(client: TwofoldClient) {
   const username = uniqueUsername('account');
   const email = `${username}@example.com`;
   const registration = await client.register({ username, password: strongPassword, email });
+  await verifyAddress(t, email);
   await registration.pending.confirmFactor(registration.totp.factor_id, { code: totpCode(t, registration.totp.secret) });
   return { username, email, secret: registration.totp.secret, factorId: registration.totp.factor_id };
 }
@@ -103,6 +104,29 @@ describe('createTwofoldClient(): password reset', () => {
 
     await client.resetPassword({ username: user.username, code, newPassword });
     const reused = await client.resetPassword({ username: user.username, code, newPassword: 'yet another new passphrase' }).catch((error: unknown) => error);
+    expect(reused).toMatchObject({ code: 'invalid_code', status: 401 });
+  });
+});
+
+describe('createTwofoldClient(): the e-mail address', () => {
+  it('RC-02: requestEmailVerification() mails a new link; verifyEmail() redeems it without a token; changeEmail() makes a new address unverified', async () => {
+    const { client, recorder } = createTestClient(t);
+    const username = uniqueUsername('verify');
+    const email = `${username}@example.com`;
+    const registration = await client.register({ username, password: strongPassword, email });
+    expect(registration.user).toMatchObject({ email, email_verified: false });
+    await registration.pending.confirmFactor(registration.totp.factor_id, { code: totpCode(t, registration.totp.secret) });
+    t.clock.advanceSeconds(1);
+    expect(await client.requestEmailVerification()).toEqual(expect.any(String));
+    await client.verifyEmail({ token: await lastVerificationToken(t, email) });
+    const verifyCall = recorder.calls.find((call) => call.path === '/v1/email/verify')!;
+    expect(verifyCall.status).toBe(204);
+    expect(verifyCall.headers.get('authorization')).toBeNull();
+    expect((await client.getMe()).user).toMatchObject({ email, email_verified: true });
+
+    const moved = `${username}-new@example.com`;
+    expect(await client.changeEmail({ email: moved })).toMatchObject({ email: moved, email_verified: false });
+    const reused = await client.verifyEmail({ token: await lastVerificationToken(t, email) }).catch((error: unknown) => error);
     expect(reused).toMatchObject({ code: 'invalid_code', status: 401 });
   });
 });

@@ -47,6 +47,22 @@ function lastCodeSentTo(dataDir: string, destination: string): string {
   return code;
 }
 
+/** The verification link mailed to `address` at sign-up, read from the development outbox (sent in the background: polled). */
+async function verificationLinkSentTo(dataDir: string, address: string): Promise<string> {
+  for (let tries = 0; tries < 50; tries += 1) {
+    const sqlite = new BetterSqlite3(join(dataDir, 'twofold.db'), { readonly: true });
+    try {
+      const row = sqlite.prepare("select body from outbox where destination = ? and purpose = 'email_verification' order by created_at desc, id desc limit 1").get(address) as { body: string } | undefined;
+      const link = row === undefined ? undefined : /(https?:\/\/\S+\/verify-email\?token=[A-Za-z0-9_-]+)/.exec(row.body)?.[1];
+      if (link !== undefined) return link;
+    } finally {
+      sqlite.close();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no verification link was sent to ${address}`);
+}
+
 /** The password reset code mailed to `address`, read from the development outbox (sent in the background: polled). */
 async function resetCodeSentTo(dataDir: string, address: string): Promise<string> {
   for (let tries = 0; tries < 50; tries += 1) {
@@ -382,6 +398,13 @@ describe.runIf(haveChromium)('the hosted pages in Chromium', () => {
     const address = `${username}@example.com`;
     const { app } = await signUpWithApp(page, pages.url, username, { email: address });
     await page.click('a:has-text("I saved them")');
+    // RC-02: until its owner follows the mailed link, the address gets no reset code.
+    expect(await page.textContent('[data-email-status]')).toContain('not confirmed yet');
+    await page.goto(await verificationLinkSentTo(pages.dataDir, address));
+    await page.click('button:has-text("Confirm my address")');
+    expect(await page.textContent('main')).toContain('Your address is confirmed');
+    await page.goto(`${pages.url}/account`);
+    expect(await page.getAttribute('[data-email-status]', 'data-email-status')).toBe('verified');
     await page.click('header button:has-text("Sign out")');
 
     await page.goto(`${pages.url}/sign-in`);

@@ -74,3 +74,19 @@ export function lastOutboxTextInDataDir(dataDir: string, destination: string, pu
     sqlite.close();
   }
 }
+
+/** The token of the newest verification link mailed to this address (sent after the answer: flushed first). */
+export async function lastVerificationToken(t: TestTwofold, address: string): Promise<string> {
+  await t.ctx.background.flush();
+  const message = (await outboxMessages(t, address)).find((candidate) => candidate.purpose === 'email_verification');
+  const token = message === undefined ? undefined : /\/verify-email\?token=(tfv_[A-Za-z0-9_-]{43})\b/.exec(message.body)?.[1];
+  if (token === undefined) throw new Error(`no verification link was sent to ${address}`);
+  return token;
+}
+
+/** Follows the newest verification link mailed to this address, as its owner would. */
+export async function verifyAddress(t: TestTwofold, address: string): Promise<void> {
+  const token = await lastVerificationToken(t, address);
+  const response = await t.app.inject({ method: 'POST', url: '/v1/email/verify', payload: { token }, headers: { 'content-type': 'application/json' } });
+  if (response.statusCode !== 204) throw new Error(`verifying ${address} answered ${response.statusCode}: ${response.body}`);
+}

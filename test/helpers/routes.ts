@@ -31,6 +31,7 @@ export const publicApiRoutes: ReadonlySet<string> = new Set([
   'POST /v1/token/refresh',
   'POST /v1/password/forgot',
   'POST /v1/password/reset',
+  'POST /v1/email/verify',
   'GET /.well-known/jwks.json',
   'GET /.well-known/openid-configuration',
   'GET /v1/revoked-sessions',

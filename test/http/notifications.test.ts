@@ -4,13 +4,14 @@ import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, loginForMfaToken, postJson, registerUser, totpCode, uniqueUsername } from '../helpers/flow.js';
-import { outboxMessages } from '../helpers/outbox.js';
+import { outboxMessages, verifyAddress } from '../helpers/outbox.js';
 import { findFreePort } from '../helpers/process.js';
 import { startTestTwofold, type TestTwofold } from '../helpers/twofold.js';
 
 async function signUpWithEmail(t: TestTwofold) {
   const email = `${uniqueUsername('notify')}@example.com`;
   const registered = await registerUser(t, { email });
+  await verifyAddress(t, email);
   const confirm = (await postJson(t.app, `/v1/factors/${registered.factorId}/verify`, { code: totpCode(t, registered.secret) }, bearer(registered.mfaToken))).json();
   return { ...registered, email, accessToken: confirm.access_token as string, recoveryCodes: confirm.recovery_codes as string[] };
 }
@@ -90,5 +91,50 @@ describe('notifications to a webhook', () => {
     const [, timestamp, signature] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(notice!.signature ?? '') ?? [];
     expect(signature).toBe(createHmac('sha256', secret).update(`${timestamp}.${notice!.body}`).digest('hex'));
     expect(notice!.body).not.toContain(registered.secret);
+  });
+});
+
+describe('RC-02: notices to one address are capped, and say when they pause', () => {
+  let t: TestTwofold;
+  beforeAll(async () => {
+    t = await startTestTwofold({ env: { TWOFOLD_NOTICES_PER_RECIPIENT: '3', TWOFOLD_METRICS: 'on' } });
+  });
+  afterAll(async () => t.close());
+
+  it('RC-02: 5 notice-worthy events within an hour → 3 notices, the last saying that notices pause until when; one event, and every event still on the account page', async () => {
+    const user = await signUpWithEmail(t); // notice 1: a factor was added
+    t.clock.advanceSeconds(30);
+    const replayCode = totpCode(t, user.secret);
+    expect((await postJson(t.app, '/v1/mfa/verify', { code: replayCode }, bearer(await loginForMfaToken(t, user)))).statusCode).toBe(200);
+    const mfaToken = await loginForMfaToken(t, user);
+    for (let i = 0; i < 4; i += 1) expect((await postJson(t.app, '/v1/mfa/verify', { code: replayCode }, bearer(mfaToken))).statusCode).toBe(401); // notices 2–5: replays
+    await t.ctx.background.flush();
+    const notices = (await outboxMessages(t, user.email)).filter((message) => message.purpose === 'notice');
+    expect(notices).toHaveLength(3);
+    // Sent in the same instant here, so told apart by their text: exactly one says that notices pause.
+    const pausing = notices.filter((notice) => /notices pause until \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC/.test(notice.body));
+    expect(pausing).toHaveLength(1);
+    expect(pausing[0]!.body).toContain('Someone tried to sign in with a code that was already used');
+    expect(t.events.filter((event) => event.type === 'send_budget.exhausted' && event.details?.['scope'] === 'recipient')).toHaveLength(1);
+    const metrics = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(/twofold_send_budget_refusals_total\{channel="email",scope="recipient"\} 2\n/);
+    await t.ctx.auditTrail.flush();
+    const replays = await t.ctx.db.selectFrom('security_events').select('id').where('user_id', '=', user.userId).where('type', '=', 'mfa.replay_rejected').execute();
+    expect(replays).toHaveLength(4);
+    // A new hour, a new allowance.
+    t.clock.advanceSeconds(3601);
+    const laterCode = totpCode(t, user.secret);
+    expect((await postJson(t.app, '/v1/mfa/verify', { code: laterCode }, bearer(await loginForMfaToken(t, user)))).statusCode).toBe(200);
+    expect((await postJson(t.app, '/v1/mfa/verify', { code: laterCode }, bearer(await loginForMfaToken(t, user)))).statusCode).toBe(401);
+    await t.ctx.background.flush();
+    expect((await outboxMessages(t, user.email)).filter((message) => message.purpose === 'notice')).toHaveLength(4);
+  });
+
+  it('RC-02: an unverified address gets no notice at all', async () => {
+    const email = `${uniqueUsername('unverified')}@example.com`;
+    const registered = await registerUser(t, { email });
+    expect((await postJson(t.app, `/v1/factors/${registered.factorId}/verify`, { code: totpCode(t, registered.secret) }, bearer(registered.mfaToken))).statusCode).toBe(200);
+    await t.ctx.background.flush();
+    expect((await outboxMessages(t, email)).map((message) => message.purpose)).toEqual(['email_verification']);
   });
 });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forgotPasswordAnswer } from '../../src/flows/password-reset.js';
 import { bearer, expectProblem, getJson, postJson, registerUser, signIn, signUp, totpCode, uniqueUsername } from '../helpers/flow.js';
 import { enrollDestination, uniquePhone } from '../helpers/otp.js';
-import { lastResetCode, lastSentCode, outboxMessages } from '../helpers/outbox.js';
+import { lastResetCode, lastSentCode, outboxMessages, verifyAddress } from '../helpers/outbox.js';
 import { startTestTwofold, type TestTwofold } from '../helpers/twofold.js';
 
 let t: TestTwofold;
@@ -15,10 +15,11 @@ afterAll(async () => t.close());
 const forgot = (username: string) => postJson(t.app, '/v1/password/forgot', { username });
 const reset = (username: string, code: string, newPassword = 'a completely new passphrase') => postJson(t.app, '/v1/password/reset', { username, code, new_password: newPassword });
 
-/** A signed-up user with an e-mail address, where reset codes go. */
+/** A signed-up user with a verified e-mail address, where reset codes go. */
 async function userWithEmail() {
   const email = `${uniqueUsername('mail')}@example.com`;
   const registered = await registerUser(t, { email });
+  await verifyAddress(t, email);
   const confirm = await postJson(t.app, `/v1/factors/${registered.factorId}/verify`, { code: totpCode(t, registered.secret) }, bearer(registered.mfaToken));
   return { ...registered, email, accessToken: confirm.json().access_token as string, refreshToken: confirm.json().refresh_token as string };
 }
@@ -38,7 +39,7 @@ describe('POST /v1/password/forgot', () => {
     expect(responses[0]!.body).not.toContain(withEmail.email);
   });
 
-  it('sends a reset code to the account’s e-mail address, or else to the phone of its SMS factor', async () => {
+  it('sends a reset code to the account’s verified e-mail address, or else to the phone of its SMS factor', async () => {
     const user = await userWithEmail();
     await forgot(user.username);
     expect(await resetCodeFor(user.email)).toMatch(/^[0-9A-Z]{5}(-[0-9A-Z]{5}){3}$/);

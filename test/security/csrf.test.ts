@@ -7,7 +7,7 @@
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, loginForMfaToken, postJson, registerUser, strongPassword, totpCode, uniqueUsername, type Registered } from '../helpers/flow.js';
-import { lastSentCode, outboxMessages } from '../helpers/outbox.js';
+import { lastSentCode, lastVerificationToken, outboxMessages } from '../helpers/outbox.js';
 import { enrollDestination, uniquePhone } from '../helpers/otp.js';
 import { generateTotpCode, totpStepAt } from '../../src/core/totp/verify.js';
 import { startTestTwofold, type TestTwofold } from '../helpers/twofold.js';
@@ -93,6 +93,8 @@ interface Victim extends Registered {
   otherSession: string;
   deviceId: string;
   resetCode: string;
+  /** The live verification link of the victim's (unverified) address. */
+  verificationToken: string;
   /** Signed in (access + refresh + CSRF cookies), as after the sign-in page. */
   signedIn: Browser;
   /** Between the password and the second factor (pending + CSRF cookies). */
@@ -106,6 +108,8 @@ const resetCodePattern = /\b([0-9A-HJKMNP-TV-Z]{5}(?:-[0-9A-HJKMNP-TV-Z]{5}){3})
 async function buildVictim(): Promise<Victim> {
   const email = `${uniqueUsername('csrf')}@example.com`;
   const registered = await registerUser(t, { email });
+  // Left unverified: the live link is a form to forge (/verify-email); reset codes go to the phone.
+  const verificationToken = await lastVerificationToken(t, email);
   const confirmed = (await postJson(t.app, `/v1/factors/${registered.factorId}/verify`, { code: totpCode(t, registered.secret) }, bearer(registered.mfaToken))).json();
   const phone = uniquePhone();
   const sms = await enrollDestination(t, confirmed.access_token, { type: 'sms', phone });
@@ -118,7 +122,7 @@ async function buildVictim(): Promise<Victim> {
   // A live password reset code.
   expect((await postJson(t.app, '/v1/password/forgot', { username: registered.username })).statusCode).toBe(202);
   await t.ctx.background.flush();
-  const message = (await outboxMessages(t, email)).find((candidate) => candidate.purpose === 'password_reset');
+  const message = (await outboxMessages(t, phone)).find((candidate) => candidate.purpose === 'password_reset');
   const resetCode = message === undefined ? undefined : resetCodePattern.exec(message.body)?.[1];
   if (resetCode === undefined) throw new Error('no reset code was sent');
 
@@ -142,6 +146,7 @@ async function buildVictim(): Promise<Victim> {
     otherSession: JSON.parse(Buffer.from(other.access_token.split('.')[1], 'base64url').toString()).sid,
     deviceId: device.id,
     resetCode,
+    verificationToken,
     signedIn,
     pending,
     anonymous,
@@ -154,7 +159,7 @@ async function stateOf(victim: Victim, signUpName: string) {
   const db = t.ctx.db;
   const userId = victim.userId;
   return {
-    user: await db.selectFrom('users').select(['password_hash', 'email']).where('id', '=', userId).executeTakeFirstOrThrow(),
+    user: await db.selectFrom('users').select(['password_hash', 'email', 'email_verified_at']).where('id', '=', userId).executeTakeFirstOrThrow(),
     signUps: (await db.selectFrom('users').select('id').where('username', '=', signUpName).execute()).length,
     factors: await db.selectFrom('factors').select(['id', 'label', 'status', 'last_used_step']).where('user_id', '=', userId).orderBy('id').execute(),
     sessions: await db.selectFrom('sessions').select(['id', 'state', 'auth_time', 'mfa_attempts']).where('user_id', '=', userId).orderBy('id').execute(),
@@ -195,6 +200,9 @@ const forms: Record<string, FormSpec> = {
   '/account/challenge': { who: 'signedIn', url: () => '/account/challenge', fields: (v) => ({ factor_id: v.smsFactorId }) },
   '/account/verify': { who: 'signedIn', url: () => '/account/verify', fields: (v) => ({ code: totpCode(t, v.secret) }) },
   '/forgot-password': { who: 'anonymous', url: () => '/forgot-password', fields: (v) => ({ username: v.username }) },
+  '/verify-email': { who: 'anonymous', url: () => '/verify-email', fields: (v) => ({ token: v.verificationToken }) },
+  '/account/email': { who: 'signedIn', url: () => '/account/email', fields: () => ({ email: `${uniqueUsername('forged')}@example.com` }) },
+  '/account/email/verification': { who: 'signedIn', url: () => '/account/email/verification', fields: () => ({}) },
   '/reset-password': { who: 'anonymous', url: () => '/reset-password', fields: (v) => ({ username: v.username, code: v.resetCode, new_password: 'a forged new passphrase' }) },
 };
 

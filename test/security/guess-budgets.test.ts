@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import type { SecurityEvent } from '../../src/flows/security-events.js';
 import { bearer, expectProblem, loginForMfaToken, postJson, registerUser, signIn, signUp, totpCode, uniqueUsername } from '../helpers/flow.js';
-import { lastResetCode } from '../helpers/outbox.js';
+import { lastResetCode, verifyAddress } from '../helpers/outbox.js';
 import { smsSignUp, startOtpLogin, uniqueEmail, wrongCode } from '../helpers/otp.js';
 import { createSoftAuthenticator } from '../helpers/soft-authenticator.js';
 import { startTestTwofold, type TestTwofold } from '../helpers/twofold.js';
@@ -59,6 +59,14 @@ describe('RC-01: the default budget (10 free guesses, then waits) under a burst'
     expect(eventsOf(t, 'login.password_failed', user.userId)).toBe(result.evaluated);
     // And the right password waits like every other attempt now.
     expectProblem(await postJson(t.app, '/v1/login', { username: user.username, password: user.password }), 429, 'too_many_attempts');
+  });
+
+  it('RC-02: 1,000 refused sign-ins write one "throttled" event, not 1,000 (refusals cost the refused nothing)', async () => {
+    const user = await signUp(t);
+    const from = (password: string) => t.app.inject({ method: 'POST', url: '/v1/login', remoteAddress: '192.0.2.77', payload: { username: user.username, password }, headers: { 'content-type': 'application/json' } });
+    const result = await fire(Array.from({ length: burst }, (_, i) => () => from(`wrong password number ${i}`)));
+    expect(result.refused).toBeGreaterThan(900);
+    expect(t.events.filter((event) => event.type === 'login.throttled' && event.ip === '192.0.2.77')).toHaveLength(1);
   });
 
   it('RC-01: a name that matches no account has the same budget', async () => {
@@ -167,6 +175,7 @@ describe('RC-01: every path that checks a secret spends the account budget first
   it('RC-01: a reset code that is right is still given back its guess', async () => {
     const email = uniqueEmail();
     const user = await registerUser(t, { email });
+    await verifyAddress(t, email);
     await postJson(t.app, '/v1/password/forgot', { username: user.username });
     const code = await lastResetCode(t, email);
     expect((await postJson(t.app, '/v1/password/reset', { username: user.username, code, new_password: 'a brand new passphrase' })).statusCode).toBe(204);

@@ -81,7 +81,7 @@ async function deviceLogin(subject: Subject): Promise<{ access_token: string; re
 // The authenticated routes, each with a request that is valid for the subject
 
 interface Request {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: string;
   body?: Record<string, unknown>;
 }
@@ -153,6 +153,15 @@ const routeSpecs: Record<string, RouteSpec> = {
     expected: { mfa_token: invalidToken, 'access token': ok(204), 'aal1 access token': ok(204) },
   },
   'GET /v1/me/events': { request: () => ({ method: 'GET', url: '/v1/me/events' }), expected: { mfa_token: invalidToken, 'access token': ok(200), 'aal1 access token': ok(200) } },
+  // The subject has no address: the route is reached and says so.
+  'POST /v1/me/email/verification': {
+    request: () => ({ method: 'POST', url: '/v1/me/email/verification' }),
+    expected: { mfa_token: invalidToken, 'access token': refused(400, 'invalid_request'), 'aal1 access token': refused(400, 'invalid_request') },
+  },
+  'PUT /v1/me/email': {
+    request: () => ({ method: 'PUT', url: '/v1/me/email', body: { email: 'matrix@example.com' } }),
+    expected: { mfa_token: invalidToken, 'access token': ok(200), 'aal1 access token': stepUpNeeded },
+  },
 };
 
 function send(request: Request, token: string | undefined): Promise<LightMyRequestResponse> {

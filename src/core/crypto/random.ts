@@ -6,7 +6,7 @@
 // in order. Every byte is used once and copied out before the pool is refilled.
 import { randomFillSync } from 'node:crypto';
 
-export type IdKind = 'usr' | 'fac' | 'ses' | 'rt' | 'rc' | 'jti' | 'chl' | 'msg' | 'evt' | 'pwr' | 'dev' | 'ins';
+export type IdKind = 'usr' | 'fac' | 'ses' | 'rt' | 'rc' | 'jti' | 'chl' | 'msg' | 'evt' | 'pwr' | 'dev' | 'ins' | 'evl';
 
 const poolSize = 4096;
 const pool = Buffer.allocUnsafe(poolSize);

@@ -17,6 +17,7 @@ export const userSchema = Type.Object({
   id: Type.String(),
   username: Type.String(),
   email: nullableString,
+  email_verified: Type.Boolean({ description: 'Whether the owner of the address proved it; until then it receives nothing but a verification mail' }),
   phone: nullableString,
   created_at: isoTimeSchema,
 });

@@ -9,6 +9,7 @@ import * as recoveryAndDevices from './0004-recovery-and-devices.js';
 import * as revokedSessionsFeed from './0005-revoked-sessions-feed.js';
 import * as credentialsChanged from './0006-credentials-changed.js';
 import * as passkeyAttestation from './0007-passkey-attestation.js';
+import * as emailVerification from './0008-email-verification.js';
 import * as strictFeedCursor from './0009-strict-feed-cursor.js';
 import * as sealedOutbox from './0010-sealed-outbox.js';
 import * as instanceLease from './0011-instance-lease.js';
@@ -21,6 +22,7 @@ export const migrations: Record<string, Migration> = {
   '0005-revoked-sessions-feed': revokedSessionsFeed,
   '0006-credentials-changed': credentialsChanged,
   '0007-passkey-attestation': passkeyAttestation,
+  '0008-email-verification': emailVerification,
   '0009-strict-feed-cursor': strictFeedCursor,
   '0010-sealed-outbox': sealedOutbox,
   '0011-instance-lease': instanceLease,

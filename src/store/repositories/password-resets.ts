@@ -1,11 +1,26 @@
-// Password reset codes, stored as HMACs; a new request replaces the user's open one, and a code
-// is consumed with a compare-and-set, so it works once (MG-02).
+// Password reset codes, stored as HMACs, one row per username asked about: a new request replaces
+// the row of that name (an upsert — the same statement whether an account has the name or not),
+// and a code is consumed with a compare-and-set, so it works once (MG-02).
 import type { Insertable } from 'kysely';
 import type { Executor, PasswordResetRow, PasswordResetsTable } from '../database.js';
 
-export async function replacePasswordReset(db: Executor, reset: Insertable<PasswordResetsTable>): Promise<void> {
-  await db.deleteFrom('password_resets').where('user_id', '=', reset.user_id).where('used_at', 'is', null).execute();
-  await db.insertInto('password_resets').values(reset).execute();
+/** The open reset of this name, whatever it was, is replaced: the previous code dies. */
+export async function upsertPasswordReset(db: Executor, reset: Insertable<PasswordResetsTable>): Promise<void> {
+  await db
+    .insertInto('password_resets')
+    .values(reset)
+    .onConflict((conflict) =>
+      conflict.column('account_hash').doUpdateSet({
+        id: reset.id,
+        user_id: reset.user_id ?? null,
+        code_hash: reset.code_hash,
+        attempts: 0,
+        created_at: reset.created_at,
+        expires_at: reset.expires_at,
+        used_at: null,
+      }),
+    )
+    .execute();
 }
 
 export function findPasswordResetByHash(db: Executor, codeHash: string): Promise<PasswordResetRow | undefined> {
@@ -36,4 +51,10 @@ export async function voidOpenPasswordResets(db: Executor, userId: string, now: 
   if (exceptId !== undefined) query = query.where('id', '!=', exceptId);
   const result = await query.executeTakeFirst();
   return Number(result.numUpdatedRows);
+}
+
+/** Rows whose code expired (most are names nobody has): they can never reset anything. */
+export async function deleteExpiredPasswordResets(db: Executor, before: number): Promise<number> {
+  const result = await db.deleteFrom('password_resets').where('expires_at', '<', before).executeTakeFirst();
+  return Number(result.numDeletedRows);
 }

@@ -16,7 +16,7 @@ export function listActiveSessionsOfUser(db: Executor, userId: string): Promise<
 const sessionById = prepareQuery<SessionRow>((db) => db.selectFrom('sessions').selectAll().where('id', '=', '?'));
 
 /** Every column of a user row; a test checks the list against the table, so a new column cannot be missed. */
-export const userColumns = ['id', 'username', 'email', 'phone', 'password_hash', 'failed_attempts', 'created_at', 'updated_at', 'disabled_at', 'locked_at', 'credentials_changed_at'] as const satisfies ReadonlyArray<keyof UserRow>;
+export const userColumns = ['id', 'username', 'email', 'phone', 'password_hash', 'failed_attempts', 'created_at', 'updated_at', 'disabled_at', 'locked_at', 'credentials_changed_at', 'email_verified_at'] as const satisfies ReadonlyArray<keyof UserRow>;
 const userPrefix = 'user__';
 type SessionWithPrefixedUser = SessionRow & { [Column in keyof UserRow as `${typeof userPrefix}${Column}`]: UserRow[Column] };
 
@@ -67,6 +67,7 @@ export async function findSessionWithUser(db: Executor, sessionId: string): Prom
     disabled_at: row.user__disabled_at,
     locked_at: row.user__locked_at,
     credentials_changed_at: row.user__credentials_changed_at,
+    email_verified_at: row.user__email_verified_at,
   };
   return { session, user };
 }

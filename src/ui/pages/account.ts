@@ -7,6 +7,7 @@ import type { AccessAuthentication } from '../../flows/authenticate.js';
 import { changePassword } from '../../flows/change-password.js';
 import { listFactors, regenerateRecoveryCodes, removeOwnFactor, renameOwnFactor } from '../../flows/manage-factors.js';
 import { describeMe } from '../../flows/me.js';
+import { changeOwnEmail, resendEmailVerification } from '../../flows/email-verification.js';
 import { listOwnSecurityEvents, type SecurityEventView } from '../../flows/recent-events.js';
 import { listOwnSessions, revokeOwnSession } from '../../flows/sessions.js';
 import { forgetOwnTrustedDevice, listOwnTrustedDevices } from '../../flows/trusted-devices.js';
@@ -55,6 +56,10 @@ const eventNames: Record<string, string> = {
   'challenge.sent': 'Code sent',
   'admin.factors_reset': 'Factors reset by an administrator',
   'webauthn.counter_regression': 'A passkey looked cloned and was refused',
+  'email.verification_sent': 'Verification link sent',
+  'email.verified': 'E-mail address confirmed',
+  'email.changed': 'E-mail address changed',
+  'send_budget.exhausted': 'Messages paused: too many were sent',
 };
 
 function factorDetail(factor: FactorView): string {
@@ -72,7 +77,7 @@ export function accountPages(app: FastifyInstance, kit: PageKit): void {
     return auth;
   };
 
-  const renderAccount = async (request: FastifyRequest, reply: FastifyReply, auth: AccessAuthentication, extra: { notice?: string; passwordErrors?: Record<string, string> } = {}, status = 200) => {
+  const renderAccount = async (request: FastifyRequest, reply: FastifyReply, auth: AccessAuthentication, extra: { notice?: string; passwordErrors?: Record<string, string>; emailErrors?: Record<string, string> } = {}, status = 200) => {
     const [me, factors, sessions, events, devices] = await Promise.all([
       describeMe(ctx, auth),
       listFactors(ctx, auth),
@@ -96,6 +101,22 @@ export function accountPages(app: FastifyInstance, kit: PageKit): void {
     </tbody>
   </table>
   <p><a class="button secondary" href="/enroll">Add a factor</a></p>
+</section>
+<section aria-labelledby="email-heading">
+  <h2 id="email-heading">E-mail address</h2>
+  ${
+    me.user.email === null
+      ? html`<p class="muted">No address: password reset codes can only go to a verified phone.</p>`
+      : me.user.email_verified
+        ? html`<p data-email-status="verified">${me.user.email} — <strong>confirmed</strong>. Password reset codes and security notices go there.</p>`
+        : html`<p data-email-status="unverified">${me.user.email} — <strong>not confirmed yet</strong>. Until you follow the link we mailed to it, it receives no reset codes and no security notices.</p>
+  <form method="post" action="/account/email/verification">${csrfField(csrf)}<button type="submit" class="secondary">Send a new link</button></form>`
+  }
+  <form class="stack card" method="post" action="/account/email" novalidate>
+    ${csrfField(csrf)}
+    ${field({ label: me.user.email === null ? 'Add an address' : 'New address', name: 'email', type: 'email', autocomplete: 'email', error: extra.emailErrors?.['email'], maxlength: 320 })}
+    <button type="submit" class="secondary">Save the address</button>
+  </form>
 </section>
 <section aria-labelledby="recovery-heading">
   <h2 id="recovery-heading">Recovery codes</h2>
@@ -208,6 +229,23 @@ ${
         const fields = error.code === 'weak_password' ? errorsFrom(error, 'new_password').fields : { current_password: error.message };
         return renderAccount(request, reply, auth, { passwordErrors: fields }, error.status);
       }
+      return actionFailed(error, request, reply, auth);
+    }
+  });
+
+  action('/account/email/verification', async (auth, request) => {
+    await resendEmailVerification(ctx, auth, requestMeta(request));
+    return '/account?done=verification-sent';
+  });
+
+  app.post('/account/email', async (request, reply) => {
+    const auth = await requireSignedIn(request, reply);
+    if (auth === undefined) return reply;
+    try {
+      await changeOwnEmail(ctx, auth, { email: formValue(request, 'email') ?? '' }, requestMeta(request));
+      return reply.redirect('/account?done=email-changed', 303);
+    } catch (error) {
+      if (error instanceof TwofoldError && error.code === 'invalid_request') return renderAccount(request, reply, auth, { emailErrors: { email: error.message } }, error.status);
       return actionFailed(error, request, reply, auth);
     }
   });
