@@ -71,6 +71,7 @@ export async function login(ctx: FlowContext, input: LoginInput, meta: RequestMe
  * refusals cost the refused nothing, so recording each would let anyone write without bound.
  */
 function recordRefusal(ctx: FlowContext, account: string, meta: RequestMeta, reason: 'locked' | 'waiting', userId?: string): Promise<boolean> {
+  ctx.metrics.countLoginRefused(reason);
   const event = { type: 'login.throttled' as const, userId, ip: meta.ip, userAgent: meta.userAgent, details: { reason } };
   return recordCoalescedEvent(ctx, event, { windowMs: refusalWindowMs, key: JSON.stringify([account, clientNetworkId(ctx, meta) ?? null, reason]) });
 }

@@ -33,10 +33,12 @@ export interface FlowMetrics {
   countSendRefused(channel: SendChannel, scope: SendBudgetScope): void;
   /** A request refused because its budget was spent (registrations, forgot-password, verification mails). */
   countRequestRefused(action: RequestBudgetAction, scope: RequestBudgetScope): void;
+  /** A password step refused before any hashing: the account is waiting or locked (its event is coalesced, this is not). */
+  countLoginRefused(reason: 'waiting' | 'locked'): void;
 }
 
 /** Metrics off: the flows call this, and nothing happens. */
-export const noFlowMetrics: FlowMetrics = { countThrottleDecision() {}, countSendRefused() {}, countRequestRefused() {} };
+export const noFlowMetrics: FlowMetrics = { countThrottleDecision() {}, countSendRefused() {}, countRequestRefused() {}, countLoginRefused() {} };
 
 const sendChannels: readonly SendChannel[] = ['sms', 'email'];
 const sendScopes: readonly SendBudgetScope[] = ['destination', 'account', 'client', 'global', 'recipient'];
@@ -276,8 +278,6 @@ export function createTwofoldMetrics(options: MetricsOptions): TwofoldMetrics {
           // One outcome for unknown user, wrong password and disabled: the series must not tell
           // apart what the API itself does not (LG-01..03).
           return logins.inc(loginLabels.failed);
-        case 'login.throttled':
-          return logins.inc(event.details?.['reason'] === 'locked' ? loginLabels.locked : loginLabels.throttled);
         case 'login.completed':
         case 'step_up.completed':
           return countSecondFactor(methodByAmr.get(String(event.details?.['amr'])) ?? 'unknown', 'ok');
@@ -315,6 +315,9 @@ export function createTwofoldMetrics(options: MetricsOptions): TwofoldMetrics {
     countRequestRefused(action, scope) {
       const labels = requestRefusalLabels.get(`${action}:${scope}`);
       if (labels !== undefined) requestRefusals.inc(labels);
+    },
+    countLoginRefused(reason) {
+      logins.inc(reason === 'locked' ? loginLabels.locked : loginLabels.throttled);
     },
   };
 }

@@ -219,6 +219,17 @@ describe('GET /metrics with throttling', () => {
     expect(valueOf(samples, 'twofold_throttle_decisions_total', { scope: 'account', decision: 'locked' })).toBe(1);
     expect(valueOf(samples, 'twofold_security_events_total', { type: 'account.locked' })).toBe(1);
   });
+
+  it('RC-02: every refused sign-in is counted, though its event is recorded once per window', async () => {
+    const user = await signUp(t);
+    const login = (password: string) => postJson(t.app, '/v1/login', { username: user.username, password });
+    for (let i = 0; i < 3; i += 1) await login('wrong password number two'); // locked at the 3rd
+    const before = valueOf((await scrape(t)).samples, 'twofold_logins_total', { outcome: 'locked' }) ?? 0;
+    for (let i = 0; i < 20; i += 1) expectProblem(await login(user.password), 429, 'too_many_attempts');
+    const { samples } = await scrape(t);
+    expect(valueOf(samples, 'twofold_logins_total', { outcome: 'locked' })).toBe(before + 20);
+    expect(t.events.filter((event) => event.type === 'login.throttled' && event.details?.['reason'] === 'locked').length).toBeLessThanOrEqual(2);
+  });
 });
 
 describe('two Twofold instances in one process', () => {

@@ -35,7 +35,7 @@ const eventsOf = (t: TestTwofold, type: SecurityEvent['type'], userId: string | 
 describe('RC-01: the default budget (10 free guesses, then waits) under a burst', () => {
   let t: TestTwofold;
   beforeAll(async () => {
-    t = await startTestTwofold({ env: { TWOFOLD_THROTTLE_FREE_FAILURES: '10', TWOFOLD_THROTTLE_LOCK_FAILURES: '100', TWOFOLD_DATABASE_QUERY_TIMEOUT_MS: '120000' } });
+    t = await startTestTwofold({ env: { TWOFOLD_THROTTLE_FREE_FAILURES: '10', TWOFOLD_THROTTLE_LOCK_FAILURES: '100', TWOFOLD_DATABASE_QUERY_TIMEOUT_MS: '120000', TWOFOLD_REDIS_COMMAND_TIMEOUT_MS: '60000' } });
   });
   afterAll(async () => t.close());
 
@@ -97,8 +97,10 @@ describe('RC-01: every path that checks a secret spends the account budget first
         TWOFOLD_OTP_MAX_ATTEMPTS: '10',
         TWOFOLD_OTP_RESEND_INTERVAL_SECONDS: '0',
         TWOFOLD_FACTORS: 'totp,sms,email,webauthn,recovery',
-        // A burst of 1,000 queues on the connection pool; a busy machine must not turn that into 503s.
+        // A burst of 1,000 queues on the connection pool and the Redis connection; a busy machine
+        // must not turn that into 503s.
         TWOFOLD_DATABASE_QUERY_TIMEOUT_MS: '120000',
+        TWOFOLD_REDIS_COMMAND_TIMEOUT_MS: '60000',
       },
     });
   });
@@ -194,7 +196,7 @@ describe('RC-01: every path that checks a secret spends the account budget first
 describe('RC-01/RC-02: the budget of a client network', () => {
   let t: TestTwofold;
   beforeAll(async () => {
-    t = await startTestTwofold({ env: { TWOFOLD_THROTTLE_IP_FAILURES: '20', TWOFOLD_TRUSTED_PROXIES: '127.0.0.1', TWOFOLD_DATABASE_QUERY_TIMEOUT_MS: '120000' } });
+    t = await startTestTwofold({ env: { TWOFOLD_THROTTLE_IP_FAILURES: '20', TWOFOLD_TRUSTED_PROXIES: '127.0.0.1', TWOFOLD_DATABASE_QUERY_TIMEOUT_MS: '120000', TWOFOLD_REDIS_COMMAND_TIMEOUT_MS: '60000' } });
   });
   afterAll(async () => t.close());
 
