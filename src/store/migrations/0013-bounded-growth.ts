@@ -3,8 +3,8 @@
 // each query on SQLite and PostgreSQL):
 // - sessions: a user's signed-in sessions newest first (GET /v1/sessions, the per-user cap, sign out
 //   everywhere) on (user_id, state, created_at, id), which replaces (user_id); the background
-//   retirer finds timed-out sessions on (state, expires_at) and (state, last_active_at); the same
-//   (state, expires_at) finds long-ended sessions to delete.
+//   retirer finds timed-out sessions on expires_at and last_active_at of active (and pending)
+//   sessions, the purge long-ended ones on expires_at of revoked ones (partial indexes).
 // - security_events: a repeated identical event is one row with a count (repeat_count, last_at);
 //   cap_group says which per-user cap a row counts against ('own', 'others', 'routine', or 'kept':
 //   never pruned by a cap), and (user_id, cap_group, id) finds the rows beyond a cap.
@@ -18,8 +18,13 @@ import { sql, type Kysely } from 'kysely';
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('sessions_user_live').on('sessions').columns(['user_id', 'state', 'created_at', 'id']).execute();
   await db.schema.dropIndex('sessions_user_id').execute();
-  await db.schema.createIndex('sessions_state_expires').on('sessions').columns(['state', 'expires_at']).execute();
-  await db.schema.createIndex('sessions_state_last_active').on('sessions').columns(['state', 'last_active_at']).execute();
+  // Partial, with the state as a literal that only the upkeep's queries spell out: a user's lists
+  // (state = a parameter) can never be drawn to them by a deadline's range (SQLite was).
+  const inState = (state: string) => sql<boolean>`state = ${sql.lit(state)}`;
+  await db.schema.createIndex('sessions_active_expires').on('sessions').column('expires_at').where(inState('active')).execute();
+  await db.schema.createIndex('sessions_active_last_active').on('sessions').column('last_active_at').where(inState('active')).execute();
+  await db.schema.createIndex('sessions_pending_expires').on('sessions').column('expires_at').where(inState('pending')).execute();
+  await db.schema.createIndex('sessions_revoked_expires').on('sessions').column('expires_at').where(inState('revoked')).execute();
 
   await db.schema.alterTable('security_events').addColumn('repeat_count', 'integer', (column) => column.notNull().defaultTo(1)).execute();
   await db.schema.alterTable('security_events').addColumn('last_at', 'bigint').execute();
@@ -29,6 +34,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`update security_events set cap_group = 'routine' where type in ('token.refreshed')`.execute(db);
   await sql`update security_events set cap_group = 'kept' where type in ('user.registered', 'password.changed', 'password.reset', 'factor.enrolled', 'factor.activated', 'factor.removed', 'recovery_codes.issued', 'recovery_code.used', 'account.locked', 'account.unlocked', 'admin.account_unlocked', 'admin.factors_reset', 'trusted_device.added', 'token.refresh_reuse_detected', 'signing_key.rotated', 'encryption_key.rotated')`.execute(db);
   await db.schema.createIndex('security_events_user_cap').on('security_events').columns(['user_id', 'cap_group', 'id']).execute();
+  // Events about nobody (an unknown name, a throttled address) are one bucket with its own cap: an
+  // IS NULL does not order an index on PostgreSQL the way an equality does, so they get their own.
+  await db.schema.createIndex('security_events_nobody_cap').on('security_events').columns(['cap_group', 'id']).where(sql.ref('user_id'), 'is', null).execute();
   await db.schema.dropIndex('security_events_user_created').execute();
 
   await db.schema.createIndex('challenges_factor_session_created').on('challenges').columns(['factor_id', 'session_id', 'created_at']).execute();
@@ -59,12 +67,12 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('challenges_factor_session').on('challenges').columns(['factor_id', 'session_id']).execute();
   await db.schema.dropIndex('challenges_factor_session_created').execute();
   await db.schema.createIndex('security_events_user_created').on('security_events').columns(['user_id', 'created_at']).execute();
+  await db.schema.dropIndex('security_events_nobody_cap').execute();
   await db.schema.dropIndex('security_events_user_cap').execute();
   await db.schema.alterTable('security_events').dropColumn('cap_group').execute();
   await db.schema.alterTable('security_events').dropColumn('last_at').execute();
   await db.schema.alterTable('security_events').dropColumn('repeat_count').execute();
-  await db.schema.dropIndex('sessions_state_last_active').execute();
-  await db.schema.dropIndex('sessions_state_expires').execute();
+  for (const index of ['sessions_revoked_expires', 'sessions_pending_expires', 'sessions_active_last_active', 'sessions_active_expires']) await db.schema.dropIndex(index).execute();
   await db.schema.createIndex('sessions_user_id').on('sessions').column('user_id').execute();
   await db.schema.dropIndex('sessions_user_live').execute();
 }

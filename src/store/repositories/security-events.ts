@@ -43,6 +43,7 @@ export async function deleteSecurityEventsBefore(db: Executor, before: number, l
   return Number(result.numDeletedRows);
 }
 
+// Nobody's bucket is read along security_events_nobody_cap, whose predicate this spells out.
 const whereOwner = (userId: string | null) => (userId === null ? sql<boolean>`user_id is null` : sql<boolean>`user_id = ${userId}`);
 
 /**

@@ -1,6 +1,7 @@
 // Sessions. A session starts "pending" at the password step, bound to exactly one mfa_token
 // (mfa_jti); the second factor turns it "active" with a compare-and-set, so an mfa_token
 // completes at most one login even when verified concurrently (FL-03). Revocation is a state.
+import { sql } from 'kysely';
 import type { Executor, NewSession, SessionRow, UserRow } from '../database.js';
 import { prepareQuery } from '../prepared-query.js';
 
@@ -72,6 +73,8 @@ export type EndedSession = Pick<SessionRow, 'id' | 'auth_time' | 'last_active_at
  */
 export function sessionsOfUserInStateQuery(db: Executor, userId: string, state: 'pending' | 'active', input: { exceptId?: string | undefined; limit: number }) {
   const query = db.selectFrom('sessions').select(['id', 'auth_time', 'last_active_at']).where('user_id', '=', userId).where('state', '=', state);
+  // Oldest first: the order of the index, which also keeps a planner from reading another index
+  // (a deadline's, holding every user's sessions) and filtering it for this user's.
   return (input.exceptId === undefined ? query : query.where('id', '!=', input.exceptId)).orderBy('created_at').orderBy('id').limit(input.limit);
 }
 
@@ -97,14 +100,15 @@ export type TimeoutKind = 'absolute_timeout' | 'idle_timeout' | 'login_expired';
 
 /**
  * Up to `limit` sessions past a deadline that are not marked ended yet: signed-in sessions past
- * their absolute deadline (index sessions_state_expires) or idle too long (sessions_state_last_active),
- * and logins whose mfa_token has expired (sessions_state_expires).
+ * their absolute deadline (index sessions_active_expires) or idle too long (sessions_active_last_active),
+ * and logins whose mfa_token has expired (sessions_pending_expires).
  */
 export function timedOutSessionsQuery(db: Executor, kind: TimeoutKind, live: LiveAt, limit: number) {
+  // The state as a literal: it is what matches the partial indexes (migration 0013).
   const query = db.selectFrom('sessions').select('id');
-  if (kind === 'idle_timeout') return query.where('state', '=', 'active').where('last_active_at', '<=', live.now - live.idleMs).orderBy('last_active_at').limit(limit);
+  if (kind === 'idle_timeout') return query.where('state', '=', sql.lit('active')).where('last_active_at', '<=', live.now - live.idleMs).orderBy('last_active_at').limit(limit);
   return query
-    .where('state', '=', kind === 'login_expired' ? 'pending' : 'active')
+    .where('state', '=', sql.lit(kind === 'login_expired' ? 'pending' : 'active'))
     .where('expires_at', '<=', live.now)
     .orderBy('expires_at')
     .limit(limit);
@@ -114,9 +118,9 @@ export async function listTimedOutSessions(db: Executor, kind: TimeoutKind, live
   return (await timedOutSessionsQuery(db, kind, live, limit).execute()).map((row) => row.id);
 }
 
-/** Up to `limit` ended sessions whose absolute deadline passed before `before` (index sessions_state_expires). */
+/** Up to `limit` ended sessions whose absolute deadline passed before `before` (index sessions_revoked_expires). */
 export function endedSessionsBeforeQuery(db: Executor, before: number, limit: number) {
-  return db.selectFrom('sessions').select('id').where('state', '=', 'revoked').where('expires_at', '<', before).orderBy('expires_at').limit(limit);
+  return db.selectFrom('sessions').select('id').where('state', '=', sql.lit('revoked')).where('expires_at', '<', before).orderBy('expires_at').limit(limit);
 }
 
 /** Deletes one batch of long-ended sessions; their refresh tokens and challenges go with them (cascade). */

@@ -6,8 +6,13 @@ export async function insertTrustedDevice(db: Executor, device: Insertable<Trust
   await db.insertInto('trusted_devices').values(device).execute();
 }
 
+/** Built apart so a test can EXPLAIN it (the unique index on token_hash). */
+export function trustedDeviceByHashQuery(db: Executor, tokenHash: string) {
+  return db.selectFrom('trusted_devices').selectAll().where('token_hash', '=', tokenHash);
+}
+
 export function findTrustedDeviceByHash(db: Executor, tokenHash: string): Promise<TrustedDeviceRow | undefined> {
-  return db.selectFrom('trusted_devices').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+  return trustedDeviceByHashQuery(db, tokenHash).executeTakeFirst();
 }
 
 /**
