@@ -14,12 +14,14 @@ import { writeReport } from './report.js';
 import { formatNumber, meetsTarget, type BenchResult } from './result.js';
 import { measureServerUnderLoad } from './server-under-load.js';
 import { measureMemoryStoreScaling } from './memory-store.js';
+import { measurePerUserListing } from './per-user-lists.js';
+import { measureSessionsOfOneUser } from './sessions-of-one-user.js';
 import { measureLockedUnknownVersusLockedReal, measureResetUnknownVersusReal, measureUnknownVersusWrongPassword, type UniformityResult } from './uniform-failure.js';
 import { measureVerifyThroughput } from './verify-throughput.js';
 import { measureNextRequestAfterForgot } from './forgot-next-request.js';
 import { testDatabaseUrl, testRedisUrl } from '../test/helpers/backend.js';
 
-const groups = ['verify', 'load', 'flow', 'better-auth', 'uniform', 'store'] as const;
+const groups = ['verify', 'load', 'flow', 'better-auth', 'uniform', 'store', 'lists'] as const;
 type Group = (typeof groups)[number];
 
 const quick = process.argv.includes('--quick');
@@ -146,7 +148,27 @@ async function storeGroup(): Promise<void> {
   record(against(`memory-store-over-bare-map-${label(largest)}`, scaling.nsPerOperation.full.get(largest) ?? Number.NaN, unit, `bare-map-${label(largest)}`, bareMapLargest, 2, 'lower'));
 }
 
-const runners: Record<Group, () => Promise<void>> = { verify: verifyGroup, load: loadGroup, flow: flowGroup, 'better-auth': betterAuthGroup, uniform: uniformGroup, store: storeGroup };
+async function listsGroup(): Promise<void> {
+  log('lists: one page (50) of one user\'s security events and sessions at 1 k … 1 M rows of that user, SQLite (finding 6)…');
+  const sizes = [1_000, 10_000, 100_000, 1_000_000];
+  const listing = await measurePerUserListing({ sizes, pagesPerRound: quick ? 200 : 1_000, rounds: quick ? 3 : 7, log });
+  const label = (size: number) => (size >= 1_000_000 ? `${size / 1_000_000}M` : `${size / 1_000}k`);
+  for (const list of ['events', 'sessions'] as const) {
+    const values = listing.microsecondsPerPage[list];
+    const [smallest = 0, ...larger] = sizes;
+    const unit = `µs CPU per page of 50 (GET /v1/${list === 'events' ? 'me/events' : 'sessions'}'s query, first page and a cursor)`;
+    const baselineValue = values.get(smallest) ?? Number.NaN;
+    record(figure(`${list}-page-${label(smallest)}`, baselineValue, unit, 'lower'));
+    for (const size of larger) record(against(`${list}-page-${label(size)}`, values.get(size) ?? Number.NaN, unit, `${list}-page-${label(smallest)}`, baselineValue, 2, 'lower'));
+  }
+  log('lists: one user with 10,000 signed-in sessions — GET /v1/sessions and sign out everywhere (finding 8)…');
+  const many = await measureSessionsOfOneUser({ sessions: 10_000, listRounds: quick ? 5 : 15 });
+  record(figure('sessions-10k-list', many.listMs, `ms for GET /v1/sessions (${many.listedSessions} listed, ${formatNumber(many.listBytes)} bytes)`, 'lower'));
+  record(figure('sessions-10k-sign-out-everywhere', many.signOutMs, `ms for DELETE /v1/sessions (${many.sessionsEnded} ended)`, 'lower'));
+  record(figure('sessions-10k-sign-out-longest-hold', many.signOutLongestBlockMs, 'ms, the longest the event loop was held at once during it', 'lower', 50));
+}
+
+const runners: Record<Group, () => Promise<void>> = { verify: verifyGroup, load: loadGroup, flow: flowGroup, 'better-auth': betterAuthGroup, uniform: uniformGroup, store: storeGroup, lists: listsGroup };
 
 async function main(): Promise<void> {
   if (process.argv.includes('--report')) {

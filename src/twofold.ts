@@ -15,6 +15,7 @@ import type { FlowContext } from './flows/context.js';
 import { RevokedSessionSet } from './flows/revoked-sessions.js';
 import { createAuditTrail } from './flows/audit-trail.js';
 import { createBackgroundTasks } from './flows/background.js';
+import { createMaintenance, type Maintenance } from './flows/maintenance.js';
 import { createNotifier } from './flows/notifications.js';
 import { createTwofoldMetrics, noFlowMetrics, type TwofoldMetrics } from './flows/metrics.js';
 import { countSealedValuesByKeyId } from './flows/encryption-key-usage.js';
@@ -46,6 +47,11 @@ export interface TwofoldOptions {
   singleInstance?: boolean;
   /** Timing of that lease (tests shorten it). */
   singleInstanceLease?: LeaseTiming;
+  /**
+   * Run the background upkeep every TWOFOLD_MAINTENANCE_INTERVAL_SECONDS (default): timed-out
+   * sessions retired, the audit trail capped and pruned, expired rows deleted. One-shot tools pass false.
+   */
+  maintenance?: boolean;
 }
 
 export interface Twofold {
@@ -63,6 +69,8 @@ export interface Twofold {
   migrationsApplied: string[];
   /** Human-readable shared-state location for the startup banner. */
   sharedStateLocation: string;
+  /** The background upkeep (runOnce() runs it now: tests, `twofold audit prune`). */
+  maintenance: Maintenance;
   close(): Promise<void>;
 }
 
@@ -130,7 +138,7 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
       (message) => logger.warn({ message }, 'ignored a malformed cluster event'),
     );
     const senders = createMessageSenders(config, { db: database.db, secretBox, now });
-    const auditTrail = createAuditTrail(database.db, now, (error) => logger.warn({ err: error }, 'could not write a security event to the audit trail'));
+    const auditTrail = createAuditTrail(database.db, now, (error) => logger.warn({ err: error }, 'could not write a security event to the audit trail'), { coalesceSeconds: config.audit.coalesceSeconds });
     const background = createBackgroundTasks((name, error) => logger.warn({ err: error, task: name }, 'background work failed'));
     // The notifier is one of the context's event sinks and needs the finished context to send.
     const assembled: { context?: FlowContext } = {};
@@ -161,6 +169,8 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
       diagnostics: logger,
     };
     assembled.context = context;
+    const maintenance = createMaintenance(context, { intervalMs: config.maintenanceIntervalSeconds * 1000, onError: (error) => logger.warn({ err: error }, 'background upkeep failed; it runs again at the next interval') });
+    if (options.maintenance !== false) maintenance.start();
     const { key: _secret, previousKeys: _previousSecrets, ...keyInfo } = encryptionKey;
     const openedKv = kv;
     const openedLease = lease;
@@ -174,9 +184,11 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
       hashLimiter,
       metrics,
       migrationsApplied,
+      maintenance,
       sharedStateLocation: config.redis === undefined ? 'in-process memory (one instance only)' : `Redis ${redactedUrl(config.redis.url)} (prefix ${config.redis.keyPrefix})`,
       async close() {
         closing = true;
+        await maintenance.stop();
         await background.flush();
         await auditTrail.flush();
         senders.close();

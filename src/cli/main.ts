@@ -43,7 +43,7 @@ users
   .command('list')
   .description('list users')
   .option('--limit <n>', 'at most this many', '50')
-  .option('--offset <n>', 'skip this many', '0')
+  .option('--after <user id>', 'the next page: users after this id (the last of the previous page)')
   .addOption(json)
   .action(listUsersCommand);
 users.command('show').description('show a user, their factors and counters').argument('<user>', 'username or user id').addOption(json).action(showUserCommand);
@@ -63,9 +63,13 @@ const audit = program
   .option('--type <type>', 'only this event type, e.g. login.password_failed')
   .option('--since <date>', 'only events at or after this date (ISO 8601)')
   .option('--limit <n>', 'at most this many', '50')
+  .option('--before <event id>', 'the next page: events before this id (the last of the previous page)')
   .addOption(json)
   .action(auditCommand);
-audit.command('prune').description('remove events older than TWOFOLD_AUDIT_RETENTION_DAYS now').action(auditPruneCommand);
+audit
+  .command('prune')
+  .description('run the upkeep now: events older than TWOFOLD_AUDIT_RETENTION_DAYS and beyond TWOFOLD_AUDIT_EVENTS_PER_USER removed, timed-out sessions retired')
+  .action(auditPruneCommand);
 
 program
   .command('outbox')

@@ -7,8 +7,8 @@ import { challengeFactorWith, verificationBodyFor, type AuthorizedSend } from '.
 import { createSessionTokens } from './session-tokens.js';
 import { createMemoryTokenStore } from './token-store.js';
 import { createTransport, pathSegment, type FetchFunction } from './transport.js';
-import type { SecurityEventsQuery, TwofoldClient, TwofoldClientOptions } from './twofold-client.js';
-import type { Factor, LoginResponse, Me, RegisterResponse, SecurityEventPage, SessionListEntry, StepUpTokenResponse, TrustedDevice, User } from './types.js';
+import type { PageQuery, SecurityEventsQuery, SessionPage, TwofoldClient, TwofoldClientOptions } from './twofold-client.js';
+import type { Factor, LoginResponse, Me, RegisterResponse, SecurityEventPage, StepUpTokenResponse, TrustedDevice, User } from './types.js';
 import { lazyBrowserWebAuthn } from './webauthn.js';
 
 const defaultRefreshLeewaySeconds = 30;
@@ -19,12 +19,16 @@ const defaultRequestTimeoutMs = 30_000;
 const globalFetch: FetchFunction = (input, init) => globalThis.fetch(input, init);
 
 /** The query string of GET /v1/me/events: only what the caller set, encoded. */
-function securityEventsPath(query: SecurityEventsQuery): string {
+function pagedPath(path: string, query: PageQuery): string {
   const parameters = new URLSearchParams();
   if (query.limit !== undefined) parameters.set('limit', String(query.limit));
   if (query.before !== undefined) parameters.set('before', query.before);
   const search = parameters.toString();
-  return search === '' ? '/v1/me/events' : `/v1/me/events?${search}`;
+  return search === '' ? path : `${path}?${search}`;
+}
+
+function securityEventsPath(query: SecurityEventsQuery): string {
+  return pagedPath('/v1/me/events', query);
 }
 
 /**
@@ -100,7 +104,8 @@ export function createTwofoldClient(options: TwofoldClientOptions): TwofoldClien
       return sessionTokens.storeStepUp(await authorized<StepUpTokenResponse>({ method: 'POST', path: '/v1/mfa/verify', body }));
     },
 
-    listSessions: async () => (await authorized<{ sessions: SessionListEntry[] }>({ method: 'GET', path: '/v1/sessions' })).sessions,
+    listSessions: async (query = {}) => (await authorized<SessionPage>({ method: 'GET', path: pagedPath('/v1/sessions', query) })).sessions,
+    listSessionsPage: (query = {}) => authorized<SessionPage>({ method: 'GET', path: pagedPath('/v1/sessions', query) }),
     revokeSession: (sessionId) => authorized<void>({ method: 'DELETE', path: `/v1/sessions/${pathSegment(sessionId)}` }),
     revokeOtherSessions: async () => (await authorized<{ sessions_ended: number }>({ method: 'DELETE', path: '/v1/sessions' })).sessions_ended,
 

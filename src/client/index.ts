@@ -2,7 +2,7 @@
 // nothing from the server (test/client checks it), and needs only fetch, URL, URLSearchParams,
 // Headers and AbortSignal; @simplewebauthn/browser is loaded on the first passkey prompt.
 export { createTwofoldClient } from './create-client.js';
-export type { LoginInput, PasswordResetInput, RegisterInput, Registration, SecurityEventsQuery, TwofoldClient, TwofoldClientOptions } from './twofold-client.js';
+export type { LoginInput, PasswordResetInput, RegisterInput, Registration, PageQuery, SecurityEventsQuery, SessionPage, TwofoldClient, TwofoldClientOptions } from './twofold-client.js';
 export type { PendingSignIn, SignInResult, VerifyOptions } from './pending-sign-in.js';
 export type { SecondFactorProof, SignInProof } from './second-factor-proofs.js';
 export type { EnrollFactorInput, FactorConfirmation } from './factor-enrollment.js';

@@ -45,6 +45,18 @@ export interface PasswordResetInput {
   newPassword: string;
 }
 
+/** A page of a list: at most `limit` entries (1 to 100), after the `next_before` of the previous page. */
+export interface PageQuery {
+  limit?: number;
+  before?: string;
+}
+
+/** A page of GET /v1/sessions; `next_before` is null after the last page. */
+export interface SessionPage {
+  sessions: SessionListEntry[];
+  next_before: string | null;
+}
+
 export interface SecurityEventsQuery {
   /** Events per page, 1 to 100; default 20. */
   limit?: number;
@@ -104,8 +116,13 @@ export interface TwofoldClient {
    */
   stepUp(proof: SecondFactorProof): Promise<StoredTokens>;
 
-  /** GET /v1/sessions: where this person is signed in; `current` marks this session. */
-  listSessions(): Promise<SessionListEntry[]>;
+  /**
+   * GET /v1/sessions: where this person is signed in, newest sign-in first, one page (50 unless
+   * `limit` says fewer); `current` marks this session. For the next page use listSessionsPage.
+   */
+  listSessions(query?: PageQuery): Promise<SessionListEntry[]>;
+  /** GET /v1/sessions as a page: pass `next_before` as `before` for the next one (null: no more). */
+  listSessionsPage(query?: PageQuery): Promise<SessionPage>;
   /** DELETE /v1/sessions/{id}: ends a session (another than this one needs a recent second factor). */
   revokeSession(sessionId: string): Promise<void>;
   /** DELETE /v1/sessions: ends every session but this one (needs a recent second factor); returns how many ended. */

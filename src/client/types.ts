@@ -179,6 +179,10 @@ export interface SecurityEvent {
   user_agent: string | null;
   /** Non-secret details: reasons, counts, ids. */
   details: Record<string, unknown>;
+  /** How many identical events close together this entry stands for (1 unless repeated). */
+  count: number;
+  /** When the last of them happened; null when it happened once. */
+  last_at: IsoTime | null;
 }
 
 /**

@@ -57,7 +57,7 @@ describe('loadConfig(): defaults', () => {
   });
 
   it('SS-03: defaults to 30-minute idle and 12-hour absolute session timeouts', () => {
-    expect(loadConfig({}).sessions).toEqual({ idleTimeoutSeconds: 1800, absoluteTimeoutSeconds: 43200, stepUpMaxAgeSeconds: 300 });
+    expect(loadConfig({}).sessions).toEqual({ idleTimeoutSeconds: 1800, absoluteTimeoutSeconds: 43200, stepUpMaxAgeSeconds: 300, maxPerUser: 100 });
   });
 
   it('FL-05/OT-03: defaults to 5 attempts per mfa token, a TOTP window of 1 step and 10 recovery codes', () => {
@@ -618,6 +618,17 @@ describe('loadConfig(): hardening settings', () => {
     expect(config.audit.retentionDays).toBe(365);
     expect(loadConfig({ TWOFOLD_TRUSTED_DEVICE_DAYS: '0' }).trustedDeviceDays).toBe(0);
     expect(configErrorOf({ TWOFOLD_PASSWORD_RESET_TTL_SECONDS: '86400' }).variable).toBe('TWOFOLD_PASSWORD_RESET_TTL_SECONDS');
+  });
+
+  it('bounded growth: 100 sessions a user, 1,000 events a user in each capped group, 60 s coalescing, upkeep every minute', () => {
+    const config = loadConfig({});
+    expect(config.sessions.maxPerUser).toBe(100);
+    expect(config.audit).toEqual({ retentionDays: 365, maxEventsPerUser: 1000, coalesceSeconds: 60 });
+    expect(config.maintenanceIntervalSeconds).toBe(60);
+    const tuned = loadConfig({ TWOFOLD_SESSIONS_PER_USER: '5', TWOFOLD_AUDIT_EVENTS_PER_USER: '0', TWOFOLD_AUDIT_COALESCE_SECONDS: '0', TWOFOLD_MAINTENANCE_INTERVAL_SECONDS: '5' });
+    expect([tuned.sessions.maxPerUser, tuned.audit.maxEventsPerUser, tuned.audit.coalesceSeconds, tuned.maintenanceIntervalSeconds]).toEqual([5, 0, 0, 5]);
+    expect(configErrorOf({ TWOFOLD_SESSIONS_PER_USER: '0' }).variable).toBe('TWOFOLD_SESSIONS_PER_USER');
+    expect(configErrorOf({ TWOFOLD_AUDIT_EVENTS_PER_USER: '-1' }).variable).toBe('TWOFOLD_AUDIT_EVENTS_PER_USER');
   });
 
   it('MG-02: sends reset codes by e-mail or SMS by default; TWOFOLD_PASSWORD_RESET narrows that or turns reset off', () => {

@@ -123,6 +123,7 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
         30 * 86400,
       ),
       stepUpMaxAgeSeconds: integer('TWOFOLD_STEP_UP_MAX_AGE_SECONDS', configDefaults.stepUpMaxAgeSeconds, 1, 86400),
+      maxPerUser: integer('TWOFOLD_SESSIONS_PER_USER', configDefaults.sessionsPerUser, 1, 100_000),
     },
     mfa: {
       maxAttemptsPerToken: integer('TWOFOLD_MFA_MAX_ATTEMPTS', configDefaults.maxAttemptsPerToken, 1, 10),
@@ -167,7 +168,12 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
       noticesPerRecipientPerHour: integer('TWOFOLD_NOTICES_PER_RECIPIENT', configDefaults.noticesPerRecipientPerHour, 1, 1000),
     },
     notifications: parseNotifications(read, integer('TWOFOLD_DELIVERY_TIMEOUT_MS', configDefaults.deliveryTimeoutMs, 100, 60_000)),
-    audit: { retentionDays: integer('TWOFOLD_AUDIT_RETENTION_DAYS', 365, 0, 36500) },
+    audit: {
+      retentionDays: integer('TWOFOLD_AUDIT_RETENTION_DAYS', 365, 0, 36500),
+      maxEventsPerUser: integer('TWOFOLD_AUDIT_EVENTS_PER_USER', configDefaults.auditEventsPerUser, 0, 10_000_000),
+      coalesceSeconds: integer('TWOFOLD_AUDIT_COALESCE_SECONDS', configDefaults.auditCoalesceSeconds, 0, 86400),
+    },
+    maintenanceIntervalSeconds: integer('TWOFOLD_MAINTENANCE_INTERVAL_SECONDS', configDefaults.maintenanceIntervalSeconds, 1, 86400),
     pages: {
       enabled: parseBoolean('TWOFOLD_PAGES', read('TWOFOLD_PAGES'), true),
       allowedRedirectOrigins: parseOriginList('TWOFOLD_ALLOWED_REDIRECTS', read('TWOFOLD_ALLOWED_REDIRECTS')),

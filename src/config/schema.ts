@@ -69,6 +69,8 @@ export interface TwofoldConfig {
     absoluteTimeoutSeconds: number;
     /** How recent `auth_time` must be for factor changes (step-up). */
     stepUpMaxAgeSeconds: number;
+    /** Signed-in sessions one user may have at once; a sign-in beyond it ends the oldest. */
+    maxPerUser: number;
   };
   mfa: {
     maxAttemptsPerToken: number;
@@ -130,7 +132,15 @@ export interface TwofoldConfig {
     noticesPerRecipientPerHour: number;
   };
   notifications: { channel: 'email' } | { channel: 'off' } | { channel: 'webhook'; url: string; secret: string; timeoutMs: number };
-  audit: { retentionDays: number };
+  audit: {
+    retentionDays: number;
+    /** Events kept per user in each capped group (their own, others', routine); 0: no cap. */
+    maxEventsPerUser: number;
+    /** Identical events (user, type, IP, details) within this window become one row with a count. */
+    coalesceSeconds: number;
+  };
+  /** How often the background upkeep runs (retiring timed-out sessions, pruning, caps). */
+  maintenanceIntervalSeconds: number;
   pages: {
     /** Serve the hosted pages (sign up, sign in, account) beside the API. */
     enabled: boolean;
@@ -220,6 +230,10 @@ export const configDefaults = {
   redisCommandTimeoutMs: 1000,
   /** Measured ≈ 265 bytes of heap a key (key, value, Map and expiry-heap slots): ≈ 130 MB when full. */
   memoryStoreMaxKeys: 500_000,
+  sessionsPerUser: 100,
+  auditEventsPerUser: 1000,
+  auditCoalesceSeconds: 60,
+  maintenanceIntervalSeconds: 60,
   throttleFreeFailures: 10,
   throttleMaxDelaySeconds: 15 * 60,
   throttleLockFailures: 100,

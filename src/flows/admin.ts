@@ -35,7 +35,8 @@ export async function findUserByIdOrUsername(ctx: FlowContext, idOrUsername: str
   return user;
 }
 
-export async function listUserViews(ctx: FlowContext, page: { limit: number; offset: number }): Promise<UserView[]> {
+/** A page of users in id order; pass the last id as `after` for the next (keyset: every page costs the same). */
+export async function listUserViews(ctx: FlowContext, page: { limit: number; after?: string | undefined }): Promise<UserView[]> {
   return (await listUsers(ctx.db, page)).map(toUserView);
 }
 

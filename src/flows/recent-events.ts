@@ -12,6 +12,9 @@ export interface SecurityEventView {
   ip: string | null;
   user_agent: string | null;
   details: Record<string, unknown>;
+  /** Identical events close together are one entry (coalesced): how many, and when the last was. */
+  count: number;
+  last_at: string | null;
 }
 
 export async function listOwnSecurityEvents(ctx: FlowContext, auth: AccessAuthentication, page: { limit: number; before?: string | undefined }): Promise<SecurityEventView[]> {
@@ -24,5 +27,7 @@ export async function listOwnSecurityEvents(ctx: FlowContext, auth: AccessAuthen
     ip: row.ip,
     user_agent: row.user_agent,
     details: row.details === null ? {} : (JSON.parse(row.details) as Record<string, unknown>),
+    count: row.repeat_count,
+    last_at: row.last_at === null ? null : isoTime(row.last_at),
   }));
 }

@@ -10,12 +10,13 @@ import { acrFor, amrFor, isAal2Method, type AuthMethod } from '../core/tokens/au
 import { TwofoldError, invalidTokenError } from '../errors.js';
 import type { Database, Executor } from '../store/database.js';
 import { replaceRecoveryCodes } from '../store/repositories/recovery-codes.js';
-import { activateSession, cancelPendingSession, recordStepUp, spendMfaAttempt, spendStepUpAttempt } from '../store/repositories/sessions.js';
+import { activateSession, cancelPendingSession, recordStepUp, revokeSessions, sessionsBeyondCapQuery, spendMfaAttempt, spendStepUpAttempt, type EndedSession } from '../store/repositories/sessions.js';
+import { defaultBatchRows, yieldToEventLoop } from './batches.js';
 import { incrementFailedAttempts, resetFailedAttempts } from '../store/repositories/users.js';
 import type { AccessAuthentication, PendingAuthentication } from './authenticate.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import type { HeldPendingLogin } from './credentials-changed.js';
-import { announceRevokedSessions, revokeSessionsInDatabase } from './revoke-sessions.js';
+import { announceRevokedSessions, mayHaveLiveAccessToken, revokeSessionsInDatabase } from './revoke-sessions.js';
 import type { Guess } from './throttle.js';
 import { issueRefreshToken, mintAccessToken, tokenResponse, type TokenResponse } from './tokens.js';
 
@@ -85,6 +86,25 @@ export interface CompletedLogin {
   amr: string[];
   acr: 'aal1' | 'aal2';
   authTime: number;
+  /** The user's oldest signed-in sessions this sign-in ended to stay within TWOFOLD_SESSIONS_PER_USER. */
+  endedOverCap: EndedSession[];
+}
+
+/**
+ * Inside the transaction of a sign-in (the user's row held, so two sign-ins of one user take
+ * turns): ends the user's oldest live signed-in sessions beyond the newest TWOFOLD_SESSIONS_PER_USER
+ * (counting the new one), so no user — nor anyone who has their password and a factor — can keep
+ * thousands of sessions that every per-user operation then pays for.
+ */
+async function endSessionsOverCap(ctx: FlowContext, trx: Transaction<Database>, input: { userId: string; newSessionId: string; now: number }): Promise<EndedSession[]> {
+  const ended: EndedSession[] = [];
+  const live = { now: input.now, idleMs: ctx.config.sessions.idleTimeoutSeconds * 1000 };
+  for (;;) {
+    const beyond = await sessionsBeyondCapQuery(trx, input.userId, live, { keep: ctx.config.sessions.maxPerUser - 1, exceptId: input.newSessionId, limit: defaultBatchRows }).execute();
+    ended.push(...(await revokeSessions(trx, beyond.map((session) => session.id), 'session_limit', input.now)));
+    if (beyond.length < defaultBatchRows) return ended;
+    await yieldToEventLoop();
+  }
 }
 
 /**
@@ -103,7 +123,8 @@ export async function completePendingSession(ctx: FlowContext, trx: Transaction<
   if (!activated) throw invalidTokenError('This mfa_token was already used.');
   const refreshToken = await issueRefreshToken(trx, { sessionId: auth.session.id, parentId: null, now, expiresAt });
   await resetFailedAttempts(trx, auth.user.id);
-  return { refreshToken, amr, acr, authTime: now };
+  const endedOverCap = await endSessionsOverCap(ctx, trx, { userId: auth.user.id, newSessionId: auth.session.id, now });
+  return { refreshToken, amr, acr, authTime: now, endedOverCap };
 }
 
 /** After the transaction committed: the access token and the event. */
@@ -117,6 +138,12 @@ export async function respondWithTokens(ctx: FlowContext, auth: PendingAuthentic
     client_id: auth.session.client_id,
   });
   await guess.completed();
+  if (completed.endedOverCap.length > 0) {
+    await announceRevokedSessions(ctx, completed.endedOverCap.filter((session) => mayHaveLiveAccessToken(ctx, session, ctx.now())).map((session) => session.id));
+    for (const ended of completed.endedOverCap) {
+      ctx.events.record({ type: 'session.revoked', userId: auth.user.id, sessionId: ended.id, ip: meta.ip, userAgent: meta.userAgent, details: { reason: 'session_limit', by_session: auth.session.id, limit: ctx.config.sessions.maxPerUser } });
+    }
+  }
   ctx.events.record({ type: 'login.completed', userId: auth.user.id, sessionId: auth.session.id, ip: meta.ip, userAgent: meta.userAgent, details: { amr: completed.amr.join(' ') } });
   return tokenResponse(ctx, accessToken, completed.refreshToken);
 }

@@ -58,8 +58,22 @@ export interface TrustedDeviceView {
   last_used_at: string | null;
 }
 
-export async function listOwnTrustedDevices(ctx: FlowContext, auth: AccessAuthentication): Promise<TrustedDeviceView[]> {
-  return (await listLiveTrustedDevices(ctx.db, auth.user.id, ctx.now())).map((device) => ({
+/** Devices a page of GET /v1/trusted-devices holds unless asked for fewer. */
+export const defaultTrustedDevicesPageSize = 50;
+
+/** The cursor that continues after a listed device: "<created_at ms>.<id>", opaque to clients. */
+export function trustedDevicesPageCursorOf(device: { id: string; created_at: string }): string {
+  return `${Date.parse(device.created_at)}.${device.id}`;
+}
+
+const cursorShape = /^([0-9]{1,15})\.(dev_[A-Za-z0-9_-]{1,64})$/;
+
+/** One page of the person's live remembered browsers, newest first. */
+export async function listOwnTrustedDevices(ctx: FlowContext, auth: AccessAuthentication, page: { limit?: number | undefined; before?: string | undefined } = {}): Promise<TrustedDeviceView[]> {
+  const match = page.before === undefined ? undefined : cursorShape.exec(page.before);
+  if (match === null) throw new TwofoldError('invalid_request', '`before` is not a cursor this list gave out.');
+  const before = match === undefined ? undefined : { createdAt: Number(match[1]), id: match[2] ?? '' };
+  return (await listLiveTrustedDevices(ctx.db, auth.user.id, ctx.now(), { limit: page.limit ?? defaultTrustedDevicesPageSize, before })).map((device) => ({
     id: device.id,
     label: device.label,
     created_at: isoTime(device.created_at),

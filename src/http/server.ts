@@ -7,8 +7,6 @@ import type { TwofoldConfig } from '../config/schema.js';
 import { createLoggingEventSink } from '../flows/security-events.js';
 import { createTwofold, type Twofold } from '../twofold.js';
 import { buildApp } from './app.js';
-import { pruneAuditTrail } from '../flows/audit-trail.js';
-import { pruneExpiredRows } from '../flows/expired-rows.js';
 import { createLogger } from './logger.js';
 
 export interface RunningServer {
@@ -46,22 +44,12 @@ export async function startServer(config: TwofoldConfig, logger: Logger = create
     await twofold.close();
     throw error;
   }
-  // Retention: old audit events and expired rows (resets, verification links, challenges, pending
-  // logins) go at start-up and twice a day (the timer never keeps the process alive).
-  const prune = () =>
-    Promise.all([
-      pruneAuditTrail(twofold.context).then(
-        (removed) => removed > 0 && logger.info({ removed }, 'pruned old security events'),
-        (error: unknown) => logger.warn({ err: error }, 'could not prune the audit trail'),
-      ),
-      pruneExpiredRows(twofold.context).then(
-        (removed) => Object.values(removed).some((count) => count > 0) && logger.info({ removed }, 'pruned expired rows'),
-        (error: unknown) => logger.warn({ err: error }, 'could not prune expired rows'),
-      ),
-    ]);
-  void prune();
-  const pruneTimer = setInterval(() => void prune(), 12 * 60 * 60 * 1000);
-  pruneTimer.unref();
+  // The upkeep (retention, caps, timed-out sessions) runs on its timer from createTwofold; once now
+  // too, so a server started after a long pause does not wait an interval for it.
+  void twofold.maintenance.runOnce().then(
+    (report) => report.auditEventsExpired + report.sessionsRetired > 0 && logger.info(report, 'background upkeep at start-up'),
+    (error: unknown) => logger.warn({ err: error }, 'background upkeep failed at start-up'),
+  );
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.http.port;
   let closing: Promise<void> | undefined;
@@ -72,7 +60,6 @@ export async function startServer(config: TwofoldConfig, logger: Logger = create
     url: `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${port}`,
     close() {
       shuttingDown = true;
-      clearInterval(pruneTimer);
       closing ??= app.close().then(() => twofold.close());
       return closing;
     },

@@ -154,7 +154,21 @@ export interface SecurityEventsTable {
   /** JSON object of non-secret details. */
   details: string | null;
   created_at: number;
+  /** How many identical events (user, type, IP, details) this row stands for (coalesced). */
+  repeat_count: Generated<number>;
+  /** When the last of them happened; null: only once. */
+  last_at: number | null;
+  /** Which per-user cap the row counts against; 'kept' rows are never pruned by a cap. */
+  cap_group: Generated<AuditCapGroup>;
 }
+
+/**
+ * 'own': what the user did with their credentials (sign-ins, sessions, factors in use);
+ * 'others': what anyone can cause by naming the user (failed passwords, reset requests);
+ * 'routine': high-volume own events (token refreshes), capped apart so they never push sign-ins out;
+ * 'kept': account changes (locks, password, factors): pruned only by retention, never by a cap.
+ */
+export type AuditCapGroup = 'own' | 'others' | 'routine' | 'kept';
 
 export interface RecoveryCodesTable {
   id: string;

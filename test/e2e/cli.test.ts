@@ -34,11 +34,11 @@ describe('twofold CLI', () => {
     [['keys', 'list'], ['--json']],
     [['keys', 'rotate'], ['new signing key']],
     [['users'], ['list', 'show', 'reset-factors']],
-    [['users', 'list'], ['--limit', '--offset']],
+    [['users', 'list'], ['--limit', '--after']],
     [['users', 'show'], ['<user>']],
     [['users', 'reset-factors'], ['--yes']],
     [['outbox'], ['--channel', '--to', '--limit']],
-    [['audit'], ['--user', '--type', '--since', '--limit', 'prune']],
+    [['audit'], ['--user', '--type', '--since', '--limit', '--before', 'prune']],
     [['users', 'unlock'], ['<user>']],
   ])('twofold %j --help explains itself', async (command, expected) => {
     const result = await twofold(...command, '--help');
@@ -150,7 +150,7 @@ describe('twofold CLI', () => {
     expect(all.stdout).not.toContain(user.secret);
     const prune = await twofold('audit', 'prune');
     expect(prune.code, prune.stderr).toBe(0);
-    expect(prune.stdout).toMatch(/removed \d+ event\(s\) older than 365 days/);
+    expect(prune.stdout).toMatch(/removed \d+ event\(s\) older than 365 days; \d+ beyond TWOFOLD_AUDIT_EVENTS_PER_USER; \d+ timed-out session\(s\) retired/);
     expect((await twofold('audit', '--since', 'yesterday-ish')).code).toBe(1);
   });
 

@@ -41,6 +41,8 @@ export interface TestTwofoldOptions {
   restartOf?: TestTwofold;
   /** The single-instance lease's timing (without Redis); tests of the lease shorten it. */
   singleInstanceLease?: LeaseTiming;
+  /** Run the background upkeep on its real-time timer; off by default: tests call twofold.maintenance.runOnce() at the test clock's time. */
+  maintenance?: boolean;
 }
 
 export const testPublicUrl = 'http://twofold.test';
@@ -86,7 +88,7 @@ export async function startTestTwofold(options: TestTwofoldOptions = {}): Promis
     events.push(event);
     logSink?.record(event);
   };
-  const twofold = await createTwofold(config, { now: clock.now, events: { record }, ...(options.singleInstanceLease === undefined ? {} : { singleInstanceLease: options.singleInstanceLease }) });
+  const twofold = await createTwofold(config, { now: clock.now, events: { record }, maintenance: options.maintenance ?? false, ...(options.singleInstanceLease === undefined ? {} : { singleInstanceLease: options.singleInstanceLease }) });
   const app = await buildApp(twofold, options.logger === undefined ? {} : { logger: options.logger });
   await app.ready();
   const stop = async () => {

@@ -10,8 +10,9 @@ export async function withTwofold<T>(work: (twofold: Twofold) => Promise<T>): Pr
   const config = loadConfig();
   // Logs go to stderr: stdout is the command's answer (and must stay parseable with --json).
   const logger = createLogger({ log: { level: config.log.level === 'info' ? 'warn' : config.log.level } }, pino.destination(2));
-  // A tool runs beside a server without being another instance of it: it holds no single-instance lease.
-  const twofold = await createTwofold(config, { events: createLoggingEventSink(logger.child({ component: 'security' })), logger, singleInstance: false });
+  // A tool runs beside a server without being another instance of it: it holds no single-instance
+  // lease and runs no background upkeep (`twofold audit prune` runs it once, on purpose).
+  const twofold = await createTwofold(config, { events: createLoggingEventSink(logger.child({ component: 'security' })), logger, singleInstance: false, maintenance: false });
   try {
     return await work(twofold);
   } finally {

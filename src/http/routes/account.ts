@@ -6,8 +6,8 @@ import { changePassword } from '../../flows/change-password.js';
 import type { FlowContext } from '../../flows/context.js';
 import { requestPasswordReset, resetPassword } from '../../flows/password-reset.js';
 import { listOwnSecurityEvents } from '../../flows/recent-events.js';
-import { listOwnSessions, revokeOtherSessions, revokeOwnSession } from '../../flows/sessions.js';
-import { forgetOwnTrustedDevice, listOwnTrustedDevices } from '../../flows/trusted-devices.js';
+import { defaultSessionsPageSize, listOwnSessions, revokeOtherSessions, revokeOwnSession, sessionsPageCursorOf } from '../../flows/sessions.js';
+import { defaultTrustedDevicesPageSize, forgetOwnTrustedDevice, listOwnTrustedDevices, trustedDevicesPageCursorOf } from '../../flows/trusted-devices.js';
 import { accessAuthOf, requestMeta } from '../authenticate.js';
 import { idSchema, isoTimeSchema, nullableIsoTime, nullableString, sessionSchema } from '../schemas/common.js';
 
@@ -15,6 +15,8 @@ const passwordBody = Type.Object(
   { current_password: Type.String({ maxLength: 1024 }), new_password: Type.String({ minLength: 1, maxLength: 1024 }) },
   { additionalProperties: false },
 );
+/** 1–100 entries a page. */
+const pageLimitSchema = Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$' }));
 const forgotBody = Type.Object({ username: Type.String({ maxLength: 256 }) }, { additionalProperties: false });
 const resetBody = Type.Object(
   { username: Type.String({ maxLength: 256 }), code: Type.String({ maxLength: 64 }), new_password: Type.String({ minLength: 1, maxLength: 1024 }) },
@@ -29,11 +31,17 @@ export function accountRoutes(app: FastifyInstance, ctx: FlowContext): void {
     {
       config: { auth: 'access' },
       schema: {
-        summary: "The caller's signed-in sessions",
-        response: { 200: Type.Object({ sessions: Type.Array(Type.Object({ ...sessionSchema.properties, current: Type.Boolean() })) }) },
+        summary: "The caller's signed-in sessions, newest sign-in first, a page at a time (pass `next_before` as `before` for the next page)",
+        querystring: Type.Object({ limit: pageLimitSchema, before: Type.Optional(Type.String({ maxLength: 96, pattern: '^[0-9]{1,15}\\.ses_[A-Za-z0-9_-]{1,64}$' })) }),
+        response: { 200: Type.Object({ sessions: Type.Array(Type.Object({ ...sessionSchema.properties, current: Type.Boolean() })), next_before: nullableString }) },
       },
     },
-    async (request) => ({ sessions: await listOwnSessions(ctx, accessAuthOf(request)) }),
+    async (request) => {
+      const limit = request.query.limit === undefined ? defaultSessionsPageSize : Number(request.query.limit);
+      const sessions = await listOwnSessions(ctx, accessAuthOf(request), { limit, before: request.query.before });
+      const last = sessions.at(-1);
+      return { sessions, next_before: sessions.length === limit && last !== undefined ? sessionsPageCursorOf(last) : null };
+    },
   );
 
   typed.delete(
@@ -86,11 +94,22 @@ export function accountRoutes(app: FastifyInstance, ctx: FlowContext): void {
     {
       config: { auth: 'access' },
       schema: {
-        summary: 'Browsers remembered at a sign-in (they stand in for the second factor, as aal1)',
-        response: { 200: Type.Object({ devices: Type.Array(Type.Object({ id: Type.String(), label: nullableString, created_at: isoTimeSchema, expires_at: isoTimeSchema, last_used_at: nullableIsoTime })) }) },
+        summary: 'Browsers remembered at a sign-in (they stand in for the second factor, as aal1), newest first, a page at a time (pass `next_before` as `before`)',
+        querystring: Type.Object({ limit: pageLimitSchema, before: Type.Optional(Type.String({ maxLength: 96, pattern: '^[0-9]{1,15}\\.dev_[A-Za-z0-9_-]{1,64}$' })) }),
+        response: {
+          200: Type.Object({
+            devices: Type.Array(Type.Object({ id: Type.String(), label: nullableString, created_at: isoTimeSchema, expires_at: isoTimeSchema, last_used_at: nullableIsoTime })),
+            next_before: nullableString,
+          }),
+        },
       },
     },
-    async (request) => ({ devices: await listOwnTrustedDevices(ctx, accessAuthOf(request)) }),
+    async (request) => {
+      const limit = request.query.limit === undefined ? defaultTrustedDevicesPageSize : Number(request.query.limit);
+      const devices = await listOwnTrustedDevices(ctx, accessAuthOf(request), { limit, before: request.query.before });
+      const last = devices.at(-1);
+      return { devices, next_before: devices.length === limit && last !== undefined ? trustedDevicesPageCursorOf(last) : null };
+    },
   );
 
   typed.delete(
@@ -112,7 +131,18 @@ export function accountRoutes(app: FastifyInstance, ctx: FlowContext): void {
         querystring: Type.Object({ limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$' })), before: Type.Optional(Type.String({ maxLength: 64, pattern: '^evt_[A-Za-z0-9_-]+$' })) }),
         response: {
           200: Type.Object({
-            events: Type.Array(Type.Object({ id: Type.String(), type: Type.String(), created_at: isoTimeSchema, ip: nullableString, user_agent: nullableString, details: Type.Object({}, { additionalProperties: true }) })),
+            events: Type.Array(
+              Type.Object({
+                id: Type.String(),
+                type: Type.String(),
+                created_at: isoTimeSchema,
+                ip: nullableString,
+                user_agent: nullableString,
+                details: Type.Object({}, { additionalProperties: true }),
+                count: Type.Integer({ minimum: 1, description: 'How many identical events (same type, address and details, close together) this entry stands for' }),
+                last_at: nullableIsoTime,
+              }),
+            ),
             next_before: nullableString,
           }),
         },

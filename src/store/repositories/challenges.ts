@@ -22,7 +22,8 @@ export function findChallenge(db: Executor, challengeId: string): Promise<Challe
 }
 
 /** The newest open challenge of a factor in a session (the one a confirmation answers). */
-export function findOpenChallenge(db: Executor, factorId: string, sessionId: string, now: number): Promise<ChallengeRow | undefined> {
+/** The newest open challenge of a factor in a session: along challenges_factor_session_created, no sort. */
+export function openChallengeQuery(db: Executor, factorId: string, sessionId: string, now: number) {
   return db
     .selectFrom('challenges')
     .selectAll()
@@ -31,8 +32,11 @@ export function findOpenChallenge(db: Executor, factorId: string, sessionId: str
     .where('used_at', 'is', null)
     .where('superseded_at', 'is', null)
     .where('expires_at', '>', now)
-    .orderBy('created_at', 'desc')
-    .executeTakeFirst();
+    .orderBy('created_at', 'desc');
+}
+
+export function findOpenChallenge(db: Executor, factorId: string, sessionId: string, now: number): Promise<ChallengeRow | undefined> {
+  return openChallengeQuery(db, factorId, sessionId, now).executeTakeFirst();
 }
 
 /** Spends one attempt of an open challenge; undefined when it is used, superseded, expired or exhausted. */

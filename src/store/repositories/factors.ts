@@ -12,7 +12,9 @@ export function findFactor(db: Executor, factorId: string): Promise<FactorRow | 
   return db.selectFrom('factors').selectAll().where('id', '=', factorId).executeTakeFirst();
 }
 
-const factorsOfUser = prepareQuery<FactorRow>((db) => db.selectFrom('factors').selectAll().where('user_id', '=', '?').orderBy('created_at').orderBy('id'));
+/** Exported for its EXPLAIN: read along factors_user_created, no sort. */
+export const factorsOfUserQuery = (db: Executor) => db.selectFrom('factors').selectAll().where('user_id', '=', '?').orderBy('created_at').orderBy('id');
+const factorsOfUser = prepareQuery<FactorRow>(factorsOfUserQuery);
 const factorsOfUserWithStatus = prepareQuery<FactorRow>((db) =>
   db.selectFrom('factors').selectAll().where('user_id', '=', '?').where('status', '=', 'active').orderBy('created_at').orderBy('id'),
 );

@@ -7,8 +7,13 @@ export async function insertRefreshToken(db: Executor, token: Insertable<Refresh
   await db.insertInto('refresh_tokens').values(token).execute();
 }
 
+/** Built apart so a test can EXPLAIN it (the unique index on token_hash). */
+export function refreshTokenByHashQuery(db: Executor, tokenHash: string) {
+  return db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash);
+}
+
 export function findRefreshTokenByHash(db: Executor, tokenHash: string): Promise<RefreshTokenRow | undefined> {
-  return db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+  return refreshTokenByHashQuery(db, tokenHash).executeTakeFirst();
 }
 
 export async function markRefreshTokenUsed(db: Executor, tokenId: string, now: number): Promise<boolean> {

@@ -1,6 +1,7 @@
 // Sessions. A session starts "pending" at the password step, bound to exactly one mfa_token
 // (mfa_jti); the second factor turns it "active" with a compare-and-set, so an mfa_token
 // completes at most one login even when verified concurrently (FL-03). Revocation is a state.
+import { sql } from 'kysely';
 import type { Executor, NewSession, SessionRow, UserRow } from '../database.js';
 import { prepareQuery } from '../prepared-query.js';
 
@@ -8,9 +9,124 @@ export async function insertSession(db: Executor, session: NewSession): Promise<
   await db.insertInto('sessions').values(session).execute();
 }
 
-/** The user's signed-in sessions (not pending logins, not ended ones), most recently active first. */
-export function listActiveSessionsOfUser(db: Executor, userId: string): Promise<SessionRow[]> {
-  return db.selectFrom('sessions').selectAll().where('user_id', '=', userId).where('state', '=', 'active').orderBy('last_active_at', 'desc').orderBy('id').execute();
+/** What makes a signed-in session live at `now`: not revoked, and inside both of its deadlines. */
+export interface LiveAt {
+  now: number;
+  /** TWOFOLD_SESSION_IDLE_TIMEOUT_SECONDS in ms: a session unused this long is over, retired or not. */
+  idleMs: number;
+}
+
+/** Where a page of a user's sessions starts: strictly before this (created_at, id). */
+export interface SessionsPageCursor {
+  createdAt: number;
+  id: string;
+}
+
+/**
+ * One page of the user's signed-in sessions that are live by time (a timed-out session the retirer
+ * has not reached yet is not shown as signed in), newest first in the strict order (created_at, id).
+ * Read along the index sessions_user_live without a sort; built apart so a test can EXPLAIN it.
+ */
+export function liveSessionsOfUserPageQuery(db: Executor, userId: string, live: LiveAt, page: { limit: number; before?: SessionsPageCursor | undefined }) {
+  const query = db
+    .selectFrom('sessions')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .where('state', '=', 'active')
+    .where('expires_at', '>', live.now)
+    .where('last_active_at', '>', live.now - live.idleMs);
+  const before = page.before;
+  const paged = before === undefined ? query : query.where(({ eb, refTuple, tuple }) => eb(refTuple('created_at', 'id'), '<', tuple(before.createdAt, before.id)));
+  return paged.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit);
+}
+
+export function listLiveSessionsOfUserPage(db: Executor, userId: string, live: LiveAt, page: { limit: number; before?: SessionsPageCursor | undefined }): Promise<SessionRow[]> {
+  return liveSessionsOfUserPageQuery(db, userId, live, page).execute();
+}
+
+/**
+ * The user's live signed-in sessions beyond the newest `keep` (other than `exceptId`, the one
+ * signing in now), oldest last: the ones a new sign-in over the cap ends. Same index, no sort.
+ */
+export function sessionsBeyondCapQuery(db: Executor, userId: string, live: LiveAt, input: { keep: number; exceptId: string; limit: number }) {
+  return db
+    .selectFrom('sessions')
+    .select(['id', 'auth_time', 'last_active_at'])
+    .where('user_id', '=', userId)
+    .where('state', '=', 'active')
+    .where('expires_at', '>', live.now)
+    .where('last_active_at', '>', live.now - live.idleMs)
+    .where('id', '!=', input.exceptId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(input.limit)
+    .offset(input.keep);
+}
+
+/** A session that ended: enough to know whether its access tokens may still be alive. */
+export type EndedSession = Pick<SessionRow, 'id' | 'auth_time' | 'last_active_at'>;
+
+/**
+ * Up to `limit` of the user's sessions in `state` (other than `exceptId`), by the index
+ * sessions_user_live. Ending them moves them out of the state, so the caller asks again for the
+ * next batch without a cursor.
+ */
+export function sessionsOfUserInStateQuery(db: Executor, userId: string, state: 'pending' | 'active', input: { exceptId?: string | undefined; limit: number }) {
+  const query = db.selectFrom('sessions').select(['id', 'auth_time', 'last_active_at']).where('user_id', '=', userId).where('state', '=', state);
+  // Oldest first: the order of the index, which also keeps a planner from reading another index
+  // (a deadline's, holding every user's sessions) and filtering it for this user's.
+  return (input.exceptId === undefined ? query : query.where('id', '!=', input.exceptId)).orderBy('created_at').orderBy('id').limit(input.limit);
+}
+
+/**
+ * Ends the given sessions and their refresh-token families in two statements (whatever their
+ * number, at most a batch): the tokens first, the order a refresh takes its locks in, so this
+ * cannot deadlock with one. Returns the sessions this call ended (not those already ended).
+ */
+export async function revokeSessions(db: Executor, sessionIds: readonly string[], reason: string, now: number): Promise<EndedSession[]> {
+  if (sessionIds.length === 0) return [];
+  await db.updateTable('refresh_tokens').set({ revoked_at: now }).where('session_id', 'in', sessionIds).where('revoked_at', 'is', null).execute();
+  return db
+    .updateTable('sessions')
+    .set({ state: 'revoked', revoked_at: now, revoke_reason: reason, mfa_jti: null })
+    .where('id', 'in', sessionIds)
+    .where('state', '!=', 'revoked')
+    .returning(['id', 'auth_time', 'last_active_at'])
+    .execute();
+}
+
+/** Why the retirer ends a session: each has its own index range. */
+export type TimeoutKind = 'absolute_timeout' | 'idle_timeout' | 'login_expired';
+
+/**
+ * Up to `limit` sessions past a deadline that are not marked ended yet: signed-in sessions past
+ * their absolute deadline (index sessions_active_expires) or idle too long (sessions_active_last_active),
+ * and logins whose mfa_token has expired (sessions_pending_expires).
+ */
+export function timedOutSessionsQuery(db: Executor, kind: TimeoutKind, live: LiveAt, limit: number) {
+  // The state as a literal: it is what matches the partial indexes (migration 0013).
+  const query = db.selectFrom('sessions').select('id');
+  if (kind === 'idle_timeout') return query.where('state', '=', sql.lit('active')).where('last_active_at', '<=', live.now - live.idleMs).orderBy('last_active_at').limit(limit);
+  return query
+    .where('state', '=', sql.lit(kind === 'login_expired' ? 'pending' : 'active'))
+    .where('expires_at', '<=', live.now)
+    .orderBy('expires_at')
+    .limit(limit);
+}
+
+export async function listTimedOutSessions(db: Executor, kind: TimeoutKind, live: LiveAt, limit: number): Promise<string[]> {
+  return (await timedOutSessionsQuery(db, kind, live, limit).execute()).map((row) => row.id);
+}
+
+/** Up to `limit` ended sessions whose absolute deadline passed before `before` (index sessions_revoked_expires). */
+export function endedSessionsBeforeQuery(db: Executor, before: number, limit: number) {
+  return db.selectFrom('sessions').select('id').where('state', '=', sql.lit('revoked')).where('expires_at', '<', before).orderBy('expires_at').limit(limit);
+}
+
+/** Deletes one batch of long-ended sessions; their refresh tokens and challenges go with them (cascade). */
+export async function deleteEndedSessionsBefore(db: Executor, before: number, limit: number): Promise<number> {
+  const result = await db.deleteFrom('sessions').where('id', 'in', endedSessionsBeforeQuery(db, before, limit)).executeTakeFirst();
+  return Number(result.numDeletedRows);
 }
 
 const sessionById = prepareQuery<SessionRow>((db) => db.selectFrom('sessions').selectAll().where('id', '=', '?'));
@@ -22,14 +138,15 @@ type SessionWithPrefixedUser = SessionRow & { [Column in keyof UserRow as `${typ
 
 // One round trip for what every authenticated request reads: the session and its user. The user's
 // columns carry a prefix, so the two rows cannot clash in one result row.
-const sessionWithUserById = prepareQuery<SessionWithPrefixedUser>((db) =>
+/** Exported for its EXPLAIN (the primary keys of both tables, whatever their size). */
+export const sessionWithUserByIdQuery = (db: Executor) =>
   db
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.user_id')
     .selectAll('sessions')
     .select((eb) => userColumns.map((column) => eb.ref(`users.${column}`).as(`${userPrefix}${column}`)))
-    .where('sessions.id', '=', '?'),
-);
+    .where('sessions.id', '=', '?');
+const sessionWithUserById = prepareQuery<SessionWithPrefixedUser>(sessionWithUserByIdQuery);
 
 export async function findSessionWithUser(db: Executor, sessionId: string): Promise<{ session: SessionRow; user: UserRow } | undefined> {
   const [row] = await sessionWithUserById(db, [sessionId]);
@@ -182,11 +299,6 @@ export async function cancelPendingSession(db: Executor, sessionId: string, reas
     .where('state', '=', 'pending')
     .executeTakeFirst();
   return result.numUpdatedRows === 1n;
-}
-
-/** The user's sessions that are not over: signed in, or a login waiting for its second factor. */
-export function listLiveSessionsOfUser(db: Executor, userId: string): Promise<Array<Pick<SessionRow, 'id' | 'state'>>> {
-  return db.selectFrom('sessions').select(['id', 'state']).where('user_id', '=', userId).where('state', '!=', 'revoked').orderBy('id').execute();
 }
 
 /** Where a page of the revoked-session feed starts: at `since`, or strictly after the row (`since`, `afterId`). */

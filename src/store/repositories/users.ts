@@ -18,8 +18,14 @@ export async function findUserById(db: Executor, id: string): Promise<UserRow | 
   return (await userById(db, [id]))[0];
 }
 
-export function listUsers(db: Executor, page: { limit: number; offset: number }): Promise<UserRow[]> {
-  return db.selectFrom('users').selectAll().orderBy('created_at').orderBy('id').limit(page.limit).offset(page.offset).execute();
+/** A page of users by id (the primary key: an index range, never a sort); `after` is the last id of the previous page. */
+export function usersPageQuery(db: Executor, page: { limit: number; after?: string | undefined }) {
+  const query = db.selectFrom('users').selectAll();
+  return (page.after === undefined ? query : query.where('id', '>', page.after)).orderBy('id').limit(page.limit);
+}
+
+export function listUsers(db: Executor, page: { limit: number; after?: string | undefined }): Promise<UserRow[]> {
+  return usersPageQuery(db, page).execute();
 }
 
 export async function updatePasswordHash(db: Executor, userId: string, passwordHash: string, now: number): Promise<void> {
