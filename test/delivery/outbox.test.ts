@@ -14,7 +14,7 @@ import { createMessageSenders } from '../../src/delivery/senders.js';
 import { listOutboxMessages } from '../../src/store/repositories/outbox.js';
 import { bearer, postJson, registerUser, signUp, totpCode, uniqueUsername } from '../helpers/flow.js';
 import { containsCode, enrollDestination, uniqueEmail, uniquePhone } from '../helpers/otp.js';
-import { lastResetCode, lastSentCode, outboxMessages, rawOutboxRows } from '../helpers/outbox.js';
+import { lastResetCode, lastSentCode, outboxMessages, rawOutboxRows, verifyAddress } from '../helpers/outbox.js';
 import { runCommand } from '../helpers/process.js';
 import { testEnvironment, startTestTwofold, type TestTwofold } from '../helpers/twofold.js';
 
@@ -134,6 +134,7 @@ describe('OB-01: no code in clear in the outbox rows, in test and in development
         const resetAddress = `${uniqueUsername('reset')}@example.com`;
         const withAddress = await registerUser(instance, { email: resetAddress });
         await postJson(instance.app, `/v1/factors/${withAddress.factorId}/verify`, { code: totpCode(instance, withAddress.secret) }, bearer(withAddress.mfaToken));
+        await verifyAddress(instance, resetAddress); // reset codes go only to a proven address
         expect((await postJson(instance.app, '/v1/password/forgot', { username: withAddress.username })).statusCode).toBe(202);
         const resetCode = await lastResetCode(instance, resetAddress);
 

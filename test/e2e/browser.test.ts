@@ -50,14 +50,9 @@ function lastCodeSentTo(dataDir: string, destination: string): string {
 /** The verification link mailed to `address` at sign-up, read from the development outbox (sent in the background: polled). */
 async function verificationLinkSentTo(dataDir: string, address: string): Promise<string> {
   for (let tries = 0; tries < 50; tries += 1) {
-    const sqlite = new BetterSqlite3(join(dataDir, 'twofold.db'), { readonly: true });
-    try {
-      const row = sqlite.prepare("select body from outbox where destination = ? and purpose = 'email_verification' order by created_at desc, id desc limit 1").get(address) as { body: string } | undefined;
-      const link = row === undefined ? undefined : /(https?:\/\/\S+\/verify-email\?token=[A-Za-z0-9_-]+)/.exec(row.body)?.[1];
-      if (link !== undefined) return link;
-    } finally {
-      sqlite.close();
-    }
+    const text = lastOutboxTextInDataDir(dataDir, address, 'email_verification');
+    const link = text === undefined ? undefined : /(https?:\/\/\S+\/verify-email\?token=[A-Za-z0-9_-]+)/.exec(text)?.[1];
+    if (link !== undefined) return link;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`no verification link was sent to ${address}`);

@@ -223,7 +223,10 @@ describe('GET /metrics with throttling', () => {
   it('RC-02: every refused sign-in is counted, though its event is recorded once per window', async () => {
     const user = await signUp(t);
     const login = (password: string) => postJson(t.app, '/v1/login', { username: user.username, password });
-    for (let i = 0; i < 3; i += 1) await login('wrong password number two'); // locked at the 3rd
+    for (let i = 0; i < 3; i += 1) {
+      expectProblem(await login('wrong password number two'), 401, 'invalid_credentials'); // locked at the 3rd
+      t.clock.advanceSeconds(5); // past the wait the 2nd started
+    }
     const before = valueOf((await scrape(t)).samples, 'twofold_logins_total', { outcome: 'locked' }) ?? 0;
     for (let i = 0; i < 20; i += 1) expectProblem(await login(user.password), 429, 'too_many_attempts');
     const { samples } = await scrape(t);

@@ -34,6 +34,11 @@ async function auditRows(t: TestTwofold, type: string, userId?: string) {
   return query.execute();
 }
 
+/** Events recorded, each row counting the repeats it stands for (identical events close together are one row). */
+async function eventsRecorded(t: TestTwofold, type: string): Promise<number> {
+  return (await auditRows(t, type)).reduce((sum, row) => sum + row.repeat_count, 0);
+}
+
 async function metricValue(t: TestTwofold, name: string, labels: Record<string, string>): Promise<number> {
   const text = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
   const line = text.split('\n').find((candidate) => candidate.startsWith(`${name}{`) && Object.entries(labels).every(([key, value]) => candidate.includes(`${key}="${value}"`)));
@@ -75,17 +80,17 @@ describe('forgot-password budgets (review finding 7, LG-01)', () => {
   });
   afterAll(async () => t.close());
 
-  it('RC-02: per client network, before any write: 20 requests for 20 names (real and not) → 5 answered, 15 refused; 5 reset rows and 5 events', async () => {
+  it('RC-02: per client network, before any write: 20 requests for 20 names (real and not) → 5 answered, 15 refused; 5 reset rows and 5 events recorded', async () => {
     const ip = '198.51.100.61';
     const real = await Promise.all(Array.from({ length: 10 }, () => signUp(t)));
     const names = real.flatMap((user) => [user.username, uniqueUsername('nobody')]);
     const rowsBefore = await count(t, 'password_resets');
-    const eventsBefore = (await auditRows(t, 'password.reset_requested')).length;
+    const eventsBefore = await eventsRecorded(t, 'password.reset_requested');
     const answers = [];
     for (const name of names) answers.push(await post(t, ip, '/v1/password/forgot', { username: name }));
     expect(answers.map((answer) => answer.statusCode)).toEqual([...Array(5).fill(202), ...Array(15).fill(429)]);
     for (const answer of answers.slice(5)) expectRefused(answer);
-    expect((await auditRows(t, 'password.reset_requested')).length - eventsBefore).toBe(5);
+    expect((await eventsRecorded(t, 'password.reset_requested')) - eventsBefore).toBe(5);
     expect((await count(t, 'password_resets')) - rowsBefore).toBe(5);
     expect((await auditRows(t, 'request_budget.exhausted')).filter((row) => row.ip === ip)).toHaveLength(1);
   });
@@ -115,7 +120,7 @@ describe('forgot-password budgets (review finding 7, LG-01)', () => {
     const rowsBefore = await count(t, 'password_resets');
     const nameless = async () => (await t.ctx.db.selectFrom('password_resets').select('id').where('user_id', 'is', null).execute()).length;
     const namelessBefore = await nameless();
-    const eventsBefore = (await auditRows(t, 'password.reset_requested')).length;
+    const eventsBefore = await eventsRecorded(t, 'password.reset_requested');
     const known = await post(t, '198.51.100.63', '/v1/password/forgot', { username: user.username });
     expect((await count(t, 'password_resets')) - rowsBefore).toBe(0); // written after the answer
     const unknown = await post(t, '198.51.100.63', '/v1/password/forgot', { username: nobody });
@@ -123,7 +128,7 @@ describe('forgot-password budgets (review finding 7, LG-01)', () => {
     expect(known.json()).toEqual({ message: forgotPasswordAnswer });
     await auditRows(t, 'password.reset_requested');
     expect((await count(t, 'password_resets')) - rowsBefore).toBe(2);
-    expect((await auditRows(t, 'password.reset_requested')).length - eventsBefore).toBe(2);
+    expect((await eventsRecorded(t, 'password.reset_requested')) - eventsBefore).toBe(2);
     expect(await t.ctx.db.selectFrom('password_resets').select('id').where('user_id', '=', user.userId).execute()).toHaveLength(1);
     expect((await nameless()) - namelessBefore).toBe(1);
   });

@@ -10,7 +10,7 @@ import { resetFactors } from '../../src/flows/admin.js';
 import { insertPendingSession, mintMfaTokenFor } from '../../src/flows/pending-session.js';
 import { findUserById } from '../../src/store/repositories/users.js';
 import { bearer, expectProblem, getJson, loginForMfaToken, postJson, registerUser, totpCode, uniqueUsername } from '../helpers/flow.js';
-import { lastResetCode } from '../helpers/outbox.js';
+import { lastResetCode, verifyAddress } from '../helpers/outbox.js';
 import { startTestTwofold, type TestTwofold } from '../helpers/twofold.js';
 
 let t: TestTwofold;
@@ -40,6 +40,8 @@ interface Account {
 async function account(): Promise<Account> {
   const email = `${uniqueUsername('rc03')}@example.com`;
   const registered = await registerUser(t, { email });
+  // Reset codes go only to a proven address.
+  await verifyAddress(t, email);
   const confirm = await postJson(t.app, `/v1/factors/${registered.factorId}/verify`, { code: totpCode(t, registered.secret) }, bearer(registered.mfaToken));
   expect(confirm.statusCode, confirm.body).toBe(200);
   const { access_token: accessToken, refresh_token: refreshToken, recovery_codes: recoveryCodes } = confirm.json();

@@ -210,13 +210,14 @@ describe.each(databaseFactories)('paged queries on $name', (factory) => {
       const factors = Array.from({ length: 20 }, (_, index) => ({ id: `fac_${index}`, user_id: listUserId, type: 'totp' as const, label: null, status: 'active' as const, secret_ciphertext: null, destination: null, created_at: now + index, activated_at: now, last_used_at: null, session_id: null }));
       await db.insertInto('factors').values(factors).execute();
       const rows = <T,>(count: number, make: (index: number) => T) => Array.from({ length: count }, (_, index) => make(index));
-      const batches = async <T,>(table: 'refresh_tokens' | 'challenges' | 'trusted_devices' | 'password_resets' | 'outbox', values: T[]) => {
+      const batches = async <T,>(table: 'refresh_tokens' | 'challenges' | 'trusted_devices' | 'password_resets' | 'email_verifications' | 'outbox', values: T[]) => {
         for (let start = 0; start < values.length; start += 500) await db.insertInto(table).values(values.slice(start, start + 500) as never).execute();
       };
       await batches('refresh_tokens', rows(3_000, (index) => ({ id: `rt_${index}`, session_id: `ses_live${String(index).padStart(5, '0')}`, token_hash: `hash${index}`, parent_id: null, created_at: now, expires_at: now + index * 1000 - 1_000_000, used_at: null, revoked_at: null })));
       await batches('challenges', rows(3_000, (index) => ({ id: `chl_${index}`, user_id: listUserId, factor_id: `fac_${index % 20}`, session_id: `ses_live${String(index).padStart(5, '0')}`, kind: 'otp', purpose: 'login', secret: 's', created_at: now, expires_at: now + index * 1000 - 1_000_000, used_at: null, superseded_at: null })));
       await batches('trusted_devices', rows(3_000, (index) => ({ id: `dev_${index}`, user_id: listUserId, token_hash: `hash${index}`, label: null, created_at: now - index, expires_at: now + index * 1000 - 1_000_000, last_used_at: null, revoked_at: null })));
-      await batches('password_resets', rows(3_000, (index) => ({ id: `pwr_${index}`, user_id: listUserId, code_hash: `hash${index}`, created_at: now, expires_at: now + index * 1000 - 1_000_000, used_at: null })));
+      await batches('password_resets', rows(3_000, (index) => ({ id: `pwr_${index}`, account_hash: `name${index}`, user_id: index % 3 === 0 ? listUserId : null, code_hash: `hash${index}`, created_at: now, expires_at: now + index * 1000 - 1_000_000, used_at: null })));
+      await batches('email_verifications', rows(3_000, (index) => ({ id: `evl_${index}`, user_id: listUserId, email: 'a@example.com', token_hash: `hash${index}`, created_at: now, expires_at: now + index * 1000 - 1_000_000, used_at: null })));
       await batches('outbox', rows(3_000, (index) => ({ id: `out_${index}`, channel: 'email', destination: 'a@example.com', purpose: 'login', content_ciphertext: 'x', created_at: now, expires_at: now + index * 1000 - 1_000_000 })));
       const groups = ['own', 'others', 'routine', 'kept'] as const;
       // The user's and nobody's events are a small share of the table, as in a deployment of many users.
@@ -279,7 +280,7 @@ describe.each(databaseFactories)('paged queries on $name', (factory) => {
       await expectPagedPlan(database.db, securityEventsPageQuery(database.db, { userId: listUserId, limit: 50, before: 'evt_x' }), 'security_events_user_id');
     });
 
-    it('expired challenges, reset codes, remembered browsers, refresh tokens and outbox messages are found by an index on expires_at', async () => {
+    it('expired challenges, reset codes, verification links, remembered browsers, refresh tokens and outbox messages are found by an index on expires_at', async () => {
       for (const table of expiringTables) await expectPagedPlan(database.db, expiredRowsQuery(database.db, table, now, 500), `${table}_expires_at`);
     });
   });
