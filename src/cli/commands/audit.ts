@@ -4,7 +4,7 @@ import { TwofoldError } from '../../errors.js';
 import { findUserByIdOrUsername } from '../../flows/admin.js';
 import { pruneAuditTrail } from '../../flows/audit-trail.js';
 import { listSecurityEvents } from '../../store/repositories/security-events.js';
-import { printJson, printTable } from '../output.js';
+import { printJson, printLines, printTable } from '../output.js';
 import { withTwofold } from './with-twofold.js';
 
 export async function auditCommand(options: { user?: string; type?: string; since?: string; limit: string; json?: boolean }): Promise<void> {
@@ -31,6 +31,6 @@ export async function auditPruneCommand(): Promise<void> {
   await withTwofold(async (twofold) => {
     const removed = await pruneAuditTrail(twofold.context);
     const days = twofold.config.audit.retentionDays;
-    process.stdout.write(days === 0 ? 'retention is off (TWOFOLD_AUDIT_RETENTION_DAYS=0): nothing removed\n' : `removed ${removed} event(s) older than ${days} days\n`);
+    printLines(days === 0 ? 'retention is off (TWOFOLD_AUDIT_RETENTION_DAYS=0): nothing removed' : `removed ${removed} event(s) older than ${days} days`);
   });
 }
