@@ -4,9 +4,9 @@
 // C1 controls and bidi overrides a client can put in a header or a label are escaped too, so a
 // log read in a terminal (`twofold serve` in development, `tail -f`) shows them, never obeys them.
 import pino, { type Logger } from 'pino';
-import type { FastifyRequest } from 'fastify';
 import type { TwofoldConfig } from '../config/schema.js';
 import { escapeUnsafeCharactersInJson } from '../core/text/unsafe-characters.js';
+import { requestLogFields } from './own-rules.js';
 
 const secretFieldNames = [
   'password',
@@ -43,11 +43,7 @@ export function createLogger(config: Pick<TwofoldConfig, 'log'>, destination?: p
       redact: { paths: redactedPaths, censor: '[redacted]' },
       hooks: { streamWrite: escapeUnsafeCharactersInJson },
       serializers: {
-        req: (request: FastifyRequest) => ({
-          method: request.method,
-          path: request.url.split('?')[0],
-          remote_address: request.ip,
-        }),
+        req: requestLogFields,
       },
     },
     destination,
