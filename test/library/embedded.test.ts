@@ -2,41 +2,15 @@
 // (no HTTP at all); then Twofold's routes mounted under /auth in an existing Fastify app that has
 // its own routes, validator settings, error handler and 404 — each side keeps its own rules — and
 // a host route protected by twofold/verify against the embedded issuer, over real HTTP.
-import { rmSync } from 'node:fs';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load.js';
 import { generateTotpCode, totpStepAt } from '../../src/core/totp/verify.js';
 import { twofoldRoutes } from '../../src/index.js';
-import { createTwofold, type Twofold } from '../../src/twofold.js';
 import { createVerifier, twofoldAuth, type Verifier } from '../../src/verify/index.js';
-import { createTestStorage, type TestStorage } from '../helpers/backend.js';
-import { createTestClock, type TestClock } from '../helpers/clock.js';
+import type { TestClock } from '../helpers/clock.js';
+import { createEmbeddedTwofold, type Embedded } from '../helpers/embedded.js';
 import { strongPassword, uniqueUsername } from '../helpers/flow.js';
 import { findFreePort } from '../helpers/process.js';
-import { makeDataDir, testEnvironment } from '../helpers/twofold.js';
-
-interface Embedded {
-  twofold: Twofold;
-  clock: TestClock;
-  close(): Promise<void>;
-}
-
-async function createEmbeddedTwofold(env: Record<string, string> = {}): Promise<Embedded> {
-  const dataDir = makeDataDir();
-  const storage: TestStorage = await createTestStorage(dataDir);
-  const clock = createTestClock();
-  const twofold = await createTwofold(loadConfig(testEnvironment(dataDir, { ...storage.env, ...env })), { now: clock.now });
-  return {
-    twofold,
-    clock,
-    async close() {
-      await twofold.close();
-      await storage.dispose();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
 
 const codeFor = (secret: string, clock: TestClock) => generateTotpCode(secret, totpStepAt(clock.now()));
 
