@@ -48,7 +48,7 @@ describe('createTwofold(): the flows as functions', () => {
     await expect(flows.authenticateMfaToken(registered.mfa_token)).rejects.toMatchObject({ code: 'invalid_token' });
   });
 
-  it('factor labels: the flows refuse what the API schema refuses (control characters, more than 64 characters), so pages and library callers cannot store them either', async () => {
+  it('factor labels: the flows refuse what the API schema refuses (C0 and C1 controls, DEL, bidi overrides, more than 64 characters), so pages and library callers cannot store them either', async () => {
     const { flows } = embedded.twofold;
     const registered = await flows.register({ username: uniqueUsername('lib'), password: strongPassword });
     const confirmed = await flows.confirmFactor(await flows.authenticateMfaToken(registered.mfa_token), registered.totp.factor_id, { code: codeFor(registered.totp.secret, embedded.clock) });
@@ -57,6 +57,11 @@ describe('createTwofold(): the flows as functions', () => {
     await expect(flows.enrollFactor(auth, { type: 'webauthn', label: 'YubiKey\u001b[2J\u001b[31m' })).rejects.toMatchObject({ code: 'invalid_request', status: 400 });
     await expect(flows.enrollFactor(auth, { type: 'webauthn', label: '🔑'.repeat(65) })).rejects.toMatchObject({ code: 'invalid_request' });
     await expect(flows.renameFactor(auth, registered.totp.factor_id, 'Phone\napp')).rejects.toMatchObject({ code: 'invalid_request' });
+    // C1 controls (U+009B is an 8-bit CSI), DEL and bidi overrides are refused as well.
+    for (const label of ['Key\u009b31m', 'Key\u007f', 'Key \u202egnp.exe', 'Key\u2066x\u2069']) {
+      await expect(flows.renameFactor(auth, registered.totp.factor_id, label), JSON.stringify(label)).rejects.toMatchObject({ code: 'invalid_request' });
+    }
+    expect(await flows.renameFactor(auth, registered.totp.factor_id, '👨\u200d👩\u200d👧 family')).toMatchObject({ label: '👨\u200d👩\u200d👧 family' });
     expect(await flows.renameFactor(auth, registered.totp.factor_id, ` ${'🔑'.repeat(64)} `)).toMatchObject({ label: '🔑'.repeat(64) });
     expect(await flows.renameFactor(auth, registered.totp.factor_id, '   ')).toMatchObject({ label: null });
   });
