@@ -43,7 +43,7 @@ export function registerClientIp(app: FastifyInstance, trustedProxies: readonly 
 
 /** A request's log line as Twofold writes it (src/http/logger.ts): never the query string, the client by Twofold's rule. */
 export function requestLogFields(request: FastifyRequest): Record<string, unknown> {
-  return { method: request.method, path: request.url.split('?')[0], remote_address: request.twofoldClientIp ?? request.ip };
+  return { method: request.method, path: request.url.split(/[?;]/)[0], remote_address: request.twofoldClientIp ?? request.ip };
 }
 
 /** A host's logger logs Twofold's requests with Twofold's fields: a token sent in a query string by mistake stays out of its log (LOG-01). */
