@@ -46,7 +46,10 @@ export async function registerCorsPolicy(app: FastifyInstance, options: { origin
   }
   if (policy === undefined) {
     app.addHook('onSend', (_request, reply, payload, done) => {
-      for (const name of Object.keys(reply.getHeaders())) if (name.startsWith('access-control-')) reply.removeHeader(name);
+      // Without Allow-Origin no browser lets another site read the answer; the rest go with it.
+      if (reply.hasHeader('access-control-allow-origin')) {
+        for (const name of Object.keys(reply.getHeaders())) if (name.startsWith('access-control-')) reply.removeHeader(name);
+      }
       done(null, payload);
     });
   }
