@@ -1,6 +1,6 @@
 // Library mode against a host app that has done everything a real one does (second review,
 // findings 9 and 10): @fastify/formbody, @fastify/cookie, @fastify/cors reflecting every origin
-// with credentials, helmet, its own JSON parser, serializer compiler, reply serializer, error
+// with credentials, @fastify/swagger, helmet, its own JSON parser, serializer compiler, reply serializer, error
 // handler and 404, and a `trustProxy` setting of its own. Twofold mounted inside must keep every
 // rule it has standalone — JSON only, 400 for bad JSON, problem+json, its 404, its CORS policy,
 // its cookies and CSRF on the pages, the client IP by TWOFOLD_TRUSTED_PROXIES — and the host's own
@@ -8,6 +8,7 @@
 import formbody from '@fastify/formbody';
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
+import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type InjectOptions, type LightMyRequestResponse } from 'fastify';
 import helmet from 'helmet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +27,8 @@ async function buildHost(twofold: Twofold, options: { trustProxy: boolean; prefi
   await host.register(formbody);
   await host.register(cookie);
   await host.register(cors, { origin: true, credentials: true });
+  // Its own API documentation: Twofold registers @fastify/swagger in its scope too.
+  await host.register(swagger, { openapi: { info: { title: 'Host', version: '1' } } });
   const helmetMiddleware = helmet();
   host.addHook('onRequest', (request, reply, done) => helmetMiddleware(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined)));
   // Its own JSON parser: a plain JSON.parse, whose SyntaxError carries no status.
@@ -114,6 +117,9 @@ describe('Twofold under /auth in a host that trusts every proxy and parses forms
     const missing = await host.inject({ method: 'GET', url: '/auth/v1/nowhere' });
     expect(missing.statusCode).toBe(404);
     expect(bodyOf(missing)).toMatchObject({ code: 'not_found' });
+    const document = bodyOf(await host.inject({ method: 'GET', url: '/auth/openapi.json' }));
+    expect(document['info']).toMatchObject({ title: 'Twofold' });
+    expect(Object.keys(document['paths'])).toContain('/v1/login');
     const wrongMethod = await host.inject({ method: 'GET', url: '/auth/v1/login' });
     expect(wrongMethod.statusCode).toBe(405);
     expect(wrongMethod.headers['allow']).toBe('POST');
