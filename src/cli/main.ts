@@ -13,6 +13,7 @@ import { serveCommand } from './commands/serve.js';
 import { auditCommand, auditPruneCommand } from './commands/audit.js';
 import { listUsersCommand, resetFactorsCommand, showUserCommand, unlockCommand } from './commands/users.js';
 import { twofoldVersion } from '../version.js';
+import { printError } from './output.js';
 
 const program = new Command('twofold')
   .description('Two-factor authentication server: password, then a second factor, then RFC 9068 access tokens.')
@@ -81,8 +82,9 @@ program
   .action(outboxCommand);
 
 program.parseAsync().catch((error: unknown) => {
-  if (error instanceof ConfigError) process.stderr.write(`twofold: configuration error: ${error.message}\n`);
-  else if (error instanceof StartupError || error instanceof TwofoldError) process.stderr.write(`twofold: ${error.message}\n`);
-  else process.stderr.write(`twofold: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  // Messages can quote what was typed or stored (a username, a value from the database): escaped.
+  if (error instanceof ConfigError) printError(`twofold: configuration error: ${error.message}`);
+  else if (error instanceof StartupError || error instanceof TwofoldError) printError(`twofold: ${error.message}`);
+  else printError(...`twofold: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`.split('\n'));
   process.exit(1);
 });

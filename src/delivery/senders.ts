@@ -5,6 +5,7 @@
 import type { Kysely } from 'kysely';
 import { ConfigError } from '../config/load.js';
 import { outboxRefusal } from '../config/outbox-uses.js';
+import { escapeUnsafeCharacters } from '../core/text/unsafe-characters.js';
 import { isLoopbackHost } from '../config/production-defaults.js';
 import type { TwofoldConfig } from '../config/schema.js';
 import type { SecretBox } from '../core/crypto/secretbox.js';
@@ -32,7 +33,8 @@ export function createMessageSenders(config: TwofoldConfig, dependencies: Messag
   const refusal = config.mode === 'production' ? outboxRefusal(config) : undefined;
   if (refusal !== undefined) throw new ConfigError(refusal.variable, refusal.message);
   // Development prints outbox messages so a person trying Twofold can read their code; tests do not.
-  const print = config.mode === 'development' ? (line: string) => void process.stdout.write(`${line}\n`) : undefined;
+  // The line names a destination a client typed: escaped like everything `twofold` prints.
+  const print = config.mode === 'development' ? (line: string) => void process.stdout.write(`${escapeUnsafeCharacters(line)}\n`) : undefined;
   const fallback = (channel: MessageChannel): MessageSender =>
     config.mode === 'production' ? unconfiguredSender(channel) : createOutboxSender({ ...dependencies, print });
   const sms =

@@ -18,9 +18,11 @@
 // - retention (audit-caps.ts): TWOFOLD_AUDIT_RETENTION_DAYS, deleted in batches.
 import type { Insertable, Kysely } from 'kysely';
 import { generateRandomBase64url } from '../core/crypto/random.js';
+import { replaceUnsafeCharacters, storableText } from '../core/text/unsafe-characters.js';
 import type { Database, SecurityEventsTable } from '../store/database.js';
 import { addSecurityEventRepeats, insertSecurityEvents } from '../store/repositories/security-events.js';
 import { capGroupOf, coalesces, type SecurityEvent, type SecurityEventSink } from './security-events.js';
+import { maxStoredIpLength, maxStoredUserAgentLength } from './context.js';
 
 export interface AuditTrail extends SecurityEventSink {
   flush(): Promise<void>;
@@ -127,9 +129,11 @@ export function createAuditTrail(db: Kysely<Database>, now: () => number, onErro
         user_id: event.userId ?? null,
         session_id: event.sessionId ?? null,
         factor_id: event.factorId ?? null,
-        ip: event.ip ?? null,
-        user_agent: event.userAgent?.slice(0, 512) ?? null,
-        details: event.details === undefined ? null : JSON.stringify(event.details),
+        ip: storableText(event.ip, maxStoredIpLength),
+        user_agent: storableText(event.userAgent, maxStoredUserAgentLength),
+        // JSON.stringify escapes C0 itself; what it leaves raw (C1, bidi) is replaced. Details can
+        // quote a client (a WebAuthn library's reason).
+        details: event.details === undefined ? null : replaceUnsafeCharacters(JSON.stringify(event.details)),
         created_at: createdAt,
         repeat_count: 1,
         last_at: null,

@@ -47,3 +47,9 @@ export interface RequestMeta {
   ip?: string | undefined;
   userAgent?: string | undefined;
 }
+
+// How much of each is stored (sessions, remembered browsers, the audit trail), with control and
+// bidi characters replaced: both come from the client (a header, or a library caller's value) and
+// are shown to people and operators. The longest IPv6 text, with a zone, fits in 64.
+export const maxStoredIpLength = 64;
+export const maxStoredUserAgentLength = 512;

@@ -2,9 +2,10 @@
 // to one mfa_token (its jti) and dies with it after mfaTokenTtlSeconds, or as soon as the user's
 // credentials change (it keeps the credentials_changed_at its password step saw, RC-03).
 import { generateId } from '../core/crypto/random.js';
+import { storableText } from '../core/text/unsafe-characters.js';
 import type { Executor } from '../store/database.js';
 import { insertSession } from '../store/repositories/sessions.js';
-import type { FlowContext, RequestMeta } from './context.js';
+import { maxStoredIpLength, maxStoredUserAgentLength, type FlowContext, type RequestMeta } from './context.js';
 import { mintMfaToken } from './tokens.js';
 
 export interface PendingSessionStart {
@@ -30,8 +31,8 @@ export async function insertPendingSession(
     acr: 'aal1',
     auth_time: null,
     client_id: ctx.config.clientId,
-    ip: meta.ip ?? null,
-    user_agent: meta.userAgent?.slice(0, 512) ?? null,
+    ip: storableText(meta.ip, maxStoredIpLength),
+    user_agent: storableText(meta.userAgent, maxStoredUserAgentLength),
     created_at: createdAt,
     expires_at: createdAt + ctx.config.tokens.mfaTokenTtlSeconds * 1000,
     last_active_at: createdAt,

@@ -5,6 +5,7 @@
 // or changed, or a factor is added or removed.
 import { sha256Base64url } from '../core/crypto/digest.js';
 import { generateId, generateRandomBase64url } from '../core/crypto/random.js';
+import { storableText } from '../core/text/unsafe-characters.js';
 import { TwofoldError } from '../errors.js';
 import type { Executor } from '../store/database.js';
 import { findTrustedDeviceByHash, insertTrustedDevice, listLiveTrustedDevices, revokeTrustedDevice, revokeTrustedDevicesOfUser, touchTrustedDevice } from '../store/repositories/trusted-devices.js';
@@ -29,7 +30,7 @@ export async function rememberDevice(ctx: FlowContext, db: Executor, userId: str
   const now = ctx.now();
   const lifetimeSeconds = ctx.config.trustedDeviceDays * 86400;
   const id = generateId('dev');
-  await insertTrustedDevice(db, { id, user_id: userId, token_hash: sha256Base64url(token), label: meta.userAgent?.slice(0, 200) ?? null, created_at: now, expires_at: now + lifetimeSeconds * 1000, last_used_at: null, revoked_at: null });
+  await insertTrustedDevice(db, { id, user_id: userId, token_hash: sha256Base64url(token), label: storableText(meta.userAgent, 200), created_at: now, expires_at: now + lifetimeSeconds * 1000, last_used_at: null, revoked_at: null });
   ctx.events.record({ type: 'trusted_device.added', userId, ip: meta.ip, userAgent: meta.userAgent, details: { device: id } });
   return { device_token: token, device_expires_in: lifetimeSeconds };
 }

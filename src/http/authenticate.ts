@@ -68,7 +68,8 @@ export function mfaAuthOf(request: FastifyRequest): PendingAuthentication {
 
 export const eitherAuthOf = authOf;
 
+/** Where a request came from: the client IP by Twofold's own rule (src/http/client-ip.ts), never Fastify's request.ip. */
 export function requestMeta(request: FastifyRequest): RequestMeta {
   const userAgent = request.headers['user-agent'];
-  return { ip: request.ip, userAgent: typeof userAgent === 'string' ? userAgent : undefined };
+  return { ip: request.twofoldClientIp, userAgent: typeof userAgent === 'string' ? userAgent : undefined };
 }

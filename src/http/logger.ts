@@ -1,9 +1,12 @@
 // The server's pino logger. Request lines carry the method and path but never the query string
 // (tokens sent there by mistake must not reach the log), and any field named like a secret is
-// censored wherever it appears (LOG-01).
+// censored wherever it appears (LOG-01). Lines are JSON, where C0 controls are escaped already; the
+// C1 controls and bidi overrides a client can put in a header or a label are escaped too, so a
+// log read in a terminal (`twofold serve` in development, `tail -f`) shows them, never obeys them.
 import pino, { type Logger } from 'pino';
-import type { FastifyRequest } from 'fastify';
 import type { TwofoldConfig } from '../config/schema.js';
+import { escapeUnsafeCharactersInJson } from '../core/text/unsafe-characters.js';
+import { requestLogFields } from './own-rules.js';
 
 const secretFieldNames = [
   'password',
@@ -38,12 +41,9 @@ export function createLogger(config: Pick<TwofoldConfig, 'log'>, destination?: p
     {
       level: config.log.level,
       redact: { paths: redactedPaths, censor: '[redacted]' },
+      hooks: { streamWrite: escapeUnsafeCharactersInJson },
       serializers: {
-        req: (request: FastifyRequest) => ({
-          method: request.method,
-          path: request.url.split('?')[0],
-          remote_address: request.ip,
-        }),
+        req: requestLogFields,
       },
     },
     destination,

@@ -4,13 +4,14 @@
 //   const twofold = await createTwofold(loadConfig());
 //   await app.register(twofoldRoutes, { twofold, prefix: '/auth' });
 //
-// Everything Twofold needs is set inside its own encapsulated scope — its strict validator (no
-// type coercion), error handler, authentication hook, security and no-store headers, body limit
-// and JSON-only parsing — so the host app's own settings and routes are left exactly as they were,
-// and Twofold's rules hold whatever the host configured. The standalone server (buildApp) is
-// this plugin on an app of its own.
+// Everything Twofold needs is set inside its own encapsulated scope (this plugin is deliberately
+// not wrapped in fastify-plugin) — its strict validator (no type coercion), serializers, JSON-only
+// parsing, error handler and, under a prefix, its 404, the client IP by TWOFOLD_TRUSTED_PROXIES,
+// its CORS policy, authentication hook, security and no-store headers, body limit, and the pages'
+// own cookie and form handling — so the host app's own settings and routes are left exactly as
+// they were, and Twofold's rules hold whatever the host configured or registered (docs/security.md,
+// "Mounted means isolated"). The standalone server (buildApp) is this plugin on an app of its own.
 import { AjvCompiler } from '@fastify/ajv-compiler';
-import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import { TwofoldError, invalidTokenError } from '../errors.js';
@@ -18,8 +19,10 @@ import type { Twofold } from '../twofold.js';
 import { twofoldVersion } from '../version.js';
 import { registerApiDocs } from './api-docs.js';
 import { registerAuthentication } from './authenticate.js';
+import { registerCorsPolicy } from './cors-policy.js';
 import { registerErrorHandling } from './error-handler.js';
 import { metricsRoute, registerRequestTiming } from './metrics.js';
+import { registerClientIp, registerOwnBodyParsing, registerOwnLogSerializers, registerOwnSerializers } from './own-rules.js';
 import { sendProblem } from './problem.js';
 import { accountRoutes } from './routes/account.js';
 import { emailRoutes } from './routes/email.js';
@@ -40,10 +43,16 @@ export interface TwofoldRoutesOptions {
   /** Serve /openapi.json and the interactive docs at /docs (default true; false if the host documents its API itself). */
   openapi?: boolean;
   /**
-   * Answer unknown paths with Twofold's problem+json 404/405 (default false: the host app's
-   * not-found handler stays in charge). The standalone server turns it on.
+   * Answer unknown paths with Twofold's problem+json 404/405. Default: under a prefix, yes (the
+   * prefix is Twofold's); at the root, no (the host app's not-found handler stays in charge of
+   * every other path). The standalone server turns it on.
    */
   notFoundHandler?: boolean;
+  /**
+   * Twofold's request log fields (no query string, the client IP by TWOFOLD_TRUSTED_PROXIES) for
+   * its routes in the host's logger (default true). The standalone server's logger has them already.
+   */
+  logRequestFields?: boolean;
   /**
    * Serve GET /metrics and time requests (default: when TWOFOLD_METRICS or TWOFOLD_METRICS_TOKEN
    * turned metrics on). false leaves the timing and the route out, e.g. when the host app exposes
@@ -54,8 +63,9 @@ export interface TwofoldRoutesOptions {
   prefix?: string;
 }
 
-const tokenQueryParameters = /(?:^|[?&])(?:access_token|mfa_token|refresh_token|id_token|token)=/i;
-const bearerTokenQueryParameters = /(?:^|[?&])(?:access_token|mfa_token|refresh_token|id_token)=/i;
+// A host may split the query at ";" too (Fastify's useSemicolonDelimiter).
+const tokenQueryParameters = /(?:^|[?&;])(?:access_token|mfa_token|refresh_token|id_token|token)=/i;
+const bearerTokenQueryParameters = /(?:^|[?&;])(?:access_token|mfa_token|refresh_token|id_token)=/i;
 
 /** No coercion: {"password": ["x"]} or {"code": 123456} is a 400, not a quietly converted string. */
 const strictValidation = { coerceTypes: false, removeAdditional: true, useDefaults: true, allErrors: false } as const;
@@ -66,11 +76,16 @@ async function twofoldRoutesPlugin(app: FastifyInstance, options: TwofoldRoutesO
   const ctx = twofold.context;
   const pages = options.pages ?? twofold.config.pages.enabled;
   const metrics = options.metrics === false ? undefined : twofold.metrics;
-  if (pages && options.prefix !== undefined && options.prefix !== '' && options.prefix !== '/') {
+  const prefixed = options.prefix !== undefined && options.prefix !== '' && options.prefix !== '/';
+  if (pages && prefixed) {
     throw new TwofoldError('invalid_request', 'The hosted pages link to root paths; mount Twofold with pages: false under a prefix.');
   }
 
   app.setValidatorCompiler(buildValidatorCompiler({}, { customOptions: strictValidation, plugins: [] }) as Parameters<FastifyInstance['setValidatorCompiler']>[0]);
+  registerOwnSerializers(app);
+  registerOwnBodyParsing(app);
+  registerClientIp(app, twofold.config.http.trustedProxies);
+  if (options.logRequestFields !== false) registerOwnLogSerializers(app);
   // The body limit is per route, so a host app with a larger global limit does not widen ours.
   app.addHook('onRoute', (route) => {
     route.bodyLimit ??= twofold.config.http.bodyLimitBytes;
@@ -79,21 +94,9 @@ async function twofoldRoutesPlugin(app: FastifyInstance, options: TwofoldRoutesO
   });
   // Before any route (CORS adds one): each route's timing hook is made as the route is added.
   if (metrics !== undefined) registerRequestTiming(app, metrics);
-  // Only JSON bodies: a form post or text/plain body is 415 (HT-02). The pages add forms in their own scope.
-  app.removeContentTypeParser('text/plain');
   registerSecurityHeaders(app, { strictTransportSecurity: twofold.config.mode === 'production' });
-  // CORS is off unless origins are listed: browsers on other sites cannot read API answers.
-  if (twofold.config.http.corsOrigins.length > 0) {
-    await app.register(cors, {
-      origin: twofold.config.http.corsOrigins,
-      methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-      allowedHeaders: ['authorization', 'content-type'],
-      exposedHeaders: ['www-authenticate', 'retry-after'],
-      credentials: false,
-      maxAge: 600,
-    });
-  }
-  registerErrorHandling(app, { notFoundHandler: options.notFoundHandler === true });
+  await registerCorsPolicy(app, { origins: twofold.config.http.corsOrigins, prefixed });
+  registerErrorHandling(app, { notFoundHandler: options.notFoundHandler ?? prefixed });
   if (options.openapi !== false) {
     await app.register(swagger, {
       openapi: {
@@ -106,7 +109,7 @@ async function twofoldRoutesPlugin(app: FastifyInstance, options: TwofoldRoutesO
   }
 
   app.addHook('onRequest', (request, reply, done) => {
-    const queryStart = request.url.indexOf('?');
+    const queryStart = request.url.search(/[?;]/);
     // One exception: the link mailed to verify an address carries its token in the URL (a mail can
     // carry nothing else). It is single use, bound to the account and the address, only shown by a
     // GET that changes nothing, kept out of the log (no query strings there) and of any Referer.

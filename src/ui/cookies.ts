@@ -1,7 +1,13 @@
 // The hosted pages keep the same tokens the API hands out, in __Host- cookies: HttpOnly (no script
 // can read them), Secure, SameSite=Strict (never sent on a request another site starts), path /
 // and no Domain (this host only). Browsers accept Secure cookies from http://localhost too.
-import type {} from '@fastify/cookie';
+//
+// Read and written here, with the `cookie` library, and not through @fastify/cookie's decorators:
+// an app that mounts Twofold may have registered @fastify/cookie itself (its decorators would
+// clash with a second registration) with options of its own — a parsing hook that runs after our
+// CSRF check or not at all, parse options that add a Domain (which voids a __Host- cookie). The
+// pages' cookies follow Twofold's rules whatever the host registered.
+import { parseCookie, stringifySetCookie, type SetCookie } from 'cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export const cookieNames = {
@@ -18,15 +24,41 @@ export const cookieNames = {
 
 type CookieName = (typeof cookieNames)[keyof typeof cookieNames];
 
+const hostCookie = { path: '/', httpOnly: true, secure: true, sameSite: 'strict' } as const satisfies Omit<SetCookie, 'name' | 'value'>;
+const parsedCookies = new WeakMap<FastifyRequest, Record<string, string | undefined>>();
+
+function cookiesOf(request: FastifyRequest): Record<string, string | undefined> {
+  let cookies = parsedCookies.get(request);
+  if (cookies === undefined) {
+    const header = request.headers.cookie;
+    cookies = header === undefined ? {} : parseCookie(header);
+    parsedCookies.set(request, cookies);
+  }
+  return cookies;
+}
+
 export function readCookie(request: FastifyRequest, name: CookieName): string | undefined {
-  const value = request.cookies[name];
+  const value = cookiesOf(request)[name];
   return value === undefined || value === '' ? undefined : value;
 }
 
+/** A cookie set in this answer that the rest of this request should read too (a new CSRF token). */
+export function useCookieNow(request: FastifyRequest, name: CookieName, value: string): void {
+  cookiesOf(request)[name] = value;
+}
+
+/** One Set-Cookie per name: a later call for the same cookie replaces the earlier one. */
+function writeSetCookie(reply: FastifyReply, name: CookieName, header: string): void {
+  const existing = reply.getHeader('set-cookie');
+  const others = (existing === undefined ? [] : Array.isArray(existing) ? existing : [existing]).map(String).filter((line) => !line.startsWith(`${name}=`));
+  reply.removeHeader('set-cookie');
+  reply.header('set-cookie', [...others, header]);
+}
+
 export function setCookie(reply: FastifyReply, name: CookieName, value: string, maxAgeSeconds: number): void {
-  reply.setCookie(name, value, { path: '/', httpOnly: true, secure: true, sameSite: 'strict', maxAge: maxAgeSeconds });
+  writeSetCookie(reply, name, stringifySetCookie({ name, value, ...hostCookie, maxAge: maxAgeSeconds }));
 }
 
 export function clearCookie(reply: FastifyReply, name: CookieName): void {
-  reply.clearCookie(name, { path: '/', httpOnly: true, secure: true, sameSite: 'strict' });
+  writeSetCookie(reply, name, stringifySetCookie({ name, value: '', ...hostCookie, maxAge: 0, expires: new Date(0) }));
 }

@@ -5,7 +5,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { constantTimeEqual } from '../core/crypto/constant-time.js';
 import { generateRandomBase64url } from '../core/crypto/random.js';
-import { cookieNames, readCookie, setCookie } from './cookies.js';
+import { cookieNames, readCookie, setCookie, useCookieNow } from './cookies.js';
 import { html, type SafeHtml } from './html.js';
 
 const csrfLifetimeSeconds = 12 * 60 * 60;
@@ -17,7 +17,7 @@ export function csrfTokenFor(request: FastifyRequest, reply: FastifyReply): stri
   const token = generateRandomBase64url(32);
   setCookie(reply, cookieNames.csrf, token, csrfLifetimeSeconds);
   // The page rendered now must use the new token too.
-  request.cookies[cookieNames.csrf] = token;
+  useCookieNow(request, cookieNames.csrf, token);
   return token;
 }
 

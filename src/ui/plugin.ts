@@ -1,9 +1,8 @@
 // The hosted pages, mounted beside the API in their own encapsulated scope: only here are form
-// bodies parsed and cookies read; every POST carries a CSRF token; every page has a strict
+// bodies parsed and cookies read (by src/ui/cookies.ts, whatever cookie plugin a host app has); every POST carries a CSRF token; every page has a strict
 // Content-Security-Policy (no inline script or style, no eval, no framing) and an HTML error page.
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import type { FastifyInstance } from 'fastify';
 import { TwofoldError } from '../errors.js';
@@ -53,7 +52,6 @@ export async function registerPages(app: FastifyInstance, ctx: FlowContext): Pro
   const kit = createPageKit(ctx);
 
   await app.register(async (scope) => {
-    await scope.register(cookie);
     await scope.register(formbody);
     // Pages are not part of the API: keep them out of the OpenAPI document.
     scope.addHook('onRoute', (route) => {

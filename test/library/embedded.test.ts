@@ -2,41 +2,15 @@
 // (no HTTP at all); then Twofold's routes mounted under /auth in an existing Fastify app that has
 // its own routes, validator settings, error handler and 404 — each side keeps its own rules — and
 // a host route protected by twofold/verify against the embedded issuer, over real HTTP.
-import { rmSync } from 'node:fs';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load.js';
 import { generateTotpCode, totpStepAt } from '../../src/core/totp/verify.js';
 import { twofoldRoutes } from '../../src/index.js';
-import { createTwofold, type Twofold } from '../../src/twofold.js';
 import { createVerifier, twofoldAuth, type Verifier } from '../../src/verify/index.js';
-import { createTestStorage, type TestStorage } from '../helpers/backend.js';
-import { createTestClock, type TestClock } from '../helpers/clock.js';
+import type { TestClock } from '../helpers/clock.js';
+import { createEmbeddedTwofold, type Embedded } from '../helpers/embedded.js';
 import { strongPassword, uniqueUsername } from '../helpers/flow.js';
 import { findFreePort } from '../helpers/process.js';
-import { makeDataDir, testEnvironment } from '../helpers/twofold.js';
-
-interface Embedded {
-  twofold: Twofold;
-  clock: TestClock;
-  close(): Promise<void>;
-}
-
-async function createEmbeddedTwofold(env: Record<string, string> = {}): Promise<Embedded> {
-  const dataDir = makeDataDir();
-  const storage: TestStorage = await createTestStorage(dataDir);
-  const clock = createTestClock();
-  const twofold = await createTwofold(loadConfig(testEnvironment(dataDir, { ...storage.env, ...env })), { now: clock.now });
-  return {
-    twofold,
-    clock,
-    async close() {
-      await twofold.close();
-      await storage.dispose();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
 
 const codeFor = (secret: string, clock: TestClock) => generateTotpCode(secret, totpStepAt(clock.now()));
 
@@ -74,7 +48,7 @@ describe('createTwofold(): the flows as functions', () => {
     await expect(flows.authenticateMfaToken(registered.mfa_token)).rejects.toMatchObject({ code: 'invalid_token' });
   });
 
-  it('factor labels: the flows refuse what the API schema refuses (control characters, more than 64 characters), so pages and library callers cannot store them either', async () => {
+  it('factor labels: the flows refuse what the API schema refuses (C0 and C1 controls, DEL, bidi overrides, more than 64 characters), so pages and library callers cannot store them either', async () => {
     const { flows } = embedded.twofold;
     const registered = await flows.register({ username: uniqueUsername('lib'), password: strongPassword });
     const confirmed = await flows.confirmFactor(await flows.authenticateMfaToken(registered.mfa_token), registered.totp.factor_id, { code: codeFor(registered.totp.secret, embedded.clock) });
@@ -83,6 +57,11 @@ describe('createTwofold(): the flows as functions', () => {
     await expect(flows.enrollFactor(auth, { type: 'webauthn', label: 'YubiKey\u001b[2J\u001b[31m' })).rejects.toMatchObject({ code: 'invalid_request', status: 400 });
     await expect(flows.enrollFactor(auth, { type: 'webauthn', label: '🔑'.repeat(65) })).rejects.toMatchObject({ code: 'invalid_request' });
     await expect(flows.renameFactor(auth, registered.totp.factor_id, 'Phone\napp')).rejects.toMatchObject({ code: 'invalid_request' });
+    // C1 controls (U+009B is an 8-bit CSI), DEL and bidi overrides are refused as well.
+    for (const label of ['Key\u009b31m', 'Key\u007f', 'Key \u202egnp.exe', 'Key\u2066x\u2069']) {
+      await expect(flows.renameFactor(auth, registered.totp.factor_id, label), JSON.stringify(label)).rejects.toMatchObject({ code: 'invalid_request' });
+    }
+    expect(await flows.renameFactor(auth, registered.totp.factor_id, '👨\u200d👩\u200d👧 family')).toMatchObject({ label: '👨\u200d👩\u200d👧 family' });
     expect(await flows.renameFactor(auth, registered.totp.factor_id, ` ${'🔑'.repeat(64)} `)).toMatchObject({ label: '🔑'.repeat(64) });
     expect(await flows.renameFactor(auth, registered.totp.factor_id, '   ')).toMatchObject({ label: null });
   });

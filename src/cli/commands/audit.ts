@@ -4,7 +4,7 @@ import { TwofoldError } from '../../errors.js';
 import { findUserByIdOrUsername } from '../../flows/admin.js';
 import { enforceAuditCapOfEveryUser } from '../../flows/audit-caps.js';
 import { listSecurityEvents } from '../../store/repositories/security-events.js';
-import { printJson, printTable } from '../output.js';
+import { printJson, printLines, printTable } from '../output.js';
 import { withTwofold } from './with-twofold.js';
 
 export async function auditCommand(options: { user?: string; type?: string; since?: string; limit: string; before?: string; json?: boolean }): Promise<void> {
@@ -35,9 +35,9 @@ export async function auditPruneCommand(): Promise<void> {
     // The cap of every user, not only of those whose trail grew in this process (none did).
     const overCap = await enforceAuditCapOfEveryUser(twofold.context);
     const days = twofold.config.audit.retentionDays;
-    process.stdout.write(
+    printLines(
       `${days === 0 ? 'retention is off (TWOFOLD_AUDIT_RETENTION_DAYS=0): no event removed for its age' : `removed ${report.auditEventsExpired} event(s) older than ${days} days`}; ` +
-        `${report.auditEventsOverCap + overCap} beyond TWOFOLD_AUDIT_EVENTS_PER_USER; ${report.sessionsRetired} timed-out session(s) retired\n`,
+        `${report.auditEventsOverCap + overCap} beyond TWOFOLD_AUDIT_EVENTS_PER_USER; ${report.sessionsRetired} timed-out session(s) retired`,
     );
   });
 }

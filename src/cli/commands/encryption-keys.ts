@@ -9,7 +9,7 @@ import { countSealedValuesByKeyId, type EncryptionKeyUsage } from '../../flows/e
 import { rotateEncryptionKey, type EncryptionKeyRotation } from '../../flows/rotate-encryption-key.js';
 import { zeroPerSealedTable, type SealedTable } from '../../store/repositories/sealed-values.js';
 import type { Twofold } from '../../twofold.js';
-import { printJson, printTable } from '../output.js';
+import { printError, printJson, printLines, printTable } from '../output.js';
 import { withTwofold } from './with-twofold.js';
 
 export async function rotateEncryptionCommand(options: { json?: boolean; generate?: boolean }): Promise<void> {
@@ -18,7 +18,7 @@ export async function rotateEncryptionCommand(options: { json?: boolean; generat
     const config = loadConfig();
     const refusal = refusalToGenerate(config);
     if (refusal !== undefined) {
-      process.stderr.write(`${refusal}\n`);
+      printError(refusal);
       process.exitCode = 2;
       return;
     }
@@ -28,7 +28,7 @@ export async function rotateEncryptionCommand(options: { json?: boolean; generat
     const rotation = await rotateEncryptionKey(twofold.context);
     const removable = twofold.encryptionKey.previousIds.filter((keyId) => !rotation.remaining.some((usage) => usage.keyId === keyId));
     if (options.json === true) return printJson(rotationJson(rotation, removable, generated));
-    process.stdout.write(describeRotation(twofold, rotation, removable, generated));
+    printLines(...describeRotation(twofold, rotation, removable, generated));
   });
 }
 
@@ -46,8 +46,8 @@ export async function encryptionStatusCommand(options: { json?: boolean }): Prom
     printTable(rows);
     const idle = rows.filter((row) => row.state === 'previous' && row.total === 0).map((row) => row.key_id);
     const busy = rows.filter((row) => row.state !== 'current' && row.total > 0).map((row) => row.key_id);
-    if (busy.length > 0) process.stdout.write(`\nRun \`twofold keys rotate-encryption\` to re-seal what ${busy.join(', ')} still hold(s).\n`);
-    if (idle.length > 0) process.stdout.write(`\nNothing is sealed under ${idle.join(', ')}: ${removalAdvice(twofold)}\n`);
+    if (busy.length > 0) printLines('', `Run \`twofold keys rotate-encryption\` to re-seal what ${busy.join(', ')} still hold(s).`);
+    if (idle.length > 0) printLines('', `Nothing is sealed under ${idle.join(', ')}: ${removalAdvice(twofold)}`);
   });
 }
 
@@ -80,7 +80,7 @@ function rotationJson(rotation: EncryptionKeyRotation, removable: string[], gene
   };
 }
 
-function describeRotation(twofold: Twofold, rotation: EncryptionKeyRotation, removable: string[], generated: ReplacedEncryptionKeyFile | undefined): string {
+function describeRotation(twofold: Twofold, rotation: EncryptionKeyRotation, removable: string[], generated: ReplacedEncryptionKeyFile | undefined): string[] {
   const { factors, signing_keys: signingKeys, server_secrets: serverSecrets, outbox } = rotation.resealed;
   const lines: string[] = [];
   if (generated !== undefined) {
@@ -97,7 +97,7 @@ function describeRotation(twofold: Twofold, rotation: EncryptionKeyRotation, rem
   }
   if (removable.length > 0) lines.push(`Nothing is sealed under ${removable.join(', ')} any more: ${removalAdvice(twofold)}`);
   if (generated !== undefined) lines.push('Restart running servers: they hold the old key only, and what is now sealed under the new one would not open there.');
-  return `${lines.join('\n')}\n`;
+  return lines;
 }
 
 function removalAdvice(twofold: Twofold): string {

@@ -1,6 +1,6 @@
 // `twofold keys list|rotate`: the signing keys in the database.
 import { listSigningKeys } from '../../store/repositories/signing-keys.js';
-import { printJson, printTable } from '../output.js';
+import { printJson, printLines, printTable } from '../output.js';
 import { rotateSigningKey } from '../../flows/rotate-signing-key.js';
 import { withTwofold } from './with-twofold.js';
 
@@ -25,9 +25,9 @@ export async function rotateKeysCommand(options: { json?: boolean }): Promise<vo
     const { previous, current: next } = await rotateSigningKey(twofold.context);
     if (options.json === true) printJson({ previous_kid: previous.kid, kid: next.kid, alg: next.alg });
     else
-      process.stdout.write(
-        `new signing key ${next.kid} (${next.alg}) is current; ${previous.kid} stays in the JWKS until the tokens it signed expire.\n` +
-          (twofold.kv.kind === 'redis' ? 'Running servers were told through Redis.\n' : 'Running servers pick it up within a minute.\n'),
+      printLines(
+        `new signing key ${next.kid} (${next.alg}) is current; ${previous.kid} stays in the JWKS until the tokens it signed expire.`,
+        twofold.kv.kind === 'redis' ? 'Running servers were told through Redis.' : 'Running servers pick it up within a minute.',
       );
   });
 }

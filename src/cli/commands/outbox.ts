@@ -2,13 +2,13 @@
 // read a code when trying Twofold out without a real SMS gateway or mail server. The database
 // holds them sealed; this command opens them with the encryption key, as the server would.
 import { readOutboxMessages } from '../../delivery/outbox.js';
-import { printJson, printTable } from '../output.js';
+import { printError, printJson, printTable } from '../output.js';
 import { withTwofold } from './with-twofold.js';
 
 export async function outboxCommand(options: { channel?: string; to?: string; limit: string; json?: boolean }): Promise<void> {
   const channel = options.channel === 'sms' || options.channel === 'email' ? options.channel : undefined;
   if (options.channel !== undefined && channel === undefined) {
-    process.stderr.write('--channel is sms or email\n');
+    printError('--channel is sms or email');
     process.exitCode = 2;
     return;
   }

@@ -5,6 +5,7 @@ import { loadConfig } from '../../config/load.js';
 import { isLoopbackHost } from '../../config/production-defaults.js';
 import { startServer, type RunningServer } from '../../http/server.js';
 import { twofoldVersion } from '../../version.js';
+import { terminalText as t } from '../output.js';
 
 export async function serveCommand(): Promise<void> {
   const config = loadConfig();
@@ -36,27 +37,28 @@ async function printBanner(server: RunningServer): Promise<void> {
   const keySource =
     encryptionKey.source === 'environment'
       ? 'from TWOFOLD_ENCRYPTION_KEY'
-      : `${encryptionKey.source === 'generated-file' ? 'generated into' : 'read from'} ${encryptionKey.path} (mode 0600; development only — set TWOFOLD_ENCRYPTION_KEY in production)`;
+      : `${encryptionKey.source === 'generated-file' ? 'generated into' : 'read from'} ${t(encryptionKey.path)} (mode 0600; development only — set TWOFOLD_ENCRYPTION_KEY in production)`;
+  // Values are escaped one by one (terminalText), before the colours are added.
   const lines = [
     `${pc.bold(`Twofold ${twofoldVersion}`)} — ${config.mode === 'production' ? pc.green('production mode') : pc.yellow(`${config.mode} mode`)}`,
-    `  listening    ${server.url}`,
-    `  issuer       ${config.issuer}`,
-    `  data dir     ${config.dataDir}`,
-    `  database     ${database.location}`,
-    `  shared state ${server.twofold.sharedStateLocation}`,
-    `  migrations   ${migrationsApplied.length > 0 ? `applied ${migrationsApplied.join(', ')}` : 'up to date'}`,
-    `  encryption   key ${encryptionKey.id} ${keySource}`,
+    `  listening    ${t(server.url)}`,
+    `  issuer       ${t(config.issuer)}`,
+    `  data dir     ${t(config.dataDir)}`,
+    `  database     ${t(database.location)}`,
+    `  shared state ${t(server.twofold.sharedStateLocation)}`,
+    `  migrations   ${migrationsApplied.length > 0 ? `applied ${t(migrationsApplied.join(', '))}` : 'up to date'}`,
+    `  encryption   key ${t(encryptionKey.id)} ${keySource}`,
     ...(encryptionKey.previousIds.length > 0
-      ? [`               also opens ${encryptionKey.previousIds.join(', ')} (previous keys; \`twofold keys rotate-encryption\` re-seals what they hold)`]
+      ? [`               also opens ${t(encryptionKey.previousIds.join(', '))} (previous keys; \`twofold keys rotate-encryption\` re-seals what they hold)`]
       : []),
-    `  signing key  ${key.alg} ${key.kid}`,
+    `  signing key  ${t(key.alg)} ${t(key.kid)}`,
     ...(server.twofold.context.senders.sms.provider === 'outbox' || server.twofold.context.senders.email.provider === 'outbox'
       ? [`  messages     development outbox: ${config.mode === 'development' ? 'codes are printed here as they are sent, and ' : ''}\`twofold outbox\` opens the kept ones`]
       : []),
-    `  try it       curl ${server.url}/.well-known/openid-configuration`,
+    `  try it       curl ${t(server.url)}/.well-known/openid-configuration`,
     // Forgetting NODE_ENV=production must not go unnoticed where other people connect.
     ...(config.mode !== 'production' && !isLoopbackHost(new URL(config.publicUrl).hostname)
-      ? [pc.yellow(`  warning      ${config.mode} mode at ${config.publicUrl}: development defaults apply (a generated encryption key, codes printed and kept in the outbox, cheap settings allowed); set NODE_ENV=production for a real deployment`)]
+      ? [pc.yellow(`  warning      ${config.mode} mode at ${t(config.publicUrl)}: development defaults apply (a generated encryption key, codes printed and kept in the outbox, cheap settings allowed); set NODE_ENV=production for a real deployment`)]
       : []),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

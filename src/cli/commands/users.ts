@@ -1,7 +1,7 @@
 // `twofold users list|show|reset-factors`.
 import { userInfo } from 'node:os';
 import { describeUser, listUserViews, resetFactors, unlockUserAccount } from '../../flows/admin.js';
-import { printJson, printTable } from '../output.js';
+import { printError, printJson, printLines, printTable } from '../output.js';
 import { withTwofold } from './with-twofold.js';
 
 export async function listUsersCommand(options: { json?: boolean; limit: string; after?: string }): Promise<void> {
@@ -18,7 +18,7 @@ export async function showUserCommand(user: string, options: { json?: boolean })
     if (options.json === true) return printJson(details);
     const { factors, ...rest } = details;
     printTable([Object.fromEntries(Object.entries(rest).map(([key, value]) => [key, value === null ? null : String(value)]))]);
-    process.stdout.write('\nfactors:\n');
+    printLines('', 'factors:');
     printTable(factors.map(({ id, type, label, status, activated_at, last_used_at }) => ({ id, type, label, status, activated_at, last_used_at })));
   });
 }
@@ -27,22 +27,22 @@ export async function unlockCommand(user: string, options: { json?: boolean }): 
   await withTwofold(async (twofold) => {
     const result = await unlockUserAccount(twofold.context, user, `cli:${userInfo().username}`);
     if (options.json === true) return printJson(result);
-    process.stdout.write(result.wasLocked ? `unlocked ${result.user.username}; the failure count starts over.\n` : `${result.user.username} was not locked; the failure count starts over.\n`);
+    printLines(result.wasLocked ? `unlocked ${result.user.username}; the failure count starts over.` : `${result.user.username} was not locked; the failure count starts over.`);
   });
 }
 
 export async function resetFactorsCommand(user: string, options: { json?: boolean; yes?: boolean }): Promise<void> {
   if (options.yes !== true) {
-    process.stderr.write('This removes every factor and recovery code of the user and ends their sessions.\nRun again with --yes to confirm.\n');
+    printError('This removes every factor and recovery code of the user and ends their sessions.', 'Run again with --yes to confirm.');
     process.exitCode = 2;
     return;
   }
   await withTwofold(async (twofold) => {
     const result = await resetFactors(twofold.context, user, `cli:${userInfo().username}`);
     if (options.json === true) return printJson(result);
-    process.stdout.write(
+    printLines(
       `reset ${result.user.username}: ${result.factorsRemoved} factor(s) and ${result.recoveryCodesRemoved} recovery code(s) removed, ` +
-        `${result.sessionsRevoked} session(s) ended. Their next login will ask them to enroll a new factor.\n`,
+        `${result.sessionsRevoked} session(s) ended. Their next login will ask them to enroll a new factor.`,
     );
   });
 }

@@ -28,6 +28,9 @@ describe('normalizeEmail()', () => {
     ['inner space', 'ali ce@example.com'],
     ['local part over 64 characters', `${'a'.repeat(65)}@example.com`],
     ['empty', ''],
+    ['a bidi override (shown reversed to operators)', 'moc.evil\u202e@bank.example'],
+    ['a C1 control (8-bit CSI)', 'alice\u009b31m@example.com'],
+    ['an ANSI escape', 'alice@example.com\u001b[2J'],
   ])('refuses %s', (_label, input) => {
     expect(normalizeEmail(input)).toBeUndefined();
   });
@@ -66,6 +69,7 @@ describe('normalizePhone()', () => {
     ['two plus signs', '++14155550123'],
     ['Arabic-Indic digits', '+١٤١٥٥٥٥٠١٢٣'],
     ['empty', ''],
+    ['a bidi override', '+1415555\u202e0123'],
   ])('refuses %s', (_label, input) => {
     expect(normalizePhone(input)).toBeUndefined();
   });

@@ -91,8 +91,11 @@ export const enrollmentSchema = Type.Object({
 /** Ids are ours (prefix + base64url); anything else cannot name a row, so it is refused up front. */
 export const idSchema = Type.String({ maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
 
-/** Free text people choose (labels): no control characters, which no database should store. */
-export const labelSchema = Type.String({ maxLength: 64, pattern: '^[^\\u0000-\\u001f\\u007f]*$' });
+/**
+ * Free text people choose (labels): no C0 or C1 control, DEL, bidi override or line separator —
+ * the rule of src/flows/factor-label.ts, which holds for the pages and library callers too.
+ */
+export const labelSchema = Type.String({ maxLength: 64, pattern: '^[^\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069\\u2028\\u2029]*$' });
 
 /** RegistrationResponseJSON / AuthenticationResponseJSON, bounded; the ceremony checks the rest. */
 export const credentialSchema = Type.Object(
