@@ -21,6 +21,7 @@ import { countSealedValuesByKeyId } from './flows/encryption-key-usage.js';
 import { combineEventSinks, discardEvents, type EventLogger, type SecurityEventSink } from './flows/security-events.js';
 import { codePepperName, loadOrCreateServerSecret } from './flows/server-secrets.js';
 import { createKeyRingManager } from './flows/signing-keys.js';
+import { startGraceAnswerSweeper } from './flows/refresh-grace.js';
 import { AnotherInstanceRunningError, holdSingleInstanceLease, type LeaseTiming, type SingleInstanceLease } from './flows/single-instance.js';
 import { createMessageSenders } from './delivery/senders.js';
 import { openDatabase, type OpenedDatabase } from './store/connect.js';
@@ -155,6 +156,8 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
       metrics: metrics ?? noFlowMetrics,
       diagnostics: logger,
     };
+    // Sealed refresh answers are wiped within a second of their grace (also when the grace is off).
+    const graceSweeper = startGraceAnswerSweeper(context);
     const { key: _secret, previousKeys: _previousSecrets, ...keyInfo } = encryptionKey;
     const openedKv = kv;
     const openedLease = lease;
@@ -171,6 +174,7 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
       sharedStateLocation: config.redis === undefined ? 'in-process memory (one instance only)' : `Redis ${redactedUrl(config.redis.url)} (prefix ${config.redis.keyPrefix})`,
       async close() {
         closing = true;
+        await graceSweeper.stop();
         await background.flush();
         await auditTrail.flush();
         senders.close();

@@ -13,6 +13,10 @@ import { lazyBrowserWebAuthn } from './webauthn.js';
 
 const defaultRefreshLeewaySeconds = 30;
 const defaultRequestTimeoutMs = 30_000;
+// A refresh is cheap for the server; one whose answer has not come within 3 s is more likely lost
+// than slow. Retries start within 8 s of the first attempt: inside the server's default 10 s grace.
+const defaultRefreshAttemptTimeoutMs = 3_000;
+const defaultRefreshRetryWindowMs = 8_000;
 
 // Called through a wrapper, never as a detached method: browsers throw "Illegal invocation"
 // when window.fetch runs with another `this`.
@@ -49,6 +53,8 @@ export function createTwofoldClient(options: TwofoldClientOptions): TwofoldClien
     tokenStore: options.tokenStore ?? createMemoryTokenStore(),
     now,
     refreshLeewaySeconds: options.refreshLeewaySeconds ?? defaultRefreshLeewaySeconds,
+    refreshAttemptTimeoutMs: options.refreshAttemptTimeoutMs ?? defaultRefreshAttemptTimeoutMs,
+    refreshRetryWindowMs: options.refreshRetryWindowMs ?? defaultRefreshRetryWindowMs,
   });
   const webauthn = options.webauthn ?? lazyBrowserWebAuthn();
   const authorized: AuthorizedSend = (request) => sessionTokens.sendAuthorized(request);

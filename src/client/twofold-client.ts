@@ -23,6 +23,18 @@ export interface TwofoldClientOptions {
   refreshLeewaySeconds?: number;
   /** Abandon a request without an answer after this long (error code `timeout`); default 30 000, 0 for never. */
   requestTimeoutMs?: number;
+  /**
+   * How long one refresh attempt waits for its answer before it is retried with the same refresh
+   * token; default 3 000, 0 for `requestTimeoutMs`.
+   */
+  refreshAttemptTimeoutMs?: number;
+  /**
+   * A refresh whose answer was lost (network error, timeout, 5xx) is retried with the same token
+   * while less than this has passed since its first attempt; default 8 000, 0 never retries. Keep
+   * it below the server's `TWOFOLD_REFRESH_REUSE_GRACE_SECONDS` (10 s by default): a retry that
+   * arrives after the grace counts as reuse and ends the session.
+   */
+  refreshRetryWindowMs?: number;
 }
 
 export interface RegisterInput {

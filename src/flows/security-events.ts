@@ -16,6 +16,8 @@ export type SecurityEventType =
   | 'recovery_codes.issued'
   | 'token.refreshed'
   | 'token.refresh_reuse_detected'
+  /** A rotated refresh token presented again within the reuse grace: answered as before, not theft. */
+  | 'token.refresh_grace_replay'
   | 'session.revoked'
   | 'admin.factors_reset'
   | 'signing_key.rotated'

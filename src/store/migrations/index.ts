@@ -12,6 +12,7 @@ import * as passkeyAttestation from './0007-passkey-attestation.js';
 import * as strictFeedCursor from './0009-strict-feed-cursor.js';
 import * as sealedOutbox from './0010-sealed-outbox.js';
 import * as instanceLease from './0011-instance-lease.js';
+import * as refreshGrace from './0012-refresh-grace.js';
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '0009-strict-feed-cursor': strictFeedCursor,
   '0010-sealed-outbox': sealedOutbox,
   '0011-instance-lease': instanceLease,
+  '0012-refresh-grace': refreshGrace,
 };
