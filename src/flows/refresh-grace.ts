@@ -19,9 +19,9 @@
 // derived from P and a server secret — but then that secret and any old token of the family would
 // compute every later token for as long as the session lives, silently. Instead the answer is
 // sealed (AES-256-GCM secretbox, AAD bound to P's row and session) in the compare-and-set that
-// spends P, and wiped when C is used, when the family is revoked, and by a sweep within a second
-// of the grace's end. A database copy never holds a token in clear, and holds no answer (sealed or
-// not) past its grace.
+// spends P, and wiped by a sweep within a second of the grace's end, or with the family when it is
+// revoked. A database copy never holds a token in clear, and holds no answer (sealed or not) past
+// its grace.
 import { sha256Base64url } from '../core/crypto/digest.js';
 import { SecretBoxError, secretBoxAad, type SecretBox } from '../core/crypto/secretbox.js';
 import type { RefreshTokenRow } from '../store/database.js';
@@ -77,7 +77,7 @@ export async function answerPresentedAgain(ctx: FlowContext, token: TokenIds, no
     return reuse;
   }
   // The child must never have been presented: once it has, whoever holds the parent is not the one
-  // carrying the family on. (Using it also wipes the answer; this check does not rely on that.)
+  // carrying the family on.
   const child = await findRefreshTokenByHash(ctx.db, sha256Base64url(answer.refreshToken));
   if (child === undefined || child.used_at !== null || child.revoked_at !== null) return reuse;
   return {

@@ -7,7 +7,7 @@
 import { sha256Base64url } from '../core/crypto/digest.js';
 import { invalidTokenError } from '../errors.js';
 import type { RefreshTokenRow, SessionRow } from '../store/database.js';
-import { findRefreshTokenByHash, markRefreshTokenUsed, wipeGraceAnswer } from '../store/repositories/refresh-tokens.js';
+import { findRefreshTokenByHash, markRefreshTokenUsed } from '../store/repositories/refresh-tokens.js';
 import { findSession, touchSession } from '../store/repositories/sessions.js';
 import { findUserById } from '../store/repositories/users.js';
 import { runTransaction } from '../store/transaction.js';
@@ -61,19 +61,14 @@ async function rotateRefreshToken(ctx: FlowContext, stored: RefreshTokenRow, ses
     graceMilliseconds(ctx) > 0
       ? sealGraceAnswer(ctx.secretBox, stored, { accessToken, refreshToken: child, accessExpiresAtSeconds: accessTokenExpiresAtSeconds(ctx, now) })
       : null;
+  // The parent's answer (which carried `stored`) is left to the sweep: from this commit on a replay
+  // of the parent is reuse anyway (answerPresentedAgain checks the child itself), and wiping it here
+  // would cost every refresh a second durable write.
   const won = await runTransaction(ctx.db, async (trx) => {
     if (!(await markRefreshTokenUsed(trx, stored.id, now, graceAnswer))) return false;
     await touchSession(trx, session.id, now);
     await storeRefreshToken(trx, child, { sessionId: session.id, parentId: stored.id, now, expiresAt: session.expires_at });
     return true;
   });
-  if (!won) return undefined;
-  // The parent's answer carried the token just spent: from now on a replay of the parent is reuse
-  // (answerPresentedAgain checks the child itself), so its answer has nothing left to do. Wiped
-  // after the commit, not inside: a second row locked there could deadlock with a logout locking
-  // the family in another order. Should this fail, the sweep wipes it when its grace ends.
-  if (stored.parent_id !== null) {
-    await wipeGraceAnswer(ctx.db, stored.parent_id).catch((error: unknown) => ctx.diagnostics.warn({ err: error }, 'could not wipe a used refresh grace answer; the sweep will'));
-  }
-  return tokenResponse(ctx, accessToken, child);
+  return won ? tokenResponse(ctx, accessToken, child) : undefined;
 }

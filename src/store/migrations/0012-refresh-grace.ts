@@ -1,9 +1,9 @@
 // The answer a refresh-token rotation gave, kept sealed on the rotated token's row for the reuse
 // grace only (TWOFOLD_REFRESH_REUSE_GRACE_SECONDS): presenting that token again within the grace —
 // its answer was lost, or two page loads raced — returns the same pair instead of revoking the
-// family. The column is a secretbox envelope (never a token in clear) and is wiped when the grace
-// ends, when the new token is itself used, and when the family is revoked. The partial index holds
-// only the rows still carrying an answer, so the sweep that wipes expired ones reads nothing else.
+// family. The column is a secretbox envelope (never a token in clear), wiped when the grace ends
+// and when the family is revoked. The partial index holds only the rows still carrying an answer,
+// so the sweep that wipes expired ones reads nothing else.
 import { sql, type Kysely } from 'kysely';
 
 export async function up(db: Kysely<unknown>): Promise<void> {

@@ -35,10 +35,6 @@ export function findRefreshTokenUse(db: Executor, tokenId: string): Promise<Refr
   return db.selectFrom('refresh_tokens').select(['used_at', 'revoked_at', 'grace_answer_ciphertext']).where('id', '=', tokenId).executeTakeFirst();
 }
 
-export async function wipeGraceAnswer(db: Executor, tokenId: string): Promise<void> {
-  await db.updateTable('refresh_tokens').set({ grace_answer_ciphertext: null }).where('id', '=', tokenId).where('grace_answer_ciphertext', 'is not', null).execute();
-}
-
 /**
  * Wipes every answer whose grace began at or before `usedAtOrBefore`. Both statements use the
  * partial index of 0012; the update (a write, on SQLite the database's one writer) runs only
