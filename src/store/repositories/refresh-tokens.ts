@@ -1,7 +1,7 @@
 // Refresh tokens, stored as SHA-256. Each use marks the token used with a compare-and-set; a
 // token presented again after that is a reuse, and the flow revokes the family (SS-02) — unless it
 // comes within the reuse grace, when the rotation's sealed answer is still on the row (0012).
-import type { Insertable } from 'kysely';
+import { PostgresAdapter, type Insertable } from 'kysely';
 import type { Executor, RefreshTokenRow, RefreshTokensTable } from '../database.js';
 
 export async function insertRefreshToken(db: Executor, token: Insertable<RefreshTokensTable>): Promise<void> {
@@ -37,23 +37,21 @@ export function findRefreshTokenUse(db: Executor, tokenId: string): Promise<Refr
 
 /**
  * Wipes every answer whose grace began at or before `usedAtOrBefore`. Both statements use the
- * partial index of 0012; the update (a write, on SQLite the database's one writer) runs only
- * when the read found something.
+ * partial index of 0012; the update (a write, on SQLite the database's one writer) runs only when
+ * the read found something. On PostgreSQL rows another transaction holds (a logout revoking the
+ * family, which wipes them itself) are skipped, never waited for: a sweep that waited while holding
+ * other rows of the family could deadlock with that logout.
  */
 export async function wipeGraceAnswersUsedBefore(db: Executor, usedAtOrBefore: number): Promise<number> {
-  const expired = await db
-    .selectFrom('refresh_tokens')
-    .select('id')
-    .where('grace_answer_ciphertext', 'is not', null)
-    .where('used_at', '<=', usedAtOrBefore)
-    .limit(1)
-    .executeTakeFirst();
-  if (expired === undefined) return 0;
+  const expired = () =>
+    db.selectFrom('refresh_tokens').select('id').where('grace_answer_ciphertext', 'is not', null).where('used_at', '<=', usedAtOrBefore);
+  if ((await expired().limit(1).executeTakeFirst()) === undefined) return 0;
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
   const result = await db
     .updateTable('refresh_tokens')
     .set({ grace_answer_ciphertext: null })
+    .where('id', 'in', postgres ? expired().forUpdate().skipLocked() : expired())
     .where('grace_answer_ciphertext', 'is not', null)
-    .where('used_at', '<=', usedAtOrBefore)
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
