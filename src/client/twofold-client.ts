@@ -87,7 +87,10 @@ export interface TwofoldClient {
 
   /** The stored tokens, or undefined when signed out. */
   getTokens(): Promise<StoredTokens | undefined>;
-  /** Rotates the refresh token now. Concurrent calls share one request and resolve to the same tokens. */
+  /**
+   * Rotates the refresh token now. Concurrent calls share one request and resolve to the same
+   * tokens; a lost answer is retried with the same token within `refreshRetryWindowMs`.
+   */
   refreshTokens(): Promise<StoredTokens>;
   /** Ends this session on the server and forgets the tokens (also when the server could not be told). */
   logout(): Promise<void>;
