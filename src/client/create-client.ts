@@ -42,18 +42,22 @@ function securityEventsPath(query: SecurityEventsQuery): string {
  */
 export function createTwofoldClient(options: TwofoldClientOptions): TwofoldClient {
   const now = options.now ?? Date.now;
+  const requestTimeoutMs = options.requestTimeoutMs ?? defaultRequestTimeoutMs;
+  const refreshAttemptTimeoutMs = options.refreshAttemptTimeoutMs ?? defaultRefreshAttemptTimeoutMs;
   const transport = createTransport({
     baseUrl: options.baseUrl,
     fetch: options.fetch ?? globalFetch,
     now,
-    requestTimeoutMs: options.requestTimeoutMs ?? defaultRequestTimeoutMs,
+    requestTimeoutMs,
   });
   const sessionTokens = createSessionTokens({
     transport,
     tokenStore: options.tokenStore ?? createMemoryTokenStore(),
     now,
     refreshLeewaySeconds: options.refreshLeewaySeconds ?? defaultRefreshLeewaySeconds,
-    refreshAttemptTimeoutMs: options.refreshAttemptTimeoutMs ?? defaultRefreshAttemptTimeoutMs,
+    // An attempt never waits longer than any request may (0 on either side: the other one's bound).
+    refreshAttemptTimeoutMs:
+      refreshAttemptTimeoutMs === 0 ? requestTimeoutMs : requestTimeoutMs === 0 ? refreshAttemptTimeoutMs : Math.min(refreshAttemptTimeoutMs, requestTimeoutMs),
     refreshRetryWindowMs: options.refreshRetryWindowMs ?? defaultRefreshRetryWindowMs,
   });
   const webauthn = options.webauthn ?? lazyBrowserWebAuthn();

@@ -19,18 +19,17 @@ export interface SessionTokensOptions {
   now: () => number;
   /** Refresh when the access token has less than this left. */
   refreshLeewaySeconds: number;
-  /** How long one refresh attempt waits for its answer before it is retried; 0 for the request timeout. */
+  /** How long one refresh attempt waits for its answer before it is retried; 0 waits as long as fetch does. */
   refreshAttemptTimeoutMs: number;
   /** Retries of a refresh start only this long after its first attempt began; 0 never retries. */
   refreshRetryWindowMs: number;
-  /** Monotonic milliseconds for the retry window (never the `now` clock, which tests and apps may move). */
-  monotonicNow?: () => number;
-  sleep?: (milliseconds: number) => Promise<void>;
 }
 
 /** Pause before retry `attempt` (1, 2, …): 250 ms, doubling. */
 const retryPauseMs = (attempt: number) => 250 * 2 ** (attempt - 1);
-const defaultSleep = (milliseconds: number) => new Promise<void>((resolve) => setTimeout(resolve, milliseconds));
+const sleep = (milliseconds: number) => new Promise<void>((resolve) => setTimeout(resolve, milliseconds));
+// The retry window runs on the monotonic clock, never on `now`, which apps and tests may move.
+const monotonicNow = () => performance.now();
 
 export interface SessionTokens {
   /** The stored tokens, or undefined when signed out. */
@@ -48,8 +47,6 @@ export interface SessionTokens {
 
 export function createSessionTokens(options: SessionTokensOptions): SessionTokens {
   const { transport, tokenStore, now } = options;
-  const monotonicNow = options.monotonicNow ?? (() => performance.now());
-  const sleep = options.sleep ?? defaultSleep;
   let refreshInFlight: Promise<StoredTokens> | undefined;
   // Bumped by every sign-in and sign-out, so a refresh that was already on the wire cannot bring
   // back the tokens of a session the person has since left.
@@ -71,7 +68,7 @@ export function createSessionTokens(options: SessionTokensOptions): SessionToken
           method: 'POST',
           path: '/v1/token/refresh',
           body: { refresh_token: sent.refreshToken },
-          ...(options.refreshAttemptTimeoutMs > 0 ? { timeoutMs: options.refreshAttemptTimeoutMs } : {}),
+          timeoutMs: options.refreshAttemptTimeoutMs,
         });
         return await adopt(sent, storedTokensFrom(response, now()), startedIn);
       } catch (error) {

@@ -25,7 +25,7 @@ export interface TwofoldClientOptions {
   requestTimeoutMs?: number;
   /**
    * How long one refresh attempt waits for its answer before it is retried with the same refresh
-   * token; default 3 000, 0 for `requestTimeoutMs`.
+   * token; default 3 000, never more than `requestTimeoutMs`; 0 for `requestTimeoutMs`.
    */
   refreshAttemptTimeoutMs?: number;
   /**
