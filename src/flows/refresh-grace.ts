@@ -61,7 +61,8 @@ export function graceMilliseconds(ctx: Pick<FlowContext, 'config'>): number {
 export async function answerPresentedAgain(ctx: FlowContext, token: TokenIds, now: number): Promise<PresentedAgain> {
   const graceMs = graceMilliseconds(ctx);
   const use = await findRefreshTokenUse(ctx.db, token.id);
-  const msSinceRotation = use === undefined || use.used_at === null ? undefined : now - use.used_at;
+  // A request that lost the race may have read its clock before the winner did: never below 0.
+  const msSinceRotation = use === undefined || use.used_at === null ? undefined : Math.max(0, now - use.used_at);
   const reuse = { kind: 'reuse', msSinceRotation } as const;
   if (graceMs === 0 || use === undefined || use.used_at === null || use.revoked_at !== null || use.grace_answer_ciphertext === null) return reuse;
   // Strictly before the end: at used_at + grace the token is spent like any other.
@@ -82,7 +83,7 @@ export async function answerPresentedAgain(ctx: FlowContext, token: TokenIds, no
   if (child === undefined || child.used_at !== null || child.revoked_at !== null) return reuse;
   return {
     kind: 'same_answer',
-    msSinceRotation: now - use.used_at,
+    msSinceRotation: Math.max(0, now - use.used_at),
     response: {
       access_token: answer.accessToken,
       token_type: 'Bearer',
