@@ -116,6 +116,25 @@ describe.runIf(available)('the refresh reuse grace on three instances', () => {
     expect((await client.refreshTokens()).refreshToken).not.toBe(after.refreshToken);
   });
 
+  it('SS-02: twofold/client over the 3 instances — 10 calls at once that each need a refresh share one, whose answer is lost once: two refresh requests with one token, on two instances, and all 10 calls succeed', async () => {
+    // A leeway as long as the access token's life: every call refreshes first.
+    const client = createTwofoldClient({ baseUrl: balancer.url, refreshLeewaySeconds: 600 });
+    const registration = await client.register({ username: username(), password });
+    await registration.pending.confirmFactor(registration.totp.factor_id, { code: code(registration.totp.secret) });
+    const isRefresh = (request: { method: string; path: string }) => request.method === 'POST' && request.path === '/v1/token/refresh';
+    const seen = balancer.forwarded.length;
+    balancer.loseAnswers({ match: isRefresh, how: 'reset' });
+
+    const answers = await Promise.all(Array.from({ length: 10 }, () => client.getMe()));
+
+    expect(new Set(answers.map((me) => me.session.id)).size).toBe(1);
+    const attempts = balancer.forwarded.slice(seen).filter(isRefresh);
+    expect(attempts.map((attempt) => attempt.lost)).toEqual(['reset', undefined]);
+    expect(new Set(attempts.map((attempt) => attempt.target)).size).toBe(2);
+    expect(new Set(attempts.map((attempt) => attempt.body)).size).toBe(1);
+    expect(balancer.forwarded.slice(seen).filter((request) => request.path === '/v1/me').every((request) => request.status === 200)).toBe(true);
+  });
+
   it('SS-02: 10 page loads at once over the 3 instances with an expired access cookie — every one signed in with the same new cookies, and the session lives', async () => {
     const user = await newUser();
     const pageLoad = (instance: number) =>
