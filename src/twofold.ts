@@ -22,6 +22,7 @@ import { countSealedValuesByKeyId } from './flows/encryption-key-usage.js';
 import { combineEventSinks, discardEvents, type EventLogger, type SecurityEventSink } from './flows/security-events.js';
 import { codePepperName, loadOrCreateServerSecret } from './flows/server-secrets.js';
 import { createKeyRingManager } from './flows/signing-keys.js';
+import { startGraceAnswerSweeper } from './flows/refresh-grace.js';
 import { AnotherInstanceRunningError, holdSingleInstanceLease, type LeaseTiming, type SingleInstanceLease } from './flows/single-instance.js';
 import { createMessageSenders } from './delivery/senders.js';
 import { openDatabase, type OpenedDatabase } from './store/connect.js';
@@ -171,6 +172,8 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
     assembled.context = context;
     const maintenance = createMaintenance(context, { intervalMs: config.maintenanceIntervalSeconds * 1000, onError: (error) => logger.warn({ err: error }, 'background upkeep failed; it runs again at the next interval') });
     if (options.maintenance !== false) maintenance.start();
+    // Sealed refresh answers are wiped within a second of their grace (also when the grace is off).
+    const graceSweeper = startGraceAnswerSweeper(context);
     const { key: _secret, previousKeys: _previousSecrets, ...keyInfo } = encryptionKey;
     const openedKv = kv;
     const openedLease = lease;
@@ -189,6 +192,7 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
       async close() {
         closing = true;
         await maintenance.stop();
+        await graceSweeper.stop();
         await background.flush();
         await auditTrail.flush();
         senders.close();

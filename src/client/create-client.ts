@@ -13,6 +13,10 @@ import { lazyBrowserWebAuthn } from './webauthn.js';
 
 const defaultRefreshLeewaySeconds = 30;
 const defaultRequestTimeoutMs = 30_000;
+// A refresh is cheap for the server; one whose answer has not come within 3 s is more likely lost
+// than slow. Retries start within 8 s of the first attempt: inside the server's default 10 s grace.
+const defaultRefreshAttemptTimeoutMs = 3_000;
+const defaultRefreshRetryWindowMs = 8_000;
 
 // Called through a wrapper, never as a detached method: browsers throw "Illegal invocation"
 // when window.fetch runs with another `this`.
@@ -42,17 +46,23 @@ function securityEventsPath(query: SecurityEventsQuery): string {
  */
 export function createTwofoldClient(options: TwofoldClientOptions): TwofoldClient {
   const now = options.now ?? Date.now;
+  const requestTimeoutMs = options.requestTimeoutMs ?? defaultRequestTimeoutMs;
+  const refreshAttemptTimeoutMs = options.refreshAttemptTimeoutMs ?? defaultRefreshAttemptTimeoutMs;
   const transport = createTransport({
     baseUrl: options.baseUrl,
     fetch: options.fetch ?? globalFetch,
     now,
-    requestTimeoutMs: options.requestTimeoutMs ?? defaultRequestTimeoutMs,
+    requestTimeoutMs,
   });
   const sessionTokens = createSessionTokens({
     transport,
     tokenStore: options.tokenStore ?? createMemoryTokenStore(),
     now,
     refreshLeewaySeconds: options.refreshLeewaySeconds ?? defaultRefreshLeewaySeconds,
+    // An attempt never waits longer than any request may (0 on either side: the other one's bound).
+    refreshAttemptTimeoutMs:
+      refreshAttemptTimeoutMs === 0 ? requestTimeoutMs : requestTimeoutMs === 0 ? refreshAttemptTimeoutMs : Math.min(refreshAttemptTimeoutMs, requestTimeoutMs),
+    refreshRetryWindowMs: options.refreshRetryWindowMs ?? defaultRefreshRetryWindowMs,
   });
   const webauthn = options.webauthn ?? lazyBrowserWebAuthn();
   const authorized: AuthorizedSend = (request) => sessionTokens.sendAuthorized(request);

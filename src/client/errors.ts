@@ -99,3 +99,13 @@ export function notSignedInError(): TwofoldClientError {
 export function isTokenRejection(error: unknown): error is TwofoldClientError {
   return error instanceof TwofoldClientError && !(error instanceof StepUpRequiredError) && error.status === 401 && error.code === 'invalid_token';
 }
+
+/**
+ * True when a request may have been carried out although no usable answer came back: no answer
+ * at all (network, timeout), an answer that is not the API's (a proxy's error page), or a 5xx.
+ * A refresh failing so is retried with the same token (the server's reuse grace answers it).
+ */
+export function mayHaveLostAnswer(error: unknown): error is TwofoldClientError {
+  if (!(error instanceof TwofoldClientError)) return false;
+  return error.code === 'network_error' || error.code === 'timeout' || error.code === 'invalid_response' || (error.status !== undefined && error.status >= 500);
+}

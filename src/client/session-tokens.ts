@@ -1,10 +1,14 @@
 // The signed-in session's tokens: kept fresh, refreshed one request at a time, attached to calls.
 //
 // Refresh tokens rotate, and presenting a spent one is treated by the server as theft: the whole
-// token family is revoked (SS-02). So concurrent callers that need a refresh must share ONE
-// request; a second, parallel refresh would present the same refresh token twice and sign the
-// person out. Everything here that refreshes goes through `refreshTokens`, which is single-flight.
-import { isTokenRejection, notSignedInError } from './errors.js';
+// token family is revoked (SS-02). So concurrent callers that need a refresh share ONE request
+// (`refreshTokens` is single-flight). The server forgives one thing: for a few seconds after a
+// rotation (its reuse grace, 10 s by default) the spent token gets the same answer again. That is
+// what a refresh whose answer never arrived (a dropped connection, a timeout, a proxy's 502)
+// needs: it is retried with the SAME token, within `refreshRetryWindowMs` of the first attempt, so
+// the retry lands inside the grace. Never an older token than the store holds: before each retry
+// the store is read again, and tokens someone else stored meanwhile are taken as they are.
+import { isTokenRejection, mayHaveLostAnswer, notSignedInError } from './errors.js';
 import { storedTokensFrom, type StoredTokens, type TokenStore } from './token-store.js';
 import type { ApiRequest, Transport } from './transport.js';
 import type { StepUpTokenResponse, TokenResponse } from './types.js';
@@ -15,7 +19,17 @@ export interface SessionTokensOptions {
   now: () => number;
   /** Refresh when the access token has less than this left. */
   refreshLeewaySeconds: number;
+  /** How long one refresh attempt waits for its answer before it is retried; 0 waits as long as fetch does. */
+  refreshAttemptTimeoutMs: number;
+  /** Retries of a refresh start only this long after its first attempt began; 0 never retries. */
+  refreshRetryWindowMs: number;
 }
+
+/** Pause before retry `attempt` (1, 2, …): 250 ms, doubling. */
+const retryPauseMs = (attempt: number) => 250 * 2 ** (attempt - 1);
+const sleep = (milliseconds: number) => new Promise<void>((resolve) => setTimeout(resolve, milliseconds));
+// The retry window runs on the monotonic clock, never on `now`, which apps and tests may move.
+const monotonicNow = () => performance.now();
 
 export interface SessionTokens {
   /** The stored tokens, or undefined when signed out. */
@@ -45,19 +59,46 @@ export function createSessionTokens(options: SessionTokensOptions): SessionToken
 
   async function performRefresh(): Promise<StoredTokens> {
     const startedIn = generation;
-    const tokens = await tokenStore.get();
-    if (tokens === undefined) throw notSignedInError();
-    try {
-      const response = await transport.send<TokenResponse>({ method: 'POST', path: '/v1/token/refresh', body: { refresh_token: tokens.refreshToken } });
-      const refreshed = storedTokensFrom(response, now());
-      if (generation === startedIn) await tokenStore.set(refreshed);
-      return refreshed;
-    } catch (error) {
-      // The session is over (logged out, revoked, timed out): drop its tokens — unless the store
-      // already holds a newer refresh token (another tab sharing the store rotated it meanwhile).
-      if (isTokenRejection(error) && generation === startedIn && (await tokenStore.get())?.refreshToken === tokens.refreshToken) await clear();
-      throw error;
+    const sent = await tokenStore.get();
+    if (sent === undefined) throw notSignedInError();
+    const startedAt = monotonicNow();
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const response = await transport.send<TokenResponse>({
+          method: 'POST',
+          path: '/v1/token/refresh',
+          body: { refresh_token: sent.refreshToken },
+          timeoutMs: options.refreshAttemptTimeoutMs,
+        });
+        return await adopt(sent, storedTokensFrom(response, now()), startedIn);
+      } catch (error) {
+        // The session is over (logged out, revoked, timed out): drop its tokens — unless the store
+        // already holds a newer refresh token (another tab sharing the store rotated it meanwhile).
+        if (isTokenRejection(error)) {
+          if (generation === startedIn && (await tokenStore.get())?.refreshToken === sent.refreshToken) await clear();
+          throw error;
+        }
+        if (!mayHaveLostAnswer(error)) throw error;
+        // A retry after the window could reach the server after its grace, where the same token
+        // is reuse and revokes the session: better to fail now and keep the tokens.
+        const pauseMs = Math.max(retryPauseMs(attempt), (error.retryAfterSeconds ?? 0) * 1000);
+        if (monotonicNow() + pauseMs - startedAt >= options.refreshRetryWindowMs) throw error;
+        await sleep(pauseMs);
+        if (generation !== startedIn) throw error;
+        const current = await tokenStore.get();
+        if (current === undefined) throw error;
+        // Someone sharing the store rotated meanwhile: theirs is newer than the token we hold.
+        if (current.refreshToken !== sent.refreshToken) return current;
+      }
     }
+  }
+
+  /** Stores what a refresh of `sent` answered — only over `sent` itself, never over newer tokens. */
+  async function adopt(sent: StoredTokens, refreshed: StoredTokens, startedIn: number): Promise<StoredTokens> {
+    if (generation !== startedIn) return refreshed;
+    const current = await tokenStore.get();
+    if (current?.refreshToken === sent.refreshToken) await tokenStore.set(refreshed);
+    return refreshed;
   }
 
   function refreshTokens(): Promise<StoredTokens> {

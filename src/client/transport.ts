@@ -17,6 +17,8 @@ export interface ApiRequest {
   body?: unknown;
   /** The mfa_token or access token for `Authorization: Bearer`. */
   bearerToken?: string | undefined;
+  /** This request's own bound on waiting for an answer, instead of `requestTimeoutMs`; 0 for none. */
+  timeoutMs?: number | undefined;
 }
 
 export interface Transport {
@@ -54,6 +56,7 @@ export function createTransport(options: TransportOptions): Transport {
   const baseUrl = normalizeBaseUrl(options.baseUrl);
 
   async function exchange(request: ApiRequest): Promise<Response> {
+    const timeoutMs = request.timeoutMs ?? options.requestTimeoutMs;
     const headers = new Headers({ accept: 'application/json, application/problem+json' });
     if (request.body !== undefined) headers.set('content-type', 'application/json');
     if (request.bearerToken !== undefined) headers.set('authorization', `Bearer ${request.bearerToken}`);
@@ -66,11 +69,11 @@ export function createTransport(options: TransportOptions): Transport {
         credentials: 'omit',
         // The API never redirects; following one would carry the Authorization header somewhere else.
         redirect: 'error',
-        ...(options.requestTimeoutMs > 0 ? { signal: AbortSignal.timeout(options.requestTimeoutMs) } : {}),
+        ...(timeoutMs > 0 ? { signal: AbortSignal.timeout(timeoutMs) } : {}),
       });
     } catch (error) {
       if (error instanceof Error && error.name === 'TimeoutError') {
-        throw new TwofoldClientError({ code: 'timeout', detail: `No answer from ${baseUrl} within ${options.requestTimeoutMs} ms.`, cause: error });
+        throw new TwofoldClientError({ code: 'timeout', detail: `No answer from ${baseUrl} within ${timeoutMs} ms.`, cause: error });
       }
       throw new TwofoldClientError({ code: 'network_error', detail: `Could not reach ${baseUrl}: ${error instanceof Error ? error.message : String(error)}`, cause: error });
     }

@@ -23,6 +23,18 @@ export interface TwofoldClientOptions {
   refreshLeewaySeconds?: number;
   /** Abandon a request without an answer after this long (error code `timeout`); default 30 000, 0 for never. */
   requestTimeoutMs?: number;
+  /**
+   * How long one refresh attempt waits for its answer before it is retried with the same refresh
+   * token; default 3 000, never more than `requestTimeoutMs`; 0 for `requestTimeoutMs`.
+   */
+  refreshAttemptTimeoutMs?: number;
+  /**
+   * A refresh whose answer was lost (network error, timeout, 5xx) is retried with the same token
+   * while less than this has passed since its first attempt; default 8 000, 0 never retries. Keep
+   * it below the server's `TWOFOLD_REFRESH_REUSE_GRACE_SECONDS` (10 s by default): a retry that
+   * arrives after the grace counts as reuse and ends the session.
+   */
+  refreshRetryWindowMs?: number;
 }
 
 export interface RegisterInput {
@@ -87,7 +99,10 @@ export interface TwofoldClient {
 
   /** The stored tokens, or undefined when signed out. */
   getTokens(): Promise<StoredTokens | undefined>;
-  /** Rotates the refresh token now. Concurrent calls share one request and resolve to the same tokens. */
+  /**
+   * Rotates the refresh token now. Concurrent calls share one request and resolve to the same
+   * tokens; a lost answer is retried with the same token within `refreshRetryWindowMs`.
+   */
   refreshTokens(): Promise<StoredTokens>;
   /** Ends this session on the server and forgets the tokens (also when the server could not be told). */
   logout(): Promise<void>;

@@ -53,7 +53,7 @@ describe('loadConfig(): defaults', () => {
   });
 
   it('SS-03: defaults to 10-minute access tokens, 5-minute mfa tokens, 60 s skew and EdDSA', () => {
-    expect(loadConfig({}).tokens).toEqual({ accessTokenTtlSeconds: 600, mfaTokenTtlSeconds: 300, clockSkewSeconds: 60, signingAlgorithm: 'EdDSA' });
+    expect(loadConfig({}).tokens).toEqual({ accessTokenTtlSeconds: 600, mfaTokenTtlSeconds: 300, clockSkewSeconds: 60, signingAlgorithm: 'EdDSA', refreshReuseGraceSeconds: 10 });
   });
 
   it('SS-03: defaults to 30-minute idle and 12-hour absolute session timeouts', () => {
@@ -148,6 +148,9 @@ describe('loadConfig(): numbers', () => {
     ['TWOFOLD_ACCESS_TOKEN_TTL_SECONDS', 'ten'],
     ['TWOFOLD_MFA_TOKEN_TTL_SECONDS', '301'],
     ['TWOFOLD_CLOCK_SKEW_SECONDS', '61'],
+    ['TWOFOLD_REFRESH_REUSE_GRACE_SECONDS', '61'],
+    ['TWOFOLD_REFRESH_REUSE_GRACE_SECONDS', '-1'],
+    ['TWOFOLD_REFRESH_REUSE_GRACE_SECONDS', '2.5'],
     ['TWOFOLD_TOTP_WINDOW_STEPS', '3'],
     ['TWOFOLD_MFA_MAX_ATTEMPTS', '0'],
     ['TWOFOLD_ARGON2_MEMORY_KIB', '512'],
@@ -164,6 +167,12 @@ describe('loadConfig(): numbers', () => {
   it('JW-08: accepts a clock skew of at most 60 s', () => {
     expect(loadConfig({ TWOFOLD_CLOCK_SKEW_SECONDS: '60' }).tokens.clockSkewSeconds).toBe(60);
     expect(loadConfig({ TWOFOLD_CLOCK_SKEW_SECONDS: '0' }).tokens.clockSkewSeconds).toBe(0);
+  });
+
+  it('SS-02: a refresh reuse grace of 0 (off) to 60 s, 10 s by default', () => {
+    expect(loadConfig({}).tokens.refreshReuseGraceSeconds).toBe(10);
+    expect(loadConfig({ TWOFOLD_REFRESH_REUSE_GRACE_SECONDS: '0' }).tokens.refreshReuseGraceSeconds).toBe(0);
+    expect(loadConfig({ TWOFOLD_REFRESH_REUSE_GRACE_SECONDS: '60' }).tokens.refreshReuseGraceSeconds).toBe(60);
   });
 
   it('SS-03: accepts an access-token lifetime of at most 15 minutes', () => {

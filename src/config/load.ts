@@ -113,6 +113,9 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
       mfaTokenTtlSeconds: integer('TWOFOLD_MFA_TOKEN_TTL_SECONDS', configDefaults.mfaTokenTtlSeconds, 30, 300),
       clockSkewSeconds: integer('TWOFOLD_CLOCK_SKEW_SECONDS', configDefaults.clockSkewSeconds, 0, 60),
       signingAlgorithm: parseSigningAlgorithm(read('TWOFOLD_SIGNING_ALG')),
+      // At most a minute: the same answer is handed out again for this long, and it must never
+      // outlive the access token it carries (60 s at the shortest).
+      refreshReuseGraceSeconds: integer('TWOFOLD_REFRESH_REUSE_GRACE_SECONDS', configDefaults.refreshReuseGraceSeconds, 0, 60),
     },
     sessions: {
       idleTimeoutSeconds: integer('TWOFOLD_SESSION_IDLE_TIMEOUT_SECONDS', configDefaults.idleTimeoutSeconds, 60, 86400),

@@ -63,6 +63,12 @@ export interface TwofoldConfig {
     mfaTokenTtlSeconds: number;
     clockSkewSeconds: number;
     signingAlgorithm: SigningAlgorithm;
+    /**
+     * How long after a rotation the rotated refresh token may be presented again and get the same
+     * answer (a lost response, two page loads at once); 0 turns the grace off. Reuse after it, or of
+     * an older token, still revokes the family.
+     */
+    refreshReuseGraceSeconds: number;
   };
   sessions: {
     idleTimeoutSeconds: number;
@@ -212,6 +218,7 @@ export const configDefaults = {
   accessTokenTtlSeconds: 600,
   mfaTokenTtlSeconds: 300,
   clockSkewSeconds: 60,
+  refreshReuseGraceSeconds: 10,
   signingAlgorithm: 'EdDSA' as SigningAlgorithm,
   idleTimeoutSeconds: 30 * 60,
   absoluteTimeoutSeconds: 12 * 60 * 60,

@@ -17,6 +17,8 @@ export type SecurityEventType =
   | 'recovery_codes.issued'
   | 'token.refreshed'
   | 'token.refresh_reuse_detected'
+  /** A rotated refresh token presented again within the reuse grace: answered as before, not theft. */
+  | 'token.refresh_grace_replay'
   | 'session.revoked'
   | 'admin.factors_reset'
   | 'signing_key.rotated'
@@ -92,7 +94,7 @@ const neverCapped = new Set<SecurityEventType>([
 ]);
 // The user's own, but frequent (every access-token lifetime of every session): capped apart, so a
 // day of refreshes never pushes the sign-ins out.
-const routine = new Set<SecurityEventType>(['token.refreshed']);
+const routine = new Set<SecurityEventType>(['token.refreshed', 'token.refresh_grace_replay']);
 
 /** Which per-user cap of the audit trail the event counts against (migration 0013 uses the same sets). */
 export function capGroupOf(event: Pick<SecurityEvent, 'type' | 'anonymous'>): AuditCapGroup {

@@ -33,8 +33,12 @@ export async function mintMfaToken(ctx: FlowContext, input: { userId: string; se
   });
 }
 
-export async function mintAccessToken(ctx: FlowContext, session: Pick<SessionRow, 'id' | 'user_id' | 'auth_time' | 'amr' | 'acr' | 'client_id'>): Promise<string> {
-  const iat = Math.floor(ctx.now() / 1000);
+export async function mintAccessToken(
+  ctx: FlowContext,
+  session: Pick<SessionRow, 'id' | 'user_id' | 'auth_time' | 'amr' | 'acr' | 'client_id'>,
+  issuedAtMs: number = ctx.now(),
+): Promise<string> {
+  const iat = Math.floor(issuedAtMs / 1000);
   const claims: AccessTokenClaims = {
     iss: ctx.config.issuer,
     sub: session.user_id,
@@ -51,12 +55,28 @@ export async function mintAccessToken(ctx: FlowContext, session: Pick<SessionRow
   return signToken(await ctx.keys.currentKey(), 'access', claims);
 }
 
+/** When an access token minted at `issuedAtMs` expires, in seconds since the epoch (its `exp`). */
+export function accessTokenExpiresAtSeconds(ctx: FlowContext, issuedAtMs: number): number {
+  return Math.floor(issuedAtMs / 1000) + ctx.config.tokens.accessTokenTtlSeconds;
+}
+
+/** A new opaque refresh token: 256 bits from the CSPRNG. Only its SHA-256 is ever stored. */
+export function generateRefreshToken(): string {
+  return `${refreshTokenPrefix}${generateRandomBase64url(32)}`;
+}
+
 /** Stores a new refresh token of the session's family and returns the plain value (shown once). */
 export async function issueRefreshToken(
   db: Executor,
   input: { sessionId: string; parentId: string | null; now: number; expiresAt: number },
 ): Promise<string> {
-  const token = `${refreshTokenPrefix}${generateRandomBase64url(32)}`;
+  const token = generateRefreshToken();
+  await storeRefreshToken(db, token, input);
+  return token;
+}
+
+/** Stores `token` (from generateRefreshToken) as a new member of the session's family. */
+export async function storeRefreshToken(db: Executor, token: string, input: { sessionId: string; parentId: string | null; now: number; expiresAt: number }): Promise<void> {
   await insertRefreshToken(db, {
     id: generateId('rt'),
     session_id: input.sessionId,
@@ -67,7 +87,6 @@ export async function issueRefreshToken(
     used_at: null,
     revoked_at: null,
   });
-  return token;
 }
 
 export function tokenResponse(ctx: FlowContext, accessToken: string, refreshToken: string): TokenResponse {

@@ -1,6 +1,6 @@
 // Table types for Kysely. Times are integer milliseconds since the epoch (one representation
 // on SQLite and PostgreSQL alike); JSON values are stored as text.
-import type { Generated, Insertable, Kysely, Selectable, Transaction } from 'kysely';
+import type { ColumnType, Generated, Insertable, Kysely, Selectable, Transaction } from 'kysely';
 
 export interface UsersTable {
   id: string;
@@ -217,6 +217,11 @@ export interface RefreshTokensTable {
   expires_at: number;
   used_at: number | null;
   revoked_at: number | null;
+  /**
+   * The answer this token's rotation gave (new refresh and access token), a secretbox envelope
+   * kept only for the reuse grace after `used_at`; null otherwise (migration 0012).
+   */
+  grace_answer_ciphertext: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface SigningKeysTable {

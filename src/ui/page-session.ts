@@ -1,19 +1,26 @@
 // Who the browser is, from its cookies: a pending sign-in (the mfa_token) or a signed-in session
 // (the access token, renewed from the refresh token when it has expired — the same refresh
-// rotation as the API, with the same reuse detection). Every check is the API's own flow.
+// rotation as the API, with the same reuse detection; concurrent page loads share one refresh,
+// page-refresh.ts). Every check is the API's own flow.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { TwofoldError } from '../errors.js';
 import { authenticateAccessToken, authenticateMfaToken, type AccessAuthentication, type PendingAuthentication } from '../flows/authenticate.js';
 import type { FlowContext } from '../flows/context.js';
-import { refreshTokens } from '../flows/refresh.js';
 import type { TokenResponse } from '../flows/tokens.js';
 import { requestMeta } from '../http/authenticate.js';
 import { clearCookie, cookieNames, readCookie, setCookie } from './cookies.js';
+import { refreshForPage } from './page-refresh.js';
 
 const isInvalidToken = (error: unknown) => error instanceof TwofoldError && error.code === 'invalid_token';
 
-export function setSignedIn(ctx: FlowContext, reply: FastifyReply, tokens: Pick<TokenResponse, 'access_token'> & { refresh_token?: string | undefined }): void {
-  setCookie(reply, cookieNames.access, tokens.access_token, ctx.config.tokens.accessTokenTtlSeconds);
+export function setSignedIn(
+  ctx: FlowContext,
+  reply: FastifyReply,
+  tokens: Pick<TokenResponse, 'access_token'> & { refresh_token?: string | undefined; expires_in?: number | undefined },
+): void {
+  // A refresh answered again within the reuse grace carries an access token already seconds old:
+  // the cookie goes when the token does, not later.
+  setCookie(reply, cookieNames.access, tokens.access_token, tokens.expires_in ?? ctx.config.tokens.accessTokenTtlSeconds);
   if (tokens.refresh_token !== undefined) setCookie(reply, cookieNames.refresh, tokens.refresh_token, ctx.config.sessions.absoluteTimeoutSeconds);
   clearCookie(reply, cookieNames.pending);
 }
@@ -38,7 +45,7 @@ export async function signedInSession(ctx: FlowContext, request: FastifyRequest,
   const refresh = readCookie(request, cookieNames.refresh);
   if (refresh === undefined) return undefined;
   try {
-    const tokens = await refreshTokens(ctx, refresh, requestMeta(request));
+    const tokens = await refreshForPage(ctx, refresh, requestMeta(request));
     setSignedIn(ctx, reply, tokens);
     return await authenticateAccessToken(ctx, tokens.access_token);
   } catch (error) {

@@ -77,14 +77,13 @@ describe.runIf(available)('three instances on one PostgreSQL + Redis', () => {
     expect(results.filter((r) => r.status === 401 || r.status === 429)).toHaveLength(11);
   });
 
-  it('SS-02: one refresh token refreshed 20 times at once across instances — at most one success, and the family is revoked', async () => {
+  it('SS-02: one refresh token refreshed 20 times at once across instances — one rotation, every answer its pair, and the session lives', async () => {
     const user = await newUser();
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => call(at(i), 'POST', '/v1/token/refresh', { refresh_token: user.tokens.refresh_token })));
-    const successes = results.filter((r) => r.status === 200);
-    expect(successes.length).toBeLessThanOrEqual(1);
-    expect(results.every((r) => r.status === 200 || r.status === 401)).toBe(true);
-    for (const success of successes) expect((await call(at(1), 'POST', '/v1/token/refresh', { refresh_token: success.body.refresh_token })).status).toBe(401);
-    for (let i = 0; i < 3; i += 1) expect((await call(at(i), 'GET', '/v1/me', undefined, user.tokens.access_token)).status).toBe(401);
+    expect(results.map((r) => r.status)).toEqual(Array.from({ length: 20 }, () => 200));
+    // The reuse grace (test/cluster/refresh-grace.test.ts): the losers of the rotation get the winner's answer.
+    expect(new Set(results.map((r) => r.body.refresh_token)).size).toBe(1);
+    expect((await call(at(1), 'POST', '/v1/token/refresh', { refresh_token: results[0]!.body.refresh_token })).status).toBe(200);
   });
 
   it('RC-02: one recovery code raced by 10 logins across instances — exactly one succeeds', async () => {

@@ -349,6 +349,34 @@ describe.runIf(haveChromium)('the hosted pages in Chromium', () => {
     await second.page.waitForURL('**/sign-in?done=sign-in-expired');
   });
 
+  it('SS-02: two page loads at once after the access cookie expired — both signed in, one new refresh cookie, and the session survives', async () => {
+    const { page, context } = await newPage();
+    const username = uniqueUsername('twotabs');
+    await signUpWithApp(page, pages.url, username);
+    await page.click('a:has-text("I saved them")');
+    await page.waitForURL('**/account');
+    const refreshBefore = (await context.cookies()).find((cookie) => cookie.name === '__Host-twofold-refresh')!.value;
+    // What the browser does when the access cookie's max-age runs out: it stops sending it.
+    await context.clearCookies({ name: '__Host-twofold-access' });
+    const tabs = [page, await context.newPage()];
+
+    await Promise.all(tabs.map((tab) => tab.goto(`${pages.url}/account`)));
+
+    for (const tab of tabs) {
+      expect(new URL(tab.url()).pathname).toBe('/account');
+      expect(await tab.textContent('main')).toContain(username);
+    }
+    const cookies = await context.cookies();
+    const refreshAfter = cookies.find((cookie) => cookie.name === '__Host-twofold-refresh')?.value;
+    expect(refreshAfter).toMatch(/^tfr_/);
+    expect(refreshAfter).not.toBe(refreshBefore);
+    expect(cookies.some((cookie) => cookie.name === '__Host-twofold-access')).toBe(true);
+    // Still signed in after both, also when the next page load must refresh again.
+    await context.clearCookies({ name: '__Host-twofold-access' });
+    await tabs[1]!.reload();
+    expect(new URL(tabs[1]!.url()).pathname).toBe('/account');
+  });
+
   it('works without JavaScript: sign up, confirm the app, sign in', async () => {
     const { page } = await newPage({ javaScriptEnabled: false });
     const username = uniqueUsername('nojs');

@@ -20,16 +20,18 @@ describe('the audit trail', () => {
     await postJson(t.app, '/v1/mfa/verify', { code }, bearer(await loginForMfaToken(t, user)));
     await postJson(t.app, '/v1/mfa/verify', { code }, bearer(await loginForMfaToken(t, user)));
     await postJson(t.app, '/v1/mfa/verify', { recovery_code: user.recoveryCodes[0] }, bearer(await loginForMfaToken(t, user)));
-    await postJson(t.app, '/v1/token/refresh', { refresh_token: user.refreshToken });
-    await postJson(t.app, '/v1/token/refresh', { refresh_token: user.refreshToken });
+    const refreshed = (await postJson(t.app, '/v1/token/refresh', { refresh_token: user.refreshToken })).json();
+    await postJson(t.app, '/v1/token/refresh', { refresh_token: user.refreshToken }); // within the reuse grace
+    t.clock.advanceSeconds(10);
+    await postJson(t.app, '/v1/token/refresh', { refresh_token: user.refreshToken }); // reuse
     await t.ctx.auditTrail.flush();
     const rows = await t.ctx.db.selectFrom('security_events').selectAll().where('user_id', '=', user.userId).execute();
     const types = new Set(rows.map((row) => row.type));
-    for (const type of ['user.registered', 'factor.enrolled', 'factor.activated', 'recovery_codes.issued', 'login.password_failed', 'login.password_verified', 'login.completed', 'mfa.replay_rejected', 'recovery_code.used', 'token.refresh_reuse_detected']) {
+    for (const type of ['user.registered', 'factor.enrolled', 'factor.activated', 'recovery_codes.issued', 'login.password_failed', 'login.password_verified', 'login.completed', 'mfa.replay_rejected', 'recovery_code.used', 'token.refreshed', 'token.refresh_grace_replay', 'token.refresh_reuse_detected']) {
       expect(types.has(type), type).toBe(true);
     }
     const dump = JSON.stringify(rows);
-    for (const secret of [user.password, user.secret, code, user.refreshToken, user.accessToken, ...user.recoveryCodes]) expect(dump).not.toContain(secret);
+    for (const secret of [user.password, user.secret, code, user.refreshToken, user.accessToken, refreshed.refresh_token, refreshed.access_token, ...user.recoveryCodes]) expect(dump).not.toContain(secret);
     expect(rows.every((row) => typeof row.created_at === 'number')).toBe(true);
   });
 

@@ -41,6 +41,8 @@ describe('logs', () => {
     await getJson(t.app, '/v1/me', bearer(tokens.access_token));
     await postJson(t.app, '/v1/login', { username: user.username, password: [password] });
     const refreshed = (await postJson(t.app, '/v1/token/refresh', { refresh_token: tokens.refresh_token })).json();
+    await postJson(t.app, '/v1/token/refresh', { refresh_token: tokens.refresh_token }); // within the reuse grace: the same answer
+    t.clock.advanceSeconds(10);
     await postJson(t.app, '/v1/token/refresh', { refresh_token: tokens.refresh_token }); // reuse
     await postJson(t.app, '/v1/mfa/verify', { recovery_code: confirm.recovery_codes[0] }, bearer(mfaToken));
     t.clock.advanceSeconds(60);
@@ -76,7 +78,7 @@ describe('logs', () => {
       for (const part of String(value).split('.').filter((segment) => segment.length > 20)) expect(log.includes(part), `${name} (part) leaked`).toBe(false);
     }
     const events = lines.map((line) => JSON.parse(line)).filter((entry) => entry.event !== undefined).map((entry) => entry.event);
-    expect(events).toEqual(expect.arrayContaining(['user.registered', 'factor.activated', 'login.password_failed', 'login.password_verified', 'mfa.failed', 'login.completed', 'token.refreshed', 'token.refresh_reuse_detected', 'session.revoked']));
+    expect(events).toEqual(expect.arrayContaining(['user.registered', 'factor.activated', 'login.password_failed', 'login.password_verified', 'mfa.failed', 'login.completed', 'token.refreshed', 'token.refresh_grace_replay', 'token.refresh_reuse_detected', 'session.revoked']));
     expect(log).toContain('"path":"/v1/me"');
   });
 

@@ -29,6 +29,7 @@ describe('revoked sessions', () => {
     const user = await signUp(t);
     const sessionId = decodeJwt(user.accessToken)['sid'] as string;
     await postJson(t.app, '/v1/token/refresh', { refresh_token: user.refreshToken });
+    t.clock.advanceSeconds(10); // past the reuse grace
     await postJson(t.app, '/v1/token/refresh', { refresh_token: user.refreshToken }); // reuse
     expect(await t.ctx.kv.get(denylistKey(sessionId))).toBeDefined();
   });

@@ -5,7 +5,7 @@ import { generateId } from '../../src/core/crypto/random.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
 import { activateFactor, claimTotpStep, deleteFactor, findFactor, insertFactor } from '../../src/store/repositories/factors.js';
 import { consumeRecoveryCode, countUnusedRecoveryCodes, replaceRecoveryCodes } from '../../src/store/repositories/recovery-codes.js';
-import { findRefreshTokenByHash, insertRefreshToken, markRefreshTokenUsed } from '../../src/store/repositories/refresh-tokens.js';
+import { findRefreshTokenByHash, findRefreshTokenUse, insertRefreshToken, markRefreshTokenUsed, wipeGraceAnswersUsedBefore } from '../../src/store/repositories/refresh-tokens.js';
 import { findServerSecret, insertServerSecretIfAbsent } from '../../src/store/repositories/server-secrets.js';
 import { activateSession, cancelPendingSession, findSession, insertSession, revokeSession, spendMfaAttempt } from '../../src/store/repositories/sessions.js';
 import { findUserById, incrementFailedAttempts, insertUser, stampCredentialsChange } from '../../src/store/repositories/users.js';
@@ -158,6 +158,31 @@ describe.each(databaseFactories)('store on $name', (factory) => {
     await revokeSession(database.db, session.id, 'test', now);
     expect(await findRefreshTokenByHash(database.db, `rt-${tokenId}`)).toMatchObject({ revoked_at: now });
     expect(await findSession(database.db, session.id)).toMatchObject({ state: 'revoked', revoke_reason: 'test' });
+  });
+
+  it('SS-02: markRefreshTokenUsed() raced 20 times with 20 different answers keeps exactly the winner\'s; the sweep and revokeSession() wipe answers', async () => {
+    const userId = await newUser();
+    const session = await newPendingSession(userId);
+    const newToken = async (usedAt: number | null = null, answer: string | null = null) => {
+      const id = generateId('rt');
+      await insertRefreshToken(database.db, { id, session_id: session.id, token_hash: `rt-${id}`, parent_id: null, created_at: now, expires_at: now + 100_000, used_at: usedAt, revoked_at: null, grace_answer_ciphertext: answer });
+      return id;
+    };
+    const raced = await newToken();
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => markRefreshTokenUsed(database.db, raced, now, `answer-${i}`)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    // Whoever sees the token used sees the answer of the one that used it.
+    expect(await findRefreshTokenUse(database.db, raced)).toEqual({ used_at: now, revoked_at: null, grace_answer_ciphertext: `answer-${results.indexOf(true)}` });
+
+    const ended = await newToken(now - 10_000, 'ended');
+    const inside = await newToken(now - 9_999, 'inside');
+    expect(await wipeGraceAnswersUsedBefore(database.db, now - 10_000)).toBeGreaterThanOrEqual(1);
+    expect((await findRefreshTokenUse(database.db, ended))?.grace_answer_ciphertext).toBeNull();
+    expect((await findRefreshTokenUse(database.db, inside))?.grace_answer_ciphertext).toBe('inside');
+    expect(await wipeGraceAnswersUsedBefore(database.db, now - 10_000)).toBe(0);
+
+    await revokeSession(database.db, session.id, 'test', now);
+    for (const id of [raced, inside]) expect(await findRefreshTokenUse(database.db, id)).toEqual({ used_at: expect.any(Number), revoked_at: now, grace_answer_ciphertext: null });
   });
 
   it('incrementFailedAttempts() counts every concurrent failure', async () => {

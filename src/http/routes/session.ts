@@ -17,7 +17,17 @@ export function sessionRoutes(app: FastifyInstance, ctx: FlowContext): void {
 
   typed.post(
     '/v1/token/refresh',
-    { schema: { summary: 'Rotate the refresh token; returns a new pair', body: refreshBody, response: { 200: tokenResponseSchema } } },
+    {
+      schema: {
+        summary: 'Rotate the refresh token; returns a new pair',
+        description:
+          'Each refresh token works once. Presented again within the reuse grace (TWOFOLD_REFRESH_REUSE_GRACE_SECONDS, 10 s by default) after its rotation, ' +
+          'while the token it was rotated into has not been used, it gets that rotation\'s answer again: the same refresh and access token, with `expires_in` what the access token has left. ' +
+          'Any other reuse (after the grace, of an older token, after the new one was used) revokes the session: 401 invalid_token.',
+        body: refreshBody,
+        response: { 200: tokenResponseSchema },
+      },
+    },
     async (request) => refreshTokens(ctx, request.body.refresh_token, requestMeta(request)),
   );
 

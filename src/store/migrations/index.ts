@@ -13,6 +13,7 @@ import * as emailVerification from './0008-email-verification.js';
 import * as strictFeedCursor from './0009-strict-feed-cursor.js';
 import * as sealedOutbox from './0010-sealed-outbox.js';
 import * as instanceLease from './0011-instance-lease.js';
+import * as refreshGrace from './0012-refresh-grace.js';
 import * as boundedGrowth from './0013-bounded-growth.js';
 import * as emailVerificationExpiry from './0014-email-verification-expiry.js';
 
@@ -28,6 +29,7 @@ export const migrations: Record<string, Migration> = {
   '0009-strict-feed-cursor': strictFeedCursor,
   '0010-sealed-outbox': sealedOutbox,
   '0011-instance-lease': instanceLease,
+  '0012-refresh-grace': refreshGrace,
   '0013-bounded-growth': boundedGrowth,
   '0014-email-verification-expiry': emailVerificationExpiry,
 };

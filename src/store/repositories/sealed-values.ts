@@ -3,6 +3,8 @@
 // the secretbox) with substr rather than LIKE, because a key id may contain "_", which LIKE
 // would read as a wildcard. The update is a compare-and-set on the old ciphertext, so a value
 // another writer changed meanwhile is never overwritten with one sealed from stale plaintext.
+// Not listed: refresh_tokens.grace_answer_ciphertext, which lives for the refresh reuse grace (at
+// most a minute) and is wiped, not re-sealed; one that no configured key opens counts as reuse.
 import { sql, type RawBuilder } from 'kysely';
 import type { Executor } from '../database.js';
 

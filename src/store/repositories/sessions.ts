@@ -274,10 +274,17 @@ export async function touchSession(db: Executor, sessionId: string, now: number)
 
 /**
  * Ends a session and its whole refresh-token family. The tokens are updated before the session,
- * the same order a refresh takes its locks in, so a logout racing a refresh cannot deadlock.
+ * the same order a refresh takes its locks in, so a logout racing a refresh cannot deadlock. A
+ * rotation's sealed answer (kept for the reuse grace) goes with them: nothing of a dead family
+ * stays openable.
  */
 export async function revokeSession(db: Executor, sessionId: string, reason: string, now: number): Promise<boolean> {
-  await db.updateTable('refresh_tokens').set({ revoked_at: now }).where('session_id', '=', sessionId).where('revoked_at', 'is', null).execute();
+  await db
+    .updateTable('refresh_tokens')
+    .set({ revoked_at: now, grace_answer_ciphertext: null })
+    .where('session_id', '=', sessionId)
+    .where('revoked_at', 'is', null)
+    .execute();
   const result = await db
     .updateTable('sessions')
     .set({ state: 'revoked', revoked_at: now, revoke_reason: reason, mfa_jti: null })

@@ -40,6 +40,7 @@ const eventNames: Record<string, string> = {
   'recovery_code.used': 'Recovery code used',
   'recovery_codes.issued': 'New recovery codes issued',
   'token.refresh_reuse_detected': 'A session was ended: its token was used twice',
+  'token.refresh_grace_replay': 'A session renewal was repeated within seconds and answered again',
   'session.revoked': 'Session ended',
   'step_up.completed': 'Identity confirmed again',
   'password.changed': 'Password changed',
