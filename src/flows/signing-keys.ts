@@ -1,7 +1,10 @@
 // The key ring as every instance sees it: loaded from the database (so instances sharing one
 // database sign and verify alike), the private part of the current key opened with the
-// secretbox, refreshed every minute and whenever a token names a kid we have not loaded yet
-// (rate-limited, so a flood of bogus kids cannot turn into a flood of queries).
+// secretbox, refreshed every minute and whenever a token names a kid we have not loaded yet.
+// An unknown kid is never refused on the strength of a load that began before the request
+// arrived (another instance may have rotated since, with the pub/sub announcement lost): the
+// request waits for a load that began after it. Loads are single-flight, so a flood of bogus
+// kids is one small query at a time, never a flood of them, and never delays a known key.
 import type { Kysely } from 'kysely';
 import type { SigningAlgorithm } from '../config/schema.js';
 import { secretBoxAad, type SecretBox } from '../core/crypto/secretbox.js';
@@ -31,7 +34,6 @@ export interface KeyRingOptions {
   /** How long a retired key stays trusted: the longest token lifetime plus clock skew. */
   retiredKeyRetentionMs: number;
   reloadIntervalMs?: number;
-  unknownKidReloadIntervalMs?: number;
 }
 
 interface LoadedRing {
@@ -46,21 +48,33 @@ export function privateKeyAad(kid: string): string {
 
 export async function createKeyRingManager(options: KeyRingOptions): Promise<KeyRingManager> {
   const reloadIntervalMs = options.reloadIntervalMs ?? 60_000;
-  const unknownKidReloadIntervalMs = options.unknownKidReloadIntervalMs ?? 5_000;
   let ring: LoadedRing = await loadRing(options);
-  let lastUnknownKidReload = 0;
-  let reloading: Promise<void> | undefined;
+  let reloading: { startedAt: number; done: Promise<void> } | undefined;
 
   const reload = (): Promise<void> => {
     // Single-flight: concurrent callers share one load.
-    reloading ??= loadRing(options)
-      .then((loaded) => {
-        ring = loaded;
-      })
-      .finally(() => {
-        reloading = undefined;
-      });
-    return reloading;
+    if (reloading === undefined) {
+      const load = { startedAt: performance.now(), done: Promise.resolve() };
+      load.done = loadRing(options)
+        .then((loaded) => {
+          ring = loaded;
+        })
+        .finally(() => {
+          reloading = undefined;
+        });
+      reloading = load;
+    }
+    return reloading.done;
+  };
+
+  /** A load that began at or after `instant` (monotonic ms): one begun earlier may have missed a key. */
+  const reloadBegunAfter = async (instant: number): Promise<void> => {
+    for (;;) {
+      const current = reloading;
+      if (current === undefined) return reload();
+      if (current.startedAt >= instant) return current.done;
+      await current.done.catch(() => undefined);
+    }
   };
 
   return {
@@ -71,10 +85,7 @@ export async function createKeyRingManager(options: KeyRingOptions): Promise<Key
     async findKey(kid) {
       const known = ring.verifying.get(kid);
       if (known !== undefined) return known;
-      const now = options.now();
-      if (now - lastUnknownKidReload < unknownKidReloadIntervalMs) return undefined;
-      lastUnknownKidReload = now;
-      await reload();
+      await reloadBegunAfter(performance.now());
       return ring.verifying.get(kid);
     },
     async publishedKeys() {

@@ -7,7 +7,7 @@ import { activateFactor, claimTotpStep, deleteFactor, findFactor, insertFactor }
 import { consumeRecoveryCode, countUnusedRecoveryCodes, replaceRecoveryCodes } from '../../src/store/repositories/recovery-codes.js';
 import { findRefreshTokenByHash, findRefreshTokenUse, insertRefreshToken, markRefreshTokenUsed, wipeGraceAnswersUsedBefore } from '../../src/store/repositories/refresh-tokens.js';
 import { findServerSecret, insertServerSecretIfAbsent } from '../../src/store/repositories/server-secrets.js';
-import { activateSession, cancelPendingSession, findSession, insertSession, revokeSession, spendMfaAttempt } from '../../src/store/repositories/sessions.js';
+import { activateSession, cancelPendingSession, findSession, insertSession, revokeSessions, spendMfaAttempt } from '../../src/store/repositories/sessions.js';
 import { findUserById, incrementFailedAttempts, insertUser, stampCredentialsChange } from '../../src/store/repositories/users.js';
 import { consumeChallenge, findOpenChallenge, insertChallenge, spendChallengeAttempt } from '../../src/store/repositories/challenges.js';
 import { advanceSignCount, insertWebauthnCredential } from '../../src/store/repositories/webauthn-credentials.js';
@@ -148,19 +148,19 @@ describe.each(databaseFactories)('store on $name', (factory) => {
     expect(await consumeRecoveryCode(database.db, userId, `new-${userId}`, now)).toBe(true);
   });
 
-  it('SS-02: markRefreshTokenUsed() raced 20 times succeeds once; revokeSession() revokes the family', async () => {
+  it('SS-02: markRefreshTokenUsed() raced 20 times succeeds once; revokeSessions() revokes the family', async () => {
     const userId = await newUser();
     const session = await newPendingSession(userId);
     const tokenId = generateId('rt');
     await insertRefreshToken(database.db, { id: tokenId, session_id: session.id, token_hash: `rt-${tokenId}`, parent_id: null, created_at: now, expires_at: now + 1000, used_at: null, revoked_at: null });
     const results = await Promise.all(Array.from({ length: 20 }, () => markRefreshTokenUsed(database.db, tokenId, now)));
     expect(results.filter(Boolean)).toHaveLength(1);
-    await revokeSession(database.db, session.id, 'test', now);
+    await revokeSessions(database.db, [session.id], 'test', now);
     expect(await findRefreshTokenByHash(database.db, `rt-${tokenId}`)).toMatchObject({ revoked_at: now });
     expect(await findSession(database.db, session.id)).toMatchObject({ state: 'revoked', revoke_reason: 'test' });
   });
 
-  it('SS-02: markRefreshTokenUsed() raced 20 times with 20 different answers keeps exactly the winner\'s; the sweep and revokeSession() wipe answers', async () => {
+  it('SS-02: markRefreshTokenUsed() raced 20 times with 20 different answers keeps exactly the winner\'s; the sweep and revokeSessions() wipe answers', async () => {
     const userId = await newUser();
     const session = await newPendingSession(userId);
     const newToken = async (usedAt: number | null = null, answer: string | null = null) => {
@@ -181,7 +181,7 @@ describe.each(databaseFactories)('store on $name', (factory) => {
     expect((await findRefreshTokenUse(database.db, inside))?.grace_answer_ciphertext).toBe('inside');
     expect(await wipeGraceAnswersUsedBefore(database.db, now - 10_000)).toBe(0);
 
-    await revokeSession(database.db, session.id, 'test', now);
+    await revokeSessions(database.db, [session.id], 'test', now);
     for (const id of [raced, inside]) expect(await findRefreshTokenUse(database.db, id)).toEqual({ used_at: expect.any(Number), revoked_at: now, grace_answer_ciphertext: null });
   });
 

@@ -81,11 +81,13 @@ export function sessionsOfUserInStateQuery(db: Executor, userId: string, state: 
 /**
  * Ends the given sessions and their refresh-token families in two statements (whatever their
  * number, at most a batch): the tokens first, the order a refresh takes its locks in, so this
- * cannot deadlock with one. Returns the sessions this call ended (not those already ended).
+ * cannot deadlock with one. A rotation's sealed answer (kept for the reuse grace) goes with them:
+ * nothing of a dead family stays openable. Returns the sessions this call ended (not those
+ * already ended).
  */
 export async function revokeSessions(db: Executor, sessionIds: readonly string[], reason: string, now: number): Promise<EndedSession[]> {
   if (sessionIds.length === 0) return [];
-  await db.updateTable('refresh_tokens').set({ revoked_at: now }).where('session_id', 'in', sessionIds).where('revoked_at', 'is', null).execute();
+  await db.updateTable('refresh_tokens').set({ revoked_at: now, grace_answer_ciphertext: null }).where('session_id', 'in', sessionIds).where('revoked_at', 'is', null).execute();
   return db
     .updateTable('sessions')
     .set({ state: 'revoked', revoked_at: now, revoke_reason: reason, mfa_jti: null })
@@ -270,28 +272,6 @@ export async function resetSessionAttempts(db: Executor, sessionId: string): Pro
 
 export async function touchSession(db: Executor, sessionId: string, now: number): Promise<void> {
   await db.updateTable('sessions').set({ last_active_at: now }).where('id', '=', sessionId).where('state', '=', 'active').execute();
-}
-
-/**
- * Ends a session and its whole refresh-token family. The tokens are updated before the session,
- * the same order a refresh takes its locks in, so a logout racing a refresh cannot deadlock. A
- * rotation's sealed answer (kept for the reuse grace) goes with them: nothing of a dead family
- * stays openable.
- */
-export async function revokeSession(db: Executor, sessionId: string, reason: string, now: number): Promise<boolean> {
-  await db
-    .updateTable('refresh_tokens')
-    .set({ revoked_at: now, grace_answer_ciphertext: null })
-    .where('session_id', '=', sessionId)
-    .where('revoked_at', 'is', null)
-    .execute();
-  const result = await db
-    .updateTable('sessions')
-    .set({ state: 'revoked', revoked_at: now, revoke_reason: reason, mfa_jti: null })
-    .where('id', '=', sessionId)
-    .where('state', '!=', 'revoked')
-    .executeTakeFirst();
-  return result.numUpdatedRows === 1n;
 }
 
 /**
