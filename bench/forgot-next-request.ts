@@ -9,6 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import { createSecretBox } from '../src/core/crypto/secretbox.js';
+import { outboxAad } from '../src/delivery/outbox.js';
 import { post, startInstances } from './full-flow.js';
 import { median } from './statistics.js';
 import { areaUnderCurve, type UniformityResult } from './uniform-failure.js';
@@ -38,13 +40,26 @@ function send(agent: Agent, url: URL, method: 'GET' | 'POST', path: string, body
   });
 }
 
+/**
+ * The text of each verification mail, by address. Today's server seals every outbox message
+ * (AAD "outbox|<id>") with its encryption key; a build from before that kept the text in clear.
+ */
+function verificationMailTexts(sqlite: BetterSqlite3.Database, encryptionKey: string): Array<{ destination: string; text: string }> {
+  const columns = new Set((sqlite.prepare('pragma table_info(outbox)').all() as Array<{ name: string }>).map((column) => column.name));
+  if (!columns.has('content_ciphertext')) {
+    return sqlite.prepare("select destination, body as text from outbox where purpose = 'email_verification'").all() as Array<{ destination: string; text: string }>;
+  }
+  const box = createSecretBox([Buffer.from(encryptionKey, 'base64url')]);
+  const rows = sqlite.prepare("select id, destination, content_ciphertext from outbox where purpose = 'email_verification'").all() as Array<{ id: string; destination: string; content_ciphertext: string }>;
+  return rows.map((row) => ({ destination: row.destination, text: (JSON.parse(box.open(row.content_ciphertext, outboxAad(row.id))) as { text: string }).text }));
+}
+
 /** The verification links mailed at registration, by address (read from the development outbox; sent in the background: polled). */
-async function verificationTokens(dataDir: string, count: number): Promise<Map<string, string>> {
+async function verificationTokens(dataDir: string, encryptionKey: string, count: number): Promise<Map<string, string>> {
   for (let tries = 0; ; tries += 1) {
     const sqlite = new BetterSqlite3(join(dataDir, 'twofold.db'), { readonly: true });
     try {
-      const rows = sqlite.prepare("select destination, body from outbox where purpose = 'email_verification'").all() as Array<{ destination: string; body: string }>;
-      const tokens = new Map(rows.map((row) => [row.destination, /[?&]token=([A-Za-z0-9_-]+)/.exec(row.body)?.[1] ?? '']));
+      const tokens = new Map(verificationMailTexts(sqlite, encryptionKey).map((mail) => [mail.destination, /[?&]token=([A-Za-z0-9_-]+)/.exec(mail.text)?.[1] ?? '']));
       if (tokens.size >= count || tries >= 40) return tokens;
     } finally {
       sqlite.close();
@@ -54,7 +69,7 @@ async function verificationTokens(dataDir: string, count: number): Promise<Map<s
 }
 
 /** Accounts with a verified address (so that a reset code really is sent), registered `concurrency` at a time. */
-async function realAccounts(url: string, dataDir: string, count: number): Promise<string[]> {
+async function realAccounts(url: string, dataDir: string, encryptionKey: string, count: number): Promise<string[]> {
   const prefix = `uniform-${randomBytes(4).toString('hex')}`;
   const usernames = Array.from({ length: count }, (_, index) => `${prefix}-${index}`);
   let next = 0;
@@ -67,7 +82,7 @@ async function realAccounts(url: string, dataDir: string, count: number): Promis
       }
     }),
   );
-  const tokens = await verificationTokens(dataDir, count);
+  const tokens = await verificationTokens(dataDir, encryptionKey, count);
   // A server from before e-mail verification (to measure a "before") mails any address: nothing to verify.
   if (tokens.size === 0) return usernames;
   for (const username of usernames) {
@@ -95,7 +110,7 @@ export async function measureNextRequestAfterForgot(samples: number): Promise<Un
   try {
     const url = new URL(cluster.urls[0]!);
     const warmup = 10;
-    const real = await realAccounts(cluster.urls[0]!, cluster.dataDir, samples + warmup);
+    const real = await realAccounts(cluster.urls[0]!, cluster.dataDir, cluster.encryptionKey, samples + warmup);
     await pause(500);
 
     const run = async (count: number) => {

@@ -41,6 +41,8 @@ export interface BenchInstances {
   pids: number[];
   /** The instances' data directory (the SQLite database and its development outbox). */
   dataDir: string;
+  /** TWOFOLD_ENCRYPTION_KEY of the instances (base64url), to open what they seal in the outbox. */
+  encryptionKey: string;
   stop(): Promise<void>;
 }
 
@@ -48,10 +50,11 @@ export interface BenchInstances {
 export async function startInstances(backend: 'sqlite' | 'postgres', count: number, extraEnv: Record<string, string> = {}, root = '.'): Promise<BenchInstances> {
   const dir = makeTempDir('twofold-bench-');
   const cleanups: Array<() => Promise<void> | void> = [dir.dispose];
+  const encryptionKey = randomBytes(32).toString('base64url');
   const env: Record<string, string> = {
     TWOFOLD_DATA_DIR: dir.path,
     TWOFOLD_PUBLIC_URL: 'http://twofold.bench',
-    TWOFOLD_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
+    TWOFOLD_ENCRYPTION_KEY: encryptionKey,
     TWOFOLD_HOST: '127.0.0.1',
     TWOFOLD_LOG_LEVEL: 'error',
     // The benchmark measures work, not the throttle, the queue bound or the per-network budgets
@@ -75,6 +78,7 @@ export async function startInstances(backend: 'sqlite' | 'postgres', count: numb
     urls: instances.map((instance) => instance.baseUrl),
     pids: instances.map((instance) => instance.child.pid ?? 0),
     dataDir: dir.path,
+    encryptionKey,
     async stop() {
       await Promise.all(instances.map((instance) => instance.stop()));
       for (const cleanup of cleanups.reverse()) await cleanup();
