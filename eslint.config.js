@@ -1,5 +1,6 @@
 // Lint rules: typescript-eslint's recommended set, plus the project's layering rule — core is
-// pure (DESIGN.md §5): no Fastify, no Kysely, no process.env in src/core.
+// pure (no Fastify, no Kysely, no process.env in src/core), so it stays unit-testable and usable by
+// the library API with the clock and the configuration passed in.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 

@@ -1,4 +1,4 @@
-// Twofold against Better Auth (issue 8): the same register-with-TOTP and two-factor login flow,
+// Twofold against Better Auth: the same register-with-TOTP and two-factor login flow,
 // and the same authenticated "who am I" request, on both, in the same run.
 //   better-auth:         Twofold flows/s ÷ Better Auth flows/s             (target ≥ 5)
 //   better-auth-session: Twofold GET /v1/me req/s ÷ Better Auth get-session req/s (target ≥ 10)

@@ -1,7 +1,7 @@
-// Listing cost against the rows one user has (finding 6): one page (50 rows, first and from a
-// cursor in the middle) of the user's security events (GET /v1/me/events) and of their signed-in
-// sessions (GET /v1/sessions), read straight from SQLite (the default database) at 1 k, 10 k, 100 k
-// and 1 M rows of that one user. A page read through an index in its order costs the same at any
+// Listing cost against the rows one user has (a listing once sorted all of them): one page (50
+// rows, first and from a cursor in the middle) of the user's security events (GET /v1/me/events)
+// and of their signed-in sessions (GET /v1/sessions), read straight from SQLite (the default
+// database) at 1 k, 10 k, 100 k and 1 M rows of that one user. A page read through an index in its order costs the same at any
 // size; a sort over the user's rows would grow with them. CPU time (process.cpuUsage), median of
 // the rounds, for the same reason as the memory-store group: the query is synchronous work.
 import { join } from 'node:path';

@@ -149,7 +149,7 @@ async function storeGroup(): Promise<void> {
 }
 
 async function listsGroup(): Promise<void> {
-  log('lists: one page (50) of one user\'s security events and sessions at 1 k … 1 M rows of that user, SQLite (finding 6)…');
+  log('lists: one page (50) of one user\'s security events and sessions at 1 k … 1 M rows of that user, SQLite…');
   const sizes = [1_000, 10_000, 100_000, 1_000_000];
   const listing = await measurePerUserListing({ sizes, pagesPerRound: quick ? 200 : 1_000, rounds: quick ? 3 : 7, log });
   const label = (size: number) => (size >= 1_000_000 ? `${size / 1_000_000}M` : `${size / 1_000}k`);
@@ -161,7 +161,7 @@ async function listsGroup(): Promise<void> {
     record(figure(`${list}-page-${label(smallest)}`, baselineValue, unit, 'lower'));
     for (const size of larger) record(against(`${list}-page-${label(size)}`, values.get(size) ?? Number.NaN, unit, `${list}-page-${label(smallest)}`, baselineValue, 2, 'lower'));
   }
-  log('lists: one user with 10,000 signed-in sessions — GET /v1/sessions and sign out everywhere (finding 8)…');
+  log('lists: one user with 10,000 signed-in sessions — GET /v1/sessions and sign out everywhere…');
   const many = await measureSessionsOfOneUser({ sessions: 10_000, listRounds: quick ? 5 : 15 });
   record(figure('sessions-10k-list', many.listMs, `ms for GET /v1/sessions (${many.listedSessions} listed, ${formatNumber(many.listBytes)} bytes)`, 'lower'));
   record(figure('sessions-10k-sign-out-everywhere', many.signOutMs, `ms for DELETE /v1/sessions (${many.sessionsEnded} ended)`, 'lower'));

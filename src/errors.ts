@@ -1,5 +1,5 @@
 // One error type for the whole of Twofold. Every failure a client can see has a stable `code`
-// (the contract in DESIGN.md §3); the HTTP status and title come from the table below, so a
+// (the contract the README's "Errors" table documents); the HTTP status and title come from the table below, so a
 // code can never drift to a different status in one route than in another.
 
 export const errorCatalog = {

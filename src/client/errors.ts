@@ -1,5 +1,5 @@
 // Errors of the client SDK. Every failure is a TwofoldClientError with a stable `code`: the API's
-// own codes (DESIGN.md §3) for problem answers, and a few codes of the SDK's own for what never
+// own codes (README, "Errors") for problem answers, and a few codes of the SDK's own for what never
 // reached a problem document (network, timeout, no tokens, a passkey prompt that failed).
 import type { ProblemDocument } from './types.js';
 

@@ -64,7 +64,7 @@ describe('loadConfig(): defaults', () => {
     expect(loadConfig({}).mfa).toEqual({ maxAttemptsPerToken: 5, totpWindowSteps: 1, recoveryCodeCount: 10 });
   });
 
-  it('PW-01/REVIEW: defaults to 12–128 character passwords and argon2id m=19456 KiB, t=2, p=1', () => {
+  it('PW-01/PW-08: defaults to 12–128 character passwords and argon2id m=19456 KiB, t=2, p=1', () => {
     const { password } = loadConfig({});
     expect(password.minLength).toBe(12);
     expect(password.maxLength).toBe(128);
@@ -387,13 +387,13 @@ describe('loadConfig(): production mode', () => {
     }
   });
 
-  it('REVIEW: refuses argon2 memory below 19456 KiB', () => {
+  it('PW-08: refuses argon2 memory below 19456 KiB', () => {
     const error = configErrorOf({ ...completeProduction, TWOFOLD_ARGON2_MEMORY_KIB: '19455' });
     expect(error.variable).toBe('TWOFOLD_ARGON2_MEMORY_KIB');
     expect(error.message).toContain('TWOFOLD_ARGON2_MEMORY_KIB');
   });
 
-  it('REVIEW: accepts argon2 memory of 19456 KiB and more', () => {
+  it('PW-08: accepts argon2 memory of 19456 KiB and more', () => {
     expect(loadConfig({ ...completeProduction, TWOFOLD_ARGON2_MEMORY_KIB: '19456' }).password.argon2.memoryKib).toBe(19456);
     expect(loadConfig({ ...completeProduction, TWOFOLD_ARGON2_MEMORY_KIB: '65536' }).password.argon2.memoryKib).toBe(65536);
   });
@@ -416,7 +416,7 @@ describe('loadConfig(): production mode', () => {
 });
 
 describe('loadConfig(): development conveniences production refuses', () => {
-  it('REVIEW: refuses one argon2id pass below 46 MiB (OWASP pairs 19 MiB with t=2), naming TWOFOLD_ARGON2_TIME_COST', () => {
+  it('PW-08: refuses one argon2id pass below 46 MiB (OWASP pairs 19 MiB with t=2), naming TWOFOLD_ARGON2_TIME_COST', () => {
     const error = configErrorOf({ ...completeProduction, TWOFOLD_ARGON2_TIME_COST: '1' });
     expect(error.variable).toBe('TWOFOLD_ARGON2_TIME_COST');
     expect(error.message).toContain('TWOFOLD_ARGON2_TIME_COST=2');

@@ -1,5 +1,5 @@
 // The shape of a Twofold configuration and its defaults. Durations carry their unit in the name;
-// every default is the value DESIGN.md and SECURITY.md agree on (NIST AAL2, OWASP argon2id).
+// every default is the one docs/security-requirements.md decides (NIST AAL2, OWASP argon2id).
 import { availableParallelism } from 'node:os';
 
 export type RunMode = 'development' | 'production' | 'test';

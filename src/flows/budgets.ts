@@ -1,7 +1,7 @@
 // Budgets taken together: a request that needs several (a message counts against its destination,
 // its account, its client network and everyone) takes one unit of each, in order, each in one
-// atomic step of the shared store (increment-then-compare, DESIGN.md §8: never read a count, act,
-// then write). When one refuses, the units already taken are given back, so a refused request costs
+// atomic step of the shared store (increment-then-compare: never read a count, act, then write —
+// concurrent requests would all read the same count). When one refuses, the units already taken are given back, so a refused request costs
 // no budget — and a client over its own budget never eats into the ones it shares with others.
 import { TwofoldError } from '../errors.js';
 import type { FlowContext } from './context.js';

@@ -1,4 +1,4 @@
-// Repeated identical events are recorded once per window (review finding: anyone could bury an
+// Repeated identical events are recorded once per window (without it, anyone could bury an
 // account's own sign-in events under hundreds of "reset requested" rows a second). The first event
 // of a window is recorded — saying for how long repeats are not — and the rest are dropped before
 // any write. Decided in the shared store with one atomic claim, so it holds across every

@@ -1,6 +1,6 @@
-// The password step (the seed's steps 3–5). It never returns an access or refresh token, only
-// an mfa_token bound to a new pending session (LG-07). Unknown user, wrong password and
-// disabled account fail identically, and an unknown user still costs one argon2 verify.
+// The password step of a sign-in. It never returns an access or refresh token, only an
+// mfa_token bound to a new pending session (LG-07). Unknown user, wrong password and disabled
+// account fail identically, and an unknown user still costs one argon2 verify.
 import { normalizeUsername } from '../core/identity/username.js';
 import { normalizePassword } from '../core/password/normalize.js';
 import { TwofoldError } from '../errors.js';

@@ -93,7 +93,7 @@ const throttleDecisions: ReadonlyArray<[ThrottleScope, ThrottleDecision]> = [
 
 /** Request durations from ~1 ms (a cached token check) to 10 s (a slow SMS provider). */
 const httpDurationBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-/** argon2id at OWASP parameters is ≈15 ms here (DESIGN.md §6); cheaper test parameters ≈1 ms. */
+/** argon2id at OWASP parameters takes ≈15 ms on a fast core; cheaper test parameters ≈1 ms. */
 const hashDurationBuckets = [0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 0.5, 1];
 const hashWaitBuckets = [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 

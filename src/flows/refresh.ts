@@ -1,4 +1,4 @@
-// POST /v1/token/refresh: rotation with reuse detection (RFC 9700 §4.14, SECURITY.md SS-02).
+// POST /v1/token/refresh: rotation with reuse detection (RFC 9700 §4.14, SS-02).
 // Each refresh token works once; presenting one that was already used means it was copied, so
 // the whole family (the session) is revoked and both the thief and the owner must log in again —
 // except within the reuse grace right after its rotation, when the rotation's own answer is given

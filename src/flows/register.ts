@@ -1,4 +1,4 @@
-// Registration (the seed's steps 1 and 2): a user with a password hash, a per-user TOTP secret
+// Registration, the first step of the flow: a user with a password hash, a per-user TOTP secret
 // (pending until confirmed), and a pending session whose mfa_token may only confirm it. Accounts
 // are free, so each client network may create only so many per hour (RC-02), taken atomically
 // before the password is hashed or anything is written; an e-mail address given here starts

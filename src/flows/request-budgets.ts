@@ -1,4 +1,5 @@
-// Budgets of anonymous requests that write rows or start sends (RC-02, review finding 7): accounts
+// Budgets of anonymous requests that write rows or start sends (RC-02: hundreds of anonymous
+// requests a second must not bury a user's own events or create accounts by the thousand): accounts
 // created per client network, "forgot password" per client network and per username. Taken
 // atomically before the password is hashed or any row is written; a refusal is a 429 with
 // Retry-After, counted (twofold_request_budget_refusals_total{action, scope}) and recorded as a

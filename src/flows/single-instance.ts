@@ -2,7 +2,7 @@
 // process's own memory. A second process on the same database would count every guess budget
 // again (an attacker spreading a burst over N instances gets N budgets) and would not hear of the
 // first one's logouts. So without Redis an instance holds a lease in the database, renewed in the
-// background, and a second one refuses to start (DESIGN.md §7: more than one instance needs Redis).
+// background, and a second one refuses to start: more than one instance needs Redis.
 // A holder that crashed is replaced at once when it ran on this host (its process is gone), else
 // once its lease lapses unrenewed. The lease runs on the wall clock, not the flows' clock: it is
 // about processes being alive.

@@ -1,9 +1,9 @@
-// Guess budgets (SECURITY.md RC-01, LG-04/LG-05, FL-05): every check of a secret — a password, a
+// Guess budgets (RC-01, LG-04/LG-05, FL-05): every check of a secret — a password, a
 // TOTP, SMS or e-mail code, a recovery code, a passkey assertion, a reset code, a remembered
 // browser's token, a step-up — first *spends* a guess, in one atomic step of the shared store
 // (Redis when configured, so it holds across every instance), and only then evaluates the secret.
 // Reading the count and writing it after the check would let 1,000 parallel guesses all see the
-// same count: each would be evaluated (the review measured 999 of 1,000). Spent up front, a burst
+// same count: each would be evaluated (999 of 1,000 were, before this rule). Spent up front, a burst
 // gets no further than the budget, whichever instance each request lands on.
 // - Per account: consecutive failures of the password and the second factor together, counted
 //   also for usernames that do not exist (no row to count in, and the answer must look the same).

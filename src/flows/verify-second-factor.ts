@@ -1,4 +1,4 @@
-// POST /v1/mfa/verify (the seed's steps 6–7): a proof of the second factor — a TOTP code, a code
+// POST /v1/mfa/verify, the last step of a sign-in: a proof of the second factor — a TOTP code, a code
 // sent by SMS or e-mail (with its challenge_id), a passkey assertion (with its challenge_id) or a
 // recovery code. With an mfa_token it completes the login (access + refresh token); with an access
 // token it is a step-up (RFC 9470) and returns an access token with a new auth_time. The attempt

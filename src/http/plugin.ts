@@ -101,7 +101,7 @@ async function twofoldRoutesPlugin(app: FastifyInstance, options: TwofoldRoutesO
     await app.register(swagger, {
       openapi: {
         openapi: '3.1.0',
-        info: { title: 'Twofold', version: twofoldVersion, description: 'Two-factor authentication API (DESIGN.md §3)' },
+        info: { title: 'Twofold', version: twofoldVersion, description: 'Two-factor authentication API: password, then a second factor, then RFC 9068 access tokens.' },
         servers: [{ url: twofold.config.publicUrl }],
         components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
       },

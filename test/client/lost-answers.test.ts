@@ -1,4 +1,4 @@
-// twofold/client when a refresh answer is lost (second review, finding 4): the server rotated the
+// twofold/client when a refresh answer is lost (SS-02): the server rotated the
 // refresh token, but its answer never reached the client — a connection cut, no answer in time.
 // The client retries with the same token inside the server's reuse grace and stays signed in; it
 // never sends a token older than its store holds. A real Twofold behind a real HTTP hop that loses

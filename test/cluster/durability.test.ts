@@ -1,4 +1,4 @@
-// Issue 3 point 5: nothing acknowledged is lost. A server is killed with SIGKILL in the middle
+// Nothing acknowledged is lost. A server is killed with SIGKILL in the middle
 // of a burst of registrations and refresh rotations; after a restart every registration that
 // was answered 2xx can log in, every refresh token that was handed out is stored, and no refresh
 // family is half-rotated — on SQLite (WAL, synchronous=FULL) and on PostgreSQL.

@@ -1,4 +1,4 @@
-// Issue 7 point 4: rotating the encryption key under two real server processes on one PostgreSQL
+// Rotating the encryption key under two real server processes on one PostgreSQL
 // and one Redis. The instances are redeployed with the new key and the old one as previous, the
 // CLI re-seals while they serve, and people enrolled before and after sign in with their
 // authenticator app on either instance — also once the old key is gone from the configuration.

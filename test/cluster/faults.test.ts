@@ -1,4 +1,4 @@
-// Issue 3 point 6: when Redis or PostgreSQL goes away, requests that need it answer 503
+// When Redis or PostgreSQL goes away, requests that need it answer 503
 // server_busy problem+json promptly (bounded timeouts — never a hang, never a 500), /readyz names
 // the dependency that is down, and service resumes by itself when it is back. Private servers on
 // free ports are started and stopped here; the machine's shared services are never touched.

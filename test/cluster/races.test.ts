@@ -1,4 +1,4 @@
-// Issue 3 point 4: three real server processes on one PostgreSQL and one Redis. Every single-use
+// Three real server processes on one PostgreSQL and one Redis. Every single-use
 // and counting guarantee of the flow holds when the competing requests land on different
 // instances at the same moment; tokens, logouts and key rotations cross instances.
 import { decodeProtectedHeader } from 'jose';

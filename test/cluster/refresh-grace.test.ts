@@ -1,4 +1,4 @@
-// The refresh reuse grace across instances (second review, findings 4 and 5; SS-02): three real
+// The refresh reuse grace across instances (SS-02): three real
 // server processes on one PostgreSQL and one Redis. A refresh answer lost on its way back, page
 // loads racing on different instances and twofold/client behind a load balancer all keep the
 // person signed in; reuse after the grace or after the child was used still revokes the family,

@@ -4,7 +4,7 @@
 // before it keep verifying, and a logout on either instance reaches the verifier within a second.
 // Under load — tokens minted on both instances as fast as they come, verifiers reading the JWKS
 // from one instance each, made-up kids arriving all along — repeated rotations refuse no valid
-// token (second review, finding 1: 39 % were refused).
+// token (before, 39 % were refused).
 import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTotpCode, totpStepAt } from '../../src/core/totp/verify.js';

@@ -1,4 +1,4 @@
-// The development outbox provider (issue 4 point 2, review finding 6): messages are kept in the
+// The development outbox provider: messages are kept in the
 // database sealed under the encryption key — a copy of the database shows no code, `twofold
 // outbox` and the test helpers open them — printed to the console only in development mode at
 // send time, deleted once they stop mattering, and never used in production; and the provider

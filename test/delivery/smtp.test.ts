@@ -1,4 +1,4 @@
-// The SMTP e-mail provider (issue 4 point 3) against a real SMTP server (smtp-server) on a free
+// The SMTP e-mail provider against a real SMTP server (smtp-server) on a free
 // local port: the mail arrives with the code in it; a permanent refusal (5xx) is "rejected", a
 // temporary one or an unreachable server "unavailable". Then end to end through the HTTP API with
 // TWOFOLD_EMAIL_PROVIDER=smtp: enrollment and login with the code read out of the received mail.

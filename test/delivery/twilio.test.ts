@@ -1,4 +1,4 @@
-// The Twilio provider (issue 4 point 2) against a fake Messages API on a free local port that
+// The Twilio provider against a fake Messages API on a free local port that
 // checks the documented request: POST /2010-04-01/Accounts/{AccountSid}/Messages.json, HTTP Basic
 // auth with AccountSid:AuthToken, a form-encoded To, From (or MessagingServiceSid) and Body; 201
 // {sid: "SM…", status: "queued"} on success and Twilio's {code, message, status} on refusal.

@@ -1,4 +1,4 @@
-// The SMS webhook provider (issue 4 point 2) against a real HTTP receiver on a free local port:
+// The SMS webhook provider against a real HTTP receiver on a free local port:
 // a JSON POST {to, text, purpose, expires_at} signed with
 //   Twofold-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>
 // (checked here with node:crypto, independently of Twofold), each try bounded by a timeout,

@@ -1,4 +1,4 @@
-// Issue 5: the hosted pages end to end in real Chromium — sign up, scan (read) the QR secret,
+// The hosted pages end to end in real Chromium — sign up, scan (read) the QR secret,
 // confirm, keep recovery codes, sign in with an app code, SMS, a passkey (CDP virtual
 // authenticator) or a recovery code, manage factors with step-up, end sessions — with a strict
 // CSP, without JavaScript where forms suffice, and screenshots of every page for the README.

@@ -1,4 +1,4 @@
-// Second review, finding 11: what people and clients typed reaches an operator's terminal through
+// What people and clients typed reaches an operator's terminal through
 // `twofold` — a factor's label, an address, a user agent, an event's details. Values planted
 // straight into the database (as an old row, a direct write or a library caller's bug would leave
 // them) carry ANSI sequences (ESC and the 8-bit CSI), BEL, DEL, C1 controls, a bidi override and

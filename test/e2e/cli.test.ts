@@ -1,4 +1,4 @@
-// Issue point 9: the `twofold` command — serve, migrate, keys list|rotate, users
+// The `twofold` command — serve, migrate, keys list|rotate, users
 // list|show|reset-factors — each with --help, run as the compiled binary against a data dir.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,4 +1,4 @@
-// Issue points 1, 8 and 10 end to end: `npm start` as the README says, the whole flow over a
+// The server as a process, end to end: `npm start` as the README says, the whole flow over a
 // real socket, a restart that keeps keys, graceful shutdown, and production-mode refusals.
 import { request } from 'node:http';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// Token surgery for attacker-style tests (SECURITY.md JW-01..JW-15): raw segments, hand-made HS*
+// Token surgery for attacker-style tests (JW-01..JW-15): raw segments, hand-made HS*
 // signatures, and signing arbitrary claims with a test server's own key, so a test can forge
 // exactly the token it means — shared by the server's attack suite and twofold/verify's.
 import { createHmac } from 'node:crypto';

@@ -1,4 +1,4 @@
-// SMS and e-mail codes through the HTTP API, for the suites of issue 4 (points 1, 3 and 7):
+// SMS and e-mail codes through the HTTP API, for the SMS, e-mail and factor-management suites:
 // distinct destinations per test (the send throttles are per destination), enrolling a phone or
 // an address, and reading the code the way a person would — from the development outbox.
 import type { LightMyRequestResponse } from 'fastify';

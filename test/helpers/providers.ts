@@ -1,4 +1,4 @@
-// Real local stand-ins for the delivery providers (issue 4 point 2): an HTTP server for the SMS
+// Real local stand-ins for the delivery providers: an HTTP server for the SMS
 // webhook and for Twilio's Messages API, and an SMTP server (smtp-server). Each listens on
 // 127.0.0.1 on a free port, records what it received, and is closed by the suite that started it.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';

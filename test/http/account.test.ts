@@ -1,5 +1,5 @@
-// Sessions, password change and the recent security events (issue 5's account page, through the
-// API): SS-06, SS-07, SS-09, PW-07, LOG-01/MG-04.
+// Sessions, password change and the recent security events (what the account page shows, through
+// the API): SS-06, SS-07, SS-09, PW-07, LOG-01/MG-04.
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, expectProblem, getJson, postJson, signIn, signUp, totpCode } from '../helpers/flow.js';

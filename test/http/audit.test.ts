@@ -1,4 +1,4 @@
-// Issue 6 point 6: the audit trail — every decision recorded without secrets, the person's own
+// The audit trail — every decision recorded without secrets, the person's own
 // events paginated at GET /v1/me/events, and retention.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pruneAuditTrail } from '../../src/flows/audit-caps.js';

@@ -1,5 +1,5 @@
 // No 500 for any malformed body, header or token: a table of bad inputs per route.
-// For every route of the API (DESIGN.md §3) the same families of abuse are sent to a real server
+// For every route of the API (the README's table) the same families of abuse are sent to a real server
 // (temporary SQLite, real keys, app.inject): bodies that are not JSON or not objects, wrong types
 // for every field, prototype-pollution keys, huge and hostile strings, other media types, oversized
 // bodies, broken Authorization headers, unknown methods, unknown paths and path traversal.
@@ -24,7 +24,7 @@ afterAll(async () => t?.close());
 // ---------------------------------------------------------------------------------------------
 // The contract every answer is held to
 
-/** DESIGN.md §3 stable codes plus the transport-level ones in src/errors.ts. */
+/** The API's stable codes (the README's "Errors") plus the transport-level ones in src/errors.ts. */
 const stableCodes = new Set<string>([
   'invalid_request',
   'weak_password',

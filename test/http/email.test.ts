@@ -1,4 +1,4 @@
-// E-mail codes through the HTTP API (issue 4 point 3; SECURITY.md OB-05, FL-09): off by default;
+// E-mail codes through the HTTP API (OB-05, FL-09): off by default;
 // when TWOFOLD_FACTORS enables them, the same code rules as SMS, but an e-mail code is not an AAL2
 // authenticator (NIST SP 800-63B-4): its session says amr ["pwd", "email"], acr "aal1", cannot
 // manage factors, and an e-mail code cannot step a session up.

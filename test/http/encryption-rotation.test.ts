@@ -1,4 +1,4 @@
-// Issue 7 point 4: rotating the root encryption key. Values sealed under the old key are
+// Rotating the root encryption key. Values sealed under the old key are
 // re-sealed under the new one while both are configured; afterwards the new key alone opens
 // everything, sign-in and token signing carry on untouched, and start-up names a missing key.
 import { randomBytes } from 'node:crypto';

@@ -1,4 +1,4 @@
-// Factor enrollment and confirmation (issue point 3, DESIGN.md §1): first enrollment with the
+// Factor enrollment and confirmation: first enrollment with the
 // mfa_token, later ones only with a recent access token (step-up).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resetFactors } from '../../src/flows/admin.js';

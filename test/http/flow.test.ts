@@ -1,4 +1,5 @@
-// The whole two-factor flow through the HTTP API, step by step (issue points 2–6).
+// The whole two-factor flow through the HTTP API, step by step: register, confirm,
+// log in, second factor, me, refresh, logout.
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, expectProblem, getJson, loginForMfaToken, postJson, registerUser, strongPassword, totpCode, uniqueUsername } from '../helpers/flow.js';

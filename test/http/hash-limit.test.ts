@@ -1,4 +1,4 @@
-// Issue point 7: password hashing is bounded — at most N hashes in flight, a short queue, then
+// Password hashing is bounded — at most N hashes in flight, a short queue, then
 // 503 server_busy with Retry-After — and the event loop keeps answering meanwhile.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectProblem, getJson, postJson, registerUser } from '../helpers/flow.js';

@@ -1,4 +1,4 @@
-// Issue 6 point 9 (HT-01/HT-02): security headers — HSTS in production only, no-store on anything
+// Security headers (HT-01/HT-02) — HSTS in production only, no-store on anything
 // with a token, nosniff, CORS off unless origins are listed.
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';

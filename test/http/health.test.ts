@@ -1,4 +1,4 @@
-// GET /healthz and /readyz (issue point 8).
+// GET /healthz (the process is alive) and /readyz (its database and signing key answer).
 import { describe, expect, it } from 'vitest';
 import { getJson } from '../helpers/flow.js';
 import { testSharedState } from '../helpers/backend.js';

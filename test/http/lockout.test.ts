@@ -1,4 +1,4 @@
-// Issue 6 point 1: the account lock after consecutive failures (LG-04), counted for unknown names
+// The account lock after consecutive failures (LG-04), counted for unknown names
 // too (LG-01), lifted by an admin or a password reset; and the per-IP throttle with
 // X-Forwarded-For honoured only from trusted proxies (LG-05).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

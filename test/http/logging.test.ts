@@ -1,4 +1,4 @@
-// LOG-01 (issue point 8): a full flow, plus the mistakes clients make (a token in the URL, a
+// LOG-01: a full flow, plus the mistakes clients make (a token in the URL, a
 // wrong code, a bad body), leaves no password, code, secret or token anywhere in the log —
 // while the log does record every authentication decision.
 import { Writable } from 'node:stream';

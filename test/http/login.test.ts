@@ -1,4 +1,4 @@
-// POST /v1/login (issue point 4): only an mfa_token, never a token that opens the API; failures
+// POST /v1/login: only an mfa_token, never a token that opens the API; failures
 // that do not reveal whether the account exists; a rehash when parameters change.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PasswordHasher } from '../../src/core/password/hasher.js';
@@ -105,7 +105,7 @@ describe('POST /v1/login', () => {
   });
 });
 
-describe('argon2id rehash on login (issue point 7)', () => {
+describe('argon2id rehash on login', () => {
   it('a hash made with old parameters is upgraded on the next successful login', async () => {
     const first = await startTestTwofold({ env: { TWOFOLD_ARGON2_TIME_COST: '1' } });
     const user = await registerUser(first, { password: strongPassword });

@@ -1,4 +1,4 @@
-// Managing factors (issue 4 points 5 and 6): list, rename, remove, recovery-code regeneration,
+// Managing factors: list, rename, remove, recovery-code regeneration,
 // and the step-up (RFC 9470) that the sensitive ones need.
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

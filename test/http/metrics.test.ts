@@ -1,4 +1,4 @@
-// GET /metrics (issue 8 point 2): Prometheus metrics of one Twofold instance — sign-in and
+// GET /metrics: Prometheus metrics of one Twofold instance — sign-in and
 // second-factor outcomes (from the security events), request latency by route pattern, the
 // password-hash queue, throttle decisions and Node's default metrics. Off by default; behind
 // TWOFOLD_METRICS_TOKEN when set. Never a username, id, code, secret or token in the output.

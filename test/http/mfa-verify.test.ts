@@ -1,4 +1,4 @@
-// POST /v1/mfa/verify (issue point 5): TOTP within T-1..T+1, every code once, the mfa_token
+// POST /v1/mfa/verify: TOTP within T-1..T+1, every code once, the mfa_token
 // once and for at most 5 tries, recovery codes once — also under concurrency.
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
-// Issue 6 point 7 (MG-04): people are told what happened to their account — by e-mail through the
-// configured provider, or to a webhook — and no notice carries a secret.
+// People are told what happened to their account (MG-04) — by e-mail through the configured
+// provider, or to a webhook — and no notice carries a secret.
 import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,7 +1,7 @@
 // Paged feeds over HTTP, on SQLite and on PostgreSQL + Redis: GET /v1/revoked-sessions with a
-// running twofold/verify against it, and GET /v1/me/events. The attack of the first review: one "sign out everywhere" (DELETE /v1/sessions) of an
-// account holding 12,000 remembered sessions revokes them all in one millisecond — more than a
-// page. Pages used to be cut by time alone, so every later poll got the same first page back and
+// running twofold/verify against it, and GET /v1/me/events. The attack: one "sign out everywhere"
+// (DELETE /v1/sessions) of an account holding 12,000 remembered sessions revokes them all in one
+// millisecond — more than a page. Pages used to be cut by time alone, so every later poll got the same first page back and
 // a victim's logout in that millisecond never reached resource servers. Pages now follow the strict
 // order (revoked_at, id) with a cursor, and the verifier reads each answer through to its end.
 import { decodeJwt } from 'jose';

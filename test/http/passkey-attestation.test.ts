@@ -1,5 +1,5 @@
-// Hardware keys are proven, not claimed (outside review, finding 5; DESIGN.md §8 "hwk needs a
-// verified attestation"; JW-11 "honest amr"). A passkey is `hwk` only when its registration
+// Hardware keys are proven, not claimed (assurance is earned, never asserted: `hwk` needs a
+// verified attestation; JW-11 "honest amr"). A passkey is `hwk` only when its registration
 // carried an attestation whose certificate chain reaches a root the operator configured
 // (TWOFOLD_WEBAUTHN_ATTESTATION_ROOTS) and the attested authenticator says the key cannot leave
 // it; every other passkey — a key in a JavaScript variable that sets BE=0 and says "usb", a

@@ -1,4 +1,4 @@
-// Passkeys (WebAuthn) end to end (issue 4 point 4; SECURITY.md WA-01..WA-06, FL-*, JW-11, MG-06):
+// Passkeys (WebAuthn) end to end (WA-01..WA-06, FL-*, JW-11, MG-06):
 // real registration and authentication ceremonies through the HTTP API, with a software
 // authenticator written in the test suite (test/helpers/soft-authenticator.ts) — and every way a
 // ceremony can be bent that the server must refuse: another origin or RP ID, no user verification

@@ -1,4 +1,4 @@
-// Issue 6 point 4: account recovery without bypassing 2FA (MG-01..MG-03).
+// Account recovery without bypassing 2FA (MG-01..MG-03).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forgotPasswordAnswer } from '../../src/flows/password-reset.js';
 import { bearer, expectProblem, getJson, postJson, registerUser, signIn, signUp, totpCode, uniqueUsername } from '../helpers/flow.js';

@@ -1,4 +1,4 @@
-// The refresh reuse grace (second review, findings 4 and 5; SS-02, RFC 9700 §4.14.2). A rotated
+// The refresh reuse grace (SS-02, RFC 9700 §4.14.2). A rotated
 // refresh token presented again within TWOFOLD_REFRESH_REUSE_GRACE_SECONDS gets the answer its
 // rotation gave — a lost answer or two page loads at once no longer sign the person out — while
 // reuse after the grace, of an older token, or after the child was used still revokes the family.

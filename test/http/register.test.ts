@@ -1,5 +1,5 @@
-// POST /v1/register (issue point 2): the user, the per-user TOTP secret stored encrypted, the
-// mfa_token that can only confirm it, and the password policy of SECURITY.md PW-01..PW-05.
+// POST /v1/register: the user, the per-user TOTP secret stored encrypted, the
+// mfa_token that can only confirm it, and the password policy (PW-01..PW-05).
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { URI } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,7 +41,7 @@ describe('POST /v1/register', () => {
     expect(parsed.secret.base32).toBe(secret);
   });
 
-  it('the mfa_token is aal1 with typ mfa+jwt and audience <issuer>/mfa (DESIGN.md §2)', async () => {
+  it('the mfa_token is aal1 with typ mfa+jwt and audience <issuer>/mfa', async () => {
     const { mfaToken, userId } = await registerUser(t);
     expect(decodeProtectedHeader(mfaToken)).toMatchObject({ alg: 'EdDSA', typ: 'mfa+jwt' });
     const claims = decodeJwt(mfaToken);
@@ -61,7 +61,7 @@ describe('POST /v1/register', () => {
     expect(() => t.ctx.secretBox.open(row.secret_ciphertext!, `totp|${factorId}|usr_someoneelse`)).toThrow();
   });
 
-  it('REVIEW: the password is stored as an argon2id hash, never in plain text', async () => {
+  it('PW-08: the password is stored as an argon2id hash, never in plain text', async () => {
     const { userId } = await registerUser(t, { password: 'a distinctive passphrase 42' });
     const row = await t.ctx.db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirstOrThrow();
     expect(row.password_hash).toMatch(/^\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$/);

@@ -1,5 +1,5 @@
 // Anonymous requests that write rows or start sends have budgets, taken atomically before any
-// password hash or write (RC-02; review finding 7: 300 anonymous "forgot password" requests in
+// password hash or write (RC-02; before, 300 anonymous "forgot password" requests in
 // 0.3 s buried a victim's own sign-in events). Registrations per client network; forgot-password
 // per client network and per username asked about — the same for a name nobody has — and the
 // events it writes coalesce per name and network.
@@ -73,7 +73,7 @@ describe('RC-02: registrations per client network', () => {
   });
 });
 
-describe('forgot-password budgets (review finding 7, LG-01)', () => {
+describe('forgot-password budgets (LG-01)', () => {
   let t: TestTwofold;
   beforeAll(async () => {
     t = await startTestTwofold({ env: { TWOFOLD_PASSWORD_RESETS_PER_CLIENT: '5' } });
@@ -133,7 +133,7 @@ describe('forgot-password budgets (review finding 7, LG-01)', () => {
     expect((await nameless()) - namelessBefore).toBe(1);
   });
 
-  it('the review’s scenario: 300 requests at once for a victim’s name from one network write at most 1 event, and the victim’s own sign-in stays on the first page of their events', async () => {
+  it('a burial attempt: 300 requests at once for a victim’s name from one network write at most 1 event, and the victim’s own sign-in stays on the first page of their events', async () => {
     const victim = await signUp(t);
     const signedIn = await signIn(t, victim);
     const responses = await Promise.all(Array.from({ length: 300 }, () => post(t, '203.0.113.66', '/v1/password/forgot', { username: victim.username })));

@@ -1,4 +1,4 @@
-// The shared revoked-session denylist and its pub/sub feed (issue 3 point 2). A revocation is
+// The shared revoked-session denylist and its pub/sub feed. A revocation is
 // committed in the database, written to the shared store with the lifetime of an access token,
 // and announced, so that another instance refuses the session's tokens before any query.
 import { decodeJwt } from 'jose';

@@ -1,5 +1,5 @@
 // RC-02: sends cost money. New accounts are free, so budgets per destination and per account alone
-// let one client send 120 SMS to 120 numbers in a second (the review's SMS pumping) or mail a
+// let one client send 120 SMS to 120 numbers in a second (SMS pumping) or mail a
 // victim from 40 throw-away accounts. Every send now also takes its client network's budget (IPv6
 // per /64) and everyone's budget per hour, atomically before the code exists; a refusal is a 429
 // with Retry-After, counted by twofold_send_budget_refusals_total{channel, scope} and recorded as

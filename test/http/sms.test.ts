@@ -1,4 +1,4 @@
-// SMS codes through the HTTP API (issue 4 points 1 and 7; SECURITY.md OB-01..OB-04, FL-05, FL-07,
+// SMS codes through the HTTP API (OB-01..OB-04, FL-05, FL-07,
 // FL-09, LOG-01): a phone as the first factor, at login and for step-up; codes of six digits that
 // live five minutes, work once, only for the challenge and the sign-in they were sent for, five
 // tries per challenge (each also counted against the account); a resend kills the previous code;

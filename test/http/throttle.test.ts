@@ -1,4 +1,4 @@
-// Per-account throttling of failed attempts (issue 3 point 2, SECURITY.md LG-04/LG-05): kept in
+// Per-account throttling of failed attempts (LG-04/LG-05): kept in
 // the shared key-value store (Redis in the "postgres" project), counting password and second-
 // factor failures together, the same for usernames that do not exist, cleared by a success.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// Tokens (issue point 6): RFC 9068 access tokens, the JWKS and discovery, refresh rotation with
+// Tokens: RFC 9068 access tokens, the JWKS and discovery, refresh rotation with
 // reuse detection, logout, and the idle and absolute session limits.
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

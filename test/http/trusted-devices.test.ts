@@ -1,4 +1,4 @@
-// Issue 6 point 5: "remember this browser" — opt-in per sign-in, a server-side record bound to the
+// "Remember this browser" — opt-in per sign-in, a server-side record bound to the
 // user and a device token, listed and revocable, revoked on password or factor changes, and
 // honest in the token: amr ["pwd","dev"], acr aal1, no factor changes without a real step-up.
 import { decodeJwt } from 'jose';

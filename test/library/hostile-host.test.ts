@@ -1,7 +1,6 @@
-// Library mode against a host app that has done everything a real one does (second review,
-// findings 9 and 10): @fastify/formbody, @fastify/cookie, @fastify/cors reflecting every origin
-// with credentials, @fastify/swagger, helmet, its own JSON parser, serializer compiler, reply serializer, error
-// handler and 404, and a `trustProxy` setting of its own. Twofold mounted inside must keep every
+// Library mode against a host app that has done everything a real one does: @fastify/formbody,
+// @fastify/cookie, @fastify/cors reflecting every origin with credentials, @fastify/swagger,
+// helmet, its own JSON parser, serializer compiler, reply serializer, error handler and 404, and a `trustProxy` setting of its own. Twofold mounted inside must keep every
 // rule it has standalone — JSON only, 400 for bad JSON, problem+json, its 404, its CORS policy,
 // its cookies and CSRF on the pages, the client IP by TWOFOLD_TRUSTED_PROXIES — and the host's own
 // routes must keep theirs.

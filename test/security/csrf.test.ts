@@ -1,4 +1,4 @@
-// The hosted pages under attack (issue 6 points 8 and 9; SECURITY.md SS-08, MG-05, JW-14, HT-02):
+// The hosted pages under attack (SS-08, MG-05, JW-14, HT-02):
 // every page form POSTed without its CSRF token, with a wrong one, with another browser's, without
 // the cookie, or as another content type — refused (403 / 415 / 400) with no effect on the account,
 // while the same form with its token does act (so "no effect" is not vacuous); the strict CSP on

@@ -1,4 +1,4 @@
-// Property-based fuzzing of every route (issue 6 point 8): the API routes are read from
+// Property-based fuzzing of every route: the API routes are read from
 // /openapi.json when this file loads, so a new route is fuzzed without anyone listing it; the page
 // forms are read from the server's route table. Each run sends one generated request — arbitrary
 // JSON (fc.anything, fc.jsonValue, objects with the route's real field names and real secrets mixed

@@ -1,6 +1,6 @@
-// RC-01 (first outside review, finding 1): every guess at a secret is counted *before* the secret
+// RC-01: every guess at a secret is counted *before* the secret
 // is evaluated, atomically, so a burst of 1,000 parallel wrong guesses for one account gets no
-// further than the account's budget — on every path that checks a secret. The review's attack:
+// further than the account's budget — on every path that checks a secret. The attack:
 // log in many times (a right password costs nothing), then fire 5 wrong codes per mfa_token all at
 // once; with check-then-act throttling 999 of 1,000 were evaluated. Here "evaluated" is what the
 // server can only know after looking at the secret: the failure event it records, and the 401
@@ -39,7 +39,7 @@ describe('RC-01: the default budget (10 free guesses, then waits) under a burst'
   });
   afterAll(async () => t.close());
 
-  it('RC-01: 1,000 parallel wrong TOTP codes over 200 mfa_tokens evaluate at most 11 (the review measured 999)', async () => {
+  it('RC-01: 1,000 parallel wrong TOTP codes over 200 mfa_tokens evaluate at most 11 (the code before evaluated 999)', async () => {
     const user = await signUp(t);
     t.clock.advanceSeconds(30);
     // A right password costs no guess: 200 logins in small batches (an attacker with the password).

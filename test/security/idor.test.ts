@@ -1,4 +1,4 @@
-// IDOR (issue 6 point 8; SECURITY.md MG-05, FL-04, OB-02, WA-04): one account's ids — factors
+// IDOR (MG-05, FL-04, OB-02, WA-04): one account's ids — factors
 // (active, pending, SMS, passkey), sessions, remembered browsers, challenges, event cursors — used
 // with another account's tokens, through the API and the hosted pages. Every attempt is refused
 // (404, or 401/403; a page may show its form again with 400), is indistinguishable from an id that

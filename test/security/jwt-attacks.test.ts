@@ -1,4 +1,4 @@
-// Attacker-style tests against Twofold's JWT handling (SECURITY.md JW-01..JW-15, FL-02/04/06).
+// Attacker-style tests against Twofold's JWT handling (JW-01..JW-15, FL-02/04/06).
 // Every forged token is sent to a running server (real SQLite, real keys, app.inject) and must be
 // refused with 401 problem+json `invalid_token` — never a 500, never a token. Where a test needs
 // "the right key but the wrong claims" it signs with the server's own private key from the key

@@ -12,7 +12,7 @@ beforeAll(async () => {
 });
 afterAll(async () => t.close());
 
-/** Routes that exist to accept the mfa_token (DESIGN.md §1). */
+/** Routes that exist to accept the mfa_token: the second factor and the first factor's enrollment. */
 const mfaRoutes = new Set(['POST /v1/mfa/verify', 'POST /v1/mfa/challenge', 'POST /v1/factors', 'POST /v1/factors/{id}/verify']);
 /** Routes that need no token at all. */
 const publicRoutes = publicApiRoutes;

@@ -1,4 +1,4 @@
-// Concurrency races on every single-use secret (issue 6 point 8; SECURITY.md OT-04, OB-02, WA-01,
+// Concurrency races on every single-use secret (OT-04, OB-02, WA-01,
 // RC-02, SS-02, FL-03, MG-02, OT-07/WA-06, MG-05): ~20 requests carrying the same secret at the same
 // moment — on SQLite and, in the "postgres" project, on PostgreSQL + Redis — and exactly one of
 // them wins (for refresh tokens: one rotation, whose answer the others get again within the reuse

@@ -2,7 +2,7 @@
 // passes in — is stored on sessions, remembered browsers and the audit trail, and shown to the
 // person (/v1/sessions, the account page) and to operators (`twofold audit`, the log). Control
 // characters (C0, DEL, C1 such as the 8-bit CSI) and bidi overrides are replaced before storing,
-// so neither a terminal nor a page is told to do anything by them (second review, finding 11).
+// so neither a terminal nor a page is told to do anything by them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, getJson, postJson, strongPassword, totpCode, uniqueUsername } from '../helpers/flow.js';
 import { startTestTwofold, type TestTwofold } from '../helpers/twofold.js';

@@ -1,5 +1,5 @@
-// Every kind of secret Twofold hands out, presented where another kind is expected (issue 6 point 8;
-// SECURITY.md FL-01, FL-02, JW-10, SS-04): the mfa_token, access tokens (aal2, and aal1 from a
+// Every kind of secret Twofold hands out, presented where another kind is expected (FL-01,
+// FL-02, JW-10, SS-04): the mfa_token, access tokens (aal2, and aal1 from a
 // remembered browser), the refresh token, a recovery code, a device token, an SMS code and garbage —
 // as the Bearer token of every authenticated route (enumerated from /openapi.json, so a new route
 // cannot slip past), as the body of /v1/token/refresh, and in every proof field of /v1/mfa/verify.

@@ -182,7 +182,7 @@ describe.each(databaseFactories)('paged queries on $name', (factory) => {
     expect(rows.map((row) => row.id)).toEqual(Array.from({ length: 20 }, (_, index) => `evt_${String(29 - index).padStart(4, '0')}`));
   });
 
-  describe('EXPLAIN — every hot query reads its page through an index, without a sort (finding 6)', () => {
+  describe('EXPLAIN — every hot query reads its page through an index, without a sort', () => {
     const now = revokedAt;
     const live = { now, idleMs: 1_800_000 };
     const sessionId = 'ses_before';

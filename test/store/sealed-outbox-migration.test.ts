@@ -1,4 +1,4 @@
-// Migration 0010 (review finding 6): outbox rows kept before it held codes in clear. They are
+// Migration 0010: outbox rows kept before it held codes in clear. They are
 // development data, so the migration deletes them — on SQLite with secure_delete and a checkpoint,
 // so the text is gone from the database file too, not left in its free pages for a backup to copy —
 // and the table comes back holding only sealed content.

@@ -1,4 +1,4 @@
-// The JWT attacks of SECURITY.md JW-01..JW-15, aimed at twofold/verify instead of the server: a
+// The JWT attacks of JW-01..JW-15, aimed at twofold/verify instead of the server: a
 // resource server must refuse every forgery the server refuses. A positive control first shows
 // that a token re-signed with the real key and the right claims is accepted, so each refusal
 // below is the check under test and not a broken forgery. Run for both signing algorithms.

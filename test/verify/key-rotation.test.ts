@@ -1,4 +1,4 @@
-// twofold/verify and the issuer's keys (second review, finding 1): a kid the verifier does not
+// twofold/verify and the issuer's keys: a kid the verifier does not
 // know yet is settled by a fetch, never refused while one is pending or cooling down; made-up kids
 // cost the issuer at most one fetch per cooldown and cannot starve a real new key; an issuer that
 // cannot be reached is 503, never 401 — a 401 tells the client to drop a token that may be fine.

@@ -1,4 +1,4 @@
-// What twofold/verify tells an anonymous client when it refuses (second review, finding 3): its 503
+// What twofold/verify tells an anonymous client when it refuses: its 503
 // bodies used to carry the issuer's internal URL and fetch's own words. A client now reads our
 // generic text; the URL and the cause are in `error.diagnostic`, for logs and onBackgroundError.
 // Checked on what the adapters send (status, headers, problem body) for each way of failing.

@@ -1,6 +1,6 @@
 // twofold/verify's revoked-session feed when the issuer is not what it was: an issuer from before
 // the paging cursor (RC-04: still works, one page per poll, no busy loop), and an issuer that stops
-// answering (second review, finding 2: the feed used to fail open forever and silently — now it
+// answering (the feed used to fail open forever and silently — now it
 // fails closed after maxStalenessMs unless failOpen is chosen, reports every failure, and stats()
 // says when it last answered). A real HTTP hop in front of a real Twofold plays the issuer.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';

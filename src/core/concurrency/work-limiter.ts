@@ -1,7 +1,7 @@
 // Bounds expensive work (argon2id: ~19 MiB and one libuv thread per hash). At most `maxInFlight`
 // run at once and `maxQueued` wait; anything beyond is refused at once, so a login flood costs
-// bounded memory and leaves threadpool threads for everything else (jose verifies there too;
-// DESIGN.md §6). The caller turns a refusal into 503 server_busy with Retry-After.
+// bounded memory and leaves threadpool threads for everything else (WebCrypto, which jose uses,
+// verifies there too: with 8 hashes in flight a jose verify waited ≈44 ms instead of ≈0.6 ms). The caller turns a refusal into 503 server_busy with Retry-After.
 
 export class WorkLimiterFullError extends Error {
   override readonly name = 'WorkLimiterFullError';

@@ -34,7 +34,7 @@ describe('createSecretBox()', () => {
     }
   });
 
-  it('REVIEW: the envelope is v1.<kid>.<iv>.<ct>.<tag> in base64url, with a 96-bit IV and a 128-bit tag', () => {
+  it('OT-08: the envelope is v1.<kid>.<iv>.<ct>.<tag> in base64url, with a 96-bit IV and a 128-bit tag', () => {
     const box = createSecretBox([keyA]);
     const plaintext = 'twenty bytes secret!';
     const envelope = box.seal(plaintext, aad);

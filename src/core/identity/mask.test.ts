@@ -1,4 +1,4 @@
-// How phones and addresses are shown back (issue 4 point 7): enough for a person to recognise
+// How phones and addresses are shown back: enough for a person to recognise
 // which one — the last two digits; the first character and the domain — and no more, so a
 // login response cannot be used to harvest them.
 import { describe, expect, it } from 'vitest';

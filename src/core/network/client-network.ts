@@ -1,4 +1,4 @@
-// Which network a client IP belongs to, for budgets counted per client (SECURITY.md RC-02, LG-04).
+// Which network a client IP belongs to, for budgets counted per client (RC-02, LG-04).
 // One IPv6 subscriber is handed a whole /64 (RFC 6177 and every ISP in practice), so counting each
 // IPv6 address apart would give one attacker 2^64 budgets: IPv6 is counted per prefix (64 bits by
 // default). An IPv4-mapped IPv6 address (::ffff:198.51.100.7, what a dual-stack socket reports)

@@ -54,7 +54,7 @@ describe('createPasswordHasher()', () => {
     await expect(hasher.verify(`${stored.slice(0, -1)}${last}`, 'purple monkey dishwasher')).resolves.toBe(false);
   });
 
-  it('REVIEW: a hash is an argon2id PHC string with the configured parameters and a salt', async () => {
+  it('PW-08: a hash is an argon2id PHC string with the configured parameters and a salt', async () => {
     const hasher = newHasher();
     const stored = await hasher.hash('purple monkey dishwasher');
     const match = /^\$argon2id\$v=19\$m=1024,t=1,p=1\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/.exec(stored);
@@ -64,7 +64,7 @@ describe('createPasswordHasher()', () => {
     expect(stored).not.toContain('purple');
   });
 
-  it('REVIEW: two hashes of the same password differ (fresh salt each time) and both verify', async () => {
+  it('PW-08: two hashes of the same password differ (fresh salt each time) and both verify', async () => {
     const hasher = newHasher();
     const first = await hasher.hash('purple monkey dishwasher');
     const second = await hasher.hash('purple monkey dishwasher');

@@ -1,4 +1,4 @@
-// Password policy per NIST SP 800-63B and SECURITY.md PW-01..PW-05: length 12–128 code points
+// Password policy per NIST SP 800-63B and PW-01..PW-05: length 12–128 code points
 // after NFKC, never truncated, no composition rules; refused when it is a common password (also
 // with digits/symbols or leetspeak around it), trivially repetitive or sequential, or built from
 // the username, e-mail or service name. Every reason is reported so the person can fix it at once.

@@ -1,5 +1,5 @@
 // Recovery codes: the way back in when the authenticator is lost. Each is 20 Crockford base32
-// characters (100 CSPRNG bits, SECURITY.md asks ≥ 100), shown once in groups of five, stored
+// characters (100 CSPRNG bits, as RC-01 asks), shown once in groups of five, stored
 // only as HMAC-SHA256 under the server pepper, and consumed atomically by the store.
 // Crockford base32 has no I, L, O or U, and reading tolerates the confusable letters people type.
 import { randomBytes } from 'node:crypto';

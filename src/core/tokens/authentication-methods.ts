@@ -10,7 +10,7 @@ const amrValue: Record<AuthMethod, string> = {
   email: 'email',
   // `hwk` only for a passkey whose registration carried an attestation chained to a root the
   // operator trusts, for a key that cannot leave the device. Every other passkey — synced, held
-  // in software, or simply unproven — is `swk`: a key, nothing more is known (DESIGN.md §8).
+  // in software, or simply unproven — is `swk`: a key, nothing more is known (assurance is earned, never asserted).
   webauthn_hardware: 'hwk',
   webauthn_software: 'swk',
   // Not in the RFC 8176 registry (which allows other values): a recovery (look-up) code.

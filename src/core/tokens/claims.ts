@@ -1,5 +1,5 @@
-// The two kinds of JWT Twofold issues (DESIGN.md §2). They differ in `typ` and `aud`, so no
-// validator configured for one can accept the other (RFC 8725 §3.11, SECURITY.md FL-02/JW-10).
+// The two kinds of JWT Twofold issues: the mfa_token and the access token. They differ in `typ` and
+// `aud`, so no validator configured for one can accept the other (RFC 8725 §3.11, FL-02/JW-10).
 
 export type TokenKind = 'access' | 'mfa';
 

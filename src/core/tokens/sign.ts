@@ -1,7 +1,7 @@
 // Minting JWTs. The protected header always carries alg, kid and typ; nothing else. Signing is
 // synchronous node:crypto (fast-jwt, one signer per key and token kind): WebCrypto would queue
-// each login's mfa_token behind argon2 on the libuv threadpool (DESIGN.md §6), and jose's
-// builder cost more main-thread time per token than the Ed25519 signature itself.
+// each login's mfa_token behind argon2 on the libuv threadpool (tens of milliseconds under login
+// load), and jose's builder cost more main-thread time per token than the Ed25519 signature itself.
 import { KeyObject } from 'node:crypto';
 import { createSigner } from 'fast-jwt';
 import type { AccessTokenClaims, MfaTokenClaims, TokenKind } from './claims.js';

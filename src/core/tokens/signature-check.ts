@@ -1,5 +1,5 @@
 // One public key as a synchronous token check (fast-jwt on node:crypto, on the calling thread —
-// WebCrypto would queue behind argon2 on the libuv threadpool; DESIGN.md §6). Pinned to the key's
+// WebCrypto would queue behind argon2 on the libuv threadpool). Pinned to the key's
 // own algorithm, the token kind's `typ`, the exact issuer and audience, with the claims every
 // Twofold token carries required. Time (`exp`, `nbf`, `iat`) is left to the caller, which checks
 // it against its own clock. Shared by the server and twofold/verify, so both refuse alike.

@@ -6,7 +6,7 @@
 // The signature is checked synchronously with node:crypto (fast-jwt, one verifier per key and
 // token kind), not through WebCrypto: WebCrypto runs on the libuv threadpool, where argon2 hashes
 // — under login load every authenticated request would queue behind password hashing
-// (DESIGN.md §6; measured by the verify-under-login benchmark).
+// (measured by the verify-under-login benchmark).
 import { TokenError } from 'fast-jwt';
 import type { JWTPayload } from 'jose';
 import type { AccessTokenClaims, MfaTokenClaims, TokenKind } from './claims.js';

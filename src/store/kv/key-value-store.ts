@@ -3,7 +3,7 @@
 // in-process memory for a single one, with the same behaviour.
 //
 // Every limit on guesses or sends is taken here in one atomic step *before* the secret is
-// evaluated or the message sent (increment-then-compare, DESIGN.md §8): a burst of 1,000 parallel
+// evaluated or the message sent (increment-then-compare): a burst of 1,000 parallel
 // requests, on any number of instances, can never get further than the limit. Times are the
 // caller's clock (milliseconds), not the store's, so every instance and every test clock agrees.
 

@@ -38,7 +38,7 @@ describe('memory KeyValueStore', () => {
     const clock = testClock();
     const kv = createMemoryStore(clock.now, { maxKeys: 2_000_000 });
     const count = 1_000_000;
-    // The flood of the finding: a 30-day failure counter per made-up username, one per millisecond.
+    // The flood that once made every insert walk the store: a 30-day failure counter per made-up username, one per millisecond.
     for (let index = 0; index < count; index += 1) {
       await kv.increment(`throttle:account:made-up-${index}:failures`, 30 * day);
       clock.advance(1);

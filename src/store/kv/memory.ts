@@ -2,7 +2,7 @@
 // that move time move expiry too) and pub/sub delivered to this process's own subscribers. Every
 // operation runs to completion without an await, so each is atomic like its Redis script.
 //
-// Its cost must not grow with what an attacker can add (SECURITY.md RC-05): a failed login for a
+// Its cost must not grow with what an attacker can add (RC-05): a failed login for a
 // made-up username adds a counter that lives 30 days. So no operation walks the store:
 // - Expiry: a heap ordered by expiry time (core/expiry) finds what has expired in O(log n); each
 //   insert drops at most two expired entries, so expired entries leave faster than new ones come
