@@ -92,8 +92,11 @@ export async function registerPages(app: FastifyInstance, ctx: FlowContext): Pro
         return reply.send(asset.body);
       });
     }
-    // Browsers and tools that ask for the classic icon path get the page icon.
-    scope.get('/favicon.ico', async (_request, reply) => reply.header('Cache-Control', 'public, max-age=86400').redirect('/assets/favicon.svg', 301));
+    // Browsers and tools that ask for the classic icon path get the page icon — unless the app
+    // Twofold is mounted in serves its own there.
+    if (!scope.hasRoute({ method: 'GET', url: '/favicon.ico' })) {
+      scope.get('/favicon.ico', async (_request, reply) => reply.header('Cache-Control', 'public, max-age=86400').redirect('/assets/favicon.svg', 301));
+    }
 
     signUpPages(scope, kit);
     signInPages(scope, kit);
