@@ -1,5 +1,5 @@
 // Builds the hosted pages' browser assets into dist/ui/assets: the one script (esbuild bundle of
-// src/ui/browser/app.ts, which includes @simplewebauthn/browser) and the one stylesheet.
+// src/ui/browser/app.ts, which includes @simplewebauthn/browser), the one stylesheet and the icon.
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { build } from 'esbuild';
 
@@ -15,4 +15,4 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
 });
-copyFileSync('src/ui/assets/style.css', `${outdir}/style.css`);
+for (const name of ['style.css', 'favicon.svg']) copyFileSync(`src/ui/assets/${name}`, `${outdir}/${name}`);

@@ -19,7 +19,7 @@ import { requireFactorEnabled } from './factor-types.js';
 import { reserveOtpSend, sendOtpChallenge } from './otp-challenges.js';
 import { startPasskeyRegistration } from './passkeys.js';
 import { requireRecentAuthentication } from './step-up.js';
-import { createPendingTotpFactor, withQrCode, type TotpEnrollment } from './totp-factor.js';
+import { createPendingTotpFactor, reopenPendingTotp, withQrCode, type TotpEnrollment } from './totp-factor.js';
 import { maskedDestination } from './views.js';
 
 export interface EnrollFactorInput {
@@ -78,6 +78,21 @@ export async function enrollFactor(
   record(factor.id);
   const started = await startPasskeyRegistration(ctx, { user: auth.user, factorId: factor.id, sessionId: auth.session.id });
   return { factor_id: factor.id, type: 'webauthn', label, status: 'pending', ...started };
+}
+
+/**
+ * The authenticator-app enrollment this session started and has not finished, shown again — the
+ * enrollment page reloaded, or come back to — or else a new one. A new one on every page load
+ * would replace the secret the person may have just scanned (their app's codes would then be
+ * refused) and record another factor.enrolled each time: one setup, one secret, one event.
+ * The API's POST /v1/factors stays an explicit "start a new one".
+ */
+export async function resumeOrEnrollTotp(ctx: FlowContext, auth: PendingAuthentication | AccessAuthentication, meta: RequestMeta = {}): Promise<TotpEnrollment> {
+  requireFactorEnabled(ctx, 'totp');
+  await requireEnrollmentAllowed(ctx, auth);
+  const pending = (await listFactorsOfUser(ctx.db, auth.user.id, 'pending')).find((factor) => factor.type === 'totp' && factor.session_id === auth.session.id);
+  if (pending === undefined) return (await enrollFactor(ctx, auth, { type: 'totp' }, meta)) as TotpEnrollment;
+  return withQrCode(reopenPendingTotp(ctx, pending, auth.user.username));
 }
 
 /**

@@ -2,8 +2,8 @@
 // token is checked against its session, its access tokens are refused from the next request on.
 import { sha256Base64url } from '../core/crypto/digest.js';
 import { findRefreshTokenByHash } from '../store/repositories/refresh-tokens.js';
-import { findSession } from '../store/repositories/sessions.js';
-import type { AccessAuthentication } from './authenticate.js';
+import { cancelPendingSession, findSession } from '../store/repositories/sessions.js';
+import type { AccessAuthentication, PendingAuthentication } from './authenticate.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import { announceRevokedSessions, revokeSessionsInDatabase } from './revoke-sessions.js';
 import { refreshTokenShape } from './tokens.js';
@@ -23,4 +23,10 @@ export async function logout(ctx: FlowContext, auth: AccessAuthentication, refre
   for (const sessionId of revoked) {
     ctx.events.record({ type: 'session.revoked', userId: auth.user.id, sessionId, ip: meta.ip, userAgent: meta.userAgent, details: { reason: 'logout' } });
   }
+}
+
+/** Ends a sign-in between its password and its second factor: the pending session is revoked, so its mfa_token is refused from now on. */
+export async function cancelPendingLogin(ctx: FlowContext, auth: PendingAuthentication, meta: RequestMeta = {}): Promise<void> {
+  if (!(await cancelPendingSession(ctx.db, auth.session.id, 'cancelled', ctx.now()))) return;
+  ctx.events.record({ type: 'session.revoked', userId: auth.user.id, sessionId: auth.session.id, ip: meta.ip, userAgent: meta.userAgent, details: { reason: 'sign_in_cancelled' } });
 }

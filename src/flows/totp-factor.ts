@@ -53,6 +53,13 @@ export async function createPendingTotpFactor(
   return { factor_id: factorId, type: 'totp', label, status: 'pending', secret, otpauth_uri: otpauthUri };
 }
 
+/** A pending TOTP factor as its enrollment showed it: the same secret and URI, for the session that started it. */
+export function reopenPendingTotp(ctx: FlowContext, factor: FactorRow, username: string): PendingTotp {
+  const secret = openTotpSecret(ctx, factor);
+  const otpauthUri = buildOtpauthUri({ issuer: ctx.config.serviceName, accountName: username, secretBase32: secret });
+  return { factor_id: factor.id, type: 'totp', label: factor.label, status: 'pending', secret, otpauth_uri: otpauthUri };
+}
+
 /** Rendered outside the transaction: a QR code is CPU work that should not hold the database. */
 export async function withQrCode(pending: PendingTotp): Promise<TotpEnrollment> {
   return { ...pending, qr_svg: await renderQrSvg(pending.otpauth_uri) };

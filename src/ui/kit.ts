@@ -11,7 +11,7 @@ export interface PageKit {
   render(
     request: FastifyRequest,
     reply: FastifyReply,
-    frame: { title: string; signedIn: boolean; wide?: boolean; notice?: PageFrame['notice']; status?: number },
+    frame: { title: string; signedIn: boolean; pending?: boolean; wide?: boolean; notice?: PageFrame['notice']; status?: number },
     body: (csrf: string) => SafeHtml,
   ): FastifyReply;
 }
@@ -38,6 +38,7 @@ export function formValue(request: FastifyRequest, name: string): string | undef
 const notices: Record<string, string> = {
   'signed-out': 'You are signed out.',
   'sign-in-expired': 'That sign-in expired or was used up. Sign in again.',
+  'sign-in-cancelled': 'That sign-in was cancelled.',
   'factor-added': 'The factor is ready to use.',
   'factor-removed': 'The factor was removed.',
   'factor-renamed': 'The factor was renamed.',

@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { TwofoldError } from '../errors.js';
 import type { FlowContext } from '../flows/context.js';
 import { toTwofoldError } from '../http/error-handler.js';
+import { cookieNames, readCookie } from './cookies.js';
 import { isValidCsrf } from './csrf.js';
 import { html } from './html.js';
 import { createPageKit } from './kit.js';
@@ -47,7 +48,11 @@ function pageSecurityPolicy(redirectOrigins: readonly string[]): string {
 }
 
 export async function registerPages(app: FastifyInstance, ctx: FlowContext): Promise<void> {
-  const assets = { '/assets/app.js': loadAsset('app.js', 'text/javascript; charset=utf-8'), '/assets/style.css': loadAsset('style.css', 'text/css; charset=utf-8') };
+  const assets = {
+    '/assets/app.js': loadAsset('app.js', 'text/javascript; charset=utf-8'),
+    '/assets/style.css': loadAsset('style.css', 'text/css; charset=utf-8'),
+    '/assets/favicon.svg': loadAsset('favicon.svg', 'image/svg+xml'),
+  };
   const policy = pageSecurityPolicy(ctx.config.pages.allowedRedirectOrigins);
   const kit = createPageKit(ctx);
 
@@ -74,7 +79,10 @@ export async function registerPages(app: FastifyInstance, ctx: FlowContext): Pro
       const known = toTwofoldError(error as Error);
       if (known === undefined) request.log.error({ err: error }, 'unhandled error on a page');
       const problem = known ?? new TwofoldError('internal_error', 'Something went wrong on our side. Please try again.');
-      return kit.render(request, reply, { title: problem.status >= 500 ? 'Something went wrong' : 'That did not work', signedIn: false, status: problem.status }, () => html`<p class="error" role="alert">${problem.message}</p><p><a href="/">Start again</a></p>`);
+      // The header as the cookies suggest (not checked here: the page offers nothing that acts on them).
+      const signedIn = readCookie(request, cookieNames.access) !== undefined || readCookie(request, cookieNames.refresh) !== undefined;
+      const pending = readCookie(request, cookieNames.pending) !== undefined;
+      return kit.render(request, reply, { title: problem.status >= 500 ? 'Something went wrong' : 'That did not work', signedIn, pending, status: problem.status }, () => html`<p class="error" role="alert">${problem.message}</p><p><a href="/">Start again</a></p>`);
     });
 
     for (const [path, asset] of Object.entries(assets)) {
@@ -83,6 +91,11 @@ export async function registerPages(app: FastifyInstance, ctx: FlowContext): Pro
         if (request.headers['if-none-match'] === asset.etag) return reply.code(304).send();
         return reply.send(asset.body);
       });
+    }
+    // Browsers and tools that ask for the classic icon path get the page icon — unless the app
+    // Twofold is mounted in serves its own there.
+    if (!scope.hasRoute({ method: 'GET', url: '/favicon.ico' })) {
+      scope.get('/favicon.ico', async (_request, reply) => reply.header('Cache-Control', 'public, max-age=86400').redirect('/assets/favicon.svg', 301));
     }
 
     signUpPages(scope, kit);

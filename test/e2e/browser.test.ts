@@ -90,6 +90,43 @@ class AuthenticatorApp {
   }
 }
 
+/**
+ * What sticks out of a phone-sized page sideways or is cut off (empty when the page fits its
+ * screen). Page code as text: this suite is compiled without the DOM's types.
+ */
+const horizontalOverflowInPage = `(() => {
+  const width = document.documentElement.clientWidth;
+  const problems = [];
+  if (document.documentElement.scrollWidth > width) problems.push('the page is ' + document.documentElement.scrollWidth + 'px wide on a ' + width + 'px screen');
+  for (const element of document.body.querySelectorAll('*')) {
+    // What is there only for screen readers is 1px and clipped on purpose.
+    if (element.closest('.visually-hidden, thead') !== null) continue;
+    const box = element.getBoundingClientRect();
+    if (box.width === 0 && box.height === 0) continue;
+    const name = element.tagName.toLowerCase() + (element.id ? '#' + element.id : '') + (typeof element.className === 'string' && element.className.trim() ? '.' + element.className.trim().split(/\\s+/).join('.') : '');
+    if (box.left < -0.5 || box.right > width + 0.5) problems.push(name + ' spans ' + Math.round(box.left) + '..' + Math.round(box.right) + ' px');
+    // Content cut off by a box that clips or scrolls (an input's own text scrolls by design).
+    if (element.tagName !== 'INPUT' && getComputedStyle(element).overflowX !== 'visible' && element.scrollWidth > element.clientWidth + 1) problems.push(name + ' cuts off its content');
+  }
+  return problems;
+})()`;
+
+function horizontalOverflow(page: Page): Promise<string[]> {
+  return page.evaluate<string[]>(horizontalOverflowInPage);
+}
+
+interface Box {
+  top: number;
+  right: number;
+  width: number;
+  height: number;
+}
+
+/** The boxes (and a little about them) of the elements a selector finds, measured in the page. */
+function boxesOf(page: Page, selector: string): Promise<Array<{ text: string; box: Box; recommended: boolean }>> {
+  return page.evaluate(`[...document.querySelectorAll(${JSON.stringify(selector)})].map((element) => ({ text: element.textContent, box: element.getBoundingClientRect().toJSON(), recommended: element.hasAttribute('data-recommended') }))`);
+}
+
 let counter = 0;
 const uniqueUsername = (prefix: string) => `${prefix}${process.pid}x${(counter += 1)}`;
 const password = 'a browser tested passphrase';
@@ -138,11 +175,15 @@ describe.runIf(haveChromium)('the hosted pages in Chromium', () => {
     await pages?.dispose();
   });
 
-  async function newPage(options: { javaScriptEnabled?: boolean; viewport?: { width: number; height: number }; userAgent?: string } = {}): Promise<{ page: Page; context: BrowserContext; violations: string[] }> {
+  async function newPage(
+    options: { javaScriptEnabled?: boolean; viewport?: { width: number; height: number }; userAgent?: string; timezoneId?: string; locale?: string } = {},
+  ): Promise<{ page: Page; context: BrowserContext; violations: string[] }> {
     const context = await browser.newContext({
       javaScriptEnabled: options.javaScriptEnabled ?? true,
       viewport: options.viewport ?? { width: 1024, height: 800 },
       ...(options.userAgent === undefined ? {} : { userAgent: options.userAgent }),
+      ...(options.timezoneId === undefined ? {} : { timezoneId: options.timezoneId }),
+      ...(options.locale === undefined ? {} : { locale: options.locale }),
     });
     contexts.push(context);
     context.setDefaultTimeout(10_000);
@@ -338,10 +379,13 @@ describe.runIf(haveChromium)('the hosted pages in Chromium', () => {
     await second.page.waitForURL('**/account');
 
     await first.page.reload();
-    expect(await first.page.textContent('section[aria-labelledby="sessions-heading"] thead')).toContain('Browser (as it describes itself)');
+    expect(await first.page.textContent('section[aria-labelledby="sessions-heading"] thead')).toContain('Device (as its browser describes itself)');
     const otherRow = first.page.locator('tr[data-session-id]', { hasNotText: 'this browser' });
     expect(await otherRow.count()).toBe(1);
-    expect(await otherRow.textContent()).toContain('(iPhone; CPU iPhone OS 18_0 like Mac OS X)');
+    // Named for people, the raw claim kept as the tooltip.
+    expect(await otherRow.locator('[data-device]').textContent()).toBe('Safari on iPhone');
+    expect(await otherRow.locator('[data-device]').getAttribute('title')).toContain('(iPhone; CPU iPhone OS 18_0 like Mac OS X)');
+    expect(await first.page.locator('tr[data-session-id]', { hasText: 'this browser' }).locator('[data-device]').textContent()).toMatch(/^Chrome on Linux$/);
     await otherRow.locator('button:has-text("End session")').click();
     await first.page.waitForURL('**/account?done=session-ended');
 
@@ -495,6 +539,194 @@ describe.runIf(haveChromium)('the hosted pages in Chromium', () => {
 
     await signIn(page, username);
     expect(await page.locator('#code').count()).toBe(1);
+    expect(violations).toEqual([]);
+  });
+
+  it('the TOTP key on a phone: groups of four that wrap between groups, never inside one; selecting or copying it gives the bare key', async () => {
+    const { page, context, violations } = await newPage({ viewport: { width: 320, height: 640 } });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: pages.url });
+    await page.goto(`${pages.url}/sign-up`);
+    await page.fill('#username', uniqueUsername('groups'));
+    await page.fill('#password', password);
+    await page.click('button:has-text("Create account")');
+    await page.click('a:has-text("Authenticator app")');
+    await page.waitForURL('**/enroll/totp');
+    const key = (await page.textContent('#totp-secret'))!;
+    expect(key).toMatch(/^[A-Z2-7]{32}$/);
+    const groups = await boxesOf(page, '#totp-secret .group');
+    expect(groups.map((group) => group.text).join('')).toBe(key);
+    expect(groups.every((group) => group.text.length === 4)).toBe(true);
+    // Every group is one line of the same height, inside the screen; the key as a whole does wrap here.
+    for (const group of groups) {
+      expect(Math.abs(group.box.height - groups[0]!.box.height)).toBeLessThan(1);
+      expect(group.box.right).toBeLessThanOrEqual(320);
+    }
+    expect(new Set(groups.map((group) => Math.round(group.box.top))).size).toBeGreaterThan(1);
+    const selected = await page.evaluate<string>(`(() => {
+      const range = document.createRange();
+      range.selectNodeContents(document.getElementById('totp-secret'));
+      getSelection().removeAllRanges();
+      getSelection().addRange(range);
+      return getSelection().toString();
+    })()`);
+    expect(selected).toBe(key);
+    await page.click('button:has-text("Copy key")');
+    expect(await page.evaluate<string>('navigator.clipboard.readText()')).toBe(key);
+    expect(await page.textContent('button[data-copy-target="totp-secret"]')).toBe('Copied');
+    expect(violations).toEqual([]);
+  });
+
+  it('times on the account page are shown in the browser’s own time zone, the UTC text kept as a tooltip', async () => {
+    const { page, violations } = await newPage({ timezoneId: 'Asia/Kolkata', locale: 'en-GB' });
+    await signUpWithApp(page, pages.url, uniqueUsername('zone'));
+    await page.click('a:has-text("I saved them")');
+    await page.waitForURL('**/account');
+    const times = await page.evaluate<Array<{ iso: string; precision: string; text: string; title: string }>>(
+      `[...document.querySelectorAll('time[data-local]')].map((element) => ({ iso: element.dateTime, precision: element.dataset.local, text: element.textContent, title: element.title }))`,
+    );
+    expect(times.length).toBeGreaterThanOrEqual(3);
+    for (const time of times) {
+      expect(time.title).toBe(time.precision === 'day' ? time.iso.slice(0, 10) : `${time.iso.slice(0, 16).replace('T', ' ')} UTC`);
+      expect(time.text).not.toContain('UTC');
+      // India is UTC+05:30 all year: the minutes alone show the zone was applied.
+      const there = new Date(Date.parse(time.iso) + 330 * 60_000);
+      const clock = `${String(there.getUTCHours()).padStart(2, '0')}:${String(there.getUTCMinutes()).padStart(2, '0')}`;
+      if (time.precision === 'minute') expect(time.text).toContain(clock);
+      expect(time.text).toContain(String(there.getUTCFullYear()));
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it('after a refused form, focus moves to the field at fault and the live region says what is wrong', async () => {
+    const { page, violations } = await newPage();
+    await page.goto(`${pages.url}/sign-up`);
+    await page.fill('#username', uniqueUsername('weak'));
+    await page.fill('#password', 'short');
+    await page.click('button:has-text("Create account")');
+    await page.waitForSelector('#password[aria-invalid="true"]');
+    // The username field has autofocus; the script moves focus to where the problem is.
+    expect(await page.evaluate<string>('document.activeElement.id')).toBe('password');
+    // (Polled from here: waitForFunction would evaluate text in the page, which its CSP forbids.)
+    const passwordError = (await page.textContent('#password-error'))!.trim();
+    await expect.poll(() => page.textContent('[aria-live]')).toBe(`Password: ${passwordError}`);
+
+    // Deep down the account page: the field is focused and scrolled into view.
+    const username = uniqueUsername('focus');
+    await signUpWithApp(page, pages.url, username);
+    await page.click('a:has-text("I saved them")');
+    await page.waitForURL('**/account');
+    await page.fill('#current_password', 'not my password at all');
+    await page.fill('#new_password', 'a brand new passphrase');
+    await page.click('button:has-text("Change password")');
+    await page.waitForSelector('#current_password[aria-invalid="true"]');
+    expect(await page.evaluate<string>('document.activeElement.id')).toBe('current_password');
+    expect(await page.locator('#current_password').isVisible()).toBe(true);
+    const inView = await page.evaluate<boolean>(`(() => {
+      const box = document.getElementById('current_password').getBoundingClientRect();
+      return box.top >= 0 && box.bottom <= window.innerHeight;
+    })()`);
+    expect(inView).toBe(true);
+    await expect.poll(() => page.textContent('[aria-live]')).toBe(`Current password: ${(await page.textContent('#current_password-error'))!.trim()}`);
+    expect(violations).toEqual([]);
+  });
+
+  it('the factor chooser: cards of one size, exactly one recommended, first, with its reason', async () => {
+    for (const viewport of [{ width: 1024, height: 800 }, { width: 375, height: 667 }]) {
+      const { page } = await newPage({ viewport });
+      await page.goto(`${pages.url}/sign-up`);
+      await page.fill('#username', uniqueUsername('choose'));
+      await page.fill('#password', password);
+      await page.click('button:has-text("Create account")');
+      await page.waitForURL('**/enroll');
+      const cards = await boxesOf(page, '.choice-cards > .card');
+      expect(cards.length).toBe(3);
+      expect(cards.map((card) => card.recommended)).toEqual([true, false, false]);
+      for (const card of cards) expect(Math.abs(card.box.width - cards[0]!.box.width), `width at ${viewport.width}px`).toBeLessThan(1);
+      // Side by side, one height too.
+      if (viewport.width === 1024) for (const card of cards) expect(Math.abs(card.box.height - cards[0]!.box.height)).toBeLessThan(1);
+      expect(await page.locator('[data-recommended] .badge').textContent()).toBe('Recommended');
+      expect(await page.locator('[data-recommended] .recommended').isVisible()).toBe(true);
+      if (viewport.width === 375) await screenshot(page, '15-choose-factor-phone');
+    }
+  });
+
+  it('"Not you? Cancel" on the second-factor page ends that sign-in and returns to an empty sign-in form', async () => {
+    const { page, violations } = await newPage();
+    const username = uniqueUsername('notme');
+    await signUpWithApp(page, pages.url, username);
+    await page.click('a:has-text("I saved them")');
+    await page.click('header button:has-text("Sign out")');
+    await signIn(page, username);
+    expect(await page.textContent('[data-username]')).toBe(username);
+    expect(await page.locator('header a:has-text("Sign in")').count()).toBe(0);
+    await page.click('button:has-text("Not you? Cancel")');
+    await page.waitForURL('**/sign-in?done=sign-in-cancelled');
+    expect(await page.inputValue('#username')).toBe('');
+    expect(await page.textContent('[aria-live]')).toContain('That sign-in was cancelled.');
+    await page.goto(`${pages.url}/sign-in/verify`);
+    await page.waitForURL('**/sign-in?done=sign-in-expired');
+    expect(violations).toEqual([]);
+  });
+
+  it('on a phone (375×667) no hosted page is wider than the screen, and nothing sticks out or is cut off', async () => {
+    const { page, violations } = await newPage({ viewport: { width: 375, height: 667 }, userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1' });
+    const checked: string[] = [];
+    const check = async (what: string, shot?: string) => {
+      await page.waitForLoadState('load');
+      expect(await horizontalOverflow(page), what).toEqual([]);
+      checked.push(what);
+      if (shot !== undefined) await screenshot(page, shot);
+    };
+    for (const path of ['/', '/sign-up', '/sign-in', '/forgot-password', '/reset-password', '/verify-email?token=incomplete']) {
+      await page.goto(`${pages.url}${path}`);
+      await check(path);
+    }
+    const username = uniqueUsername('phone');
+    await page.goto(`${pages.url}/sign-up`);
+    await page.fill('#username', username);
+    await page.fill('#password', 'short');
+    await page.click('button:has-text("Create account")');
+    await check('sign-up with an error');
+    await page.fill('#password', password);
+    await page.click('button:has-text("Create account")');
+    await page.waitForURL('**/enroll');
+    await check('choose the first factor');
+    await page.click('a:has-text("Authenticator app")');
+    await page.waitForURL('**/enroll/totp');
+    await check('authenticator app', '16-authenticator-app-phone');
+    const app = new AuthenticatorApp((await page.textContent('#totp-secret'))!);
+    await page.fill('#code', '000000' === (await app.nextCode()) ? '111111' : '000000');
+    await page.click('button:has-text("Confirm")');
+    await check('a wrong confirmation code');
+    await page.fill('#code', await app.nextCode());
+    await page.click('button:has-text("Confirm")');
+    await page.waitForSelector('#recovery-codes');
+    await check('recovery codes');
+    await page.click('a:has-text("I saved them")');
+    // A phone number too, so the account page has more than one factor and a long detail.
+    await page.click('a:has-text("Add a factor")');
+    await check('add a factor');
+    await page.fill('#phone', '+14155550199');
+    await page.click('button:has-text("Send a code")');
+    await page.waitForSelector('#code');
+    await check('confirm the phone');
+    await page.fill('#code', lastCodeSentTo(pages.dataDir, '+14155550199'));
+    await page.click('button:has-text("Confirm")');
+    await page.waitForURL('**/account?done=factor-added');
+    await check('account', '14-account-phone');
+    await page.goto(`${pages.url}/account/events`);
+    await check('security events');
+    await page.goto(`${pages.url}/account/events?before=not-a-cursor`);
+    await check('an error page');
+    await page.goto(`${pages.url}/account/verify`);
+    await check('step-up');
+    await page.click('header button:has-text("Sign out")');
+    await page.waitForURL('**/sign-in?done=signed-out');
+    await signIn(page, username);
+    await check('second factor', '17-second-factor-phone');
+    await page.goto(`${pages.url}/sign-in/verify?method=recovery`);
+    await check('recovery code');
+    expect(checked).toHaveLength(19);
     expect(violations).toEqual([]);
   });
 });

@@ -51,6 +51,8 @@ async function buildHost(twofold: Twofold, options: { trustProxy: boolean; prefi
   host.get('/app/fail', async () => {
     throw Object.assign(new Error('teapot'), { statusCode: 418 });
   });
+  // Its own icon at the classic path: the pages, mounted at the root, must not clash with it.
+  host.get('/favicon.ico', async (_request, reply) => reply.type('image/x-icon').send(Buffer.from('host icon')));
 
   await host.register(twofoldRoutes, { twofold, pages: options.pages, ...(options.prefix === undefined ? {} : { prefix: options.prefix }) });
   await host.ready();
@@ -240,6 +242,11 @@ describe('Twofold with its pages at the root of a host that trusts no proxy and 
     const enroll = await browser.send({ method: 'GET', url: '/enroll' });
     expect(enroll.statusCode).toBe(200);
     expect(enroll.body).toContain('Protect your account');
+    // The host's icon stays the host's; the pages' own is at their asset path.
+    const icon = await browser.send({ method: 'GET', url: '/favicon.ico' });
+    expect(icon.statusCode).toBe(200);
+    expect(icon.body).toBe('host icon');
+    expect((await browser.send({ method: 'GET', url: '/assets/favicon.svg' })).headers['content-type']).toBe('image/svg+xml');
   });
 
   it("CORS: Twofold's own origins get Twofold's policy (no credentials) from the host's @fastify/cors; other origins get nothing; mounting did not clash", async () => {

@@ -40,6 +40,7 @@ describe('npm pack', () => {
     for (const bin of Object.values(packageJson.bin)) expect(files).toContain(bin);
     expect(files).toContain('dist/ui/assets/app.js');
     expect(files).toContain('dist/ui/assets/style.css');
+    expect(files).toContain('dist/ui/assets/favicon.svg');
     expect(files).toContain('LICENSE');
   });
 

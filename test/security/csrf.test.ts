@@ -11,6 +11,7 @@ import { lastSentCode, lastVerificationToken, outboxMessages } from '../helpers/
 import { enrollDestination, uniquePhone } from '../helpers/otp.js';
 import { generateTotpCode, totpStepAt } from '../../src/core/totp/verify.js';
 import { startTestTwofold, type TestTwofold } from '../helpers/twofold.js';
+import { totpKeyIn } from '../helpers/page-browser.js';
 import { pagePostPathsOf } from '../helpers/routes.js';
 
 let t: TestTwofold;
@@ -186,6 +187,7 @@ const forms: Record<string, FormSpec> = {
   '/sign-in': { who: 'anonymous', url: () => '/sign-in', fields: (v) => ({ username: v.username, password: v.password }) },
   '/sign-in/verify': { who: 'pending', url: () => '/sign-in/verify', fields: (v) => ({ code: totpCode(t, v.secret) }) },
   '/sign-in/challenge': { who: 'pending', url: () => '/sign-in/challenge', fields: (v) => ({ factor_id: v.smsFactorId }) },
+  '/sign-in/cancel': { who: 'pending', url: () => '/sign-in/cancel', fields: () => ({}) },
   '/sign-out': { who: 'signedIn', url: () => '/sign-out', fields: () => ({}) },
   '/enroll/phone': { who: 'signedIn', url: () => '/enroll/phone', fields: () => ({ phone: uniquePhone() }) },
   '/enroll/email': { who: 'signedIn', url: () => '/enroll/email', fields: () => ({ email: `${uniqueUsername('new')}@example.com` }) },
@@ -319,7 +321,7 @@ async function signUpThroughPages(b: Browser): Promise<{ username: string; secre
   expect(created.headers.location).toBe('/enroll');
   const page = await b.get('/enroll/totp');
   expect(page.statusCode).toBe(200);
-  const secret = /data-testid="totp-secret">([^<]+)</.exec(page.body)![1]!.replace(/\s+/g, '');
+  const secret = totpKeyIn(page.body);
   const factorId = /name="factor_id" value="([^"]+)"/.exec(page.body)![1]!;
   const confirmed = await b.post('/enroll/confirm', { factor_id: factorId, code: totpCode(t, secret) });
   expect(confirmed.statusCode, confirmed.body.slice(0, 300)).toBe(200);
@@ -348,7 +350,7 @@ async function visitEveryPage(): Promise<Array<{ url: string; state: string; res
   const visit = async (b: Browser, state: string, url: string) => visits.push({ url, state, response: await b.get(url), secrets: secretsOf(b) });
 
   const anonymous = browser();
-  for (const url of ['/', '/sign-up', '/sign-in', '/sign-in?done=signed-out', '/sign-in/verify', '/enroll', '/account', '/account/verify', '/forgot-password', '/reset-password', '/assets/app.js', '/assets/style.css']) {
+  for (const url of ['/', '/sign-up', '/sign-in', '/sign-in?done=signed-out', '/sign-in/verify', '/enroll', '/account', '/account/verify', '/forgot-password', '/reset-password', '/assets/app.js', '/assets/style.css', '/assets/favicon.svg', '/favicon.ico']) {
     await visit(anonymous, 'anonymous', url);
   }
   // Right after sign-up: a pending sign-in with no factor yet.
@@ -359,7 +361,7 @@ async function visitEveryPage(): Promise<Array<{ url: string; state: string; res
 
   const member = browser();
   const user = await signUpThroughPages(member);
-  for (const url of ['/', '/account', '/account?done=verified', '/account/verify', '/account/verify?method=recovery', '/account/verify?next=/enroll', '/enroll', '/enroll/totp', '/sign-in', '/sign-up']) {
+  for (const url of ['/', '/account', '/account?done=verified', '/account/events', '/account/verify', '/account/verify?method=recovery', '/account/verify?next=/enroll', '/enroll', '/enroll/totp', '/sign-in', '/sign-up']) {
     await visit(member, 'signed in', url);
   }
   const waiting = browser();
@@ -497,7 +499,7 @@ describe('return_to and next: no open redirect', () => {
     await b.get('/sign-up');
     await b.post('/sign-up', { username, password: strongPassword });
     const page = await b.get('/enroll/totp');
-    const secret = /data-testid="totp-secret">([^<]+)</.exec(page.body)![1]!.replace(/\s+/g, '');
+    const secret = totpKeyIn(page.body);
     const factorId = /name="factor_id" value="([^"]+)"/.exec(page.body)![1]!;
     expect((await b.post('/enroll/confirm', { factor_id: factorId, code: generateCode(secret) })).statusCode).toBe(200);
     return { b, user: { username, secret } };

@@ -1,6 +1,8 @@
 // The account page: factors (add, rename, remove), recovery codes, active sessions (end them),
-// recent security events and the password — each action through the API's flows, with a
-// step-up detour (/account/verify) where the flow asks for a recent second factor.
+// recent security events (older ones a page at a time, /account/events) and the password — each
+// action through the API's flows, with a step-up detour (/account/verify) where the flow asks for
+// a recent second factor. Devices are named from what their browser says ("Chrome on Linux");
+// times are written in UTC and shown in the reader's zone by the page script.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TwofoldError } from '../../errors.js';
 import type { AccessAuthentication } from '../../flows/authenticate.js';
@@ -14,9 +16,11 @@ import { forgetOwnTrustedDevice, listOwnTrustedDevices } from '../../flows/trust
 import type { FactorView } from '../../flows/views.js';
 import { requestMeta } from '../../http/authenticate.js';
 import { csrfField } from '../csrf.js';
+import { deviceName } from '../device-name.js';
 import { errorsFrom, field } from '../forms.js';
 import { html, type SafeHtml } from '../html.js';
 import { formValue, noticeFrom, type PageKit } from '../kit.js';
+import { localTime } from '../local-time.js';
 import { clearSignIn, setSignedIn, signedInSession } from '../page-session.js';
 import { safeLocalPath } from '../redirects.js';
 import { renderFactorPrompt, type PromptState } from './factor-prompt.js';
@@ -63,9 +67,26 @@ const eventNames: Record<string, string> = {
   'send_budget.exhausted': 'Messages paused: too many were sent',
 };
 
-function factorDetail(factor: FactorView): string {
-  const parts = [factor.destination ?? '', factor.status === 'pending' ? 'setup not finished' : '', factor.last_used_at === null ? '' : `last used ${factor.last_used_at.slice(0, 16).replace('T', ' ')} UTC`];
-  return parts.filter((part) => part !== '').join(' · ');
+function factorDetail(factor: FactorView): SafeHtml {
+  const parts = [factor.destination ?? '', factor.status === 'pending' ? 'setup not finished' : '', factor.last_used_at === null ? '' : html`last used ${localTime(factor.last_used_at)}`];
+  return html`${parts.filter((part) => part !== '').map((part, index) => html`${index === 0 ? '' : ' · '}${part}`)}`;
+}
+
+/** Events on the account page; older ones are on /account/events, this many a page. */
+const eventsOnAccountPage = 10;
+const eventsPerPage = 20;
+/** The cursor GET /v1/me/events takes as `before` (an event id), checked the same way. */
+const eventCursor = /^evt_[A-Za-z0-9_-]{1,60}$/;
+
+/** One page of the person's events after `before`, and the cursor of the next (one more row read to know whether there is one). */
+async function eventPage(ctx: PageKit['ctx'], auth: AccessAuthentication, limit: number, before?: string): Promise<{ events: SecurityEventView[]; nextBefore: string | undefined }> {
+  const rows = await listOwnSecurityEvents(ctx, auth, { limit: limit + 1, before });
+  const events = rows.slice(0, limit);
+  return { events, nextBefore: rows.length > limit ? events.at(-1)?.id : undefined };
+}
+
+function olderEventsLink(nextBefore: string | undefined): SafeHtml | string {
+  return nextBefore === undefined ? '' : html`<p><a class="button secondary" href="/account/events?before=${encodeURIComponent(nextBefore)}" data-older-events>Show older events</a></p>`;
 }
 
 export function accountPages(app: FastifyInstance, kit: PageKit): void {
@@ -83,7 +104,7 @@ export function accountPages(app: FastifyInstance, kit: PageKit): void {
       describeMe(ctx, auth),
       listFactors(ctx, auth),
       listOwnSessions(ctx, auth),
-      listOwnSecurityEvents(ctx, auth, { limit: 10 }),
+      eventPage(ctx, auth, eventsOnAccountPage),
       listOwnTrustedDevices(ctx, auth),
     ]);
     const notice = extra.notice === undefined ? noticeFrom(request) : { kind: 'error' as const, text: extra.notice };
@@ -94,9 +115,9 @@ export function accountPages(app: FastifyInstance, kit: PageKit): void {
     <thead><tr><th scope="col">Factor</th><th scope="col">Name</th><th scope="col">Details</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
     <tbody>
     ${factors.map((factor) => html`<tr data-factor-id="${factor.id}">
-      <td>${factorNames[factor.type] ?? factor.type}</td>
-      <td><form method="post" action="/account/factors/${factor.id}/rename" class="row">${csrfField(csrf)}<label class="visually-hidden" for="label-${factor.id}">Name</label><input id="label-${factor.id}" name="label" type="text" value="${factor.label ?? ''}" maxlength="64" placeholder="${factorNames[factor.type] ?? ''}"><button type="submit" class="secondary">Rename</button></form></td>
-      <td>${factorDetail(factor)}</td>
+      <td data-label="Factor">${factorNames[factor.type] ?? factor.type}</td>
+      <td data-label="Name"><form method="post" action="/account/factors/${factor.id}/rename" class="row">${csrfField(csrf)}<label class="visually-hidden" for="label-${factor.id}">Name</label><input id="label-${factor.id}" name="label" type="text" value="${factor.label ?? ''}" maxlength="64" placeholder="${factorNames[factor.type] ?? ''}"><button type="submit" class="secondary">Rename</button></form></td>
+      <td data-label="Details">${factorDetail(factor)}</td>
       <td><form method="post" action="/account/factors/${factor.id}/remove">${csrfField(csrf)}<button type="submit" class="danger">Remove</button></form></td>
     </tr>`)}
     </tbody>
@@ -127,12 +148,12 @@ export function accountPages(app: FastifyInstance, kit: PageKit): void {
 <section aria-labelledby="sessions-heading">
   <h2 id="sessions-heading">Where you're signed in</h2>
   <table>
-    <thead><tr><th scope="col">Browser (as it describes itself)</th><th scope="col">Last active</th><th scope="col">From</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+    <thead><tr><th scope="col">Device (as its browser describes itself)</th><th scope="col">Last active</th><th scope="col">From</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
     <tbody>
     ${sessions.map((session) => html`<tr data-session-id="${session.id}">
-      <td>${session.user_agent ?? 'It did not say'}${session.current ? html` <strong>(this browser)</strong>` : ''}</td>
-      <td>${session.last_active_at.slice(0, 16).replace('T', ' ')} UTC</td>
-      <td>${session.ip ?? ''}</td>
+      <td data-label="Device"><span title="${session.user_agent ?? ''}" data-device>${deviceName(session.user_agent)}</span>${session.current ? html` <strong>(this browser)</strong>` : ''}</td>
+      <td data-label="Last active">${localTime(session.last_active_at)}</td>
+      <td data-label="From">${session.ip ?? ''}</td>
       <td><form method="post" action="/account/sessions/${session.id}/revoke">${csrfField(csrf)}<button type="submit" class="danger">${session.current ? 'Sign out' : 'End session'}</button></form></td>
     </tr>`)}
     </tbody>
@@ -145,14 +166,15 @@ ${
   <h2 id="devices-heading">Remembered browsers</h2>
   <p class="muted">These browsers sign in without asking for a second factor (but must confirm one again before changing anything).</p>
   <table>
-    <thead><tr><th scope="col">Browser (as it described itself)</th><th scope="col">Until</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
-    <tbody>${devices.map((device) => html`<tr data-device-id="${device.id}"><td>${device.label ?? 'It did not say'}</td><td>${device.expires_at.slice(0, 10)}</td><td><form method="post" action="/account/devices/${device.id}/forget">${csrfField(csrf)}<button type="submit" class="danger">Forget</button></form></td></tr>`)}</tbody>
+    <thead><tr><th scope="col">Device (as its browser described itself)</th><th scope="col">Until</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+    <tbody>${devices.map((device) => html`<tr data-device-id="${device.id}"><td data-label="Device"><span title="${device.label ?? ''}" data-device>${deviceName(device.label)}</span></td><td data-label="Until">${localTime(device.expires_at, 'day')}</td><td><form method="post" action="/account/devices/${device.id}/forget">${csrfField(csrf)}<button type="submit" class="danger">Forget</button></form></td></tr>`)}</tbody>
   </table>
 </section>`
     }
 <section aria-labelledby="events-heading">
   <h2 id="events-heading">Recent security events</h2>
-  ${renderEvents(events)}
+  ${renderEvents(events.events)}
+  ${olderEventsLink(events.nextBefore)}
 </section>
 <section aria-labelledby="password-heading">
   <h2 id="password-heading">Change password</h2>
@@ -197,6 +219,20 @@ ${
   app.get('/account', async (request, reply) => {
     const auth = await requireSignedIn(request, reply);
     return auth === undefined ? reply : renderAccount(request, reply, auth);
+  });
+
+  // Older security events, a page at a time after the cursor (the last event shown), as GET /v1/me/events pages them.
+  app.get('/account/events', async (request, reply) => {
+    const auth = await requireSignedIn(request, reply);
+    if (auth === undefined) return reply;
+    const before = (request.query as Record<string, unknown>)['before'];
+    if (before !== undefined && (typeof before !== 'string' || !eventCursor.test(before))) throw new TwofoldError('invalid_request', 'That link to older events is not one this site made. Go back to your account and follow it from there.');
+    const page = await eventPage(ctx, auth, eventsPerPage, before);
+    return kit.render(request, reply, { title: 'Security events', signedIn: true, wide: true }, () => html`
+<p class="lead">What happened on your account, newest first.</p>
+${renderEvents(page.events)}
+${olderEventsLink(page.nextBefore)}
+<p><a href="/account">Back to your account</a></p>`);
   });
 
   action('/account/factors/:id/rename', async (auth, request, params) => {
@@ -305,6 +341,9 @@ function renderEvents(events: SecurityEventView[]): SafeHtml {
   if (events.length === 0) return html`<p class="muted">Nothing yet.</p>`;
   return html`<table>
   <thead><tr><th scope="col">What</th><th scope="col">When</th><th scope="col">From</th></tr></thead>
-  <tbody>${events.map((event) => html`<tr><td>${eventNames[event.type] ?? event.type}</td><td>${event.created_at.slice(0, 16).replace('T', ' ')} UTC</td><td>${event.ip ?? ''}</td></tr>`)}</tbody>
+  <tbody>${events.map(
+    (event) =>
+      html`<tr data-event-id="${event.id}"><td data-label="What">${eventNames[event.type] ?? event.type}${event.count > 1 ? ` (${event.count} times)` : ''}</td><td data-label="When">${localTime(event.created_at)}</td><td data-label="From">${event.ip ?? ''}</td></tr>`,
+  )}</tbody>
 </table>`;
 }

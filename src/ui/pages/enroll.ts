@@ -5,16 +5,17 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TwofoldError } from '../../errors.js';
 import type { AccessAuthentication, PendingAuthentication } from '../../flows/authenticate.js';
 import { confirmFactor } from '../../flows/confirm-factor.js';
-import { enrollFactor, type Enrollment } from '../../flows/enroll-factor.js';
+import { enrollFactor, resumeOrEnrollTotp, type Enrollment } from '../../flows/enroll-factor.js';
 import { requestMeta } from '../../http/authenticate.js';
 import { listFactorsOfUser } from '../../store/repositories/factors.js';
 import { clearCookie, cookieNames, readCookie } from '../cookies.js';
 import { csrfField } from '../csrf.js';
-import { codeField, errorsFrom, field } from '../forms.js';
+import { codeField, errorsFrom } from '../forms.js';
 import { html, trustedMarkup, type SafeHtml } from '../html.js';
 import { formValue, type PageKit } from '../kit.js';
 import { pendingSignIn, setSignedIn, signedInSession } from '../page-session.js';
 import { allowedReturnTo } from '../redirects.js';
+import { renderFactorChooser } from './factor-chooser.js';
 import { renderRecoveryCodes } from './recovery-codes.js';
 
 type Auth = PendingAuthentication | AccessAuthentication;
@@ -32,7 +33,7 @@ export function enrollPages(app: FastifyInstance, kit: PageKit): void {
   };
 
   const render = (request: FastifyRequest, reply: FastifyReply, auth: Auth, title: string, body: (csrf: string) => SafeHtml, status = 200) =>
-    kit.render(request, reply, { title, signedIn: auth.kind === 'access', status }, body);
+    kit.render(request, reply, { title, signedIn: auth.kind === 'access', pending: auth.kind === 'mfa', status }, body);
 
   /** A flow error on these pages: a step-up need becomes a detour through verification. */
   const handle = (error: unknown, reply: FastifyReply, next: string): FastifyReply | { message: string } => {
@@ -52,7 +53,7 @@ export function enrollPages(app: FastifyInstance, kit: PageKit): void {
 </ol>
 <div class="card">
   <div class="qr" role="img" aria-label="QR code for your authenticator app">${trustedMarkup(enrollment.qr_svg)}</div>
-  <p>Key: <span class="secret" id="totp-secret" data-testid="totp-secret">${enrollment.secret.replace(/(.{4})/g, '$1 ').trim()}</span></p>
+  <p class="row">Key: ${secretInGroups(enrollment.secret)}<button type="button" class="secondary" data-copy-target="totp-secret" data-copy-compact hidden>Copy key</button></p>
 </div>
 <form class="stack card" method="post" action="/enroll/confirm">${hidden}${codeField(error)}<button type="submit">Confirm</button></form>`;
     }
@@ -77,22 +78,18 @@ export function enrollPages(app: FastifyInstance, kit: PageKit): void {
   app.get('/enroll', async (request, reply) => {
     const auth = await enrollingAuth(request, reply);
     if (auth === undefined) return reply.redirect('/sign-in?done=sign-in-expired', 303);
-    const factors = ctx.config.factors;
-    return render(request, reply, auth, auth.kind === 'mfa' ? 'Protect your account' : 'Add a factor', (csrf) => html`
+    const title = auth.kind === 'mfa' ? 'Protect your account' : 'Add a factor';
+    return kit.render(request, reply, { title, signedIn: auth.kind === 'access', pending: auth.kind === 'mfa', wide: true }, (csrf) => html`
 <p class="lead">${auth.kind === 'mfa' ? 'Choose your second factor: after your password, you will confirm every sign-in with it.' : 'Another way to confirm it’s you.'}</p>
-<div class="choices">
-  ${factors.has('totp') ? html`<a class="button" href="/enroll/totp">Authenticator app</a>` : ''}
-  ${factors.has('webauthn') ? html`<form method="post" action="/enroll/passkey" class="card stack">${csrfField(csrf)}${field({ label: 'Passkey', name: 'label', value: '', required: false, hint: 'A name for it, like "This laptop". Your device asks for its PIN or biometrics to use it.', maxlength: 64 })}<button type="submit">Create a passkey</button></form>` : ''}
-  ${factors.has('sms') ? html`<form method="post" action="/enroll/phone" class="card stack">${csrfField(csrf)}${field({ label: 'Text messages to your phone', name: 'phone', type: 'tel', autocomplete: 'tel', inputmode: 'tel', hint: 'In international format, like +14155550123', maxlength: 32 })}<button type="submit">Send a code</button></form>` : ''}
-  ${factors.has('email') && auth.kind === 'access' ? html`<form method="post" action="/enroll/email" class="card stack">${csrfField(csrf)}${field({ label: 'Codes by e-mail', name: 'email', type: 'email', autocomplete: 'email', maxlength: 320 })}<button type="submit">Send a code</button></form>` : ''}
-</div>`);
+${renderFactorChooser({ offered: ctx.config.factors, firstFactor: auth.kind === 'mfa', csrf })}`);
   });
 
   const start = async (request: FastifyRequest, reply: FastifyReply, input: Parameters<typeof enrollFactor>[2], title: string) => {
     const auth = await enrollingAuth(request, reply);
     if (auth === undefined) return reply.redirect('/sign-in?done=sign-in-expired', 303);
     try {
-      const enrollment = await enrollFactor(ctx, auth, input, requestMeta(request));
+      // The page's own setup, reloaded, is shown again rather than replaced (one secret, one event).
+      const enrollment = input.type === 'totp' ? await resumeOrEnrollTotp(ctx, auth, requestMeta(request)) : await enrollFactor(ctx, auth, input, requestMeta(request));
       return render(request, reply, auth, title, (csrf) => enrollmentForm(enrollment, csrf));
     } catch (error) {
       // After a step-up, come back here if this was a page (GET), else to the choice of factors.
@@ -145,4 +142,13 @@ export function enrollPages(app: FastifyInstance, kit: PageKit): void {
       );
     }
   });
+}
+
+/**
+ * The key in groups of four that never break inside a group on a narrow screen: each group is an
+ * inline-block, spaced by CSS rather than by space characters, so selecting and copying the key
+ * gives it exactly as an authenticator app wants it (the copy button does the same).
+ */
+function secretInGroups(secret: string): SafeHtml {
+  return html`<span class="secret" id="totp-secret" data-testid="totp-secret">${(secret.match(/.{1,4}/g) ?? []).map((group) => html`<span class="group">${group}</span>`)}</span>`;
 }

@@ -1,12 +1,13 @@
 // Sign in: the password step (nothing on the page tells whether a username exists), then the
-// second-factor prompt; a `return_to` on an allow-listed origin is where a person lands after.
+// second-factor prompt — which names the account and offers "Not you? Cancel", ending that sign-in
+// on the server; a `return_to` on an allow-listed origin is where a person lands after.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TwofoldError } from '../../errors.js';
 import { authenticateMfaToken } from '../../flows/authenticate.js';
 import { login } from '../../flows/login.js';
 import { deviceTokenProof } from '../../flows/trusted-devices.js';
 import { verifySecondFactor } from '../../flows/verify-second-factor.js';
-import { logout } from '../../flows/logout.js';
+import { cancelPendingLogin, logout } from '../../flows/logout.js';
 import { requestMeta } from '../../http/authenticate.js';
 import { clearCookie, cookieNames, readCookie, setCookie } from '../cookies.js';
 import { csrfField } from '../csrf.js';
@@ -41,7 +42,7 @@ export function signInPages(app: FastifyInstance, kit: PageKit): void {
     const auth = await pendingSignIn(ctx, request);
     if (auth === undefined) return reply.redirect('/sign-in?done=sign-in-expired', 303);
     const state = await promptState(kit, auth, paths, { rememberDays: ctx.config.trustedDeviceDays, ...extra });
-    return kit.render(request, reply, { title: 'Confirm it’s you', signedIn: false, status }, (csrf) => renderFactorPrompt(state, csrf));
+    return kit.render(request, reply, { title: 'Confirm it’s you', signedIn: false, pending: true, status }, (csrf) => html`${notYou(csrf, auth.user.username)}${renderFactorPrompt(state, csrf)}`);
   };
 
   app.get('/sign-in', async (request, reply) => {
@@ -106,10 +107,29 @@ export function signInPages(app: FastifyInstance, kit: PageKit): void {
     }
   });
 
+  // "Not you? Cancel": the pending sign-in ends on the server (its mfa_token stops working), and
+  // the sign-in page starts empty — the username is not carried back.
+  app.post('/sign-in/cancel', async (request, reply) => {
+    const auth = await pendingSignIn(ctx, request);
+    if (auth !== undefined) await cancelPendingLogin(ctx, auth, requestMeta(request));
+    clearCookie(reply, cookieNames.pending);
+    clearCookie(reply, cookieNames.returnTo);
+    return reply.redirect('/sign-in?done=sign-in-cancelled', 303);
+  });
+
   app.post('/sign-out', async (request, reply) => {
     const auth = await signedInSession(ctx, request, reply);
     if (auth !== undefined) await logout(ctx, auth, readCookie(request, cookieNames.refresh), requestMeta(request));
     clearSignIn(reply);
     return reply.redirect('/sign-in?done=signed-out', 303);
   });
+}
+
+/** Whose sign-in this is, and the way out for someone who is not them (a shared computer, a wrong account). */
+function notYou(csrf: string, username: string) {
+  return html`<form method="post" action="/sign-in/cancel" class="not-you row">
+  ${csrfField(csrf)}
+  <span>Signing in as <strong data-username>${username}</strong>.</span>
+  <button type="submit" class="link">Not you? Cancel</button>
+</form>`;
 }
