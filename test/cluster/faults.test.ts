@@ -4,7 +4,9 @@
 // free ports are started and stopped here; the machine's shared services are never touched.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import { generateTotpCode, totpStepAt } from '../../src/core/totp/verify.js';
+import { openPostgres } from '../../src/store/dialects/postgres.js';
 import { makeTempDir } from '../helpers/backend.js';
 import { call, type HttpResult } from '../helpers/http-client.js';
 import { findFreePort, runCommand, startServerProcess, type ServerProcess } from '../helpers/process.js';
@@ -153,6 +155,32 @@ describe.runIf(havePostgres)('PostgreSQL goes away', () => {
     await waitUntilReady(url);
     for (let i = 0; i < 5; i += 1) expect((await request(url, 'GET', '/v1/me', undefined, user.accessToken)).status).toBe(200);
     expect((await request(url, 'POST', '/v1/login', { username: user.username, password: user.password })).status).toBe(200);
+  });
+
+  it('PostgreSQL going away while a transaction holds a connection between two queries fails that transaction, not the process', async () => {
+    // pg emits 'error' on a checked-out client whose connection drops while no query runs on it;
+    // the pool listens only to idle clients, so without a listener of Twofold's the process crashed.
+    const idleErrors: Error[] = [];
+    const opened = openPostgres({ kind: 'postgres', url: postgres.url, schema: undefined, poolMax: 2, connectTimeoutMs: 1000, queryTimeoutMs: 2000 }, (error) => idleErrors.push(error));
+    try {
+      const transaction = opened.db.transaction().execute(async (trx) => {
+        await sql`select 1`.execute(trx);
+        await postgres.stop();
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await sql`select 1`.execute(trx);
+      });
+      await expect(transaction).rejects.toThrow();
+    } finally {
+      await postgres.start();
+    }
+    await waitUntilReady(twofold.server.baseUrl);
+    for (let attempt = 0; ; attempt += 1) {
+      const answered = await opened.ping().then(() => true, () => false);
+      if (answered) break;
+      if (attempt >= 20) throw new Error('the pool did not reconnect after PostgreSQL came back');
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    await opened.close();
   });
 
   it('a server cannot start while its database is down, and says which variable points there', async () => {

@@ -26,6 +26,11 @@ export function openPostgres(config: PostgresDatabaseConfig, onIdleClientError: 
   });
   // An idle connection dropped by the server emits here; without a listener it would crash the process.
   pool.on('error', onIdleClientError);
+  // A connection checked out by a transaction that drops between two of its queries emits 'error'
+  // on the client, and the pool listens only while a client is idle: without this, a PostgreSQL
+  // restart at that moment crashed the process. The transaction's next query fails instead (503),
+  // and the pool discards the broken client when it is released.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const url = new URL(config.url);
   return {
