@@ -29,7 +29,7 @@ export interface EnrollFactorInput {
   email?: string | undefined;
 }
 
-interface PendingFactorFields {
+export interface PendingFactorFields {
   factor_id: string;
   type: FactorType;
   label: string | null;
@@ -110,7 +110,7 @@ export function requireEnrollmentOfThisSession(factor: FactorRow, auth: PendingA
   throw new TwofoldError('forbidden', detail);
 }
 
-function smsRiskNotice(ctx: FlowContext): string {
+export function smsRiskNotice(ctx: FlowContext): string {
   const stronger = [ctx.config.factors.has('webauthn') ? 'a passkey' : '', ctx.config.factors.has('totp') ? 'an authenticator app' : ''].filter((choice) => choice !== '').join(' or ');
   const advice = stronger === '' ? '' : ` ${stronger[0]?.toUpperCase()}${stronger.slice(1)} protects this account better.`;
   return `SMS codes can be intercepted or redirected by a SIM swap.${advice}`;
