@@ -40,7 +40,7 @@ export interface PendingSignIn {
 
   /** Completes the sign-in with any proof; stores and returns the tokens. */
   verify(proof: SignInProof, options?: VerifyOptions): Promise<SignInResult>;
-  /** Completes the sign-in with the code the authenticator app shows. */
+  /** Completes the sign-in with the code the authenticator app shows (as shown: "792 821" is fine; what cannot be a code is `invalid_request` and spends no try). */
   verifyTotpCode(code: string, options?: VerifyOptions & { factorId?: string }): Promise<SignInResult>;
   /** Sends a code to an SMS / e-mail factor (or fetches passkey options); returns the challenge to verify. */
   challengeFactor(factorId: string): Promise<Challenge>;

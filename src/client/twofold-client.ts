@@ -173,7 +173,9 @@ export interface TwofoldClient {
    * nobody in and returns no tokens: sign in afterwards with `login`, which still needs the second
    * factor (MG-01). The server ends every session of the account and forgets its remembered
    * browsers; tokens stored here are left as they are, and the next authenticated call finds them
-   * refused (and then clears them). A wrong, used or expired code is `invalid_code`; a new password
+   * refused (and then clears them). A wrong, used or expired code is `invalid_code`; one that cannot
+   * be a reset code (typed in any case, with or without spaces or dashes) is `invalid_request` and
+   * spends no try; a new password
    * the policy refuses is `weak_password` (the reasons are in `problem.reasons`). Sends no token.
    */
   resetPassword(input: PasswordResetInput): Promise<void>;

@@ -18,6 +18,7 @@ import { resetSessionAttempts } from '../store/repositories/sessions.js';
 import { holdUserRow } from '../store/repositories/users.js';
 import { runTransaction } from '../store/transaction.js';
 import type { AccessAuthentication, PendingAuthentication } from './authenticate.js';
+import { requireNumericCode } from './code-input.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import { invalidRequest } from './errors.js';
 import { holdPendingLogin, recordCredentialsChange } from './credentials-changed.js';
@@ -113,7 +114,8 @@ async function prepareEvaluation(
     return () => checkPasskeyRegistration(ctx, { factor, challenge, credential }, meta);
   }
   if (input.code === undefined) throw invalidRequest('code', 'Send the code as "code".');
-  const code = input.code;
+  // Read before anything is spent: input that cannot be a code costs no attempt and no guess.
+  const code = requireNumericCode(input.code);
   if (factor.type === 'totp') return async () => evaluateTotp(ctx, factor, code);
   const challenge = await enrollmentChallenge(ctx, auth, factor, input.challenge_id);
   return () => checkSentCode(ctx, { challenge, factor, code }, (trx, now) => activatePendingFactor(trx, factor.id, now));

@@ -19,7 +19,7 @@ import { requireFactorEnabled } from './factor-types.js';
 import { reserveOtpSend, sendOtpChallenge } from './otp-challenges.js';
 import { startPasskeyRegistration } from './passkeys.js';
 import { requireRecentAuthentication } from './step-up.js';
-import { createPendingTotpFactor, reopenPendingTotp, withQrCode, type TotpEnrollment } from './totp-factor.js';
+import { createPendingTotpFactor, withQrCode, type TotpEnrollment } from './totp-factor.js';
 import { maskedDestination } from './views.js';
 
 export interface EnrollFactorInput {
@@ -29,7 +29,7 @@ export interface EnrollFactorInput {
   email?: string | undefined;
 }
 
-interface PendingFactorFields {
+export interface PendingFactorFields {
   factor_id: string;
   type: FactorType;
   label: string | null;
@@ -81,21 +81,6 @@ export async function enrollFactor(
 }
 
 /**
- * The authenticator-app enrollment this session started and has not finished, shown again — the
- * enrollment page reloaded, or come back to — or else a new one. A new one on every page load
- * would replace the secret the person may have just scanned (their app's codes would then be
- * refused) and record another factor.enrolled each time: one setup, one secret, one event.
- * The API's POST /v1/factors stays an explicit "start a new one".
- */
-export async function resumeOrEnrollTotp(ctx: FlowContext, auth: PendingAuthentication | AccessAuthentication, meta: RequestMeta = {}): Promise<TotpEnrollment> {
-  requireFactorEnabled(ctx, 'totp');
-  await requireEnrollmentAllowed(ctx, auth);
-  const pending = (await listFactorsOfUser(ctx.db, auth.user.id, 'pending')).find((factor) => factor.type === 'totp' && factor.session_id === auth.session.id);
-  if (pending === undefined) return (await enrollFactor(ctx, auth, { type: 'totp' }, meta)) as TotpEnrollment;
-  return withQrCode(reopenPendingTotp(ctx, pending, auth.user.username));
-}
-
-/**
  * Who may add a factor: an mfa_token while the account has no active factor; otherwise an access
  * token of an aal2 session whose second factor is recent (step-up). Asked again at every step of
  * the enrollment — starting it, a new challenge, the confirmation — since each is a chance to add
@@ -125,7 +110,7 @@ export function requireEnrollmentOfThisSession(factor: FactorRow, auth: PendingA
   throw new TwofoldError('forbidden', detail);
 }
 
-function smsRiskNotice(ctx: FlowContext): string {
+export function smsRiskNotice(ctx: FlowContext): string {
   const stronger = [ctx.config.factors.has('webauthn') ? 'a passkey' : '', ctx.config.factors.has('totp') ? 'an authenticator app' : ''].filter((choice) => choice !== '').join(' or ');
   const advice = stronger === '' ? '' : ` ${stronger[0]?.toUpperCase()}${stronger.slice(1)} protects this account better.`;
   return `SMS codes can be intercepted or redirected by a SIM swap.${advice}`;

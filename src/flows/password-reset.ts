@@ -31,6 +31,7 @@ import { findUserByUsername, updatePasswordHash } from '../store/repositories/us
 import { runTransaction } from '../store/transaction.js';
 import { clientNetworkId } from './client-network.js';
 import { recordCoalescedEvent } from './coalesced-events.js';
+import { requireRecoveryCode } from './code-input.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import { withHashCapacity } from './errors.js';
 import { takeRequestBudgets } from './request-budgets.js';
@@ -79,9 +80,9 @@ function requirePasswordResetEnabled(ctx: FlowContext): void {
   }
 }
 
-function codeHash(ctx: FlowContext, code: string): string | undefined {
-  const normalized = normalizeRecoveryCode(code);
-  return normalized === undefined ? undefined : hashRecoveryCode(`reset:${normalized}`, ctx.codePepper);
+/** `normalized`: a code read by normalizeRecoveryCode (generated ones are, typed ones by requireRecoveryCode). */
+function codeHash(ctx: FlowContext, normalized: string): string {
+  return hashRecoveryCode(`reset:${normalized}`, ctx.codePepper);
 }
 
 export async function requestPasswordReset(ctx: FlowContext, input: { username: string }, meta: RequestMeta = {}): Promise<{ message: string }> {
@@ -115,7 +116,7 @@ async function prepareReset(ctx: FlowContext, account: string, meta: RequestMeta
   const expiresAt = now + ctx.config.passwordResetTtlSeconds * 1000;
   // A name, not a user: the row of a name nobody has is written alike and can never reset anything.
   const accountHash = hmacSha256Base64url(ctx.codePepper, `reset-account:${account}`);
-  await upsertPasswordReset(ctx.db, { id: generateId('pwr'), account_hash: accountHash, user_id: user?.id ?? null, code_hash: codeHash(ctx, code)!, attempts: 0, created_at: now, expires_at: expiresAt, used_at: null });
+  await upsertPasswordReset(ctx.db, { id: generateId('pwr'), account_hash: accountHash, user_id: user?.id ?? null, code_hash: codeHash(ctx, normalizeRecoveryCode(code)!), attempts: 0, created_at: now, expires_at: expiresAt, used_at: null });
   await recordCoalescedEvent(
     ctx,
     { type: 'password.reset_requested', userId: user?.id, ip: meta.ip, userAgent: meta.userAgent, details: { sent_to: destination?.channel ?? 'none' } },
@@ -150,11 +151,12 @@ export async function resetPassword(ctx: FlowContext, input: { username: string;
   requirePasswordResetEnabled(ctx);
   const check = normalizeUsername(input.username);
   const account = check.ok ? check.username : input.username.normalize('NFKC').toLowerCase();
+  // Read before the guess is spent, the same for every name: what cannot be a code costs nothing.
+  const hash = codeHash(ctx, requireRecoveryCode(input.code, 'code'));
   await withGuess(ctx, account, meta, async (guess) => {
     const user = check.ok ? await findUserByUsername(ctx.db, check.username) : undefined;
     const now = ctx.now();
-    const hash = codeHash(ctx, input.code);
-    const reset = hash === undefined ? undefined : await findPasswordResetByHash(ctx.db, hash);
+    const reset = await findPasswordResetByHash(ctx.db, hash);
     const fail = async (): Promise<never> => {
       if (user !== undefined) {
         // Off the answer's path, so a real account answers as fast as a name that does not exist.

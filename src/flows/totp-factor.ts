@@ -1,6 +1,8 @@
 // TOTP factors as stored: the secret is sealed with AAD "totp|<factor>|<user>", so a ciphertext
 // moved to another factor or user does not open. Enrollment output is the only place the
-// secret ever leaves the server (OT-07).
+// secret ever leaves the server (OT-07): when it starts, and again — opened from the sealed row,
+// never carried by the page — to the session enrolling it while the factor is still pending
+// (pending-enrollment.ts), so that a wrong first code does not cost the entry already in the app.
 import { generateId } from '../core/crypto/random.js';
 import { secretBoxAad } from '../core/crypto/secretbox.js';
 import { generateTotpSecret } from '../core/totp/secret.js';
@@ -53,10 +55,11 @@ export async function createPendingTotpFactor(
   return { factor_id: factorId, type: 'totp', label, status: 'pending', secret, otpauth_uri: otpauthUri };
 }
 
-/** A pending TOTP factor as its enrollment showed it: the same secret and URI, for the session that started it. */
-export function reopenPendingTotp(ctx: FlowContext, factor: FactorRow, username: string): PendingTotp {
+/** A pending factor's enrollment again, from its sealed secret (the caller checked who may see it). */
+export function reopenPendingTotp(ctx: FlowContext, factor: FactorRow, user: { username: string }): PendingTotp {
+  if (factor.status !== 'pending') throw new TypeError(`factor ${factor.id} is not pending`);
   const secret = openTotpSecret(ctx, factor);
-  const otpauthUri = buildOtpauthUri({ issuer: ctx.config.serviceName, accountName: username, secretBase32: secret });
+  const otpauthUri = buildOtpauthUri({ issuer: ctx.config.serviceName, accountName: user.username, secretBase32: secret });
   return { factor_id: factor.id, type: 'totp', label: factor.label, status: 'pending', secret, otpauth_uri: otpauthUri };
 }
 

@@ -1,11 +1,12 @@
 // POST /v1/mfa/verify, the last step of a sign-in: a proof of the second factor — a TOTP code, a code
 // sent by SMS or e-mail (with its challenge_id), a passkey assertion (with its challenge_id) or a
 // recovery code. With an mfa_token it completes the login (access + refresh token); with an access
-// token it is a step-up (RFC 9470) and returns an access token with a new auth_time. The attempt
-// is spent before the proof is evaluated; the proof is claimed and the session updated in one
-// transaction.
+// token it is a step-up (RFC 9470) and returns an access token with a new auth_time. A code is
+// read first (spaces and dashes allowed, code-input.ts): one that cannot be a code is a 400 that
+// spends nothing. Then the attempt is spent before the proof is evaluated; the proof is claimed and
+// the session updated in one transaction.
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
-import { hashRecoveryCode, normalizeRecoveryCode } from '../core/recovery/codes.js';
+import { hashRecoveryCode } from '../core/recovery/codes.js';
 import { isTotpCodeShape, verifyTotpCode } from '../core/totp/verify.js';
 import { TwofoldError } from '../errors.js';
 import type { ChallengeRow, FactorRow } from '../store/database.js';
@@ -14,6 +15,7 @@ import { claimTotpStep, findFactor, listFactorsOfUser, touchFactor } from '../st
 import { consumeRecoveryCode } from '../store/repositories/recovery-codes.js';
 import { holdUserRow } from '../store/repositories/users.js';
 import { runTransaction } from '../store/transaction.js';
+import { requireNumericCode, requireRecoveryCode } from './code-input.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import { holdPendingLogin } from './credentials-changed.js';
 import { invalidRequest } from './errors.js';
@@ -127,7 +129,7 @@ async function prepareEvaluation(
   }
   if (input.recovery_code !== undefined) {
     requireFactorEnabled(ctx, 'recovery');
-    const recoveryCode = input.recovery_code;
+    const recoveryCode = requireRecoveryCode(input.recovery_code, 'recovery_code');
     return { kind: 'recovery_code', evaluate: async () => evaluateRecoveryCode(ctx, auth, recoveryCode) };
   }
   if (input.challenge_id !== undefined) {
@@ -138,7 +140,7 @@ async function prepareEvaluation(
       return { kind: 'webauthn', evaluate: async () => checkPasskeyAssertion(ctx, { factor, challenge, credential }, meta) };
     }
     if (challenge.kind !== 'otp') throw invalidRequest('code', 'This challenge expects a passkey, not a code.');
-    const code = input.code ?? '';
+    const code = requireNumericCode(input.code);
     return {
       kind: factor.type === 'email' ? 'email' : 'sms',
       evaluate: () =>
@@ -150,7 +152,7 @@ async function prepareEvaluation(
   }
   if (input.credential !== undefined) throw invalidRequest('challenge_id', 'A passkey answers a challenge: send the challenge_id from /v1/mfa/challenge.');
   const candidates = await totpCandidates(ctx, auth, input.factor_id);
-  const code = input.code ?? '';
+  const code = requireNumericCode(input.code);
   return { kind: 'totp', evaluate: async () => evaluateTotp(ctx, candidates, code) };
 }
 
@@ -198,9 +200,8 @@ async function evaluateTotp(ctx: FlowContext, candidates: FactorRow[], code: str
   return { ok: false, reason: 'wrong_code' };
 }
 
-async function evaluateRecoveryCode(ctx: FlowContext, auth: SecondFactorAuthentication, recoveryCode: string): Promise<Evaluation> {
-  const normalized = normalizeRecoveryCode(recoveryCode);
-  if (normalized === undefined) return { ok: false, reason: 'malformed' };
+/** `normalized`: read by requireRecoveryCode before anything was spent. */
+async function evaluateRecoveryCode(ctx: FlowContext, auth: SecondFactorAuthentication, normalized: string): Promise<Evaluation> {
   const codeHash = hashRecoveryCode(normalized, ctx.codePepper);
   return { ok: true, proof: { method: 'recovery_code', claim: (trx) => consumeRecoveryCode(trx, auth.user.id, codeHash, ctx.now()) } };
 }

@@ -1,6 +1,7 @@
 // Form fields with their label, hint and error wired for assistive technology (the error is
 // referenced by aria-describedby and the field is marked aria-invalid), and the translation of a
 // flow's error into messages next to the fields it concerns.
+import { typedCodeMaxLength } from '../core/otp/typed-code.js';
 import { TwofoldError } from '../errors.js';
 import { html, type SafeHtml } from './html.js';
 
@@ -15,7 +16,6 @@ export interface FieldOptions {
   required?: boolean;
   autofocus?: boolean;
   inputmode?: 'numeric' | 'text' | 'tel' | 'email';
-  pattern?: string;
   maxlength?: number;
   className?: string;
 }
@@ -28,7 +28,6 @@ export function field(options: FieldOptions): SafeHtml {
     options.required === false ? '' : html` required`,
     options.autofocus === true ? html` autofocus` : '',
     options.inputmode === undefined ? '' : html` inputmode="${options.inputmode}"`,
-    options.pattern === undefined ? '' : html` pattern="${options.pattern}"`,
     options.maxlength === undefined ? '' : html` maxlength="${options.maxlength}"`,
     options.className === undefined ? '' : html` class="${options.className}"`,
     describedBy === '' ? '' : html` aria-describedby="${describedBy}"`,
@@ -41,9 +40,15 @@ export function field(options: FieldOptions): SafeHtml {
 </label>`;
 }
 
-/** The one-time-code field: numeric keyboard on phones, SMS autofill, exactly six digits. */
-export function codeField(error: string | undefined, label = 'Code'): SafeHtml {
-  return field({ label, name: 'code', autocomplete: 'one-time-code', inputmode: 'numeric', pattern: '[0-9]{6}', maxlength: 6, className: 'code', error, autofocus: true, hint: '6 digits' });
+/**
+ * The one-time-code field: numeric keyboard on phones, SMS autofill. No `pattern` and no
+ * `maxlength` of 6: apps show "792 821", and a maxlength cut a typed or pasted "028 853" to
+ * "028 85", while a pattern made the browser block the form with its own bubble. The server reads
+ * the code (spaces and dashes allowed) and says what is wrong next to the field; the forms are
+ * `novalidate`. The maxlength left is the API's own bound on a typed code.
+ */
+export function codeField(error: string | undefined, label = 'Code', hint = '6 digits; spaces are fine'): SafeHtml {
+  return field({ label, name: 'code', autocomplete: 'one-time-code', inputmode: 'numeric', maxlength: typedCodeMaxLength, className: 'code', error, autofocus: true, hint });
 }
 
 export interface FormErrors {

@@ -39,6 +39,8 @@ const notices: Record<string, string> = {
   'signed-out': 'You are signed out.',
   'sign-in-expired': 'That sign-in expired or was used up. Sign in again.',
   'sign-in-cancelled': 'That sign-in was cancelled.',
+  // Setting up a factor needs a live sign-in; when it ended, the account did not.
+  'setup-expired': 'Setting up your second factor stopped: the sign-in it needs expired or ran out of tries. Your account is kept — sign in with your password to set it up.',
   'factor-added': 'The factor is ready to use.',
   'factor-removed': 'The factor was removed.',
   'factor-renamed': 'The factor was renamed.',
@@ -54,5 +56,5 @@ const notices: Record<string, string> = {
 export function noticeFrom(request: FastifyRequest): PageFrame['notice'] {
   const key = (request.query as Record<string, unknown> | undefined)?.['done'];
   const text = typeof key === 'string' ? notices[key] : undefined;
-  return text === undefined ? undefined : { kind: key === 'sign-in-expired' ? 'error' : 'ok', text };
+  return text === undefined ? undefined : { kind: key === 'sign-in-expired' || key === 'setup-expired' ? 'error' : 'ok', text };
 }

@@ -434,6 +434,55 @@ describe.runIf(haveChromium)('the hosted pages in Chromium', () => {
     await page.waitForURL('**/account');
   });
 
+  it('Codes typed with spaces or dashes are accepted: typing "028 853" submits the whole code, and no browser bubble blocks the form', async () => {
+    const { page, violations } = await newPage();
+    const username = uniqueUsername('spaced');
+    await page.goto(`${pages.url}/sign-up`);
+    await page.fill('#username', username);
+    await page.fill('#password', password);
+    await page.click('button:has-text("Create account")');
+    await page.waitForURL('**/enroll');
+    await page.click('a:has-text("Authenticator app")');
+    await page.waitForURL('**/enroll/totp');
+    const secret = (await page.textContent('#totp-secret'))!.replace(/\s+/g, '');
+    const app = new AuthenticatorApp(secret);
+
+    // What the field is: a numeric one-time-code field with nothing that cuts or blocks input.
+    const field = page.locator('#code');
+    expect(await field.getAttribute('inputmode')).toBe('numeric');
+    expect(await field.getAttribute('autocomplete')).toBe('one-time-code');
+    expect(await field.getAttribute('pattern')).toBeNull();
+    expect(Number(await field.getAttribute('maxlength') ?? Infinity)).toBeGreaterThanOrEqual(32);
+    expect(await page.locator('form:has(#code)').getAttribute('novalidate')).not.toBeNull();
+
+    // Submitted empty: the server answers next to the field (a native bubble would keep the page).
+    await page.click('button:has-text("Confirm")');
+    await page.waitForSelector('#code-error');
+    expect(await page.textContent('#code-error')).toContain('6-digit code');
+    expect(await page.textContent('#totp-secret')).toBe(secret.replace(/(.{4})/g, '$1 ').trim());
+    expect(await page.textContent('#attempts-left')).toContain('You have 5 tries');
+
+    // Typed key by key as the app shows it, with a space: the field keeps all of it, the server takes it.
+    const code = await app.nextCode();
+    const typed = `${code.slice(0, 3)} ${code.slice(3)}`;
+    await page.locator('#code').pressSequentially(typed);
+    expect(await page.inputValue('#code')).toBe(typed);
+    await page.click('button:has-text("Confirm")');
+    await page.waitForSelector('#recovery-codes');
+
+    // And at sign-in, with a dash.
+    await page.click('a:has-text("I saved them")');
+    await page.click('header button:has-text("Sign out")');
+    await signIn(page, username);
+    const next = await app.nextCode();
+    const dashed = `${next.slice(0, 3)}-${next.slice(3)}`;
+    await page.locator('#code').pressSequentially(dashed);
+    expect(await page.inputValue('#code')).toBe(dashed);
+    await page.click('button:has-text("Verify")');
+    await page.waitForURL('**/account');
+    expect(violations).toEqual([]);
+  });
+
   it('keyboard only, on a phone-sized screen: sign in with Tab and Enter', async () => {
     const { page } = await newPage({ viewport: { width: 390, height: 844 } });
     const username = uniqueUsername('keys');

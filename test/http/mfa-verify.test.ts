@@ -141,10 +141,21 @@ describe('the mfa_token', () => {
     expect(reset.failed_attempts).toBe(0);
   });
 
-  it('FL-07: malformed codes are refused and counted as attempts', async () => {
+  it('FL-07: codes that cannot be codes are refused with 400 before an attempt is spent', async () => {
     const { user, mfaToken } = await freshUserAndLogin();
-    for (const code of ['', ' 123456', '١٢٣٤٥٦', '12345', '1234567']) expectProblem(await verify(mfaToken, { code }), 401, 'invalid_code');
-    expectProblem(await verify(mfaToken, { code: totpCode(t, user.secret) }), 401, 'invalid_token');
+    // More of them than the token has attempts: none is counted, against the token or the account.
+    for (const code of ['', '   ', '١٢٣٤٥٦', '12345', '1234567', '12a456', 'a1b2c3d4e5f6']) {
+      expect(expectProblem(await verify(mfaToken, { code }), 400, 'invalid_request')['errors']).toEqual([{ pointer: '#/code', detail: expect.any(String) }]);
+    }
+    const row = await t.ctx.db.selectFrom('users').select('failed_attempts').where('id', '=', user.userId).executeTakeFirstOrThrow();
+    expect(row.failed_attempts).toBe(0);
+    expect((await verify(mfaToken, { code: totpCode(t, user.secret) })).statusCode).toBe(200);
+  });
+
+  it('FL-07: a code typed "123 456" or pasted with its line is the code', async () => {
+    const { user, mfaToken } = await freshUserAndLogin();
+    const code = totpCode(t, user.secret);
+    expect((await verify(mfaToken, { code: `Your code: ${code.slice(0, 3)}\u00a0${code.slice(3)}\n` })).statusCode).toBe(200);
   });
 });
 
@@ -173,12 +184,12 @@ describe('recovery codes at /v1/mfa/verify', () => {
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
   });
 
-  it('RC-04: a wrong recovery code counts toward the token and account limits', async () => {
+  it('RC-04: a wrong recovery code counts toward the token and account limits; one that cannot be a recovery code is refused before', async () => {
     const { user, mfaToken } = await freshUserAndLogin();
     expectProblem(await verify(mfaToken, { recovery_code: 'AAAAA-AAAAA-AAAAA-AAAAA' }), 401, 'invalid_code');
-    expectProblem(await verify(mfaToken, { recovery_code: 'not a code' }), 401, 'invalid_code');
+    expectProblem(await verify(mfaToken, { recovery_code: 'not a code' }), 400, 'invalid_request');
     const row = await t.ctx.db.selectFrom('users').select('failed_attempts').where('id', '=', user.userId).executeTakeFirstOrThrow();
-    expect(row.failed_attempts).toBe(2);
+    expect(row.failed_attempts).toBe(1);
   });
 
   it("RC-02: another user's recovery code does not work", async () => {

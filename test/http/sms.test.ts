@@ -495,17 +495,25 @@ describe('FL-05: 5 wrong tries per challenge, each counted against the account t
 });
 
 // ---------------------------------------------------------------------------------------------
-// FL-07: strict code format. Strings that are not exactly six ASCII digits are refused and
-// counted; values that are not strings are refused by the schema.
+// FL-07: codes are read before anything is spent. The digits, grouped by spaces or dashes, or in
+// the one line they came in, are the code; anything else that cannot be a code is a 400
+// invalid_request that spends no attempt; values that are not strings are refused by the schema.
 
 const arabicIndic = (digits: string) => [...digits].map((d) => String.fromCharCode(0x0660 + Number(d))).join('');
 const fullWidth = (digits: string) => [...digits].map((d) => String.fromCharCode(0xff10 + Number(d))).join('');
 
-const malformedStrings: Array<[string, (real: string) => string]> = [
-  ['"" (empty)', () => ''],
+const typedForms: Array<[string, (real: string) => string]> = [
   ['a leading space', (real) => ` ${real}`],
   ['a trailing space', (real) => `${real} `],
   ['a trailing newline', (real) => `${real}\n`],
+  ['a dash inside', (real) => `${real.slice(0, 3)}-${real.slice(3)}`],
+  ['a space inside', (real) => `${real.slice(0, 3)} ${real.slice(3)}`],
+  ['a non-breaking space inside', (real) => `${real.slice(0, 3)}\u00a0${real.slice(3)}`],
+  ['an en dash inside', (real) => `${real.slice(0, 3)}\u2013${real.slice(3)}`],
+  ['the line it came in', (real) => `Your code is ${real.slice(0, 3)} ${real.slice(3)}`],
+];
+const malformedStrings: Array<[string, (real: string) => string]> = [
+  ['"" (empty)', () => ''],
   ['a trailing NUL', (real) => `${real}\u0000`],
   ['a zero-width space', (real) => `${real}\u200b`],
   ['Arabic-Indic digits', (real) => arabicIndic(real)],
@@ -513,10 +521,9 @@ const malformedStrings: Array<[string, (real: string) => string]> = [
   ['5 of its digits', (real) => real.slice(0, 5)],
   ['a 7th digit', (real) => `${real}0`],
   ['a leading zero', (real) => `0${real}`],
-  ['a dash inside', (real) => `${real.slice(0, 3)}-${real.slice(3)}`],
-  ['a space inside', (real) => `${real.slice(0, 3)} ${real.slice(3)}`],
   ['a sign', (real) => `+${real.slice(1)}`],
-  ['"000000" (not the code)', (real) => (real === '000000' ? '111111' : '000000')],
+  ['letters among the digits', (real) => [...real].map((digit) => `${digit}x`).join('')],
+  ['a second number in the line', (real) => `Your code is ${real}. It expires in 5 minutes.`],
 ];
 const nonStrings: Array<[string, (real: string) => unknown]> = [
   ['null', () => null],
@@ -526,12 +533,31 @@ const nonStrings: Array<[string, (real: string) => unknown]> = [
   ['true', () => true],
 ];
 
-describe('FL-07: malformed codes at /v1/mfa/verify', () => {
-  it.each(malformedStrings)('the code with %s → 401 invalid_code, counted; the real code then still works', async (_name, make) => {
+async function challengeAttempts(app: TestTwofold, challengeId: string): Promise<number> {
+  const row = await app.ctx.db.selectFrom('challenges').select('attempts').where('id', '=', challengeId).executeTakeFirstOrThrow();
+  return Number(row.attempts);
+}
+
+describe('FL-07: codes at /v1/mfa/verify', () => {
+  it.each(typedForms)('Codes with spaces or dashes are accepted: the code with %s signs in', async (_name, make) => {
     const user = await smsSignUp(quick);
     const login = await startOtpLogin(quick, user, user.otpFactorId, user.destination);
-    const body = expectProblem(await verify(quick, login.mfaToken, { challenge_id: login.challengeId, code: make(login.code) }), 401, 'invalid_code');
-    expect(body['attempts_remaining']).toBe(quick.config.mfa.maxAttemptsPerToken - 1);
+    const response = await verify(quick, login.mfaToken, { challenge_id: login.challengeId, code: make(login.code) });
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.json().access_token).toMatch(/^ey/);
+  });
+
+  it.each(malformedStrings)('the code with %s → 400 invalid_request, before any attempt is spent; the real code then still works', async (_name, make) => {
+    const user = await smsSignUp(quick);
+    const login = await startOtpLogin(quick, user, user.otpFactorId, user.destination);
+    const before = await failedAttempts(quick, user.userId);
+    const body = expectProblem(await verify(quick, login.mfaToken, { challenge_id: login.challengeId, code: make(login.code) }), 400, 'invalid_request');
+    expect(body['errors']).toEqual([{ pointer: '#/code', detail: expect.stringMatching(/6-digit code/) }]);
+    expect(body['attempts_remaining']).toBeUndefined();
+    expect(await challengeAttempts(quick, login.challengeId)).toBe(0);
+    expect(await failedAttempts(quick, user.userId)).toBe(before);
+    // A wrong code now is the first attempt of the token.
+    expect(expectProblem(await verify(quick, login.mfaToken, { challenge_id: login.challengeId, code: wrongCode(login.code) }), 401, 'invalid_code')['attempts_remaining']).toBe(quick.config.mfa.maxAttemptsPerToken - 1);
     const response = await verify(quick, login.mfaToken, { challenge_id: login.challengeId, code: login.code });
     expect(response.statusCode, response.body).toBe(200);
   });
@@ -546,14 +572,26 @@ describe('FL-07: malformed codes at /v1/mfa/verify', () => {
   });
 });
 
-describe('FL-07: malformed codes at /v1/factors/{id}/verify (SMS enrollment)', () => {
-  it.each(malformedStrings)('the code with %s → 401 invalid_code; the factor stays pending', async (_name, make) => {
+describe('FL-07: codes at /v1/factors/{id}/verify (SMS enrollment)', () => {
+  it.each(typedForms)('Codes with spaces or dashes are accepted: the code with %s confirms the phone', async (_name, make) => {
+    const user = await registerUser(quick);
+    const phone = uniquePhone();
+    const enrollment = (await enrollDestination(quick, user.mfaToken, { type: 'sms', phone })).json();
+    const code = await lastSentCode(quick, phone);
+    const response = await postJson(quick.app, `/v1/factors/${enrollment.factor_id}/verify`, { code: make(code), challenge_id: enrollment.challenge_id }, bearer(user.mfaToken));
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.json().factor.status).toBe('active');
+  });
+
+  it.each(malformedStrings)('the code with %s → 400 invalid_request, no attempt spent; the factor stays pending', async (_name, make) => {
     const user = await registerUser(quick);
     const phone = uniquePhone();
     const enrollment = (await enrollDestination(quick, user.mfaToken, { type: 'sms', phone })).json();
     const code = await lastSentCode(quick, phone);
     const url = `/v1/factors/${enrollment.factor_id}/verify`;
-    expectProblem(await postJson(quick.app, url, { code: make(code), challenge_id: enrollment.challenge_id }, bearer(user.mfaToken)), 401, 'invalid_code');
+    expectProblem(await postJson(quick.app, url, { code: make(code), challenge_id: enrollment.challenge_id }, bearer(user.mfaToken)), 400, 'invalid_request');
+    expect(await challengeAttempts(quick, enrollment.challenge_id)).toBe(0);
+    expect(await failedAttempts(quick, user.userId)).toBe(0);
     const row = await quick.ctx.db.selectFrom('factors').select('status').where('id', '=', enrollment.factor_id).executeTakeFirstOrThrow();
     expect(row.status).toBe('pending');
     expect((await postJson(quick.app, url, { code, challenge_id: enrollment.challenge_id }, bearer(user.mfaToken))).statusCode).toBe(200);

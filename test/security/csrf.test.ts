@@ -91,6 +91,8 @@ interface Victim extends Registered {
   accessToken: string;
   refreshToken: string;
   pendingTotp: { factorId: string; secret: string };
+  /** A phone being confirmed in the signed-in session (for "send a new code"). */
+  pendingSms: { factorId: string };
   otherSession: string;
   deviceId: string;
   resetCode: string;
@@ -120,6 +122,7 @@ async function buildVictim(): Promise<Victim> {
   const other = (await postJson(t.app, '/v1/mfa/verify', { code: totpCode(t, registered.secret), remember_device: true }, bearer(await loginForMfaToken(t, registered)))).json();
   const device = await t.ctx.db.selectFrom('trusted_devices').select('id').where('user_id', '=', registered.userId).executeTakeFirstOrThrow();
   const pendingTotp = (await postJson(t.app, '/v1/factors', { type: 'totp', label: 'unconfirmed' }, bearer(confirmed.access_token))).json();
+  const pendingSms = (await enrollDestination(t, confirmed.access_token, { type: 'sms', phone: uniquePhone() })).json();
   // A live password reset code.
   expect((await postJson(t.app, '/v1/password/forgot', { username: registered.username })).statusCode).toBe(202);
   await t.ctx.background.flush();
@@ -144,6 +147,7 @@ async function buildVictim(): Promise<Victim> {
     accessToken: confirmed.access_token,
     refreshToken: confirmed.refresh_token,
     pendingTotp: { factorId: pendingTotp.factor_id, secret: pendingTotp.secret },
+    pendingSms: { factorId: pendingSms.factor_id },
     otherSession: JSON.parse(Buffer.from(other.access_token.split('.')[1], 'base64url').toString()).sid,
     deviceId: device.id,
     resetCode,
@@ -192,6 +196,7 @@ const forms: Record<string, FormSpec> = {
   '/enroll/phone': { who: 'signedIn', url: () => '/enroll/phone', fields: () => ({ phone: uniquePhone() }) },
   '/enroll/email': { who: 'signedIn', url: () => '/enroll/email', fields: () => ({ email: `${uniqueUsername('new')}@example.com` }) },
   '/enroll/passkey': { who: 'signedIn', url: () => '/enroll/passkey', fields: () => ({ label: 'forged' }) },
+  '/enroll/resend': { who: 'signedIn', url: () => '/enroll/resend', fields: (v) => ({ factor_id: v.pendingSms.factorId }) },
   '/enroll/confirm': { who: 'signedIn', url: () => '/enroll/confirm', fields: (v) => ({ factor_id: v.pendingTotp.factorId, code: totpCode(t, v.pendingTotp.secret) }) },
   '/account/factors/:id/rename': { who: 'signedIn', url: (v) => `/account/factors/${v.factorId}/rename`, fields: () => ({ label: 'forged' }) },
   '/account/factors/:id/remove': { who: 'signedIn', url: (v) => `/account/factors/${v.pendingTotp.factorId}/remove`, fields: () => ({}) },

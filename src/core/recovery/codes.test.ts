@@ -66,6 +66,11 @@ describe('normalizeRecoveryCode()', () => {
     expect(normalizeRecoveryCode('  01234-56789-ABCDE-FGHJK\n')).toBe(canonical);
   });
 
+  it('tolerates Unicode spaces and dashes: a non-breaking space, a non-breaking hyphen, an en dash, a minus sign', () => {
+    expect(normalizeRecoveryCode('01234\u00a056789\u2011ABCDE\u2013FGHJK')).toBe(canonical);
+    expect(normalizeRecoveryCode('01234\u221256789 - abcde\u2014fghjk')).toBe(canonical);
+  });
+
   it('tolerates missing dashes', () => {
     expect(normalizeRecoveryCode('0123456789ABCDEFGHJK')).toBe(canonical);
   });
@@ -98,6 +103,7 @@ describe('normalizeRecoveryCode()', () => {
     ['underscore', '01234_56789-ABCDE-FGHJ'],
     ['a non-Latin letter', '01234-56789-ABCDE-FGHJЖ'],
     ['Arabic-Indic digit', '01234-56789-ABCDE-FGHJ١'],
+    ['a zero-width space', '01234-56789-ABCDE-FGHJ\u200bK'],
   ])('rejects invalid characters (%s)', (_label, input) => {
     expect(normalizeRecoveryCode(input)).toBeUndefined();
   });

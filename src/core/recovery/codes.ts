@@ -1,7 +1,9 @@
 // Recovery codes: the way back in when the authenticator is lost. Each is 20 Crockford base32
 // characters (100 CSPRNG bits, as RC-01 asks), shown once in groups of five, stored
 // only as HMAC-SHA256 under the server pepper, and consumed atomically by the store.
-// Crockford base32 has no I, L, O or U, and reading tolerates the confusable letters people type.
+// Crockford base32 has no I, L, O or U, and reading tolerates the confusable letters people type,
+// either case, and any spaces or dashes (Unicode ones too: a copied code may carry a non-breaking
+// hyphen or an en dash) between the characters.
 import { randomBytes } from 'node:crypto';
 import { hmacSha256Base64url } from '../crypto/digest.js';
 
@@ -25,7 +27,7 @@ export function normalizeRecoveryCode(input: string): string | undefined {
   const canonical = input
     .normalize('NFKC')
     .toUpperCase()
-    .replace(/[\s-]/g, '')
+    .replace(/[\s\p{Pd}\u2212]/gu, '')
     .replace(/O/g, '0')
     .replace(/[IL]/g, '1');
   if (canonical.length !== codeLength) return undefined;

@@ -9,7 +9,7 @@ import { listOwnSecurityEvents } from '../../flows/recent-events.js';
 import { defaultSessionsPageSize, listOwnSessions, revokeOtherSessions, revokeOwnSession, sessionsPageCursorOf } from '../../flows/sessions.js';
 import { defaultTrustedDevicesPageSize, forgetOwnTrustedDevice, listOwnTrustedDevices, trustedDevicesPageCursorOf } from '../../flows/trusted-devices.js';
 import { accessAuthOf, requestMeta } from '../authenticate.js';
-import { idSchema, isoTimeSchema, nullableIsoTime, nullableString, sessionSchema } from '../schemas/common.js';
+import { idSchema, isoTimeSchema, nullableIsoTime, nullableString, recoveryCodeSchema, sessionSchema } from '../schemas/common.js';
 
 const passwordBody = Type.Object(
   { current_password: Type.String({ maxLength: 1024 }), new_password: Type.String({ minLength: 1, maxLength: 1024 }) },
@@ -19,7 +19,7 @@ const passwordBody = Type.Object(
 const pageLimitSchema = Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$' }));
 const forgotBody = Type.Object({ username: Type.String({ maxLength: 256 }) }, { additionalProperties: false });
 const resetBody = Type.Object(
-  { username: Type.String({ maxLength: 256 }), code: Type.String({ maxLength: 64 }), new_password: Type.String({ minLength: 1, maxLength: 1024 }) },
+  { username: Type.String({ maxLength: 256 }), code: recoveryCodeSchema, new_password: Type.String({ minLength: 1, maxLength: 1024 }) },
   { additionalProperties: false },
 );
 

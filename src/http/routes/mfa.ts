@@ -8,7 +8,7 @@ import { regenerateRecoveryCodes } from '../../flows/manage-factors.js';
 import { startChallenge } from '../../flows/mfa-challenge.js';
 import { verifySecondFactor } from '../../flows/verify-second-factor.js';
 import { accessAuthOf, eitherAuthOf, requestMeta } from '../authenticate.js';
-import { challengeResponseSchema, codeSchema, credentialSchema, idSchema, tokenResponseProperties } from '../schemas/common.js';
+import { challengeResponseSchema, codeSchema, credentialSchema, idSchema, recoveryCodeSchema, tokenResponseProperties } from '../schemas/common.js';
 
 const challengeBody = Type.Object({ factor_id: idSchema }, { additionalProperties: false });
 
@@ -18,7 +18,7 @@ const verifyBody = Type.Object(
     factor_id: Type.Optional(idSchema),
     challenge_id: Type.Optional(idSchema),
     code: Type.Optional(codeSchema),
-    recovery_code: Type.Optional(Type.String({ maxLength: 64 })),
+    recovery_code: Type.Optional(recoveryCodeSchema),
     credential: Type.Optional(credentialSchema),
     device_token: Type.Optional(Type.String({ maxLength: 128 })),
     remember_device: Type.Optional(Type.Boolean()),

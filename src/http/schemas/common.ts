@@ -1,6 +1,7 @@
 // Schema pieces shared by several routes. Every string has a maxLength: validation bounds the
 // work a request can cause before any flow code runs.
 import { Type } from 'typebox';
+import { typedCodeMaxLength } from '../../core/otp/typed-code.js';
 
 export const isoTimeSchema = Type.String({ format: 'date-time' });
 // Nullable values as JSON Schema type arrays (valid OpenAPI 3.1), not anyOf: fast-json-stringify
@@ -117,7 +118,21 @@ export const challengeResponseSchema = Type.Object({
   options: Type.Optional(webauthnObjectSchema),
 });
 
-export const codeSchema = Type.String({ maxLength: 64, description: 'The 6-digit code from the authenticator app' });
+/**
+ * A typed code, read by the flow before anything is spent (src/flows/code-input.ts): not a pattern
+ * here, so that "792 821" is accepted and a malformed code gets the flow's message.
+ */
+export const codeSchema = Type.String({
+  maxLength: typedCodeMaxLength,
+  description:
+    'The 6-digit code (from the authenticator app, or sent by SMS or e-mail). Spaces or dashes between the digits are fine, and so is the one line the code came in when it holds no other digits ("Your code is 792 821"); anything else that cannot be a code is 400 invalid_request and spends no attempt.',
+});
+
+/** A recovery code or a password reset code: 20 letters and digits, any case, spaces or dashes anywhere. */
+export const recoveryCodeSchema = Type.String({
+  maxLength: typedCodeMaxLength,
+  description: 'As it was given (XXXXX-XXXXX-XXXXX-XXXXX), in any case, with or without spaces or dashes; anything that cannot be such a code is 400 invalid_request and spends no attempt.',
+});
 
 export const problemSchema = Type.Object(
   {

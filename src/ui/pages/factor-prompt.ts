@@ -41,13 +41,13 @@ export function renderFactorPrompt(state: PromptState, csrf: string): SafeHtml {
 
   let main: SafeHtml;
   if (state.method === 'recovery') {
-    main = html`<form class="stack card" method="post" action="${state.action}">
+    main = html`<form class="stack card" method="post" action="${state.action}" novalidate>
   ${csrfField(csrf)}${nextField}
   ${field({ label: 'Recovery code', name: 'recovery_code', autocomplete: 'off', hint: 'One of the codes you saved, like ABCDE-FGHJK-MNPQR-STVWX', error: state.error, autofocus: true, maxlength: 64 })}
   <button type="submit">Use recovery code</button>
 </form>`;
   } else if (challenge !== undefined && challenge.type === 'webauthn') {
-    main = html`<form class="stack card" method="post" action="${state.action}" data-webauthn="authenticate" data-autostart="true" data-options="${JSON.stringify(challenge.options)}">
+    main = html`<form class="stack card" method="post" action="${state.action}" data-webauthn="authenticate" data-autostart="true" data-options="${JSON.stringify(challenge.options)}" novalidate>
   ${csrfField(csrf)}${nextField}
   <input type="hidden" name="challenge_id" value="${challenge.challengeId}">
   <input type="hidden" name="credential" value="">
@@ -58,7 +58,7 @@ export function renderFactorPrompt(state: PromptState, csrf: string): SafeHtml {
   <button type="button" data-passkey hidden>Use passkey</button>
 </form>`;
   } else if (challenge !== undefined) {
-    main = html`<form class="stack card" method="post" action="${state.action}">
+    main = html`<form class="stack card" method="post" action="${state.action}" novalidate>
   ${csrfField(csrf)}${nextField}
   <input type="hidden" name="challenge_id" value="${challenge.challengeId}">
   <p>We sent a code to ${challenge.destination}.</p>
@@ -66,13 +66,13 @@ export function renderFactorPrompt(state: PromptState, csrf: string): SafeHtml {
   ${remember}
   <button type="submit">Verify</button>
 </form>
-<form method="post" action="${state.challengeAction}" class="row">
+<form method="post" action="${state.challengeAction}" class="row" novalidate>
   ${csrfField(csrf)}${nextField}
   <input type="hidden" name="factor_id" value="${challenge.factorId}">
   <button type="submit" class="secondary" data-countdown="${challenge.resendAfterSeconds ?? 30}">Send a new code</button>
 </form>`;
   } else if (totp.length > 0) {
-    main = html`<form class="stack card" method="post" action="${state.action}">
+    main = html`<form class="stack card" method="post" action="${state.action}" novalidate>
   ${csrfField(csrf)}${nextField}
   <p>Open your authenticator app and enter the code for this account.</p>
   ${codeField(state.error)}
@@ -86,7 +86,7 @@ export function renderFactorPrompt(state: PromptState, csrf: string): SafeHtml {
   const choices = others
     .filter((factor) => challenge === undefined || factor.id !== challenge.factorId)
     .map(
-      (factor) => html`<form method="post" action="${state.challengeAction}">
+      (factor) => html`<form method="post" action="${state.challengeAction}" novalidate>
   ${csrfField(csrf)}${nextField}
   <input type="hidden" name="factor_id" value="${factor.id}">
   <button type="submit" class="secondary">${factor.type === 'webauthn' ? 'Use passkey: ' : 'Send a code: '}${describe(factor)}</button>

@@ -10,7 +10,7 @@ import { formValue, type PageKit } from '../kit.js';
 
 export function passwordResetPages(app: FastifyInstance, kit: PageKit): void {
   const { ctx } = kit;
-  const forgotForm = (csrf: string) => html`<form class="stack card" method="post" action="/forgot-password">
+  const forgotForm = (csrf: string) => html`<form class="stack card" method="post" action="/forgot-password" novalidate>
   ${csrfField(csrf)}
   ${field({ label: 'Username', name: 'username', autocomplete: 'username', autofocus: true, maxlength: 256 })}
   <button type="submit">Send a reset code</button>

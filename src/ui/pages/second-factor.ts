@@ -69,7 +69,8 @@ function proofFields(request: FastifyRequest): VerifySecondFactorInput {
     }
     return { challenge_id: challengeId, credential: credential as VerifySecondFactorInput['credential'] };
   }
-  return { challenge_id: challengeId, code: (formValue(request, 'code') ?? '').trim() };
+  // As typed: the flow reads the code (spaces and dashes allowed) before anything is spent.
+  return { challenge_id: challengeId, code: formValue(request, 'code') ?? '' };
 }
 
 export function verifyFromForm(kit: PageKit, auth: Auth, request: FastifyRequest) {

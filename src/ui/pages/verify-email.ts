@@ -19,7 +19,7 @@ export function verifyEmailPages(app: FastifyInstance, kit: PageKit): void {
     if (typeof token !== 'string' || !tokenShape.test(token)) {
       return kit.render(request, reply, { title: 'This link is incomplete', signedIn: false, status: 400 }, () => html`<p class="error" role="alert">Open the link exactly as it is in the message, or ask for a new one from your account page.</p>`);
     }
-    return kit.render(request, reply, { title: 'Confirm your e-mail address', signedIn: false }, (csrf) => html`<form class="stack card" method="post" action="/verify-email">
+    return kit.render(request, reply, { title: 'Confirm your e-mail address', signedIn: false }, (csrf) => html`<form class="stack card" method="post" action="/verify-email" novalidate>
   ${csrfField(csrf)}
   <input type="hidden" name="token" value="${token}">
   <p>Press the button to confirm that this address is yours. Until you do, ${ctx.config.serviceName} sends nothing else to it.</p>
