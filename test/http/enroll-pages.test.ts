@@ -7,7 +7,7 @@ import { generateTotpCode, totpStepAt } from '../../src/core/totp/verify.js';
 import { strongPassword, uniqueUsername } from '../helpers/flow.js';
 import { uniquePhone, wrongCode } from '../helpers/otp.js';
 import { lastSentCode } from '../helpers/outbox.js';
-import { PageBrowser } from '../helpers/page-browser.js';
+import { PageBrowser, totpKeyIn } from '../helpers/page-browser.js';
 import { startTestTwofold, type TestTwofold } from '../helpers/twofold.js';
 
 let t: TestTwofold;
@@ -16,7 +16,8 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.close());
 
-const secretOf = (page: LightMyRequestResponse) => /data-testid="totp-secret">([^<]+)</.exec(page.body)?.[1];
+/** The key as the page shows it (its groups joined), or undefined when the page shows none. */
+const secretOf = (page: LightMyRequestResponse) => (/data-testid="totp-secret"/.test(page.body) ? totpKeyIn(page.body) : undefined);
 const qrOf = (page: LightMyRequestResponse) => /<div class="qr"[^>]*>([\s\S]*?)<\/div>/.exec(page.body)?.[1];
 const factorIdOf = (page: LightMyRequestResponse) => /name="factor_id" value="([^"]+)"/.exec(page.body)![1]!;
 const challengeIdOf = (page: LightMyRequestResponse) => /name="challenge_id" value="([^"]+)"/.exec(page.body)?.[1];
@@ -45,7 +46,7 @@ describe('the authenticator app at the first sign-in', () => {
     expect(page.statusCode).toBe(200);
     const secret = secretOf(page)!;
     const qr = qrOf(page)!;
-    expect(secret).toMatch(/^[A-Z2-7 ]{39}$/);
+    expect(secret).toMatch(/^[A-Z2-7]{32}$/);
     expect(qr).toContain('<svg');
     expect(attemptsLeftOf(page)).toBe(5);
     expect(page.body).toContain('You have 5 tries in the next 5 minutes. If they run out, this setup stops but your account stays: sign in again with your password and set up your second factor then.');
@@ -138,7 +139,9 @@ describe('who is shown a pending key again', () => {
     expect(refused.statusCode).toBe(400);
     expect(refused.body).toContain('only that session can continue it');
     expect(secretOf(refused)).toBeUndefined();
+    // Neither the key as text nor any of its groups of four.
     expect(refused.body).not.toContain(secret.slice(0, 9));
+    for (const group of secret.match(/.{4}/g) ?? []) expect(refused.body).not.toContain(`>${group}<`);
     expect(refused.body).not.toContain('<svg');
     // The owner's setup is untouched: the same key, all tries left.
     const again = await browser.get('/enroll/totp');
