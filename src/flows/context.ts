@@ -11,7 +11,7 @@ import type { RevokedSessionSet } from './revoked-sessions.js';
 import type { MessageSenders } from '../delivery/senders.js';
 import type { AuditTrail } from './audit-trail.js';
 import type { BackgroundTasks } from './background.js';
-import type { FlowMetrics } from './metrics.js';
+import type { FlowMetrics } from './flow-metrics.js';
 import type { SecurityEventSink } from './security-events.js';
 import type { KeyRingManager } from './signing-keys.js';
 

@@ -3,8 +3,10 @@
 // one — so two instances in one process (tests, an app embedding two) neither share nor collide.
 // - Authentication outcomes come from the security events every flow already records (one more
 //   sink beside the log, the audit trail and notifications), not from calls spread through flows.
-// - Throttle decisions are counted where they are made (flows/throttle.ts); the password-hash queue
-//   is read at scrape time and timed by the hasher's observer; HTTP latency by src/http/metrics.ts.
+// - What the flows count directly (throttle decisions, refused sends and requests) goes through the
+//   FlowMetrics interface (flow-metrics.ts), counted where it is decided (throttle.ts, the budgets);
+//   the password-hash queue is read at scrape time and timed by the hasher's observer; HTTP latency
+//   by src/http/metrics.ts.
 // - Every label value comes from a fixed set (route patterns, event types, proof kinds), never
 //   from a request: no username, id or IP can become a series, and cardinality stays bounded.
 // - Node's default metrics (CPU, memory, event-loop lag, GC) are collected once per process and
@@ -17,28 +19,7 @@ import { amrFor, type AuthMethod } from '../core/tokens/authentication-methods.j
 import type { ProofKind } from './second-factor.js';
 import type { MemoryStore } from '../store/kv/memory.js';
 import type { SecurityEvent, SecurityEventSink } from './security-events.js';
-
-export type ThrottleScope = 'ip' | 'account';
-export type ThrottleDecision = 'allowed' | 'delayed' | 'locked';
-export type SendChannel = 'sms' | 'email';
-/** Which send budget refused: a message's destination, its account, the client's network, everyone's, or a notice's recipient. */
-export type SendBudgetScope = 'destination' | 'account' | 'client' | 'global' | 'recipient';
-export type RequestBudgetAction = 'register' | 'password_forgot' | 'email_verification';
-export type RequestBudgetScope = 'client' | 'account';
-
-/** What the flows report directly (everything else is derived from security events). */
-export interface FlowMetrics {
-  countThrottleDecision(scope: ThrottleScope, decision: ThrottleDecision): void;
-  /** A message not sent because a send budget was spent (RC-02). */
-  countSendRefused(channel: SendChannel, scope: SendBudgetScope): void;
-  /** A request refused because its budget was spent (registrations, forgot-password, verification mails). */
-  countRequestRefused(action: RequestBudgetAction, scope: RequestBudgetScope): void;
-  /** A password step refused before any hashing: the account is waiting or locked (its event is coalesced, this is not). */
-  countLoginRefused(reason: 'waiting' | 'locked'): void;
-}
-
-/** Metrics off: the flows call this, and nothing happens. */
-export const noFlowMetrics: FlowMetrics = { countThrottleDecision() {}, countSendRefused() {}, countRequestRefused() {}, countLoginRefused() {} };
+import type { FlowMetrics, RequestBudgetAction, RequestBudgetScope, SendBudgetScope, SendChannel, ThrottleDecision, ThrottleScope } from './flow-metrics.js';
 
 const sendChannels: readonly SendChannel[] = ['sms', 'email'];
 const sendScopes: readonly SendBudgetScope[] = ['destination', 'account', 'client', 'global', 'recipient'];

@@ -7,7 +7,7 @@
 import { tooManyAttempts, takeBudgets } from './budgets.js';
 import { recordCoalescedEvent } from './coalesced-events.js';
 import type { FlowContext, RequestMeta } from './context.js';
-import type { RequestBudgetAction, RequestBudgetScope } from './metrics.js';
+import type { RequestBudgetAction, RequestBudgetScope } from './flow-metrics.js';
 
 export interface RequestBudget {
   scope: RequestBudgetScope;

@@ -12,7 +12,7 @@ import { tooManyAttempts, takeBudgets, type Budget } from './budgets.js';
 import { clientNetworkId } from './client-network.js';
 import { recordCoalescedEvent } from './coalesced-events.js';
 import type { FlowContext, RequestMeta } from './context.js';
-import type { SendBudgetScope, SendChannel } from './metrics.js';
+import type { SendBudgetScope, SendChannel } from './flow-metrics.js';
 
 const hourMs = 60 * 60 * 1000;
 
