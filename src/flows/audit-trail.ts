@@ -21,17 +21,10 @@ import { generateRandomBase64url } from '../core/crypto/random.js';
 import { replaceUnsafeCharacters, storableText } from '../core/text/unsafe-characters.js';
 import type { Database, SecurityEventsTable } from '../store/database.js';
 import { addSecurityEventRepeats, insertSecurityEvents } from '../store/repositories/security-events.js';
-import { capGroupOf, coalesces, type SecurityEvent, type SecurityEventSink } from './security-events.js';
-import { maxStoredIpLength, maxStoredUserAgentLength } from './context.js';
+import { capGroupOf, coalesces, type SecurityEvent } from './security-events.js';
+import { maxStoredIpLength, maxStoredUserAgentLength, type AuditTrail } from './context.js';
 
-export interface AuditTrail extends SecurityEventSink {
-  flush(): Promise<void>;
-  /**
-   * The users (null: events about nobody) whose capped groups grew since the last call, for the
-   * cap upkeep; `overflowed` when more grew than are tracked (then every user is checked).
-   */
-  takeGrownOwners(): { owners: Array<string | null>; overflowed: boolean };
-}
+export type { AuditTrail };
 
 /** Rows per insert statement (13 columns each; far below SQLite's and PostgreSQL's parameter limits). */
 const maxBatchRows = 500;

@@ -7,12 +7,13 @@
 // each, each entry once), never walking the set — a wave of logouts costs the same per logout
 // however many sessions are already on the list (RC-05).
 import { ExpiryHeap, notInHeap, type ExpiringItem } from '../core/expiry/expiry-heap.js';
+import type { RevokedSessions } from './context.js';
 
 interface Revocation extends ExpiringItem {
   sessionId: string;
 }
 
-export class RevokedSessionSet {
+export class RevokedSessionSet implements RevokedSessions {
   private readonly revocations = new Map<string, Revocation>();
   private readonly byExpiry = new ExpiryHeap<Revocation>();
 

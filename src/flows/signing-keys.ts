@@ -13,18 +13,9 @@ import type { Database, SigningKeyRow } from '../store/database.js';
 import { insertSigningKey, listSigningKeys, retireSigningKeysExcept } from '../store/repositories/signing-keys.js';
 import { lockForTransaction } from '../store/locks.js';
 import { runTransaction } from '../store/transaction.js';
+import type { KeyRingManager } from './context.js';
 
-export interface KeyRingManager {
-  /** The key new tokens are signed with. */
-  currentKey(): Promise<SigningKey>;
-  /** A key that may verify tokens, reloading the ring once if the kid is new to us. */
-  findKey(kid: string): Promise<SigningKey | undefined>;
-  /** Keys to publish in the JWKS: the current one and retired ones whose tokens may still live. */
-  publishedKeys(): Promise<SigningKey[]>;
-  reload(): Promise<void>;
-  /** Makes a new key current; the previous ones keep verifying until their tokens expire. */
-  rotate(): Promise<SigningKey>;
-}
+export type { KeyRingManager };
 
 export interface KeyRingOptions {
   db: Kysely<Database>;
