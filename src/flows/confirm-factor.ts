@@ -26,7 +26,8 @@ import { requireEnrollmentAllowed, requireEnrollmentOfThisSession } from './enro
 import { requireFactorEnabled } from './factor-types.js';
 import { checkSentCode } from './otp-challenges.js';
 import { checkPasskeyRegistration } from './passkeys.js';
-import { completePendingSession, issueRecoveryCodes, rejectWrongCode, respondWithTokens, spendAttempt, type FailureReason, type Proof } from './second-factor.js';
+import { issueRecoveryCodes } from './recovery-codes.js';
+import { completePendingSession, rejectWrongCode, respondWithTokens, spendAttempt, type FailureReason, type Proof } from './second-factor.js';
 import { withGuess } from './throttle.js';
 import { forgetAllTrustedDevices } from './trusted-devices.js';
 import type { TokenResponse } from './tokens.js';

@@ -11,7 +11,7 @@ import type { AccessAuthentication } from './authenticate.js';
 import type { FlowContext, RequestMeta } from './context.js';
 import { factorLabel } from './factor-label.js';
 import { requireFactorEnabled } from './factor-types.js';
-import { issueRecoveryCodes } from './second-factor.js';
+import { issueRecoveryCodes } from './recovery-codes.js';
 import { recordCredentialsChange } from './credentials-changed.js';
 import { announceRevokedSessions } from './revoke-sessions.js';
 import { forgetAllTrustedDevices } from './trusted-devices.js';

@@ -4,12 +4,9 @@
 // challenge, a recovery code), so each proof works once — either a pending login (tokens) or a
 // step-up of an active session (a new auth_time).
 import type { Transaction } from 'kysely';
-import { generateId } from '../core/crypto/random.js';
-import { generateRecoveryCodes, hashRecoveryCode, normalizeRecoveryCode } from '../core/recovery/codes.js';
 import { acrFor, amrFor, isAal2Method, type AuthMethod } from '../core/tokens/authentication-methods.js';
 import { TwofoldError, invalidTokenError } from '../errors.js';
-import type { Database, Executor } from '../store/database.js';
-import { replaceRecoveryCodes } from '../store/repositories/recovery-codes.js';
+import type { Database } from '../store/database.js';
 import { activateSession, cancelPendingSession, recordStepUp, revokeSessions, sessionsBeyondCapQuery, spendMfaAttempt, spendStepUpAttempt, type EndedSession } from '../store/repositories/sessions.js';
 import { defaultBatchRows, yieldToEventLoop } from './batches.js';
 import { incrementFailedAttempts, resetFailedAttempts } from '../store/repositories/users.js';
@@ -175,13 +172,4 @@ export async function respondWithStepUp(ctx: FlowContext, auth: AccessAuthentica
 /** Step-up needs an AAL2 factor: an e-mail code cannot raise a session's assurance (OB-05). */
 export function requireStepUpMethod(method: AuthMethod): void {
   if (!isAal2Method(method)) throw new TwofoldError('forbidden', 'An e-mail code cannot be used to step up; use another factor.');
-}
-
-/** New recovery codes replace the old ones; the plain codes are returned once and never stored. */
-export async function issueRecoveryCodes(ctx: FlowContext, db: Executor, userId: string): Promise<string[]> {
-  if (!ctx.config.factors.has('recovery')) return [];
-  const codes = generateRecoveryCodes(ctx.config.mfa.recoveryCodeCount);
-  const hashed = codes.map((code) => ({ id: generateId('rc'), codeHash: hashRecoveryCode(normalizeRecoveryCode(code)!, ctx.codePepper) }));
-  await replaceRecoveryCodes(db, userId, hashed, ctx.now());
-  return codes;
 }
