@@ -1,6 +1,6 @@
 // Lint rules: typescript-eslint's recommended set, plus the project's layering rule — core is
-// pure (no Fastify, no Kysely, no process.env in src/core), so it stays unit-testable and usable by
-// the library API with the clock and the configuration passed in.
+// pure (no Fastify, no Kysely, no configuration, no process.env in src/core; docs/architecture.md), so
+// it stays unit-testable and usable by the library API with the clock and the configuration passed in.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -20,7 +20,7 @@ export default tseslint.config(
   {
     files: ['src/core/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['fastify', '@fastify/*', 'kysely', 'better-sqlite3', 'pg', 'ioredis', '**/store/**', '**/http/**', '**/flows/**'] }],
+      'no-restricted-imports': ['error', { patterns: ['fastify', '@fastify/*', 'kysely', 'better-sqlite3', 'pg', 'ioredis', '**/config/**', '**/store/**', '**/http/**', '**/flows/**'] }],
       'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'core is pure: take configuration as arguments' }],
     },
   },

@@ -1,15 +1,12 @@
 // The shape of a Twofold configuration and its defaults. Durations carry their unit in the name;
 // every default is the one docs/security-requirements.md decides (NIST AAL2, OWASP argon2id).
 import { availableParallelism } from 'node:os';
+// Read into the parameter types of the code that uses them: core knows nothing of configuration.
+import type { Argon2Parameters } from '../core/password/hasher.js';
+import type { SigningAlgorithm } from '../core/tokens/signing-key.js';
 
+export type { Argon2Parameters, SigningAlgorithm };
 export type RunMode = 'development' | 'production' | 'test';
-export type SigningAlgorithm = 'EdDSA' | 'ES256';
-
-export interface Argon2Parameters {
-  memoryKib: number;
-  timeCost: number;
-  parallelism: number;
-}
 
 export interface TwofoldConfig {
   mode: RunMode;

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Argon2Parameters } from '../../config/schema.js';
 import { createWorkLimiter } from '../concurrency/work-limiter.js';
-import { createPasswordHasher, parseArgon2Parameters } from './hasher.js';
+import { createPasswordHasher, parseArgon2Parameters, type Argon2Parameters } from './hasher.js';
 
 // Cheap parameters keep the suite fast; the production defaults are checked in config tests.
 const cheap: Argon2Parameters = { memoryKib: 1024, timeCost: 1, parallelism: 1 };

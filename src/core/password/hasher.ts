@@ -4,8 +4,13 @@
 // - `verifyAgainstDummy` burns one verify for an unknown username, so the time a login takes
 //   does not reveal whether the account exists (LG-01..03).
 import { hash, verify } from '@node-rs/argon2';
-import type { Argon2Parameters } from '../../config/schema.js';
 import { WorkLimiterFullError, type WorkLimiter } from '../concurrency/work-limiter.js';
+
+export interface Argon2Parameters {
+  memoryKib: number;
+  timeCost: number;
+  parallelism: number;
+}
 
 /** `Algorithm.Argon2id` of @node-rs/argon2 (a const enum, which isolated modules cannot import). */
 const argon2idAlgorithm = 2;

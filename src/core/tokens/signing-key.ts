@@ -2,7 +2,8 @@
 // never HS*, so holding the JWKS never lets anyone mint tokens). The kid is the RFC 7638 JWK
 // thumbprint: stable, derived from the key itself, and only ever used as a lookup key.
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
-import type { SigningAlgorithm } from '../../config/schema.js';
+
+export type SigningAlgorithm = 'EdDSA' | 'ES256';
 
 export interface SigningKey {
   kid: string;
