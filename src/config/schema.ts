@@ -165,6 +165,11 @@ export interface TwofoldConfig {
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   /** `GET /metrics` (Prometheus): off by default; with a token, only for `Authorization: Bearer <token>`. */
   metrics: { enabled: boolean; token: string | undefined };
+  /**
+   * Settings that start but are probably not what was meant (a NODE_ENV that is no mode), said at
+   * start-up by the server's banner and the CLI. Absent in configurations built by hand.
+   */
+  warnings?: readonly string[];
 }
 
 export type PasswordResetChannel = 'email' | 'sms';

@@ -1,6 +1,7 @@
 // Issue points 1, 8 and 10 end to end: `npm start` as the README says, the whole flow over a
 // real socket, a restart that keeps keys, graceful shutdown, and production-mode refusals.
 import { request } from 'node:http';
+import { createServer } from 'node:net';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,12 +73,13 @@ describe('the server process', () => {
     }
   });
 
-  it('SIGTERM lets an in-flight request finish, then exits 0 (and OB-01: development mode at a public URL says so)', async () => {
+  it('SIGTERM lets an in-flight request finish, then exits 0 (and OB-01: development mode at a public URL says so, as does a mistyped NODE_ENV)', async () => {
     const port = await findFreePort();
-    const env = { TWOFOLD_PORT: String(port), TWOFOLD_HOST: '127.0.0.1', TWOFOLD_DATA_DIR: dataDir, TWOFOLD_PUBLIC_URL: 'https://auth.example.com' };
+    const env = { NODE_ENV: 'prod', TWOFOLD_PORT: String(port), TWOFOLD_HOST: '127.0.0.1', TWOFOLD_DATA_DIR: dataDir, TWOFOLD_PUBLIC_URL: 'https://auth.example.com' };
     const server = await startServerProcess({ command: process.execPath, args: ['dist/cli/main.js', 'serve'], env, port });
     expect(server.output()).toContain('development mode at https://auth.example.com: development defaults apply');
     expect(server.output()).toContain('set NODE_ENV=production for a real deployment');
+    expect(server.output()).toContain('warning      NODE_ENV="prod" is neither production, development nor test: running in development mode');
     const body = JSON.stringify({ username: 'nobody-here', password: 'some password value' });
     // Send the headers and half the body, signal, then finish the body: the request is in flight.
     const response = new Promise<number>((resolve, reject) => {
@@ -134,13 +136,38 @@ describe('the server process', () => {
     expect(noKey.stderr).not.toMatch(/\n\s+at /); // one clear line, not a stack trace
   });
 
-  it('OB-01: production mode refuses to start while a message would go to the outbox, in one line naming what to set and what to turn off', async () => {
+  it('production mode with nothing set names every missing setting in one run, one line each, no stack', async () => {
+    const result = await runCommand(process.execPath, ['dist/cli/main.js', 'serve'], { NODE_ENV: 'production', TWOFOLD_DATA_DIR: dataDir });
+    expect(result.code).toBe(1);
+    const lines = result.stderr.trimEnd().split('\n');
+    expect(lines.map((line) => line.match(/^twofold: configuration error: (TWOFOLD_[A-Z_]+): /)?.[1])).toEqual([
+      'TWOFOLD_PUBLIC_URL',
+      'TWOFOLD_ENCRYPTION_KEY',
+      'TWOFOLD_SMS_PROVIDER',
+      'TWOFOLD_EMAIL_PROVIDER',
+    ]);
+  });
+
+  it('OB-01: production mode refuses to start while a message would go to the outbox, a line for each provider naming what to set and what to turn off', async () => {
     const base = { NODE_ENV: 'production', TWOFOLD_DATA_DIR: dataDir, TWOFOLD_PUBLIC_URL: 'https://auth.example.com', TWOFOLD_ENCRYPTION_KEY: 'A'.repeat(43) };
     const sms = await runCommand(process.execPath, ['dist/cli/main.js', 'serve'], base);
     expect(sms.code).toBe(1);
-    expect(sms.stderr).toMatch(/^twofold: configuration error: TWOFOLD_SMS_PROVIDER: production mode sends nothing to the development outbox.*remove sms from TWOFOLD_FACTORS\.\n$/);
+    expect(sms.stderr).toMatch(/^twofold: configuration error: TWOFOLD_SMS_PROVIDER: production mode sends nothing to the development outbox.*remove sms from TWOFOLD_FACTORS\.\ntwofold: configuration error: TWOFOLD_EMAIL_PROVIDER: .*\n$/);
     const email = await runCommand(process.execPath, ['dist/cli/main.js', 'serve'], { ...base, TWOFOLD_FACTORS: 'totp,webauthn,recovery' });
     expect(email.code).toBe(1);
     expect(email.stderr).toMatch(/^twofold: configuration error: TWOFOLD_EMAIL_PROVIDER: .*TWOFOLD_PASSWORD_RESET=off; TWOFOLD_NOTIFY=webhook or off\.\n$/);
+  });
+
+  it('a port already in use is one line naming TWOFOLD_PORT, not a stack trace', async () => {
+    const port = await findFreePort();
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(port, '127.0.0.1', resolve));
+    try {
+      const result = await runCommand(process.execPath, ['dist/cli/main.js', 'serve'], { TWOFOLD_PORT: String(port), TWOFOLD_HOST: '127.0.0.1', TWOFOLD_DATA_DIR: join(dataDir, 'port-in-use') });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(`twofold: port ${port} on 127.0.0.1 is already in use (another Twofold, or another program); stop it, or set TWOFOLD_PORT to a free port\n`);
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
   });
 });

@@ -57,6 +57,7 @@ async function printBanner(server: RunningServer): Promise<void> {
       : []),
     `  try it       curl ${t(server.url)}/.well-known/openid-configuration`,
     // Forgetting NODE_ENV=production must not go unnoticed where other people connect.
+    ...(config.warnings ?? []).map((warning) => pc.yellow(`  warning      ${t(warning)}`)),
     ...(config.mode !== 'production' && !isLoopbackHost(new URL(config.publicUrl).hostname)
       ? [pc.yellow(`  warning      ${config.mode} mode at ${t(config.publicUrl)}: development defaults apply (a generated encryption key, codes printed and kept in the outbox, cheap settings allowed); set NODE_ENV=production for a real deployment`)]
       : []),
