@@ -214,7 +214,10 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
       hashConcurrency: integer('TWOFOLD_HASH_CONCURRENCY', defaultHashConcurrency(), 1, 256),
       hashQueueLimit: integer('TWOFOLD_HASH_QUEUE_LIMIT', configDefaults.hashQueueLimit, 0, 100000),
     },
-    log: { level: collect(() => parseLogLevel(read('TWOFOLD_LOG_LEVEL')), configDefaults.logLevel) },
+    log: {
+      level: collect(() => parseLogLevel(read('TWOFOLD_LOG_LEVEL')), configDefaults.logLevel),
+      format: collect(() => parseLogFormat(read('TWOFOLD_LOG_FORMAT')), 'auto'),
+    },
     metrics: collect(() => parseMetrics(read('TWOFOLD_METRICS'), read('TWOFOLD_METRICS_TOKEN')), { enabled: false, token: undefined }),
     warnings: nodeEnvWarnings(nodeEnv),
   };
@@ -546,4 +549,10 @@ function parseLogLevel(raw: string | undefined): TwofoldConfig['log']['level'] {
   const level = logLevels.find((candidate) => candidate === raw);
   if (level === undefined) throw new ConfigError('TWOFOLD_LOG_LEVEL', `expected one of ${logLevels.join(', ')}`);
   return level;
+}
+
+function parseLogFormat(raw: string | undefined): NonNullable<TwofoldConfig['log']['format']> {
+  if (raw === undefined) return 'auto';
+  if (raw === 'auto' || raw === 'json' || raw === 'pretty') return raw;
+  throw new ConfigError('TWOFOLD_LOG_FORMAT', `expected auto, json or pretty, got "${raw.slice(0, 40)}"`);
 }

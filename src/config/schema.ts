@@ -162,7 +162,11 @@ export interface TwofoldConfig {
     /** Hash requests allowed to wait; beyond this the server answers 503 server_busy. */
     hashQueueLimit: number;
   };
-  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+  log: {
+    level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+    /** `auto` (absent: the same): pretty-printed on a terminal outside production, JSON otherwise. */
+    format?: 'auto' | 'json' | 'pretty';
+  };
   /** `GET /metrics` (Prometheus): off by default; with a token, only for `Authorization: Bearer <token>`. */
   metrics: { enabled: boolean; token: string | undefined };
   /**

@@ -9,9 +9,17 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { generateTotpCode, totpStepAt } from '../../src/core/totp/verify.js';
 import { call } from '../helpers/http-client.js';
 import { findFreePort, runCommand, startServerProcess, waitForPortClosed } from '../helpers/process.js';
+import { commandAvailable, requirement } from '../helpers/requirements.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'twofold-e2e-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+const haveScript = requirement('script (util-linux)', commandAvailable('script', ['--version']), 'apt-get install -y bsdutils');
+
+async function until(condition: () => boolean): Promise<void> {
+  for (let attempt = 0; attempt < 200 && !condition(); attempt += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+  expect(condition()).toBe(true);
+}
 
 const code = (secret: string, offset = 0) => generateTotpCode(secret, totpStepAt(Date.now()) + offset);
 
@@ -55,6 +63,10 @@ describe('the server process', () => {
       expect(logout.status).toBe(204);
       expect((await call(url, 'GET', '/v1/me', undefined, refreshed.body.access_token)).status).toBe(401);
 
+      // stdout is a pipe here: the log stays JSON, for machines.
+      expect(server.output()).toMatch(/^\{"level":30,.*"msg":"incoming request"/m);
+      expect(server.output()).not.toMatch(/\] INFO: /);
+
       kid = (await call(url, 'GET', '/.well-known/jwks.json')).body.keys[0].kid;
       accessToken = confirmed.body.access_token;
     } finally {
@@ -97,6 +109,25 @@ describe('the server process', () => {
     expect(await response).toBe(401);
     expect(await server.exited).toBe(0);
     expect(server.output()).toContain('shutting down');
+  });
+
+  it.runIf(haveScript)('on a terminal, the development log is for a person (pino-pretty), not JSON, and still redacted', async () => {
+    const port = await findFreePort();
+    const env = { TWOFOLD_PORT: String(port), TWOFOLD_HOST: '127.0.0.1', TWOFOLD_DATA_DIR: join(dataDir, 'terminal') };
+    // `script` runs the server on a pseudo-terminal, as a person's shell would.
+    const server = await startServerProcess({ command: 'script', args: ['-qec', `${process.execPath} dist/cli/main.js serve`, '/dev/null'], env, port });
+    try {
+      const password = 'terminal canary passphrase';
+      expect((await call(server.baseUrl, 'POST', '/v1/login', { username: 'nobody-here', password })).status).toBe(401);
+      await until(() => server.output().includes('request completed'));
+      const text = server.output().replace(new RegExp(`${String.fromCharCode(27)}\\[\\d+m`, 'g'), '');
+      expect(text).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: incoming request\r?$/m);
+      expect(text).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: security event login\.password_failed\r?$/m);
+      expect(text).not.toMatch(/^\{"level"/m);
+      expect(text).not.toContain(password);
+    } finally {
+      await server.stop();
+    }
   });
 
   it('production mode without Redis starts, warning that it is single-instance only', async () => {

@@ -3,13 +3,14 @@
 import pc from 'picocolors';
 import { loadConfig } from '../../config/load.js';
 import { isLoopbackHost } from '../../config/production-defaults.js';
+import { createStdoutLogger } from '../../http/pretty-log.js';
 import { startServer, type RunningServer } from '../../http/server.js';
 import { twofoldVersion } from '../../version.js';
 import { terminalText as t } from '../output.js';
 
 export async function serveCommand(): Promise<void> {
   const config = loadConfig();
-  const server = await startServer(config);
+  const server = await startServer(config, await createStdoutLogger(config));
   await printBanner(server);
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
