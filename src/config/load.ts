@@ -523,7 +523,7 @@ function readAttestationRoots(raw: string | undefined): string[] {
 
 /** What a Bearer header can carry (RFC 6750 b64token), so the configured token can be sent at all. */
 const bearerTokenShape = /^[A-Za-z0-9\-._~+/]+=*$/;
-const metricsTokenMinLength = 16;
+export const metricsTokenMinLength = 16;
 
 /**
  * TWOFOLD_METRICS turns the endpoint on; a TWOFOLD_METRICS_TOKEN alone turns it on behind the
