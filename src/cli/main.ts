@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `twofold` command. Configuration comes from TWOFOLD_* environment variables (see the
-// README); configuration mistakes are printed as one line naming the variable to fix.
+// README); configuration mistakes are printed one line each, naming the variable to fix.
 import { Command, Option } from 'commander';
 import { ConfigError } from '../config/load.js';
 import { TwofoldError } from '../errors.js';
@@ -13,6 +13,7 @@ import { serveCommand } from './commands/serve.js';
 import { auditCommand, auditPruneCommand } from './commands/audit.js';
 import { listUsersCommand, resetFactorsCommand, showUserCommand, unlockCommand } from './commands/users.js';
 import { twofoldVersion } from '../version.js';
+import { limitOption } from './options.js';
 import { printError } from './output.js';
 
 const program = new Command('twofold')
@@ -43,7 +44,7 @@ const users = program.command('users').description('inspect and help users');
 users
   .command('list')
   .description('list users')
-  .option('--limit <n>', 'at most this many', '50')
+  .addOption(limitOption('at most this many', 50))
   .option('--after <user id>', 'the next page: users after this id (the last of the previous page)')
   .addOption(json)
   .action(listUsersCommand);
@@ -63,7 +64,7 @@ const audit = program
   .option('--user <user>', 'only this username or user id')
   .option('--type <type>', 'only this event type, e.g. login.password_failed')
   .option('--since <date>', 'only events at or after this date (ISO 8601)')
-  .option('--limit <n>', 'at most this many', '50')
+  .addOption(limitOption('at most this many', 50))
   .option('--before <event id>', 'the next page: events before this id (the last of the previous page)')
   .addOption(json)
   .action(auditCommand);
@@ -77,13 +78,24 @@ program
   .description('show the SMS and e-mail messages of the development outbox (TWOFOLD_SMS_PROVIDER / TWOFOLD_EMAIL_PROVIDER = outbox)')
   .option('--channel <channel>', 'sms or email')
   .option('--to <destination>', 'only messages to this phone number or address')
-  .option('--limit <n>', 'at most this many, newest first', '20')
+  .addOption(limitOption('at most this many, newest first', 20))
   .addOption(json)
   .action(outboxCommand);
 
+// `serve` is the default command, so commander would read `twofold bogus` as `serve bogus` and
+// answer "too many arguments for 'serve'": a mistyped command is named as such, with the list.
+const [firstArgument] = process.argv.slice(2);
+const commandNames = ['help', ...program.commands.flatMap((command) => [command.name(), ...command.aliases()])];
+if (firstArgument !== undefined && !firstArgument.startsWith('-') && !commandNames.includes(firstArgument)) {
+  printError(`error: unknown command '${firstArgument}'`, '');
+  program.outputHelp({ error: true });
+  process.exit(1);
+}
+
 program.parseAsync().catch((error: unknown) => {
   // Messages can quote what was typed or stored (a username, a value from the database): escaped.
-  if (error instanceof ConfigError) printError(`twofold: configuration error: ${error.message}`);
+  // Every mistake of the environment at once, one line each.
+  if (error instanceof ConfigError) printError(...error.problems.map((problem) => `twofold: configuration error: ${problem.message}`));
   else if (error instanceof StartupError || error instanceof TwofoldError) printError(`twofold: ${error.message}`);
   else printError(...`twofold: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`.split('\n'));
   process.exit(1);

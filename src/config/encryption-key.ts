@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError } from './load.js';
+import { ConfigError } from './config-error.js';
 import type { TwofoldConfig } from './schema.js';
 
 export const encryptionKeyBytes = 32;

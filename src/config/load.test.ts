@@ -3,7 +3,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPki, type TestCertificateAuthority, type TestPki } from '../../test/helpers/attestation-ca.js';
-import { ConfigError, loadConfig } from './load.js';
+import { ConfigError, ConfigErrors, loadConfig } from './load.js';
 
 const productionKey = Buffer.alloc(32, 7).toString('base64');
 const completeProduction = {
@@ -106,6 +106,18 @@ describe('loadConfig(): defaults', () => {
     expect(config.log.level).toBe('silent');
     expect(config.password.argon2.memoryKib).toBe(1024);
     expect(config.password.hashConcurrency).toBe(3);
+  });
+
+  it('a NODE_ENV that is no mode (a typo of production) runs in development mode and says so in a warning', () => {
+    for (const known of [undefined, 'production', 'development', 'test']) {
+      const env = known === undefined ? {} : known === 'production' ? completeProduction : { NODE_ENV: known };
+      expect(loadConfig(env).warnings, String(known)).toEqual([]);
+    }
+    const typo = loadConfig({ NODE_ENV: 'prod' });
+    expect(typo.mode).toBe('development');
+    expect(typo.warnings).toEqual([
+      'NODE_ENV="prod" is neither production, development nor test: running in development mode (development defaults apply); set NODE_ENV=production for a real deployment',
+    ]);
   });
 
   it('maps NODE_ENV to the run mode', () => {
@@ -283,6 +295,75 @@ describe('loadConfig(): public URL', () => {
       expect(configErrorOf({ TWOFOLD_PUBLIC_URL: url }).variable).toBe('TWOFOLD_PUBLIC_URL');
     },
   );
+});
+
+describe('loadConfig(): every mistake in one run', () => {
+  it('production mode with nothing set names every missing setting at once, one line each', () => {
+    const error = configErrorOf({ NODE_ENV: 'production', TWOFOLD_DATA_DIR: '/var/lib/twofold' });
+    expect(error).toBeInstanceOf(ConfigErrors);
+    expect(error.problems.map((problem) => problem.variable)).toEqual(['TWOFOLD_PUBLIC_URL', 'TWOFOLD_ENCRYPTION_KEY', 'TWOFOLD_SMS_PROVIDER', 'TWOFOLD_EMAIL_PROVIDER']);
+    expect(error.variable).toBe('TWOFOLD_PUBLIC_URL');
+    expect(error.message.split('\n')).toEqual(error.problems.map((problem) => problem.message));
+    expect(error.message.split('\n').map((line) => line.split(':')[0])).toEqual(['TWOFOLD_PUBLIC_URL', 'TWOFOLD_ENCRYPTION_KEY', 'TWOFOLD_SMS_PROVIDER', 'TWOFOLD_EMAIL_PROVIDER']);
+  });
+
+  it('every production hardening refusal is reported together with malformed values', () => {
+    const error = configErrorOf({
+      ...completeProduction,
+      TWOFOLD_ARGON2_MEMORY_KIB: '1024',
+      TWOFOLD_ARGON2_TIME_COST: '1',
+      TWOFOLD_THROTTLE_LOCK_FAILURES: '1000',
+      TWOFOLD_TRUSTED_PROXIES: '0.0.0.0/0',
+      TWOFOLD_CORS_ORIGINS: 'http://app.example.com',
+      TWOFOLD_ALLOWED_REDIRECTS: 'http://app.example.com',
+      TWOFOLD_METRICS: 'on',
+      TWOFOLD_SIGNING_ALG: 'HS256',
+      TWOFOLD_LOG_LEVEL: 'loud',
+    });
+    expect(error.problems.map((problem) => problem.variable).sort()).toEqual(
+      [
+        'TWOFOLD_SIGNING_ALG',
+        'TWOFOLD_LOG_LEVEL',
+        'TWOFOLD_ARGON2_MEMORY_KIB',
+        'TWOFOLD_ARGON2_TIME_COST',
+        'TWOFOLD_METRICS_TOKEN',
+        'TWOFOLD_THROTTLE_LOCK_FAILURES',
+        'TWOFOLD_TRUSTED_PROXIES',
+        'TWOFOLD_CORS_ORIGINS',
+        'TWOFOLD_ALLOWED_REDIRECTS',
+      ].sort(),
+    );
+  });
+
+  it('malformed values of several variables are reported together outside production too', () => {
+    const error = configErrorOf({ TWOFOLD_PORT: 'abc', TWOFOLD_SIGNING_ALG: 'HS256', TWOFOLD_SMS_PROVIDER: 'webhook', TWOFOLD_NOTIFY: 'webhook', TWOFOLD_NOTIFY_WEBHOOK_URL: 'https://hooks.example.com/x' });
+    expect(error.problems.map((problem) => problem.variable)).toEqual([
+      'TWOFOLD_PORT',
+      'TWOFOLD_SIGNING_ALG',
+      // A provider's settings are all named, not one per start.
+      'TWOFOLD_SMS_WEBHOOK_URL',
+      'TWOFOLD_SMS_WEBHOOK_SECRET',
+      'TWOFOLD_NOTIFY_WEBHOOK_SECRET',
+    ]);
+  });
+
+  it('a value refused by its parser is reported once, not again for the fallback used meanwhile', () => {
+    const error = configErrorOf({ ...completeProduction, TWOFOLD_PUBLIC_URL: 'not a url' });
+    expect(error).not.toBeInstanceOf(ConfigErrors);
+    expect(error.message).toBe('TWOFOLD_PUBLIC_URL: not a URL: "not a url"');
+  });
+
+  it('one mistake is a plain ConfigError, as before', () => {
+    const error = configErrorOf({ TWOFOLD_PORT: 'abc' });
+    expect(error).not.toBeInstanceOf(ConfigErrors);
+    expect(error.problems).toEqual([error]);
+  });
+
+  it('a malformed TWOFOLD_ENCRYPTION_KEY is reported with the rest, before anything opens the key', () => {
+    const error = configErrorOf({ ...completeProduction, TWOFOLD_ENCRYPTION_KEY: 'not-32-bytes', TWOFOLD_PUBLIC_URL: 'http://auth.example.com' });
+    expect(error.problems.map((problem) => problem.variable)).toEqual(['TWOFOLD_ENCRYPTION_KEY', 'TWOFOLD_PUBLIC_URL']);
+    expect(error.message).not.toContain('not-32-bytes');
+  });
 });
 
 describe('loadConfig(): production mode', () => {
@@ -691,6 +772,9 @@ describe('loadConfig(): metrics', () => {
   it('LOG-01: production mode refuses metrics without a token, naming TWOFOLD_METRICS_TOKEN', () => {
     const error = configErrorOf({ ...completeProduction, TWOFOLD_METRICS: 'on' });
     expect(error.variable).toBe('TWOFOLD_METRICS_TOKEN');
+    // The same length as the refusal of a short token (and the README).
+    expect(error.message).toContain('at least 16 characters');
+    expect(configErrorOf({ TWOFOLD_METRICS_TOKEN: 'too-short' }).message).toBe('TWOFOLD_METRICS_TOKEN: use at least 16 characters');
     expect(loadConfig({ ...completeProduction, TWOFOLD_METRICS_TOKEN: token }).metrics).toEqual({ enabled: true, token });
     expect(loadConfig(completeProduction).metrics.enabled).toBe(false);
   });

@@ -18,57 +18,71 @@ import {
   type TwofoldConfig,
   type PasswordResetChannel,
 } from './schema.js';
-import { outboxRefusal } from './outbox-uses.js';
-import { productionRefusal } from './production-defaults.js';
+import { ConfigError, ConfigErrors } from './config-error.js';
+import { parseEncryptionKey } from './encryption-key.js';
+import { outboxRefusals } from './outbox-uses.js';
+import { productionRefusals } from './production-defaults.js';
+
+export { ConfigError, ConfigErrors } from './config-error.js';
 
 type Environment = Record<string, string | undefined>;
 
-/** A configuration mistake, named by the variable to fix; the CLI prints it without a stack. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(
-    readonly variable: string,
-    message: string,
-  ) {
-    super(`${variable}: ${message}`);
-  }
-}
-
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/**
+ * Reads the whole environment and reports every mistake in it at once (a ConfigErrors when there
+ * are several, one per variable), so that a first start names everything to fix in one run.
+ */
 export function loadConfig(env: Environment = process.env): TwofoldConfig {
+  const problems: ConfigError[] = [];
+  const report = (problem: ConfigError) => {
+    // One problem per variable: a value refused by its parser is not refused again for the fallback.
+    if (!problems.some((earlier) => earlier.variable === problem.variable)) problems.push(problem);
+  };
+  /** The parsed value, or the fallback after reporting why it was refused (the build goes on). */
+  const collect = <T>(parse: () => T, fallback: T): T => {
+    try {
+      return parse();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      for (const problem of error.problems) report(problem);
+      return fallback;
+    }
+  };
   const read = (name: string): string | undefined => {
     const value = env[name]?.trim();
     return value === undefined || value === '' ? undefined : value;
   };
-  const integer = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = read(name);
-    if (raw === undefined) return fallback;
-    if (!/^\d+$/.test(raw)) throw new ConfigError(name, `expected a whole number, got "${raw}"`);
-    const value = Number(raw);
-    if (value < min || value > max) throw new ConfigError(name, `expected ${min}..${max}, got ${value}`);
-    return value;
-  };
+  const integer = (name: string, fallback: number, min: number, max: number): number =>
+    collect(() => {
+      const raw = read(name);
+      if (raw === undefined) return fallback;
+      if (!/^\d+$/.test(raw)) throw new ConfigError(name, `expected a whole number, got "${raw}"`);
+      const value = Number(raw);
+      if (value < min || value > max) throw new ConfigError(name, `expected ${min}..${max}, got ${value}`);
+      return value;
+    }, fallback);
 
-  const mode = parseMode(read('NODE_ENV'));
+  const nodeEnv = read('NODE_ENV');
+  const mode = parseMode(nodeEnv);
   const port = read('TWOFOLD_PORT') !== undefined ? integer('TWOFOLD_PORT', configDefaults.port, 0, 65535) : integer('PORT', configDefaults.port, 0, 65535);
   const host = read('TWOFOLD_HOST') ?? configDefaults.host;
-  const publicUrl = parsePublicUrl(read('TWOFOLD_PUBLIC_URL') ?? `http://localhost:${port}`);
+  const publicUrl = collect(() => parsePublicUrl(read('TWOFOLD_PUBLIC_URL') ?? `http://localhost:${port}`), `http://localhost:${port}`);
   const dataDir = resolve(read('TWOFOLD_DATA_DIR') ?? configDefaults.dataDir);
   const encryptionKey = read('TWOFOLD_ENCRYPTION_KEY');
   const serviceName = read('TWOFOLD_SERVICE_NAME') ?? configDefaults.serviceName;
 
+  // The key itself is read when the runtime starts; its form is checked here, with everything else.
+  if (encryptionKey !== undefined) collect(() => parseEncryptionKey(encryptionKey), undefined);
   if (mode === 'production') {
     if (!publicUrl.startsWith('https://')) {
-      throw new ConfigError('TWOFOLD_PUBLIC_URL', `production mode needs an https:// public URL, got ${publicUrl}`);
+      report(new ConfigError('TWOFOLD_PUBLIC_URL', `production mode needs an https:// public URL, got ${publicUrl}`));
     }
     if (encryptionKey === undefined) {
-      throw new ConfigError(
-        'TWOFOLD_ENCRYPTION_KEY',
-        'production mode refuses a generated encryption key; set 32 random bytes, e.g. `openssl rand -base64 32`',
-      );
+      report(new ConfigError('TWOFOLD_ENCRYPTION_KEY', 'production mode refuses a generated encryption key; set 32 random bytes, e.g. `openssl rand -base64 32`'));
     }
   }
+  const deliveryTimeoutMs = integer('TWOFOLD_DELIVERY_TIMEOUT_MS', configDefaults.deliveryTimeoutMs, 100, 60_000);
 
   const config: TwofoldConfig = {
     mode,
@@ -76,8 +90,8 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
       host,
       port,
       bodyLimitBytes: integer('TWOFOLD_BODY_LIMIT_BYTES', configDefaults.bodyLimitBytes, 1024, 1024 * 1024),
-      trustedProxies: parseTrustedProxies(read('TWOFOLD_TRUSTED_PROXIES')),
-      corsOrigins: parseOriginList('TWOFOLD_CORS_ORIGINS', read('TWOFOLD_CORS_ORIGINS')),
+      trustedProxies: collect(() => parseTrustedProxies(read('TWOFOLD_TRUSTED_PROXIES')), []),
+      corsOrigins: collect(() => parseOriginList('TWOFOLD_CORS_ORIGINS', read('TWOFOLD_CORS_ORIGINS')), []),
     },
     publicUrl,
     issuer: publicUrl,
@@ -85,17 +99,25 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
     clientId: read('TWOFOLD_CLIENT_ID') ?? configDefaults.clientId,
     serviceName,
     dataDir,
-    database: parseDatabaseUrl(read('TWOFOLD_DATABASE_URL'), dataDir, {
-      schema: parseIdentifier('TWOFOLD_DATABASE_SCHEMA', read('TWOFOLD_DATABASE_SCHEMA')),
-      poolMax: integer('TWOFOLD_DATABASE_POOL_MAX', configDefaults.postgresPoolMax, 1, 1000),
-      connectTimeoutMs: integer('TWOFOLD_DATABASE_CONNECT_TIMEOUT_MS', configDefaults.postgresConnectTimeoutMs, 100, 60_000),
-      queryTimeoutMs: integer('TWOFOLD_DATABASE_QUERY_TIMEOUT_MS', configDefaults.postgresQueryTimeoutMs, 100, 600_000),
-    }),
-    redis: parseRedis(read('TWOFOLD_REDIS_URL'), {
-      keyPrefix: read('TWOFOLD_REDIS_KEY_PREFIX') ?? configDefaults.redisKeyPrefix,
-      connectTimeoutMs: integer('TWOFOLD_REDIS_CONNECT_TIMEOUT_MS', configDefaults.redisConnectTimeoutMs, 100, 60_000),
-      commandTimeoutMs: integer('TWOFOLD_REDIS_COMMAND_TIMEOUT_MS', configDefaults.redisCommandTimeoutMs, 50, 60_000),
-    }),
+    database: collect(
+      () =>
+        parseDatabaseUrl(read('TWOFOLD_DATABASE_URL'), dataDir, {
+          schema: collect(() => parseIdentifier('TWOFOLD_DATABASE_SCHEMA', read('TWOFOLD_DATABASE_SCHEMA')), undefined),
+          poolMax: integer('TWOFOLD_DATABASE_POOL_MAX', configDefaults.postgresPoolMax, 1, 1000),
+          connectTimeoutMs: integer('TWOFOLD_DATABASE_CONNECT_TIMEOUT_MS', configDefaults.postgresConnectTimeoutMs, 100, 60_000),
+          queryTimeoutMs: integer('TWOFOLD_DATABASE_QUERY_TIMEOUT_MS', configDefaults.postgresQueryTimeoutMs, 100, 600_000),
+        }),
+      { kind: 'sqlite', path: resolve(dataDir, 'twofold.db') },
+    ),
+    redis: collect(
+      () =>
+        parseRedis(read('TWOFOLD_REDIS_URL'), {
+          keyPrefix: read('TWOFOLD_REDIS_KEY_PREFIX') ?? configDefaults.redisKeyPrefix,
+          connectTimeoutMs: integer('TWOFOLD_REDIS_CONNECT_TIMEOUT_MS', configDefaults.redisConnectTimeoutMs, 100, 60_000),
+          commandTimeoutMs: integer('TWOFOLD_REDIS_COMMAND_TIMEOUT_MS', configDefaults.redisCommandTimeoutMs, 50, 60_000),
+        }),
+      undefined,
+    ),
     memoryStore: {
       maxKeys: integer('TWOFOLD_MEMORY_STORE_MAX_KEYS', configDefaults.memoryStoreMaxKeys, 1000, 100_000_000),
     },
@@ -112,7 +134,7 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
       accessTokenTtlSeconds: integer('TWOFOLD_ACCESS_TOKEN_TTL_SECONDS', configDefaults.accessTokenTtlSeconds, 60, 900),
       mfaTokenTtlSeconds: integer('TWOFOLD_MFA_TOKEN_TTL_SECONDS', configDefaults.mfaTokenTtlSeconds, 30, 300),
       clockSkewSeconds: integer('TWOFOLD_CLOCK_SKEW_SECONDS', configDefaults.clockSkewSeconds, 0, 60),
-      signingAlgorithm: parseSigningAlgorithm(read('TWOFOLD_SIGNING_ALG')),
+      signingAlgorithm: collect(() => parseSigningAlgorithm(read('TWOFOLD_SIGNING_ALG')), configDefaults.signingAlgorithm),
       // At most a minute: the same answer is handed out again for this long, and it must never
       // outlive the access token it carries (60 s at the shortest).
       refreshReuseGraceSeconds: integer('TWOFOLD_REFRESH_REUSE_GRACE_SECONDS', configDefaults.refreshReuseGraceSeconds, 0, 60),
@@ -133,7 +155,7 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
       totpWindowSteps: integer('TWOFOLD_TOTP_WINDOW_STEPS', configDefaults.totpWindowSteps, 0, 2),
       recoveryCodeCount: integer('TWOFOLD_RECOVERY_CODE_COUNT', configDefaults.recoveryCodeCount, 5, 20),
     },
-    factors: parseFactors(read('TWOFOLD_FACTORS')),
+    factors: collect(() => parseFactors(read('TWOFOLD_FACTORS')), parseFactors(undefined)),
     otp: {
       ttlSeconds: integer('TWOFOLD_OTP_TTL_SECONDS', configDefaults.otpTtlSeconds, 60, 600),
       maxAttemptsPerChallenge: integer('TWOFOLD_OTP_MAX_ATTEMPTS', configDefaults.otpMaxAttempts, 1, 10),
@@ -141,17 +163,17 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
       sendsPerDestination: integer('TWOFOLD_OTP_SENDS_PER_DESTINATION', configDefaults.otpSendsPerDestination, 1, 1000),
       sendsPerAccount: integer('TWOFOLD_OTP_SENDS_PER_ACCOUNT', configDefaults.otpSendsPerAccount, 1, 1000),
     },
-    sms: parseSmsProvider(read, integer('TWOFOLD_DELIVERY_TIMEOUT_MS', configDefaults.deliveryTimeoutMs, 100, 60_000)),
-    email: parseEmailProvider(read, integer('TWOFOLD_DELIVERY_TIMEOUT_MS', configDefaults.deliveryTimeoutMs, 100, 60_000), serviceName, publicUrl),
+    sms: collect(() => parseSmsProvider(read, deliveryTimeoutMs), { provider: 'outbox' }),
+    email: collect(() => parseEmailProvider(read, deliveryTimeoutMs, serviceName, publicUrl), parseEmailProvider(() => undefined, deliveryTimeoutMs, serviceName, publicUrl)),
     webauthn: {
       rpId: read('TWOFOLD_WEBAUTHN_RP_ID') ?? new URL(publicUrl).hostname,
       rpName: serviceName,
-      origins: parseOrigins(read('TWOFOLD_WEBAUTHN_ORIGINS'), publicUrl),
-      attestationRoots: readAttestationRoots(read('TWOFOLD_WEBAUTHN_ATTESTATION_ROOTS')),
+      origins: collect(() => parseOrigins(read('TWOFOLD_WEBAUTHN_ORIGINS'), publicUrl), parseOrigins(undefined, publicUrl)),
+      attestationRoots: collect(() => readAttestationRoots(read('TWOFOLD_WEBAUTHN_ATTESTATION_ROOTS')), []),
     },
     trustedDeviceDays: integer('TWOFOLD_TRUSTED_DEVICE_DAYS', 30, 0, 365),
     passwordResetTtlSeconds: integer('TWOFOLD_PASSWORD_RESET_TTL_SECONDS', 15 * 60, 60, 3600),
-    passwordResetChannels: parsePasswordResetChannels(read('TWOFOLD_PASSWORD_RESET')),
+    passwordResetChannels: collect(() => parsePasswordResetChannels(read('TWOFOLD_PASSWORD_RESET')), parsePasswordResetChannels(undefined)),
     emailVerificationTtlSeconds: integer('TWOFOLD_EMAIL_VERIFICATION_TTL_SECONDS', configDefaults.emailVerificationTtlSeconds, 600, 7 * 86400),
     budgets: {
       sends: {
@@ -170,7 +192,7 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
       verificationMailsPerAddressPerDay: integer('TWOFOLD_EMAIL_VERIFICATIONS_PER_ADDRESS', configDefaults.verificationMailsPerAddressPerDay, 1, 1000),
       noticesPerRecipientPerHour: integer('TWOFOLD_NOTICES_PER_RECIPIENT', configDefaults.noticesPerRecipientPerHour, 1, 1000),
     },
-    notifications: parseNotifications(read, integer('TWOFOLD_DELIVERY_TIMEOUT_MS', configDefaults.deliveryTimeoutMs, 100, 60_000)),
+    notifications: collect(() => parseNotifications(read, deliveryTimeoutMs), { channel: 'email' }),
     audit: {
       retentionDays: integer('TWOFOLD_AUDIT_RETENTION_DAYS', 365, 0, 36500),
       maxEventsPerUser: integer('TWOFOLD_AUDIT_EVENTS_PER_USER', configDefaults.auditEventsPerUser, 0, 10_000_000),
@@ -178,8 +200,8 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
     },
     maintenanceIntervalSeconds: integer('TWOFOLD_MAINTENANCE_INTERVAL_SECONDS', configDefaults.maintenanceIntervalSeconds, 1, 86400),
     pages: {
-      enabled: parseBoolean('TWOFOLD_PAGES', read('TWOFOLD_PAGES'), true),
-      allowedRedirectOrigins: parseOriginList('TWOFOLD_ALLOWED_REDIRECTS', read('TWOFOLD_ALLOWED_REDIRECTS')),
+      enabled: collect(() => parseBoolean('TWOFOLD_PAGES', read('TWOFOLD_PAGES'), true), true),
+      allowedRedirectOrigins: collect(() => parseOriginList('TWOFOLD_ALLOWED_REDIRECTS', read('TWOFOLD_ALLOWED_REDIRECTS')), []),
     },
     password: {
       minLength: configDefaults.passwordMinLength,
@@ -192,31 +214,47 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
       hashConcurrency: integer('TWOFOLD_HASH_CONCURRENCY', defaultHashConcurrency(), 1, 256),
       hashQueueLimit: integer('TWOFOLD_HASH_QUEUE_LIMIT', configDefaults.hashQueueLimit, 0, 100000),
     },
-    log: { level: parseLogLevel(read('TWOFOLD_LOG_LEVEL')) },
-    metrics: parseMetrics(read('TWOFOLD_METRICS'), read('TWOFOLD_METRICS_TOKEN')),
+    log: {
+      level: collect(() => parseLogLevel(read('TWOFOLD_LOG_LEVEL')), configDefaults.logLevel),
+      format: collect(() => parseLogFormat(read('TWOFOLD_LOG_FORMAT')), 'auto'),
+    },
+    metrics: collect(() => parseMetrics(read('TWOFOLD_METRICS'), read('TWOFOLD_METRICS_TOKEN')), { enabled: false, token: undefined }),
+    warnings: nodeEnvWarnings(nodeEnv),
   };
 
-  const refusal = mode === 'production' ? outboxRefusal(config) : undefined;
-  if (refusal !== undefined) throw new ConfigError(refusal.variable, refusal.message);
   for (const channel of ['sms', 'email'] as const) {
     const { perClientPerHour, perHour } = config.budgets.sends[channel];
     // A client allowed more than everyone together would only ever meet the global budget.
     if (perClientPerHour > perHour) {
       const name = channel.toUpperCase();
-      throw new ConfigError(`TWOFOLD_${name}_SENDS_PER_CLIENT`, `${perClientPerHour} per client is above TWOFOLD_${name}_SENDS_PER_HOUR (${perHour}) for everyone together`);
+      report(new ConfigError(`TWOFOLD_${name}_SENDS_PER_CLIENT`, `${perClientPerHour} per client is above TWOFOLD_${name}_SENDS_PER_HOUR (${perHour}) for everyone together`));
     }
   }
-  if (mode === 'production' && config.password.argon2.memoryKib < defaultArgon2Parameters.memoryKib) {
-    throw new ConfigError('TWOFOLD_ARGON2_MEMORY_KIB', `production mode needs at least ${defaultArgon2Parameters.memoryKib} KiB (OWASP)`);
+  if (mode === 'production') {
+    for (const refusal of outboxRefusals(config)) report(new ConfigError(refusal.variable, refusal.message));
+    if (config.password.argon2.memoryKib < defaultArgon2Parameters.memoryKib) {
+      report(new ConfigError('TWOFOLD_ARGON2_MEMORY_KIB', `production mode needs at least ${defaultArgon2Parameters.memoryKib} KiB (OWASP)`));
+    }
+    if (config.metrics.enabled && config.metrics.token === undefined) {
+      // /metrics is served on the public port: without a token, anyone could watch sign-in volume,
+      // failure rates and lockouts of the server as they happen.
+      report(new ConfigError('TWOFOLD_METRICS_TOKEN', `production mode serves /metrics only behind a token; set one of at least ${metricsTokenMinLength} characters, e.g. \`openssl rand -hex 32\``));
+    }
+    for (const refusal of productionRefusals(config)) report(new ConfigError(refusal.variable, refusal.message));
   }
-  if (mode === 'production' && config.metrics.enabled && config.metrics.token === undefined) {
-    // /metrics is served on the public port: without a token, anyone could watch sign-in volume,
-    // failure rates and lockouts of the server as they happen.
-    throw new ConfigError('TWOFOLD_METRICS_TOKEN', 'production mode serves /metrics only behind a token; set 32+ random characters, e.g. `openssl rand -hex 32`');
-  }
-  const hardening = mode === 'production' ? productionRefusal(config) : undefined;
-  if (hardening !== undefined) throw new ConfigError(hardening.variable, hardening.message);
+  const [first, ...more] = problems;
+  if (first !== undefined) throw more.length === 0 ? first : new ConfigErrors([first, ...more]);
   return config;
+}
+
+/** NODE_ENV names the mode; anything but these three is a typo that would quietly mean development. */
+const knownNodeEnvs = ['production', 'development', 'test'];
+
+function nodeEnvWarnings(nodeEnv: string | undefined): string[] {
+  if (nodeEnv === undefined || knownNodeEnvs.includes(nodeEnv)) return [];
+  return [
+    `NODE_ENV="${nodeEnv.slice(0, 40)}" is neither production, development nor test: running in development mode (development defaults apply); set NODE_ENV=production for a real deployment`,
+  ];
 }
 
 function parseMode(nodeEnv: string | undefined): RunMode {
@@ -299,6 +337,29 @@ function required(read: Reader, name: string, why: string): string {
   return value;
 }
 
+/** Runs every read, then throws their mistakes together: a provider's missing settings all at once. */
+function allOf<T extends readonly unknown[]>(...reads: { [K in keyof T]: () => T[K] }): T {
+  const problems: ConfigError[] = [];
+  const values = reads.map((readOne) => {
+    try {
+      return readOne();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+      return undefined;
+    }
+  });
+  const [first, ...more] = problems;
+  if (first !== undefined) throw more.length === 0 ? first : new ConfigErrors([first, ...more]);
+  return values as unknown as T;
+}
+
+function webhookSecret(read: Reader, name: string, why: string): string {
+  const secret = required(read, name, why);
+  if (secret.length < 16) throw new ConfigError(name, 'use at least 16 characters');
+  return secret;
+}
+
 /**
  * An http(s) URL. A refused value is repeated only when it cannot hold a secret (an origin):
  * webhook and API URLs often carry a token in their path or query, and errors reach the logs.
@@ -317,25 +378,26 @@ function parseSmsProvider(read: Reader, timeoutMs: number): SmsProviderConfig {
   const provider = read('TWOFOLD_SMS_PROVIDER') ?? 'outbox';
   if (provider === 'outbox') return { provider };
   if (provider === 'webhook') {
-    const secret = required(read, 'TWOFOLD_SMS_WEBHOOK_SECRET', 'with TWOFOLD_SMS_PROVIDER=webhook (the HMAC key the receiver checks)');
-    if (secret.length < 16) throw new ConfigError('TWOFOLD_SMS_WEBHOOK_SECRET', 'use at least 16 characters');
-    return { provider, url: parseHttpUrl('TWOFOLD_SMS_WEBHOOK_URL', required(read, 'TWOFOLD_SMS_WEBHOOK_URL', 'with TWOFOLD_SMS_PROVIDER=webhook')), secret, timeoutMs };
+    const [url, secret] = allOf(
+      () => parseHttpUrl('TWOFOLD_SMS_WEBHOOK_URL', required(read, 'TWOFOLD_SMS_WEBHOOK_URL', 'with TWOFOLD_SMS_PROVIDER=webhook')),
+      () => webhookSecret(read, 'TWOFOLD_SMS_WEBHOOK_SECRET', 'with TWOFOLD_SMS_PROVIDER=webhook (the HMAC key the receiver checks)'),
+    );
+    return { provider, url, secret, timeoutMs };
   }
   if (provider === 'twilio') {
     const from = read('TWOFOLD_TWILIO_FROM');
     const messagingServiceSid = read('TWOFOLD_TWILIO_MESSAGING_SERVICE_SID');
-    if (from === undefined && messagingServiceSid === undefined) {
-      throw new ConfigError('TWOFOLD_TWILIO_FROM', 'set the sending number (or TWOFOLD_TWILIO_MESSAGING_SERVICE_SID)');
-    }
-    return {
-      provider,
-      accountSid: required(read, 'TWOFOLD_TWILIO_ACCOUNT_SID', 'with TWOFOLD_SMS_PROVIDER=twilio'),
-      authToken: required(read, 'TWOFOLD_TWILIO_AUTH_TOKEN', 'with TWOFOLD_SMS_PROVIDER=twilio'),
-      from,
-      messagingServiceSid,
-      apiUrl: parseHttpUrl('TWOFOLD_TWILIO_API_URL', read('TWOFOLD_TWILIO_API_URL') ?? configDefaults.twilioApiUrl).replace(/\/+$/, ''),
-      timeoutMs,
-    };
+    const [accountSid, authToken, apiUrl] = allOf(
+      () => required(read, 'TWOFOLD_TWILIO_ACCOUNT_SID', 'with TWOFOLD_SMS_PROVIDER=twilio'),
+      () => required(read, 'TWOFOLD_TWILIO_AUTH_TOKEN', 'with TWOFOLD_SMS_PROVIDER=twilio'),
+      () => parseHttpUrl('TWOFOLD_TWILIO_API_URL', read('TWOFOLD_TWILIO_API_URL') ?? configDefaults.twilioApiUrl).replace(/\/+$/, ''),
+      () => {
+        if (from === undefined && messagingServiceSid === undefined) {
+          throw new ConfigError('TWOFOLD_TWILIO_FROM', 'set the sending number (or TWOFOLD_TWILIO_MESSAGING_SERVICE_SID)');
+        }
+      },
+    );
+    return { provider, accountSid, authToken, from, messagingServiceSid, apiUrl, timeoutMs };
   }
   throw new ConfigError('TWOFOLD_SMS_PROVIDER', `expected outbox, webhook or twilio, got "${provider}"`);
 }
@@ -356,9 +418,11 @@ function parseNotifications(read: Reader, timeoutMs: number): TwofoldConfig['not
   const channel = read('TWOFOLD_NOTIFY') ?? 'email';
   if (channel === 'email' || channel === 'off') return { channel };
   if (channel === 'webhook') {
-    const secret = required(read, 'TWOFOLD_NOTIFY_WEBHOOK_SECRET', 'with TWOFOLD_NOTIFY=webhook (the HMAC key the receiver checks)');
-    if (secret.length < 16) throw new ConfigError('TWOFOLD_NOTIFY_WEBHOOK_SECRET', 'use at least 16 characters');
-    return { channel, url: parseHttpUrl('TWOFOLD_NOTIFY_WEBHOOK_URL', required(read, 'TWOFOLD_NOTIFY_WEBHOOK_URL', 'with TWOFOLD_NOTIFY=webhook')), secret, timeoutMs };
+    const [url, secret] = allOf(
+      () => parseHttpUrl('TWOFOLD_NOTIFY_WEBHOOK_URL', required(read, 'TWOFOLD_NOTIFY_WEBHOOK_URL', 'with TWOFOLD_NOTIFY=webhook')),
+      () => webhookSecret(read, 'TWOFOLD_NOTIFY_WEBHOOK_SECRET', 'with TWOFOLD_NOTIFY=webhook (the HMAC key the receiver checks)'),
+    );
+    return { channel, url, secret, timeoutMs };
   }
   throw new ConfigError('TWOFOLD_NOTIFY', `expected email, webhook or off, got "${channel}"`);
 }
@@ -459,7 +523,7 @@ function readAttestationRoots(raw: string | undefined): string[] {
 
 /** What a Bearer header can carry (RFC 6750 b64token), so the configured token can be sent at all. */
 const bearerTokenShape = /^[A-Za-z0-9\-._~+/]+=*$/;
-const metricsTokenMinLength = 16;
+export const metricsTokenMinLength = 16;
 
 /**
  * TWOFOLD_METRICS turns the endpoint on; a TWOFOLD_METRICS_TOKEN alone turns it on behind the
@@ -485,4 +549,10 @@ function parseLogLevel(raw: string | undefined): TwofoldConfig['log']['level'] {
   const level = logLevels.find((candidate) => candidate === raw);
   if (level === undefined) throw new ConfigError('TWOFOLD_LOG_LEVEL', `expected one of ${logLevels.join(', ')}`);
   return level;
+}
+
+function parseLogFormat(raw: string | undefined): NonNullable<TwofoldConfig['log']['format']> {
+  if (raw === undefined) return 'auto';
+  if (raw === 'auto' || raw === 'json' || raw === 'pretty') return raw;
+  throw new ConfigError('TWOFOLD_LOG_FORMAT', `expected auto, json or pretty, got "${raw.slice(0, 40)}"`);
 }

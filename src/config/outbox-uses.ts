@@ -16,9 +16,14 @@ export interface OutboxRefusal {
 
 const preamble = 'production mode sends nothing to the development outbox, where nobody would receive it';
 
-/** The first provider that would deliver to the outbox, with what it would carry; undefined when none. */
+/** Every provider that would deliver to the outbox, with what it would carry; empty when none. */
+export function outboxRefusals(config: OutboxConfig): OutboxRefusal[] {
+  return [smsRefusal(config), emailRefusal(config)].filter((refusal) => refusal !== undefined);
+}
+
+/** The first of them; undefined when none. */
 export function outboxRefusal(config: OutboxConfig): OutboxRefusal | undefined {
-  return smsRefusal(config) ?? emailRefusal(config);
+  return outboxRefusals(config)[0];
 }
 
 function smsRefusal(config: OutboxConfig): OutboxRefusal | undefined {

@@ -2,8 +2,9 @@
 // accident: cheap argon2id, a lock threshold raised out of the way, plain-http endpoints that
 // carry codes, tokens or personal data, proxies trusted to say who any client is, origins on
 // plain http (and, in src/delivery/senders.ts, SMTP that may skip TLS).
-// loadConfig refuses production with the first one found, naming the variable and the way out
-// (the outbox, the encryption key, the public URL and the metrics token are checked there too).
+// loadConfig refuses production with every one found at once, each naming the variable and the
+// way out (the outbox, the encryption key, the public URL and the metrics token are checked there
+// too).
 import type { TwofoldConfig } from './schema.js';
 
 export interface ProductionRefusal {
@@ -17,8 +18,8 @@ export const maxProductionLockFailures = 100;
 /** OWASP's argon2id settings of equal cost: 19 MiB needs two passes; one pass needs 46 MiB. */
 export const onePassArgon2MemoryKib = 47104;
 
-export function productionRefusal(config: TwofoldConfig): ProductionRefusal | undefined {
-  return argon2Refusal(config) ?? lockRefusal(config) ?? endpointRefusal(config) ?? proxyRefusal(config) ?? originRefusal(config);
+export function productionRefusals(config: TwofoldConfig): ProductionRefusal[] {
+  return [argon2Refusal(config), lockRefusal(config), ...endpointRefusals(config), proxyRefusal(config), ...originRefusals(config)].filter((refusal) => refusal !== undefined);
 }
 
 /** localhost, 127.0.0.0/8 and ::1: traffic that never leaves the machine. */
@@ -52,18 +53,15 @@ function lockRefusal(config: TwofoldConfig): ProductionRefusal | undefined {
 }
 
 /** Endpoints that receive codes (SMS webhook, Twilio with its auth token) or personal data (notices). */
-function endpointRefusal(config: TwofoldConfig): ProductionRefusal | undefined {
+function endpointRefusals(config: TwofoldConfig): ProductionRefusal[] {
   const endpoints: Array<[string, string | undefined, string]> = [
     ['TWOFOLD_SMS_WEBHOOK_URL', config.sms.provider === 'webhook' ? config.sms.url : undefined, 'it receives every SMS code'],
     ['TWOFOLD_TWILIO_API_URL', config.sms.provider === 'twilio' ? config.sms.apiUrl : undefined, 'it receives every SMS code and the Twilio auth token'],
     ['TWOFOLD_NOTIFY_WEBHOOK_URL', config.notifications.channel === 'webhook' ? config.notifications.url : undefined, 'it receives names, addresses and IPs'],
   ];
-  for (const [variable, url, why] of endpoints) {
-    if (url !== undefined && !isHttpsOrLoopback(url)) {
-      return { variable, message: `production mode sends nothing over plain http (${why}); use an https:// URL, or http:// only to this machine (localhost)` };
-    }
-  }
-  return undefined;
+  return endpoints
+    .filter(([, url]) => url !== undefined && !isHttpsOrLoopback(url))
+    .map(([variable, , why]) => ({ variable, message: `production mode sends nothing over plain http (${why}); use an https:// URL, or http:// only to this machine (localhost)` }));
 }
 
 function proxyRefusal(config: TwofoldConfig): ProductionRefusal | undefined {
@@ -76,15 +74,15 @@ function proxyRefusal(config: TwofoldConfig): ProductionRefusal | undefined {
 }
 
 /** Browser origins on plain http can be rewritten by anyone on the network path. */
-function originRefusal(config: TwofoldConfig): ProductionRefusal | undefined {
+function originRefusals(config: TwofoldConfig): ProductionRefusal[] {
   const lists: Array<[string, readonly string[]]> = [
     ['TWOFOLD_CORS_ORIGINS', config.http.corsOrigins],
     ['TWOFOLD_ALLOWED_REDIRECTS', config.pages.allowedRedirectOrigins],
-    ['TWOFOLD_WEBAUTHN_ORIGINS', config.webauthn.origins],
+    // The public URL's own origin is always listed; its scheme is TWOFOLD_PUBLIC_URL's refusal.
+    ['TWOFOLD_WEBAUTHN_ORIGINS', config.webauthn.origins.filter((origin) => origin !== new URL(config.publicUrl).origin)],
   ];
-  for (const [variable, origins] of lists) {
+  return lists.flatMap(([variable, origins]) => {
     const plain = origins.find((origin) => !isHttpsOrLoopback(origin));
-    if (plain !== undefined) return { variable, message: `production mode accepts only https:// origins (or http://localhost), got ${plain}` };
-  }
-  return undefined;
+    return plain === undefined ? [] : [{ variable, message: `production mode accepts only https:// origins (or http://localhost), got ${plain}` }];
+  });
 }

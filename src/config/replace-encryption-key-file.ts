@@ -8,7 +8,7 @@ import { chmodSync, closeSync, existsSync, fsyncSync, openSync, readFileSync, re
 import { join } from 'node:path';
 import { encryptionKeyId } from '../core/crypto/secretbox.js';
 import { encryptionKeyBytes, encryptionKeyFileName, parseEncryptionKey, previousEncryptionKeysFileName } from './encryption-key.js';
-import { ConfigError } from './load.js';
+import { ConfigError } from './config-error.js';
 
 export interface ReplacedEncryptionKeyFile {
   /** encryption.key, now holding the new key. */

@@ -159,9 +159,18 @@ export interface TwofoldConfig {
     /** Hash requests allowed to wait; beyond this the server answers 503 server_busy. */
     hashQueueLimit: number;
   };
-  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+  log: {
+    level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+    /** `auto` (absent: the same): pretty-printed on a terminal outside production, JSON otherwise. */
+    format?: 'auto' | 'json' | 'pretty';
+  };
   /** `GET /metrics` (Prometheus): off by default; with a token, only for `Authorization: Bearer <token>`. */
   metrics: { enabled: boolean; token: string | undefined };
+  /**
+   * Settings that start but are probably not what was meant (a NODE_ENV that is no mode), said at
+   * start-up by the server's banner and the CLI. Absent in configurations built by hand.
+   */
+  warnings?: readonly string[];
 }
 
 export type PasswordResetChannel = 'email' | 'sms';

@@ -1,11 +1,13 @@
 // The one error handler. Known failures become their problem document; Fastify's own client
 // errors (bad JSON, wrong content type, body too large, schema violations) are mapped to stable
-// codes; anything else is a bug — logged with its stack, answered as an opaque 500.
+// codes, with schema violations said in words (src/http/validation-messages.ts); anything else
+// is a bug — logged with its stack, answered as an opaque 500.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TwofoldError, type ErrorCode } from '../errors.js';
 import { dependencyUnavailable, isDependencyUnavailable } from '../flows/errors.js';
 import { isDataException } from '../store/connect.js';
 import { sendProblem } from './problem.js';
+import { describeValidationFailure, readableValidationErrors } from './validation-messages.js';
 
 const fastifyCodeToErrorCode: Readonly<Record<string, ErrorCode>> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
@@ -33,15 +35,8 @@ export function toTwofoldError(error: FastifyError | Error): TwofoldError | unde
   if (isDataException(error)) return new TwofoldError('invalid_request', 'The request contains a value that cannot be stored.', { cause: error });
   const fastifyError = error as FastifyError;
   if (fastifyError.validation !== undefined) {
-    const errors = fastifyError.validation.map((issue) => ({
-      pointer: `#${issue.instancePath ?? ''}${issue.keyword === 'required' ? `/${String(issue.params['missingProperty'] ?? '')}` : ''}`,
-      detail: issue.message ?? 'is invalid',
-    }));
-    const where = fastifyError.validationContext ?? 'body';
-    return new TwofoldError('invalid_request', `The request ${where} is invalid: ${errors.map((e) => `${e.pointer} ${e.detail}`).join('; ')}`, {
-      extensions: { errors },
-      cause: error,
-    });
+    const errors = readableValidationErrors(fastifyError.validation, fastifyError.validationContext);
+    return new TwofoldError('invalid_request', describeValidationFailure(errors, fastifyError.validationContext), { extensions: { errors }, cause: error });
   }
   const mapped = fastifyError.code === undefined ? undefined : fastifyCodeToErrorCode[fastifyError.code];
   // The catalogue's status, not Fastify's (it answers 414 for a long path parameter).

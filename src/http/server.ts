@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { TwofoldConfig } from '../config/schema.js';
 import { createLoggingEventSink } from '../flows/security-events.js';
-import { createTwofold, type Twofold } from '../twofold.js';
+import { createTwofold, StartupError, type Twofold } from '../twofold.js';
 import { buildApp } from './app.js';
 import { createLogger } from './logger.js';
 
@@ -42,7 +42,7 @@ export async function startServer(config: TwofoldConfig, logger: Logger = create
     await app.listen({ host: config.http.host, port: config.http.port });
   } catch (error) {
     await twofold.close();
-    throw error;
+    throw listenError(error, config) ?? error;
   }
   // The upkeep (retention, caps, timed-out sessions) runs on its timer from createTwofold; once now
   // too, so a server started after a long pause does not wait an interval for it.
@@ -64,4 +64,20 @@ export async function startServer(config: TwofoldConfig, logger: Logger = create
       return closing;
     },
   };
+}
+
+/** The mistakes a newcomer makes when starting a second server, said as what to change. */
+function listenError(error: unknown, config: TwofoldConfig): StartupError | undefined {
+  const { host, port } = config.http;
+  switch ((error as NodeJS.ErrnoException).code) {
+    case 'EADDRINUSE':
+      return new StartupError(`port ${port} on ${host} is already in use (another Twofold, or another program); stop it, or set TWOFOLD_PORT to a free port`, { cause: error });
+    case 'EACCES':
+      return new StartupError(`port ${port} on ${host} needs privileges this process does not have; set TWOFOLD_PORT to a port above 1023`, { cause: error });
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+      return new StartupError(`cannot listen on ${host}: it is not an address of this machine; set TWOFOLD_HOST (localhost, 0.0.0.0 or an address of this machine)`, { cause: error });
+    default:
+      return undefined;
+  }
 }

@@ -127,6 +127,11 @@ function boxesOf(page: Page, selector: string): Promise<Array<{ text: string; bo
   return page.evaluate(`[...document.querySelectorAll(${JSON.stringify(selector)})].map((element) => ({ text: element.textContent, box: element.getBoundingClientRect().toJSON(), recommended: element.hasAttribute('data-recommended') }))`);
 }
 
+/** Resolves once the element with this id has the keyboard focus. */
+async function focusOn(page: Page, id: string): Promise<void> {
+  await page.locator(`#${id}:focus`).waitFor();
+}
+
 let counter = 0;
 const uniqueUsername = (prefix: string) => `${prefix}${process.pid}x${(counter += 1)}`;
 const password = 'a browser tested passphrase';
@@ -491,15 +496,20 @@ describe.runIf(haveChromium)('the hosted pages in Chromium', () => {
     await page.click('header button:has-text("Sign out")');
     await page.goto(`${pages.url}/sign-in`);
     await screenshot(page, '10-sign-in-phone');
-    await page.keyboard.type(username); // the username field has focus (autofocus)
+    // Keys go wherever the focus is when they are pressed, and autofocus lands a moment after the
+    // page has loaded (later on a busy machine): each key waits for the focus it needs, not a time.
+    await focusOn(page, 'username'); // autofocus
+    await page.keyboard.type(username);
     await page.keyboard.press('Tab');
+    await focusOn(page, 'password');
     await page.keyboard.type(password);
     await page.keyboard.press('Enter');
     await page.waitForURL('**/sign-in/verify');
-    await page.keyboard.type(await app.nextCode()); // the code field has focus
+    await focusOn(page, 'code'); // autofocus
+    await page.keyboard.type(await app.nextCode());
     await page.keyboard.press('Enter');
     await page.waitForURL('**/account');
-  });
+  }, 90_000);
 
   it('a forged form (no CSRF token) is refused and changes nothing', async () => {
     const { page } = await newPage();

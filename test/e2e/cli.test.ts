@@ -162,9 +162,42 @@ describe('twofold CLI', () => {
     expect(audit).toEqual([expect.objectContaining({ user_id: user.userId })]);
   });
 
+  it('a mistyped NODE_ENV is a warning on stderr (the answer on stdout stays parseable)', async () => {
+    const result = await runCommand(process.execPath, ['dist/cli/main.js', 'users', 'list', '--json'], { ...env, NODE_ENV: 'prodution' });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain('twofold: warning: NODE_ENV="prodution" is neither production, development nor test: running in development mode');
+    expect(JSON.parse(result.stdout)).toBeInstanceOf(Array);
+    expect((await twofold('users', 'list', '--json')).stderr).not.toContain('warning');
+  });
+
   it('a configuration mistake is one line naming the variable', async () => {
     const result = await runCommand(process.execPath, ['dist/cli/main.js', 'migrate'], { ...env, TWOFOLD_SIGNING_ALG: 'HS256' });
     expect(result.code).toBe(1);
     expect(result.stderr.trim()).toMatch(/^twofold: configuration error: TWOFOLD_SIGNING_ALG: /);
   });
+
+  it('an unknown command is named as one, followed by the list of commands (not "too many arguments for serve")', async () => {
+    const result = await twofold('bogus');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^error: unknown command 'bogus'\n/);
+    for (const command of ['serve', 'migrate', 'keys', 'users', 'audit', 'outbox']) expect(result.stderr).toMatch(new RegExp(`\\n  ${command} `));
+    expect(result.stderr).not.toContain('too many arguments');
+    expect(result.stdout).toBe('');
+  });
+
+  it.each([
+    [['users', 'list']],
+    [['audit']],
+    [['outbox']],
+  ])('twofold %j refuses a --limit that is not a whole number from 1 to 10000, before opening the database', async (command) => {
+    const values = ['abc', '-5', '0', '1.5', '10001'];
+    const [fine, ...refused] = await Promise.all([twofold(...command, '--limit', '2', '--json'), ...values.map((value) => twofold(...command, '--limit', value))]);
+    refused.forEach((result, index) => {
+      expect(result.code, `--limit ${values[index]}`).toBe(1);
+      expect(result.stderr).toContain(`option '--limit <n>' argument '${values[index]}' is invalid. Use a whole number from 1 to 10000.`);
+      expect(result.stderr).not.toMatch(/SqliteError|\n\s+at /);
+    });
+    expect(fine!.code, fine!.stderr).toBe(0);
+    expect(JSON.parse(fine!.stdout).length).toBeLessThanOrEqual(2);
+  }, 90_000);
 });

@@ -34,9 +34,17 @@ export async function addVirtualAuthenticator(context: BrowserContext, page: Pag
   return authenticatorId;
 }
 
-export const screenshotDirectory = 'docs/screenshots';
+/**
+ * Where the browser tests put their screenshots. The README's (docs/screenshots) are rewritten only
+ * on purpose, by `npm run screenshots` (TWOFOLD_UPDATE_SCREENSHOTS=1); every other run writes them
+ * to an ignored folder, so `npm test` leaves the working tree as it found it.
+ */
+export function screenshotDirectory(env: Record<string, string | undefined> = process.env): string {
+  return env['TWOFOLD_UPDATE_SCREENSHOTS'] === '1' ? 'docs/screenshots' : 'test-results/screenshots';
+}
 
 export async function screenshot(page: Page, name: string): Promise<void> {
-  mkdirSync(screenshotDirectory, { recursive: true });
-  await page.screenshot({ path: `${screenshotDirectory}/${name}.png`, fullPage: true });
+  const directory = screenshotDirectory();
+  mkdirSync(directory, { recursive: true });
+  await page.screenshot({ path: `${directory}/${name}.png`, fullPage: true });
 }

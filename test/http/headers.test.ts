@@ -1,8 +1,10 @@
 // Security headers (HT-01/HT-02) — HSTS in production only, no-store on anything
 // with a token, nosniff, CORS off unless origins are listed.
 import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { getJson, signUp } from '../helpers/flow.js';
+import { startListeningTwofold } from '../helpers/listening-twofold.js';
 import { startTestTwofold } from '../helpers/twofold.js';
 
 describe('headers', () => {
@@ -86,4 +88,41 @@ describe('headers', () => {
       await open.close();
     }
   });
+
+  it('headers above what Node parses are a 431 problem document (written by the server, before Fastify), naming the code and closing the connection', async () => {
+    const t = await startListeningTwofold();
+    try {
+      const answer = await rawRequest(t.baseUrl, { 'x-filler': 'a'.repeat(20 * 1024) });
+      expect(answer.status).toBe(431);
+      expect(answer.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+      expect(answer.headers['connection']).toBe('close');
+      expect(answer.headers['x-content-type-options']).toBe('nosniff');
+      expect(answer.headers['cache-control']).toBe('no-store');
+      expect(JSON.parse(answer.body)).toEqual({
+        type: 'urn:twofold:error:headers_too_large',
+        title: 'The request headers are too large',
+        status: 431,
+        code: 'headers_too_large',
+        detail: expect.stringContaining('headers'),
+      });
+      // The server keeps serving.
+      expect((await rawRequest(t.baseUrl, {})).status).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
 });
+
+/** GET /healthz over a real socket (app.inject never meets Node's HTTP parser). */
+function rawRequest(baseUrl: string, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${baseUrl}/healthz`, { headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

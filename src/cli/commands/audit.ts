@@ -7,13 +7,13 @@ import { listSecurityEvents } from '../../store/repositories/security-events.js'
 import { printJson, printLines, printTable } from '../output.js';
 import { withTwofold } from './with-twofold.js';
 
-export async function auditCommand(options: { user?: string; type?: string; since?: string; limit: string; before?: string; json?: boolean }): Promise<void> {
+export async function auditCommand(options: { user?: string; type?: string; since?: string; limit: number; before?: string; json?: boolean }): Promise<void> {
   const since = options.since === undefined ? undefined : Date.parse(options.since);
   if (since !== undefined && Number.isNaN(since)) throw new TwofoldError('invalid_request', `--since: not a date: ${options.since}`);
   await withTwofold(async (twofold) => {
     await twofold.context.auditTrail.flush();
     const userId = options.user === undefined ? undefined : (await findUserByIdOrUsername(twofold.context, options.user)).id;
-    const rows = await listSecurityEvents(twofold.database.db, { userId, type: options.type, since, before: options.before, limit: Number(options.limit) });
+    const rows = await listSecurityEvents(twofold.database.db, { userId, type: options.type, since, before: options.before, limit: options.limit });
     const events = rows.map((row) => ({
       id: row.id,
       at: new Date(row.created_at).toISOString(),

@@ -5,7 +5,7 @@ import { readOutboxMessages } from '../../delivery/outbox.js';
 import { printError, printJson, printTable } from '../output.js';
 import { withTwofold } from './with-twofold.js';
 
-export async function outboxCommand(options: { channel?: string; to?: string; limit: string; json?: boolean }): Promise<void> {
+export async function outboxCommand(options: { channel?: string; to?: string; limit: number; json?: boolean }): Promise<void> {
   const channel = options.channel === 'sms' || options.channel === 'email' ? options.channel : undefined;
   if (options.channel !== undefined && channel === undefined) {
     printError('--channel is sms or email');
@@ -13,7 +13,7 @@ export async function outboxCommand(options: { channel?: string; to?: string; li
     return;
   }
   await withTwofold(async (twofold) => {
-    const messages = await readOutboxMessages(twofold.database.db, twofold.context.secretBox, { channel, destination: options.to, limit: Number(options.limit) });
+    const messages = await readOutboxMessages(twofold.database.db, twofold.context.secretBox, { channel, destination: options.to, limit: options.limit });
     const rows = messages.map((message) => ({
       sent_at: new Date(message.created_at).toISOString(),
       channel: message.channel,

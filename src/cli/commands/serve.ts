@@ -3,13 +3,14 @@
 import pc from 'picocolors';
 import { loadConfig } from '../../config/load.js';
 import { isLoopbackHost } from '../../config/production-defaults.js';
+import { createStdoutLogger } from '../../http/pretty-log.js';
 import { startServer, type RunningServer } from '../../http/server.js';
 import { twofoldVersion } from '../../version.js';
 import { terminalText as t } from '../output.js';
 
 export async function serveCommand(): Promise<void> {
   const config = loadConfig();
-  const server = await startServer(config);
+  const server = await startServer(config, await createStdoutLogger(config));
   await printBanner(server);
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
@@ -57,6 +58,7 @@ async function printBanner(server: RunningServer): Promise<void> {
       : []),
     `  try it       curl ${t(server.url)}/.well-known/openid-configuration`,
     // Forgetting NODE_ENV=production must not go unnoticed where other people connect.
+    ...(config.warnings ?? []).map((warning) => pc.yellow(`  warning      ${t(warning)}`)),
     ...(config.mode !== 'production' && !isLoopbackHost(new URL(config.publicUrl).hostname)
       ? [pc.yellow(`  warning      ${config.mode} mode at ${t(config.publicUrl)}: development defaults apply (a generated encryption key, codes printed and kept in the outbox, cheap settings allowed); set NODE_ENV=production for a real deployment`)]
       : []),

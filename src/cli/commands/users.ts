@@ -4,9 +4,9 @@ import { describeUser, listUserViews, resetFactors, unlockUserAccount } from '..
 import { printError, printJson, printLines, printTable } from '../output.js';
 import { withTwofold } from './with-twofold.js';
 
-export async function listUsersCommand(options: { json?: boolean; limit: string; after?: string }): Promise<void> {
+export async function listUsersCommand(options: { json?: boolean; limit: number; after?: string }): Promise<void> {
   await withTwofold(async (twofold) => {
-    const users = await listUserViews(twofold.context, { limit: Number(options.limit), after: options.after });
+    const users = await listUserViews(twofold.context, { limit: options.limit, after: options.after });
     if (options.json === true) printJson(users);
     else printTable(users.map(({ id, username, email, phone, created_at }) => ({ id, username, email, phone, created_at })));
   });

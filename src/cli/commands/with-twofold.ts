@@ -5,9 +5,12 @@ import { createLoggingEventSink } from '../../flows/security-events.js';
 import pino from 'pino';
 import { createLogger } from '../../http/logger.js';
 import { createTwofold, type Twofold } from '../../twofold.js';
+import { printError } from '../output.js';
 
 export async function withTwofold<T>(work: (twofold: Twofold) => Promise<T>): Promise<T> {
   const config = loadConfig();
+  // On stderr, like the logs: stdout is the command's answer.
+  printError(...(config.warnings ?? []).map((warning) => `twofold: warning: ${warning}`));
   // Logs go to stderr: stdout is the command's answer (and must stay parseable with --json).
   const logger = createLogger({ log: { level: config.log.level === 'info' ? 'warn' : config.log.level } }, pino.destination(2));
   // A tool runs beside a server without being another instance of it: it holds no single-instance
