@@ -5,9 +5,9 @@
 // URL, where they would end up in logs and Referer headers (JW-14).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { invalidTokenError } from '../errors.js';
-import type { AccessAuthentication, PendingAuthentication } from '../flows/authenticate.js';
-import { authenticateAccessToken, authenticateMfaToken } from '../flows/authenticate.js';
-import type { FlowContext, RequestMeta } from '../flows/context.js';
+import type { AccessAuthentication, PendingAuthentication } from '../flows/sessions/authenticate.js';
+import { authenticateAccessToken, authenticateMfaToken } from '../flows/sessions/authenticate.js';
+import type { FlowContext, RequestMeta } from '../flows/shared/context.js';
 import { bearerTokenFrom } from '../core/tokens/bearer-header.js';
 import { tokenTypeHeader } from '../core/tokens/claims.js';
 import { decodeJwsHeader } from '../core/tokens/token-shape.js';

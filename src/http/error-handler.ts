@@ -4,7 +4,7 @@
 // is a bug — logged with its stack, answered as an opaque 500.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TwofoldError, type ErrorCode } from '../errors.js';
-import { dependencyUnavailable, isDependencyUnavailable } from '../flows/errors.js';
+import { dependencyUnavailable, isDependencyUnavailable } from '../flows/shared/errors.js';
 import { isDataException } from '../store/connect.js';
 import { sendProblem } from './problem.js';
 import { describeValidationFailure, readableValidationErrors } from './validation-messages.js';

@@ -11,7 +11,7 @@
 import type { FastifyInstance, onResponseHookHandler } from 'fastify';
 import { constantTimeEqual } from '../core/crypto/constant-time.js';
 import { invalidTokenError } from '../errors.js';
-import type { HttpRequestLabel, TwofoldMetrics } from '../flows/metrics.js';
+import type { HttpRequestLabel, TwofoldMetrics } from '../flows/instance/metrics.js';
 import { bearerTokenOf } from './authenticate.js';
 
 type Labels = Record<HttpRequestLabel, string>;

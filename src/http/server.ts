@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { TwofoldConfig } from '../config/schema.js';
-import { createLoggingEventSink } from '../flows/security-events.js';
+import { createLoggingEventSink } from '../flows/shared/security-events.js';
 import { createTwofold, StartupError, type Twofold } from '../twofold.js';
 import { buildApp } from './app.js';
 import { createLogger } from './logger.js';

@@ -1,7 +1,7 @@
 // What every page handler needs: the flow context, rendering with the frame (CSRF token, signed-in
 // state, notices) and a few small conveniences, so the page files hold only their own content.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { FlowContext } from '../flows/context.js';
+import type { FlowContext } from '../flows/shared/context.js';
 import { csrfTokenFor } from './csrf.js';
 import type { SafeHtml } from './html.js';
 import { renderPage, type PageFrame } from './layout.js';

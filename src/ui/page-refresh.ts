@@ -3,11 +3,11 @@
 // cookie twice; rotation would spend it on the first and read the second as theft, signing the
 // person out. On one instance such loads share one refresh — single flight, keyed by the token's
 // digest and kept only while it runs; across instances the refresh reuse grace gives the later
-// one the same answer (src/flows/refresh-grace.ts).
+// one the same answer (src/flows/sessions/refresh-grace.ts).
 import { sha256Base64url } from '../core/crypto/digest.js';
-import type { FlowContext, RequestMeta } from '../flows/context.js';
-import { refreshTokens } from '../flows/refresh.js';
-import type { TokenResponse } from '../flows/tokens.js';
+import type { FlowContext, RequestMeta } from '../flows/shared/context.js';
+import { refreshTokens } from '../flows/sessions/refresh.js';
+import type { TokenResponse } from '../flows/sessions/tokens.js';
 
 const refreshesInFlight = new WeakMap<FlowContext, Map<string, Promise<TokenResponse>>>();
 

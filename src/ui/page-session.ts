@@ -4,9 +4,9 @@
 // page-refresh.ts). Every check is the API's own flow.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { TwofoldError } from '../errors.js';
-import { authenticateAccessToken, authenticateMfaToken, type AccessAuthentication, type PendingAuthentication } from '../flows/authenticate.js';
-import type { FlowContext } from '../flows/context.js';
-import type { TokenResponse } from '../flows/tokens.js';
+import { authenticateAccessToken, authenticateMfaToken, type AccessAuthentication, type PendingAuthentication } from '../flows/sessions/authenticate.js';
+import type { FlowContext } from '../flows/shared/context.js';
+import type { TokenResponse } from '../flows/sessions/tokens.js';
 import { requestMeta } from '../http/authenticate.js';
 import { clearCookie, cookieNames, readCookie, setCookie } from './cookies.js';
 import { refreshForPage } from './page-refresh.js';

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import formbody from '@fastify/formbody';
 import type { FastifyInstance } from 'fastify';
 import { TwofoldError } from '../errors.js';
-import type { FlowContext } from '../flows/context.js';
+import type { FlowContext } from '../flows/shared/context.js';
 import { toTwofoldError } from '../http/error-handler.js';
 import { cookieNames, readCookie } from './cookies.js';
 import { isValidCsrf } from './csrf.js';

@@ -1,7 +1,7 @@
 // The audit trail — every decision recorded without secrets, the person's own
 // events paginated at GET /v1/me/events, and retention.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pruneAuditTrail } from '../../src/flows/audit-caps.js';
+import { pruneAuditTrail } from '../../src/flows/audit/audit-caps.js';
 import { bearer, expectProblem, getJson, loginForMfaToken, postJson, signUp, totpCode } from '../helpers/flow.js';
 import { startTestTwofold, type TestTwofold } from '../helpers/twofold.js';
 

@@ -1,7 +1,7 @@
 // recordCoalescedEvent(): repeated identical events are recorded once per window, decided in the
 // shared store (so across instances too) before anything is written — reusable by any flow.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordCoalescedEvent } from '../../src/flows/coalesced-events.js';
+import { recordCoalescedEvent } from '../../src/flows/audit/coalesced-events.js';
 import { startTestTwofold, type TestTwofold } from '../helpers/twofold.js';
 
 let t: TestTwofold;

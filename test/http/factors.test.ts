@@ -1,7 +1,7 @@
 // Factor enrollment and confirmation: first enrollment with the
 // mfa_token, later ones only with a recent access token (step-up).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resetFactors } from '../../src/flows/admin.js';
+import { resetFactors } from '../../src/flows/account/admin.js';
 import { bearer, expectProblem, getJson, loginForMfaToken, postJson, registerUser, signIn, signUp, totpCode } from '../helpers/flow.js';
 import { startTestTwofold, type TestTwofold } from '../helpers/twofold.js';
 

@@ -2,7 +2,7 @@
 // too (LG-01), lifted by an admin or a password reset; and the per-IP throttle with
 // X-Forwarded-For honoured only from trusted proxies (LG-05).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { unlockUserAccount } from '../../src/flows/admin.js';
+import { unlockUserAccount } from '../../src/flows/account/admin.js';
 import type { MemoryStore } from '../../src/store/kv/memory.js';
 import { expectProblem, postJson, signUp, uniqueUsername } from '../helpers/flow.js';
 import { startTestTwofold, type TestTwofold } from '../helpers/twofold.js';

@@ -6,7 +6,7 @@
 // order (revoked_at, id) with a cursor, and the verifier reads each answer through to its end.
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { revokedSessionsPageSize } from '../../src/flows/revoked-sessions-feed.js';
+import { revokedSessionsPageSize } from '../../src/flows/sessions/revoked-sessions-feed.js';
 import type { NewSession } from '../../src/store/database.js';
 import { createVerifier, VerificationError, type Verifier } from '../../src/verify/index.js';
 import { bearer, expectProblem, getJson, postJson, signUp, type SignedUp } from '../helpers/flow.js';

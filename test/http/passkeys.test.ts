@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SecurityEvent } from '../../src/flows/security-events.js';
+import type { SecurityEvent } from '../../src/flows/shared/security-events.js';
 import { bearer, expectProblem, getJson, loginForMfaToken, postJson, registerUser, signUp, totpCode, type Registered } from '../helpers/flow.js';
 import {
   b64url,

@@ -1,6 +1,6 @@
 // Account recovery without bypassing 2FA (MG-01..MG-03).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { forgotPasswordAnswer } from '../../src/flows/password-reset.js';
+import { forgotPasswordAnswer } from '../../src/flows/account/password-reset.js';
 import { bearer, expectProblem, getJson, postJson, registerUser, signIn, signUp, totpCode, uniqueUsername } from '../helpers/flow.js';
 import { enrollDestination, uniquePhone } from '../helpers/otp.js';
 import { lastResetCode, lastSentCode, outboxMessages, verifyAddress } from '../helpers/outbox.js';

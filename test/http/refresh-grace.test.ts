@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { wipeExpiredGraceAnswers } from '../../src/flows/refresh-grace.js';
+import { wipeExpiredGraceAnswers } from '../../src/flows/sessions/refresh-grace.js';
 import { bearer, expectProblem, getJson, postJson, signUp } from '../helpers/flow.js';
 import { startTestTwofold, type TestTwofold } from '../helpers/twofold.js';
 

@@ -5,7 +5,7 @@
 // events it writes coalesce per name and network.
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { forgotPasswordAnswer } from '../../src/flows/password-reset.js';
+import { forgotPasswordAnswer } from '../../src/flows/account/password-reset.js';
 import { bearer, expectProblem, getJson, signIn, signUp, strongPassword, uniqueUsername } from '../helpers/flow.js';
 import { startTestTwofold, type TestTwofold } from '../helpers/twofold.js';
 

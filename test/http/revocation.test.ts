@@ -3,7 +3,7 @@
 // and announced, so that another instance refuses the session's tokens before any query.
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { denylistKey } from '../../src/flows/revoke-sessions.js';
+import { denylistKey } from '../../src/flows/sessions/revoke-sessions.js';
 import { bearer, postJson, signUp } from '../helpers/flow.js';
 import { startTestTwofold, type TestTwofold } from '../helpers/twofold.js';
 

@@ -6,8 +6,8 @@
 // when 20 second-factor proofs race the change. On SQLite and on PostgreSQL + Redis.
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resetFactors } from '../../src/flows/admin.js';
-import { insertPendingSession, mintMfaTokenFor } from '../../src/flows/pending-session.js';
+import { resetFactors } from '../../src/flows/account/admin.js';
+import { insertPendingSession, mintMfaTokenFor } from '../../src/flows/sessions/pending-session.js';
 import { findUserById } from '../../src/store/repositories/users.js';
 import { bearer, expectProblem, getJson, loginForMfaToken, postJson, registerUser, totpCode, uniqueUsername } from '../helpers/flow.js';
 import { lastResetCode, verifyAddress } from '../helpers/outbox.js';

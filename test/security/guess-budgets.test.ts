@@ -10,7 +10,7 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import type { SecurityEvent } from '../../src/flows/security-events.js';
+import type { SecurityEvent } from '../../src/flows/shared/security-events.js';
 import { bearer, expectProblem, loginForMfaToken, postJson, registerUser, signIn, signUp, totpCode, uniqueUsername } from '../helpers/flow.js';
 import { lastResetCode, verifyAddress } from '../helpers/outbox.js';
 import { smsSignUp, startOtpLogin, uniqueEmail, wrongCode } from '../helpers/otp.js';

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSecretBox } from '../../src/core/crypto/secretbox.js';
-import { createKeyRingManager, type KeyRingManager } from '../../src/flows/signing-keys.js';
+import { createKeyRingManager, type KeyRingManager } from '../../src/flows/keys/signing-keys.js';
 import { databaseFactories, type TestDatabase } from './databases.js';
 
 describe.each(databaseFactories)('the signing-key ring on $name', (factory) => {

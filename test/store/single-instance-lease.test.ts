@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AnotherInstanceRunningError, holdSingleInstanceLease } from '../../src/flows/single-instance.js';
+import { AnotherInstanceRunningError, holdSingleInstanceLease } from '../../src/flows/instance/single-instance.js';
 import { acquireInstanceLease } from '../../src/store/repositories/instance-leases.js';
 import { databaseFactories, type TestDatabase } from './databases.js';
 

@@ -6,7 +6,7 @@
 // uses. No time is measured: cooldowns are short and the assertions count fetches and outcomes.
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { rotateSigningKey } from '../../src/flows/rotate-signing-key.js';
+import { rotateSigningKey } from '../../src/flows/keys/rotate-signing-key.js';
 import { createVerifier, VerificationError, type Verifier, type VerifierOptions } from '../../src/verify/index.js';
 import { postJson, signIn, signUp, type SignedUp } from '../helpers/flow.js';
 import { startIssuerProxy, type IssuerProxy } from '../helpers/issuer-proxy.js';

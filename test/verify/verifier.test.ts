@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { rotateSigningKey } from '../../src/flows/rotate-signing-key.js';
+import { rotateSigningKey } from '../../src/flows/keys/rotate-signing-key.js';
 import { createVerifier, VerificationError, type Verifier, type VerifierOptions } from '../../src/verify/index.js';
 import { bearer, loginForMfaToken, postJson, signIn, signUp, totpCode, type SignedUp } from '../helpers/flow.js';
 import { realKeyOf, signWithRealKey } from '../helpers/jwt-forgery.js';

@@ -1,8 +1,8 @@
 // `twofold audit`: the security events of the audit trail, filtered, newest first, paged with
 // --before; `twofold audit prune` runs the upkeep (retention, per-user caps) now.
 import { TwofoldError } from '../../errors.js';
-import { findUserByIdOrUsername } from '../../flows/admin.js';
-import { enforceAuditCapOfEveryUser } from '../../flows/audit-caps.js';
+import { findUserByIdOrUsername } from '../../flows/account/admin.js';
+import { enforceAuditCapOfEveryUser } from '../../flows/audit/audit-caps.js';
 import { listSecurityEvents } from '../../store/repositories/security-events.js';
 import { printJson, printLines, printTable } from '../output.js';
 import { withTwofold } from './with-twofold.js';

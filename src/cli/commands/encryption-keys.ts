@@ -5,8 +5,8 @@
 import { loadConfig } from '../../config/load.js';
 import type { TwofoldConfig } from '../../config/schema.js';
 import { replaceEncryptionKeyFile, type ReplacedEncryptionKeyFile } from '../../config/replace-encryption-key-file.js';
-import { countSealedValuesByKeyId, type EncryptionKeyUsage } from '../../flows/encryption-key-usage.js';
-import { rotateEncryptionKey, type EncryptionKeyRotation } from '../../flows/rotate-encryption-key.js';
+import { countSealedValuesByKeyId, type EncryptionKeyUsage } from '../../flows/keys/encryption-key-usage.js';
+import { rotateEncryptionKey, type EncryptionKeyRotation } from '../../flows/keys/rotate-encryption-key.js';
 import { zeroPerSealedTable, type SealedTable } from '../../store/repositories/sealed-values.js';
 import type { Twofold } from '../../twofold.js';
 import { printError, printJson, printLines, printTable } from '../output.js';

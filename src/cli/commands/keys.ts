@@ -1,7 +1,7 @@
 // `twofold keys list|rotate`: the signing keys in the database.
 import { listSigningKeys } from '../../store/repositories/signing-keys.js';
 import { printJson, printLines, printTable } from '../output.js';
-import { rotateSigningKey } from '../../flows/rotate-signing-key.js';
+import { rotateSigningKey } from '../../flows/keys/rotate-signing-key.js';
 import { withTwofold } from './with-twofold.js';
 
 export async function listKeysCommand(options: { json?: boolean }): Promise<void> {

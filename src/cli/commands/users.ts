@@ -1,6 +1,6 @@
 // `twofold users list|show|reset-factors`.
 import { userInfo } from 'node:os';
-import { describeUser, listUserViews, resetFactors, unlockUserAccount } from '../../flows/admin.js';
+import { describeUser, listUserViews, resetFactors, unlockUserAccount } from '../../flows/account/admin.js';
 import { printError, printJson, printLines, printTable } from '../output.js';
 import { withTwofold } from './with-twofold.js';
 

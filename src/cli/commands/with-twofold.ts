@@ -1,7 +1,7 @@
 // Administrative commands open the same runtime as the server (same config, same migrations,
 // same keys), do one thing, and close it.
 import { loadConfig } from '../../config/load.js';
-import { createLoggingEventSink } from '../../flows/security-events.js';
+import { createLoggingEventSink } from '../../flows/shared/security-events.js';
 import pino from 'pino';
 import { createLogger } from '../../http/logger.js';
 import { createTwofold, type Twofold } from '../../twofold.js';

@@ -2,12 +2,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { changePassword } from '../../flows/change-password.js';
-import type { FlowContext } from '../../flows/context.js';
-import { requestPasswordReset, resetPassword } from '../../flows/password-reset.js';
-import { listOwnSecurityEvents } from '../../flows/recent-events.js';
-import { defaultSessionsPageSize, listOwnSessions, revokeOtherSessions, revokeOwnSession, sessionsPageCursorOf } from '../../flows/sessions.js';
-import { defaultTrustedDevicesPageSize, forgetOwnTrustedDevice, listOwnTrustedDevices, trustedDevicesPageCursorOf } from '../../flows/trusted-devices.js';
+import { changePassword } from '../../flows/account/change-password.js';
+import type { FlowContext } from '../../flows/shared/context.js';
+import { requestPasswordReset, resetPassword } from '../../flows/account/password-reset.js';
+import { listOwnSecurityEvents } from '../../flows/account/recent-events.js';
+import { defaultSessionsPageSize, listOwnSessions, revokeOtherSessions, revokeOwnSession, sessionsPageCursorOf } from '../../flows/sessions/sessions.js';
+import { defaultTrustedDevicesPageSize, forgetOwnTrustedDevice, listOwnTrustedDevices, trustedDevicesPageCursorOf } from '../../flows/factors/trusted-devices.js';
 import { accessAuthOf, requestMeta } from '../authenticate.js';
 import { idSchema, isoTimeSchema, nullableIsoTime, nullableString, recoveryCodeSchema, sessionSchema } from '../schemas/common.js';
 

@@ -2,8 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { FlowContext } from '../../flows/context.js';
-import { changeOwnEmail, resendEmailVerification, verifyEmail } from '../../flows/email-verification.js';
+import type { FlowContext } from '../../flows/shared/context.js';
+import { changeOwnEmail, resendEmailVerification, verifyEmail } from '../../flows/account/email-verification.js';
 import { accessAuthOf, requestMeta } from '../authenticate.js';
 import { userSchema } from '../schemas/common.js';
 

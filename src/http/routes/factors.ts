@@ -3,10 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { RegistrationResponseJSON } from '@simplewebauthn/server';
 import { Type } from 'typebox';
-import { confirmFactor } from '../../flows/confirm-factor.js';
-import type { FlowContext } from '../../flows/context.js';
-import { enrollFactor } from '../../flows/enroll-factor.js';
-import { listFactors, removeOwnFactor, renameOwnFactor } from '../../flows/manage-factors.js';
+import { confirmFactor } from '../../flows/factors/confirm-factor.js';
+import type { FlowContext } from '../../flows/shared/context.js';
+import { enrollFactor } from '../../flows/factors/enroll-factor.js';
+import { listFactors, removeOwnFactor, renameOwnFactor } from '../../flows/factors/manage-factors.js';
 import { accessAuthOf, eitherAuthOf, requestMeta } from '../authenticate.js';
 import { codeSchema, credentialSchema, enrollmentSchema, factorSchema, idSchema, labelSchema, tokenResponseProperties } from '../schemas/common.js';
 

@@ -2,7 +2,7 @@
 // configured) answer and the signing key is loaded. A load balancer takes an instance out while
 // /readyz says 503, and /readyz names the dependency that is down.
 import type { FastifyInstance } from 'fastify';
-import type { FlowContext } from '../../flows/context.js';
+import type { FlowContext } from '../../flows/shared/context.js';
 
 export function healthRoutes(app: FastifyInstance, ctx: FlowContext, pingDatabase: () => Promise<void>): void {
   const pingRedis = ctx.kv.kind === 'redis' ? () => ctx.kv.ping() : undefined;

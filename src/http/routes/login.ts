@@ -2,8 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { FlowContext } from '../../flows/context.js';
-import { login } from '../../flows/login.js';
+import type { FlowContext } from '../../flows/shared/context.js';
+import { login } from '../../flows/sign-in/login.js';
 import { requestMeta } from '../authenticate.js';
 import { factorSummarySchema } from '../schemas/common.js';
 

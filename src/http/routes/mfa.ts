@@ -3,10 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { Type } from 'typebox';
-import type { FlowContext } from '../../flows/context.js';
-import { regenerateRecoveryCodes } from '../../flows/manage-factors.js';
-import { startChallenge } from '../../flows/mfa-challenge.js';
-import { verifySecondFactor } from '../../flows/verify-second-factor.js';
+import type { FlowContext } from '../../flows/shared/context.js';
+import { regenerateRecoveryCodes } from '../../flows/factors/manage-factors.js';
+import { startChallenge } from '../../flows/sign-in/mfa-challenge.js';
+import { verifySecondFactor } from '../../flows/sign-in/verify-second-factor.js';
 import { accessAuthOf, eitherAuthOf, requestMeta } from '../authenticate.js';
 import { challengeResponseSchema, codeSchema, credentialSchema, idSchema, recoveryCodeSchema, tokenResponseProperties } from '../schemas/common.js';
 

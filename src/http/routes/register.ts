@@ -2,8 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { FlowContext } from '../../flows/context.js';
-import { register } from '../../flows/register.js';
+import type { FlowContext } from '../../flows/shared/context.js';
+import { register } from '../../flows/sign-in/register.js';
 import { requestMeta } from '../authenticate.js';
 import { totpEnrollmentSchema, userSchema } from '../schemas/common.js';
 

@@ -2,10 +2,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { FlowContext } from '../../flows/context.js';
-import { logout } from '../../flows/logout.js';
-import { describeMe } from '../../flows/me.js';
-import { refreshTokens } from '../../flows/refresh.js';
+import type { FlowContext } from '../../flows/shared/context.js';
+import { logout } from '../../flows/sessions/logout.js';
+import { describeMe } from '../../flows/account/me.js';
+import { refreshTokens } from '../../flows/sessions/refresh.js';
 import { accessAuthOf, requestMeta } from '../authenticate.js';
 import { factorSchema, sessionSchema, tokenResponseSchema, userSchema } from '../schemas/common.js';
 

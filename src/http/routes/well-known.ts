@@ -3,8 +3,8 @@
 import type { FastifyInstance } from 'fastify';
 import { buildJwks } from '../../core/tokens/jwks.js';
 import { Type } from 'typebox';
-import type { FlowContext } from '../../flows/context.js';
-import { listRevokedSessions } from '../../flows/revoked-sessions-feed.js';
+import type { FlowContext } from '../../flows/shared/context.js';
+import { listRevokedSessions } from '../../flows/sessions/revoked-sessions-feed.js';
 
 export function wellKnownRoutes(app: FastifyInstance, ctx: FlowContext): void {
   app.get('/.well-known/jwks.json', { schema: { summary: 'Public signing keys (JWK Set)' } }, async (_request, reply) => {

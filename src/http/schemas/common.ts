@@ -94,7 +94,7 @@ export const idSchema = Type.String({ maxLength: 64, pattern: '^[A-Za-z0-9_-]+$'
 
 /**
  * Free text people choose (labels): no C0 or C1 control, DEL, bidi override or line separator —
- * the rule of src/flows/factor-label.ts, which holds for the pages and library callers too.
+ * the rule of src/flows/factors/factor-label.ts, which holds for the pages and library callers too.
  */
 export const labelSchema = Type.String({ maxLength: 64, pattern: '^[^\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069\\u2028\\u2029]*$' });
 
@@ -119,7 +119,7 @@ export const challengeResponseSchema = Type.Object({
 });
 
 /**
- * A typed code, read by the flow before anything is spent (src/flows/code-input.ts): not a pattern
+ * A typed code, read by the flow before anything is spent (src/flows/budgets/code-input.ts): not a pattern
  * here, so that "792 821" is accepted and a malformed code gets the flow's message.
  */
 export const codeSchema = Type.String({

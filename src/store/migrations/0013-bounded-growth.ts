@@ -29,7 +29,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('security_events').addColumn('repeat_count', 'integer', (column) => column.notNull().defaultTo(1)).execute();
   await db.schema.alterTable('security_events').addColumn('last_at', 'bigint').execute();
   await db.schema.alterTable('security_events').addColumn('cap_group', 'text', (column) => column.notNull().defaultTo('own')).execute();
-  // Rows written before this migration: the same groups new rows get (src/flows/security-events.ts).
+  // Rows written before this migration: the same groups new rows get (src/flows/shared/security-events.ts).
   await sql`update security_events set cap_group = 'others' where type in ('login.password_failed', 'login.throttled', 'password.reset_requested', 'password.reset_failed', 'notification.failed')`.execute(db);
   await sql`update security_events set cap_group = 'routine' where type in ('token.refreshed')`.execute(db);
   await sql`update security_events set cap_group = 'kept' where type in ('user.registered', 'password.changed', 'password.reset', 'factor.enrolled', 'factor.activated', 'factor.removed', 'recovery_codes.issued', 'recovery_code.used', 'account.locked', 'account.unlocked', 'admin.account_unlocked', 'admin.factors_reset', 'trusted_device.added', 'token.refresh_reuse_detected', 'signing_key.rotated', 'encryption_key.rotated')`.execute(db);

@@ -5,15 +5,15 @@
 // times are written in UTC and shown in the reader's zone by the page script.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TwofoldError } from '../../errors.js';
-import type { AccessAuthentication } from '../../flows/authenticate.js';
-import { changePassword } from '../../flows/change-password.js';
-import { listFactors, regenerateRecoveryCodes, removeOwnFactor, renameOwnFactor } from '../../flows/manage-factors.js';
-import { describeMe } from '../../flows/me.js';
-import { changeOwnEmail, resendEmailVerification } from '../../flows/email-verification.js';
-import { listOwnSecurityEvents, type SecurityEventView } from '../../flows/recent-events.js';
-import { listOwnSessions, revokeOwnSession } from '../../flows/sessions.js';
-import { forgetOwnTrustedDevice, listOwnTrustedDevices } from '../../flows/trusted-devices.js';
-import type { FactorView } from '../../flows/views.js';
+import type { AccessAuthentication } from '../../flows/sessions/authenticate.js';
+import { changePassword } from '../../flows/account/change-password.js';
+import { listFactors, regenerateRecoveryCodes, removeOwnFactor, renameOwnFactor } from '../../flows/factors/manage-factors.js';
+import { describeMe } from '../../flows/account/me.js';
+import { changeOwnEmail, resendEmailVerification } from '../../flows/account/email-verification.js';
+import { listOwnSecurityEvents, type SecurityEventView } from '../../flows/account/recent-events.js';
+import { listOwnSessions, revokeOwnSession } from '../../flows/sessions/sessions.js';
+import { forgetOwnTrustedDevice, listOwnTrustedDevices } from '../../flows/factors/trusted-devices.js';
+import type { FactorView } from '../../flows/shared/views.js';
 import { requestMeta } from '../../http/authenticate.js';
 import { csrfField } from '../csrf.js';
 import { deviceName } from '../device-name.js';

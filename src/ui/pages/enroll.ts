@@ -5,11 +5,11 @@
 // sign-in, never the account, and the page offers the password form that leads back here.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TwofoldError } from '../../errors.js';
-import type { AccessAuthentication, PendingAuthentication } from '../../flows/authenticate.js';
-import { confirmFactor } from '../../flows/confirm-factor.js';
-import { enrollFactor, type Enrollment } from '../../flows/enroll-factor.js';
-import { startChallenge } from '../../flows/mfa-challenge.js';
-import { showPendingEnrollment, showPendingEnrollmentOfType, type ShownEnrollment } from '../../flows/pending-enrollment.js';
+import type { AccessAuthentication, PendingAuthentication } from '../../flows/sessions/authenticate.js';
+import { confirmFactor } from '../../flows/factors/confirm-factor.js';
+import { enrollFactor, type Enrollment } from '../../flows/factors/enroll-factor.js';
+import { startChallenge } from '../../flows/sign-in/mfa-challenge.js';
+import { showPendingEnrollment, showPendingEnrollmentOfType, type ShownEnrollment } from '../../flows/factors/pending-enrollment.js';
 import { requestMeta } from '../../http/authenticate.js';
 import { findFactor, listFactorsOfUser } from '../../store/repositories/factors.js';
 import { clearCookie, cookieNames, readCookie } from '../cookies.js';

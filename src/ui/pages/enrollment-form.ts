@@ -2,8 +2,8 @@
 // code to …", or the passkey prompt — the same whether it was just started or shown again after a
 // wrong code (a wrong code must not cost the entry already in the person's app). Below the code
 // field, in words, how many tries are left and what happens when they run out.
-import type { Enrollment } from '../../flows/enroll-factor.js';
-import type { ShownEnrollment } from '../../flows/pending-enrollment.js';
+import type { Enrollment } from '../../flows/factors/enroll-factor.js';
+import type { ShownEnrollment } from '../../flows/factors/pending-enrollment.js';
 import { csrfField } from '../csrf.js';
 import { codeField, field } from '../forms.js';
 import { html, trustedMarkup, type SafeHtml } from '../html.js';

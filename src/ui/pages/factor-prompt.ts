@@ -1,6 +1,6 @@
 // The second-factor prompt, shared by signing in (with the pending sign-in) and stepping up (with
 // a signed-in session): pick a factor, then type a code, answer a passkey, or use a recovery code.
-import type { FactorView } from '../../flows/views.js';
+import type { FactorView } from '../../flows/shared/views.js';
 import { csrfField } from '../csrf.js';
 import { codeField, field } from '../forms.js';
 import { html, type SafeHtml } from '../html.js';

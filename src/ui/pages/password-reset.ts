@@ -1,7 +1,7 @@
 // Forgot password: always the same answer; the code arrives by e-mail or text message. Reset:
 // username, code and a new password — it signs nobody in, and the second factor is still needed.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { requestPasswordReset, resetPassword } from '../../flows/password-reset.js';
+import { requestPasswordReset, resetPassword } from '../../flows/account/password-reset.js';
 import { requestMeta } from '../../http/authenticate.js';
 import { csrfField } from '../csrf.js';
 import { errorsFrom, field, type FormErrors } from '../forms.js';

@@ -3,10 +3,10 @@
 // verifySecondFactor.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { TwofoldError } from '../../errors.js';
-import type { AccessAuthentication, PendingAuthentication } from '../../flows/authenticate.js';
-import { startChallenge } from '../../flows/mfa-challenge.js';
-import { verifySecondFactor, type VerifySecondFactorInput } from '../../flows/verify-second-factor.js';
-import { maskedDestination, toFactorView } from '../../flows/views.js';
+import type { AccessAuthentication, PendingAuthentication } from '../../flows/sessions/authenticate.js';
+import { startChallenge } from '../../flows/sign-in/mfa-challenge.js';
+import { verifySecondFactor, type VerifySecondFactorInput } from '../../flows/sign-in/verify-second-factor.js';
+import { maskedDestination, toFactorView } from '../../flows/shared/views.js';
 import { requestMeta } from '../../http/authenticate.js';
 import { findChallenge } from '../../store/repositories/challenges.js';
 import { findFactor, listFactorsOfUser } from '../../store/repositories/factors.js';

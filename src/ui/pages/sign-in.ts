@@ -3,11 +3,11 @@
 // on the server; a `return_to` on an allow-listed origin is where a person lands after.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TwofoldError } from '../../errors.js';
-import { authenticateMfaToken } from '../../flows/authenticate.js';
-import { login } from '../../flows/login.js';
-import { deviceTokenProof } from '../../flows/trusted-devices.js';
-import { verifySecondFactor } from '../../flows/verify-second-factor.js';
-import { cancelPendingLogin, logout } from '../../flows/logout.js';
+import { authenticateMfaToken } from '../../flows/sessions/authenticate.js';
+import { login } from '../../flows/sign-in/login.js';
+import { deviceTokenProof } from '../../flows/factors/trusted-devices.js';
+import { verifySecondFactor } from '../../flows/sign-in/verify-second-factor.js';
+import { cancelPendingLogin, logout } from '../../flows/sessions/logout.js';
 import { requestMeta } from '../../http/authenticate.js';
 import { clearCookie, cookieNames, readCookie, setCookie } from '../cookies.js';
 import { csrfField } from '../csrf.js';

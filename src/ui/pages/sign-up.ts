@@ -1,7 +1,7 @@
 // Sign up: username and password (and an optional e-mail), then straight to choosing the first
 // second factor. The password rules are the API's (PW-01..PW-05), shown next to the field.
 import type { FastifyInstance } from 'fastify';
-import { register } from '../../flows/register.js';
+import { register } from '../../flows/sign-in/register.js';
 import { requestMeta } from '../../http/authenticate.js';
 import { csrfField } from '../csrf.js';
 import { errorsFrom, field, type FormErrors } from '../forms.js';

@@ -3,7 +3,7 @@
 // and the button POSTs the token (with the form's CSRF token) to verify the address.
 import type { FastifyInstance } from 'fastify';
 import { TwofoldError } from '../../errors.js';
-import { verifyEmail } from '../../flows/email-verification.js';
+import { verifyEmail } from '../../flows/account/email-verification.js';
 import { requestMeta } from '../../http/authenticate.js';
 import { csrfField } from '../csrf.js';
 import { html } from '../html.js';
