@@ -4,7 +4,7 @@
 // - Authentication outcomes come from the security events every flow already records (one more
 //   sink beside the log, the audit trail and notifications), not from calls spread through flows.
 // - What the flows count directly (throttle decisions, refused sends and requests) goes through the
-//   FlowMetrics interface (flow-metrics.ts), counted where it is decided (throttle.ts, the budgets);
+//   FlowMetrics interface (shared/flow-metrics.ts), counted where it is decided (the budgets);
 //   the password-hash queue is read at scrape time and timed by the hasher's observer; HTTP latency
 //   by src/http/metrics.ts.
 // - Every label value comes from a fixed set (route patterns, event types, proof kinds), never

@@ -40,8 +40,9 @@ export interface FlowContext {
   diagnostics: { warn(details: object, message: string): void };
 }
 
-// The parts below are named by what a flow asks of them; their implementations (signing-keys.ts,
-// audit-trail.ts, revoked-sessions.ts) build on the flows, so the flows must not import them back.
+// The parts below are named by what a flow asks of them; their implementations
+// (keys/signing-keys.ts, audit/audit-trail.ts, sessions/revoked-sessions.ts) build on the flows, so
+// the flows must not import them back (docs/architecture.md).
 
 /** The signing keys, loaded from the database and shared by every instance. */
 export interface KeyRingManager {

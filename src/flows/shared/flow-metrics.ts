@@ -1,6 +1,6 @@
 // What the flows report to metrics directly, as they see it: the counters and their label sets.
-// The Prometheus implementation (metrics.ts) derives everything else from security events and sits
-// above the flows; the flows only know this interface, so it lives beside the FlowContext.
+// The Prometheus implementation (instance/metrics.ts) derives everything else from security events
+// and sits above the flows; the flows only know this interface, so it lives beside the FlowContext.
 
 export type ThrottleScope = 'ip' | 'account';
 export type ThrottleDecision = 'allowed' | 'delayed' | 'locked';
