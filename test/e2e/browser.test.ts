@@ -276,6 +276,10 @@ describe.runIf(haveChromium)('the hosted pages in Chromium', () => {
       await page.fill('#username', name);
       await page.fill('#password', 'not the right password');
       await page.click('button:has-text("Continue")');
+      // The page script re-announces the refusal in the live region (emptied, then set again after
+      // a moment): read the page once the refusal stands there, not in between.
+      await page.waitForLoadState('load');
+      await page.locator('[data-error]', { hasText: 'incorrect' }).waitFor({ state: 'attached' });
       return page.textContent('main');
     };
     const known = await attempt(username);
