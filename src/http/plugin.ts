@@ -33,6 +33,7 @@ import { mfaRoutes } from './routes/mfa.js';
 import { registerRoutes } from './routes/register.js';
 import { sessionRoutes } from './routes/session.js';
 import { wellKnownRoutes } from './routes/well-known.js';
+import { registerOidc } from '../oidc/routes.js';
 import { registerPages } from '../ui/plugin.js';
 import { registerSecurityHeaders } from './security-headers.js';
 
@@ -77,6 +78,8 @@ async function twofoldRoutesPlugin(app: FastifyInstance, options: TwofoldRoutesO
   const pages = options.pages ?? twofold.config.pages.enabled;
   const metrics = options.metrics === false ? undefined : twofold.metrics;
   const prefixed = options.prefix !== undefined && options.prefix !== '' && options.prefix !== '/';
+  // The provider's logins are the hosted pages' sign-in.
+  if (twofold.config.oidc.enabled && !pages) throw new TwofoldError('invalid_request', 'TWOFOLD_OIDC needs the hosted pages (TWOFOLD_PAGES) at the root.');
   if (pages && prefixed) {
     throw new TwofoldError('invalid_request', 'The hosted pages link to root paths; mount Twofold with pages: false under a prefix.');
   }
@@ -137,6 +140,7 @@ async function twofoldRoutesPlugin(app: FastifyInstance, options: TwofoldRoutesO
     await registerApiDocs(app);
   }
   if (pages) await registerPages(app, ctx);
+  if (twofold.config.oidc.enabled) await registerOidc(app, ctx);
 }
 
 export const twofoldRoutes = twofoldRoutesPlugin;

@@ -18,3 +18,8 @@ export function allowedReturnTo(value: unknown, allowedOrigins: readonly string[
   if (url.username !== '' || url.password !== '') return undefined;
   return allowedOrigins.includes(url.origin) ? url.href : undefined;
 }
+
+/** A sign-in the OpenID Provider started returns to its interaction: a local path of that one shape. */
+export function oidcInteractionReturn(value: unknown): string | undefined {
+  return typeof value === 'string' && /^\/oidc\/interaction\/[A-Za-z0-9_-]{1,64}$/.test(value) ? value : undefined;
+}
