@@ -3,6 +3,7 @@
 // real HTTP (password, then the authenticator app), the code exchanged, and the ID token validated
 // by openid-client with the claims of what the person did. Then what must be refused.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { registerPublicOidcClient } from '../../src/oidc/clients.js';
 import { signUp, totpCode, type SignedUp } from '../helpers/flow.js';
@@ -128,11 +129,27 @@ describe('Twofold as an OpenID Provider', () => {
     expect(claims['amr']).toEqual(expect.arrayContaining(['otp', 'mfa']));
     expect(typeof claims.auth_time).toBe('number');
 
+    // Signed by Twofold's current key, verifiable with the JWKS Twofold already published.
+    const idToken = tokens.id_token!;
+    expect(decodeProtectedHeader(idToken).kid).toBe((await t.ctx.keys.currentKey()).kid);
+    const verified = await jwtVerify(idToken, createRemoteJWKSet(new URL(`${t.baseUrl}/.well-known/jwks.json`)), { issuer: t.baseUrl, audience: 'first-app' });
+    expect(verified.payload['acr']).toBe('aal2');
+
     const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
     expect(userinfo.sub).toBe(user.userId);
 
     await expect(client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: 'state-1' })).rejects.toMatchObject({ error: 'invalid_grant' });
     await expect(client.fetchUserInfo(config, tokens.access_token, claims.sub)).rejects.toBeDefined();
+  });
+
+  it('OP-03: after a signing-key rotation the next ID token is signed with the new key, without a restart', async () => {
+    const rotated = await t.ctx.keys.rotate();
+    const browser = new Browser(t.baseUrl);
+    const { verifier, build } = authorizationUrl();
+    const callback = await signInThroughPages(browser, await build());
+    const tokens = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: 'state-1' });
+    expect(decodeProtectedHeader(tokens.id_token!).kid).toBe(rotated.kid);
+    await jwtVerify(tokens.id_token!, createRemoteJWKSet(new URL(`${t.baseUrl}/.well-known/jwks.json`)), { issuer: t.baseUrl, audience: 'first-app' });
   });
 
   it('OP-01: no PKCE, or plain PKCE, is refused with the RFC error at the redirect URI', async () => {
