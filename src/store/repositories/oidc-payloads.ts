@@ -37,8 +37,10 @@ export async function consumeOidcPayload(db: Executor, kind: string, id: string,
   return result.numUpdatedRows > 0n;
 }
 
-export async function deleteOidcPayload(db: Executor, kind: string, id: string): Promise<void> {
-  await db.deleteFrom('oidc_payloads').where('kind', '=', kind).where('id', '=', id).execute();
+/** True when a row was deleted. */
+export async function deleteOidcPayload(db: Executor, kind: string, id: string): Promise<boolean> {
+  const result = await db.deleteFrom('oidc_payloads').where('kind', '=', kind).where('id', '=', id).executeTakeFirst();
+  return result.numDeletedRows > 0n;
 }
 
 /** Every row of a grant, whatever its kind (a replayed code revokes the tokens it gave). */
