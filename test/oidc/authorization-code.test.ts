@@ -176,6 +176,15 @@ describe('Twofold as an OpenID Provider', () => {
     expect(answer.response.headers.get('location')).toBeNull();
   });
 
+  it('an interaction without its cookie, or one made up, is a clear 400 problem, never a 500', async () => {
+    const response = await fetch(`${t.baseUrl}/oidc/interaction/made-up-uid`);
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toMatch(/problem\+json/);
+    expect(await response.text()).toContain('expired or was already used');
+    // Longer than a route parameter may be: the provider's own 404.
+    expect((await fetch(`${t.baseUrl}/oidc/interaction/${'x'.repeat(300)}`)).status).toBe(404);
+  });
+
   it('OP-01: an implicit or hybrid response type is refused', async () => {
     for (const responseType of ['id_token', 'code id_token', 'token']) {
       const url = await authorizationUrl({ response_type: responseType, nonce: 'n-1' }).build();
