@@ -4,7 +4,7 @@
 // authorization code flow only, PKCE with S256 for every client, no implicit or hybrid responses,
 // no dynamic registration, the RFC 9207 `iss` in every authorization response (the provider's
 // default), and ID tokens signed with Twofold's algorithm.
-import Provider, { type Configuration, type FindAccount } from 'oidc-provider';
+import Provider, { interactionPolicy, type Configuration, type FindAccount } from 'oidc-provider';
 import { loadOrCreateServerSecret } from '../flows/keys/server-secrets.js';
 import type { FlowContext } from '../flows/shared/context.js';
 import { twofoldDiscoveryMetadata } from '../http/routes/well-known.js';
@@ -37,6 +37,24 @@ function encodeHtml(text: string): string {
 
 /** The secret the provider signs its cookies with: the same on every instance, sealed in the database. */
 const cookieSecretName = 'oidc-cookie-key';
+
+/**
+ * The provider's own session never stands in for Twofold's: every authorization request goes
+ * through the login interaction, which answers at once from the Twofold session if there is one
+ * (one redirect) and sends the browser to the hosted sign-in if not — so signing out of Twofold,
+ * or a session revoked there, ends the provider's logins too. (prompt=none therefore answers
+ * login_required in this step.)
+ */
+function loginEveryTime(): interactionPolicy.Prompt[] {
+  const policy = interactionPolicy.base();
+  const login = policy.get('login');
+  if (login === undefined) throw new Error('oidc-provider has no login prompt');
+  login.checks.add(
+    new interactionPolicy.Check('twofold_session', 'the Twofold session is checked on every authorization', (koa) => koa.oidc.result?.['login'] === undefined),
+    0,
+  );
+  return policy;
+}
 
 export async function createOidcProvider(ctx: FlowContext): Promise<{ provider: Provider; kid: string }> {
   const signingJwk = await currentPrivateJwk(ctx);
@@ -72,7 +90,7 @@ export async function createOidcProvider(ctx: FlowContext): Promise<{ provider: 
     jwks: { keys: [signingJwk as never] },
     enabledJWA: { idTokenSigningAlgValues: [algorithm] },
     findAccount,
-    interactions: { url: (_koa, interaction) => `${oidcInteractionPrefix}${interaction.uid}` },
+    interactions: { url: (_koa, interaction) => `${oidcInteractionPrefix}${interaction.uid}`, policy: loginEveryTime() },
     routes: oidcRoutes,
     features: { devInteractions: { enabled: false } },
     // Lifetimes as Twofold's own: an access token as long as Twofold's, the provider's session and

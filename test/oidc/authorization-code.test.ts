@@ -142,6 +142,25 @@ describe('Twofold as an OpenID Provider', () => {
     await expect(client.fetchUserInfo(config, tokens.access_token, claims.sub)).rejects.toBeDefined();
   });
 
+  it('OP-03: the Twofold session decides: still signed in, the next authorization returns at once; signed out of Twofold, it asks for the sign-in again', async () => {
+    const browser = new Browser(t.baseUrl);
+    const first = authorizationUrl();
+    await signInThroughPages(browser, await first.build());
+
+    const again = authorizationUrl();
+    const straightBack = await browser.follow((await again.build()).href);
+    const callback = new URL(straightBack.url);
+    expect(callback.origin + callback.pathname).toBe(redirectUri);
+    const tokens = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: again.verifier, expectedState: 'state-1' });
+    expect(tokens.claims()!['acr']).toBe('aal2');
+
+    const signedOut = await browser.request('/sign-out', { method: 'POST', form: { csrf: browser.csrf() } });
+    expect(signedOut.status).toBe(303);
+    expect(browser.cookies.has('__Host-twofold-access')).toBe(false);
+    const afterSignOut = await browser.follow((await authorizationUrl().build()).href);
+    expect(afterSignOut.url).toMatch(/\/sign-in\?return_to=/);
+  });
+
   it('OP-03: after a signing-key rotation the next ID token is signed with the new key, without a restart', async () => {
     const rotated = await t.ctx.keys.rotate();
     const browser = new Browser(t.baseUrl);
