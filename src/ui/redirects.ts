@@ -23,3 +23,8 @@ export function allowedReturnTo(value: unknown, allowedOrigins: readonly string[
 export function oidcInteractionReturn(value: unknown): string | undefined {
   return typeof value === 'string' && /^\/oidc\/interaction\/[A-Za-z0-9_-]{1,64}$/.test(value) ? value : undefined;
 }
+
+/** Where a page returns a person after signing in: an allow-listed origin, or the provider's interaction that sent them (TWOFOLD_OIDC on). */
+export function signInReturnTarget(value: unknown, settings: { allowedRedirectOrigins: readonly string[]; oidcEnabled: boolean }): string | undefined {
+  return allowedReturnTo(value, settings.allowedRedirectOrigins) ?? (settings.oidcEnabled ? oidcInteractionReturn(value) : undefined);
+}

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { registerPublicOidcClient } from '../../src/oidc/clients.js';
-import { signUp, totpCode, type SignedUp } from '../helpers/flow.js';
+import { signUp, strongPassword, totpCode, uniqueUsername, type SignedUp } from '../helpers/flow.js';
+import { totpKeyIn } from '../helpers/page-browser.js';
 import { startListeningTwofold, type ListeningTwofold } from '../helpers/listening-twofold.js';
 
 const redirectUri = 'https://app.example/callback';
@@ -159,6 +160,27 @@ describe('Twofold as an OpenID Provider', () => {
     expect(browser.cookies.has('__Host-twofold-access')).toBe(false);
     const afterSignOut = await browser.follow((await authorizationUrl().build()).href);
     expect(afterSignOut.url).toMatch(/\/sign-in\?return_to=/);
+  });
+
+  it('OP-03: a new person signs up and sets up the authenticator app on the way, then returns to the app with acr aal2', async () => {
+    const browser = new Browser(t.baseUrl);
+    const { verifier, build } = authorizationUrl();
+    expect((await browser.follow((await build()).href)).url).toMatch(/\/sign-in\?return_to=/);
+    await browser.request('/sign-up');
+    const created = await browser.follow('/sign-up', { method: 'POST', form: { csrf: browser.csrf(), username: uniqueUsername('oidc'), password: strongPassword } });
+    expect(new URL(created.url).pathname).toBe('/enroll');
+    const setup = await (await browser.request('/enroll/totp')).text();
+    const secret = totpKeyIn(setup);
+    const factorId = /name="factor_id" value="([^"]+)"/.exec(setup)![1]!;
+    const codes = await browser.request('/enroll/confirm', { method: 'POST', form: { csrf: browser.csrf(), factor_id: factorId, code: totpCode(t, secret) } });
+    const continueTo = /<a class="button" href="([^"]+)">I saved them/.exec(await codes.text())?.[1];
+    expect(continueTo).toMatch(/^\/oidc\/interaction\/[A-Za-z0-9_-]+$/);
+    const back = await browser.follow(continueTo!);
+    const callback = new URL(back.url);
+    expect(callback.origin + callback.pathname).toBe(redirectUri);
+    const tokens = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: 'state-1' });
+    expect(tokens.claims()!['acr']).toBe('aal2');
+    expect(tokens.claims()!['amr']).toEqual(expect.arrayContaining(['otp', 'mfa']));
   });
 
   it('OP-03: after a signing-key rotation the next ID token is signed with the new key, without a restart', async () => {

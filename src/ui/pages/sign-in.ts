@@ -15,7 +15,7 @@ import { field } from '../forms.js';
 import { html } from '../html.js';
 import { formValue, noticeFrom, type PageKit } from '../kit.js';
 import { clearSignIn, pendingSignIn, setPending, setSignedIn, signedInSession } from '../page-session.js';
-import { allowedReturnTo, oidcInteractionReturn } from '../redirects.js';
+import { signInReturnTarget } from '../redirects.js';
 import { renderFactorPrompt, type PromptState } from './factor-prompt.js';
 import { challengeState, promptFailure, promptState, startPromptChallenge, verifyFromForm } from './second-factor.js';
 
@@ -32,8 +32,7 @@ export function signInPages(app: FastifyInstance, kit: PageKit): void {
 </form>
 <p class="muted">${ctx.config.passwordResetChannels.length > 0 ? html`<a href="/forgot-password">Forgot your password?</a> · ` : ''}New here? <a href="/sign-up">Create an account</a></p>`;
 
-  // An allow-listed origin, or (with the OpenID Provider on) the provider's interaction that sent the person here.
-  const returnTarget = (value: unknown) => allowedReturnTo(value, ctx.config.pages.allowedRedirectOrigins) ?? (ctx.config.oidc.enabled ? oidcInteractionReturn(value) : undefined);
+  const returnTarget = (value: unknown) => signInReturnTarget(value, { allowedRedirectOrigins: ctx.config.pages.allowedRedirectOrigins, oidcEnabled: ctx.config.oidc.enabled });
 
   const afterSignIn = (request: FastifyRequest, reply: FastifyReply) => {
     const returnTo = returnTarget(readCookie(request, cookieNames.returnTo));
