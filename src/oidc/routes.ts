@@ -8,6 +8,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { FlowContext } from '../flows/shared/context.js';
+import { securityHeaders } from '../http/security-headers.js';
 import { handleInteraction } from './interaction.js';
 import { createOidcProvider } from './provider.js';
 
@@ -28,10 +29,16 @@ export async function registerOidc(app: FastifyInstance, ctx: FlowContext): Prom
   const provider = currentProvider(ctx);
   await provider(); // a misconfiguration fails the start, not the first request
 
+  // A hijacked answer skips Fastify's hooks: the provider's answers get Twofold's security headers
+  // here — never framed, HSTS in production — except the content policy and caching, which the
+  // provider sets per answer (its form_post page, its cacheable discovery).
+  const { 'Content-Security-Policy': _policy, 'Cache-Control': _caching, ...providerHeaders } = securityHeaders({ strictTransportSecurity: ctx.config.mode === 'production' });
   const forward = (path?: string) => async (request: FastifyRequest, reply: FastifyReply) => {
     const callback = (await provider()).callback();
     if (path !== undefined) request.raw.url = path;
     reply.hijack();
+    for (const [name, value] of Object.entries(providerHeaders)) reply.raw.setHeader(name, value);
+    reply.raw.setHeader('Content-Security-Policy', "frame-ancestors 'none'");
     await callback(request.raw, reply.raw);
   };
 

@@ -215,6 +215,10 @@ describe('Twofold as an OpenID Provider', () => {
     expect(answer.response.status).toBe(400);
     expect(answer.url.startsWith(t.baseUrl)).toBe(true);
     expect(answer.response.headers.get('location')).toBeNull();
+    // The provider's pages are never framed (clickjacking of a sign-in).
+    expect(answer.response.headers.get('x-frame-options')).toBe('DENY');
+    expect(answer.response.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(answer.response.headers.get('x-content-type-options')).toBe('nosniff');
   });
 
   it('an interaction without its cookie, or one made up, is a clear 400 problem, never a 500', async () => {
