@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Adapter } from 'oidc-provider';
 import { createOidcAdapter } from '../../src/oidc/adapter.js';
-import { consumeOidcPayload } from '../../src/store/repositories/oidc-payloads.js';
+import { consumeOidcPayload, deleteExpiredOidcPayloads } from '../../src/store/repositories/oidc-payloads.js';
 import { databaseFactories, type TestDatabase } from './databases.js';
 
 describe.each(databaseFactories)('the OpenID Provider adapter on $name', (factory) => {
@@ -61,5 +61,22 @@ describe.each(databaseFactories)('the OpenID Provider adapter on $name', (factor
     await clients.upsert('client-1', { client_id: 'client-1', redirect_uris: ['https://b.example/cb'] });
     now += 10 * 365 * 86_400_000;
     expect(await clients.find('client-1')).toMatchObject({ redirect_uris: ['https://b.example/cb'] });
+  });
+
+  it('the upkeep deletes expired rows in batches, oldest first, and never a live one or a client', async () => {
+    const sessions = adapter('Session');
+    for (let i = 0; i < 5; i += 1) await sessions.upsert(`old-${i}`, { kind: 'Session' }, 10 + i);
+    await sessions.upsert('live', { kind: 'Session' }, 3600);
+    now += 60_000;
+    // Earlier tests left expired rows too: batches of at most 3 until one comes back short.
+    const batches: number[] = [];
+    for (let batch = 3; batch === 3; ) batches.push((batch = await deleteExpiredOidcPayloads(database.db, now, 3)));
+    expect(batches.every((size) => size <= 3)).toBe(true);
+    expect(batches.reduce((sum, size) => sum + size, 0)).toBeGreaterThanOrEqual(5);
+    expect(await deleteExpiredOidcPayloads(database.db, now, 3)).toBe(0);
+    expect(await sessions.find('live')).toBeDefined();
+    expect(await adapter('Client').find('client-1')).toBeDefined();
+    const left = await database.db.selectFrom('oidc_payloads').select('id').where('kind', '=', 'Session').execute();
+    expect(left.map((row) => row.id)).toEqual(['live']);
   });
 });

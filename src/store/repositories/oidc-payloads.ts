@@ -51,3 +51,18 @@ export async function deleteOidcPayloadsOfGrant(db: Executor, grantId: string): 
 export function listOidcPayloads(db: Executor, kind: string): Promise<OidcPayloadRow[]> {
   return db.selectFrom('oidc_payloads').selectAll().where('kind', '=', kind).orderBy('id').execute();
 }
+
+/** Deletes one batch of the oldest expired rows (an index range on expires_at); the caller repeats while a batch comes back full. */
+export async function deleteExpiredOidcPayloads(db: Executor, before: number, limit: number): Promise<number> {
+  const result = await db
+    .deleteFrom('oidc_payloads')
+    .where((eb) =>
+      eb(
+        eb.refTuple('kind', 'id'),
+        'in',
+        eb.selectFrom('oidc_payloads').select(['kind', 'id']).where('expires_at', '<', before).orderBy('expires_at').limit(limit).$asTuple('kind', 'id'),
+      ),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
