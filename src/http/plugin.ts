@@ -33,7 +33,6 @@ import { mfaRoutes } from './routes/mfa.js';
 import { registerRoutes } from './routes/register.js';
 import { sessionRoutes } from './routes/session.js';
 import { wellKnownRoutes } from './routes/well-known.js';
-import { registerOidc } from '../oidc/routes.js';
 import { registerPages } from '../ui/plugin.js';
 import { registerSecurityHeaders } from './security-headers.js';
 
@@ -140,7 +139,8 @@ async function twofoldRoutesPlugin(app: FastifyInstance, options: TwofoldRoutesO
     await registerApiDocs(app);
   }
   if (pages) await registerPages(app, ctx);
-  if (twofold.config.oidc.enabled) await registerOidc(app, ctx);
+  // Loaded only when on: oidc-provider (and its start-up notices) stays out of every other process.
+  if (twofold.config.oidc.enabled) await (await import('../oidc/routes.js')).registerOidc(app, ctx);
 }
 
 export const twofoldRoutes = twofoldRoutesPlugin;
