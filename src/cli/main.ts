@@ -11,6 +11,7 @@ import { migrateCommand } from './commands/migrate.js';
 import { outboxCommand } from './commands/outbox.js';
 import { serveCommand } from './commands/serve.js';
 import { auditCommand, auditPruneCommand } from './commands/audit.js';
+import { addClientCommand, listClientsCommand, removeClientCommand } from './commands/clients.js';
 import { listUsersCommand, resetFactorsCommand, showUserCommand, unlockCommand } from './commands/users.js';
 import { twofoldVersion } from '../version.js';
 import { limitOption } from './options.js';
@@ -39,6 +40,17 @@ keys
   .addOption(json)
   .action(rotateEncryptionCommand);
 keys.command('encryption-status').description('how many stored secrets each encryption key id seals').addOption(json).action(encryptionStatusCommand);
+
+const clients = program.command('clients').description('register the OpenID Provider\'s clients (TWOFOLD_OIDC)');
+clients
+  .command('add')
+  .description('register a public client (PKCE, no secret), or replace its redirect URIs')
+  .requiredOption('--id <client id>', 'the client id the app sends')
+  .requiredOption('--redirect-uri <uri...>', 'where codes may be sent: https, or http on localhost; compared exactly')
+  .addOption(json)
+  .action(addClientCommand);
+clients.command('list').description('list the registered clients').addOption(json).action(listClientsCommand);
+clients.command('remove').description('remove a client').argument('<client id>').addOption(json).action(removeClientCommand);
 
 const users = program.command('users').description('inspect and help users');
 users

@@ -199,6 +199,9 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
       coalesceSeconds: integer('TWOFOLD_AUDIT_COALESCE_SECONDS', configDefaults.auditCoalesceSeconds, 0, 86400),
     },
     maintenanceIntervalSeconds: integer('TWOFOLD_MAINTENANCE_INTERVAL_SECONDS', configDefaults.maintenanceIntervalSeconds, 1, 86400),
+    oidc: {
+      enabled: collect(() => parseBoolean('TWOFOLD_OIDC', read('TWOFOLD_OIDC'), false), false),
+    },
     pages: {
       enabled: collect(() => parseBoolean('TWOFOLD_PAGES', read('TWOFOLD_PAGES'), true), true),
       allowedRedirectOrigins: collect(() => parseOriginList('TWOFOLD_ALLOWED_REDIRECTS', read('TWOFOLD_ALLOWED_REDIRECTS')), []),

@@ -144,6 +144,10 @@ export interface TwofoldConfig {
   };
   /** How often the background upkeep runs (retiring timed-out sessions, pruning, caps). */
   maintenanceIntervalSeconds: number;
+  oidc: {
+    /** Serve the OpenID Provider (src/oidc/): authorization code + PKCE, logins by the hosted pages. */
+    enabled: boolean;
+  };
   pages: {
     /** Serve the hosted pages (sign up, sign in, account) beside the API. */
     enabled: boolean;

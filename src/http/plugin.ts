@@ -77,6 +77,8 @@ async function twofoldRoutesPlugin(app: FastifyInstance, options: TwofoldRoutesO
   const pages = options.pages ?? twofold.config.pages.enabled;
   const metrics = options.metrics === false ? undefined : twofold.metrics;
   const prefixed = options.prefix !== undefined && options.prefix !== '' && options.prefix !== '/';
+  // The provider's logins are the hosted pages' sign-in.
+  if (twofold.config.oidc.enabled && !pages) throw new TwofoldError('invalid_request', 'TWOFOLD_OIDC needs the hosted pages (TWOFOLD_PAGES) at the root.');
   if (pages && prefixed) {
     throw new TwofoldError('invalid_request', 'The hosted pages link to root paths; mount Twofold with pages: false under a prefix.');
   }
@@ -137,6 +139,8 @@ async function twofoldRoutesPlugin(app: FastifyInstance, options: TwofoldRoutesO
     await registerApiDocs(app);
   }
   if (pages) await registerPages(app, ctx);
+  // Loaded only when on: oidc-provider (and its start-up notices) stays out of every other process.
+  if (twofold.config.oidc.enabled) await (await import('../oidc/routes.js')).registerOidc(app, ctx);
 }
 
 export const twofoldRoutes = twofoldRoutesPlugin;

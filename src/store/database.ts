@@ -253,6 +253,21 @@ export interface InstanceLeasesTable {
   expires_at: number;
 }
 
+/** The OpenID Provider's state (src/oidc/adapter.ts): one row per model kind and id. */
+export interface OidcPayloadsTable {
+  kind: string;
+  id: string;
+  /** The provider's own JSON for the row. */
+  payload: string;
+  grant_id: string | null;
+  user_code: string | null;
+  uid: string | null;
+  /** ms; null: never expires (a registered client). */
+  expires_at: number | null;
+  /** ms; set once, by the one consume that wins. */
+  consumed_at: number | null;
+}
+
 export interface Database {
   users: UsersTable;
   factors: FactorsTable;
@@ -269,6 +284,7 @@ export interface Database {
   email_verifications: EmailVerificationsTable;
   trusted_devices: TrustedDevicesTable;
   instance_leases: InstanceLeasesTable;
+  oidc_payloads: OidcPayloadsTable;
 }
 
 /** A connection or a transaction: repositories accept either, flows decide the boundary. */
@@ -287,3 +303,4 @@ export type SecurityEventRow = Selectable<SecurityEventsTable>;
 export type PasswordResetRow = Selectable<PasswordResetsTable>;
 export type TrustedDeviceRow = Selectable<TrustedDevicesTable>;
 export type EmailVerificationRow = Selectable<EmailVerificationsTable>;
+export type OidcPayloadRow = Selectable<OidcPayloadsTable>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allowedReturnTo, safeLocalPath } from './redirects.js';
+import { allowedReturnTo, safeLocalPath, signInReturnTarget } from './redirects.js';
 
 describe('safeLocalPath()', () => {
   it.each(['/account', '/enroll/totp', '/account?done=verified'])('keeps the local path %s', (path) => {
@@ -34,4 +34,21 @@ describe('allowedReturnTo()', () => {
   ])('refuses %s', (url) => {
     expect(allowedReturnTo(url, allowed)).toBeUndefined();
   });
+});
+
+describe('signInReturnTarget()', () => {
+  const on = { allowedRedirectOrigins: ['https://app.example.com'], oidcEnabled: true };
+
+  it('returns to the OpenID Provider’s interaction only when the provider is on', () => {
+    expect(signInReturnTarget('/oidc/interaction/abc_DEF-123', on)).toBe('/oidc/interaction/abc_DEF-123');
+    expect(signInReturnTarget('/oidc/interaction/abc', { ...on, oidcEnabled: false })).toBeUndefined();
+    expect(signInReturnTarget('https://app.example.com/x', on)).toBe('https://app.example.com/x');
+  });
+
+  it.each(['/oidc/interaction/', '/oidc/interaction/a/b', '/oidc/interaction/a?x=1', '//evil.example/oidc/interaction/a', '/oidc/auth', '/account', `/oidc/interaction/${'a'.repeat(65)}`, 7])(
+    'refuses %j',
+    (value) => {
+      expect(signInReturnTarget(value, on)).toBeUndefined();
+    },
+  );
 });

@@ -18,3 +18,13 @@ export function allowedReturnTo(value: unknown, allowedOrigins: readonly string[
   if (url.username !== '' || url.password !== '') return undefined;
   return allowedOrigins.includes(url.origin) ? url.href : undefined;
 }
+
+/** A sign-in the OpenID Provider started returns to its interaction: a local path of that one shape. */
+export function oidcInteractionReturn(value: unknown): string | undefined {
+  return typeof value === 'string' && /^\/oidc\/interaction\/[A-Za-z0-9_-]{1,64}$/.test(value) ? value : undefined;
+}
+
+/** Where a page returns a person after signing in: an allow-listed origin, or the provider's interaction that sent them (TWOFOLD_OIDC on). */
+export function signInReturnTarget(value: unknown, settings: { allowedRedirectOrigins: readonly string[]; oidcEnabled: boolean }): string | undefined {
+  return allowedReturnTo(value, settings.allowedRedirectOrigins) ?? (settings.oidcEnabled ? oidcInteractionReturn(value) : undefined);
+}

@@ -4,11 +4,13 @@
 // - timed-out sessions retired (session-retirer.ts);
 // - the audit trail's per-user caps and retention (audit-caps.ts);
 // - long-ended sessions deleted (their refresh tokens and challenges with them), and expired
-//   challenges, password-reset codes, remembered browsers, refresh tokens and outbox messages.
+//   challenges, password-reset codes, remembered browsers, refresh tokens and outbox messages;
+// - the OpenID Provider's expired rows (codes, sessions, grants, interactions, tokens).
 // Every job works in batches of a few hundred rows with a turn of the event loop between them
 // (batches.ts). Runs never overlap; the timer never keeps the process alive.
 import { deleteEndedSessionsBefore } from '../../store/repositories/sessions.js';
 import { deleteExpiredRows, expiringTables, type ExpiringTable } from '../../store/repositories/expired-rows.js';
+import { deleteExpiredOidcPayloads } from '../../store/repositories/oidc-payloads.js';
 import { enforceAuditCaps, pruneAuditTrail } from '../audit/audit-caps.js';
 import { runInBatches } from '../shared/batches.js';
 import type { FlowContext } from '../shared/context.js';
@@ -27,6 +29,7 @@ export interface MaintenanceReport {
   auditEventsExpired: number;
   endedSessionsDeleted: number;
   expiredRowsDeleted: Record<ExpiringTable, number>;
+  oidcPayloadsDeleted: number;
 }
 
 export interface Maintenance {
@@ -45,7 +48,8 @@ async function runMaintenance(ctx: FlowContext): Promise<MaintenanceReport> {
   const endedSessionsDeleted = await runInBatches((limit) => deleteEndedSessionsBefore(ctx.db, now - endedSessionRetentionMs, limit));
   const expiredRowsDeleted = {} as Record<ExpiringTable, number>;
   for (const table of expiringTables) expiredRowsDeleted[table] = await runInBatches((limit) => deleteExpiredRows(ctx.db, table, now, limit));
-  return { sessionsRetired, auditEventsOverCap, auditEventsExpired, endedSessionsDeleted, expiredRowsDeleted };
+  const oidcPayloadsDeleted = await runInBatches((limit) => deleteExpiredOidcPayloads(ctx.db, now, limit));
+  return { sessionsRetired, auditEventsOverCap, auditEventsExpired, endedSessionsDeleted, expiredRowsDeleted, oidcPayloadsDeleted };
 }
 
 export function createMaintenance(ctx: FlowContext, options: { intervalMs: number; onError(error: unknown): void }): Maintenance {

@@ -6,31 +6,39 @@ import { Type } from 'typebox';
 import type { FlowContext } from '../../flows/shared/context.js';
 import { listRevokedSessions } from '../../flows/sessions/revoked-sessions-feed.js';
 
+/** What Twofold's own discovery document says: its JWKS, its refresh endpoint and its token claims. */
+export function twofoldDiscoveryMetadata(ctx: FlowContext): Record<string, unknown> {
+  const issuer = ctx.config.issuer;
+  return {
+    issuer,
+    jwks_uri: `${issuer}/.well-known/jwks.json`,
+    twofold_revoked_sessions_endpoint: `${issuer}/v1/revoked-sessions`,
+    token_endpoint: `${issuer}/v1/token/refresh`,
+    grant_types_supported: ['refresh_token'],
+    response_types_supported: [],
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: [ctx.config.tokens.signingAlgorithm],
+    token_endpoint_auth_methods_supported: ['none'],
+    acr_values_supported: ['aal1', 'aal2'],
+    amr_values_supported: ['pwd', 'otp', 'sms', 'email', 'hwk', 'swk', 'rc', 'dev', 'mfa'],
+    claims_supported: ['iss', 'sub', 'aud', 'client_id', 'iat', 'exp', 'jti', 'sid', 'auth_time', 'acr', 'amr'],
+    access_token_signing_alg_values_supported: [ctx.config.tokens.signingAlgorithm],
+  };
+}
+
 export function wellKnownRoutes(app: FastifyInstance, ctx: FlowContext): void {
   app.get('/.well-known/jwks.json', { schema: { summary: 'Public signing keys (JWK Set)' } }, async (_request, reply) => {
     reply.header('Cache-Control', 'public, max-age=60');
     return buildJwks(await ctx.keys.publishedKeys());
   });
 
-  app.get('/.well-known/openid-configuration', { schema: { summary: 'Discovery metadata' } }, async (_request, reply) => {
-    const issuer = ctx.config.issuer;
-    reply.header('Cache-Control', 'public, max-age=300');
-    return {
-      issuer,
-      jwks_uri: `${issuer}/.well-known/jwks.json`,
-      twofold_revoked_sessions_endpoint: `${issuer}/v1/revoked-sessions`,
-      token_endpoint: `${issuer}/v1/token/refresh`,
-      grant_types_supported: ['refresh_token'],
-      response_types_supported: [],
-      subject_types_supported: ['public'],
-      id_token_signing_alg_values_supported: [ctx.config.tokens.signingAlgorithm],
-      token_endpoint_auth_methods_supported: ['none'],
-      acr_values_supported: ['aal1', 'aal2'],
-      amr_values_supported: ['pwd', 'otp', 'sms', 'email', 'hwk', 'swk', 'rc', 'dev', 'mfa'],
-      claims_supported: ['iss', 'sub', 'aud', 'client_id', 'iat', 'exp', 'jti', 'sid', 'auth_time', 'acr', 'amr'],
-      access_token_signing_alg_values_supported: [ctx.config.tokens.signingAlgorithm],
-    };
-  });
+  // With the OpenID Provider on, src/oidc/ serves this document: the provider's, with this one merged in.
+  if (!ctx.config.oidc.enabled) {
+    app.get('/.well-known/openid-configuration', { schema: { summary: 'Discovery metadata' } }, async (_request, reply) => {
+      reply.header('Cache-Control', 'public, max-age=300');
+      return twofoldDiscoveryMetadata(ctx);
+    });
+  }
 
   app.get(
     '/v1/revoked-sessions',

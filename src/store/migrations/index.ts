@@ -16,6 +16,7 @@ import * as instanceLease from './0011-instance-lease.js';
 import * as refreshGrace from './0012-refresh-grace.js';
 import * as boundedGrowth from './0013-bounded-growth.js';
 import * as emailVerificationExpiry from './0014-email-verification-expiry.js';
+import * as oidcPayloads from './0015-oidc-payloads.js';
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   '0012-refresh-grace': refreshGrace,
   '0013-bounded-growth': boundedGrowth,
   '0014-email-verification-expiry': emailVerificationExpiry,
+  '0015-oidc-payloads': oidcPayloads,
 };

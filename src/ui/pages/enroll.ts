@@ -17,7 +17,7 @@ import { errorsFrom } from '../forms.js';
 import { html, type SafeHtml } from '../html.js';
 import { formValue, type PageKit } from '../kit.js';
 import { clearSignIn, pendingSignIn, setSignedIn, signedInSession } from '../page-session.js';
-import { allowedReturnTo } from '../redirects.js';
+import { signInReturnTarget } from '../redirects.js';
 import { renderEnrollment, renderOutOfTries, type AttemptBudget, type EnrollmentFormState } from './enrollment-form.js';
 import { renderFactorChooser } from './factor-chooser.js';
 import { renderRecoveryCodes } from './recovery-codes.js';
@@ -172,7 +172,7 @@ ${renderFactorChooser({ offered: ctx.config.factors, firstFactor: auth.kind === 
       const result = await confirmFactor(ctx, auth, factorId, { code: credential === undefined ? (formValue(request, 'code') ?? '') : undefined, challenge_id: challengeId, credential }, requestMeta(request));
       if (!('recovery_codes' in result)) return reply.redirect('/account?done=factor-added', 303);
       setSignedIn(ctx, reply, result);
-      const returnTo = allowedReturnTo(readCookie(request, cookieNames.returnTo), ctx.config.pages.allowedRedirectOrigins);
+      const returnTo = signInReturnTarget(readCookie(request, cookieNames.returnTo), { allowedRedirectOrigins: ctx.config.pages.allowedRedirectOrigins, oidcEnabled: ctx.config.oidc.enabled });
       clearCookie(reply, cookieNames.returnTo);
       return kit.render(request, reply, { title: 'Save your recovery codes', signedIn: true }, () => renderRecoveryCodes(result.recovery_codes, returnTo ?? '/account', ctx.config.serviceName));
     } catch (error) {

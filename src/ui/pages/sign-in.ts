@@ -15,7 +15,7 @@ import { field } from '../forms.js';
 import { html } from '../html.js';
 import { formValue, noticeFrom, type PageKit } from '../kit.js';
 import { clearSignIn, pendingSignIn, setPending, setSignedIn, signedInSession } from '../page-session.js';
-import { allowedReturnTo } from '../redirects.js';
+import { signInReturnTarget } from '../redirects.js';
 import { renderFactorPrompt, type PromptState } from './factor-prompt.js';
 import { challengeState, promptFailure, promptState, startPromptChallenge, verifyFromForm } from './second-factor.js';
 
@@ -32,8 +32,10 @@ export function signInPages(app: FastifyInstance, kit: PageKit): void {
 </form>
 <p class="muted">${ctx.config.passwordResetChannels.length > 0 ? html`<a href="/forgot-password">Forgot your password?</a> · ` : ''}New here? <a href="/sign-up">Create an account</a></p>`;
 
+  const returnTarget = (value: unknown) => signInReturnTarget(value, { allowedRedirectOrigins: ctx.config.pages.allowedRedirectOrigins, oidcEnabled: ctx.config.oidc.enabled });
+
   const afterSignIn = (request: FastifyRequest, reply: FastifyReply) => {
-    const returnTo = allowedReturnTo(readCookie(request, cookieNames.returnTo), ctx.config.pages.allowedRedirectOrigins);
+    const returnTo = returnTarget(readCookie(request, cookieNames.returnTo));
     clearCookie(reply, cookieNames.returnTo);
     return reply.redirect(returnTo ?? '/account', 303);
   };
@@ -46,7 +48,7 @@ export function signInPages(app: FastifyInstance, kit: PageKit): void {
   };
 
   app.get('/sign-in', async (request, reply) => {
-    const returnTo = allowedReturnTo((request.query as Record<string, unknown>)['return_to'], ctx.config.pages.allowedRedirectOrigins);
+    const returnTo = returnTarget((request.query as Record<string, unknown>)['return_to']);
     if (returnTo !== undefined) setCookie(reply, cookieNames.returnTo, returnTo, 30 * 60);
     if ((await signedInSession(ctx, request, reply)) !== undefined) return afterSignIn(request, reply);
     return kit.render(request, reply, { title: 'Sign in', signedIn: false, notice: noticeFrom(request) }, (csrf) => signInForm(csrf, '', undefined));

@@ -1,0 +1,45 @@
+// The login of an authorization request is a Twofold login: the provider sends the browser to
+// /oidc/interaction/<uid>; without a signed-in Twofold session this sends it on to the hosted
+// sign-in (password, then second factor), which returns here. With one, the interaction ends with
+// what that session proves — its user as the subject, its own acr, amr and auth_time — and
+// nothing an authorization parameter asked for. Consent is granted without a question for now:
+// every registered client is first-party (clients are registered by the operator).
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type Provider from 'oidc-provider';
+import { TwofoldError } from '../errors.js';
+import type { FlowContext } from '../flows/shared/context.js';
+import { signedInSession } from '../ui/page-session.js';
+
+export async function handleInteraction(ctx: FlowContext, provider: Provider, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  let details: Awaited<ReturnType<Provider['interactionDetails']>>;
+  try {
+    details = await provider.interactionDetails(request.raw, reply.raw);
+  } catch {
+    throw new TwofoldError('invalid_request', 'This sign-in request has expired or was already used. Go back to the application and start again.');
+  }
+  const here = `/oidc/interaction/${details.uid}`;
+
+  if (details.prompt.name === 'login') {
+    const auth = await signedInSession(ctx, request, reply);
+    if (auth === undefined) return reply.redirect(`/sign-in?return_to=${encodeURIComponent(here)}`, 303);
+    const { claims } = auth;
+    const login = { accountId: auth.user.id, acr: claims.acr, amr: claims.amr, ts: claims.auth_time, remember: false };
+    return reply.redirect(await provider.interactionResult(request.raw, reply.raw, { login }, { mergeWithLastSubmission: false }), 303);
+  }
+
+  if (details.prompt.name === 'consent') {
+    const accountId = details.session?.accountId;
+    const clientId = details.params['client_id'];
+    if (accountId === undefined || typeof clientId !== 'string') throw new TwofoldError('invalid_request', 'This sign-in request has no signed-in person.');
+    const existing = details.grantId === undefined ? undefined : await provider.Grant.find(details.grantId);
+    const grant = existing ?? new provider.Grant({ accountId, clientId });
+    const missing = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+    if (missing.missingOIDCScope !== undefined) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+    if (missing.missingOIDCClaims !== undefined) grant.addOIDCClaims(missing.missingOIDCClaims);
+    for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
+    const grantId = await grant.save();
+    return reply.redirect(await provider.interactionResult(request.raw, reply.raw, { consent: { grantId } }, { mergeWithLastSubmission: true }), 303);
+  }
+
+  throw new TwofoldError('invalid_request', 'This sign-in request asks for something Twofold does not offer.');
+}

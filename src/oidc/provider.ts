@@ -1,0 +1,116 @@
+// The OpenID Provider: panva's oidc-provider does the protocol (parsing, validation, codes, tokens,
+// discovery); Twofold supplies its storage (adapter.ts), its signing key (signing-key.ts), the
+// accounts and the logins (interaction.ts). The policy is fixed, not configurable: the
+// authorization code flow only, PKCE with S256 for every client, no implicit or hybrid responses,
+// no dynamic registration, the RFC 9207 `iss` in every authorization response (the provider's
+// default), and ID tokens signed with Twofold's algorithm.
+import Provider, { interactionPolicy, type Configuration, type FindAccount } from 'oidc-provider';
+import { loadOrCreateServerSecret } from '../flows/keys/server-secrets.js';
+import type { FlowContext } from '../flows/shared/context.js';
+import { twofoldDiscoveryMetadata } from '../http/routes/well-known.js';
+import { findUserById } from '../store/repositories/users.js';
+import { createOidcAdapter } from './adapter.js';
+import { currentPrivateJwk } from './signing-key.js';
+
+/** Where the provider's endpoints live; stable, documented in the README. */
+export const oidcRoutes = {
+  authorization: '/oidc/auth',
+  token: '/oidc/token',
+  userinfo: '/oidc/me',
+  jwks: '/.well-known/jwks.json',
+  end_session: '/oidc/session/end',
+  revocation: '/oidc/token/revocation',
+  introspection: '/oidc/token/introspection',
+  pushed_authorization_request: '/oidc/request',
+  code_verification: '/oidc/device',
+  device_authorization: '/oidc/device/auth',
+  registration: '/oidc/reg',
+  backchannel_authentication: '/oidc/backchannel',
+  challenge: '/oidc/challenge',
+} as const;
+
+export const oidcInteractionPrefix = '/oidc/interaction/';
+
+function encodeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
+}
+
+/** The secret the provider signs its cookies with: the same on every instance, sealed in the database. */
+const cookieSecretName = 'oidc-cookie-key';
+
+/**
+ * The provider's own session never stands in for Twofold's: every authorization request goes
+ * through the login interaction, which answers at once from the Twofold session if there is one
+ * (one redirect) and sends the browser to the hosted sign-in if not — so signing out of Twofold,
+ * or a session revoked there, ends the provider's logins too. (prompt=none therefore answers
+ * login_required in this step.)
+ */
+function loginEveryTime(): interactionPolicy.Prompt[] {
+  const policy = interactionPolicy.base();
+  const login = policy.get('login');
+  if (login === undefined) throw new Error('oidc-provider has no login prompt');
+  login.checks.add(
+    new interactionPolicy.Check('twofold_session', 'the Twofold session is checked on every authorization', (koa) => koa.oidc.result?.['login'] === undefined),
+    0,
+  );
+  return policy;
+}
+
+export async function createOidcProvider(ctx: FlowContext): Promise<{ provider: Provider; kid: string }> {
+  const signingJwk = await currentPrivateJwk(ctx);
+  const cookieKey = await loadOrCreateServerSecret(ctx.db, ctx.secretBox, cookieSecretName, ctx.now());
+  const algorithm = ctx.config.tokens.signingAlgorithm;
+
+  const findAccount: FindAccount = async (_koa, sub) => {
+    const user = await findUserById(ctx.db, sub);
+    if (user === undefined || user.disabled_at !== null) return undefined;
+    return {
+      accountId: user.id,
+      // The provider keeps only the claims the granted scopes allow (email: the email scope).
+      claims: () => ({ sub: user.id, ...(user.email === null ? {} : { email: user.email, email_verified: user.email_verified_at !== null }) }),
+    };
+  };
+
+  const { issuer, token_endpoint: refreshEndpoint, ...twofoldMetadata } = twofoldDiscoveryMetadata(ctx);
+  const configuration: Configuration = {
+    adapter: createOidcAdapter({ db: ctx.db, now: () => ctx.now() }),
+    clients: [],
+    clientDefaults: {
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+      id_token_signed_response_alg: algorithm,
+    },
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    acrValues: ['aal1', 'aal2'],
+    // acr, amr and auth_time with the openid scope: every ID token says how the person signed in.
+    claims: { openid: ['sub', 'acr', 'amr', 'auth_time'], email: ['email', 'email_verified'] },
+    cookies: { keys: [cookieKey.toString('base64url')] },
+    jwks: { keys: [signingJwk as never] },
+    enabledJWA: { idTokenSigningAlgValues: [algorithm] },
+    findAccount,
+    interactions: { url: (_koa, interaction) => `${oidcInteractionPrefix}${interaction.uid}`, policy: loginEveryTime() },
+    routes: oidcRoutes,
+    features: { devInteractions: { enabled: false } },
+    // Lifetimes as Twofold's own: an access token as long as Twofold's, the provider's session and
+    // grant no longer than a Twofold session may last, ten minutes to finish a sign-in.
+    ttl: {
+      AccessToken: ctx.config.tokens.accessTokenTtlSeconds,
+      AuthorizationCode: 60,
+      IdToken: ctx.config.tokens.accessTokenTtlSeconds,
+      Interaction: 600,
+      Session: ctx.config.sessions.absoluteTimeoutSeconds,
+      Grant: ctx.config.sessions.absoluteTimeoutSeconds,
+    },
+    // The error page says only the error's code and description (escaped by encodeHtml), nothing of the request.
+    renderError: (koa, out) => {
+      koa.type = 'html';
+      koa.body = `<!doctype html><meta charset="utf-8"><title>Sign-in error</title><h1>That sign-in request did not work</h1><p>${encodeHtml(String(out.error))}: ${encodeHtml(String(out.error_description ?? ''))}</p>`;
+    },
+    // The provider's own keys win; Twofold's own fields are added (defaults, never overrides).
+    discovery: { ...twofoldMetadata, twofold_refresh_endpoint: refreshEndpoint },
+  };
+  const provider = new Provider(String(issuer), configuration);
+  return { provider, kid: String(signingJwk.kid) };
+}

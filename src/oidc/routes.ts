@@ -1,0 +1,57 @@
+// The OpenID Provider inside Twofold's Fastify app (TWOFOLD_OIDC=on). oidc-provider is a Koa app:
+// its paths are handed to its (req, res) callback untouched — in a scope of their own whose body
+// parser leaves the request stream unread, because the provider parses its own forms and JSON.
+// The interaction route is Twofold's (interaction.ts). Discovery is the provider's document with
+// Twofold's own merged in, at both well-known names. The provider is rebuilt when the key ring's
+// current key changes, so a rotated signing key signs ID tokens within the key ring's reload
+// interval, without a restart; every copy shares the database, so nothing in flight is lost.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type Provider from 'oidc-provider';
+import type { FlowContext } from '../flows/shared/context.js';
+import { securityHeaders } from '../http/security-headers.js';
+import { handleInteraction } from './interaction.js';
+import { createOidcProvider } from './provider.js';
+
+function currentProvider(ctx: FlowContext): () => Promise<Provider> {
+  let built: Promise<{ provider: Provider; kid: string }> | undefined;
+  return async () => {
+    const { kid } = await ctx.keys.currentKey();
+    const previous = built;
+    if (previous === undefined || (await previous).kid !== kid) {
+      // Concurrent requests after a rotation share one rebuild.
+      if (built === previous) built = createOidcProvider(ctx);
+    }
+    return (await built!).provider;
+  };
+}
+
+export async function registerOidc(app: FastifyInstance, ctx: FlowContext): Promise<void> {
+  const provider = currentProvider(ctx);
+  await provider(); // a misconfiguration fails the start, not the first request
+
+  // A hijacked answer skips Fastify's hooks: the provider's answers get Twofold's security headers
+  // here — never framed, HSTS in production — except the content policy and caching, which the
+  // provider sets per answer (its form_post page, its cacheable discovery).
+  const { 'Content-Security-Policy': _policy, 'Cache-Control': _caching, ...providerHeaders } = securityHeaders({ strictTransportSecurity: ctx.config.mode === 'production' });
+  const forward = (path?: string) => async (request: FastifyRequest, reply: FastifyReply) => {
+    const callback = (await provider()).callback();
+    if (path !== undefined) request.raw.url = path;
+    reply.hijack();
+    for (const [name, value] of Object.entries(providerHeaders)) reply.raw.setHeader(name, value);
+    reply.raw.setHeader('Content-Security-Policy', "frame-ancestors 'none'");
+    await callback(request.raw, reply.raw);
+  };
+
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+    scope.addHook('onRoute', (route) => {
+      route.schema = { ...route.schema, hide: true };
+    });
+    scope.get('/oidc/interaction/:uid', async (request, reply) => handleInteraction(ctx, await provider(), request, reply));
+    scope.route({ method: ['GET', 'POST'], url: '/oidc/*', handler: forward() });
+    scope.route({ method: 'GET', url: '/.well-known/openid-configuration', handler: forward() });
+    // RFC 8414's name for the same metadata.
+    scope.route({ method: 'GET', url: '/.well-known/oauth-authorization-server', handler: forward('/.well-known/openid-configuration') });
+  });
+}

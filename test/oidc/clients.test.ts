@@ -1,0 +1,79 @@
+// `twofold clients add|list|remove` against a data directory, and what the provider then does
+// with the client: its registered redirect URI gets the sign-in, a removed client gets nothing.
+// Registrations are checked before anything is stored.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { checkedClientRegistration } from '../../src/oidc/clients.js';
+import { runCommand } from '../helpers/process.js';
+import { startTestTwofold, testEnvironment } from '../helpers/twofold.js';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'twofold-oidc-clients-'));
+const env = testEnvironment(dataDir, { TWOFOLD_LOG_LEVEL: 'warn', TWOFOLD_OIDC: 'on' });
+const twofold = (...args: string[]) => runCommand(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], env);
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+async function authorize(clientId: string, redirectUri: string): Promise<{ status: number; location: string | undefined }> {
+  const t = await startTestTwofold({ dataDir, env: { TWOFOLD_OIDC: 'on' } });
+  try {
+    const query = new URLSearchParams({ client_id: clientId, redirect_uri: redirectUri, response_type: 'code', scope: 'openid', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' });
+    const response = await t.app.inject({ method: 'GET', url: `/oidc/auth?${query}` });
+    const location = response.headers.location;
+    return { status: response.statusCode, location: typeof location === 'string' ? location : undefined };
+  } finally {
+    await t.app.close();
+    await t.twofold.close();
+  }
+}
+
+describe('twofold clients', () => {
+  it('OP-01: add registers a public client whose exact redirect URI gets the sign-in; list shows it; remove ends it', async () => {
+    const added = await twofold('clients', 'add', '--id', 'shop', '--redirect-uri', 'https://shop.example/callback', '--json');
+    expect(added.code, added.stderr).toBe(0);
+    expect(JSON.parse(added.stdout)).toEqual({ client_id: 'shop', redirect_uris: ['https://shop.example/callback'], token_endpoint_auth_method: 'none' });
+
+    const listed = await twofold('clients', 'list', '--json');
+    expect(JSON.parse(listed.stdout)).toEqual([{ client_id: 'shop', redirect_uris: ['https://shop.example/callback'] }]);
+
+    const signIn = await authorize('shop', 'https://shop.example/callback');
+    expect(signIn.status).toBe(303);
+    expect(signIn.location).toMatch(/\/oidc\/interaction\/[A-Za-z0-9_-]+$/);
+    const otherRedirect = await authorize('shop', 'https://shop.example/other');
+    expect(otherRedirect.status).toBe(400);
+    expect(otherRedirect.location).toBeUndefined();
+
+    const removed = await twofold('clients', 'remove', 'shop');
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(removed.stdout).toContain('client shop removed');
+    const afterRemoval = await authorize('shop', 'https://shop.example/callback');
+    expect(afterRemoval.status).toBe(400);
+    expect(afterRemoval.location).toBeUndefined();
+  });
+
+  it('add refuses a bad registration with a message and stores nothing', async () => {
+    const refused = await twofold('clients', 'add', '--id', 'bad', '--redirect-uri', 'http://shop.example/callback');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('must be https');
+    const listed = await twofold('clients', 'list', '--json');
+    expect(JSON.parse(listed.stdout)).toEqual([]);
+  });
+});
+
+describe('checkedClientRegistration()', () => {
+  it('accepts https and loopback http redirect URIs', () => {
+    expect(checkedClientRegistration('app-1', ['https://app.example/cb', 'http://127.0.0.1:8080/cb', 'http://localhost/cb']).redirectUris).toHaveLength(3);
+  });
+
+  it.each([
+    ['bad id', ['https://app.example/cb']],
+    ['app', []],
+    ['app', ['not a url']],
+    ['app', ['http://app.example/cb']],
+    ['app', ['javascript:alert(1)']],
+    ['app', ['https://app.example/cb#fragment']],
+    ['app', ['https://user:pass@app.example/cb']],
+  ])('refuses %j with %j', (clientId, uris) => {
+    expect(() => checkedClientRegistration(clientId, uris)).toThrow(expect.objectContaining({ code: 'invalid_request' }));
+  });
+});
