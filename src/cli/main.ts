@@ -11,7 +11,7 @@ import { migrateCommand } from './commands/migrate.js';
 import { outboxCommand } from './commands/outbox.js';
 import { serveCommand } from './commands/serve.js';
 import { auditCommand, auditPruneCommand } from './commands/audit.js';
-import { addClientCommand, listClientsCommand, removeClientCommand } from './commands/clients.js';
+import { addClientCommand, listClientsCommand, removeClientCommand, rotateClientSecretCommand, showClientCommand } from './commands/clients.js';
 import { listUsersCommand, resetFactorsCommand, showUserCommand, unlockCommand } from './commands/users.js';
 import { twofoldVersion } from '../version.js';
 import { limitOption } from './options.js';
@@ -44,12 +44,18 @@ keys.command('encryption-status').description('how many stored secrets each encr
 const clients = program.command('clients').description('register the OpenID Provider\'s clients (TWOFOLD_OIDC)');
 clients
   .command('add')
-  .description('register a public client (PKCE, no secret), or replace its redirect URIs')
+  .description('register a client (public: PKCE, no secret; or --confidential: PKCE and a secret), or replace it')
   .requiredOption('--id <client id>', 'the client id the app sends')
   .requiredOption('--redirect-uri <uri...>', 'where codes may be sent: https, or http on localhost; compared exactly')
+  .option('--post-logout-redirect-uri <uri...>', 'where the app may be sent back after signing out (stored for logout)')
+  .option('--confidential', 'a confidential client: a secret is made, printed once, and stored sealed')
+  .option('--auth-method <method>', 'how a confidential client sends its secret: client_secret_basic (default) or client_secret_post')
+  .option('--first-party', 'the operator\'s own app (stored and shown)')
   .addOption(json)
   .action(addClientCommand);
-clients.command('list').description('list the registered clients').addOption(json).action(listClientsCommand);
+clients.command('list').description('list the registered clients (never their secrets)').addOption(json).action(listClientsCommand);
+clients.command('show').description('show one client (never its secret)').argument('<client id>').addOption(json).action(showClientCommand);
+clients.command('rotate-secret').description('give a confidential client a new secret, printed once; the old one stops working').argument('<client id>').addOption(json).action(rotateClientSecretCommand);
 clients.command('remove').description('remove a client').argument('<client id>').addOption(json).action(removeClientCommand);
 
 const users = program.command('users').description('inspect and help users');

@@ -5,6 +5,7 @@
 // and revokes what it gave; consume is one conditional update, so only one redemption wins.
 import type { Kysely } from 'kysely';
 import type { Adapter, AdapterConstructor, AdapterPayload } from 'oidc-provider';
+import type { SecretBox } from '../core/crypto/secretbox.js';
 import type { Database, OidcPayloadRow } from '../store/database.js';
 import {
   consumeOidcPayload,
@@ -14,9 +15,12 @@ import {
   upsertOidcPayload,
   type OidcLookup,
 } from '../store/repositories/oidc-payloads.js';
+import { oidcClientKind, providerClientMetadata } from './clients.js';
 
 export interface OidcAdapterOptions {
   db: Kysely<Database>;
+  /** Opens a confidential client's sealed secret for the provider (clients.ts). */
+  secretBox: SecretBox;
   now(): number;
 }
 
@@ -27,7 +31,7 @@ function toPayload(row: OidcPayloadRow | undefined): AdapterPayload | undefined 
 }
 
 export function createOidcAdapter(options: OidcAdapterOptions): AdapterConstructor {
-  const { db, now } = options;
+  const { db, now, secretBox } = options;
   return class TwofoldOidcAdapter implements Adapter {
     constructor(private readonly kind: string) {}
 
@@ -45,7 +49,9 @@ export function createOidcAdapter(options: OidcAdapterOptions): AdapterConstruct
     }
 
     private async findBy(by: OidcLookup, value: string): Promise<AdapterPayload | undefined> {
-      return toPayload(await findLiveOidcPayload(db, this.kind, by, value, now()));
+      const payload = toPayload(await findLiveOidcPayload(db, this.kind, by, value, now()));
+      if (payload === undefined || this.kind !== oidcClientKind) return payload;
+      return providerClientMetadata(payload, secretBox) as AdapterPayload | undefined;
     }
 
     find(id: string): Promise<AdapterPayload | undefined> {

@@ -1,64 +1,186 @@
-// Clients of the OpenID Provider, registered by the operator (no dynamic registration). This first
-// step registers public clients only (token_endpoint_auth_method none, PKCE required of every
-// client): no client secret exists, so none can be stored or leak. They live with the provider's
-// other rows, as its adapter's Client kind, which the provider reads and validates on each use.
+// Clients of the OpenID Provider, registered by the operator (no dynamic registration). A public
+// client (token_endpoint_auth_method none) has no secret; a confidential one authenticates at the
+// token endpoint with a secret (client_secret_basic or client_secret_post). PKCE is required of
+// every client either way. They live with the provider's other rows, as its adapter's Client kind,
+// which the provider reads and validates on each use. A client secret is stored only sealed with
+// the secretbox, its AAD bound to the client id (a sealed secret moved to another client's row
+// does not open); the adapter opens it for the provider, which compares it in constant time.
+import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { SecretBoxError, secretBoxAad, type SecretBox } from '../core/crypto/secretbox.js';
 import { TwofoldError } from '../errors.js';
 import type { Database } from '../store/database.js';
-import { deleteOidcPayload, listOidcPayloads, upsertOidcPayload } from '../store/repositories/oidc-payloads.js';
+import { deleteOidcPayload, findLiveOidcPayload, listOidcPayloads, upsertOidcPayload } from '../store/repositories/oidc-payloads.js';
 
-const clientKind = 'Client';
+export const oidcClientKind = 'Client';
+
+export const confidentialAuthMethods = ['client_secret_basic', 'client_secret_post'] as const;
+export type ConfidentialAuthMethod = (typeof confidentialAuthMethods)[number];
+export type ClientAuthMethod = ConfidentialAuthMethod | 'none';
 
 export interface OidcClientRegistration {
   clientId: string;
   redirectUris: string[];
+  postLogoutRedirectUris?: string[];
+  /** Stored and shown; consent is not asked of any client in this step anyway. */
+  firstParty?: boolean;
+  /** `none` (public, the default) or how a confidential client sends its secret. */
+  authMethod?: ClientAuthMethod;
+}
+
+export interface OidcClientSummary {
+  clientId: string;
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  firstParty: boolean;
+  authMethod: ClientAuthMethod;
+}
+
+/** The row's payload: the provider's metadata plus Twofold's own fields, which the provider never sees. */
+interface StoredClient {
+  client_id: string;
+  redirect_uris: string[];
+  post_logout_redirect_uris?: string[];
+  token_endpoint_auth_method: ClientAuthMethod;
+  grant_types: string[];
+  response_types: string[];
+  twofold_first_party?: boolean;
+  twofold_client_secret_sealed?: string;
 }
 
 const clientIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
 const loopbackHosts = new Set(['localhost', '127.0.0.1', '[::1]']);
+/** 256 bits from the CSPRNG, base64url: 43 characters. */
+const clientSecretBytes = 32;
+
+function checkedUris(uris: readonly string[], what: string): string[] {
+  for (const uri of uris) {
+    let url: URL;
+    try {
+      url = new URL(uri);
+    } catch {
+      throw new TwofoldError('invalid_request', `The ${what} "${uri}" is not an absolute URL.`);
+    }
+    const allowedScheme = url.protocol === 'https:' || (url.protocol === 'http:' && loopbackHosts.has(url.hostname));
+    if (!allowedScheme) throw new TwofoldError('invalid_request', `The ${what} "${uri}" must be https (http only for localhost).`);
+    if (url.hash !== '' || uri.includes('#') || url.username !== '' || url.password !== '') throw new TwofoldError('invalid_request', `The ${what} "${uri}" may not carry a fragment or credentials.`);
+  }
+  return [...uris];
+}
 
 /**
  * A registration as typed by an operator, checked before anything is stored: a client id of safe
  * characters, and redirect URIs that are absolute https URLs (http only on this machine's loopback,
  * for development), without a fragment or credentials — compared exactly by the provider later.
  */
-export function checkedClientRegistration(clientId: string, redirectUris: readonly string[]): OidcClientRegistration {
+export function checkedClientRegistration(clientId: string, redirectUris: readonly string[], options: Omit<OidcClientRegistration, 'clientId' | 'redirectUris'> = {}): OidcClientRegistration {
   if (!clientIdPattern.test(clientId)) throw new TwofoldError('invalid_request', 'A client id is 1 to 64 letters, digits, ".", "_" or "-".');
   if (redirectUris.length === 0) throw new TwofoldError('invalid_request', 'A client needs at least one redirect URI.');
-  for (const uri of redirectUris) {
-    let url: URL;
-    try {
-      url = new URL(uri);
-    } catch {
-      throw new TwofoldError('invalid_request', `The redirect URI "${uri}" is not an absolute URL.`);
-    }
-    const allowedScheme = url.protocol === 'https:' || (url.protocol === 'http:' && loopbackHosts.has(url.hostname));
-    if (!allowedScheme) throw new TwofoldError('invalid_request', `The redirect URI "${uri}" must be https (http only for localhost).`);
-    if (url.hash !== '' || uri.includes('#') || url.username !== '' || url.password !== '') throw new TwofoldError('invalid_request', `The redirect URI "${uri}" may not carry a fragment or credentials.`);
+  const authMethod = options.authMethod ?? 'none';
+  if (authMethod !== 'none' && !(confidentialAuthMethods as readonly string[]).includes(authMethod)) {
+    throw new TwofoldError('invalid_request', `The auth method "${String(authMethod)}" is not one of ${confidentialAuthMethods.join(', ')}.`);
   }
-  return { clientId, redirectUris: [...redirectUris] };
+  return {
+    clientId,
+    redirectUris: checkedUris(redirectUris, 'redirect URI'),
+    postLogoutRedirectUris: checkedUris(options.postLogoutRedirectUris ?? [], 'post-logout redirect URI'),
+    firstParty: options.firstParty ?? false,
+    authMethod,
+  };
+}
+
+function secretAad(clientId: string): string {
+  return secretBoxAad('oidc-client-secret', clientId);
+}
+
+function newClientSecret(): string {
+  return randomBytes(clientSecretBytes).toString('base64url');
+}
+
+async function storeClient(db: Kysely<Database>, stored: StoredClient): Promise<void> {
+  await upsertOidcPayload(db, { kind: oidcClientKind, id: stored.client_id, payload: JSON.stringify(stored), grant_id: null, user_code: null, uid: null, expires_at: null, consumed_at: null });
+}
+
+function storedClient(registration: OidcClientRegistration, sealedSecret: string | undefined): StoredClient {
+  return {
+    client_id: registration.clientId,
+    redirect_uris: registration.redirectUris,
+    ...((registration.postLogoutRedirectUris ?? []).length > 0 ? { post_logout_redirect_uris: registration.postLogoutRedirectUris } : {}),
+    token_endpoint_auth_method: registration.authMethod ?? 'none',
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    twofold_first_party: registration.firstParty ?? false,
+    ...(sealedSecret === undefined ? {} : { twofold_client_secret_sealed: sealedSecret }),
+  };
 }
 
 export async function registerPublicOidcClient(db: Kysely<Database>, registration: OidcClientRegistration): Promise<void> {
-  const metadata = {
-    client_id: registration.clientId,
-    redirect_uris: registration.redirectUris,
-    token_endpoint_auth_method: 'none',
-    grant_types: ['authorization_code'],
-    response_types: ['code'],
-  };
-  await upsertOidcPayload(db, { kind: clientKind, id: registration.clientId, payload: JSON.stringify(metadata), grant_id: null, user_code: null, uid: null, expires_at: null, consumed_at: null });
+  await storeClient(db, storedClient({ ...registration, authMethod: 'none' }, undefined));
 }
 
-export async function listOidcClients(db: Kysely<Database>): Promise<OidcClientRegistration[]> {
-  const rows = await listOidcPayloads(db, clientKind);
-  return rows.map((row) => {
-    const metadata = JSON.parse(row.payload) as { redirect_uris: string[] };
-    return { clientId: row.id, redirectUris: metadata.redirect_uris };
-  });
+/** Registers (or replaces) a confidential client; returns its new secret, which is stored only sealed. */
+export async function registerConfidentialOidcClient(db: Kysely<Database>, secretBox: SecretBox, registration: OidcClientRegistration): Promise<string> {
+  const authMethod = registration.authMethod === undefined || registration.authMethod === 'none' ? 'client_secret_basic' : registration.authMethod;
+  const secret = newClientSecret();
+  await storeClient(db, storedClient({ ...registration, authMethod }, secretBox.seal(secret, secretAad(registration.clientId))));
+  return secret;
+}
+
+async function findStoredClient(db: Kysely<Database>, clientId: string): Promise<StoredClient | undefined> {
+  const row = await findLiveOidcPayload(db, oidcClientKind, 'id', clientId, Date.now());
+  return row === undefined ? undefined : (JSON.parse(row.payload) as StoredClient);
+}
+
+/** A new secret for a confidential client; the old one stops working at once. */
+export async function rotateOidcClientSecret(db: Kysely<Database>, secretBox: SecretBox, clientId: string): Promise<string> {
+  const stored = await findStoredClient(db, clientId);
+  if (stored === undefined) throw new TwofoldError('not_found', `There is no client "${clientId}".`);
+  if (stored.token_endpoint_auth_method === 'none') throw new TwofoldError('invalid_request', `The client "${clientId}" is public: it has no secret to rotate.`);
+  const secret = newClientSecret();
+  await storeClient(db, { ...stored, twofold_client_secret_sealed: secretBox.seal(secret, secretAad(clientId)) });
+  return secret;
+}
+
+/**
+ * What the provider gets for a stored client (the adapter's find): its metadata, with the secret
+ * opened for a confidential client and Twofold's own fields left out. A secret that does not open
+ * (moved from another row, tampered with, or sealed under a key no longer configured) makes the
+ * client unknown: the token endpoint answers invalid_client, never a server error.
+ */
+export function providerClientMetadata(payload: Record<string, unknown>, secretBox: SecretBox): Record<string, unknown> | undefined {
+  const { twofold_client_secret_sealed: sealed, twofold_first_party: _firstParty, ...metadata } = payload as unknown as StoredClient;
+  if (sealed === undefined) return metadata as unknown as Record<string, unknown>;
+  try {
+    return { ...metadata, client_secret: secretBox.open(sealed, secretAad(metadata.client_id)) };
+  } catch (error) {
+    if (error instanceof SecretBoxError) return undefined;
+    throw error;
+  }
+}
+
+function summary(stored: StoredClient): OidcClientSummary {
+  return {
+    clientId: stored.client_id,
+    redirectUris: stored.redirect_uris,
+    postLogoutRedirectUris: stored.post_logout_redirect_uris ?? [],
+    firstParty: stored.twofold_first_party ?? false,
+    authMethod: stored.token_endpoint_auth_method,
+  };
+}
+
+/** Never carries a secret. */
+export async function findOidcClient(db: Kysely<Database>, clientId: string): Promise<OidcClientSummary | undefined> {
+  const stored = await findStoredClient(db, clientId);
+  return stored === undefined ? undefined : summary(stored);
+}
+
+/** Never carries a secret. */
+export async function listOidcClients(db: Kysely<Database>): Promise<OidcClientSummary[]> {
+  const rows = await listOidcPayloads(db, oidcClientKind);
+  return rows.map((row) => summary(JSON.parse(row.payload) as StoredClient));
 }
 
 /** True when there was such a client. */
 export async function removeOidcClient(db: Kysely<Database>, clientId: string): Promise<boolean> {
-  return deleteOidcPayload(db, clientKind, clientId);
+  return deleteOidcPayload(db, oidcClientKind, clientId);
 }

@@ -73,7 +73,7 @@ export async function createOidcProvider(ctx: FlowContext): Promise<{ provider: 
 
   const { issuer, token_endpoint: refreshEndpoint, ...twofoldMetadata } = twofoldDiscoveryMetadata(ctx);
   const configuration: Configuration = {
-    adapter: createOidcAdapter({ db: ctx.db, now: () => ctx.now() }),
+    adapter: createOidcAdapter({ db: ctx.db, secretBox: ctx.secretBox, now: () => ctx.now() }),
     clients: [],
     clientDefaults: {
       grant_types: ['authorization_code'],
@@ -81,6 +81,8 @@ export async function createOidcProvider(ctx: FlowContext): Promise<{ provider: 
       token_endpoint_auth_method: 'none',
       id_token_signed_response_alg: algorithm,
     },
+    // Public clients (none, with PKCE) and confidential ones with a client secret (clients.ts).
+    clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post'],
     responseTypes: ['code'],
     pkce: { required: () => true },
     acrValues: ['aal1', 'aal2'],

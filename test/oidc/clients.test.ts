@@ -31,10 +31,11 @@ describe('twofold clients', () => {
   it('OP-01: add registers a public client whose exact redirect URI gets the sign-in; list shows it; remove ends it', async () => {
     const added = await twofold('clients', 'add', '--id', 'shop', '--redirect-uri', 'https://shop.example/callback', '--json');
     expect(added.code, added.stderr).toBe(0);
-    expect(JSON.parse(added.stdout)).toEqual({ client_id: 'shop', redirect_uris: ['https://shop.example/callback'], token_endpoint_auth_method: 'none' });
+    const shop = { client_id: 'shop', redirect_uris: ['https://shop.example/callback'], post_logout_redirect_uris: [], token_endpoint_auth_method: 'none', first_party: false };
+    expect(JSON.parse(added.stdout)).toEqual(shop);
 
     const listed = await twofold('clients', 'list', '--json');
-    expect(JSON.parse(listed.stdout)).toEqual([{ client_id: 'shop', redirect_uris: ['https://shop.example/callback'] }]);
+    expect(JSON.parse(listed.stdout)).toEqual([shop]);
 
     const signIn = await authorize('shop', 'https://shop.example/callback');
     expect(signIn.status).toBe(303);
@@ -49,6 +50,53 @@ describe('twofold clients', () => {
     const afterRemoval = await authorize('shop', 'https://shop.example/callback');
     expect(afterRemoval.status).toBe(400);
     expect(afterRemoval.location).toBeUndefined();
+  });
+
+  it('OP-05: add --confidential prints a 256-bit secret once; show and list never print it; rotate-secret prints a new one', async () => {
+    const added = await twofold('clients', 'add', '--id', 'backend', '--redirect-uri', 'https://backend.example/cb', '--confidential', '--auth-method', 'client_secret_post', '--post-logout-redirect-uri', 'https://backend.example/bye', '--first-party', '--json');
+    expect(added.code, added.stderr).toBe(0);
+    const { client_secret: secret, ...backend } = JSON.parse(added.stdout) as { client_secret: string };
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(backend).toEqual({ client_id: 'backend', redirect_uris: ['https://backend.example/cb'], post_logout_redirect_uris: ['https://backend.example/bye'], token_endpoint_auth_method: 'client_secret_post', first_party: true });
+
+    for (const args of [['show', 'backend'], ['show', 'backend', '--json'], ['list'], ['list', '--json']]) {
+      const shown = await twofold('clients', ...args);
+      expect(shown.code, shown.stderr).toBe(0);
+      expect(shown.stdout).toContain('backend');
+      expect(shown.stdout + shown.stderr, args.join(' ')).not.toContain(secret);
+      expect(shown.stdout, args.join(' ')).not.toContain('client_secret"');
+    }
+    const shown = await twofold('clients', 'show', 'backend', '--json');
+    expect(JSON.parse(shown.stdout)).toEqual(backend);
+
+    const rotated = await twofold('clients', 'rotate-secret', 'backend');
+    expect(rotated.code, rotated.stderr).toBe(0);
+    expect(rotated.stdout).toContain('the old one no longer works');
+    const newSecret = /client secret \(shown once, store it now\): ([A-Za-z0-9_-]+)/.exec(rotated.stdout)?.[1];
+    expect(newSecret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(newSecret).not.toBe(secret);
+    expect((await twofold('clients', 'remove', 'backend')).code).toBe(0);
+  });
+
+  it.each([
+    [['show', 'nobody'], 'no client "nobody"'],
+    [['rotate-secret', 'nobody'], 'no client "nobody"'],
+    [['add', '--id', 'pub', '--redirect-uri', 'https://pub.example/cb', '--auth-method', 'client_secret_post'], 'add --confidential'],
+    [['add', '--id', 'conf', '--redirect-uri', 'https://conf.example/cb', '--confidential', '--auth-method', 'private_key_jwt'], 'is not one of client_secret_basic, client_secret_post'],
+    [['add', '--id', 'conf', '--redirect-uri', 'https://conf.example/cb', '--confidential', '--post-logout-redirect-uri', 'http://conf.example/bye'], 'post-logout redirect URI'],
+  ])('bad input %j gives a clear message and a non-zero exit', async (args, message) => {
+    const refused = await twofold('clients', ...args);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain(message);
+    expect(JSON.parse((await twofold('clients', 'list', '--json')).stdout)).toEqual([]);
+  });
+
+  it('rotate-secret refuses a public client: it has no secret', async () => {
+    expect((await twofold('clients', 'add', '--id', 'spa', '--redirect-uri', 'https://spa.example/cb')).code).toBe(0);
+    const refused = await twofold('clients', 'rotate-secret', 'spa');
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('is public: it has no secret to rotate');
+    expect((await twofold('clients', 'remove', 'spa')).code).toBe(0);
   });
 
   it('add refuses a bad registration with a message and stores nothing', async () => {

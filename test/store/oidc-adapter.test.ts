@@ -1,8 +1,10 @@
 // The OpenID Provider's storage on each database: a row is found until it expires and never after
 // (whatever the upkeep has deleted yet), a code is consumed by exactly one of many concurrent
 // redemptions and then reads as consumed, and revoking a grant removes every row it gave.
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Adapter } from 'oidc-provider';
+import { createSecretBox } from '../../src/core/crypto/secretbox.js';
 import { createOidcAdapter } from '../../src/oidc/adapter.js';
 import { consumeOidcPayload, deleteExpiredOidcPayloads } from '../../src/store/repositories/oidc-payloads.js';
 import { databaseFactories, type TestDatabase } from './databases.js';
@@ -13,7 +15,7 @@ describe.each(databaseFactories)('the OpenID Provider adapter on $name', (factor
   let adapter: (kind: string) => Adapter;
   beforeAll(async () => {
     database = await factory.open();
-    const Adapter = createOidcAdapter({ db: database.db, now: () => now });
+    const Adapter = createOidcAdapter({ db: database.db, secretBox: createSecretBox([randomBytes(32)]), now: () => now });
     adapter = (kind) => new Adapter(kind);
   });
   afterAll(async () => database.close());

@@ -1,24 +1,94 @@
-// `twofold clients add|list|remove`: the OpenID Provider's clients (TWOFOLD_OIDC). This step
-// registers public clients only (PKCE, no secret), so nothing secret is printed or stored.
-import { checkedClientRegistration, listOidcClients, registerPublicOidcClient, removeOidcClient } from '../../oidc/clients.js';
+// `twofold clients add|list|show|rotate-secret|remove`: the OpenID Provider's clients
+// (TWOFOLD_OIDC). A confidential client's secret is printed once, when it is made (add
+// --confidential, rotate-secret), and stored only sealed; list and show never print one.
+import {
+  checkedClientRegistration,
+  findOidcClient,
+  listOidcClients,
+  registerConfidentialOidcClient,
+  registerPublicOidcClient,
+  removeOidcClient,
+  rotateOidcClientSecret,
+  type ClientAuthMethod,
+  type OidcClientSummary,
+} from '../../oidc/clients.js';
+import { TwofoldError } from '../../errors.js';
 import { printJson, printLines, printTable, terminalText } from '../output.js';
 import { withTwofold } from './with-twofold.js';
 
-export async function addClientCommand(options: { id: string; redirectUri: string[]; json?: boolean }): Promise<void> {
+export interface AddClientOptions {
+  id: string;
+  redirectUri: string[];
+  postLogoutRedirectUri?: string[];
+  confidential?: boolean;
+  authMethod?: string;
+  firstParty?: boolean;
+  json?: boolean;
+}
+
+function clientJson(client: OidcClientSummary) {
+  return {
+    client_id: client.clientId,
+    redirect_uris: client.redirectUris,
+    post_logout_redirect_uris: client.postLogoutRedirectUris,
+    token_endpoint_auth_method: client.authMethod,
+    first_party: client.firstParty,
+  };
+}
+
+function clientRow(client: OidcClientSummary) {
+  return {
+    client_id: client.clientId,
+    auth_method: client.authMethod,
+    first_party: client.firstParty,
+    redirect_uris: client.redirectUris.join(' '),
+    post_logout_redirect_uris: client.postLogoutRedirectUris.join(' '),
+  };
+}
+
+export async function addClientCommand(options: AddClientOptions): Promise<void> {
+  if (options.authMethod !== undefined && options.confidential !== true) throw new TwofoldError('invalid_request', '--auth-method is for confidential clients: add --confidential.');
+  const authMethod = (options.confidential === true ? (options.authMethod ?? 'client_secret_basic') : 'none') as ClientAuthMethod;
   // Checked before the database is opened: a typo costs nothing.
-  const registration = checkedClientRegistration(options.id, options.redirectUri);
+  const registration = checkedClientRegistration(options.id, options.redirectUri, {
+    postLogoutRedirectUris: options.postLogoutRedirectUri ?? [],
+    firstParty: options.firstParty === true,
+    authMethod,
+  });
   await withTwofold(async (twofold) => {
-    await registerPublicOidcClient(twofold.database.db, registration);
-    if (options.json === true) printJson({ client_id: registration.clientId, redirect_uris: registration.redirectUris, token_endpoint_auth_method: 'none' });
-    else printLines(`client ${terminalText(registration.clientId)} registered (public: PKCE, no secret) for ${registration.redirectUris.map(terminalText).join(', ')}.`);
+    const db = twofold.database.db;
+    const secret = authMethod === 'none' ? undefined : await registerConfidentialOidcClient(db, twofold.context.secretBox, registration);
+    if (secret === undefined) await registerPublicOidcClient(db, registration);
+    const client = await findOidcClient(db, registration.clientId);
+    if (client === undefined) throw new Error('the client just registered is missing');
+    if (options.json === true) printJson({ ...clientJson(client), ...(secret === undefined ? {} : { client_secret: secret }) });
+    else if (secret === undefined) printLines(`client ${terminalText(client.clientId)} registered (public: PKCE, no secret) for ${client.redirectUris.map(terminalText).join(', ')}.`);
+    else printLines(`client ${terminalText(client.clientId)} registered (confidential: ${client.authMethod}, PKCE) for ${client.redirectUris.map(terminalText).join(', ')}.`, `client secret (shown once, store it now): ${secret}`);
   });
 }
 
 export async function listClientsCommand(options: { json?: boolean }): Promise<void> {
   await withTwofold(async (twofold) => {
     const clients = await listOidcClients(twofold.database.db);
-    if (options.json === true) printJson(clients.map((client) => ({ client_id: client.clientId, redirect_uris: client.redirectUris })));
-    else printTable(clients.map((client) => ({ client_id: client.clientId, redirect_uris: client.redirectUris.join(' ') })));
+    if (options.json === true) printJson(clients.map(clientJson));
+    else printTable(clients.map(clientRow));
+  });
+}
+
+export async function showClientCommand(clientId: string, options: { json?: boolean }): Promise<void> {
+  await withTwofold(async (twofold) => {
+    const client = await findOidcClient(twofold.database.db, clientId);
+    if (client === undefined) throw new TwofoldError('not_found', `There is no client "${clientId}".`);
+    if (options.json === true) printJson(clientJson(client));
+    else printTable([clientRow(client)]);
+  });
+}
+
+export async function rotateClientSecretCommand(clientId: string, options: { json?: boolean }): Promise<void> {
+  await withTwofold(async (twofold) => {
+    const secret = await rotateOidcClientSecret(twofold.database.db, twofold.context.secretBox, clientId);
+    if (options.json === true) printJson({ client_id: clientId, client_secret: secret });
+    else printLines(`client ${terminalText(clientId)} has a new secret; the old one no longer works.`, `client secret (shown once, store it now): ${secret}`);
   });
 }
 

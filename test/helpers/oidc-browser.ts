@@ -1,0 +1,63 @@
+// A browser over fetch for the OpenID Provider's tests: a cookie jar, redirects followed by hand so
+// each hop can be looked at, and a sign-in through the hosted pages (password, then the
+// authenticator app's code) that ends at the redirect back to the app.
+import { expect } from 'vitest';
+import { totpCode, type SignedUp } from './flow.js';
+import type { ListeningTwofold } from './listening-twofold.js';
+
+export class OidcBrowser {
+  readonly cookies = new Map<string, string>();
+  constructor(private readonly baseUrl: string) {}
+
+  async request(url: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<Response> {
+    const headers: Record<string, string> = {};
+    if (this.cookies.size > 0) headers['cookie'] = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    if (init.form !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
+    const response = await fetch(new URL(url, this.baseUrl), {
+      method: init.method ?? 'GET',
+      headers,
+      redirect: 'manual',
+      ...(init.form === undefined ? {} : { body: new URLSearchParams(init.form).toString() }),
+    });
+    for (const header of response.headers.getSetCookie()) {
+      const [pair] = header.split(';');
+      const index = pair!.indexOf('=');
+      const name = pair!.slice(0, index);
+      const value = pair!.slice(index + 1);
+      if (value === '' || /max-age=0\b|expires=thu, 01 jan 1970/i.test(header)) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+    return response;
+  }
+
+  /** Follows redirects on Twofold's origin; returns the first answer that is not one, or the first redirect away. */
+  async follow(url: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<{ response: Response; url: string }> {
+    let response = await this.request(url, init);
+    let current = new URL(url, this.baseUrl).href;
+    for (let hops = 0; hops < 20 && response.status >= 300 && response.status < 400; hops += 1) {
+      const next = new URL(response.headers.get('location')!, current).href;
+      if (new URL(next).origin !== new URL(this.baseUrl).origin) return { response, url: next };
+      current = next;
+      response = await this.request(next);
+    }
+    return { response, url: current };
+  }
+
+  csrf(): string {
+    const token = this.cookies.get('__Host-twofold-csrf');
+    if (token === undefined) throw new Error('no CSRF cookie yet');
+    return decodeURIComponent(token);
+  }
+
+  /** Through the hosted pages: password, then the authenticator app's code; the redirect back to the app. */
+  async signIn(t: ListeningTwofold, user: SignedUp, url: URL): Promise<URL> {
+    const signInPage = await this.follow(url.href);
+    expect(signInPage.url).toMatch(/\/sign-in\?return_to=/);
+    const afterPassword = await this.follow('/sign-in', { method: 'POST', form: { csrf: this.csrf(), username: user.username, password: user.password } });
+    expect(new URL(afterPassword.url).pathname).toBe('/sign-in/verify');
+    t.clock.advanceSeconds(30);
+    const back = await this.follow('/sign-in/verify', { method: 'POST', form: { csrf: this.csrf(), code: totpCode(t, user.secret) } });
+    expect(back.response.status).toBe(303);
+    return new URL(back.url);
+  }
+}
