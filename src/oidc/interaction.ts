@@ -9,6 +9,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import { TwofoldError } from '../errors.js';
 import type { FlowContext } from '../flows/shared/context.js';
+import { requestMeta } from '../http/authenticate.js';
 import { signedInSession } from '../ui/page-session.js';
 import { authenticationDemand } from './authentication-demand.js';
 
@@ -42,6 +43,10 @@ export async function handleInteraction(ctx: FlowContext, provider: Provider, re
     // A remembered browser (aal1) never answers a demand for aal2: the person proves a factor now.
     if (tooOld || (demand.secondFactor && claims.acr !== 'aal2')) return reply.redirect(`/account/verify?next=${encodeURIComponent(here)}`, 303);
     const login = { accountId: auth.user.id, acr: claims.acr, amr: claims.amr, ts: claims.auth_time, remember: false };
+    // Every login at the provider is in the person's audit trail, naming the application it was for.
+    const meta = requestMeta(request);
+    const clientId = typeof details.params['client_id'] === 'string' ? details.params['client_id'] : null;
+    ctx.events.record({ type: 'oidc.login', userId: auth.user.id, sessionId: auth.session.id, ip: meta.ip, userAgent: meta.userAgent, details: { client_id: clientId, acr: claims.acr } });
     return reply.redirect(await provider.interactionResult(request.raw, reply.raw, { login }, { mergeWithLastSubmission: false }), 303);
   }
 

@@ -63,7 +63,7 @@ describe('OpenID Provider: authentication demands are met by a factor', () => {
     return back.url;
   }
 
-  it('OP-04: prompt=login asks for the password and second factor again, and auth_time is the new sign-in', async () => {
+  it('OP-03: prompt=login asks for the password and second factor again, and auth_time is the new sign-in', async () => {
     const browser = await signedInBrowser();
     const first = await authorization();
     const firstClaims = await first.redeem(new URL((await browser.follow(first.url.href)).url));
@@ -83,7 +83,7 @@ describe('OpenID Provider: authentication demands are met by a factor', () => {
     expect(claims.auth_time).toBe(Math.floor(t.clock.now() / 1000));
   });
 
-  it('OP-04: max_age older than the sign-in sends the person through the second factor; auth_time says when', async () => {
+  it('OP-03: max_age older than the sign-in sends the person through the second factor; auth_time says when', async () => {
     const browser = await signedInBrowser();
     const signedInAt = Math.floor(t.clock.now() / 1000);
     // Within max_age: straight back, with the sign-in's own auth_time.
@@ -98,7 +98,7 @@ describe('OpenID Provider: authentication demands are met by a factor', () => {
     expect(claims.auth_time).toBeGreaterThan(signedInAt + 600);
   });
 
-  it('OP-04: acr_values=aal2 or an essential acr claim is never satisfied by a remembered browser (aal1): a second factor first, then aal2', async () => {
+  it('OP-03: acr_values=aal2 or an essential acr claim is never satisfied by a remembered browser (aal1): a second factor first, then aal2', async () => {
     const remembered = await signedInBrowser(true);
     const device = [...remembered.cookies].find(([name]) => /device/.test(name));
     expect(device).toBeDefined();
@@ -133,5 +133,16 @@ describe('OpenID Provider: authentication demands are met by a factor', () => {
       const claims = await demanding.redeem(new URL(await stepUp(aal1, detour.url)));
       expect(claims['acr']).toBe('aal2');
     }
+  });
+  it('OP-03: every login at the provider is a security event naming the application and the Twofold session', async () => {
+    const browser = await signedInBrowser();
+    const { url, redeem } = await authorization();
+    const claims = await redeem(new URL((await browser.follow(url.href)).url));
+    await t.ctx.auditTrail.flush();
+    const rows = await t.ctx.db.selectFrom('security_events').selectAll().where('user_id', '=', user.userId).where('type', '=', 'oidc.login').execute();
+    const latest = rows.at(-1)!;
+    expect(latest).toBeDefined();
+    expect(JSON.parse(String(latest.details))).toMatchObject({ client_id: 'demanding-app', acr: claims['acr'] });
+    expect(latest.session_id).toMatch(/\S/);
   });
 });
