@@ -145,4 +145,13 @@ describe('OpenID Provider: authentication demands are met by a factor', () => {
     expect(JSON.parse(String(latest.details))).toMatchObject({ client_id: 'demanding-app', acr: claims['acr'] });
     expect(latest.session_id).toMatch(/\S/);
   });
+  it('OP-03: sid, when the claims parameter asks for it, is the provider’s session id for the app: the same for the next login in that browser', async () => {
+    const browser = await signedInBrowser();
+    const sidRequest = { claims: JSON.stringify({ id_token: { sid: null } }) };
+    const first = await authorization(sidRequest);
+    const firstSid = (await first.redeem(new URL((await browser.follow(first.url.href)).url)))['sid'];
+    expect(firstSid).toMatch(/^[A-Za-z0-9_-]{10,}$/);
+    const second = await authorization(sidRequest);
+    expect((await second.redeem(new URL((await browser.follow(second.url.href)).url)))['sid']).toBe(firstSid);
+  });
 });
