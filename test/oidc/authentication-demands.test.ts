@@ -118,11 +118,14 @@ describe('OpenID Provider: authentication demands are met by a factor', () => {
     expect((await plain.redeem(new URL((await browser.follow(plain.url.href)).url)))['acr']).toBe('aal1');
 
     // prompt=none cannot be met: the RFC error at the redirect URI, no code.
-    const silent = await authorization({ acr_values: 'aal2', prompt: 'none' });
-    const refused = new URL((await browser.follow(silent.url.href)).url);
-    expect(refused.origin + refused.pathname).toBe(redirectUri);
-    expect(['interaction_required', 'login_required']).toContain(refused.searchParams.get('error'));
-    expect(refused.searchParams.get('code')).toBeNull();
+    const essentialAal2 = JSON.stringify({ id_token: { acr: { essential: true, values: ['aal2'] } } });
+    for (const demand of [{ acr_values: 'aal2' }, { claims: essentialAal2 }] as Array<Record<string, string>>) {
+      const silent = await authorization({ ...demand, prompt: 'none' });
+      const refused = new URL((await browser.follow(silent.url.href)).url);
+      expect(refused.origin + refused.pathname).toBe(redirectUri);
+      expect(['interaction_required', 'login_required']).toContain(refused.searchParams.get('error'));
+      expect(refused.searchParams.get('code')).toBeNull();
+    }
 
     for (const params of [{ acr_values: 'aal2' } as Record<string, string>, { claims: JSON.stringify({ id_token: { acr: { essential: true, values: ['aal2'] } } }) }]) {
       const demanding = await authorization(params);
