@@ -2,13 +2,16 @@
 // /oidc/interaction/<uid>; without a signed-in Twofold session this sends it on to the hosted
 // sign-in (password, then second factor), which returns here. With one, the interaction ends with
 // what that session proves — its user as the subject, its own acr, amr and auth_time — and
-// nothing an authorization parameter asked for. Consent is granted without a question for now:
+// nothing an authorization parameter asked for: prompt=login, max_age and a demand for aal2 send
+// the person through the sign-in or a second factor again first (authentication-demand.ts). Consent is granted without a question for now:
 // every registered client is first-party (clients are registered by the operator).
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import { TwofoldError } from '../errors.js';
 import type { FlowContext } from '../flows/shared/context.js';
+import { requestMeta } from '../http/authenticate.js';
 import { signedInSession } from '../ui/page-session.js';
+import { authenticationDemand } from './authentication-demand.js';
 
 export async function handleInteraction(ctx: FlowContext, provider: Provider, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   let details: Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -23,7 +26,27 @@ export async function handleInteraction(ctx: FlowContext, provider: Provider, re
     const auth = await signedInSession(ctx, request, reply);
     if (auth === undefined) return reply.redirect(`/sign-in?return_to=${encodeURIComponent(here)}`, 303);
     const { claims } = auth;
+    const demand = authenticationDemand(details.params);
+    const authTimeMs = claims.auth_time * 1000;
+    if (demand.freshSignIn) {
+      // When the request first came here, kept in the interaction (server-side), on Twofold's clock:
+      // only a sign-in finished after it answers prompt=login.
+      const kept = (details.lastSubmission as { twofoldSignInAfter?: unknown } | undefined)?.twofoldSignInAfter;
+      const signInAfter = typeof kept === 'number' ? kept : ctx.now();
+      if (typeof kept !== 'number') {
+        details.lastSubmission = { twofoldSignInAfter: signInAfter };
+        await details.persist();
+      }
+      if (authTimeMs < signInAfter) return reply.redirect(`/sign-in?again=1&return_to=${encodeURIComponent(here)}`, 303);
+    }
+    const tooOld = demand.maxAgeSeconds !== undefined && ctx.now() - authTimeMs > demand.maxAgeSeconds * 1000;
+    // A remembered browser (aal1) never answers a demand for aal2: the person proves a factor now.
+    if (tooOld || (demand.secondFactor && claims.acr !== 'aal2')) return reply.redirect(`/account/verify?next=${encodeURIComponent(here)}`, 303);
     const login = { accountId: auth.user.id, acr: claims.acr, amr: claims.amr, ts: claims.auth_time, remember: false };
+    // Every login at the provider is in the person's audit trail, naming the application it was for.
+    const meta = requestMeta(request);
+    const clientId = typeof details.params['client_id'] === 'string' ? details.params['client_id'] : null;
+    ctx.events.record({ type: 'oidc.login', userId: auth.user.id, sessionId: auth.session.id, ip: meta.ip, userAgent: meta.userAgent, details: { client_id: clientId, acr: claims.acr } });
     return reply.redirect(await provider.interactionResult(request.raw, reply.raw, { login }, { mergeWithLastSubmission: false }), 303);
   }
 

@@ -94,7 +94,9 @@ export async function createOidcProvider(ctx: FlowContext): Promise<{ provider: 
     findAccount,
     interactions: { url: (_koa, interaction) => `${oidcInteractionPrefix}${interaction.uid}`, policy: loginEveryTime() },
     routes: oidcRoutes,
-    features: { devInteractions: { enabled: false } },
+    // The claims parameter: a relying party can make acr essential (aal2), which the interaction
+    // meets with a second factor and the provider then checks again before issuing a code.
+    features: { devInteractions: { enabled: false }, claimsParameter: { enabled: true } },
     // Lifetimes as Twofold's own: an access token as long as Twofold's, the provider's session and
     // grant no longer than a Twofold session may last, ten minutes to finish a sign-in.
     ttl: {

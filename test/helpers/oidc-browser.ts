@@ -61,3 +61,6 @@ export class OidcBrowser {
     return new URL(back.url);
   }
 }
+
+/** The name the authorization-code and demand tests use. */
+export { OidcBrowser as Browser };

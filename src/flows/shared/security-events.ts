@@ -47,7 +47,9 @@ export type SecurityEventType =
   | 'request_budget.exhausted'
   | 'email.verification_sent'
   | 'email.verified'
-  | 'email.changed';
+  | 'email.changed'
+  /** A login at the OpenID Provider: the Twofold session answered an application's authorization request. */
+  | 'oidc.login';
 
 export interface SecurityEvent {
   type: SecurityEventType;

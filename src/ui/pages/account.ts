@@ -47,6 +47,7 @@ const eventNames: Record<string, string> = {
   'token.refresh_grace_replay': 'A session renewal was repeated within seconds and answered again',
   'session.revoked': 'Session ended',
   'step_up.completed': 'Identity confirmed again',
+  'oidc.login': 'Signed in to an application',
   'password.changed': 'Password changed',
   'password.change_failed': 'Password change refused',
   'password.reset_requested': 'Password reset asked for',

@@ -50,7 +50,9 @@ export function signInPages(app: FastifyInstance, kit: PageKit): void {
   app.get('/sign-in', async (request, reply) => {
     const returnTo = returnTarget((request.query as Record<string, unknown>)['return_to']);
     if (returnTo !== undefined) setCookie(reply, cookieNames.returnTo, returnTo, 30 * 60);
-    if ((await signedInSession(ctx, request, reply)) !== undefined) return afterSignIn(request, reply);
+    // again=1: an application asked for a fresh sign-in (OpenID prompt=login), so the form is shown even when signed in.
+    const again = (request.query as Record<string, unknown>)['again'] === '1';
+    if (!again && (await signedInSession(ctx, request, reply)) !== undefined) return afterSignIn(request, reply);
     return kit.render(request, reply, { title: 'Sign in', signedIn: false, notice: noticeFrom(request) }, (csrf) => signInForm(csrf, '', undefined));
   });
 
