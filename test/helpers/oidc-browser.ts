@@ -61,6 +61,3 @@ export class OidcBrowser {
     return new URL(back.url);
   }
 }
-
-/** The name the authorization-code and demand tests use. */
-export { OidcBrowser as Browser };

@@ -7,7 +7,8 @@ import * as client from 'openid-client';
 import { registerPublicOidcClient } from '../../src/oidc/clients.js';
 import { signUp, totpCode, type SignedUp } from '../helpers/flow.js';
 import { startListeningTwofold, type ListeningTwofold } from '../helpers/listening-twofold.js';
-import { Browser } from '../helpers/oidc-browser.js';
+import { OidcBrowser } from '../helpers/oidc-browser.js';
+import { discoverAsClient } from '../helpers/oidc-relying-party.js';
 
 const redirectUri = 'https://app.example/callback';
 
@@ -20,7 +21,7 @@ describe('OpenID Provider: authentication demands are met by a factor', () => {
     t = await startListeningTwofold({ env: { TWOFOLD_OIDC: 'on' } });
     user = await signUp(t);
     await registerPublicOidcClient(t.ctx.db, { clientId: 'demanding-app', redirectUris: [redirectUri] });
-    config = await client.discovery(new URL(t.baseUrl), 'demanding-app', { id_token_signed_response_alg: t.config.tokens.signingAlgorithm }, client.None(), { execute: [client.allowInsecureRequests] });
+    config = await discoverAsClient(t, 'demanding-app');
   });
   afterAll(async () => t.close());
 
@@ -38,15 +39,15 @@ describe('OpenID Provider: authentication demands are met by a factor', () => {
   }
 
   /** From a sign-in form: password, then the authenticator app; where the browser lands. */
-  async function passwordAndCode(browser: Browser, rememberBrowser = false): Promise<{ response: Response; url: string }> {
+  async function passwordAndCode(browser: OidcBrowser, rememberBrowser = false): Promise<{ response: Response; url: string }> {
     const afterPassword = await browser.follow('/sign-in', { method: 'POST', form: { csrf: browser.csrf(), username: user.username, password: user.password } });
     expect(new URL(afterPassword.url).pathname).toBe('/sign-in/verify');
     t.clock.advanceSeconds(30);
     return browser.follow('/sign-in/verify', { method: 'POST', form: { csrf: browser.csrf(), code: totpCode(t, user.secret), ...(rememberBrowser ? { remember_device: '1' } : {}) } });
   }
 
-  async function signedInBrowser(rememberBrowser = false): Promise<Browser> {
-    const browser = new Browser(t.baseUrl);
+  async function signedInBrowser(rememberBrowser = false): Promise<OidcBrowser> {
+    const browser = new OidcBrowser(t.baseUrl);
     await browser.request('/sign-in');
     await passwordAndCode(browser, rememberBrowser);
     expect(browser.cookies.has('__Host-twofold-access')).toBe(true);
@@ -54,7 +55,7 @@ describe('OpenID Provider: authentication demands are met by a factor', () => {
   }
 
   /** The step-up page the interaction sent the browser to: the authenticator app's code, then back. */
-  async function stepUp(browser: Browser, at: string): Promise<string> {
+  async function stepUp(browser: OidcBrowser, at: string): Promise<string> {
     expect(new URL(at).pathname).toBe('/account/verify');
     const next = new URL(at).searchParams.get('next')!;
     expect(next).toMatch(/^\/oidc\/interaction\//);
@@ -104,7 +105,7 @@ describe('OpenID Provider: authentication demands are met by a factor', () => {
     expect(device).toBeDefined();
     /** A new sign-in on the remembered browser, with the password only: the remembered browser stands in (aal1). */
     const aal1Browser = async () => {
-      const browser = new Browser(t.baseUrl);
+      const browser = new OidcBrowser(t.baseUrl);
       browser.cookies.set(device![0], device![1]);
       await browser.request('/sign-in');
       const signedIn = await browser.follow('/sign-in', { method: 'POST', form: { csrf: browser.csrf(), username: user.username, password: user.password } });

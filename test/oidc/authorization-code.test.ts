@@ -9,7 +9,8 @@ import { registerPublicOidcClient } from '../../src/oidc/clients.js';
 import { signUp, strongPassword, totpCode, uniqueUsername, type SignedUp } from '../helpers/flow.js';
 import { totpKeyIn } from '../helpers/page-browser.js';
 import { startListeningTwofold, type ListeningTwofold } from '../helpers/listening-twofold.js';
-import { Browser } from '../helpers/oidc-browser.js';
+import { OidcBrowser } from '../helpers/oidc-browser.js';
+import { discoverAsClient } from '../helpers/oidc-relying-party.js';
 
 const redirectUri = 'https://app.example/callback';
 
@@ -22,7 +23,7 @@ describe('Twofold as an OpenID Provider', () => {
     t = await startListeningTwofold({ env: { TWOFOLD_OIDC: 'on' } });
     user = await signUp(t);
     await registerPublicOidcClient(t.ctx.db, { clientId: 'first-app', redirectUris: [redirectUri] });
-    config = await client.discovery(new URL(t.baseUrl), 'first-app', { id_token_signed_response_alg: t.config.tokens.signingAlgorithm }, client.None(), { execute: [client.allowInsecureRequests] });
+    config = await discoverAsClient(t, 'first-app');
   });
   afterAll(async () => t.close());
 
@@ -43,17 +44,6 @@ describe('Twofold as an OpenID Provider', () => {
   }
 
   /** Through the hosted pages: password, then the authenticator app's code; the redirect back to the app. */
-  async function signInThroughPages(browser: Browser, url: URL): Promise<URL> {
-    const signInPage = await browser.follow(url.href);
-    expect(signInPage.url).toMatch(/\/sign-in\?return_to=/);
-    const afterPassword = await browser.follow('/sign-in', { method: 'POST', form: { csrf: browser.csrf(), username: user.username, password: user.password } });
-    expect(new URL(afterPassword.url).pathname).toBe('/sign-in/verify');
-    t.clock.advanceSeconds(30);
-    const back = await browser.follow('/sign-in/verify', { method: 'POST', form: { csrf: browser.csrf(), code: totpCode(t, user.secret) } });
-    expect(back.response.status).toBe(303);
-    return new URL(back.url);
-  }
-
   it('OP-01: discovery is the provider’s (authorization code only, S256 only, iss in responses) with Twofold’s own fields kept, under both names', async () => {
     const metadata = config.serverMetadata();
     expect(metadata.issuer).toBe(t.baseUrl);
@@ -72,9 +62,9 @@ describe('Twofold as an OpenID Provider', () => {
   });
 
   it('OP-01, OP-02, OP-03: a full login through the hosted pages gives an ID token with acr aal2, amr otp + mfa and auth_time; the code works once, and its replay revokes the tokens', async () => {
-    const browser = new Browser(t.baseUrl);
+    const browser = new OidcBrowser(t.baseUrl);
     const { verifier, build } = authorizationUrl();
-    const callback = await signInThroughPages(browser, await build());
+    const callback = await browser.signIn(t, user, await build());
     expect(callback.origin + callback.pathname).toBe(redirectUri);
     expect(callback.searchParams.get('iss')).toBe(t.baseUrl);
 
@@ -99,9 +89,9 @@ describe('Twofold as an OpenID Provider', () => {
   });
 
   it('OP-03: the Twofold session decides: still signed in, the next authorization returns at once; signed out of Twofold, it asks for the sign-in again', async () => {
-    const browser = new Browser(t.baseUrl);
+    const browser = new OidcBrowser(t.baseUrl);
     const first = authorizationUrl();
-    await signInThroughPages(browser, await first.build());
+    await browser.signIn(t, user, await first.build());
 
     const again = authorizationUrl();
     const straightBack = await browser.follow((await again.build()).href);
@@ -118,7 +108,7 @@ describe('Twofold as an OpenID Provider', () => {
   });
 
   it('OP-03: a new person signs up and sets up the authenticator app on the way, then returns to the app with acr aal2', async () => {
-    const browser = new Browser(t.baseUrl);
+    const browser = new OidcBrowser(t.baseUrl);
     const { verifier, build } = authorizationUrl();
     expect((await browser.follow((await build()).href)).url).toMatch(/\/sign-in\?return_to=/);
     await browser.request('/sign-up');
@@ -140,9 +130,9 @@ describe('Twofold as an OpenID Provider', () => {
 
   it('OP-03: after a signing-key rotation the next ID token is signed with the new key, without a restart', async () => {
     const rotated = await t.ctx.keys.rotate();
-    const browser = new Browser(t.baseUrl);
+    const browser = new OidcBrowser(t.baseUrl);
     const { verifier, build } = authorizationUrl();
-    const callback = await signInThroughPages(browser, await build());
+    const callback = await browser.signIn(t, user, await build());
     const tokens = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: 'state-1' });
     expect(decodeProtectedHeader(tokens.id_token!).kid).toBe(rotated.kid);
     await jwtVerify(tokens.id_token!, createRemoteJWKSet(new URL(`${t.baseUrl}/.well-known/jwks.json`)), { issuer: t.baseUrl, audience: 'first-app' });
@@ -151,13 +141,13 @@ describe('Twofold as an OpenID Provider', () => {
   it('OP-01: no PKCE, or plain PKCE, is refused with the RFC error at the redirect URI', async () => {
     for (const params of [{ code_challenge_method: 'plain' }]) {
       const url = await authorizationUrl(params).build();
-      const answer = await new Browser(t.baseUrl).follow(url.href);
+      const answer = await new OidcBrowser(t.baseUrl).follow(url.href);
       expect(new URL(answer.url).searchParams.get('error')).toBe('invalid_request');
     }
     const url = await authorizationUrl().build();
     url.searchParams.delete('code_challenge');
     url.searchParams.delete('code_challenge_method');
-    const answer = await new Browser(t.baseUrl).follow(url.href);
+    const answer = await new OidcBrowser(t.baseUrl).follow(url.href);
     const error = new URL(answer.url);
     expect(error.origin + error.pathname).toBe(redirectUri);
     expect(error.searchParams.get('error')).toBe('invalid_request');
@@ -166,7 +156,7 @@ describe('Twofold as an OpenID Provider', () => {
 
   it('OP-01: an unregistered redirect_uri is never redirected to', async () => {
     const url = await authorizationUrl({ redirect_uri: 'https://evil.example/callback' }).build();
-    const answer = await new Browser(t.baseUrl).follow(url.href);
+    const answer = await new OidcBrowser(t.baseUrl).follow(url.href);
     expect(answer.response.status).toBe(400);
     expect(answer.url.startsWith(t.baseUrl)).toBe(true);
     expect(answer.response.headers.get('location')).toBeNull();
@@ -188,7 +178,7 @@ describe('Twofold as an OpenID Provider', () => {
   it('OP-01: an implicit or hybrid response type is refused', async () => {
     for (const responseType of ['id_token', 'code id_token', 'token']) {
       const url = await authorizationUrl({ response_type: responseType, nonce: 'n-1' }).build();
-      const answer = await new Browser(t.baseUrl).follow(url.href);
+      const answer = await new OidcBrowser(t.baseUrl).follow(url.href);
       // An error for a response type with tokens in it is sent in the fragment, as that type would have been.
       const callback = new URL(answer.url);
       expect(callback.origin + callback.pathname).toBe(redirectUri);

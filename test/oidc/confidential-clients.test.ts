@@ -8,6 +8,7 @@ import { registerConfidentialOidcClient, rotateOidcClientSecret, type Confidenti
 import { signUp, type SignedUp } from '../helpers/flow.js';
 import { startListeningTwofold, type ListeningTwofold } from '../helpers/listening-twofold.js';
 import { OidcBrowser } from '../helpers/oidc-browser.js';
+import { discoverAsClient } from '../helpers/oidc-relying-party.js';
 
 const redirectUri = 'https://backend.example/callback';
 
@@ -28,7 +29,7 @@ describe('confidential clients of the OpenID Provider', () => {
   }
 
   async function configuration(clientId: string, method: ConfidentialAuthMethod, secret: string): Promise<client.Configuration> {
-    return client.discovery(new URL(t.baseUrl), clientId, { id_token_signed_response_alg: t.config.tokens.signingAlgorithm }, authentication(method, secret), { execute: [client.allowInsecureRequests] });
+    return discoverAsClient(t, clientId, authentication(method, secret));
   }
 
   /** An authorization for the signed-in browser (the first one signs in through the pages): the callback and its verifier. */

@@ -131,7 +131,7 @@ export const codeSchema = Type.String({
 /** A recovery code or a password reset code: 20 letters and digits, any case, spaces or dashes anywhere. */
 export const recoveryCodeSchema = Type.String({
   maxLength: typedCodeMaxLength,
-  description: 'As it was given (XXXXX-XXXXX-XXXXX-XXXXX), in any case, with or without spaces or dashes; anything that cannot be such a code is 400 invalid_request and spends no attempt.',
+  description: 'As it was given (four groups of five letters and digits, dash-separated), in any case, with or without spaces or dashes; anything that cannot be such a code is 400 invalid_request and spends no attempt.',
 });
 
 export const problemSchema = Type.Object(
