@@ -10,6 +10,7 @@ import type { FlowContext } from '../flows/shared/context.js';
 import { twofoldDiscoveryMetadata } from '../http/routes/well-known.js';
 import { findUserById } from '../store/repositories/users.js';
 import { createOidcAdapter } from './adapter.js';
+import { mergeConfiguration } from './configuration-parts.js';
 import { currentPrivateJwk } from './signing-key.js';
 
 /** Where the provider's endpoints live; stable, documented in the README. */
@@ -72,7 +73,7 @@ export async function createOidcProvider(ctx: FlowContext): Promise<{ provider: 
   };
 
   const { issuer, token_endpoint: refreshEndpoint, ...twofoldMetadata } = twofoldDiscoveryMetadata(ctx);
-  const configuration: Configuration = {
+  const base: Configuration = {
     adapter: createOidcAdapter({ db: ctx.db, secretBox: ctx.secretBox, now: () => ctx.now() }),
     clients: [],
     clientDefaults: {
@@ -115,6 +116,8 @@ export async function createOidcProvider(ctx: FlowContext): Promise<{ provider: 
     // The provider's own keys win; Twofold's own fields are added (defaults, never overrides).
     discovery: { ...twofoldMetadata, twofold_refresh_endpoint: refreshEndpoint },
   };
-  const provider = new Provider(String(issuer), configuration);
+  // One part per capability, each beside its code (configuration-parts.ts).
+  const parts: Partial<Configuration>[] = [];
+  const provider = new Provider(String(issuer), mergeConfiguration(base, parts));
   return { provider, kid: String(signingJwk.kid) };
 }
