@@ -2,9 +2,13 @@
 // kind (AuthorizationCode, Session, Grant, Interaction, Client, …), all in the oidc_payloads table.
 // find honours expiry itself (an expired row is absent, whatever the upkeep has deleted yet) and
 // reports a consumed row with `consumed` set, which is how the provider detects a replayed code
-// and revokes what it gave; consume is one conditional update, so only one redemption wins.
+// and revokes what it gave. That check alone is a read before a write: requests redeeming one
+// code at once (on one instance or several) would all read it unconsumed. So consume is one
+// conditional update, and the redemptions that lose it are treated as the replays they are — the
+// grant and everything issued from it revoked, the RFC's invalid_grant answered — exactly as a
+// replay that came later.
 import type { Kysely } from 'kysely';
-import type { Adapter, AdapterConstructor, AdapterPayload } from 'oidc-provider';
+import { errors, type Adapter, type AdapterConstructor, type AdapterPayload } from 'oidc-provider';
 import type { SecretBox } from '../core/crypto/secretbox.js';
 import type { Database, OidcPayloadRow } from '../store/database.js';
 import {
@@ -12,6 +16,7 @@ import {
   deleteOidcPayload,
   deleteOidcPayloadsOfGrant,
   findLiveOidcPayload,
+  findOidcPayload,
   upsertOidcPayload,
   type OidcLookup,
 } from '../store/repositories/oidc-payloads.js';
@@ -22,6 +27,12 @@ export interface OidcAdapterOptions {
   /** Opens a confidential client's sealed secret for the provider (clients.ts). */
   secretBox: SecretBox;
   now(): number;
+}
+
+/** What the provider does to a replayed code's grant: every row issued from it, and the grant itself. */
+async function revokeGrant(db: Kysely<Database>, grantId: string): Promise<void> {
+  await deleteOidcPayloadsOfGrant(db, grantId);
+  await deleteOidcPayload(db, 'Grant', grantId);
 }
 
 function toPayload(row: OidcPayloadRow | undefined): AdapterPayload | undefined {
@@ -67,7 +78,12 @@ export function createOidcAdapter(options: OidcAdapterOptions): AdapterConstruct
     }
 
     async consume(id: string): Promise<void> {
-      await consumeOidcPayload(db, this.kind, id, now());
+      if (await consumeOidcPayload(db, this.kind, id, now())) return;
+      // A pushed authorization request is not a grant: its loser is only told the request_uri is spent.
+      if (this.kind === 'PushedAuthorizationRequest') throw new errors.InvalidRequestUri('request_uri has already been used');
+      const grantId = (await findOidcPayload(db, this.kind, id))?.grant_id ?? null;
+      if (grantId !== null) await revokeGrant(db, grantId);
+      throw new errors.InvalidGrant(`${this.kind === 'RefreshToken' ? 'refresh token' : 'grant'} already consumed`);
     }
 
     async destroy(id: string): Promise<void> {

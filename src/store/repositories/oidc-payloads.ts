@@ -24,6 +24,11 @@ export function findLiveOidcPayload(db: Executor, kind: string, by: OidcLookup, 
     .executeTakeFirst();
 }
 
+/** The row as stored, expired or consumed or not. */
+export function findOidcPayload(db: Executor, kind: string, id: string): Promise<OidcPayloadRow | undefined> {
+  return db.selectFrom('oidc_payloads').selectAll().where('kind', '=', kind).where('id', '=', id).executeTakeFirst();
+}
+
 /** True for the one caller that consumed the row; false when it was already consumed, expired or absent. */
 export async function consumeOidcPayload(db: Executor, kind: string, id: string, now: number): Promise<boolean> {
   const result = await db
