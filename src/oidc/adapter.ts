@@ -6,7 +6,8 @@
 // code at once (on one instance or several) would all read it unconsumed. So consume is one
 // conditional update, and the redemptions that lose it are treated as the replays they are — the
 // grant and everything issued from it revoked, the RFC's invalid_grant answered — exactly as a
-// replay that came later.
+// replay that came later. An interaction is single use the same way: the one resumption that
+// deletes it goes on.
 import type { Kysely } from 'kysely';
 import { errors, type Adapter, type AdapterConstructor, type AdapterPayload } from 'oidc-provider';
 import type { SecretBox } from '../core/crypto/secretbox.js';
@@ -87,7 +88,11 @@ export function createOidcAdapter(options: OidcAdapterOptions): AdapterConstruct
     }
 
     async destroy(id: string): Promise<void> {
-      await deleteOidcPayload(db, this.kind, id);
+      const deleted = await deleteOidcPayload(db, this.kind, id);
+      // The provider destroys an interaction as it resumes the authorization with its result, after
+      // reading it: of resumptions racing (on one instance or several), only the one that deletes
+      // the row goes on to issue a code.
+      if (!deleted && this.kind === 'Interaction') throw new errors.SessionNotFound('this sign-in was already completed');
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {

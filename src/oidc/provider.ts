@@ -119,5 +119,7 @@ export async function createOidcProvider(ctx: FlowContext): Promise<{ provider: 
   // One part per capability, each beside its code (configuration-parts.ts).
   const parts: Partial<Configuration>[] = [];
   const provider = new Provider(String(issuer), mergeConfiguration(base, parts));
+  // Its scheme and host come from the forwarded headers routes.ts sets to the public URL's.
+  provider.proxy = true;
   return { provider, kid: String(signingJwk.kid) };
 }

@@ -25,9 +25,25 @@ function currentProvider(ctx: FlowContext): () => Promise<Provider> {
   };
 }
 
+/**
+ * The provider builds absolute URLs (its redirects, its cookies' Secure flag) from the request's
+ * scheme and host. It is told Twofold's public URL instead, whatever the request said: a hostile
+ * Host or X-Forwarded-Host never reaches a Location, an instance behind a load balancer answers
+ * for the public name, and behind a proxy that ends TLS the cookies are still Secure. The client
+ * address is the one Twofold worked out from its trusted proxies (TWOFOLD_TRUSTED_PROXIES).
+ */
+function seenAtPublicUrl(request: FastifyRequest, publicUrl: URL): void {
+  const headers = request.raw.headers;
+  for (const name of Object.keys(headers)) if (name.startsWith('x-forwarded-')) delete headers[name];
+  headers['x-forwarded-proto'] = publicUrl.protocol.slice(0, -1);
+  headers['x-forwarded-host'] = publicUrl.host;
+  headers['x-forwarded-for'] = request.ip;
+}
+
 export async function registerOidc(app: FastifyInstance, ctx: FlowContext): Promise<void> {
   const provider = currentProvider(ctx);
   await provider(); // a misconfiguration fails the start, not the first request
+  const publicUrl = new URL(ctx.config.publicUrl);
 
   // A hijacked answer skips Fastify's hooks: the provider's answers get Twofold's security headers
   // here — never framed, HSTS in production — except the content policy and caching, which the
@@ -36,6 +52,7 @@ export async function registerOidc(app: FastifyInstance, ctx: FlowContext): Prom
   const forward = (path?: string) => async (request: FastifyRequest, reply: FastifyReply) => {
     const callback = (await provider()).callback();
     if (path !== undefined) request.raw.url = path;
+    seenAtPublicUrl(request, publicUrl);
     reply.hijack();
     for (const [name, value] of Object.entries(providerHeaders)) reply.raw.setHeader(name, value);
     reply.raw.setHeader('Content-Security-Policy', "frame-ancestors 'none'");
@@ -48,7 +65,10 @@ export async function registerOidc(app: FastifyInstance, ctx: FlowContext): Prom
     scope.addHook('onRoute', (route) => {
       route.schema = { ...route.schema, hide: true };
     });
-    scope.get('/oidc/interaction/:uid', async (request, reply) => handleInteraction(ctx, await provider(), request, reply));
+    scope.get('/oidc/interaction/:uid', async (request, reply) => {
+      seenAtPublicUrl(request, publicUrl);
+      return handleInteraction(ctx, await provider(), request, reply);
+    });
     scope.route({ method: ['GET', 'POST'], url: '/oidc/*', handler: forward() });
     scope.route({ method: 'GET', url: '/.well-known/openid-configuration', handler: forward() });
     // RFC 8414's name for the same metadata.

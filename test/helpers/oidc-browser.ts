@@ -7,13 +7,35 @@ import type { ListeningTwofold } from './listening-twofold.js';
 
 export class OidcBrowser {
   readonly cookies = new Map<string, string>();
-  constructor(private readonly baseUrl: string) {}
+  /** Which of `instances` answered each request (round-robin), when there are several. */
+  readonly answeredBy: number[] = [];
+  private sent = 0;
+
+  /**
+   * `instances`: the listening URLs of several Twofold processes behind `baseUrl` (the public URL):
+   * each request goes to the next one, as behind a load balancer without session affinity.
+   */
+  constructor(
+    private readonly baseUrl: string,
+    private readonly instances: readonly string[] = [],
+  ) {}
+
+  private target(url: URL): URL {
+    if (this.instances.length === 0 || url.origin !== new URL(this.baseUrl).origin) return url;
+    const index = this.sent % this.instances.length;
+    this.sent += 1;
+    this.answeredBy.push(index);
+    return new URL(url.pathname + url.search, this.instances[index]);
+  }
 
   async request(url: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<Response> {
     const headers: Record<string, string> = {};
     if (this.cookies.size > 0) headers['cookie'] = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
     if (init.form !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
-    const response = await fetch(new URL(url, this.baseUrl), {
+    const target = this.target(new URL(url, this.baseUrl));
+    // Behind the load balancer, the instances see the public host, as behind a real one.
+    if (target.origin !== new URL(url, this.baseUrl).origin) headers['host'] = new URL(this.baseUrl).host;
+    const response = await fetch(target, {
       method: init.method ?? 'GET',
       headers,
       redirect: 'manual',
@@ -51,12 +73,22 @@ export class OidcBrowser {
 
   /** Through the hosted pages: password, then the authenticator app's code; the redirect back to the app. */
   async signIn(t: ListeningTwofold, user: SignedUp, url: URL): Promise<URL> {
+    return this.signInWith(url, user, () => {
+      t.clock.advanceSeconds(30);
+      return { code: totpCode(t, user.secret) };
+    });
+  }
+
+  /**
+   * The same through the hosted pages with any second factor's form fields (`{ code }`,
+   * `{ recovery_code }`), made when the second-factor page is reached.
+   */
+  async signInWith(url: URL, user: { username: string; password: string }, secondFactor: () => Record<string, string>): Promise<URL> {
     const signInPage = await this.follow(url.href);
     expect(signInPage.url).toMatch(/\/sign-in\?return_to=/);
     const afterPassword = await this.follow('/sign-in', { method: 'POST', form: { csrf: this.csrf(), username: user.username, password: user.password } });
     expect(new URL(afterPassword.url).pathname).toBe('/sign-in/verify');
-    t.clock.advanceSeconds(30);
-    const back = await this.follow('/sign-in/verify', { method: 'POST', form: { csrf: this.csrf(), code: totpCode(t, user.secret) } });
+    const back = await this.follow('/sign-in/verify', { method: 'POST', form: { csrf: this.csrf(), ...secondFactor() } });
     expect(back.response.status).toBe(303);
     return new URL(back.url);
   }
