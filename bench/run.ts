@@ -19,9 +19,10 @@ import { measureSessionsOfOneUser } from './sessions-of-one-user.js';
 import { measureLockedUnknownVersusLockedReal, measureResetUnknownVersusReal, measureUnknownVersusWrongPassword, type UniformityResult } from './uniform-failure.js';
 import { measureVerifyThroughput } from './verify-throughput.js';
 import { measureNextRequestAfterForgot } from './forgot-next-request.js';
+import { measureOidcLogin } from './oidc-login.js';
 import { testDatabaseUrl, testRedisUrl } from '../test/helpers/backend.js';
 
-const groups = ['verify', 'load', 'flow', 'better-auth', 'uniform', 'store', 'lists'] as const;
+const groups = ['verify', 'load', 'flow', 'better-auth', 'uniform', 'store', 'lists', 'oidc'] as const;
 type Group = (typeof groups)[number];
 
 const quick = process.argv.includes('--quick');
@@ -168,7 +169,18 @@ async function listsGroup(): Promise<void> {
   record(figure('sessions-10k-sign-out-longest-hold', many.signOutLongestBlockMs, 'ms, the longest the event loop was held at once during it', 'lower', 50));
 }
 
-const runners: Record<Group, () => Promise<void>> = { verify: verifyGroup, load: loadGroup, flow: flowGroup, 'better-auth': betterAuthGroup, uniform: uniformGroup, store: storeGroup, lists: listsGroup };
+async function oidcGroup(): Promise<void> {
+  log('oidc: the OpenID Provider — authorization-code logins through the hosted pages vs the JSON API login flow, the token endpoint under that load, userinfo vs GET /v1/me (one SQLite instance, production argon2id)…');
+  const oidc = await measureOidcLogin({ durationMs: quick ? 4_000 : 12_000, rounds: quick ? 1 : 3, loadSeconds: quick ? 2 : 5, log });
+  if (oidc.errors > 0) log(`  ${oidc.errors} flows failed`);
+  record(figure('api-login-flow', oidc.apiFlowsPerSecond, 'flows/s (POST /v1/login + /v1/mfa/verify, 16 clients)', 'higher'));
+  record(against('oidc-login-flow', oidc.oidcFlowsPerSecond, 'flows/s (authorize, sign-in pages with password + TOTP, code exchange; 16 clients)', 'api-login-flow', oidc.apiFlowsPerSecond, 0.85));
+  record(figure('oidc-token-under-login', oidc.tokenP99Ms, `ms p99 of the code exchange at /oidc/token while those logins saturate the server (${oidc.tokenExchanges} exchanges)`, 'lower', 25));
+  record(figure('me-requests', oidc.mePerSecond, 'requests/s (GET /v1/me, 50 connections)', 'higher'));
+  record(against('oidc-userinfo', oidc.userinfoPerSecond, 'requests/s (GET /oidc/me with the provider’s access token, 50 connections)', 'me-requests', oidc.mePerSecond, 0.8));
+}
+
+const runners: Record<Group, () => Promise<void>> = { verify: verifyGroup, load: loadGroup, flow: flowGroup, 'better-auth': betterAuthGroup, uniform: uniformGroup, store: storeGroup, lists: listsGroup, oidc: oidcGroup };
 
 async function main(): Promise<void> {
   if (process.argv.includes('--report')) {

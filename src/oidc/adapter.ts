@@ -11,6 +11,7 @@
 import type { Kysely } from 'kysely';
 import { errors, type Adapter, type AdapterConstructor, type AdapterPayload } from 'oidc-provider';
 import type { SecretBox } from '../core/crypto/secretbox.js';
+import type { KeyValueStore } from '../store/kv/key-value-store.js';
 import type { Database, OidcPayloadRow } from '../store/database.js';
 import {
   consumeOidcPayload,
@@ -22,9 +23,12 @@ import {
   type OidcLookup,
 } from '../store/repositories/oidc-payloads.js';
 import { oidcClientKind, providerClientMetadata } from './clients.js';
+import { ShortLivedOidcAdapter, shortLivedKinds } from './short-lived-adapter.js';
 
 export interface OidcAdapterOptions {
   db: Kysely<Database>;
+  /** Where the short-lived kinds live (short-lived-adapter.ts). */
+  kv: KeyValueStore;
   /** Opens a confidential client's sealed secret for the provider (clients.ts). */
   secretBox: SecretBox;
   now(): number;
@@ -43,8 +47,8 @@ function toPayload(row: OidcPayloadRow | undefined): AdapterPayload | undefined 
 }
 
 export function createOidcAdapter(options: OidcAdapterOptions): AdapterConstructor {
-  const { db, now, secretBox } = options;
-  return class TwofoldOidcAdapter implements Adapter {
+  const { db, now, secretBox, kv } = options;
+  class DatabaseRowsAdapter implements Adapter {
     constructor(private readonly kind: string) {}
 
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
@@ -98,5 +102,13 @@ export function createOidcAdapter(options: OidcAdapterOptions): AdapterConstruct
     async revokeByGrantId(grantId: string): Promise<void> {
       await deleteOidcPayloadsOfGrant(db, grantId);
     }
-  };
+  }
+
+  // The provider calls `new Adapter(kind)`; a constructor function may answer with any object, so
+  // each kind gets its store: the short-lived ones the key-value store's, the rest the database's.
+  function TwofoldOidcAdapter(kind: string): Adapter {
+    if (shortLivedKinds.has(kind)) return new ShortLivedOidcAdapter(kind, { kv, now, revokeGrant: (grantId) => revokeGrant(db, grantId) });
+    return new DatabaseRowsAdapter(kind);
+  }
+  return TwofoldOidcAdapter as unknown as AdapterConstructor;
 }

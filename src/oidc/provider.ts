@@ -74,7 +74,7 @@ export async function createOidcProvider(ctx: FlowContext): Promise<{ provider: 
 
   const { issuer, token_endpoint: refreshEndpoint, ...twofoldMetadata } = twofoldDiscoveryMetadata(ctx);
   const base: Configuration = {
-    adapter: createOidcAdapter({ db: ctx.db, secretBox: ctx.secretBox, now: () => ctx.now() }),
+    adapter: createOidcAdapter({ db: ctx.db, kv: ctx.kv, secretBox: ctx.secretBox, now: () => ctx.now() }),
     clients: [],
     clientDefaults: {
       grant_types: ['authorization_code'],

@@ -12,16 +12,23 @@ import { securityHeaders } from '../http/security-headers.js';
 import { handleInteraction } from './interaction.js';
 import { createOidcProvider } from './provider.js';
 
-function currentProvider(ctx: FlowContext): () => Promise<Provider> {
-  let built: Promise<{ provider: Provider; kid: string }> | undefined;
+interface BuiltProvider {
+  provider: Provider;
+  kid: string;
+  /** Koa's request handler, composed once per provider rather than per request. */
+  handle: ReturnType<Provider['callback']>;
+}
+
+function currentProvider(ctx: FlowContext): () => Promise<BuiltProvider> {
+  let built: Promise<BuiltProvider> | undefined;
   return async () => {
     const { kid } = await ctx.keys.currentKey();
     const previous = built;
     if (previous === undefined || (await previous).kid !== kid) {
       // Concurrent requests after a rotation share one rebuild.
-      if (built === previous) built = createOidcProvider(ctx);
+      if (built === previous) built = createOidcProvider(ctx).then(({ provider, kid }) => ({ provider, kid, handle: provider.callback() }));
     }
-    return (await built!).provider;
+    return built!;
   };
 }
 
@@ -50,13 +57,13 @@ export async function registerOidc(app: FastifyInstance, ctx: FlowContext): Prom
   // provider sets per answer (its form_post page, its cacheable discovery).
   const { 'Content-Security-Policy': _policy, 'Cache-Control': _caching, ...providerHeaders } = securityHeaders({ strictTransportSecurity: ctx.config.mode === 'production' });
   const forward = (path?: string) => async (request: FastifyRequest, reply: FastifyReply) => {
-    const callback = (await provider()).callback();
+    const { handle } = await provider();
     if (path !== undefined) request.raw.url = path;
     seenAtPublicUrl(request, publicUrl);
     reply.hijack();
     for (const [name, value] of Object.entries(providerHeaders)) reply.raw.setHeader(name, value);
     reply.raw.setHeader('Content-Security-Policy', "frame-ancestors 'none'");
-    await callback(request.raw, reply.raw);
+    await handle(request.raw, reply.raw);
   };
 
   await app.register(async (scope) => {
@@ -67,7 +74,7 @@ export async function registerOidc(app: FastifyInstance, ctx: FlowContext): Prom
     });
     scope.get('/oidc/interaction/:uid', async (request, reply) => {
       seenAtPublicUrl(request, publicUrl);
-      return handleInteraction(ctx, await provider(), request, reply);
+      return handleInteraction(ctx, (await provider()).provider, request, reply);
     });
     scope.route({ method: ['GET', 'POST'], url: '/oidc/*', handler: forward() });
     scope.route({ method: 'GET', url: '/.well-known/openid-configuration', handler: forward() });

@@ -11,7 +11,7 @@ import { startTestTwofold, testEnvironment } from '../helpers/twofold.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'twofold-oidc-clients-'));
 const env = testEnvironment(dataDir, { TWOFOLD_LOG_LEVEL: 'warn', TWOFOLD_OIDC: 'on' });
-const twofold = (...args: string[]) => runCommand(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], env);
+const twofold = (...args: string[]) => runCommand(process.execPath, ['dist/cli/main.js', ...args], env);
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 async function authorize(clientId: string, redirectUri: string): Promise<{ status: number; location: string | undefined }> {

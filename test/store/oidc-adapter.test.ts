@@ -1,11 +1,13 @@
 // The OpenID Provider's storage on each database: a row is found until it expires and never after
-// (whatever the upkeep has deleted yet), a code is consumed by exactly one of many concurrent
-// redemptions and then reads as consumed, and revoking a grant removes every row it gave.
+// (whatever the upkeep has deleted yet), a refresh token is consumed by exactly one of many
+// concurrent redemptions and then reads as consumed, and revoking a grant removes every row it gave.
+// (The short-lived kinds — codes, interactions — are in the key-value store: oidc-short-lived.test.ts.)
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Adapter } from 'oidc-provider';
 import { createSecretBox } from '../../src/core/crypto/secretbox.js';
 import { createOidcAdapter } from '../../src/oidc/adapter.js';
+import { createMemoryStore } from '../../src/store/kv/memory.js';
 import { consumeOidcPayload, deleteExpiredOidcPayloads } from '../../src/store/repositories/oidc-payloads.js';
 import { databaseFactories, type TestDatabase } from './databases.js';
 
@@ -15,37 +17,37 @@ describe.each(databaseFactories)('the OpenID Provider adapter on $name', (factor
   let adapter: (kind: string) => Adapter;
   beforeAll(async () => {
     database = await factory.open();
-    const Adapter = createOidcAdapter({ db: database.db, secretBox: createSecretBox([randomBytes(32)]), now: () => now });
+    const Adapter = createOidcAdapter({ db: database.db, kv: createMemoryStore(() => now), secretBox: createSecretBox([randomBytes(32)]), now: () => now });
     adapter = (kind) => new Adapter(kind);
   });
   afterAll(async () => database.close());
 
   it('OP-02: find returns a row until it expires, and nothing after', async () => {
-    const codes = adapter('AuthorizationCode');
-    await codes.upsert('code-1', { accountId: 'user-1', grantId: 'grant-1', kind: 'AuthorizationCode' }, 60);
-    expect(await codes.find('code-1')).toMatchObject({ accountId: 'user-1', grantId: 'grant-1' });
-    expect(await adapter('AccessToken').find('code-1')).toBeUndefined();
+    const tokens = adapter('RefreshToken');
+    await tokens.upsert('token-1', { accountId: 'user-1', grantId: 'grant-1', kind: 'RefreshToken' }, 60);
+    expect(await tokens.find('token-1')).toMatchObject({ accountId: 'user-1', grantId: 'grant-1' });
+    expect(await adapter('AccessToken').find('token-1')).toBeUndefined();
     now += 61_000;
-    expect(await codes.find('code-1')).toBeUndefined();
+    expect(await tokens.find('token-1')).toBeUndefined();
   });
 
   it('OP-02: of 20 concurrent consumes exactly one wins, and the row then reads as consumed', async () => {
-    const codes = adapter('AuthorizationCode');
-    await codes.upsert('code-2', { accountId: 'user-1', grantId: 'grant-2', kind: 'AuthorizationCode' }, 60);
-    const wins = await Promise.all(Array.from({ length: 20 }, () => consumeOidcPayload(database.db, 'AuthorizationCode', 'code-2', now)));
+    const tokens = adapter('RefreshToken');
+    await tokens.upsert('token-2', { accountId: 'user-1', grantId: 'grant-2', kind: 'RefreshToken' }, 60);
+    const wins = await Promise.all(Array.from({ length: 20 }, () => consumeOidcPayload(database.db, 'RefreshToken', 'token-2', now)));
     expect(wins.filter(Boolean)).toHaveLength(1);
-    expect((await codes.find('code-2'))?.consumed).toBe(Math.floor(now / 1000));
+    expect((await tokens.find('token-2'))?.consumed).toBe(Math.floor(now / 1000));
   });
 
-  it('OP-02: an interaction is found by its uid and a device code by its user code', async () => {
-    await adapter('Interaction').upsert('i-1', { uid: 'uid-1', kind: 'Interaction' }, 60);
+  it('OP-02: a session is found by its uid and a device code by its user code', async () => {
+    await adapter('Session').upsert('s-1', { uid: 'uid-1', kind: 'Session' }, 60);
     await adapter('DeviceCode').upsert('d-1', { userCode: 'ABCD-EFGH', kind: 'DeviceCode' }, 60);
-    expect(await adapter('Interaction').findByUid('uid-1')).toMatchObject({ uid: 'uid-1' });
+    expect(await adapter('Session').findByUid('uid-1')).toMatchObject({ uid: 'uid-1' });
     expect(await adapter('DeviceCode').findByUserCode('ABCD-EFGH')).toMatchObject({ userCode: 'ABCD-EFGH' });
-    expect(await adapter('Interaction').findByUid('uid-2')).toBeUndefined();
+    expect(await adapter('Session').findByUid('uid-2')).toBeUndefined();
   });
 
-  it('OP-02: revoking a grant removes its code and tokens, not another grant’s; destroy removes one row', async () => {
+  it('OP-02: revoking a grant removes its tokens, not another grant’s; destroy removes one row', async () => {
     await adapter('AccessToken').upsert('at-1', { grantId: 'grant-3', kind: 'AccessToken' }, 60);
     await adapter('RefreshToken').upsert('rt-1', { grantId: 'grant-3', kind: 'RefreshToken' }, 60);
     await adapter('AccessToken').upsert('at-2', { grantId: 'grant-4', kind: 'AccessToken' }, 60);

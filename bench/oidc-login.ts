@@ -1,0 +1,146 @@
+// The OpenID Provider's overhead over Twofold's own API, on one SQLite instance at production
+// argon2id parameters, in the same run: full authorization-code logins per second (authorize,
+// the hosted sign-in with password and TOTP, the code exchanged) against the JSON API's login
+// flow (password, TOTP, tokens) with the same users — the hash dominates both, what is left is
+// the provider; the token endpoint's p99 while those logins saturate the server; and userinfo
+// against GET /v1/me for one signed-in person (50 connections each).
+import { runCommand } from '../test/helpers/process.js';
+import { OidcBrowser } from '../test/helpers/oidc-browser.js';
+import * as client from 'openid-client';
+import { generateTotpCode, totpStepAt } from '../src/core/totp/verify.js';
+import { post, registerUsers, runFlows, signUpForAccessToken, startInstances, summarizeFlows, type FlowResult } from './full-flow.js';
+import { runLoad } from './load.js';
+import { median, percentile } from './statistics.js';
+import { takeUnspentStep } from './totp-steps.js';
+
+const publicUrl = 'http://twofold.bench';
+const clientId = 'bench-app';
+const redirectUri = 'https://bench-app.example/callback';
+const password = 'a benchmark passphrase';
+
+export interface OidcLoginResult {
+  apiFlowsPerSecond: number;
+  oidcFlowsPerSecond: number;
+  /** Of the code exchanges made during the OIDC flows, under their login load. */
+  tokenP99Ms: number;
+  tokenExchanges: number;
+  userinfoPerSecond: number;
+  mePerSecond: number;
+  errors: number;
+}
+
+async function oidcLogin(instance: string, user: { username: string; secret: string }, step: number, tokenLatencies: number[]): Promise<boolean> {
+  const browser = new OidcBrowser(publicUrl, [instance]);
+  const verifier = client.randomPKCECodeVerifier();
+  const query = new URLSearchParams({
+    client_id: clientId,
+    redirect_uri: redirectUri,
+    response_type: 'code',
+    scope: 'openid',
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state: 'bench',
+  });
+  await browser.follow(`/oidc/auth?${query}`);
+  const afterPassword = await browser.follow('/sign-in', { method: 'POST', form: { csrf: browser.csrf(), username: user.username, password } });
+  if (new URL(afterPassword.url).pathname !== '/sign-in/verify') return false;
+  const back = await browser.follow('/sign-in/verify', { method: 'POST', form: { csrf: browser.csrf(), code: generateTotpCode(user.secret, step) } });
+  const code = new URL(back.url).searchParams.get('code');
+  if (code === null) return false;
+  const exchangeStarted = performance.now();
+  const exchanged = await fetch(`${instance}/oidc/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier, client_id: clientId }).toString(),
+  });
+  const tokens = (await exchanged.json()) as { id_token?: string };
+  tokenLatencies.push(performance.now() - exchangeStarted);
+  return exchanged.status === 200 && typeof tokens.id_token === 'string';
+}
+
+async function runOidcFlows(instance: string, users: Array<{ username: string; secret: string; lastStep: number }>, options: { concurrency: number; durationMs: number }, tokenLatencies: number[]): Promise<FlowResult> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const cursor = { index: 0 };
+  const deadline = Date.now() + options.durationMs;
+  const started = Date.now();
+  await Promise.all(
+    Array.from({ length: options.concurrency }, async () => {
+      while (Date.now() < deadline) {
+        const taken = takeUnspentStep(users, cursor);
+        if (taken === undefined) throw new Error('ran out of users with an unspent TOTP step; register more');
+        const flowStarted = performance.now();
+        if (await oidcLogin(instance, taken.user, taken.step, tokenLatencies)) latencies.push(performance.now() - flowStarted);
+        else errors += 1;
+      }
+    }),
+  );
+  return summarizeFlows(latencies, errors, started);
+}
+
+/** An opaque access token of the provider for a new person, signed in through the pages with a recovery code. */
+async function providerAccessToken(instance: string): Promise<string> {
+  const username = `bench-userinfo-oidc-${process.pid}`;
+  const registered = await post(instance, '/v1/register', { username, password });
+  const confirmed = await post(instance, `/v1/factors/${registered.body.totp.factor_id}/verify`, { code: generateTotpCode(registered.body.totp.secret, totpStepAt(Date.now())) }, registered.body.mfa_token);
+  const [recoveryCode] = confirmed.body.recovery_codes as string[];
+  const browser = new OidcBrowser(publicUrl, [instance]);
+  const verifier = client.randomPKCECodeVerifier();
+  const query = new URLSearchParams({ client_id: clientId, redirect_uri: redirectUri, response_type: 'code', scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' });
+  await browser.follow(`/oidc/auth?${query}`);
+  await browser.follow('/sign-in', { method: 'POST', form: { csrf: browser.csrf(), username, password } });
+  const back = await browser.follow('/sign-in/verify', { method: 'POST', form: { csrf: browser.csrf(), recovery_code: recoveryCode! } });
+  const code = new URL(back.url).searchParams.get('code') ?? '';
+  const exchanged = await fetch(`${instance}/oidc/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier, client_id: clientId }).toString(),
+  });
+  const tokens = (await exchanged.json()) as { access_token?: string };
+  if (typeof tokens.access_token !== 'string') throw new Error(`no provider access token: ${JSON.stringify(tokens)}`);
+  return tokens.access_token;
+}
+
+export async function measureOidcLogin(options: { durationMs: number; rounds: number; loadSeconds: number; log: (message: string) => void }): Promise<OidcLoginResult> {
+  const concurrency = 16;
+  const instances = await startInstances('sqlite', 1, { TWOFOLD_OIDC: 'on', TWOFOLD_PUBLIC_URL: publicUrl });
+  try {
+    const env = { TWOFOLD_DATA_DIR: instances.dataDir, TWOFOLD_ENCRYPTION_KEY: instances.encryptionKey, TWOFOLD_PUBLIC_URL: publicUrl, TWOFOLD_OIDC: 'on', TWOFOLD_LOG_LEVEL: 'error' };
+    const added = await runCommand(process.execPath, ['dist/cli/main.js', 'clients', 'add', '--id', clientId, '--redirect-uri', redirectUri, '--first-party'], env);
+    if (added.code !== 0) throw new Error(`could not register the bench client: ${added.stderr}`);
+    const instance = instances.urls[0]!;
+    // Each flow spends one TOTP step of one user; two kinds of flow per round.
+    const users = await registerUsers(instances.urls, Math.ceil((options.durationMs / 1000) * 40 * options.rounds) + 50, concurrency);
+    options.log(`oidc: ${users.length} users; ${options.rounds} alternating round(s) of ${options.durationMs / 1000} s per kind of flow…`);
+    const api: number[] = [];
+    const oidc: number[] = [];
+    const tokenLatencies: number[] = [];
+    let errors = 0;
+    for (let round = 0; round < options.rounds; round += 1) {
+      const apiFlow = await runFlows(instances.urls, users, { concurrency, durationMs: options.durationMs });
+      const oidcFlow = await runOidcFlows(instance, users, { concurrency, durationMs: options.durationMs }, tokenLatencies);
+      errors += apiFlow.errors + oidcFlow.errors;
+      api.push(apiFlow.flowsPerSecond);
+      oidc.push(oidcFlow.flowsPerSecond);
+      options.log(`  round ${round + 1}: API ${apiFlow.flowsPerSecond.toFixed(1)} flows/s, provider ${oidcFlow.flowsPerSecond.toFixed(1)} flows/s`);
+    }
+
+    options.log('oidc: userinfo vs GET /v1/me for one signed-in person (50 connections)…');
+    const person = await signUpForAccessToken(instance, `bench-userinfo-${process.pid}`);
+    const providerToken = await providerAccessToken(instance);
+    const userinfo = await runLoad({ url: `${instance}/oidc/me`, connections: 50, durationSeconds: options.loadSeconds, headers: { authorization: `Bearer ${providerToken}` } });
+    const me = await runLoad({ url: `${instance}/v1/me`, connections: 50, durationSeconds: options.loadSeconds, headers: { authorization: `Bearer ${person.accessToken}` } });
+    if (userinfo.non2xx > 0 || me.non2xx > 0) throw new Error(`userinfo answered ${userinfo.non2xx}, /v1/me ${me.non2xx} non-2xx`);
+    return {
+      apiFlowsPerSecond: median(api),
+      oidcFlowsPerSecond: median(oidc),
+      tokenP99Ms: percentile(tokenLatencies, 99),
+      tokenExchanges: tokenLatencies.length,
+      userinfoPerSecond: userinfo.requestsPerSecond,
+      mePerSecond: me.requestsPerSecond,
+      errors,
+    };
+  } finally {
+    await instances.stop();
+  }
+}
