@@ -10,8 +10,10 @@ import type { FlowContext } from '../flows/shared/context.js';
 import { twofoldDiscoveryMetadata } from '../http/routes/well-known.js';
 import { findUserById } from '../store/repositories/users.js';
 import { createOidcAdapter } from './adapter.js';
+import { logoutConfiguration } from './logout-configuration.js';
 import { mergeConfiguration } from './configuration-parts.js';
 import { currentPrivateJwk } from './signing-key.js';
+import { signOutOfTwofoldAtLogout } from './twofold-sign-out.js';
 
 /** Where the provider's endpoints live; stable, documented in the README. */
 export const oidcRoutes = {
@@ -117,7 +119,8 @@ export async function createOidcProvider(ctx: FlowContext): Promise<{ provider: 
     discovery: { ...twofoldMetadata, twofold_refresh_endpoint: refreshEndpoint },
   };
   // One part per capability, each beside its code (configuration-parts.ts).
-  const parts: Partial<Configuration>[] = [];
+  const parts: Partial<Configuration>[] = [logoutConfiguration(ctx, base)];
   const provider = new Provider(String(issuer), mergeConfiguration(base, parts));
+  provider.use(signOutOfTwofoldAtLogout(ctx));
   return { provider, kid: String(signingJwk.kid) };
 }

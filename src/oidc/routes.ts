@@ -11,6 +11,8 @@ import type { FlowContext } from '../flows/shared/context.js';
 import { securityHeaders } from '../http/security-headers.js';
 import { handleInteraction } from './interaction.js';
 import { createOidcProvider } from './provider.js';
+import { endProviderLoginsOfSessions } from './session-end.js';
+import { rememberRequestMeta } from './twofold-sign-out.js';
 
 function currentProvider(ctx: FlowContext): () => Promise<Provider> {
   let built: Promise<{ provider: Provider; kid: string }> | undefined;
@@ -28,6 +30,7 @@ function currentProvider(ctx: FlowContext): () => Promise<Provider> {
 export async function registerOidc(app: FastifyInstance, ctx: FlowContext): Promise<void> {
   const provider = currentProvider(ctx);
   await provider(); // a misconfiguration fails the start, not the first request
+  ctx.sessionEndHooks.add(endProviderLoginsOfSessions(ctx, provider));
 
   // A hijacked answer skips Fastify's hooks: the provider's answers get Twofold's security headers
   // here — never framed, HSTS in production — except the content policy and caching, which the
@@ -36,6 +39,7 @@ export async function registerOidc(app: FastifyInstance, ctx: FlowContext): Prom
   const forward = (path?: string) => async (request: FastifyRequest, reply: FastifyReply) => {
     const callback = (await provider()).callback();
     if (path !== undefined) request.raw.url = path;
+    rememberRequestMeta(request);
     reply.hijack();
     for (const [name, value] of Object.entries(providerHeaders)) reply.raw.setHeader(name, value);
     reply.raw.setHeader('Content-Security-Policy', "frame-ancestors 'none'");
