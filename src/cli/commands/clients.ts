@@ -34,7 +34,7 @@ function clientJson(client: OidcClientSummary) {
     post_logout_redirect_uris: client.postLogoutRedirectUris,
     token_endpoint_auth_method: client.authMethod,
     first_party: client.firstParty,
-    backchannel_logout_uri: client.backchannelLogoutUri ?? null,
+    ...(client.backchannelLogoutUri === undefined ? {} : { backchannel_logout_uri: client.backchannelLogoutUri }),
   };
 }
 
@@ -45,7 +45,7 @@ function clientRow(client: OidcClientSummary) {
     first_party: client.firstParty,
     redirect_uris: client.redirectUris.join(' '),
     post_logout_redirect_uris: client.postLogoutRedirectUris.join(' '),
-    backchannel_logout_uri: client.backchannelLogoutUri ?? '',
+    backchannel_logout_uri: client.backchannelLogoutUri ?? null,
   };
 }
 
