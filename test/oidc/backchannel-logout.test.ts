@@ -3,9 +3,6 @@
 // the pages' sign-out, "sign out everywhere", a password change — revokes the grants made in it
 // (the app's tokens stop working, a new authorization asks for the sign-in) and POSTs a logout
 // token, verified here with jose against Twofold's JWKS. Delivery is retried, and bounded.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import * as client from 'openid-client';
@@ -15,8 +12,6 @@ import { bearer, postJson, signIn, signUp, strongPassword, type SignedUp } from 
 import { startListeningTwofold, type ListeningTwofold } from '../helpers/listening-twofold.js';
 import { OidcBrowser } from '../helpers/oidc-browser.js';
 import { discoverAsClient } from '../helpers/oidc-relying-party.js';
-import { runCommand } from '../helpers/process.js';
-import { testEnvironment } from '../helpers/twofold.js';
 
 const redirectUri = 'https://app.example/callback';
 const backchannelEvent = 'http://schemas.openid.net/event/backchannel-logout';
@@ -124,23 +119,5 @@ describe('OpenID Provider: back-channel logout when the Twofold session ends', (
     await receiver.waitFor((token) => receiver.tokens.filter(forSession(twofoldSid)).length === 3 && forSession(twofoldSid)(token), 30_000);
     await t.ctx.background.flush();
     expect(receiver.tokens.filter(forSession(twofoldSid))).toHaveLength(3);
-  });
-});
-
-describe('twofold clients add --backchannel-logout-uri', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'twofold-oidc-backchannel-'));
-  const env = testEnvironment(dataDir, { TWOFOLD_LOG_LEVEL: 'warn', TWOFOLD_OIDC: 'on' });
-  const twofold = (...args: string[]) => runCommand(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], env);
-  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
-
-  it('OP-12: stores and shows the URI; one that is not https (or http on localhost) is refused before anything is stored', async () => {
-    const added = await twofold('clients', 'add', '--id', 'bc-app', '--redirect-uri', 'https://bc.example/cb', '--backchannel-logout-uri', 'https://bc.example/backchannel', '--json');
-    expect(added.code, added.stderr).toBe(0);
-    expect(JSON.parse(added.stdout)).toMatchObject({ client_id: 'bc-app', backchannel_logout_uri: 'https://bc.example/backchannel' });
-    const refused = await twofold('clients', 'add', '--id', 'bc-plain', '--redirect-uri', 'https://bc.example/cb', '--backchannel-logout-uri', 'http://bc.example/backchannel');
-    expect(refused.code).not.toBe(0);
-    expect(refused.stderr).toContain('back-channel logout URI');
-    const listed = await twofold('clients', 'list', '--json');
-    expect((JSON.parse(listed.stdout) as Array<{ client_id: string }>).map((entry) => entry.client_id)).toEqual(['bc-app']);
   });
 });
