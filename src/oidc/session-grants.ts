@@ -8,6 +8,7 @@
 import type { Configuration, FindAccount, InteractionResults, KoaContextWithOIDC } from 'oidc-provider';
 import type { FlowContext } from '../flows/shared/context.js';
 import { findOidcSessionGrant, insertOidcSessionGrant } from '../store/repositories/oidc-session-grants.js';
+import { findSession } from '../store/repositories/sessions.js';
 
 /** The Twofold session id the login interaction put in its result (interaction.ts). */
 export function twofoldSessionOfLogin(result: InteractionResults | undefined): string | undefined {
@@ -54,7 +55,11 @@ export function loadGrantOfTwofoldSession(ctx: FlowContext): NonNullable<Configu
   };
 }
 
-/** findAccount, whose ID token claims carry `sid`: the Twofold session of the token's grant. */
+/**
+ * findAccount, whose ID token claims carry `sid`: the Twofold session of the token's grant. A token
+ * of a grant whose Twofold session has ended finds no account — the provider refuses it
+ * (invalid_grant, invalid_token) — even if the grant's revocation (session-end.ts) never ran.
+ */
 export function withTwofoldSid(ctx: FlowContext, findAccount: FindAccount): FindAccount {
   return async (koa, sub, token) => {
     const account = await findAccount(koa, sub, token);
@@ -62,6 +67,8 @@ export function withTwofoldSid(ctx: FlowContext, findAccount: FindAccount): Find
     if (account === undefined || grantId === undefined) return account;
     const bound = await findOidcSessionGrant(ctx.db, grantId, ctx.now());
     if (bound === undefined) return account;
+    const session = await findSession(ctx.db, bound.session_id);
+    if (session === undefined || session.state === 'revoked') return undefined;
     return {
       ...account,
       claims: async (use, scope, claims, rejected) => ({ ...(await account.claims(use, scope, claims, rejected)), ...(use === 'id_token' ? { sid: bound.session_id } : {}) }),

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
 import * as client from 'openid-client';
+import { revokeSessionsInDatabase } from '../../src/flows/sessions/revoke-sessions.js';
 import { checkedClientRegistration, registerPublicOidcClient } from '../../src/oidc/clients.js';
 import { signUp, type SignedUp } from '../helpers/flow.js';
 import { startListeningTwofold, type ListeningTwofold } from '../helpers/listening-twofold.js';
@@ -72,6 +73,13 @@ describe('OpenID Provider: sid and RP-initiated logout', () => {
     expect(signedOut.status).toBe(303);
     expect(await revokedSids()).toContain(first.twofoldSid);
     expect(await revokedSids()).not.toContain(other.twofoldSid);
+  });
+
+  it('OP-12: a Twofold session revoked in the database alone (the work after it never ran) already refuses its app’s tokens', async () => {
+    const { tokens, twofoldSid } = await login(new OidcBrowser(t.baseUrl));
+    expect((await client.fetchUserInfo(config, tokens.access_token, tokens.claims()!.sub)).sub).toBe(user.userId);
+    await revokeSessionsInDatabase(t.ctx.db, [twofoldSid], 'logout', t.ctx.now());
+    await expect(client.fetchUserInfo(config, tokens.access_token, tokens.claims()!.sub)).rejects.toBeDefined();
   });
 
   it('OP-11: discovery offers the end-session endpoint and back-channel logout with sid', async () => {
