@@ -10,8 +10,8 @@ import type { FlowContext } from '../flows/shared/context.js';
 import { twofoldDiscoveryMetadata } from '../http/routes/well-known.js';
 import { findUserById } from '../store/repositories/users.js';
 import { createOidcAdapter } from './adapter.js';
-import { logoutConfiguration } from './logout-configuration.js';
 import { mergeConfiguration } from './configuration-parts.js';
+import { logoutConfiguration } from './logout-configuration.js';
 import { currentPrivateJwk } from './signing-key.js';
 import { signOutOfTwofoldAtLogout } from './twofold-sign-out.js';
 

@@ -125,6 +125,20 @@ describe('OpenID Provider: sid and RP-initiated logout', () => {
     expect(await asksToSignIn(browser)).toBe(true);
   });
 
+  it('OP-11: a browser whose access cookie has gone (only the refresh cookie left) is signed out of Twofold too', async () => {
+    const browser = new OidcBrowser(t.baseUrl);
+    const { tokens, twofoldSid } = await login(browser);
+    const page = await browser.request(client.buildEndSessionUrl(config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: postLogoutUri }).href);
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(await page.text())![1]!;
+    browser.cookies.delete('__Host-twofold-access');
+    expect(browser.cookies.has('__Host-twofold-refresh')).toBe(true);
+    const confirmed = await browser.request('/oidc/session/end/confirm', { method: 'POST', form: { xsrf, logout: 'yes' } });
+    expect(confirmed.status).toBe(303);
+    expect(await revokedSids()).toContain(twofoldSid);
+    expect(browser.cookies.has('__Host-twofold-refresh')).toBe(false);
+    expect(await asksToSignIn(browser)).toBe(true);
+  });
+
   it('OP-11: an unregistered post_logout_redirect_uri is refused with an error page, never redirected to; without a client it is ignored', async () => {
     const browser = new OidcBrowser(t.baseUrl);
     const { tokens, twofoldSid } = await login(browser);
