@@ -15,6 +15,7 @@ import type { FlowContext } from './flows/shared/context.js';
 import { RevokedSessionSet } from './flows/sessions/revoked-sessions.js';
 import { createAuditTrail } from './flows/audit/audit-trail.js';
 import { createBackgroundTasks } from './flows/shared/background.js';
+import { createSessionEndHooks } from './flows/sessions/session-end-hooks.js';
 import { createMaintenance, type Maintenance } from './flows/instance/maintenance.js';
 import { createNotifier } from './flows/audit/notifications.js';
 import { noFlowMetrics } from './flows/shared/flow-metrics.js';
@@ -165,6 +166,7 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
       auditTrail,
       kv,
       revokedSessions,
+      sessionEndHooks: createSessionEndHooks((error) => logger.warn({ err: error }, 'a session ended, but work that follows it failed')),
       senders,
       background,
       metrics: metrics ?? noFlowMetrics,

@@ -26,6 +26,8 @@ export interface OidcClientRegistration {
   firstParty?: boolean;
   /** `none` (public, the default) or how a confidential client sends its secret. */
   authMethod?: ClientAuthMethod;
+  /** Where Twofold POSTs a logout token when a session the client logged in with ends. */
+  backchannelLogoutUri?: string | undefined;
 }
 
 export interface OidcClientSummary {
@@ -34,6 +36,7 @@ export interface OidcClientSummary {
   postLogoutRedirectUris: string[];
   firstParty: boolean;
   authMethod: ClientAuthMethod;
+  backchannelLogoutUri?: string | undefined;
 }
 
 /** The row's payload: the provider's metadata plus Twofold's own fields, which the provider never sees. */
@@ -46,6 +49,7 @@ interface StoredClient {
   response_types: string[];
   twofold_first_party?: boolean;
   twofold_client_secret_sealed?: string;
+  backchannel_logout_uri?: string;
 }
 
 const clientIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
@@ -86,6 +90,7 @@ export function checkedClientRegistration(clientId: string, redirectUris: readon
     postLogoutRedirectUris: checkedUris(options.postLogoutRedirectUris ?? [], 'post-logout redirect URI'),
     firstParty: options.firstParty ?? false,
     authMethod,
+    ...(options.backchannelLogoutUri === undefined ? {} : { backchannelLogoutUri: checkedUris([options.backchannelLogoutUri], 'back-channel logout URI')[0] }),
   };
 }
 
@@ -110,6 +115,7 @@ function storedClient(registration: OidcClientRegistration, sealedSecret: string
     grant_types: ['authorization_code'],
     response_types: ['code'],
     twofold_first_party: registration.firstParty ?? false,
+    ...(registration.backchannelLogoutUri === undefined ? {} : { backchannel_logout_uri: registration.backchannelLogoutUri }),
     ...(sealedSecret === undefined ? {} : { twofold_client_secret_sealed: sealedSecret }),
   };
 }
@@ -148,7 +154,9 @@ export async function rotateOidcClientSecret(db: Kysely<Database>, secretBox: Se
  * client unknown: the token endpoint answers invalid_client, never a server error.
  */
 export function providerClientMetadata(payload: Record<string, unknown>, secretBox: SecretBox): Record<string, unknown> | undefined {
-  const { twofold_client_secret_sealed: sealed, twofold_first_party: _firstParty, ...metadata } = payload as unknown as StoredClient;
+  // The back-channel logout URI is Twofold's to use (backchannel-logout.ts, whatever ends the
+  // session): the provider would deliver only from its own logout endpoint, and hold that answer.
+  const { twofold_client_secret_sealed: sealed, twofold_first_party: _firstParty, backchannel_logout_uri: _backchannel, ...metadata } = payload as unknown as StoredClient;
   if (sealed === undefined) return metadata as unknown as Record<string, unknown>;
   try {
     return { ...metadata, client_secret: secretBox.open(sealed, secretAad(metadata.client_id)) };
@@ -165,7 +173,13 @@ function summary(stored: StoredClient): OidcClientSummary {
     postLogoutRedirectUris: stored.post_logout_redirect_uris ?? [],
     firstParty: stored.twofold_first_party ?? false,
     authMethod: stored.token_endpoint_auth_method,
+    ...(stored.backchannel_logout_uri === undefined ? {} : { backchannelLogoutUri: stored.backchannel_logout_uri }),
   };
+}
+
+/** The client's back-channel logout URI, if it registered one. */
+export async function backchannelLogoutUriOf(db: Kysely<Database>, clientId: string): Promise<string | undefined> {
+  return (await findStoredClient(db, clientId))?.backchannel_logout_uri;
 }
 
 /** Never carries a secret. */

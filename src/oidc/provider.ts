@@ -11,7 +11,9 @@ import { twofoldDiscoveryMetadata } from '../http/routes/well-known.js';
 import { findUserById } from '../store/repositories/users.js';
 import { createOidcAdapter } from './adapter.js';
 import { mergeConfiguration } from './configuration-parts.js';
+import { logoutConfiguration } from './logout-configuration.js';
 import { currentPrivateJwk } from './signing-key.js';
+import { signOutOfTwofoldAtLogout } from './twofold-sign-out.js';
 
 /** Where the provider's endpoints live; stable, documented in the README. */
 export const oidcRoutes = {
@@ -117,9 +119,10 @@ export async function createOidcProvider(ctx: FlowContext): Promise<{ provider: 
     discovery: { ...twofoldMetadata, twofold_refresh_endpoint: refreshEndpoint },
   };
   // One part per capability, each beside its code (configuration-parts.ts).
-  const parts: Partial<Configuration>[] = [];
+  const parts: Partial<Configuration>[] = [logoutConfiguration(ctx, base)];
   const provider = new Provider(String(issuer), mergeConfiguration(base, parts));
   // Its scheme and host come from the forwarded headers routes.ts sets to the public URL's.
   provider.proxy = true;
+  provider.use(signOutOfTwofoldAtLogout(ctx));
   return { provider, kid: String(signingJwk.kid) };
 }

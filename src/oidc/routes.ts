@@ -11,6 +11,8 @@ import type { FlowContext } from '../flows/shared/context.js';
 import { securityHeaders } from '../http/security-headers.js';
 import { handleInteraction } from './interaction.js';
 import { createOidcProvider } from './provider.js';
+import { endProviderLoginsOfSessions } from './session-end.js';
+import { rememberRequestMeta } from './twofold-sign-out.js';
 
 interface BuiltProvider {
   provider: Provider;
@@ -51,6 +53,7 @@ export async function registerOidc(app: FastifyInstance, ctx: FlowContext): Prom
   const provider = currentProvider(ctx);
   await provider(); // a misconfiguration fails the start, not the first request
   const publicUrl = new URL(ctx.config.publicUrl);
+  ctx.sessionEndHooks.add(endProviderLoginsOfSessions(ctx, async () => (await provider()).provider));
 
   // A hijacked answer skips Fastify's hooks: the provider's answers get Twofold's security headers
   // here — never framed, HSTS in production — except the content policy and caching, which the
@@ -60,6 +63,7 @@ export async function registerOidc(app: FastifyInstance, ctx: FlowContext): Prom
     const { handle } = await provider();
     if (path !== undefined) request.raw.url = path;
     seenAtPublicUrl(request, publicUrl);
+    rememberRequestMeta(request);
     reply.hijack();
     for (const [name, value] of Object.entries(providerHeaders)) reply.raw.setHeader(name, value);
     reply.raw.setHeader('Content-Security-Policy', "frame-ancestors 'none'");

@@ -268,6 +268,17 @@ export interface OidcPayloadsTable {
   consumed_at: number | null;
 }
 
+/** The Twofold session an OpenID Provider grant was made in (migration 0016). */
+export interface OidcSessionGrantsTable {
+  /** The provider's grant id. */
+  id: string;
+  session_id: string;
+  client_id: string;
+  user_id: string;
+  /** ms; the grant's own expiry. */
+  expires_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   factors: FactorsTable;
@@ -285,6 +296,7 @@ export interface Database {
   trusted_devices: TrustedDevicesTable;
   instance_leases: InstanceLeasesTable;
   oidc_payloads: OidcPayloadsTable;
+  oidc_session_grants: OidcSessionGrantsTable;
 }
 
 /** A connection or a transaction: repositories accept either, flows decide the boundary. */
@@ -304,3 +316,4 @@ export type PasswordResetRow = Selectable<PasswordResetsTable>;
 export type TrustedDeviceRow = Selectable<TrustedDevicesTable>;
 export type EmailVerificationRow = Selectable<EmailVerificationsTable>;
 export type OidcPayloadRow = Selectable<OidcPayloadsTable>;
+export type OidcSessionGrantRow = Selectable<OidcSessionGrantsTable>;

@@ -59,6 +59,11 @@ export function setCookie(reply: FastifyReply, name: CookieName, value: string, 
   writeSetCookie(reply, name, stringifySetCookie({ name, value, ...hostCookie, maxAge: maxAgeSeconds }));
 }
 
+/** The Set-Cookie line that deletes the cookie (also for an answer that is not Fastify's: the OpenID Provider's logout). */
+export function clearingSetCookie(name: CookieName): string {
+  return stringifySetCookie({ name, value: '', ...hostCookie, maxAge: 0, expires: new Date(0) });
+}
+
 export function clearCookie(reply: FastifyReply, name: CookieName): void {
-  writeSetCookie(reply, name, stringifySetCookie({ name, value: '', ...hostCookie, maxAge: 0, expires: new Date(0) }));
+  writeSetCookie(reply, name, clearingSetCookie(name));
 }

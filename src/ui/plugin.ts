@@ -33,7 +33,7 @@ function loadAsset(name: string, type: string): Asset {
   return { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"` };
 }
 
-function pageSecurityPolicy(redirectOrigins: readonly string[]): string {
+export function pageSecurityPolicy(redirectOrigins: readonly string[]): string {
   return [
     "default-src 'none'",
     "script-src 'self'",

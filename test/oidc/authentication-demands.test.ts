@@ -149,7 +149,7 @@ describe('OpenID Provider: authentication demands are met by a factor', () => {
     expect(JSON.parse(String(latest.details))).toMatchObject({ client_id: 'demanding-app', acr: claims['acr'] });
     expect(latest.session_id).toMatch(/\S/);
   });
-  it('OP-03: sid, when the claims parameter asks for it, is the provider’s session id for the app: the same for the next login in that browser', async () => {
+  it('OP-03, OP-10: sid, when the claims parameter asks for it, is the Twofold session’s: the same for the next login in that browser', async () => {
     const browser = await signedInBrowser();
     const sidRequest = { claims: JSON.stringify({ id_token: { sid: null } }) };
     const first = await authorization(sidRequest);

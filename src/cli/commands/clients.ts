@@ -23,6 +23,7 @@ export interface AddClientOptions {
   confidential?: boolean;
   authMethod?: string;
   firstParty?: boolean;
+  backchannelLogoutUri?: string;
   json?: boolean;
 }
 
@@ -33,6 +34,7 @@ function clientJson(client: OidcClientSummary) {
     post_logout_redirect_uris: client.postLogoutRedirectUris,
     token_endpoint_auth_method: client.authMethod,
     first_party: client.firstParty,
+    ...(client.backchannelLogoutUri === undefined ? {} : { backchannel_logout_uri: client.backchannelLogoutUri }),
   };
 }
 
@@ -43,6 +45,7 @@ function clientRow(client: OidcClientSummary) {
     first_party: client.firstParty,
     redirect_uris: client.redirectUris.join(' '),
     post_logout_redirect_uris: client.postLogoutRedirectUris.join(' '),
+    backchannel_logout_uri: client.backchannelLogoutUri ?? null,
   };
 }
 
@@ -54,6 +57,7 @@ export async function addClientCommand(options: AddClientOptions): Promise<void>
     postLogoutRedirectUris: options.postLogoutRedirectUri ?? [],
     firstParty: options.firstParty === true,
     authMethod,
+    backchannelLogoutUri: options.backchannelLogoutUri,
   });
   await withTwofold(async (twofold) => {
     const db = twofold.database.db;

@@ -25,6 +25,22 @@ export async function logout(ctx: FlowContext, auth: AccessAuthentication, refre
   }
 }
 
+/**
+ * Ends the session a refresh token belongs to, for a browser whose access token has expired (the
+ * OpenID Provider's logout): as logout, with the refresh token standing in for the access token.
+ */
+export async function logoutWithRefreshToken(ctx: FlowContext, refreshToken: string, meta: RequestMeta = {}): Promise<void> {
+  if (!refreshTokenShape.test(refreshToken)) return;
+  const stored = await findRefreshTokenByHash(ctx.db, sha256Base64url(refreshToken));
+  const session = stored === undefined ? undefined : await findSession(ctx.db, stored.session_id);
+  if (session === undefined || session.state === 'revoked') return;
+  const revoked = await runTransaction(ctx.db, (trx) => revokeSessionsInDatabase(trx, [session.id], 'logout', ctx.now()));
+  await announceRevokedSessions(ctx, revoked);
+  for (const sessionId of revoked) {
+    ctx.events.record({ type: 'session.revoked', userId: session.user_id, sessionId, ip: meta.ip, userAgent: meta.userAgent, details: { reason: 'logout' } });
+  }
+}
+
 /** Ends a sign-in between its password and its second factor: the pending session is revoked, so its mfa_token is refused from now on. */
 export async function cancelPendingLogin(ctx: FlowContext, auth: PendingAuthentication, meta: RequestMeta = {}): Promise<void> {
   if (!(await cancelPendingSession(ctx.db, auth.session.id, 'cancelled', ctx.now()))) return;

@@ -78,7 +78,10 @@ export function mayHaveLiveAccessToken(ctx: FlowContext, session: Pick<EndedSess
   return session.auth_time !== null && session.last_active_at + accessTokenLifetimeMs(ctx) > now;
 }
 
-/** After the commit: this instance's copy, the shared denylist, and the other instances — a batch at a time. */
+/**
+ * After the commit: this instance's copy, the shared denylist, and the other instances — a batch at
+ * a time; then the session-end hooks (the OpenID Provider's grants of these sessions).
+ */
 export async function announceRevokedSessions(ctx: FlowContext, sessionIds: string[]): Promise<void> {
   if (sessionIds.length === 0) return;
   const now = ctx.now();
@@ -94,4 +97,5 @@ export async function announceRevokedSessions(ctx: FlowContext, sessionIds: stri
   } catch (error) {
     ctx.diagnostics.warn({ err: error, sessions: sessionIds.length }, 'revocation committed but not shared through Redis; the database still refuses these sessions');
   }
+  await ctx.sessionEndHooks.run(sessionIds);
 }

@@ -30,6 +30,8 @@ export interface FlowContext {
   /** Shared short-lived state: Redis with several instances, else in-process memory. */
   kv: KeyValueStore;
   revokedSessions: RevokedSessions;
+  /** Run after sessions end (sessions/session-end-hooks.ts): the OpenID Provider's logout. */
+  sessionEndHooks: SessionEndHooks;
   /** Where SMS and e-mail codes go. */
   senders: MessageSenders;
   /** Work started by a request and finished after its answer (notifications, reset codes). */
@@ -74,6 +76,13 @@ export interface RevokedSessions {
   has(sessionId: string, now: number): boolean;
   /** Drops expired entries. */
   sweep(now: number): void;
+}
+
+/** Work other parts add to the end of a session, run once its revocation is committed. */
+export interface SessionEndHooks {
+  add(hook: (sessionIds: readonly string[]) => Promise<void>): void;
+  /** Every hook in turn; a failure is reported to the hooks' error handler, never thrown. */
+  run(sessionIds: readonly string[]): Promise<void>;
 }
 
 /** Where a request came from, recorded on sessions and security events. */

@@ -17,6 +17,7 @@ import * as refreshGrace from './0012-refresh-grace.js';
 import * as boundedGrowth from './0013-bounded-growth.js';
 import * as emailVerificationExpiry from './0014-email-verification-expiry.js';
 import * as oidcPayloads from './0015-oidc-payloads.js';
+import * as oidcSessionGrants from './0016-oidc-session-grants.js';
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
@@ -34,4 +35,5 @@ export const migrations: Record<string, Migration> = {
   '0013-bounded-growth': boundedGrowth,
   '0014-email-verification-expiry': emailVerificationExpiry,
   '0015-oidc-payloads': oidcPayloads,
+  '0016-oidc-session-grants': oidcSessionGrants,
 };

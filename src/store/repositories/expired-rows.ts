@@ -1,11 +1,12 @@
 // Rows that stop mattering at their expires_at: a challenge (its code or WebAuthn challenge is
 // refused after it), a password-reset code (one per name asked about, most for names nobody has),
 // an e-mail verification link, a remembered browser, a refresh token (it expires with
-// its session's absolute deadline), an outbox message. Each table has an index on expires_at
-// (migrations 0008, 0010, 0013 and 0014), so a batch of the oldest is an index range, never a scan.
+// its session's absolute deadline), an outbox message, the Twofold session of an OpenID Provider
+// grant. Each table has an index on expires_at (migrations 0008, 0010, 0013, 0014 and 0016), so a
+// batch of the oldest is an index range, never a scan.
 import type { Executor } from '../database.js';
 
-export const expiringTables = ['challenges', 'password_resets', 'email_verifications', 'trusted_devices', 'refresh_tokens', 'outbox'] as const;
+export const expiringTables = ['challenges', 'password_resets', 'email_verifications', 'trusted_devices', 'refresh_tokens', 'outbox', 'oidc_session_grants'] as const;
 export type ExpiringTable = (typeof expiringTables)[number];
 
 /** Up to `limit` ids of the table's rows that expired before `before`, oldest first. */

@@ -1,0 +1,26 @@
+// The Twofold session of each OpenID Provider grant (src/oidc/session-grants.ts): written when a
+// grant is first used for a login, read for the ID token's sid and when sessions end.
+import type { Executor, OidcSessionGrantRow } from '../database.js';
+
+/** Binds a grant to its session; a grant already bound keeps its first session. */
+export async function insertOidcSessionGrant(db: Executor, row: OidcSessionGrantRow): Promise<void> {
+  await db.insertInto('oidc_session_grants').values(row).onConflict((conflict) => conflict.column('id').doNothing()).execute();
+}
+
+export function findOidcSessionGrant(db: Executor, grantId: string, now: number): Promise<OidcSessionGrantRow | undefined> {
+  return db.selectFrom('oidc_session_grants').selectAll().where('id', '=', grantId).where('expires_at', '>', now).executeTakeFirst();
+}
+
+/** The grants made in these sessions (an index lookup per session). */
+export function listOidcGrantsOfSessions(db: Executor, sessionIds: readonly string[]): Promise<OidcSessionGrantRow[]> {
+  if (sessionIds.length === 0) return Promise.resolve([]);
+  return db.selectFrom('oidc_session_grants').selectAll().where('session_id', 'in', sessionIds).orderBy('id').execute();
+}
+
+/** Forgets the grants and deletes what the provider kept of them: the grant and every row made under it (codes, access and refresh tokens). */
+export async function deleteOidcGrants(db: Executor, grantIds: readonly string[]): Promise<void> {
+  if (grantIds.length === 0) return;
+  await db.deleteFrom('oidc_payloads').where('grant_id', 'in', grantIds).execute();
+  await db.deleteFrom('oidc_payloads').where('kind', '=', 'Grant').where('id', 'in', grantIds).execute();
+  await db.deleteFrom('oidc_session_grants').where('id', 'in', grantIds).execute();
+}
