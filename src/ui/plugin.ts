@@ -64,7 +64,9 @@ export async function registerPages(app: FastifyInstance, ctx: FlowContext): Pro
     });
 
     scope.addHook('onSend', async (_request, reply, payload) => {
-      reply.header('Content-Security-Policy', policy);
+      // With the OpenID Provider on, its clients' redirect origins too (src/oidc/form-action-origins.ts).
+      const oidcOrigins = ctx.config.oidc.enabled ? await (await import('../oidc/form-action-origins.js')).oidcRedirectOrigins(ctx) : [];
+      reply.header('Content-Security-Policy', oidcOrigins.length === 0 ? policy : pageSecurityPolicy([...ctx.config.pages.allowedRedirectOrigins, ...oidcOrigins]));
       reply.header('X-Frame-Options', 'DENY');
       return payload;
     });
