@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { TwofoldError } from '../errors.js';
 import type { FlowContext } from '../flows/shared/context.js';
 import { toTwofoldError } from '../http/error-handler.js';
+import { oidcRedirectOrigins } from '../oidc/form-action-origins.js';
 import { cookieNames, readCookie } from './cookies.js';
 import { isValidCsrf } from './csrf.js';
 import { html } from './html.js';
@@ -64,7 +65,9 @@ export async function registerPages(app: FastifyInstance, ctx: FlowContext): Pro
     });
 
     scope.addHook('onSend', async (_request, reply, payload) => {
-      reply.header('Content-Security-Policy', policy);
+      // With the OpenID Provider on, its clients' redirect origins too (src/oidc/form-action-origins.ts).
+      const oidcOrigins = ctx.config.oidc.enabled ? await oidcRedirectOrigins(ctx) : [];
+      reply.header('Content-Security-Policy', oidcOrigins.length === 0 ? policy : pageSecurityPolicy([...ctx.config.pages.allowedRedirectOrigins, ...oidcOrigins]));
       reply.header('X-Frame-Options', 'DENY');
       return payload;
     });

@@ -45,3 +45,8 @@ export function markdownAnchors(markdown: string): Set<string> {
   for (const match of prose.matchAll(/<a\s+(?:id|name)="([^"]+)"/g)) anchors.add(match[1]!);
   return anchors;
 }
+
+/** The contents of the fenced code blocks of one language (```apache … ```), in order. */
+export function fencedBlocks(markdown: string, language: string): string[] {
+  return [...markdown.matchAll(/^```([^\n]*)\n([\s\S]*?)^```[ \t]*$/gm)].filter((match) => match[1]!.trim() === language).map((match) => match[2]!);
+}
