@@ -2,9 +2,11 @@
 // kind (AuthorizationCode, Session, Grant, Interaction, Client, …), all in the oidc_payloads table.
 // find honours expiry itself (an expired row is absent, whatever the upkeep has deleted yet) and
 // reports a consumed row with `consumed` set, which is how the provider detects a replayed code
-// and revokes what it gave; consume is one conditional update, so only one redemption wins.
+// and revokes what it gave; consume is one conditional update, so only one redemption wins — the
+// provider reads a code or refresh token before it consumes it, so concurrent redemptions all read
+// it unused: every one but the winner is refused here as a replay, and revokes the grant.
 import type { Kysely } from 'kysely';
-import type { Adapter, AdapterConstructor, AdapterPayload } from 'oidc-provider';
+import { errors, type Adapter, type AdapterConstructor, type AdapterPayload } from 'oidc-provider';
 import type { SecretBox } from '../core/crypto/secretbox.js';
 import type { Database, OidcPayloadRow } from '../store/database.js';
 import {
@@ -29,6 +31,9 @@ function toPayload(row: OidcPayloadRow | undefined): AdapterPayload | undefined 
   const payload = JSON.parse(row.payload) as AdapterPayload;
   return row.consumed_at === null ? payload : { ...payload, consumed: Math.floor(Number(row.consumed_at) / 1000) };
 }
+
+/** The kinds a client redeems at the token endpoint: of concurrent redemptions, the losers are replays. */
+const redeemedOnce = new Set(['AuthorizationCode', 'RefreshToken']);
 
 export function createOidcAdapter(options: OidcAdapterOptions): AdapterConstructor {
   const { db, now, secretBox } = options;
@@ -67,7 +72,11 @@ export function createOidcAdapter(options: OidcAdapterOptions): AdapterConstruct
     }
 
     async consume(id: string): Promise<void> {
-      await consumeOidcPayload(db, this.kind, id, now());
+      if (await consumeOidcPayload(db, this.kind, id, now())) return;
+      if (!redeemedOnce.has(this.kind)) return;
+      const row = await findLiveOidcPayload(db, this.kind, 'id', id, now());
+      if (row?.grant_id != null) await deleteOidcPayloadsOfGrant(db, row.grant_id);
+      throw new errors.InvalidGrant(`${this.kind === 'RefreshToken' ? 'refresh token' : 'authorization code'} already used`);
     }
 
     async destroy(id: string): Promise<void> {

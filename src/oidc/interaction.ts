@@ -42,7 +42,8 @@ export async function handleInteraction(ctx: FlowContext, provider: Provider, re
     const tooOld = demand.maxAgeSeconds !== undefined && ctx.now() - authTimeMs > demand.maxAgeSeconds * 1000;
     // A remembered browser (aal1) never answers a demand for aal2: the person proves a factor now.
     if (tooOld || (demand.secondFactor && claims.acr !== 'aal2')) return reply.redirect(`/account/verify?next=${encodeURIComponent(here)}`, 303);
-    const login = { accountId: auth.user.id, acr: claims.acr, amr: claims.amr, ts: claims.auth_time, remember: false };
+    // twofoldSessionId: kept for the `sid` of the login's tokens (twofold-session-link.ts).
+    const login = { accountId: auth.user.id, acr: claims.acr, amr: claims.amr, ts: claims.auth_time, remember: false, twofoldSessionId: auth.session.id };
     // Every login at the provider is in the person's audit trail, naming the application it was for.
     const meta = requestMeta(request);
     const clientId = typeof details.params['client_id'] === 'string' ? details.params['client_id'] : null;

@@ -12,6 +12,8 @@ import { findUserById } from '../store/repositories/users.js';
 import { createOidcAdapter } from './adapter.js';
 import { mergeConfiguration } from './configuration-parts.js';
 import { currentPrivateJwk } from './signing-key.js';
+import { tokensConfiguration } from './tokens-configuration.js';
+import { twofoldSessionLinker } from './twofold-session-link.js';
 
 /** Where the provider's endpoints live; stable, documented in the README. */
 export const oidcRoutes = {
@@ -117,7 +119,9 @@ export async function createOidcProvider(ctx: FlowContext): Promise<{ provider: 
     discovery: { ...twofoldMetadata, twofold_refresh_endpoint: refreshEndpoint },
   };
   // One part per capability, each beside its code (configuration-parts.ts).
-  const parts: Partial<Configuration>[] = [];
+  const parts: Partial<Configuration>[] = [tokensConfiguration(ctx)];
   const provider = new Provider(String(issuer), mergeConfiguration(base, parts));
+  // Which Twofold session each login came from, for the `sid` of its tokens (twofold-session-link.ts).
+  provider.use(twofoldSessionLinker({ db: ctx.db, now: () => ctx.now(), ttlSeconds: ctx.config.sessions.absoluteTimeoutSeconds }));
   return { provider, kid: String(signingJwk.kid) };
 }
