@@ -69,7 +69,7 @@ describe('service clients of the OpenID Provider (client credentials)', () => {
       const refused = await verifier.verify(tokens.access_token).catch((error: unknown) => error);
       expect(refused).toBeInstanceOf(VerificationError);
       expect((refused as VerificationError).code).toBe('invalid_token');
-      expect((refused as VerificationError).message).toMatch(/lacks the claims of a Twofold access token/);
+      expect((refused as VerificationError).message).toMatch(/lacks a claim/);
     } finally {
       verifier.close();
     }
