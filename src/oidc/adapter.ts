@@ -75,7 +75,7 @@ export function createOidcAdapter(options: OidcAdapterOptions): AdapterConstruct
       if (await consumeOidcPayload(db, this.kind, id, now())) return;
       if (!redeemedOnce.has(this.kind)) return;
       const row = await findLiveOidcPayload(db, this.kind, 'id', id, now());
-      if (row?.grant_id != null) await deleteOidcPayloadsOfGrant(db, row.grant_id);
+      if (row !== undefined && row.grant_id !== null) await deleteOidcPayloadsOfGrant(db, row.grant_id);
       throw new errors.InvalidGrant(`${this.kind === 'RefreshToken' ? 'refresh token' : 'authorization code'} already used`);
     }
 
