@@ -1,7 +1,8 @@
 // The OpenID Provider: panva's oidc-provider does the protocol (parsing, validation, codes, tokens,
 // discovery); Twofold supplies its storage (adapter.ts), its signing key (signing-key.ts), the
 // accounts and the logins (interaction.ts). The policy is fixed, not configurable: the
-// authorization code flow only, PKCE with S256 for every client, no implicit or hybrid responses,
+// authorization code flow (refresh tokens and client credentials beside it: tokens-configuration.ts),
+// PKCE with S256 for every client, no implicit or hybrid responses,
 // no dynamic registration, the RFC 9207 `iss` in every authorization response (the provider's
 // default), and ID tokens signed with Twofold's algorithm.
 import Provider, { interactionPolicy, type Configuration, type FindAccount } from 'oidc-provider';
