@@ -28,7 +28,7 @@ export default defineConfig({
               extends: true as const,
               test: {
                 name: 'postgres',
-                include: ['test/http/**/*.test.ts', 'test/store/**/*.test.ts', 'test/security/**/*.test.ts', 'test/interop/**/*.test.ts', 'test/oidc/authorization-code.test.ts', 'test/oidc/authentication-demands.test.ts'],
+                include: ['test/http/**/*.test.ts', 'test/store/**/*.test.ts', 'test/security/**/*.test.ts', 'test/interop/**/*.test.ts', 'test/oidc/authorization-code.test.ts', 'test/oidc/authentication-demands.test.ts', 'test/oidc/refresh-tokens.test.ts', 'test/oidc/resource-access-tokens.test.ts', 'test/oidc/introspection-revocation.test.ts'],
                 env: { TWOFOLD_TEST_BACKEND: 'postgres' },
               },
             },
