@@ -15,6 +15,7 @@ import { mergeConfiguration } from './configuration-parts.js';
 import { currentPrivateJwk } from './signing-key.js';
 import { tokensConfiguration } from './tokens-configuration.js';
 import { twofoldSessionLinker } from './twofold-session-link.js';
+import { unauthorizedGrantAsRfcError } from './unauthorized-grant.js';
 
 /** Where the provider's endpoints live; stable, documented in the README. */
 export const oidcRoutes = {
@@ -124,5 +125,6 @@ export async function createOidcProvider(ctx: FlowContext): Promise<{ provider: 
   const provider = new Provider(String(issuer), mergeConfiguration(base, parts));
   // Which Twofold session each login came from, for the `sid` of its tokens (twofold-session-link.ts).
   provider.use(twofoldSessionLinker({ db: ctx.db, now: () => ctx.now(), ttlSeconds: ctx.config.sessions.absoluteTimeoutSeconds }));
+  provider.use(unauthorizedGrantAsRfcError);
   return { provider, kid: String(signingJwk.kid) };
 }

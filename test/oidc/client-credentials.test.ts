@@ -89,6 +89,15 @@ describe('service clients of the OpenID Provider (client credentials)', () => {
     expect(wrong.body['error']).toBe('invalid_client');
   });
 
+  it('OP-07: a service client’s token presented to userinfo is refused with invalid_token (no person behind it)', async () => {
+    for (const resource of [reportsApi, undefined]) {
+      const tokens = await client.clientCredentialsGrant(config, { scope: 'reports:read', ...(resource === undefined ? {} : { resource }) });
+      const userinfo = await fetch(`${t.baseUrl}/oidc/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+      expect(userinfo.status).toBe(401);
+      expect(userinfo.headers.get('www-authenticate')).toContain('invalid_token');
+    }
+  });
+
   it('OP-07: a scope the resource does not have is not granted', async () => {
     const answer = await tokenRequest({ grant_type: 'client_credentials', resource: reportsApi, scope: 'reports:delete' }, basic('reporting', secret));
     expect(answer.status).toBe(200);
@@ -104,12 +113,12 @@ describe('service clients of the OpenID Provider (client credentials)', () => {
     expect(authorization.headers.get('location')).toBeNull();
     const code = await tokenRequest({ grant_type: 'authorization_code', code: 'any', redirect_uri: 'https://reports.example/cb', code_verifier: 'v'.repeat(43) }, basic('reporting', secret));
     expect(code.status).toBe(400);
-    expect(code.body['error']).toBe('invalid_request');
+    expect(code.body['error']).toBe('unauthorized_client');
 
     await registerPublicOidcClient(t.ctx.db, { clientId: 'public-app', redirectUris: ['https://app.example/cb'] });
     const publicCredentials = await tokenRequest({ grant_type: 'client_credentials', client_id: 'public-app', resource: reportsApi });
     expect(publicCredentials.status).toBe(400);
-    expect(publicCredentials.body['error']).toBe('invalid_request');
+    expect(publicCredentials.body['error']).toBe('unauthorized_client');
   });
 });
 

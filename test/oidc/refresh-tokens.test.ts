@@ -95,16 +95,26 @@ describe('refresh tokens of the OpenID Provider', () => {
     expect((await client.refreshTokenGrant(config, first.refresh_token!)).access_token).toEqual(expect.any(String));
   });
 
+  it('OP-06: a refresh cannot widen the grant: a scope the login was not given is invalid_scope', async () => {
+    const first = await oidcLogin(t, browser, user, config, offline);
+    const response = await fetch(`${t.baseUrl}/oidc/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: first.refresh_token!, client_id: 'mobile', scope: 'openid offline_access email' }).toString(),
+    });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as Record<string, unknown>)['error']).toBe('invalid_scope');
+  });
+
   it('OP-06: a client registered without the refresh_token grant gets no refresh token, and cannot use the grant', async () => {
     await registerPublicOidcClient(t.ctx.db, { clientId: 'web-only', redirectUris: [redirectUri] });
     const webConfig = await discoverAsClient(t, 'web-only');
     const tokens = await oidcLogin(t, browser, user, webConfig, offline);
     expect(tokens.refresh_token).toBeUndefined();
     const refused = await refresh('made-up-refresh-token', 'web-only');
-    // The provider's answer to a grant the client is not registered for: an RFC 6749 5.2 error.
+    // RFC 6749 5.2: a grant the client is not registered for.
     expect(refused.status).toBe(400);
-    expect(refused.body['error']).toBe('invalid_request');
-    expect(refused.body['error_description']).toBe('requested grant type is not allowed for this client');
+    expect(refused.body['error']).toBe('unauthorized_client');
   });
 
   it('OP-06: a confidential client’s refresh token is bound to its secret: not rotated, refused without the secret (invalid_client)', async () => {
