@@ -51,8 +51,10 @@ export function tokensConfiguration(ctx: FlowContext): Partial<Configuration> {
         // the answer is no oracle). A token whose Twofold session has ended is inactive too.
         allowedPolicy: async (_koa, client, token) => {
           if (client.clientAuthMethod === 'none') return false;
+          if (token.kind === 'ClientCredentials') return true; // a service client's: no person, no session
           const sid = (token as { extra?: { sid?: unknown } }).extra?.sid;
-          return typeof sid !== 'string' || twofoldSessionIsLive(ctx, sid);
+          const twofoldSessionId = typeof sid === 'string' ? sid : await twofoldSessionOf(ctx, token as LoginSource);
+          return twofoldSessionId !== undefined && (await twofoldSessionIsLive(ctx, twofoldSessionId));
         },
       },
       revocation: {

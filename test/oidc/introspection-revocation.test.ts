@@ -86,6 +86,16 @@ describe('introspection and revocation at the OpenID Provider', () => {
     }
   });
 
+  it('OP-09: a service client’s own opaque token (no resource) introspects as active, no person behind it; revoked, inactive', async () => {
+    const tokens = await client.clientCredentialsGrant(gateway);
+    const answer = await client.tokenIntrospection(gateway, tokens.access_token);
+    expect(answer.active).toBe(true);
+    expect(answer.client_id).toBe('orders-gateway');
+    expect(answer['acr']).toBeUndefined();
+    await client.tokenRevocation(gateway, tokens.access_token);
+    expect((await client.tokenIntrospection(gateway, tokens.access_token)).active).toBe(false);
+  });
+
   it('OP-09: unknown, expired and made-up tokens are active: false', async () => {
     expect((await client.tokenIntrospection(gateway, 'made-up-token')).active).toBe(false);
     const tokens = await login('openid');
@@ -142,8 +152,10 @@ describe('introspection and revocation at the OpenID Provider', () => {
     const ownBrowser = new OidcBrowser(t.baseUrl);
     const tokens = await oidcLogin(t, ownBrowser, user, app, { redirectUri, scope: 'openid offline_access' });
     expect((await client.tokenIntrospection(gateway, tokens.access_token)).active).toBe(true);
+    expect((await client.tokenIntrospection(gateway, tokens.refresh_token!)).active).toBe(true);
     const signedOut = await ownBrowser.request('/sign-out', { method: 'POST', form: { csrf: ownBrowser.csrf() } });
     expect(signedOut.status).toBe(303);
     expect((await client.tokenIntrospection(gateway, tokens.access_token)).active).toBe(false);
+    expect((await client.tokenIntrospection(gateway, tokens.refresh_token!)).active).toBe(false);
   });
 });
