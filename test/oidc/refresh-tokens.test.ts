@@ -9,7 +9,7 @@ import { registerConfidentialOidcClient, registerPublicOidcClient } from '../../
 import { signUp, type SignedUp } from '../helpers/flow.js';
 import { startListeningTwofold, type ListeningTwofold } from '../helpers/listening-twofold.js';
 import { OidcBrowser } from '../helpers/oidc-browser.js';
-import { oidcLogin } from '../helpers/oidc-login.js';
+import { authorizationCallback, oidcLogin } from '../helpers/oidc-login.js';
 import { discoverAsClient } from '../helpers/oidc-relying-party.js';
 
 const redirectUri = 'https://app.example/callback';
@@ -84,6 +84,22 @@ describe('refresh tokens of the OpenID Provider', () => {
     expect(statuses.filter((status) => status === 200)).toHaveLength(1);
     expect(statuses.filter((status) => status === 400)).toHaveLength(49);
     expect(answers.filter((answer) => answer.status === 400).every((answer) => answer.body['error'] === 'invalid_grant')).toBe(true);
+  });
+
+  it('OP-02, OP-06: of 20 concurrent redemptions of one code exactly one wins (the same conditional consume as a refresh token)', async () => {
+    const verifier = client.randomPKCECodeVerifier();
+    const callback = await authorizationCallback(t, browser, user, config, { ...offline, verifier });
+    const redeem = async () => {
+      const response = await fetch(`${t.baseUrl}/oidc/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'authorization_code', client_id: 'mobile', code: callback.searchParams.get('code')!, redirect_uri: redirectUri, code_verifier: verifier }).toString(),
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    const answers = await Promise.all(Array.from({ length: 20 }, redeem));
+    expect(answers.filter((answer) => answer.status === 200)).toHaveLength(1);
+    expect(answers.filter((answer) => answer.status === 400 && answer.body['error'] === 'invalid_grant')).toHaveLength(19);
   });
 
   it('OP-06: a refresh token presented by another client is refused with invalid_grant, and still works for its own client', async () => {
