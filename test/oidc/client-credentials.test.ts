@@ -128,7 +128,7 @@ describe('twofold clients add --service', () => {
   const twofold = (...args: string[]) => runCommand(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], env);
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it('OP-07: registers a client with only client_credentials and no redirect URI, prints its secret once, and that secret gets a token', async () => {
+  it('OP-06, OP-07: --service registers a client with only client_credentials and no redirect URI, prints its secret once, and that secret gets a token; --grant refresh_token adds the grant', async () => {
     const added = await twofold('clients', 'add', '--service', '--id', 'nightly-export', '--json');
     expect(added.code, added.stderr).toBe(0);
     const { client_secret: serviceSecret, ...shown } = JSON.parse(added.stdout) as { client_secret: string };
@@ -141,6 +141,14 @@ describe('twofold clients add --service', () => {
     const refused = await twofold('clients', 'add', '--service', '--id', 'mixed', '--redirect-uri', 'https://mixed.example/cb');
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('--service');
+
+    // --grant refresh_token: the other grant an operator may add, to a client that signs people in.
+    const withRefresh = await twofold('clients', 'add', '--id', 'mobile', '--redirect-uri', 'https://mobile.example/cb', '--grant', 'refresh_token', '--json');
+    expect(withRefresh.code, withRefresh.stderr).toBe(0);
+    expect(JSON.parse(withRefresh.stdout)['grant_types']).toEqual(['authorization_code', 'refresh_token']);
+    const unknownGrant = await twofold('clients', 'add', '--id', 'mobile2', '--redirect-uri', 'https://mobile.example/cb', '--grant', 'password');
+    expect(unknownGrant.code).not.toBe(0);
+    expect(unknownGrant.stderr).toContain('--grant takes refresh_token');
 
     const t = await startTestTwofold({ dataDir, env: { TWOFOLD_OIDC: 'on', TWOFOLD_OIDC_RESOURCES: resourcesEnv } });
     try {
