@@ -165,5 +165,5 @@ describe('twofold clients add --service', () => {
       await t.app.close();
       await t.twofold.close();
     }
-  });
+  }, 120_000); // seven CLI runs, each a Node start: slow on a busy machine
 });
