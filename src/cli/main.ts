@@ -44,14 +44,16 @@ keys.command('encryption-status').description('how many stored secrets each encr
 const clients = program.command('clients').description('register the OpenID Provider\'s clients (TWOFOLD_OIDC)');
 clients
   .command('add')
-  .description('register a client (public: PKCE, no secret; or --confidential: PKCE and a secret), or replace it')
+  .description('register a client (public: PKCE, no secret; or --confidential: PKCE and a secret; or --service: client credentials only), or replace it')
   .requiredOption('--id <client id>', 'the client id the app sends')
-  .requiredOption('--redirect-uri <uri...>', 'where codes may be sent: https, or http on localhost; compared exactly')
+  .option('--redirect-uri <uri...>', 'where codes may be sent: https, or http on localhost; compared exactly (needed but for --service)')
   .option('--post-logout-redirect-uri <uri...>', 'where the app may be sent back after signing out at /oidc/session/end; any other is refused')
   .option('--backchannel-logout-uri <uri>', 'where Twofold POSTs a logout token when a session the app logged in with ends')
   .option('--confidential', 'a confidential client: a secret is made, printed once, and stored sealed')
   .option('--auth-method <method>', 'how a confidential client sends its secret: client_secret_basic (default) or client_secret_post')
   .option('--first-party', 'the operator\'s own app (stored and shown)')
+  .option('--grant <grant...>', 'grants beside authorization_code: refresh_token (refresh tokens for offline_access)')
+  .option('--service', 'a service client: a secret, only the client_credentials grant, no redirect URI')
   .addOption(json)
   .action(addClientCommand);
 clients.command('list').description('list the registered clients (never their secrets)').addOption(json).action(listClientsCommand);

@@ -8,6 +8,7 @@ import {
   factorKinds,
   type EmailProviderConfig,
   type FactorKind,
+  type OidcResource,
   type SmsProviderConfig,
   type PostgresDatabaseConfig,
   type RedisConfig,
@@ -201,6 +202,7 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
     maintenanceIntervalSeconds: integer('TWOFOLD_MAINTENANCE_INTERVAL_SECONDS', configDefaults.maintenanceIntervalSeconds, 1, 86400),
     oidc: {
       enabled: collect(() => parseBoolean('TWOFOLD_OIDC', read('TWOFOLD_OIDC'), false), false),
+      resources: collect(() => parseOidcResources(read('TWOFOLD_OIDC_RESOURCES')), []),
     },
     pages: {
       enabled: collect(() => parseBoolean('TWOFOLD_PAGES', read('TWOFOLD_PAGES'), true), true),
@@ -442,6 +444,40 @@ function parsePasswordResetChannels(raw: string | undefined): PasswordResetChann
   // Turning reset off is said in words, never the accident of an empty list.
   if (channels.length === 0) throw new ConfigError('TWOFOLD_PASSWORD_RESET', 'list email, sms or both, or write off');
   return channels;
+}
+
+const scopeToken = /^[\x21\x23-\x2b\x2d-\x5b\x5d-\x7e]+$/; // RFC 6749 3.3, without the comma that separates entries
+const providerScopes = new Set(['openid', 'offline_access', 'email']);
+const loopbackHosts = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * The OpenID Provider's resource servers: entries separated by commas, each the resource URI
+ * (RFC 8707: absolute, no fragment; https, http only for localhost) and its scopes, by spaces —
+ * "https://api.example.com orders:read orders:write, https://billing.example.com invoices". The
+ * URI is kept exactly as written: it is the `resource` a client sends and the tokens' `aud`.
+ */
+function parseOidcResources(raw: string | undefined): OidcResource[] {
+  const variable = 'TWOFOLD_OIDC_RESOURCES';
+  const resources: OidcResource[] = [];
+  for (const entry of parseCommaList(raw)) {
+    const [uri = '', ...scopes] = entry.split(/\s+/);
+    let url: URL;
+    try {
+      url = new URL(uri);
+    } catch {
+      throw new ConfigError(variable, `"${uri}" is not an absolute URI`);
+    }
+    if (!(url.protocol === 'https:' || (url.protocol === 'http:' && loopbackHosts.has(url.hostname))) || uri.includes('#') || url.username !== '' || url.password !== '') {
+      throw new ConfigError(variable, `"${uri}" must be an https:// URI (http:// only for localhost) without a fragment or credentials`);
+    }
+    if (resources.some((resource) => resource.uri === uri)) throw new ConfigError(variable, `"${uri}" is listed twice`);
+    if (scopes.length === 0) throw new ConfigError(variable, `"${uri}" needs at least one scope after it, separated by spaces`);
+    for (const scope of scopes) {
+      if (!scopeToken.test(scope) || providerScopes.has(scope)) throw new ConfigError(variable, `"${scope}" (for ${uri}) is not a scope a resource can have`);
+    }
+    resources.push({ uri, scopes: [...new Set(scopes)] });
+  }
+  return resources;
 }
 
 /** Entries are checked where they are used (a key list by resolveEncryptionKey). */

@@ -8,6 +8,12 @@ import type { SigningAlgorithm } from '../core/tokens/signing-key.js';
 export type { Argon2Parameters, SigningAlgorithm };
 export type RunMode = 'development' | 'production' | 'test';
 
+/** An API registered with the OpenID Provider (TWOFOLD_OIDC_RESOURCES). */
+export interface OidcResource {
+  uri: string;
+  scopes: string[];
+}
+
 export interface TwofoldConfig {
   mode: RunMode;
   http: {
@@ -147,6 +153,8 @@ export interface TwofoldConfig {
   oidc: {
     /** Serve the OpenID Provider (src/oidc/): authorization code + PKCE, logins by the hosted pages. */
     enabled: boolean;
+    /** Resource servers (RFC 8707) the provider issues JWT access tokens for: the URI is the tokens' `aud`. */
+    resources: OidcResource[];
   };
   pages: {
     /** Serve the hosted pages (sign up, sign in, account) beside the API. */

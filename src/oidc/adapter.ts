@@ -6,7 +6,8 @@
 // code at once (on one instance or several) would all read it unconsumed. So consume is one
 // conditional update, and the redemptions that lose it are treated as the replays they are — the
 // grant and everything issued from it revoked, the RFC's invalid_grant answered — exactly as a
-// replay that came later. An interaction is single use the same way: the one resumption that
+// replay that came later (codes, and refresh tokens, which a public client's rotation consumes).
+// An interaction is single use the same way: the one resumption that
 // deletes it goes on.
 import type { Kysely } from 'kysely';
 import { errors, type Adapter, type AdapterConstructor, type AdapterPayload } from 'oidc-provider';

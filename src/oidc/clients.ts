@@ -5,6 +5,8 @@
 // which the provider reads and validates on each use. A client secret is stored only sealed with
 // the secretbox, its AAD bound to the client id (a sealed secret moved to another client's row
 // does not open); the adapter opens it for the provider, which compares it in constant time.
+// A client registered with the refresh_token grant may get refresh tokens (offline_access); a
+// service client is confidential with only the client_credentials grant and no redirect URI.
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { SecretBoxError, secretBoxAad, type SecretBox } from '../core/crypto/secretbox.js';
@@ -28,6 +30,8 @@ export interface OidcClientRegistration {
   authMethod?: ClientAuthMethod;
   /** Where Twofold POSTs a logout token when a session the client logged in with ends. */
   backchannelLogoutUri?: string | undefined;
+  /** The refresh_token grant beside authorization_code: refresh tokens for offline_access. */
+  refreshTokens?: boolean;
 }
 
 export interface OidcClientSummary {
@@ -37,6 +41,7 @@ export interface OidcClientSummary {
   firstParty: boolean;
   authMethod: ClientAuthMethod;
   backchannelLogoutUri?: string | undefined;
+  grantTypes: string[];
 }
 
 /** The row's payload: the provider's metadata plus Twofold's own fields, which the provider never sees. */
@@ -91,7 +96,14 @@ export function checkedClientRegistration(clientId: string, redirectUris: readon
     firstParty: options.firstParty ?? false,
     authMethod,
     ...(options.backchannelLogoutUri === undefined ? {} : { backchannelLogoutUri: checkedUris([options.backchannelLogoutUri], 'back-channel logout URI')[0] }),
+    refreshTokens: options.refreshTokens ?? false,
   };
+}
+
+/** A service client's id, checked like any other (it has no redirect URI and never signs anyone in). */
+export function checkedServiceClientId(clientId: string): string {
+  if (!clientIdPattern.test(clientId)) throw new TwofoldError('invalid_request', 'A client id is 1 to 64 letters, digits, ".", "_" or "-".');
+  return clientId;
 }
 
 function secretAad(clientId: string): string {
@@ -112,7 +124,7 @@ function storedClient(registration: OidcClientRegistration, sealedSecret: string
     redirect_uris: registration.redirectUris,
     ...((registration.postLogoutRedirectUris ?? []).length > 0 ? { post_logout_redirect_uris: registration.postLogoutRedirectUris } : {}),
     token_endpoint_auth_method: registration.authMethod ?? 'none',
-    grant_types: ['authorization_code'],
+    grant_types: registration.refreshTokens === true ? ['authorization_code', 'refresh_token'] : ['authorization_code'],
     response_types: ['code'],
     twofold_first_party: registration.firstParty ?? false,
     ...(registration.backchannelLogoutUri === undefined ? {} : { backchannel_logout_uri: registration.backchannelLogoutUri }),
@@ -135,6 +147,24 @@ export async function registerConfidentialOidcClient(db: Kysely<Database>, secre
 async function findStoredClient(db: Kysely<Database>, clientId: string): Promise<StoredClient | undefined> {
   const row = await findLiveOidcPayload(db, oidcClientKind, 'id', clientId, Date.now());
   return row === undefined ? undefined : (JSON.parse(row.payload) as StoredClient);
+}
+
+/**
+ * Registers (or replaces) a service client (RFC 6749 4.4): confidential, only the
+ * client_credentials grant, no redirect URI, so it can never take part in a sign-in. Returns its
+ * new secret, stored only sealed.
+ */
+export async function registerServiceOidcClient(db: Kysely<Database>, secretBox: SecretBox, clientId: string, authMethod: ConfidentialAuthMethod = 'client_secret_basic'): Promise<string> {
+  const secret = newClientSecret();
+  await storeClient(db, {
+    client_id: checkedServiceClientId(clientId),
+    redirect_uris: [],
+    token_endpoint_auth_method: authMethod,
+    grant_types: ['client_credentials'],
+    response_types: [],
+    twofold_client_secret_sealed: secretBox.seal(secret, secretAad(clientId)),
+  });
+  return secret;
 }
 
 /** A new secret for a confidential client; the old one stops working at once. */
@@ -174,6 +204,7 @@ function summary(stored: StoredClient): OidcClientSummary {
     firstParty: stored.twofold_first_party ?? false,
     authMethod: stored.token_endpoint_auth_method,
     ...(stored.backchannel_logout_uri === undefined ? {} : { backchannelLogoutUri: stored.backchannel_logout_uri }),
+    grantTypes: stored.grant_types,
   };
 }
 

@@ -1,7 +1,8 @@
 // The OpenID Provider: panva's oidc-provider does the protocol (parsing, validation, codes, tokens,
 // discovery); Twofold supplies its storage (adapter.ts), its signing key (signing-key.ts), the
 // accounts and the logins (interaction.ts). The policy is fixed, not configurable: the
-// authorization code flow only, PKCE with S256 for every client, no implicit or hybrid responses,
+// authorization code flow (refresh tokens and client credentials beside it: tokens-configuration.ts),
+// PKCE with S256 for every client, no implicit or hybrid responses,
 // no dynamic registration, the RFC 9207 `iss` in every authorization response (the provider's
 // default), and ID tokens signed with Twofold's algorithm.
 import Provider, { interactionPolicy, type Configuration, type FindAccount } from 'oidc-provider';
@@ -13,7 +14,9 @@ import { createOidcAdapter } from './adapter.js';
 import { mergeConfiguration } from './configuration-parts.js';
 import { logoutConfiguration } from './logout-configuration.js';
 import { currentPrivateJwk } from './signing-key.js';
+import { tokensConfiguration } from './tokens-configuration.js';
 import { signOutOfTwofoldAtLogout } from './twofold-sign-out.js';
+import { unauthorizedGrantAsRfcError } from './unauthorized-grant.js';
 
 /** Where the provider's endpoints live; stable, documented in the README. */
 export const oidcRoutes = {
@@ -119,10 +122,11 @@ export async function createOidcProvider(ctx: FlowContext): Promise<{ provider: 
     discovery: { ...twofoldMetadata, twofold_refresh_endpoint: refreshEndpoint },
   };
   // One part per capability, each beside its code (configuration-parts.ts).
-  const parts: Partial<Configuration>[] = [logoutConfiguration(ctx, base)];
+  const parts: Partial<Configuration>[] = [logoutConfiguration(ctx, base), tokensConfiguration(ctx)];
   const provider = new Provider(String(issuer), mergeConfiguration(base, parts));
   // Its scheme and host come from the forwarded headers routes.ts sets to the public URL's.
   provider.proxy = true;
   provider.use(signOutOfTwofoldAtLogout(ctx));
+  provider.use(unauthorizedGrantAsRfcError);
   return { provider, kid: String(signingJwk.kid) };
 }

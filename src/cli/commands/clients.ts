@@ -1,15 +1,19 @@
 // `twofold clients add|list|show|rotate-secret|remove`: the OpenID Provider's clients
 // (TWOFOLD_OIDC). A confidential client's secret is printed once, when it is made (add
-// --confidential, rotate-secret), and stored only sealed; list and show never print one.
+// --confidential or --service, rotate-secret), and stored only sealed; list and show never print one.
 import {
   checkedClientRegistration,
+  checkedServiceClientId,
+  confidentialAuthMethods,
   findOidcClient,
   listOidcClients,
   registerConfidentialOidcClient,
   registerPublicOidcClient,
+  registerServiceOidcClient,
   removeOidcClient,
   rotateOidcClientSecret,
   type ClientAuthMethod,
+  type ConfidentialAuthMethod,
   type OidcClientSummary,
 } from '../../oidc/clients.js';
 import { TwofoldError } from '../../errors.js';
@@ -18,14 +22,19 @@ import { withTwofold } from './with-twofold.js';
 
 export interface AddClientOptions {
   id: string;
-  redirectUri: string[];
+  redirectUri?: string[];
   postLogoutRedirectUri?: string[];
   confidential?: boolean;
   authMethod?: string;
   firstParty?: boolean;
   backchannelLogoutUri?: string;
+  grant?: string[];
+  service?: boolean;
   json?: boolean;
 }
+
+/** The grants `--grant` may add to authorization_code (which every client with a redirect URI has). */
+const extraGrants = new Set(['authorization_code', 'refresh_token']);
 
 function clientJson(client: OidcClientSummary) {
   return {
@@ -35,6 +44,7 @@ function clientJson(client: OidcClientSummary) {
     token_endpoint_auth_method: client.authMethod,
     first_party: client.firstParty,
     ...(client.backchannelLogoutUri === undefined ? {} : { backchannel_logout_uri: client.backchannelLogoutUri }),
+    grant_types: client.grantTypes,
   };
 }
 
@@ -43,21 +53,43 @@ function clientRow(client: OidcClientSummary) {
     client_id: client.clientId,
     auth_method: client.authMethod,
     first_party: client.firstParty,
+    grant_types: client.grantTypes.join(' '),
     redirect_uris: client.redirectUris.join(' '),
     post_logout_redirect_uris: client.postLogoutRedirectUris.join(' '),
     backchannel_logout_uri: client.backchannelLogoutUri ?? null,
   };
 }
 
+async function addServiceClient(options: AddClientOptions): Promise<void> {
+  if (options.redirectUri !== undefined || options.postLogoutRedirectUri !== undefined || options.grant !== undefined || options.confidential === true) {
+    throw new TwofoldError('invalid_request', 'A --service client has only the client_credentials grant: no redirect URIs, --grant or --confidential.');
+  }
+  const authMethod = (options.authMethod ?? 'client_secret_basic') as ConfidentialAuthMethod;
+  // Checked before the database is opened, as any client's.
+  checkedServiceClientId(options.id);
+  if (!confidentialAuthMethods.includes(authMethod)) throw new TwofoldError('invalid_request', `The auth method "${authMethod}" is not one of ${confidentialAuthMethods.join(', ')}.`);
+  await withTwofold(async (twofold) => {
+    const secret = await registerServiceOidcClient(twofold.database.db, twofold.context.secretBox, options.id, authMethod);
+    const client = await findOidcClient(twofold.database.db, options.id);
+    if (client === undefined) throw new Error('the client just registered is missing');
+    if (options.json === true) printJson({ ...clientJson(client), client_secret: secret });
+    else printLines(`client ${terminalText(client.clientId)} registered (service: client_credentials, ${client.authMethod}).`, `client secret (shown once, store it now): ${secret}`);
+  });
+}
+
 export async function addClientCommand(options: AddClientOptions): Promise<void> {
+  if (options.service === true) return addServiceClient(options);
+  const unknownGrant = (options.grant ?? []).find((grant) => !extraGrants.has(grant));
+  if (unknownGrant !== undefined) throw new TwofoldError('invalid_request', `--grant takes refresh_token (got "${unknownGrant}"); a service client is --service.`);
   if (options.authMethod !== undefined && options.confidential !== true) throw new TwofoldError('invalid_request', '--auth-method is for confidential clients: add --confidential.');
   const authMethod = (options.confidential === true ? (options.authMethod ?? 'client_secret_basic') : 'none') as ClientAuthMethod;
   // Checked before the database is opened: a typo costs nothing.
-  const registration = checkedClientRegistration(options.id, options.redirectUri, {
+  const registration = checkedClientRegistration(options.id, options.redirectUri ?? [], {
     postLogoutRedirectUris: options.postLogoutRedirectUri ?? [],
     firstParty: options.firstParty === true,
     authMethod,
     backchannelLogoutUri: options.backchannelLogoutUri,
+    refreshTokens: (options.grant ?? []).includes('refresh_token'),
   });
   await withTwofold(async (twofold) => {
     const db = twofold.database.db;
