@@ -10,6 +10,7 @@ import type { FlowContext } from '../flows/shared/context.js';
 import { twofoldDiscoveryMetadata } from '../http/routes/well-known.js';
 import { findUserById } from '../store/repositories/users.js';
 import { createOidcAdapter } from './adapter.js';
+import { clientPolicyConfiguration } from './client-policy-configuration.js';
 import { mergeConfiguration } from './configuration-parts.js';
 import { currentPrivateJwk } from './signing-key.js';
 
@@ -117,7 +118,7 @@ export async function createOidcProvider(ctx: FlowContext): Promise<{ provider: 
     discovery: { ...twofoldMetadata, twofold_refresh_endpoint: refreshEndpoint },
   };
   // One part per capability, each beside its code (configuration-parts.ts).
-  const parts: Partial<Configuration>[] = [];
+  const parts: Partial<Configuration>[] = [await clientPolicyConfiguration(ctx)];
   const provider = new Provider(String(issuer), mergeConfiguration(base, parts));
   return { provider, kid: String(signingJwk.kid) };
 }

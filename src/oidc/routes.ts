@@ -9,8 +9,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { FlowContext } from '../flows/shared/context.js';
 import { securityHeaders } from '../http/security-headers.js';
+import { registerConsentRoute } from './consent.js';
 import { handleInteraction } from './interaction.js';
 import { createOidcProvider } from './provider.js';
+import { takeRegistrationBudget } from './registration-budget.js';
 
 function currentProvider(ctx: FlowContext): () => Promise<Provider> {
   let built: Promise<{ provider: Provider; kid: string }> | undefined;
@@ -49,9 +51,14 @@ export async function registerOidc(app: FastifyInstance, ctx: FlowContext): Prom
       route.schema = { ...route.schema, hide: true };
     });
     scope.get('/oidc/interaction/:uid', async (request, reply) => handleInteraction(ctx, await provider(), request, reply));
+    // Dynamic registration, when on, costs the client network's budget first (registration-budget.ts).
+    if (ctx.config.oidc.registration.mode !== 'off') {
+      scope.post('/oidc/reg', async (request, reply) => ((await takeRegistrationBudget(ctx, request, reply)) ? forward()(request, reply) : reply));
+    }
     scope.route({ method: ['GET', 'POST'], url: '/oidc/*', handler: forward() });
     scope.route({ method: 'GET', url: '/.well-known/openid-configuration', handler: forward() });
     // RFC 8414's name for the same metadata.
     scope.route({ method: 'GET', url: '/.well-known/oauth-authorization-server', handler: forward('/.well-known/openid-configuration') });
   });
+  await registerConsentRoute(app, ctx, provider);
 }
