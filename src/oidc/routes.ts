@@ -54,6 +54,8 @@ export async function registerOidc(app: FastifyInstance, ctx: FlowContext): Prom
     // Dynamic registration, when on, costs the client network's budget first (registration-budget.ts).
     if (ctx.config.oidc.registration.mode !== 'off') {
       scope.post('/oidc/reg', async (request, reply) => ((await takeRegistrationBudget(ctx, request, reply)) ? forward()(request, reply) : reply));
+      // RFC 7592: a registered client updates and deletes itself with its registration access token.
+      scope.route({ method: ['PUT', 'DELETE'], url: '/oidc/reg/*', handler: forward() });
     }
     scope.route({ method: ['GET', 'POST'], url: '/oidc/*', handler: forward() });
     scope.route({ method: 'GET', url: '/.well-known/openid-configuration', handler: forward() });
