@@ -37,7 +37,7 @@ describe('consent for third-party clients', () => {
   }
 
   /** A browser signed in at Twofold, stopped at the consent page of `clientId`. */
-  async function atConsentPage(clientId: string): Promise<{ browser: OidcBrowser; page: { response: Response; url: string }; redeem: (callback: URL) => Promise<client.TokenEndpointResponse> }> {
+  async function atConsentPage(clientId: string): Promise<{ browser: OidcBrowser; page: { response: Response; url: string }; redeem: (callback: URL) => ReturnType<typeof client.authorizationCodeGrant> }> {
     // Signed in at Twofold through a first-party client, which is not asked.
     const browser = new OidcBrowser(t.baseUrl);
     await browser.signIn(t, user, (await authorization('own-app')).url);
@@ -70,7 +70,7 @@ describe('consent for third-party clients', () => {
     const { browser, page, redeem } = await atConsentPage('third-app');
     await page.response.text();
     const consentUrl = `${page.url}/consent`;
-    for (const form of [{ decision: 'allow' }, { decision: 'allow', csrf: 'A'.repeat(43) }]) {
+    for (const form of [{ decision: 'allow' }, { decision: 'allow', csrf: 'A'.repeat(43) }] as Array<Record<string, string>>) {
       const refused = await browser.request(consentUrl, { method: 'POST', form });
       expect(refused.status).toBe(403);
       expect(refused.headers.get('location')).toBeNull();
