@@ -2,8 +2,9 @@
 // discovery); Twofold supplies its storage (adapter.ts), its signing key (signing-key.ts), the
 // accounts and the logins (interaction.ts). The policy is fixed, not configurable: the
 // authorization code flow only, PKCE with S256 for every client, no implicit or hybrid responses,
-// no dynamic registration, the RFC 9207 `iss` in every authorization response (the provider's
-// default), and ID tokens signed with Twofold's algorithm.
+// dynamic registration only as the operator allows (client-policy-configuration.ts), the RFC 9207
+// `iss` in every authorization response (the provider's default), and ID tokens signed with
+// Twofold's algorithm.
 import Provider, { interactionPolicy, type Configuration, type FindAccount } from 'oidc-provider';
 import { loadOrCreateServerSecret } from '../flows/keys/server-secrets.js';
 import type { FlowContext } from '../flows/shared/context.js';
