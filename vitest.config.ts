@@ -28,7 +28,9 @@ export default defineConfig({
               extends: true as const,
               test: {
                 name: 'postgres',
-                include: ['test/http/**/*.test.ts', 'test/store/**/*.test.ts', 'test/security/**/*.test.ts', 'test/interop/**/*.test.ts', 'test/oidc/authorization-code.test.ts', 'test/oidc/authentication-demands.test.ts'],
+                include: ['test/http/**/*.test.ts', 'test/store/**/*.test.ts', 'test/security/**/*.test.ts', 'test/interop/**/*.test.ts', 'test/oidc/authorization-code.test.ts', 'test/oidc/authentication-demands.test.ts',
+                  // Clients and consent: their rows, replay records and grants on PostgreSQL too.
+                  'test/oidc/dynamic-registration.test.ts', 'test/oidc/consent.test.ts', 'test/oidc/private-key-jwt.test.ts', 'test/oidc/client-policy.test.ts'],
                 env: { TWOFOLD_TEST_BACKEND: 'postgres' },
               },
             },
