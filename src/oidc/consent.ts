@@ -55,19 +55,24 @@ export async function handleConsent(ctx: FlowContext, provider: Provider, detail
   const auth = await signedInSession(ctx, request, reply);
   if (auth === undefined || auth.user.id !== accountId) throw new TwofoldError('invalid_request', 'This sign-in request belongs to another sign-in. Go back to the application and start again.');
   const providerClient = await provider.Client.find(clientId);
+  if (providerClient === undefined) throw new TwofoldError('invalid_request', 'This application is no longer registered. Go back to the application and start again.');
+  // The provider lets a client with one registered redirect URI leave the parameter out.
+  const requested = details.params['redirect_uri'];
+  const redirectUri = typeof requested === 'string' ? requested : providerClient.redirectUris?.[0];
+  if (redirectUri === undefined) throw new TwofoldError('invalid_request', 'This sign-in request has no redirect URI.');
   const missing = details.prompt.details as MissingConsent;
   const page = renderConsentPage({
     uid: details.uid,
     clientId,
-    clientName: providerClient?.clientName,
-    redirectUri: String(details.params['redirect_uri']),
+    clientName: providerClient.clientName,
+    redirectUri,
     scopes: missing.missingOIDCScope ?? String(details.params['scope'] ?? '').split(' ').filter((scope) => scope !== ''),
     username: auth.user.username,
     serviceName: ctx.config.serviceName,
     csrf: csrfTokenFor(request, reply),
   });
   return reply
-    .header('Content-Security-Policy', consentPageSecurityPolicy(String(details.params['redirect_uri'])))
+    .header('Content-Security-Policy', consentPageSecurityPolicy(redirectUri))
     .header('X-Frame-Options', 'DENY')
     .header('Cache-Control', 'no-store')
     .type('text/html; charset=utf-8')

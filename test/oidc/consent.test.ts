@@ -102,6 +102,18 @@ describe('consent for third-party clients', () => {
     expect(callback.searchParams.get('code')).toBeNull();
   });
 
+  it('OP-16: a request that leaves out the one registered redirect_uri gets the same page, naming that URI’s host', async () => {
+    const browser = new OidcBrowser(t.baseUrl);
+    await browser.signIn(t, user, (await authorization('own-app')).url);
+    browser.consentAnswer = 'stop';
+    const { url } = await authorization('third-app');
+    url.searchParams.delete('redirect_uri');
+    const page = await browser.follow(url.href);
+    expect(browser.isConsentPage(page.response, page.url)).toBe(true);
+    expect(await page.response.text()).toContain('third.example');
+    expect(page.response.headers.get('content-security-policy')).toContain("form-action 'self' https://third.example");
+  });
+
   it('OP-16: a first-party client is never asked', async () => {
     const browser = new OidcBrowser(t.baseUrl);
     browser.consentAnswer = 'stop';
