@@ -102,11 +102,21 @@ describe('dynamic registration with an initial access token', () => {
     [{ redirect_uris: ['https://rp.example/cb'], token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'https://10.0.0.1/keys' }, 'invalid_client_metadata'],
     [{ redirect_uris: ['https://rp.example/cb'], sector_identifier_uri: 'https://10.0.0.1/sector' }, 'invalid_client_metadata'],
     [{ redirect_uris: 'https://rp.example/cb' }, 'invalid_redirect_uri'],
+    [{ redirect_uris: ['https://rp.example/cb'], twofold_required_acr: 'aal3' }, 'invalid_client_metadata'],
   ])('OP-15: the registration %j is refused with %s', async (metadata, error) => {
     const refused = await register(t, metadata, initialAccessToken);
     expect(refused.status).toBe(400);
     expect(refused.body['error']).toBe(error);
     expect(refused.body['client_id']).toBeUndefined();
+  });
+
+  it('OP-15: a registrant may require aal2 of its logins, and may not make itself first-party', async () => {
+    const created = await register(t, { redirect_uris: ['https://rp.example/cb'], token_endpoint_auth_method: 'none', twofold_required_acr: 'aal2', twofold_first_party: true }, initialAccessToken);
+    expect(created.status).toBe(201);
+    expect(created.body['twofold_required_acr']).toBe('aal2');
+    expect(created.body['twofold_first_party']).toBeUndefined();
+    const row = await t.ctx.db.selectFrom('oidc_payloads').select('payload').where('kind', '=', 'Client').where('id', '=', String(created.body['client_id'])).executeTakeFirstOrThrow();
+    expect(JSON.parse(row.payload)['twofold_first_party']).toBeUndefined();
   });
 
   it('OP-15: a registered client is third-party: PKCE is required of it and the person is asked for consent', async () => {
