@@ -75,6 +75,9 @@ describe('consent for third-party clients', () => {
       expect(refused.status).toBe(403);
       expect(refused.headers.get('location')).toBeNull();
     }
+    // A made-up interaction, or no decision: a 400, never a 500, and still nothing decided.
+    expect((await browser.request(`${t.baseUrl}/oidc/interaction/made-up/consent`, { method: 'POST', form: { csrf: browser.csrf(), decision: 'allow' } })).status).toBe(400);
+    expect((await browser.request(consentUrl, { method: 'POST', form: { csrf: browser.csrf(), decision: 'maybe' } })).status).toBe(400);
     const allowed = await browser.follow(consentUrl, { method: 'POST', form: { csrf: browser.csrf(), decision: 'allow' } });
     const callback = new URL(allowed.url);
     expect(callback.origin + callback.pathname).toBe(redirectUri);

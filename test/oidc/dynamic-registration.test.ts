@@ -27,7 +27,7 @@ describe('dynamic registration with an initial access token', () => {
   let user: SignedUp;
 
   beforeAll(async () => {
-    t = await startListeningTwofold({ env: { TWOFOLD_OIDC: 'on', TWOFOLD_OIDC_REGISTRATION: 'token', TWOFOLD_OIDC_REGISTRATION_TOKEN: initialAccessToken } });
+    t = await startListeningTwofold({ env: { TWOFOLD_OIDC: 'on', TWOFOLD_OIDC_REGISTRATION: 'token', TWOFOLD_OIDC_REGISTRATION_TOKEN: initialAccessToken, TWOFOLD_OIDC_REGISTRATIONS_PER_CLIENT: '1000' } });
     user = await signUp(t);
   });
   afterAll(async () => t.close());
@@ -108,6 +108,29 @@ describe('dynamic registration with an initial access token', () => {
     expect(refused.status).toBe(400);
     expect(refused.body['error']).toBe(error);
     expect(refused.body['client_id']).toBeUndefined();
+  });
+
+  it.each([
+    ['not JSON', 'application/json', '{"redirect_uris":'],
+    ['a form', 'application/x-www-form-urlencoded', 'redirect_uris=https%3A%2F%2Frp.example%2Fcb'],
+    ['a JSON array', 'application/json', '[]'],
+    ['an empty body', 'application/json', ''],
+  ])('OP-15: a registration that is %s is an OAuth error, never a 500', async (_what, type, body) => {
+    const answer = await fetch(`${t.baseUrl}/oidc/reg`, { method: 'POST', headers: { 'content-type': type, authorization: `Bearer ${initialAccessToken}` }, body });
+    expect(answer.status).toBeGreaterThanOrEqual(400);
+    expect(answer.status).toBeLessThan(500);
+    expect(((await answer.json()) as Record<string, unknown>)['error']).toMatch(/^invalid_/);
+  });
+
+  it('OP-15: management of an unknown client, or without a token, is 401, never a 500', async () => {
+    for (const headers of [{ authorization: 'Bearer not-a-token' }, {}] as Array<Record<string, string>>) {
+      for (const method of ['GET', 'PUT', 'DELETE']) {
+        const answer = await fetch(`${t.baseUrl}/oidc/reg/nobody`, { method, headers: { 'content-type': 'application/json', ...headers }, ...(method === 'PUT' ? { body: '{}' } : {}) });
+        expect(answer.status, `${method} ${JSON.stringify(headers)}`).toBeGreaterThanOrEqual(400);
+        expect(answer.status).toBeLessThan(500);
+        expect(((await answer.json()) as Record<string, unknown>)['error']).toMatch(/^invalid_/);
+      }
+    }
   });
 
   it('OP-15: a registrant may require aal2 of its logins, and may not make itself first-party', async () => {
