@@ -1,14 +1,16 @@
 // The provider's settings for clients and what they may ask for (one part of the configuration,
 // configuration-parts.ts):
-// - client authentication: none (public, PKCE), a client secret, or private_key_jwt (RFC 7523:
-//   an assertion signed with the client's registered key, its audience the provider, its jti used
-//   once — the provider keeps the jti until the assertion expires and refuses a replay);
+// - client authentication (listed in provider.ts): none (public, PKCE), a client secret, or
+//   private_key_jwt (RFC 7523: an assertion signed with the client's registered key, its audience
+//   the provider, its jti used once — the provider keeps the jti until the assertion expires and
+//   refuses a replay);
 // - a pairwise `sub` for a client that asks for one: an HMAC of the client id and the user id
 //   under a server secret (stable per client, different across clients, unlinkable without the
 //   secret), the same in the ID token and at userinfo;
 // - PAR (RFC 9126), required of a client registered with require_pushed_authorization_requests;
-// - responses by query or form_post only: the fragment is refused for the code (nothing of the code
-//   flow belongs in a URL fragment, where scripts of the page can read it);
+// - responses by query or form_post only (the client default in provider.ts, and the registration
+//   policy): the fragment is refused for the code (nothing of the code flow belongs in a URL
+//   fragment, where scripts of the page can read it);
 // - dynamic registration (RFC 7591) and its management (RFC 7592) as TWOFOLD_OIDC_REGISTRATION
 //   says: off, with the initial access token (compared by the provider in constant time), or for
 //   public loopback clients only (client-registration-policy.ts);
@@ -27,14 +29,6 @@ export async function clientPolicyConfiguration(ctx: FlowContext): Promise<Parti
   const registration = ctx.config.oidc.registration;
   const registrationEnabled = registration.mode !== 'off';
   return {
-    clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'],
-    clientDefaults: {
-      grant_types: ['authorization_code'],
-      response_types: ['code'],
-      response_modes: ['query', 'form_post'],
-      token_endpoint_auth_method: 'none',
-      id_token_signed_response_alg: ctx.config.tokens.signingAlgorithm,
-    },
     subjectTypes: ['public', 'pairwise'],
     pairwiseIdentifier: (_koa, accountId, client) => createHmac('sha256', pairwiseKey).update(`${client.clientId}\n${accountId}`).digest('base64url'),
     extraClientMetadata: {

@@ -81,11 +81,13 @@ export async function createOidcProvider(ctx: FlowContext): Promise<{ provider: 
     clientDefaults: {
       grant_types: ['authorization_code'],
       response_types: ['code'],
+      // Never the fragment for the code (client-policy-configuration.ts).
+      response_modes: ['query', 'form_post'],
       token_endpoint_auth_method: 'none',
       id_token_signed_response_alg: algorithm,
     },
-    // Public clients (none, with PKCE) and confidential ones with a client secret (clients.ts).
-    clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post'],
+    // Public clients (none, with PKCE) and confidential ones with a client secret (clients.ts) or a key (client-options.ts).
+    clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'],
     responseTypes: ['code'],
     pkce: { required: () => true },
     acrValues: ['aal1', 'aal2'],
