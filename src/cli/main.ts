@@ -11,7 +11,8 @@ import { migrateCommand } from './commands/migrate.js';
 import { outboxCommand } from './commands/outbox.js';
 import { serveCommand } from './commands/serve.js';
 import { auditCommand, auditPruneCommand } from './commands/audit.js';
-import { addClientCommand, listClientsCommand, removeClientCommand, rotateClientSecretCommand, showClientCommand } from './commands/clients.js';
+import { addClientCommand, listClientsCommand, removeClientCommand, rotateClientSecretCommand, showClientCommand, updateClientCommand } from './commands/clients.js';
+import { clientOptionFlags } from './client-option-flags.js';
 import { listUsersCommand, resetFactorsCommand, showUserCommand, unlockCommand } from './commands/users.js';
 import { twofoldVersion } from '../version.js';
 import { limitOption } from './options.js';
@@ -42,7 +43,7 @@ keys
 keys.command('encryption-status').description('how many stored secrets each encryption key id seals').addOption(json).action(encryptionStatusCommand);
 
 const clients = program.command('clients').description('register the OpenID Provider\'s clients (TWOFOLD_OIDC)');
-clients
+const addClient = clients
   .command('add')
   .description('register a client (public: PKCE, no secret; or --confidential: PKCE and a secret; or --service: client credentials only), or replace it')
   .requiredOption('--id <client id>', 'the client id the app sends')
@@ -50,12 +51,24 @@ clients
   .option('--post-logout-redirect-uri <uri...>', 'where the app may be sent back after signing out at /oidc/session/end; any other is refused')
   .option('--backchannel-logout-uri <uri>', 'where Twofold POSTs a logout token when a session the app logged in with ends')
   .option('--confidential', 'a confidential client: a secret is made, printed once, and stored sealed')
-  .option('--auth-method <method>', 'how a confidential client sends its secret: client_secret_basic (default) or client_secret_post')
-  .option('--first-party', 'the operator\'s own app (stored and shown)')
+  .option('--auth-method <method>', 'how a confidential client authenticates: client_secret_basic (default), client_secret_post, or private_key_jwt (with --jwks-file or --jwks-uri)')
+  .option('--first-party', 'the operator\'s own app: no consent page')
   .option('--grant <grant...>', 'grants beside authorization_code: refresh_token (refresh tokens for offline_access)')
   .option('--service', 'a service client: a secret, only the client_credentials grant, no redirect URI')
   .addOption(json)
   .action(addClientCommand);
+clientOptionFlags(addClient);
+const updateClient = clients
+  .command('update')
+  .description('change a registered client; what is not named stays, its secret too')
+  .argument('<client id>')
+  .option('--redirect-uri <uri...>', 'replace the redirect URIs')
+  .option('--post-logout-redirect-uri <uri...>', 'replace the post-logout redirect URIs')
+  .option('--first-party', 'the operator\'s own app: no consent page')
+  .option('--no-first-party', 'a third-party app: consent is asked')
+  .addOption(json)
+  .action(updateClientCommand);
+clientOptionFlags(updateClient, { negatable: true });
 clients.command('list').description('list the registered clients (never their secrets)').addOption(json).action(listClientsCommand);
 clients.command('show').description('show one client (never its secret)').argument('<client id>').addOption(json).action(showClientCommand);
 clients.command('rotate-secret').description('give a confidential client a new secret, printed once; the old one stops working').argument('<client id>').addOption(json).action(rotateClientSecretCommand);

@@ -23,6 +23,7 @@ import { ConfigError, ConfigErrors } from './config-error.js';
 import { parseEncryptionKey } from './encryption-key.js';
 import { outboxRefusals } from './outbox-uses.js';
 import { productionRefusals } from './production-defaults.js';
+import { defaultOidcRegistrationsPerClientPerHour, parseOidcRegistration } from './oidc-registration.js';
 
 export { ConfigError, ConfigErrors } from './config-error.js';
 
@@ -203,6 +204,7 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
     oidc: {
       enabled: collect(() => parseBoolean('TWOFOLD_OIDC', read('TWOFOLD_OIDC'), false), false),
       resources: collect(() => parseOidcResources(read('TWOFOLD_OIDC_RESOURCES')), []),
+      registration: collect(() => parseOidcRegistration(read), { mode: 'off', initialAccessToken: undefined, perClientPerHour: defaultOidcRegistrationsPerClientPerHour }),
     },
     pages: {
       enabled: collect(() => parseBoolean('TWOFOLD_PAGES', read('TWOFOLD_PAGES'), true), true),

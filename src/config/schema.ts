@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 // Read into the parameter types of the code that uses them: core knows nothing of configuration.
 import type { Argon2Parameters } from '../core/password/hasher.js';
 import type { SigningAlgorithm } from '../core/tokens/signing-key.js';
+import type { OidcRegistrationConfig } from './oidc-registration.js';
 
 export type { Argon2Parameters, SigningAlgorithm };
 export type RunMode = 'development' | 'production' | 'test';
@@ -155,6 +156,8 @@ export interface TwofoldConfig {
     enabled: boolean;
     /** Resource servers (RFC 8707) the provider issues JWT access tokens for: the URI is the tokens' `aud`. */
     resources: OidcResource[];
+    /** Dynamic client registration (RFC 7591/7592): off, with an initial access token, or public loopback clients only. */
+    registration: OidcRegistrationConfig;
   };
   pages: {
     /** Serve the hosted pages (sign up, sign in, account) beside the API. */

@@ -23,7 +23,7 @@ import {
   upsertOidcPayload,
   type OidcLookup,
 } from '../store/repositories/oidc-payloads.js';
-import { oidcClientKind, providerClientMetadata } from './clients.js';
+import { oidcClientKind, providerClientMetadata, storableClientPayload } from './clients.js';
 import { ShortLivedOidcAdapter, shortLivedKinds } from './short-lived-adapter.js';
 
 export interface OidcAdapterOptions {
@@ -53,10 +53,12 @@ export function createOidcAdapter(options: OidcAdapterOptions): AdapterConstruct
     constructor(private readonly kind: string) {}
 
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+      // A client saved by the provider (dynamic registration) has its secret sealed like any other.
+      const stored = this.kind === oidcClientKind ? storableClientPayload(payload, secretBox) : payload;
       await upsertOidcPayload(db, {
         kind: this.kind,
         id,
-        payload: JSON.stringify(payload),
+        payload: JSON.stringify(stored),
         grant_id: payload.grantId ?? null,
         user_code: payload.userCode ?? null,
         uid: payload.uid ?? null,

@@ -1,6 +1,8 @@
-// Clients of the OpenID Provider, registered by the operator (no dynamic registration). A public
-// client (token_endpoint_auth_method none) has no secret; a confidential one authenticates at the
-// token endpoint with a secret (client_secret_basic or client_secret_post). PKCE is required of
+// Clients of the OpenID Provider, registered by the operator (or, when the operator allows it, by
+// dynamic registration: client-registration-policy.ts). A public client (token_endpoint_auth_method
+// none) has no secret; a confidential one authenticates at the token endpoint with a secret
+// (client_secret_basic or client_secret_post) or a JWT signed with its key (private_key_jwt,
+// client-options.ts holds its public keys). PKCE is required of
 // every client either way. They live with the provider's other rows, as its adapter's Client kind,
 // which the provider reads and validates on each use. A client secret is stored only sealed with
 // the secretbox, its AAD bound to the client id (a sealed secret moved to another client's row
@@ -12,26 +14,29 @@ import type { Kysely } from 'kysely';
 import { SecretBoxError, secretBoxAad, type SecretBox } from '../core/crypto/secretbox.js';
 import { TwofoldError } from '../errors.js';
 import type { Database } from '../store/database.js';
+import { checkedClientOptions, clientOptionsSummary, storedClientOptions, type ClientOptionsSummary, type OidcClientOptions, type StoredClientOptions } from './client-options.js';
 import { deleteOidcPayload, findLiveOidcPayload, listOidcPayloads, upsertOidcPayload } from '../store/repositories/oidc-payloads.js';
 
 export const oidcClientKind = 'Client';
 
 export const confidentialAuthMethods = ['client_secret_basic', 'client_secret_post'] as const;
 export type ConfidentialAuthMethod = (typeof confidentialAuthMethods)[number];
-export type ClientAuthMethod = ConfidentialAuthMethod | 'none';
+/** private_key_jwt: confidential without a secret, by a JWT signed with the client's own key. */
+export type ClientAuthMethod = ConfidentialAuthMethod | 'none' | 'private_key_jwt';
 
 export interface OidcClientRegistration {
   clientId: string;
   redirectUris: string[];
   postLogoutRedirectUris?: string[];
-  /** Stored and shown; consent is not asked of any client in this step anyway. */
+  /** The operator's own app: no consent page (third-party clients are asked, consent-page.ts). */
   firstParty?: boolean;
-  /** `none` (public, the default) or how a confidential client sends its secret. */
+  /** `none` (public, the default) or how a confidential client authenticates. */
   authMethod?: ClientAuthMethod;
   /** Where Twofold POSTs a logout token when a session the client logged in with ends. */
   backchannelLogoutUri?: string | undefined;
   /** The refresh_token grant beside authorization_code: refresh tokens for offline_access. */
   refreshTokens?: boolean;
+  options?: OidcClientOptions;
 }
 
 export interface OidcClientSummary {
@@ -42,10 +47,11 @@ export interface OidcClientSummary {
   authMethod: ClientAuthMethod;
   backchannelLogoutUri?: string | undefined;
   grantTypes: string[];
+  options: ClientOptionsSummary;
 }
 
 /** The row's payload: the provider's metadata plus Twofold's own fields, which the provider never sees. */
-interface StoredClient {
+export interface StoredClient extends StoredClientOptions {
   client_id: string;
   redirect_uris: string[];
   post_logout_redirect_uris?: string[];
@@ -86,8 +92,8 @@ export function checkedClientRegistration(clientId: string, redirectUris: readon
   if (!clientIdPattern.test(clientId)) throw new TwofoldError('invalid_request', 'A client id is 1 to 64 letters, digits, ".", "_" or "-".');
   if (redirectUris.length === 0) throw new TwofoldError('invalid_request', 'A client needs at least one redirect URI.');
   const authMethod = options.authMethod ?? 'none';
-  if (authMethod !== 'none' && !(confidentialAuthMethods as readonly string[]).includes(authMethod)) {
-    throw new TwofoldError('invalid_request', `The auth method "${String(authMethod)}" is not one of ${confidentialAuthMethods.join(', ')}.`);
+  if (authMethod !== 'none' && authMethod !== 'private_key_jwt' && !(confidentialAuthMethods as readonly string[]).includes(authMethod)) {
+    throw new TwofoldError('invalid_request', `The auth method "${String(authMethod)}" is not one of ${[...confidentialAuthMethods, 'private_key_jwt'].join(', ')}.`);
   }
   return {
     clientId,
@@ -97,6 +103,7 @@ export function checkedClientRegistration(clientId: string, redirectUris: readon
     authMethod,
     ...(options.backchannelLogoutUri === undefined ? {} : { backchannelLogoutUri: checkedUris([options.backchannelLogoutUri], 'back-channel logout URI')[0] }),
     refreshTokens: options.refreshTokens ?? false,
+    options: checkedClientOptions(options.options ?? {}, redirectUris, authMethod),
   };
 }
 
@@ -114,11 +121,11 @@ function newClientSecret(): string {
   return randomBytes(clientSecretBytes).toString('base64url');
 }
 
-async function storeClient(db: Kysely<Database>, stored: StoredClient): Promise<void> {
+export async function storeClient(db: Kysely<Database>, stored: StoredClient): Promise<void> {
   await upsertOidcPayload(db, { kind: oidcClientKind, id: stored.client_id, payload: JSON.stringify(stored), grant_id: null, user_code: null, uid: null, expires_at: null, consumed_at: null });
 }
 
-function storedClient(registration: OidcClientRegistration, sealedSecret: string | undefined): StoredClient {
+export function storedClient(registration: OidcClientRegistration, sealedSecret: string | undefined): StoredClient {
   return {
     client_id: registration.clientId,
     redirect_uris: registration.redirectUris,
@@ -128,12 +135,18 @@ function storedClient(registration: OidcClientRegistration, sealedSecret: string
     response_types: ['code'],
     twofold_first_party: registration.firstParty ?? false,
     ...(registration.backchannelLogoutUri === undefined ? {} : { backchannel_logout_uri: registration.backchannelLogoutUri }),
+    ...storedClientOptions(registration.options),
     ...(sealedSecret === undefined ? {} : { twofold_client_secret_sealed: sealedSecret }),
   };
 }
 
 export async function registerPublicOidcClient(db: Kysely<Database>, registration: OidcClientRegistration): Promise<void> {
   await storeClient(db, storedClient({ ...registration, authMethod: 'none' }, undefined));
+}
+
+/** Registers (or replaces) a private_key_jwt client: no secret, its public keys in its options. */
+export async function registerKeyAuthenticatedOidcClient(db: Kysely<Database>, registration: OidcClientRegistration): Promise<void> {
+  await storeClient(db, storedClient({ ...registration, authMethod: 'private_key_jwt' }, undefined));
 }
 
 /** Registers (or replaces) a confidential client; returns its new secret, which is stored only sealed. */
@@ -144,7 +157,7 @@ export async function registerConfidentialOidcClient(db: Kysely<Database>, secre
   return secret;
 }
 
-async function findStoredClient(db: Kysely<Database>, clientId: string): Promise<StoredClient | undefined> {
+export async function findStoredClient(db: Kysely<Database>, clientId: string): Promise<StoredClient | undefined> {
   const row = await findLiveOidcPayload(db, oidcClientKind, 'id', clientId, Date.now());
   return row === undefined ? undefined : (JSON.parse(row.payload) as StoredClient);
 }
@@ -196,6 +209,16 @@ export function providerClientMetadata(payload: Record<string, unknown>, secretB
   }
 }
 
+/**
+ * What the adapter stores for a client the provider saved itself (dynamic registration): the
+ * same row as the operator's, its secret sealed, never in clear.
+ */
+export function storableClientPayload(payload: Record<string, unknown>, secretBox: SecretBox): Record<string, unknown> {
+  const { client_secret: secret, ...metadata } = payload;
+  if (typeof secret !== 'string') return metadata;
+  return { ...metadata, twofold_client_secret_sealed: secretBox.seal(secret, secretAad(String(metadata['client_id']))) };
+}
+
 function summary(stored: StoredClient): OidcClientSummary {
   return {
     clientId: stored.client_id,
@@ -205,6 +228,7 @@ function summary(stored: StoredClient): OidcClientSummary {
     authMethod: stored.token_endpoint_auth_method,
     ...(stored.backchannel_logout_uri === undefined ? {} : { backchannelLogoutUri: stored.backchannel_logout_uri }),
     grantTypes: stored.grant_types,
+    options: clientOptionsSummary(stored),
   };
 }
 

@@ -3,8 +3,9 @@
 // sign-in (password, then second factor), which returns here. With one, the interaction ends with
 // what that session proves — its user as the subject, its own acr, amr and auth_time — and
 // nothing an authorization parameter asked for: prompt=login, max_age and a demand for aal2 send
-// the person through the sign-in or a second factor again first (authentication-demand.ts). Consent is granted without a question for now:
-// every registered client is first-party (clients are registered by the operator).
+// the person through the sign-in or a second factor again first (authentication-demand.ts), and so
+// does a client registered to require aal2 (a remembered browser is then not enough). Consent is
+// consent.ts: asked of third-party clients only.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import { TwofoldError } from '../errors.js';
@@ -12,6 +13,8 @@ import type { FlowContext } from '../flows/shared/context.js';
 import { requestMeta } from '../http/authenticate.js';
 import { signedInSession } from '../ui/page-session.js';
 import { authenticationDemand } from './authentication-demand.js';
+import { findOidcClient } from './clients.js';
+import { handleConsent } from './consent.js';
 
 export async function handleInteraction(ctx: FlowContext, provider: Provider, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   let details: Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -26,7 +29,10 @@ export async function handleInteraction(ctx: FlowContext, provider: Provider, re
     const auth = await signedInSession(ctx, request, reply);
     if (auth === undefined) return reply.redirect(`/sign-in?return_to=${encodeURIComponent(here)}`, 303);
     const { claims } = auth;
-    const demand = authenticationDemand(details.params);
+    const clientId = typeof details.params['client_id'] === 'string' ? details.params['client_id'] : null;
+    const requiredAcr = clientId === null ? undefined : (await findOidcClient(ctx.db, clientId))?.options.requiredAcr;
+    const asked = authenticationDemand(details.params);
+    const demand = { ...asked, secondFactor: asked.secondFactor || requiredAcr === 'aal2' };
     const authTimeMs = claims.auth_time * 1000;
     if (demand.freshSignIn) {
       // When the request first came here, kept in the interaction (server-side), on Twofold's clock:
@@ -46,24 +52,11 @@ export async function handleInteraction(ctx: FlowContext, provider: Provider, re
     const login = { accountId: auth.user.id, acr: claims.acr, amr: claims.amr, ts: claims.auth_time, remember: false, twofoldSessionId: auth.session.id };
     // Every login at the provider is in the person's audit trail, naming the application it was for.
     const meta = requestMeta(request);
-    const clientId = typeof details.params['client_id'] === 'string' ? details.params['client_id'] : null;
     ctx.events.record({ type: 'oidc.login', userId: auth.user.id, sessionId: auth.session.id, ip: meta.ip, userAgent: meta.userAgent, details: { client_id: clientId, acr: claims.acr } });
     return reply.redirect(await provider.interactionResult(request.raw, reply.raw, { login }, { mergeWithLastSubmission: false }), 303);
   }
 
-  if (details.prompt.name === 'consent') {
-    const accountId = details.session?.accountId;
-    const clientId = details.params['client_id'];
-    if (accountId === undefined || typeof clientId !== 'string') throw new TwofoldError('invalid_request', 'This sign-in request has no signed-in person.');
-    const existing = details.grantId === undefined ? undefined : await provider.Grant.find(details.grantId);
-    const grant = existing ?? new provider.Grant({ accountId, clientId });
-    const missing = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
-    if (missing.missingOIDCScope !== undefined) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
-    if (missing.missingOIDCClaims !== undefined) grant.addOIDCClaims(missing.missingOIDCClaims);
-    for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
-    const grantId = await grant.save();
-    return reply.redirect(await provider.interactionResult(request.raw, reply.raw, { consent: { grantId } }, { mergeWithLastSubmission: true }), 303);
-  }
+  if (details.prompt.name === 'consent') return handleConsent(ctx, provider, details, request, reply);
 
   throw new TwofoldError('invalid_request', 'This sign-in request asks for something Twofold does not offer.');
 }

@@ -2,15 +2,16 @@
 // discovery); Twofold supplies its storage (adapter.ts), its signing key (signing-key.ts), the
 // accounts and the logins (interaction.ts). The policy is fixed, not configurable: the
 // authorization code flow (refresh tokens and client credentials beside it: tokens-configuration.ts),
-// PKCE with S256 for every client, no implicit or hybrid responses,
-// no dynamic registration, the RFC 9207 `iss` in every authorization response (the provider's
-// default), and ID tokens signed with Twofold's algorithm.
+// PKCE with S256 for every client, no implicit or hybrid responses, dynamic registration only as
+// the operator allows (client-policy-configuration.ts), the RFC 9207 `iss` in every authorization
+// response (the provider's default), and ID tokens signed with Twofold's algorithm.
 import Provider, { interactionPolicy, type Configuration, type FindAccount } from 'oidc-provider';
 import { loadOrCreateServerSecret } from '../flows/keys/server-secrets.js';
 import type { FlowContext } from '../flows/shared/context.js';
 import { twofoldDiscoveryMetadata } from '../http/routes/well-known.js';
 import { findUserById } from '../store/repositories/users.js';
 import { createOidcAdapter } from './adapter.js';
+import { clientPolicyConfiguration } from './client-policy-configuration.js';
 import { mergeConfiguration } from './configuration-parts.js';
 import { logoutConfiguration } from './logout-configuration.js';
 import { currentPrivateJwk } from './signing-key.js';
@@ -84,11 +85,13 @@ export async function createOidcProvider(ctx: FlowContext): Promise<{ provider: 
     clientDefaults: {
       grant_types: ['authorization_code'],
       response_types: ['code'],
+      // Never the fragment for the code (client-policy-configuration.ts).
+      response_modes: ['query', 'form_post'],
       token_endpoint_auth_method: 'none',
       id_token_signed_response_alg: algorithm,
     },
-    // Public clients (none, with PKCE) and confidential ones with a client secret (clients.ts).
-    clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post'],
+    // Public clients (none, with PKCE) and confidential ones with a client secret (clients.ts) or a key (client-options.ts).
+    clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'],
     responseTypes: ['code'],
     pkce: { required: () => true },
     acrValues: ['aal1', 'aal2'],
@@ -122,7 +125,7 @@ export async function createOidcProvider(ctx: FlowContext): Promise<{ provider: 
     discovery: { ...twofoldMetadata, twofold_refresh_endpoint: refreshEndpoint },
   };
   // One part per capability, each beside its code (configuration-parts.ts).
-  const parts: Partial<Configuration>[] = [logoutConfiguration(ctx, base), tokensConfiguration(ctx)];
+  const parts: Partial<Configuration>[] = [logoutConfiguration(ctx, base), tokensConfiguration(ctx), await clientPolicyConfiguration(ctx)];
   const provider = new Provider(String(issuer), mergeConfiguration(base, parts));
   // Its scheme and host come from the forwarded headers routes.ts sets to the public URL's.
   provider.proxy = true;

@@ -9,10 +9,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { FlowContext } from '../flows/shared/context.js';
 import { securityHeaders } from '../http/security-headers.js';
+import { registerConsentRoute } from './consent.js';
 import { handleInteraction } from './interaction.js';
 import { createOidcProvider } from './provider.js';
 import { endProviderLoginsOfSessions } from './session-end.js';
 import { rememberRequestMeta } from './twofold-sign-out.js';
+import { takeRegistrationBudget } from './registration-budget.js';
 
 interface BuiltProvider {
   provider: Provider;
@@ -80,9 +82,16 @@ export async function registerOidc(app: FastifyInstance, ctx: FlowContext): Prom
       seenAtPublicUrl(request, publicUrl);
       return handleInteraction(ctx, (await provider()).provider, request, reply);
     });
+    // Dynamic registration, when on, costs the client network's budget first (registration-budget.ts).
+    if (ctx.config.oidc.registration.mode !== 'off') {
+      scope.post('/oidc/reg', async (request, reply) => ((await takeRegistrationBudget(ctx, request, reply)) ? forward()(request, reply) : reply));
+      // RFC 7592: a registered client updates and deletes itself with its registration access token.
+      scope.route({ method: ['PUT', 'DELETE'], url: '/oidc/reg/*', handler: forward() });
+    }
     scope.route({ method: ['GET', 'POST'], url: '/oidc/*', handler: forward() });
     scope.route({ method: 'GET', url: '/.well-known/openid-configuration', handler: forward() });
     // RFC 8414's name for the same metadata.
     scope.route({ method: 'GET', url: '/.well-known/oauth-authorization-server', handler: forward('/.well-known/openid-configuration') });
   });
+  await registerConsentRoute(app, ctx, async () => (await provider()).provider);
 }

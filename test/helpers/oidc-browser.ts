@@ -1,12 +1,19 @@
 // A browser over fetch for the OpenID Provider's tests: a cookie jar, redirects followed by hand so
 // each hop can be looked at, and a sign-in through the hosted pages (password, then the
-// authenticator app's code) that ends at the redirect back to the app.
+// authenticator app's code) that ends at the redirect back to the app. On a third-party client's
+// consent page the browser answers as `consentAnswer` says (Allow unless a test asks otherwise, or
+// `stop` to look at the page), through the page's form with its CSRF token.
 import { expect } from 'vitest';
 import { totpCode, type SignedUp } from './flow.js';
 import type { ListeningTwofold } from './listening-twofold.js';
 
+export type ConsentAnswer = 'allow' | 'deny' | 'stop';
+
 export class OidcBrowser {
   readonly cookies = new Map<string, string>();
+  consentAnswer: ConsentAnswer = 'allow';
+  /** The consent pages answered so far, by their interaction path. */
+  readonly consentPages: string[] = [];
   /** Which of `instances` answered each request (round-robin), when there are several. */
   readonly answeredBy: number[] = [];
   private sent = 0;
@@ -61,8 +68,19 @@ export class OidcBrowser {
       if (new URL(next).origin !== new URL(this.baseUrl).origin) return { response, url: next };
       current = next;
       response = await this.request(next);
+      if (this.isConsentPage(response, current) && this.consentAnswer !== 'stop') {
+        await response.body?.cancel();
+        this.consentPages.push(new URL(current).pathname);
+        current = `${new URL(current).origin}${new URL(current).pathname}/consent`;
+        response = await this.request(current, { method: 'POST', form: { csrf: this.csrf(), decision: this.consentAnswer } });
+      }
     }
     return { response, url: current };
+  }
+
+  /** The provider's interaction answers with a page (not a redirect) only to ask for consent. */
+  isConsentPage(response: Response, url: string): boolean {
+    return response.status === 200 && /^\/oidc\/interaction\/[^/]+$/.test(new URL(url).pathname);
   }
 
   csrf(): string {

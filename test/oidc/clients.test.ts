@@ -31,7 +31,7 @@ describe('twofold clients', () => {
   it('OP-01: add registers a public client whose exact redirect URI gets the sign-in; list shows it; remove ends it', async () => {
     const added = await twofold('clients', 'add', '--id', 'shop', '--redirect-uri', 'https://shop.example/callback', '--json');
     expect(added.code, added.stderr).toBe(0);
-    const shop = { client_id: 'shop', redirect_uris: ['https://shop.example/callback'], post_logout_redirect_uris: [], token_endpoint_auth_method: 'none', first_party: false, grant_types: ['authorization_code'] };
+    const shop = { client_id: 'shop', redirect_uris: ['https://shop.example/callback'], post_logout_redirect_uris: [], token_endpoint_auth_method: 'none', first_party: false, grant_types: ['authorization_code'], required_acr: 'aal1', subject_type: 'public', require_par: false, native: false };
     expect(JSON.parse(added.stdout)).toEqual(shop);
 
     const listed = await twofold('clients', 'list', '--json');
@@ -57,7 +57,7 @@ describe('twofold clients', () => {
     expect(added.code, added.stderr).toBe(0);
     const { client_secret: secret, ...backend } = JSON.parse(added.stdout) as { client_secret: string };
     expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(backend).toEqual({ client_id: 'backend', redirect_uris: ['https://backend.example/cb'], post_logout_redirect_uris: ['https://backend.example/bye'], token_endpoint_auth_method: 'client_secret_post', first_party: true, grant_types: ['authorization_code'] });
+    expect(backend).toEqual({ client_id: 'backend', redirect_uris: ['https://backend.example/cb'], post_logout_redirect_uris: ['https://backend.example/bye'], token_endpoint_auth_method: 'client_secret_post', first_party: true, grant_types: ['authorization_code'], required_acr: 'aal1', subject_type: 'public', require_par: false, native: false });
 
     for (const args of [['show', 'backend'], ['show', 'backend', '--json'], ['list'], ['list', '--json']]) {
       const shown = await twofold('clients', ...args);
@@ -82,7 +82,8 @@ describe('twofold clients', () => {
     [['show', 'nobody'], 'no client "nobody"'],
     [['rotate-secret', 'nobody'], 'no client "nobody"'],
     [['add', '--id', 'pub', '--redirect-uri', 'https://pub.example/cb', '--auth-method', 'client_secret_post'], 'add --confidential'],
-    [['add', '--id', 'conf', '--redirect-uri', 'https://conf.example/cb', '--confidential', '--auth-method', 'private_key_jwt'], 'is not one of client_secret_basic, client_secret_post'],
+    [['add', '--id', 'conf', '--redirect-uri', 'https://conf.example/cb', '--confidential', '--auth-method', 'tls_client_auth'], 'is not one of client_secret_basic, client_secret_post, private_key_jwt'],
+    [['add', '--id', 'conf', '--redirect-uri', 'https://conf.example/cb', '--confidential', '--auth-method', 'private_key_jwt'], 'needs its public keys: --jwks-file or --jwks-uri'],
     [['add', '--id', 'conf', '--redirect-uri', 'https://conf.example/cb', '--confidential', '--post-logout-redirect-uri', 'http://conf.example/bye'], 'post-logout redirect URI'],
   ])('bad input %j gives a clear message and a non-zero exit', async (args, message) => {
     const refused = await twofold('clients', ...args);

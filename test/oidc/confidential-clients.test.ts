@@ -42,10 +42,10 @@ describe('confidential clients of the OpenID Provider', () => {
     return { callback, verifier };
   }
 
-  it('OP-05: discovery offers a client secret (Basic or in the form) or none (public, PKCE) at the token endpoint, nothing else', async () => {
+  it('OP-05: discovery offers a client secret (Basic or in the form), a key (private_key_jwt) or none (public, PKCE) at the token endpoint, nothing else', async () => {
     const secret = await registerConfidentialOidcClient(t.ctx.db, t.ctx.secretBox, { clientId: 'backend-discovery', redirectUris: [redirectUri] });
     const metadata = (await configuration('backend-discovery', 'client_secret_basic', secret)).serverMetadata();
-    expect([...(metadata.token_endpoint_auth_methods_supported ?? [])].sort()).toEqual(['client_secret_basic', 'client_secret_post', 'none']);
+    expect([...(metadata.token_endpoint_auth_methods_supported ?? [])].sort()).toEqual(['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt']);
     expect(metadata.registration_endpoint).toBeUndefined();
   });
 

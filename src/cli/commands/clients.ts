@@ -1,6 +1,7 @@
-// `twofold clients add|list|show|rotate-secret|remove`: the OpenID Provider's clients
+// `twofold clients add|update|list|show|rotate-secret|remove`: the OpenID Provider's clients
 // (TWOFOLD_OIDC). A confidential client's secret is printed once, when it is made (add
-// --confidential or --service, rotate-secret), and stored only sealed; list and show never print one.
+// --confidential or --service, rotate-secret), and stored only sealed; list and show never print
+// one; update keeps it. A private_key_jwt client has no secret: its public keys are registered instead.
 import {
   checkedClientRegistration,
   checkedServiceClientId,
@@ -8,6 +9,7 @@ import {
   findOidcClient,
   listOidcClients,
   registerConfidentialOidcClient,
+  registerKeyAuthenticatedOidcClient,
   registerPublicOidcClient,
   registerServiceOidcClient,
   removeOidcClient,
@@ -16,11 +18,13 @@ import {
   type ConfidentialAuthMethod,
   type OidcClientSummary,
 } from '../../oidc/clients.js';
+import { updateOidcClient } from '../../oidc/client-update.js';
 import { TwofoldError } from '../../errors.js';
+import { clientOptionsFromFlags, type ClientOptionFlags } from './client-options.js';
 import { printJson, printLines, printTable, terminalText } from '../output.js';
 import { withTwofold } from './with-twofold.js';
 
-export interface AddClientOptions {
+export interface AddClientOptions extends ClientOptionFlags {
   id: string;
   redirectUri?: string[];
   postLogoutRedirectUri?: string[];
@@ -45,6 +49,12 @@ function clientJson(client: OidcClientSummary) {
     first_party: client.firstParty,
     ...(client.backchannelLogoutUri === undefined ? {} : { backchannel_logout_uri: client.backchannelLogoutUri }),
     grant_types: client.grantTypes,
+    required_acr: client.options.requiredAcr,
+    subject_type: client.options.subjectType,
+    require_par: client.options.requirePar,
+    native: client.options.native,
+    ...(client.options.jwksUri === undefined ? {} : { jwks_uri: client.options.jwksUri }),
+    ...(client.options.jwksKeys === 0 ? {} : { jwks_keys: client.options.jwksKeys }),
   };
 }
 
@@ -54,6 +64,9 @@ function clientRow(client: OidcClientSummary) {
     auth_method: client.authMethod,
     first_party: client.firstParty,
     grant_types: client.grantTypes.join(' '),
+    required_acr: client.options.requiredAcr,
+    subject_type: client.options.subjectType,
+    require_par: client.options.requirePar,
     redirect_uris: client.redirectUris.join(' '),
     post_logout_redirect_uris: client.postLogoutRedirectUris.join(' '),
     backchannel_logout_uri: client.backchannelLogoutUri ?? null,
@@ -83,6 +96,7 @@ export async function addClientCommand(options: AddClientOptions): Promise<void>
   if (unknownGrant !== undefined) throw new TwofoldError('invalid_request', `--grant takes refresh_token (got "${unknownGrant}"); a service client is --service.`);
   if (options.authMethod !== undefined && options.confidential !== true) throw new TwofoldError('invalid_request', '--auth-method is for confidential clients: add --confidential.');
   const authMethod = (options.confidential === true ? (options.authMethod ?? 'client_secret_basic') : 'none') as ClientAuthMethod;
+  const keyed = authMethod === 'private_key_jwt';
   // Checked before the database is opened: a typo costs nothing.
   const registration = checkedClientRegistration(options.id, options.redirectUri ?? [], {
     postLogoutRedirectUris: options.postLogoutRedirectUri ?? [],
@@ -90,16 +104,40 @@ export async function addClientCommand(options: AddClientOptions): Promise<void>
     authMethod,
     backchannelLogoutUri: options.backchannelLogoutUri,
     refreshTokens: (options.grant ?? []).includes('refresh_token'),
+    options: clientOptionsFromFlags(options),
   });
   await withTwofold(async (twofold) => {
     const db = twofold.database.db;
-    const secret = authMethod === 'none' ? undefined : await registerConfidentialOidcClient(db, twofold.context.secretBox, registration);
-    if (secret === undefined) await registerPublicOidcClient(db, registration);
+    const secret = authMethod === 'none' || keyed ? undefined : await registerConfidentialOidcClient(db, twofold.context.secretBox, registration);
+    if (keyed) await registerKeyAuthenticatedOidcClient(db, registration);
+    else if (secret === undefined) await registerPublicOidcClient(db, registration);
     const client = await findOidcClient(db, registration.clientId);
     if (client === undefined) throw new Error('the client just registered is missing');
     if (options.json === true) printJson({ ...clientJson(client), ...(secret === undefined ? {} : { client_secret: secret }) });
+    else if (keyed) printLines(`client ${terminalText(client.clientId)} registered (confidential: private_key_jwt, PKCE) for ${client.redirectUris.map(terminalText).join(', ')}.`);
     else if (secret === undefined) printLines(`client ${terminalText(client.clientId)} registered (public: PKCE, no secret) for ${client.redirectUris.map(terminalText).join(', ')}.`);
     else printLines(`client ${terminalText(client.clientId)} registered (confidential: ${client.authMethod}, PKCE) for ${client.redirectUris.map(terminalText).join(', ')}.`, `client secret (shown once, store it now): ${secret}`);
+  });
+}
+
+export interface UpdateClientOptions extends ClientOptionFlags {
+  redirectUri?: string[];
+  postLogoutRedirectUri?: string[];
+  firstParty?: boolean;
+  json?: boolean;
+}
+
+export async function updateClientCommand(clientId: string, options: UpdateClientOptions): Promise<void> {
+  const changes = {
+    ...(options.redirectUri === undefined ? {} : { redirectUris: options.redirectUri }),
+    ...(options.postLogoutRedirectUri === undefined ? {} : { postLogoutRedirectUris: options.postLogoutRedirectUri }),
+    ...(options.firstParty === undefined ? {} : { firstParty: options.firstParty }),
+    options: clientOptionsFromFlags(options),
+  };
+  await withTwofold(async (twofold) => {
+    const client = await updateOidcClient(twofold.database.db, clientId, changes);
+    if (options.json === true) printJson(clientJson(client));
+    else printLines(`client ${terminalText(client.clientId)} updated (its secret, if any, is unchanged).`);
   });
 }
 

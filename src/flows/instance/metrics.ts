@@ -28,6 +28,7 @@ const requestBudgets: ReadonlyArray<[RequestBudgetAction, RequestBudgetScope]> =
   ['password_forgot', 'client'],
   ['password_forgot', 'account'],
   ['email_verification', 'account'],
+  ['oidc_registration', 'client'],
 ];
 
 export type HttpRequestLabel = 'method' | 'route' | 'status_class';
