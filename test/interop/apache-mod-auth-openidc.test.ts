@@ -54,6 +54,8 @@ describe.skipIf(!haveApache || !haveChromium)('Apache mod_auth_openidc as a rely
       clientId: 'apache',
       redirectUris: [`${appUrl}/protected/redirect_uri`],
       postLogoutRedirectUris: [`${appUrl}/signed-out.html`],
+      // As the README registers it: the operator's own front, no consent page.
+      firstParty: true,
     });
     const configuration = readmeApacheConfiguration()
       .replaceAll('https://auth.example.com', t.baseUrl)
