@@ -8,6 +8,7 @@
 import { csrfField } from '../ui/csrf.js';
 import { html, type SafeHtml } from '../ui/html.js';
 import { renderPage } from '../ui/layout.js';
+import { pageSecurityPolicy } from '../ui/plugin.js';
 
 const scopeWords: Record<string, string> = {
   openid: 'Know who you are: your Twofold account id, and how and when you signed in',
@@ -27,17 +28,9 @@ export interface ConsentRequest {
   csrf: string;
 }
 
+/** The hosted pages' policy, its form allowed to go on to the app (a form's redirect counts as its target). */
 export function consentPageSecurityPolicy(redirectUri: string): string {
-  return [
-    "default-src 'none'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "connect-src 'self'",
-    "base-uri 'none'",
-    "frame-ancestors 'none'",
-    `form-action 'self' ${new URL(redirectUri).origin}`,
-  ].join('; ');
+  return pageSecurityPolicy([new URL(redirectUri).origin]);
 }
 
 function scopeLine(scope: string): SafeHtml {
