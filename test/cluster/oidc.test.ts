@@ -43,7 +43,7 @@ describe.runIf(available)('the OpenID Provider on three instances', () => {
   beforeAll(async () => {
     cluster = await startCluster(3, { TWOFOLD_OIDC: 'on' });
     urls = cluster.instances.map((instance) => instance.baseUrl);
-    const added = await runCommand(process.execPath, ['dist/cli/main.js', 'clients', 'add', '--id', clientId, '--redirect-uri', redirectUri], cluster.env);
+    const added = await runCommand(process.execPath, ['dist/cli/main.js', 'clients', 'add', '--id', clientId, '--redirect-uri', redirectUri, '--first-party'], cluster.env);
     expect(added.code, added.stderr).toBe(0);
     const metadata = (await call(urls[0]!, 'GET', '/.well-known/openid-configuration')).body as client.ServerMetadata;
     expect(metadata.issuer).toBe(clusterPublicUrl);
