@@ -11,7 +11,8 @@
 // service client is confidential with only the client_credentials grant and no redirect URI.
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { SecretBoxError, secretBoxAad, type SecretBox } from '../core/crypto/secretbox.js';
+import { SecretBoxError, type SecretBox } from '../core/crypto/secretbox.js';
+import { oidcClientSecretAad } from '../flows/keys/oidc-client-secret-aad.js';
 import { TwofoldError } from '../errors.js';
 import type { Database } from '../store/database.js';
 import { checkedClientOptions, clientOptionsSummary, storedClientOptions, type ClientOptionsSummary, type OidcClientOptions, type StoredClientOptions } from './client-options.js';
@@ -113,9 +114,7 @@ export function checkedServiceClientId(clientId: string): string {
   return clientId;
 }
 
-function secretAad(clientId: string): string {
-  return secretBoxAad('oidc-client-secret', clientId);
-}
+const secretAad = oidcClientSecretAad;
 
 function newClientSecret(): string {
   return randomBytes(clientSecretBytes).toString('base64url');

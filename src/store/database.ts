@@ -266,6 +266,8 @@ export interface OidcPayloadsTable {
   expires_at: number | null;
   /** ms; set once, by the one consume that wins. */
   consumed_at: number | null;
+  /** A client's secret, sealed (migration 0017): a column, so that key rotation re-seals it. */
+  sealed_secret: string | null;
 }
 
 /** The Twofold session an OpenID Provider grant was made in (migration 0016). */

@@ -72,8 +72,8 @@ describe('twofold keys rotate-encryption', () => {
     const status = await twofold(env, 'keys', 'encryption-status', '--json');
     expect(status.code, status.stderr).toBe(0);
     expect(JSON.parse(status.stdout)).toEqual([
-      { key_id: newKeyId, state: 'current', factors: 1, signing_keys: 1, server_secrets: 1, outbox: 0, total: 3 },
-      { key_id: oldKeyId, state: 'previous', factors: 0, signing_keys: 0, server_secrets: 0, outbox: 0, total: 0 },
+      { key_id: newKeyId, state: 'current', factors: 1, signing_keys: 1, server_secrets: 1, outbox: 0, oidc_payloads: 0, total: 3 },
+      { key_id: oldKeyId, state: 'previous', factors: 0, signing_keys: 0, server_secrets: 0, outbox: 0, oidc_payloads: 0, total: 0 },
     ]);
 
     // A restarted server opens everything with the new key alone: the old one may go.
@@ -133,8 +133,8 @@ describe('twofold keys rotate-encryption', () => {
 
     const before = JSON.parse((await twofold(rotating, 'keys', 'encryption-status', '--json')).stdout);
     expect(before).toEqual([
-      { key_id: encryptionKeyId(newKey), state: 'current', factors: 0, signing_keys: 0, server_secrets: 0, outbox: 0, total: 0 },
-      { key_id: encryptionKeyId(oldKey), state: 'previous', factors: 1, signing_keys: 1, server_secrets: 1, outbox: 0, total: 3 },
+      { key_id: encryptionKeyId(newKey), state: 'current', factors: 0, signing_keys: 0, server_secrets: 0, outbox: 0, oidc_payloads: 0, total: 0 },
+      { key_id: encryptionKeyId(oldKey), state: 'previous', factors: 1, signing_keys: 1, server_secrets: 1, outbox: 0, oidc_payloads: 0, total: 3 },
     ]);
     const result = await twofold(rotating, 'keys', 'rotate-encryption');
     expect(result.code, result.stderr).toBe(0);

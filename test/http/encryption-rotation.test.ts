@@ -11,6 +11,8 @@ import { serverSecretAad } from '../../src/flows/keys/server-secrets.js';
 import { privateKeyAad } from '../../src/flows/keys/signing-keys.js';
 import { totpAad } from '../../src/flows/factors/totp-factor.js';
 import { createTwofold, StartupError } from '../../src/twofold.js';
+import { oidcClientSecretAad } from '../../src/flows/keys/oidc-client-secret-aad.js';
+import { registerConfidentialOidcClient } from '../../src/oidc/clients.js';
 import { readOutboxMessages } from '../../src/delivery/outbox.js';
 import { bearer, getJson, registerUser, signIn, signUp, type SignedUp } from '../helpers/flow.js';
 import { enrollDestination, uniquePhone } from '../helpers/otp.js';
@@ -41,11 +43,15 @@ async function startupFailure(t: TestTwofold, env: Record<string, string>): Prom
   );
 }
 
+let oidcClientSecret = '';
+
 /** Starts with the old key, signs people up, then restarts with the new key and the old one as previous. */
 async function startRotatedFromOldKey(): Promise<{ t: TestTwofold; users: SignedUp[]; jwksBefore: unknown }> {
   const before = await startTestTwofold({ env: keyEnv(oldKey) });
   const users = [await signUp(before), await signUp(before), await signUp(before)];
   await registerUser(before); // a pending TOTP factor is sealed too
+  // An OpenID Provider client's secret is sealed too (its own column since migration 0017).
+  oidcClientSecret = await registerConfidentialOidcClient(before.ctx.db, before.ctx.secretBox, { clientId: 'rotated-app', redirectUris: ['https://rotated.example/cb'] });
   const jwksBefore = (await getJson(before.app, '/.well-known/jwks.json')).json();
   await before.stop();
   const t = await startTestTwofold({ restartOf: before, clock: before.clock, env: keyEnv(newKey, oldKey) });
@@ -63,12 +69,12 @@ describe('rotateEncryptionKey()', () => {
 
   it('counts what each key seals: before the rotation, everything stored is under the old key', async () => {
     const usage = await countSealedValuesByKeyId(t.ctx.db, t.ctx.secretBox);
-    expect(usage).toEqual([{ keyId: oldKeyId, counts: { factors: 4, signing_keys: 1, server_secrets: 1, outbox: 0 }, total: 6 }]);
+    expect(usage).toEqual([{ keyId: oldKeyId, counts: { factors: 4, signing_keys: 1, server_secrets: 1, outbox: 0, oidc_payloads: 1 }, total: 7 }]);
   });
 
-  it('OT-08: re-seals every TOTP secret, private signing key and server secret so that the new key alone opens them', async () => {
+  it('OT-08, OP-05: re-seals every TOTP secret, private signing key, server secret and OIDC client secret so that the new key alone opens them', async () => {
     const rotation = await rotateEncryptionKey(t.ctx, { batchSize: 2 });
-    expect(rotation).toEqual({ keyId: newKeyId, resealed: { factors: 4, signing_keys: 1, server_secrets: 1, outbox: 0 }, changedConcurrently: 0, unopenable: 0, remaining: [] });
+    expect(rotation).toEqual({ keyId: newKeyId, resealed: { factors: 4, signing_keys: 1, server_secrets: 1, outbox: 0, oidc_payloads: 1 }, changedConcurrently: 0, unopenable: 0, remaining: [] });
     const onlyNewKey = createSecretBox([newKey]);
     const factors = await t.ctx.db.selectFrom('factors').select(['id', 'user_id', 'secret_ciphertext']).where('secret_ciphertext', 'is not', null).execute();
     expect(factors).toHaveLength(4);
@@ -79,7 +85,11 @@ describe('rotateEncryptionKey()', () => {
     }
     for (const key of await t.ctx.db.selectFrom('signing_keys').selectAll().execute()) expect(() => onlyNewKey.open(key.private_ciphertext, privateKeyAad(key.kid))).not.toThrow();
     for (const secret of await t.ctx.db.selectFrom('server_secrets').selectAll().execute()) expect(() => onlyNewKey.open(secret.ciphertext, serverSecretAad(secret.name))).not.toThrow();
-    expect(await countSealedValuesByKeyId(t.ctx.db, t.ctx.secretBox)).toEqual([{ keyId: newKeyId, counts: { factors: 4, signing_keys: 1, server_secrets: 1, outbox: 0 }, total: 6 }]);
+    // The OpenID Provider client's secret: the same secret, now under the new key, and no copy left in its JSON.
+    const client = await t.ctx.db.selectFrom('oidc_payloads').selectAll().where('kind', '=', 'Client').where('id', '=', 'rotated-app').executeTakeFirstOrThrow();
+    expect(onlyNewKey.open(client.sealed_secret!, oidcClientSecretAad('rotated-app'))).toBe(oidcClientSecret);
+    expect(client.payload).not.toContain('twofold_client_secret_sealed');
+    expect(await countSealedValuesByKeyId(t.ctx.db, t.ctx.secretBox)).toEqual([{ keyId: newKeyId, counts: { factors: 4, signing_keys: 1, server_secrets: 1, outbox: 0, oidc_payloads: 1 }, total: 7 }]);
   });
 
   it('OT-08: TOTP sign-in still works, tokens verify, and the JWKS is unchanged (signing kids do not move)', async () => {
@@ -93,13 +103,13 @@ describe('rotateEncryptionKey()', () => {
 
   it('a second run re-seals nothing', async () => {
     const again = await rotateEncryptionKey(t.ctx);
-    expect(again.resealed).toEqual({ factors: 0, signing_keys: 0, server_secrets: 0, outbox: 0 });
+    expect(again.resealed).toEqual({ factors: 0, signing_keys: 0, server_secrets: 0, outbox: 0, oidc_payloads: 0 });
     expect(again.remaining).toEqual([]);
   });
 
   it('LOG-01: the rotation is one encryption_key.rotated event with key ids and counts, never a key', async () => {
     const events = t.events.filter((event) => event.type === 'encryption_key.rotated');
-    expect(events).toEqual([{ type: 'encryption_key.rotated', details: { key_id: newKeyId, resealed: 6, remaining: 0, remaining_key_ids: '' } }]);
+    expect(events).toEqual([{ type: 'encryption_key.rotated', details: { key_id: newKeyId, resealed: 7, remaining: 0, remaining_key_ids: '' } }]);
     await t.ctx.auditTrail.flush();
     const stored = await t.ctx.db.selectFrom('security_events').selectAll().where('type', '=', 'encryption_key.rotated').execute();
     expect(stored).toHaveLength(1);
@@ -118,7 +128,7 @@ describe('rotateEncryptionKey()', () => {
   it('a start with only the old key after the rotation fails, naming the missing key id and TWOFOLD_PREVIOUS_ENCRYPTION_KEYS', async () => {
     const error = await startupFailure(t, keyEnv(oldKey));
     expect(error).toBeInstanceOf(StartupError);
-    expect((error as Error).message).toContain(`${newKeyId} (6 values)`);
+    expect((error as Error).message).toContain(`${newKeyId} (7 values)`);
     expect((error as Error).message).toContain('TWOFOLD_PREVIOUS_ENCRYPTION_KEYS');
     expect((error as Error).message).not.toContain(oldKey.toString('base64'));
   });
@@ -163,7 +173,7 @@ describe('rotateEncryptionKey() beside other writers', () => {
 
   it('a run after an interrupted one finishes the rest and leaves nothing under the old key', async () => {
     const rotation = await rotateEncryptionKey(t.ctx);
-    expect(rotation.resealed).toEqual({ factors: 0, signing_keys: 1, server_secrets: 1, outbox: 0 });
+    expect(rotation.resealed).toEqual({ factors: 0, signing_keys: 1, server_secrets: 1, outbox: 0, oidc_payloads: 1 });
     expect(rotation.remaining).toEqual([]);
     expect(await signIn(t, users[2]!)).toMatchObject({ accessToken: expect.any(String) });
   });
@@ -175,7 +185,7 @@ describe('rotateEncryptionKey() beside other writers', () => {
     await t.ctx.db.updateTable('factors').set({ secret_ciphertext: foreign }).where('id', '=', user.factorId).execute();
     const rotation = await rotateEncryptionKey(t.ctx);
     expect(rotation.unopenable).toBe(1);
-    expect(rotation.remaining).toEqual([{ keyId: stranger.currentKeyId, counts: { factors: 1, signing_keys: 0, server_secrets: 0, outbox: 0 }, total: 1 }]);
+    expect(rotation.remaining).toEqual([{ keyId: stranger.currentKeyId, counts: { factors: 1, signing_keys: 0, server_secrets: 0, outbox: 0, oidc_payloads: 0 }, total: 1 }]);
     const row = await t.ctx.db.selectFrom('factors').select('secret_ciphertext').where('id', '=', user.factorId).executeTakeFirstOrThrow();
     expect(row.secret_ciphertext).toBe(foreign);
   });
@@ -198,7 +208,7 @@ describe('OB-01: the development outbox is sealed under the encryption key, and 
 
   it('OB-01: counts the outbox message under the key that sealed it, and a start without that key names it', async () => {
     const usage = await countSealedValuesByKeyId(t.ctx.db, t.ctx.secretBox);
-    expect(usage).toEqual([{ keyId: oldKeyId, counts: { factors: 1, signing_keys: 1, server_secrets: 1, outbox: 1 }, total: 4 }]);
+    expect(usage).toEqual([{ keyId: oldKeyId, counts: { factors: 1, signing_keys: 1, server_secrets: 1, outbox: 1, oidc_payloads: 0 }, total: 4 }]);
     expect(await lastSentCode(t, phone)).toBe(code);
     const error = await startupFailure(t, keyEnv(newKey));
     expect(error).toBeInstanceOf(StartupError);
@@ -207,7 +217,7 @@ describe('OB-01: the development outbox is sealed under the encryption key, and 
 
   it('OB-01: re-seals the outbox message: the new key alone opens it, with the same code', async () => {
     const rotation = await rotateEncryptionKey(t.ctx);
-    expect(rotation).toMatchObject({ resealed: { factors: 1, signing_keys: 1, server_secrets: 1, outbox: 1 }, unopenable: 0, remaining: [] });
+    expect(rotation).toMatchObject({ resealed: { factors: 1, signing_keys: 1, server_secrets: 1, outbox: 1, oidc_payloads: 0 }, unopenable: 0, remaining: [] });
     const [row] = await rawOutboxRows(t, phone);
     expect(row!.content_ciphertext.startsWith(`v1.${newKeyId}.`)).toBe(true);
     expect(JSON.stringify(row)).not.toContain(code);

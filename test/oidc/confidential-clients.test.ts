@@ -119,16 +119,14 @@ describe('confidential clients of the OpenID Provider', () => {
     expect(everything).not.toContain(secret);
     expect(everything).not.toContain(Buffer.from(secret, 'base64url').toString('hex'));
     expect(everything).not.toContain('client_secret"');
-    expect(JSON.parse(row.payload)['twofold_client_secret_sealed']).toMatch(/^v1\./);
+    expect(row.sealed_secret).toMatch(/^v1\./);
   });
 
   it('OP-05: a sealed secret copied into another client’s row does not open there: that client is refused, never a 500', async () => {
     await registerConfidentialOidcClient(t.ctx.db, t.ctx.secretBox, { clientId: 'backend-source', redirectUris: [redirectUri] });
     const targetSecret = await registerConfidentialOidcClient(t.ctx.db, t.ctx.secretBox, { clientId: 'backend-target', redirectUris: [redirectUri] });
-    const source = await t.ctx.db.selectFrom('oidc_payloads').select('payload').where('kind', '=', 'Client').where('id', '=', 'backend-source').executeTakeFirstOrThrow();
-    const target = await t.ctx.db.selectFrom('oidc_payloads').select('payload').where('kind', '=', 'Client').where('id', '=', 'backend-target').executeTakeFirstOrThrow();
-    const moved = { ...JSON.parse(target.payload), twofold_client_secret_sealed: JSON.parse(source.payload)['twofold_client_secret_sealed'] };
-    await t.ctx.db.updateTable('oidc_payloads').set({ payload: JSON.stringify(moved) }).where('kind', '=', 'Client').where('id', '=', 'backend-target').execute();
+    const source = await t.ctx.db.selectFrom('oidc_payloads').select('sealed_secret').where('kind', '=', 'Client').where('id', '=', 'backend-source').executeTakeFirstOrThrow();
+    await t.ctx.db.updateTable('oidc_payloads').set({ sealed_secret: source.sealed_secret }).where('kind', '=', 'Client').where('id', '=', 'backend-target').execute();
 
     const refused = await fetch(`${t.baseUrl}/oidc/token`, {
       method: 'POST',

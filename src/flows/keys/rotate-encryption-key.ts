@@ -9,13 +9,15 @@
 //   an interrupted run resumes where it stopped.
 // Rotating the encryption key changes no plaintext: signing keys keep their kid (the JWKS is
 // unchanged), TOTP secrets their codes, the pepper every recovery-code hash, the development
-// outbox its messages (a code sent just before still reads the same after).
+// outbox its messages (a code sent just before still reads the same after), an OpenID Provider client
+// its secret.
 import { envelopePrefix, SecretBoxError } from '../../core/crypto/secretbox.js';
 import { outboxAad } from '../../delivery/outbox.js';
 import { listSealedValuesOutside, replaceSealedValue, sealedTables, zeroPerSealedTable, type SealedTable, type SealedValueRow } from '../../store/repositories/sealed-values.js';
 import { runTransaction } from '../../store/transaction.js';
 import type { FlowContext } from '../shared/context.js';
 import { countSealedValuesByKeyId, type EncryptionKeyUsage } from './encryption-key-usage.js';
+import { oidcClientSecretAad } from './oidc-client-secret-aad.js';
 import { serverSecretAad } from './server-secrets.js';
 import { privateKeyAad } from './signing-keys.js';
 import { totpAad } from '../factors/totp-factor.js';
@@ -28,6 +30,7 @@ const aadOf = {
   signing_keys: (row) => privateKeyAad(row.id),
   server_secrets: (row) => serverSecretAad(row.id),
   outbox: (row) => outboxAad(row.id),
+  oidc_payloads: (row) => oidcClientSecretAad(row.id),
 } satisfies Record<SealedTable, (row: SealedValueRow) => string>;
 
 export interface EncryptionKeyRotation {

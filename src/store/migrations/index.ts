@@ -18,6 +18,7 @@ import * as boundedGrowth from './0013-bounded-growth.js';
 import * as emailVerificationExpiry from './0014-email-verification-expiry.js';
 import * as oidcPayloads from './0015-oidc-payloads.js';
 import * as oidcSessionGrants from './0016-oidc-session-grants.js';
+import * as oidcClientSecretColumn from './0017-oidc-client-secret-column.js';
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
@@ -36,4 +37,5 @@ export const migrations: Record<string, Migration> = {
   '0014-email-verification-expiry': emailVerificationExpiry,
   '0015-oidc-payloads': oidcPayloads,
   '0016-oidc-session-grants': oidcSessionGrants,
+  '0017-oidc-client-secret-column': oidcClientSecretColumn,
 };

@@ -4,29 +4,53 @@ import type { Executor, OidcPayloadRow } from '../database.js';
 
 export type OidcLookup = 'id' | 'uid' | 'user_code';
 
-export async function upsertOidcPayload(db: Executor, row: OidcPayloadRow): Promise<void> {
+/** A row as the provider's side writes it: a client's sealed secret is still a field of its JSON. */
+export type OidcPayloadWrite = Omit<OidcPayloadRow, 'sealed_secret'>;
+
+/**
+ * A client's sealed secret lives in its own column (re-sealed by key rotation like every sealed
+ * value, sealed-values.ts); above this file it is the JSON field it always was.
+ */
+const sealedSecretField = 'twofold_client_secret_sealed';
+
+function splitSealedSecret(row: OidcPayloadWrite): OidcPayloadRow {
+  if (row.kind !== 'Client') return { ...row, sealed_secret: null };
+  const { [sealedSecretField]: sealed, ...rest } = JSON.parse(row.payload) as Record<string, unknown>;
+  return { ...row, payload: JSON.stringify(rest), sealed_secret: typeof sealed === 'string' ? sealed : null };
+}
+
+function joinSealedSecret(row: OidcPayloadRow | undefined): OidcPayloadRow | undefined {
+  if (row === undefined || row.sealed_secret === null) return row;
+  return { ...row, payload: JSON.stringify({ ...(JSON.parse(row.payload) as Record<string, unknown>), [sealedSecretField]: row.sealed_secret }) };
+}
+
+export async function upsertOidcPayload(db: Executor, write: OidcPayloadWrite): Promise<void> {
+  const row = splitSealedSecret(write);
   await db
     .insertInto('oidc_payloads')
     .values(row)
     .onConflict((conflict) =>
-      conflict.columns(['kind', 'id']).doUpdateSet({ payload: row.payload, grant_id: row.grant_id, user_code: row.user_code, uid: row.uid, expires_at: row.expires_at, consumed_at: row.consumed_at }),
+      conflict
+        .columns(['kind', 'id'])
+        .doUpdateSet({ payload: row.payload, grant_id: row.grant_id, user_code: row.user_code, uid: row.uid, expires_at: row.expires_at, consumed_at: row.consumed_at, sealed_secret: row.sealed_secret }),
     )
     .execute();
 }
 
-export function findLiveOidcPayload(db: Executor, kind: string, by: OidcLookup, value: string, now: number): Promise<OidcPayloadRow | undefined> {
-  return db
+export async function findLiveOidcPayload(db: Executor, kind: string, by: OidcLookup, value: string, now: number): Promise<OidcPayloadRow | undefined> {
+  const row = await db
     .selectFrom('oidc_payloads')
     .selectAll()
     .where('kind', '=', kind)
     .where(by, '=', value)
     .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
     .executeTakeFirst();
+  return joinSealedSecret(row);
 }
 
 /** The row as stored, expired or consumed or not. */
-export function findOidcPayload(db: Executor, kind: string, id: string): Promise<OidcPayloadRow | undefined> {
-  return db.selectFrom('oidc_payloads').selectAll().where('kind', '=', kind).where('id', '=', id).executeTakeFirst();
+export async function findOidcPayload(db: Executor, kind: string, id: string): Promise<OidcPayloadRow | undefined> {
+  return joinSealedSecret(await db.selectFrom('oidc_payloads').selectAll().where('kind', '=', kind).where('id', '=', id).executeTakeFirst());
 }
 
 /** True for the one caller that consumed the row; false when it was already consumed, expired or absent. */
@@ -53,8 +77,9 @@ export async function deleteOidcPayloadsOfGrant(db: Executor, grantId: string): 
   await db.deleteFrom('oidc_payloads').where('grant_id', '=', grantId).execute();
 }
 
-export function listOidcPayloads(db: Executor, kind: string): Promise<OidcPayloadRow[]> {
-  return db.selectFrom('oidc_payloads').selectAll().where('kind', '=', kind).orderBy('id').execute();
+export async function listOidcPayloads(db: Executor, kind: string): Promise<OidcPayloadRow[]> {
+  const rows = await db.selectFrom('oidc_payloads').selectAll().where('kind', '=', kind).orderBy('id').execute();
+  return rows.map((row) => joinSealedSecret(row)!);
 }
 
 /** Deletes one batch of the oldest expired rows (an index range on expires_at); the caller repeats while a batch comes back full. */

@@ -14,6 +14,8 @@ const sealedColumns = {
   signing_keys: { id: 'kid', owner: null, ciphertext: 'private_ciphertext' },
   server_secrets: { id: 'name', owner: null, ciphertext: 'ciphertext' },
   outbox: { id: 'id', owner: null, ciphertext: 'content_ciphertext' },
+  // Only an OpenID Provider client's row has one; its id is the client id.
+  oidc_payloads: { id: 'id', owner: null, ciphertext: 'sealed_secret' },
 } as const;
 
 export type SealedTable = keyof typeof sealedColumns;
@@ -25,7 +27,7 @@ export function zeroPerSealedTable(): Record<SealedTable, number> {
 }
 
 export interface SealedValueRow {
-  /** The row's key: factor id, signing key kid, server secret name, or outbox message id. */
+  /** The row's key: factor id, signing key kid, server secret name, outbox message id, or OIDC client id. */
   id: string;
   /** The user id, for factors; null elsewhere. */
   ownerId: string | null;
