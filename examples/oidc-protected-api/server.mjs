@@ -1,16 +1,23 @@
-// An API that accepts Twofold's access tokens, on plain node:http, with twofold/verify's
-// requireAuth (the Connect-style middleware the README documents): any signed-in person for
-// GET /me, a second factor (acr aal2) for GET /admin. Run Twofold (npm start), then:
-//   TWOFOLD_ISSUER=http://localhost:3000 PORT=4002 node examples/oidc-protected-api/server.mjs
+// An API that accepts the access tokens Twofold's OpenID Provider issues for it, on plain
+// node:http, with twofold/verify's requireAuth (the Connect-style middleware the README
+// documents): any signed-in person for GET /me, a second factor (acr aal2) for GET /admin.
+// Its audience is its resource URI (API_RESOURCE), exactly as registered in Twofold's
+// TWOFOLD_OIDC_RESOURCES: a client that asked for this resource gets an RFC 9068 JWT with that
+// `aud`, and a token for any other audience — Twofold's own JSON-API access tokens included — is
+// refused (401). Set API_RESOURCE to Twofold's audience (TWOFOLD_AUDIENCE, by default its public
+// URL) and it takes Twofold's own access tokens instead. Run Twofold, then:
+//   TWOFOLD_ISSUER=http://localhost:3000 API_RESOURCE=http://localhost:4002 PORT=4002 \
+//     node examples/oidc-protected-api/server.mjs
 //   curl -H "Authorization: Bearer $ACCESS_TOKEN" http://localhost:4002/me
 import { createServer } from 'node:http';
 import { createVerifier, requireAuth } from 'twofold/verify';
 
 /**
- * @param {{ issuer: string, audience?: string, verifier?: Partial<import('twofold/verify').VerifierOptions> }} options
+ * audience: the `aud` the tokens must carry — this API's resource URI (or Twofold's own audience).
+ * @param {{ issuer: string, audience: string, verifier?: Partial<import('twofold/verify').VerifierOptions> }} options
  */
 export function createApi(options) {
-  const verifier = createVerifier({ issuer: options.issuer, audience: options.audience ?? options.issuer, ...options.verifier });
+  const verifier = createVerifier({ issuer: options.issuer, audience: options.audience, ...options.verifier });
   const routes = {
     'GET /me': { guard: requireAuth(verifier), answer: (auth) => ({ user: auth.sub, acr: auth.acr, amr: auth.amr }) },
     'GET /admin': { guard: requireAuth(verifier, { acr: 'aal2' }), answer: (auth) => ({ user: auth.sub, admin: true }) },
@@ -39,6 +46,7 @@ export function createApi(options) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const server = createApi({ issuer: process.env.TWOFOLD_ISSUER ?? 'http://localhost:3000', audience: process.env.TWOFOLD_AUDIENCE });
-  server.listen(Number(process.env.PORT ?? 4002), '127.0.0.1', () => console.log(`example protected API on http://127.0.0.1:${server.address().port}`));
+  const port = Number(process.env.PORT ?? 4002);
+  const server = createApi({ issuer: process.env.TWOFOLD_ISSUER ?? 'http://localhost:3000', audience: process.env.API_RESOURCE ?? `http://localhost:${port}` });
+  server.listen(port, '127.0.0.1', () => console.log(`example protected API on http://127.0.0.1:${server.address().port}`));
 }
