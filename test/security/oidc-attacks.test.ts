@@ -1,4 +1,4 @@
-// The OpenID Provider under attack (OP-01, OP-02, OP-05, OP-06, OP-08, OP-11, OP-16, OP-19, OP-21):
+// The OpenID Provider under attack (OP-01, OP-02, OP-05, OP-06, OP-07, OP-08, OP-11, OP-16, OP-19, OP-21):
 // a listening Twofold with TWOFOLD_OIDC=on, attacked the way a hostile relying party, a phishing
 // page or a stolen token would — unknown clients, redirect URIs that are not registered, codes
 // without their PKCE verifier or in the wrong client's hands, replays, mix-up, forged request
@@ -298,7 +298,7 @@ describe('attacks on the OpenID Provider', () => {
     }
     // Over Node's header limit: refused by the HTTP server itself (431), never a 500.
     const tooLarge = await fetch(`${t.baseUrl}/oidc/me`, { headers: { authorization: `Bearer ${'A'.repeat(20_000)}` } }).then((response) => response.status).catch(() => 'closed');
-    expect([431, 400, 'closed']).toContain(tooLarge);
+    expect(tooLarge).toBe(431);
     // The server still answers: the right token works.
     expect((await userinfo(`Bearer ${accessToken}`)).status).toBe(200);
   });
@@ -326,7 +326,7 @@ describe('attacks on the OpenID Provider', () => {
     expect(own.status, own.text).toBe(200);
   });
 
-  it('OP-08: a bearer token for another audience (a resource server’s JWT) or of a service client at userinfo is invalid_token', async () => {
+  it('OP-08, OP-07: a bearer token for another audience (a resource server’s JWT) or of a service client at userinfo is invalid_token', async () => {
     const resourceToken = await oidcLogin(t, browser, user, otherConfig, { redirectUri: otherRedirectUri, scope: 'openid orders:read', resource: ordersApi, tokenResource: ordersApi });
     expect(resourceToken.access_token.split('.')).toHaveLength(3);
     expectInvalidTokenAtUserinfo(await userinfo(`Bearer ${resourceToken.access_token}`));
