@@ -109,8 +109,9 @@ export async function measureOidcLogin(options: { durationMs: number; rounds: nu
     const added = await runCommand(process.execPath, ['dist/cli/main.js', 'clients', 'add', '--id', clientId, '--redirect-uri', redirectUri, '--first-party'], env);
     if (added.code !== 0) throw new Error(`could not register the bench client: ${added.stderr}`);
     const instance = instances.urls[0]!;
-    // Each flow spends one TOTP step of one user; two kinds of flow per round.
-    const users = await registerUsers(instances.urls, Math.ceil((options.durationMs / 1000) * 40 * options.rounds) + 50, concurrency);
+    // Each flow spends one TOTP step of one user, and a user has at most two unspent steps in any
+    // half minute: enough users for both kinds of flow at up to 150 flows/s within one window.
+    const users = await registerUsers(instances.urls, Math.ceil((options.durationMs / 1000) * 150 * 2) + 50, concurrency);
     options.log(`oidc: ${users.length} users; ${options.rounds} alternating round(s) of ${options.durationMs / 1000} s per kind of flow…`);
     const api: number[] = [];
     const oidc: number[] = [];
