@@ -5,7 +5,7 @@
 // nothing an authorization parameter asked for: prompt=login, max_age and a demand for aal2 send
 // the person through the sign-in or a second factor again first (authentication-demand.ts), and so
 // does a client registered to require aal2 (a remembered browser is then not enough). Consent is
-// consent.ts: asked of third-party clients only.
+// consent.ts: asked of third-party clients only; a first-party client's comes with the login.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import { TwofoldError } from '../errors.js';
@@ -15,6 +15,7 @@ import { signedInSession } from '../ui/page-session.js';
 import { authenticationDemand } from './authentication-demand.js';
 import { findOidcClient } from './clients.js';
 import { handleConsent } from './consent.js';
+import { grantForFirstPartyLogin } from './first-party-grant.js';
 
 export async function handleInteraction(ctx: FlowContext, provider: Provider, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   let details: Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -30,7 +31,8 @@ export async function handleInteraction(ctx: FlowContext, provider: Provider, re
     if (auth === undefined) return reply.redirect(`/sign-in?return_to=${encodeURIComponent(here)}`, 303);
     const { claims } = auth;
     const clientId = typeof details.params['client_id'] === 'string' ? details.params['client_id'] : null;
-    const requiredAcr = clientId === null ? undefined : (await findOidcClient(ctx.db, clientId))?.options.requiredAcr;
+    const client = clientId === null ? undefined : await findOidcClient(ctx.db, clientId);
+    const requiredAcr = client?.options.requiredAcr;
     const asked = authenticationDemand(details.params);
     const demand = { ...asked, secondFactor: asked.secondFactor || requiredAcr === 'aal2' };
     const authTimeMs = claims.auth_time * 1000;
@@ -53,7 +55,9 @@ export async function handleInteraction(ctx: FlowContext, provider: Provider, re
     // Every login at the provider is in the person's audit trail, naming the application it was for.
     const meta = requestMeta(request);
     ctx.events.record({ type: 'oidc.login', userId: auth.user.id, sessionId: auth.session.id, ip: meta.ip, userAgent: meta.userAgent, details: { client_id: clientId, acr: claims.acr } });
-    return reply.redirect(await provider.interactionResult(request.raw, reply.raw, { login }, { mergeWithLastSubmission: false }), 303);
+    // A first-party client's consent comes with the login (first-party-grant.ts): one round trip fewer.
+    const consent = client?.firstParty === true && clientId !== null ? { grantId: await grantForFirstPartyLogin(ctx, provider, details, auth.user.id, clientId, auth.session.id) } : undefined;
+    return reply.redirect(await provider.interactionResult(request.raw, reply.raw, consent === undefined ? { login } : { login, consent }, { mergeWithLastSubmission: false }), 303);
   }
 
   if (details.prompt.name === 'consent') return handleConsent(ctx, provider, details, request, reply);

@@ -14,6 +14,8 @@ export class OidcBrowser {
   consentAnswer: ConsentAnswer = 'allow';
   /** The consent pages answered so far, by their interaction path. */
   readonly consentPages: string[] = [];
+  /** The path of every request sent, in order. */
+  readonly requested: string[] = [];
   /** Which of `instances` answered each request (round-robin), when there are several. */
   readonly answeredBy: number[] = [];
   private sent = 0;
@@ -40,8 +42,7 @@ export class OidcBrowser {
     if (this.cookies.size > 0) headers['cookie'] = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
     if (init.form !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
     const target = this.target(new URL(url, this.baseUrl));
-    // Behind the load balancer, the instances see the public host, as behind a real one.
-    if (target.origin !== new URL(url, this.baseUrl).origin) headers['host'] = new URL(this.baseUrl).host;
+    this.requested.push(new URL(url, this.baseUrl).pathname);
     const response = await fetch(target, {
       method: init.method ?? 'GET',
       headers,
