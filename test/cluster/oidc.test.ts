@@ -43,7 +43,7 @@ describe.runIf(available)('the OpenID Provider on three instances', () => {
   beforeAll(async () => {
     cluster = await startCluster(3, { TWOFOLD_OIDC: 'on' });
     urls = cluster.instances.map((instance) => instance.baseUrl);
-    const added = await runCommand(process.execPath, ['dist/cli/main.js', 'clients', 'add', '--id', clientId, '--redirect-uri', redirectUri, '--first-party'], cluster.env);
+    const added = await runCommand(process.execPath, ['dist/cli/main.js', 'clients', 'add', '--id', clientId, '--redirect-uri', redirectUri, '--first-party', '--grant', 'refresh_token'], cluster.env);
     expect(added.code, added.stderr).toBe(0);
     const metadata = (await call(urls[0]!, 'GET', '/.well-known/openid-configuration')).body as client.ServerMetadata;
     expect(metadata.issuer).toBe(clusterPublicUrl);
@@ -130,12 +130,43 @@ describe.runIf(available)('the OpenID Provider on three instances', () => {
 
     const answers = await Promise.all(Array.from({ length: 12 }, () => browser.request(resume)));
 
-    // The winner goes on (through the consent step, granted at once to this first-party client) to the code.
+    // The winner goes on to the code at once (a first-party client's consent came with the login).
     const going = answers.filter((answer) => answer.status === 303);
     expect(going).toHaveLength(1);
     for (const refused of answers.filter((answer) => answer !== going[0])) expect(refused.status).toBe(400);
-    const back = await browser.follow(going[0]!.headers.get('location')!);
-    expect(new URL(back.url).searchParams.has('code')).toBe(true);
+    const back = new URL(going[0]!.headers.get('location')!, clusterPublicUrl);
+    expect(back.origin + back.pathname).toBe(redirectUri);
+    expect(back.searchParams.has('code')).toBe(true);
+  });
+
+  it('OP-20, OP-06: one refresh token sent 20 times at once over the 3 instances: one rotation, the rest invalid_grant, and the replay revokes the winner’s new token too', async () => {
+    const person = await newPerson();
+    const verifier = client.randomPKCECodeVerifier();
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: redirectUri,
+      scope: 'openid offline_access',
+      prompt: 'consent',
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+    });
+    const callback = await new OidcBrowser(clusterPublicUrl, urls).signInWith(url, person, secondFactor(person));
+    const tokens = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier });
+    expect(typeof tokens.refresh_token).toBe('string');
+    const refresh = (instance: number, refreshToken: string) =>
+      fetch(`${urls[instance % 3]}/oidc/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: clientId }).toString(),
+      }).then(async (response) => ({ status: response.status, body: (await response.json()) as Record<string, string> }));
+
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => refresh(i, tokens.refresh_token!)));
+
+    const won = answers.filter((answer) => answer.status === 200);
+    expect(won).toHaveLength(1);
+    expect(answers.filter((answer) => answer.status !== 200).map((answer) => `${answer.status} ${answer.body['error']}`)).toEqual(Array.from({ length: 19 }, () => '400 invalid_grant'));
+    const rotated = won[0]!.body['refresh_token']!;
+    expect(rotated).not.toBe(tokens.refresh_token);
+    expect((await refresh(0, rotated)).body['error']).toBe('invalid_grant');
   });
 
   it('OP-20: after `twofold keys rotate`, ID tokens from every instance are signed with the new key', async () => {
