@@ -121,8 +121,9 @@ describe('forgot-password budgets (LG-01)', () => {
     const nameless = async () => (await t.ctx.db.selectFrom('password_resets').select('id').where('user_id', 'is', null).execute()).length;
     const namelessBefore = await nameless();
     const eventsBefore = await eventsRecorded(t, 'password.reset_requested');
+    // The rows are written after the answer (so its timing tells nothing); when exactly is not
+    // asserted here — a busy database may already have written them by the next query.
     const known = await post(t, '198.51.100.63', '/v1/password/forgot', { username: user.username });
-    expect((await count(t, 'password_resets')) - rowsBefore).toBe(0); // written after the answer
     const unknown = await post(t, '198.51.100.63', '/v1/password/forgot', { username: nobody });
     expect(known.body).toBe(unknown.body);
     expect(known.json()).toEqual({ message: forgotPasswordAnswer });
