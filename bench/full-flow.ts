@@ -17,7 +17,7 @@ export interface FlowResult {
   errors: number;
 }
 
-interface BenchUser {
+export interface BenchUser {
   username: string;
   secret: string;
   /** Highest TOTP step this user has spent: each code works once. */
@@ -114,11 +114,13 @@ export async function registerUsers(urls: string[], count: number, concurrency: 
   return users;
 }
 
-/** Runs flows for durationMs with `concurrency` clients; each flow uses a user with an unspent step. */
-export async function runFlows(urls: string[], users: BenchUser[], options: { concurrency: number; durationMs: number }): Promise<FlowResult> {
+/**
+ * Runs `flow` for durationMs from `concurrency` clients, each time with a user and an unspent TOTP
+ * step of theirs; a flow answers whether it succeeded.
+ */
+export async function runTotpFlows<User extends BenchUser>(users: User[], options: { concurrency: number; durationMs: number }, flow: (user: User, step: number) => Promise<boolean>): Promise<FlowResult> {
   const latencies: number[] = [];
   let errors = 0;
-  let request = 0;
   const cursor = { index: 0 };
   const deadline = Date.now() + options.durationMs;
   const started = Date.now();
@@ -127,16 +129,23 @@ export async function runFlows(urls: string[], users: BenchUser[], options: { co
       while (Date.now() < deadline) {
         const taken = takeUnspentStep(users, cursor);
         if (taken === undefined) throw new Error('ran out of users with an unspent TOTP step; register more');
-        const url = urls[request++ % urls.length]!;
         const flowStarted = performance.now();
-        const login = await post(url, '/v1/login', { username: taken.user.username, password });
-        const verify = login.status === 200 ? await post(urls[request++ % urls.length]!, '/v1/mfa/verify', { code: generateTotpCode(taken.user.secret, taken.step) }, login.body.mfa_token) : login;
-        if (verify.status === 200) latencies.push(performance.now() - flowStarted);
+        if (await flow(taken.user, taken.step)) latencies.push(performance.now() - flowStarted);
         else errors += 1;
       }
     }),
   );
   return summarizeFlows(latencies, errors, started);
+}
+
+/** The JSON API's two-factor login (password, then the TOTP code) round-robin over `urls`. */
+export function runFlows(urls: string[], users: BenchUser[], options: { concurrency: number; durationMs: number }): Promise<FlowResult> {
+  let request = 0;
+  return runTotpFlows(users, options, async (user, step) => {
+    const login = await post(urls[request++ % urls.length]!, '/v1/login', { username: user.username, password });
+    const verify = login.status === 200 ? await post(urls[request++ % urls.length]!, '/v1/mfa/verify', { code: generateTotpCode(user.secret, step) }, login.body.mfa_token) : login;
+    return verify.status === 200;
+  });
 }
 
 /** Flows per second and latency percentiles of a run that started at `startedMs` and ends now. */

@@ -8,10 +8,9 @@ import { runCommand } from '../test/helpers/process.js';
 import { OidcBrowser } from '../test/helpers/oidc-browser.js';
 import * as client from 'openid-client';
 import { generateTotpCode, totpStepAt } from '../src/core/totp/verify.js';
-import { post, registerUsers, runFlows, signUpForAccessToken, startInstances, summarizeFlows, type FlowResult } from './full-flow.js';
+import { post, registerUsers, runFlows, runTotpFlows, signUpForAccessToken, startInstances, type BenchUser, type FlowResult } from './full-flow.js';
 import { runLoad } from './load.js';
 import { median, percentile } from './statistics.js';
-import { takeUnspentStep } from './totp-steps.js';
 
 const publicUrl = 'http://twofold.bench';
 const clientId = 'bench-app';
@@ -29,7 +28,8 @@ export interface OidcLoginResult {
   errors: number;
 }
 
-async function oidcLogin(instance: string, user: { username: string; secret: string }, step: number, tokenLatencies: number[]): Promise<boolean> {
+/** Through the provider: authorize, the hosted sign-in with the password and `secondFactor`'s form, back with a code. */
+async function codeThroughPages(instance: string, username: string, secondFactor: Record<string, string>): Promise<{ code: string; verifier: string } | undefined> {
   const browser = new OidcBrowser(publicUrl, [instance]);
   const verifier = client.randomPKCECodeVerifier();
   const query = new URLSearchParams({
@@ -42,40 +42,31 @@ async function oidcLogin(instance: string, user: { username: string; secret: str
     state: 'bench',
   });
   await browser.follow(`/oidc/auth?${query}`);
-  const afterPassword = await browser.follow('/sign-in', { method: 'POST', form: { csrf: browser.csrf(), username: user.username, password } });
-  if (new URL(afterPassword.url).pathname !== '/sign-in/verify') return false;
-  const back = await browser.follow('/sign-in/verify', { method: 'POST', form: { csrf: browser.csrf(), code: generateTotpCode(user.secret, step) } });
+  const afterPassword = await browser.follow('/sign-in', { method: 'POST', form: { csrf: browser.csrf(), username, password } });
+  if (new URL(afterPassword.url).pathname !== '/sign-in/verify') return undefined;
+  const back = await browser.follow('/sign-in/verify', { method: 'POST', form: { csrf: browser.csrf(), ...secondFactor } });
   const code = new URL(back.url).searchParams.get('code');
-  if (code === null) return false;
-  const exchangeStarted = performance.now();
+  return code === null ? undefined : { code, verifier };
+}
+
+async function exchangeCode(instance: string, { code, verifier }: { code: string; verifier: string }): Promise<{ status: number; tokens: { id_token?: string; access_token?: string } }> {
   const exchanged = await fetch(`${instance}/oidc/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier, client_id: clientId }).toString(),
   });
-  const tokens = (await exchanged.json()) as { id_token?: string };
-  tokenLatencies.push(performance.now() - exchangeStarted);
-  return exchanged.status === 200 && typeof tokens.id_token === 'string';
+  return { status: exchanged.status, tokens: (await exchanged.json()) as { id_token?: string; access_token?: string } };
 }
 
-async function runOidcFlows(instance: string, users: Array<{ username: string; secret: string; lastStep: number }>, options: { concurrency: number; durationMs: number }, tokenLatencies: number[]): Promise<FlowResult> {
-  const latencies: number[] = [];
-  let errors = 0;
-  const cursor = { index: 0 };
-  const deadline = Date.now() + options.durationMs;
-  const started = Date.now();
-  await Promise.all(
-    Array.from({ length: options.concurrency }, async () => {
-      while (Date.now() < deadline) {
-        const taken = takeUnspentStep(users, cursor);
-        if (taken === undefined) throw new Error('ran out of users with an unspent TOTP step; register more');
-        const flowStarted = performance.now();
-        if (await oidcLogin(instance, taken.user, taken.step, tokenLatencies)) latencies.push(performance.now() - flowStarted);
-        else errors += 1;
-      }
-    }),
-  );
-  return summarizeFlows(latencies, errors, started);
+function runOidcFlows(instance: string, users: BenchUser[], options: { concurrency: number; durationMs: number }, tokenLatencies: number[]): Promise<FlowResult> {
+  return runTotpFlows(users, options, async (user, step) => {
+    const authorized = await codeThroughPages(instance, user.username, { code: generateTotpCode(user.secret, step) });
+    if (authorized === undefined) return false;
+    const exchangeStarted = performance.now();
+    const { status, tokens } = await exchangeCode(instance, authorized);
+    tokenLatencies.push(performance.now() - exchangeStarted);
+    return status === 200 && typeof tokens.id_token === 'string';
+  });
 }
 
 /** An opaque access token of the provider for a new person, signed in through the pages with a recovery code. */
@@ -84,19 +75,8 @@ async function providerAccessToken(instance: string): Promise<string> {
   const registered = await post(instance, '/v1/register', { username, password });
   const confirmed = await post(instance, `/v1/factors/${registered.body.totp.factor_id}/verify`, { code: generateTotpCode(registered.body.totp.secret, totpStepAt(Date.now())) }, registered.body.mfa_token);
   const [recoveryCode] = confirmed.body.recovery_codes as string[];
-  const browser = new OidcBrowser(publicUrl, [instance]);
-  const verifier = client.randomPKCECodeVerifier();
-  const query = new URLSearchParams({ client_id: clientId, redirect_uri: redirectUri, response_type: 'code', scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' });
-  await browser.follow(`/oidc/auth?${query}`);
-  await browser.follow('/sign-in', { method: 'POST', form: { csrf: browser.csrf(), username, password } });
-  const back = await browser.follow('/sign-in/verify', { method: 'POST', form: { csrf: browser.csrf(), recovery_code: recoveryCode! } });
-  const code = new URL(back.url).searchParams.get('code') ?? '';
-  const exchanged = await fetch(`${instance}/oidc/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier, client_id: clientId }).toString(),
-  });
-  const tokens = (await exchanged.json()) as { access_token?: string };
+  const authorized = await codeThroughPages(instance, username, { recovery_code: recoveryCode! });
+  const { tokens } = authorized === undefined ? { tokens: {} as { access_token?: string } } : await exchangeCode(instance, authorized);
   if (typeof tokens.access_token !== 'string') throw new Error(`no provider access token: ${JSON.stringify(tokens)}`);
   return tokens.access_token;
 }

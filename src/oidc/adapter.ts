@@ -17,6 +17,7 @@ import type { Database, OidcPayloadRow } from '../store/database.js';
 import {
   consumeOidcPayload,
   deleteOidcPayload,
+  deleteOidcGrantRows,
   deleteOidcPayloadsOfGrant,
   findLiveOidcPayload,
   findOidcPayload,
@@ -36,10 +37,7 @@ export interface OidcAdapterOptions {
 }
 
 /** What the provider does to a replayed code's grant: every row issued from it, and the grant itself. */
-async function revokeGrant(db: Kysely<Database>, grantId: string): Promise<void> {
-  await deleteOidcPayloadsOfGrant(db, grantId);
-  await deleteOidcPayload(db, 'Grant', grantId);
-}
+const revokeGrant = (db: Kysely<Database>, grantId: string): Promise<void> => deleteOidcGrantRows(db, [grantId]);
 
 function toPayload(row: OidcPayloadRow | undefined): AdapterPayload | undefined {
   if (row === undefined) return undefined;

@@ -3,6 +3,8 @@
 // essential acr claim asking for aal2 (a second factor). A demand is met by sending the person
 // through a factor, never by believing the parameter: the interaction compares it with what the
 // Twofold session proves.
+import { claimsParameter } from './claims-parameter.js';
+
 export interface AuthenticationDemand {
   freshSignIn: boolean;
   maxAgeSeconds: number | undefined;
@@ -10,15 +12,10 @@ export interface AuthenticationDemand {
 }
 
 function acrDemanded(claims: unknown): string[] {
-  if (typeof claims !== 'string') return [];
-  try {
-    const acr = (JSON.parse(claims) as { id_token?: { acr?: { value?: unknown; values?: unknown } } }).id_token?.acr;
-    if (acr === undefined || acr === null) return [];
-    const values = Array.isArray(acr.values) ? acr.values : [acr.value];
-    return values.filter((value): value is string => typeof value === 'string');
-  } catch {
-    return []; // the provider itself refuses malformed claims before any interaction
-  }
+  const acr = claimsParameter(claims).id_token?.acr;
+  if (acr === undefined || acr === null) return [];
+  const values = Array.isArray(acr.values) ? acr.values : [acr.value];
+  return values.filter((value): value is string => typeof value === 'string');
 }
 
 export function authenticationDemand(params: Record<string, unknown>): AuthenticationDemand {

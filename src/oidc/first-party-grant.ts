@@ -9,21 +9,13 @@
 import type Provider from 'oidc-provider';
 import type { FlowContext } from '../flows/shared/context.js';
 import { listOidcGrantsOfSessions } from '../store/repositories/oidc-session-grants.js';
+import { claimNamesRequested } from './claims-parameter.js';
+import { scopeClaims } from './scope-claims.js';
 
 type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
 
-/** The scopes whose claims the provider gives (provider.ts's claims), besides openid. */
-const openIdScopes = new Set(['openid', 'email']);
-
-function claimNames(claims: unknown): string[] {
-  if (typeof claims !== 'string') return [];
-  try {
-    const parsed = JSON.parse(claims) as { id_token?: Record<string, unknown>; userinfo?: Record<string, unknown> };
-    return [...Object.keys(parsed.id_token ?? {}), ...Object.keys(parsed.userinfo ?? {})];
-  } catch {
-    return []; // the provider itself refuses malformed claims before any interaction
-  }
-}
+/** The scopes whose claims the provider gives (scope-claims.ts). */
+const openIdScopes = new Set(Object.keys(scopeClaims));
 
 export async function grantForFirstPartyLogin(ctx: FlowContext, provider: Provider, details: InteractionDetails, accountId: string, clientId: string, twofoldSessionId: string): Promise<string> {
   const now = ctx.now();
@@ -32,7 +24,7 @@ export async function grantForFirstPartyLogin(ctx: FlowContext, provider: Provid
   const grant = existing ?? new provider.Grant({ accountId, clientId });
   const scopes = typeof details.params['scope'] === 'string' ? details.params['scope'].split(' ').filter((scope) => openIdScopes.has(scope)) : [];
   if (scopes.length > 0) grant.addOIDCScope(scopes.join(' '));
-  const claims = claimNames(details.params['claims']);
+  const claims = claimNamesRequested(details.params['claims']);
   if (claims.length > 0) grant.addOIDCClaims(claims);
   return grant.save();
 }

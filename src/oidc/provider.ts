@@ -13,6 +13,7 @@ import { findUserById } from '../store/repositories/users.js';
 import { createOidcAdapter } from './adapter.js';
 import { clientPolicyConfiguration } from './client-policy-configuration.js';
 import { mergeConfiguration } from './configuration-parts.js';
+import { scopeClaims } from './scope-claims.js';
 import { logoutConfiguration } from './logout-configuration.js';
 import { currentPrivateJwk } from './signing-key.js';
 import { tokensConfiguration } from './tokens-configuration.js';
@@ -95,8 +96,7 @@ export async function createOidcProvider(ctx: FlowContext): Promise<{ provider: 
     responseTypes: ['code'],
     pkce: { required: () => true },
     acrValues: ['aal1', 'aal2'],
-    // acr, amr and auth_time with the openid scope: every ID token says how the person signed in.
-    claims: { openid: ['sub', 'acr', 'amr', 'auth_time'], email: ['email', 'email_verified'] },
+    claims: scopeClaims,
     cookies: { keys: [cookieKey.toString('base64url')] },
     jwks: { keys: [signingJwk as never] },
     enabledJWA: { idTokenSigningAlgValues: [algorithm] },

@@ -12,6 +12,7 @@ import { testDatabaseUrl, testRedisUrl } from '../helpers/backend.js';
 import { clusterPublicUrl, startCluster, type Cluster } from '../helpers/cluster.js';
 import { call } from '../helpers/http-client.js';
 import { OidcBrowser } from '../helpers/oidc-browser.js';
+import { pkceAuthorization } from '../helpers/oidc-relying-party.js';
 import { runCommand } from '../helpers/process.js';
 import { requirement } from '../helpers/requirements.js';
 
@@ -71,17 +72,7 @@ describe.runIf(available)('the OpenID Provider on three instances', () => {
     return { ...person, recoveryCodes: [...confirmed.body.recovery_codes] };
   }
 
-  async function authorization(): Promise<{ url: URL; verifier: string }> {
-    const verifier = client.randomPKCECodeVerifier();
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: redirectUri,
-      scope: 'openid',
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state: 'cluster',
-    });
-    return { url, verifier };
-  }
+  const authorization = () => pkceAuthorization(config, { redirect_uri: redirectUri, scope: 'openid', state: 'cluster' });
 
   const secondFactor = (person: Person) => () => ({ recovery_code: person.recoveryCodes.shift()! });
 
@@ -141,14 +132,7 @@ describe.runIf(available)('the OpenID Provider on three instances', () => {
 
   it('OP-20, OP-06: one refresh token sent 20 times at once over the 3 instances: one rotation, the rest invalid_grant, and the replay revokes the winner’s new token too', async () => {
     const person = await newPerson();
-    const verifier = client.randomPKCECodeVerifier();
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: redirectUri,
-      scope: 'openid offline_access',
-      prompt: 'consent',
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-    });
+    const { url, verifier } = await pkceAuthorization(config, { redirect_uri: redirectUri, scope: 'openid offline_access', prompt: 'consent' });
     const callback = await new OidcBrowser(clusterPublicUrl, urls).signInWith(url, person, secondFactor(person));
     const tokens = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier });
     expect(typeof tokens.refresh_token).toBe('string');

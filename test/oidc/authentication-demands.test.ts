@@ -4,11 +4,10 @@
 // openid-client is the relying party; the hosted pages are driven over real HTTP.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as client from 'openid-client';
-import { registerPublicOidcClient } from '../../src/oidc/clients.js';
-import { signUp, totpCode, type SignedUp } from '../helpers/flow.js';
-import { startListeningTwofold, type ListeningTwofold } from '../helpers/listening-twofold.js';
+import { totpCode, type SignedUp } from '../helpers/flow.js';
+import type { ListeningTwofold } from '../helpers/listening-twofold.js';
 import { OidcBrowser } from '../helpers/oidc-browser.js';
-import { discoverAsClient } from '../helpers/oidc-relying-party.js';
+import { pkceAuthorization, startOidcTestbed } from '../helpers/oidc-relying-party.js';
 
 const redirectUri = 'https://app.example/callback';
 
@@ -18,23 +17,12 @@ describe('OpenID Provider: authentication demands are met by a factor', () => {
   let config: client.Configuration;
 
   beforeAll(async () => {
-    t = await startListeningTwofold({ env: { TWOFOLD_OIDC: 'on' } });
-    user = await signUp(t);
-    await registerPublicOidcClient(t.ctx.db, { clientId: 'demanding-app', redirectUris: [redirectUri] });
-    config = await discoverAsClient(t, 'demanding-app');
+    ({ t, user, config } = await startOidcTestbed({ clientId: 'demanding-app', redirectUris: [redirectUri] }));
   });
   afterAll(async () => t.close());
 
   async function authorization(params: Record<string, string> = {}) {
-    const verifier = client.randomPKCECodeVerifier();
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: redirectUri,
-      scope: 'openid',
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state: 'state-1',
-      ...params,
-    });
+    const { url, verifier } = await pkceAuthorization(config, { redirect_uri: redirectUri, scope: 'openid', state: 'state-1', ...params });
     return { url, redeem: async (callback: URL) => (await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: 'state-1' })).claims()! };
   }
 

@@ -3,12 +3,11 @@
 // consume decides: one wins, the others are replays — invalid_grant, and the grant revoked, as a
 // replay that came later would have it (OP-02). Runs on SQLite and on PostgreSQL.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as client from 'openid-client';
-import { registerPublicOidcClient } from '../../src/oidc/clients.js';
-import { signUp, type SignedUp } from '../helpers/flow.js';
-import { startListeningTwofold, type ListeningTwofold } from '../helpers/listening-twofold.js';
+import type * as client from 'openid-client';
+import type { SignedUp } from '../helpers/flow.js';
+import type { ListeningTwofold } from '../helpers/listening-twofold.js';
 import { OidcBrowser } from '../helpers/oidc-browser.js';
-import { discoverAsClient } from '../helpers/oidc-relying-party.js';
+import { pkceAuthorization, startOidcTestbed } from '../helpers/oidc-relying-party.js';
 
 const redirectUri = 'https://race.example/callback';
 
@@ -18,22 +17,12 @@ describe('a code redeemed by many requests at once', () => {
   let config: client.Configuration;
 
   beforeAll(async () => {
-    t = await startListeningTwofold({ env: { TWOFOLD_OIDC: 'on' } });
-    user = await signUp(t);
-    await registerPublicOidcClient(t.ctx.db, { clientId: 'race-app', redirectUris: [redirectUri] });
-    config = await discoverAsClient(t, 'race-app');
+    ({ t, user, config } = await startOidcTestbed({ clientId: 'race-app', redirectUris: [redirectUri] }));
   });
   afterAll(async () => t.close());
 
   it('OP-02: 30 parallel redemptions of one code → exactly one 200, the rest invalid_grant (never a 500), and the grant revoked', async () => {
-    const verifier = client.randomPKCECodeVerifier();
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: redirectUri,
-      scope: 'openid',
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state: 'race',
-    });
+    const { url, verifier } = await pkceAuthorization(config, { redirect_uri: redirectUri, scope: 'openid', state: 'race' });
     const callback = await new OidcBrowser(t.baseUrl).signIn(t, user, url);
     const code = callback.searchParams.get('code')!;
     const redeem = () =>

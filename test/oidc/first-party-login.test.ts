@@ -4,11 +4,10 @@
 // prompt=consent — still goes through the consent step. A third-party client is unaffected (consent.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as client from 'openid-client';
-import { registerPublicOidcClient } from '../../src/oidc/clients.js';
-import { signUp, type SignedUp } from '../helpers/flow.js';
-import { startListeningTwofold, type ListeningTwofold } from '../helpers/listening-twofold.js';
+import type { SignedUp } from '../helpers/flow.js';
+import type { ListeningTwofold } from '../helpers/listening-twofold.js';
 import { OidcBrowser } from '../helpers/oidc-browser.js';
-import { discoverAsClient } from '../helpers/oidc-relying-party.js';
+import { pkceAuthorization, startOidcTestbed } from '../helpers/oidc-relying-party.js';
 
 const redirectUri = 'https://own-app.example/callback';
 
@@ -18,18 +17,11 @@ describe('a first-party client’s login', () => {
   let config: client.Configuration;
 
   beforeAll(async () => {
-    t = await startListeningTwofold({ env: { TWOFOLD_OIDC: 'on' } });
-    user = await signUp(t);
-    await registerPublicOidcClient(t.ctx.db, { clientId: 'own-app', redirectUris: [redirectUri], firstParty: true, refreshTokens: true });
-    config = await discoverAsClient(t, 'own-app');
+    ({ t, user, config } = await startOidcTestbed({ clientId: 'own-app', redirectUris: [redirectUri], firstParty: true, refreshTokens: true }));
   });
   afterAll(async () => t.close());
 
-  async function authorization(extra: Record<string, string> = {}) {
-    const verifier = client.randomPKCECodeVerifier();
-    const url = client.buildAuthorizationUrl(config, { redirect_uri: redirectUri, scope: 'openid email', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', ...extra });
-    return { url, verifier };
-  }
+  const authorization = (extra: Record<string, string> = {}) => pkceAuthorization(config, { redirect_uri: redirectUri, scope: 'openid email', ...extra });
   const interactions = (browser: OidcBrowser) => new Set(browser.requested.filter((path) => path.startsWith('/oidc/interaction/')));
   const grantsOfClient = async () => (await t.ctx.db.selectFrom('oidc_payloads').select('payload').where('kind', '=', 'Grant').execute()).filter((row) => row.payload.includes('"own-app"')).length;
 

@@ -7,11 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
 import * as client from 'openid-client';
 import { revokeSessionsInDatabase } from '../../src/flows/sessions/revoke-sessions.js';
-import { checkedClientRegistration, registerPublicOidcClient } from '../../src/oidc/clients.js';
-import { signUp, type SignedUp } from '../helpers/flow.js';
-import { startListeningTwofold, type ListeningTwofold } from '../helpers/listening-twofold.js';
+import { checkedClientRegistration } from '../../src/oidc/clients.js';
+import type { SignedUp } from '../helpers/flow.js';
+import type { ListeningTwofold } from '../helpers/listening-twofold.js';
 import { OidcBrowser } from '../helpers/oidc-browser.js';
-import { discoverAsClient } from '../helpers/oidc-relying-party.js';
+import { startOidcTestbed } from '../helpers/oidc-relying-party.js';
 
 const redirectUri = 'https://app.example/callback';
 const postLogoutUri = 'https://app.example/signed-out';
@@ -22,10 +22,7 @@ describe('OpenID Provider: sid and RP-initiated logout', () => {
   let config: client.Configuration;
 
   beforeAll(async () => {
-    t = await startListeningTwofold({ env: { TWOFOLD_OIDC: 'on' } });
-    user = await signUp(t);
-    await registerPublicOidcClient(t.ctx.db, checkedClientRegistration('logout-app', [redirectUri], { postLogoutRedirectUris: [postLogoutUri] }));
-    config = await discoverAsClient(t, 'logout-app');
+    ({ t, user, config } = await startOidcTestbed(checkedClientRegistration('logout-app', [redirectUri], { postLogoutRedirectUris: [postLogoutUri] })));
   });
   afterAll(async () => t.close());
 

@@ -72,6 +72,13 @@ export async function deleteOidcPayload(db: Executor, kind: string, id: string):
   return result.numDeletedRows > 0n;
 }
 
+/** Grants and what the provider made under them: every row of theirs (codes, tokens) and the grant rows themselves. */
+export async function deleteOidcGrantRows(db: Executor, grantIds: readonly string[]): Promise<void> {
+  if (grantIds.length === 0) return;
+  await db.deleteFrom('oidc_payloads').where('grant_id', 'in', grantIds).execute();
+  await db.deleteFrom('oidc_payloads').where('kind', '=', 'Grant').where('id', 'in', grantIds).execute();
+}
+
 /** Every row of a grant, whatever its kind (a replayed code revokes the tokens it gave). */
 export async function deleteOidcPayloadsOfGrant(db: Executor, grantId: string): Promise<void> {
   await db.deleteFrom('oidc_payloads').where('grant_id', '=', grantId).execute();

@@ -1,6 +1,7 @@
 // The Twofold session of each OpenID Provider grant (src/oidc/session-grants.ts): written when a
 // grant is first used for a login, read for the ID token's sid and when sessions end.
 import type { Executor, OidcSessionGrantRow } from '../database.js';
+import { deleteOidcGrantRows } from './oidc-payloads.js';
 
 /** Binds a grant to its session; a grant already bound keeps its first session. */
 export async function insertOidcSessionGrant(db: Executor, row: OidcSessionGrantRow): Promise<void> {
@@ -20,7 +21,6 @@ export function listOidcGrantsOfSessions(db: Executor, sessionIds: readonly stri
 /** Forgets the grants and deletes what the provider kept of them: the grant and every row made under it (codes, access and refresh tokens). */
 export async function deleteOidcGrants(db: Executor, grantIds: readonly string[]): Promise<void> {
   if (grantIds.length === 0) return;
-  await db.deleteFrom('oidc_payloads').where('grant_id', 'in', grantIds).execute();
-  await db.deleteFrom('oidc_payloads').where('kind', '=', 'Grant').where('id', 'in', grantIds).execute();
+  await deleteOidcGrantRows(db, grantIds);
   await db.deleteFrom('oidc_session_grants').where('id', 'in', grantIds).execute();
 }
