@@ -4,7 +4,8 @@
 // writes and consumes several of them, and a database write is a disk flush (SQLite's
 // synchronous=FULL, PostgreSQL's commit), which made the provider's logins several times the cost
 // of Twofold's own. Losing them (a single instance restarting) costs only a sign-in started again.
-// Single use holds on every instance: consuming is one setIfAbsent, destroying an interaction one take.
+// Single use holds on every instance: consuming is one setIfAbsent, destroying an interaction one
+// take, saving a replay marker one setIfAbsent.
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { KeyValueStore } from '../store/kv/key-value-store.js';
 
@@ -47,6 +48,14 @@ export class ShortLivedOidcAdapter implements Adapter {
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     const lifetimeMs = expiresIn === undefined ? defaultLifetimeMs : Math.max(1, expiresIn) * 1000;
     const entry: StoredEntry = { payload, expiresAt: this.options.now() + lifetimeMs };
+    if (this.kind === 'ReplayDetection') {
+      // The provider checks a client assertion's jti by a find, then saves it: assertions replayed
+      // at once would all find nothing. Saving is the check: only the first save of an id stores it,
+      // and the others are the replays they are — told what the provider's own check tells one
+      // (client assertions are the only replay-checked tokens the provider has on).
+      if (!(await this.options.kv.setIfAbsent(this.key(id), JSON.stringify(entry), lifetimeMs))) throw new errors.InvalidClientAuth('client assertion tokens must only be used once');
+      return;
+    }
     await this.options.kv.set(this.key(id), JSON.stringify(entry), lifetimeMs);
     if (typeof payload.uid === 'string') await this.options.kv.set(this.uidKey(payload.uid), id, lifetimeMs);
   }

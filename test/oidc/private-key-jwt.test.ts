@@ -87,6 +87,14 @@ describe('private_key_jwt clients', () => {
     expect(((await replayed.json()) as Record<string, unknown>)['error']).toBe('invalid_client');
   });
 
+  it('OP-14: one assertion sent 20 times at once authenticates exactly once; the rest are invalid_client', async () => {
+    const once = await assertion(privateKey, t.baseUrl);
+    const answers = await Promise.all(Array.from({ length: 20 }, async () => ((await (await tokenRequest(once)).json()) as Record<string, unknown>)['error']));
+    // Authenticated, the made-up code is invalid_grant: that happened once.
+    expect(answers.filter((error) => error === 'invalid_grant')).toHaveLength(1);
+    expect(answers.filter((error) => error === 'invalid_client')).toHaveLength(19);
+  });
+
   it('OP-14: an assertion made out to another audience is invalid_client', async () => {
     const refused = await tokenRequest(await assertion(privateKey, 'https://other-provider.example'));
     expect(refused.status).toBe(401);
