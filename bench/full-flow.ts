@@ -138,12 +138,18 @@ export async function runTotpFlows<User extends BenchUser>(users: User[], option
   return summarizeFlows(latencies, errors, started);
 }
 
-/** The JSON API's two-factor login (password, then the TOTP code) round-robin over `urls`. */
-export function runFlows(urls: string[], users: BenchUser[], options: { concurrency: number; durationMs: number }): Promise<FlowResult> {
+/**
+ * The JSON API's two-factor login (password, then the TOTP code) round-robin over `urls`; the
+ * latency of each token-issuing step (POST /v1/mfa/verify) goes to `verifyLatencies` when given.
+ */
+export function runFlows(urls: string[], users: BenchUser[], options: { concurrency: number; durationMs: number }, verifyLatencies?: number[]): Promise<FlowResult> {
   let request = 0;
   return runTotpFlows(users, options, async (user, step) => {
     const login = await post(urls[request++ % urls.length]!, '/v1/login', { username: user.username, password });
-    const verify = login.status === 200 ? await post(urls[request++ % urls.length]!, '/v1/mfa/verify', { code: generateTotpCode(user.secret, step) }, login.body.mfa_token) : login;
+    if (login.status !== 200) return false;
+    const verifyStarted = performance.now();
+    const verify = await post(urls[request++ % urls.length]!, '/v1/mfa/verify', { code: generateTotpCode(user.secret, step) }, login.body.mfa_token);
+    verifyLatencies?.push(performance.now() - verifyStarted);
     return verify.status === 200;
   });
 }

@@ -3,8 +3,12 @@
 // the hosted sign-in with password and TOTP, the code exchanged) against the JSON API's login
 // flow (password, TOTP, tokens) with the same users — the hash dominates both, what is left is
 // the provider; the token endpoint's p99 while those logins saturate the server; and userinfo
-// against GET /v1/me for one signed-in person (50 connections each).
-import { runCommand } from '../test/helpers/process.js';
+// against GET /v1/me for one signed-in person (50 connections each). Two bounds are measured in the
+// same run: the API's own token-issuing step (POST /v1/mfa/verify) under its login load, the
+// latency the machine gives a token answer while the hashes take both cores; and userinfo from
+// oidc-provider alone (bare-oidc-provider-server.ts: its memory adapter, no database, no Twofold
+// code), the most a provider built on its request pipeline answers here.
+import { findFreePort, runCommand, startServerProcess } from '../test/helpers/process.js';
 import { OidcBrowser } from '../test/helpers/oidc-browser.js';
 import * as client from 'openid-client';
 import { generateTotpCode, totpStepAt } from '../src/core/totp/verify.js';
@@ -23,6 +27,10 @@ export interface OidcLoginResult {
   /** Of the code exchanges made during the OIDC flows, under their login load. */
   tokenP99Ms: number;
   tokenExchanges: number;
+  /** Of the API flows' POST /v1/mfa/verify (it issues the tokens), under their own login load. */
+  apiVerifyP99Ms: number;
+  /** oidc-provider alone (no database, no Twofold code): the pipeline's bound. */
+  bareUserinfoPerSecond: number;
   userinfoPerSecond: number;
   mePerSecond: number;
   errors: number;
@@ -81,6 +89,20 @@ async function providerAccessToken(instance: string): Promise<string> {
   return tokens.access_token;
 }
 
+/** Userinfo requests per second of oidc-provider alone, as its own process (same 50 connections). */
+async function measureBareProviderUserinfo(loadSeconds: number): Promise<number> {
+  const port = await findFreePort();
+  const server = await startServerProcess({ command: process.execPath, args: ['--import', 'tsx', 'bench/bare-oidc-provider-server.ts'], env: { PORT: String(port), NODE_ENV: 'production' }, port });
+  try {
+    const token = await (await fetch(`${server.baseUrl}/token`)).text();
+    const load = await runLoad({ url: `${server.baseUrl}/oidc/me`, connections: 50, durationSeconds: loadSeconds, headers: { authorization: `Bearer ${token}` } });
+    if (load.non2xx > 0) throw new Error(`the bare provider's userinfo answered ${load.non2xx} non-2xx`);
+    return load.requestsPerSecond;
+  } finally {
+    await server.stop();
+  }
+}
+
 export async function measureOidcLogin(options: { durationMs: number; rounds: number; loadSeconds: number; log: (message: string) => void }): Promise<OidcLoginResult> {
   const concurrency = 16;
   const instances = await startInstances('sqlite', 1, { TWOFOLD_OIDC: 'on', TWOFOLD_PUBLIC_URL: publicUrl });
@@ -96,9 +118,10 @@ export async function measureOidcLogin(options: { durationMs: number; rounds: nu
     const api: number[] = [];
     const oidc: number[] = [];
     const tokenLatencies: number[] = [];
+    const verifyLatencies: number[] = [];
     let errors = 0;
     for (let round = 0; round < options.rounds; round += 1) {
-      const apiFlow = await runFlows(instances.urls, users, { concurrency, durationMs: options.durationMs });
+      const apiFlow = await runFlows(instances.urls, users, { concurrency, durationMs: options.durationMs }, verifyLatencies);
       const oidcFlow = await runOidcFlows(instance, users, { concurrency, durationMs: options.durationMs }, tokenLatencies);
       errors += apiFlow.errors + oidcFlow.errors;
       api.push(apiFlow.flowsPerSecond);
@@ -111,12 +134,15 @@ export async function measureOidcLogin(options: { durationMs: number; rounds: nu
     const providerToken = await providerAccessToken(instance);
     const userinfo = await runLoad({ url: `${instance}/oidc/me`, connections: 50, durationSeconds: options.loadSeconds, headers: { authorization: `Bearer ${providerToken}` } });
     const me = await runLoad({ url: `${instance}/v1/me`, connections: 50, durationSeconds: options.loadSeconds, headers: { authorization: `Bearer ${person.accessToken}` } });
+    const bareUserinfo = await measureBareProviderUserinfo(options.loadSeconds);
     if (userinfo.non2xx > 0 || me.non2xx > 0) throw new Error(`userinfo answered ${userinfo.non2xx}, /v1/me ${me.non2xx} non-2xx`);
     return {
       apiFlowsPerSecond: median(api),
       oidcFlowsPerSecond: median(oidc),
       tokenP99Ms: percentile(tokenLatencies, 99),
       tokenExchanges: tokenLatencies.length,
+      apiVerifyP99Ms: percentile(verifyLatencies, 99),
+      bareUserinfoPerSecond: bareUserinfo,
       userinfoPerSecond: userinfo.requestsPerSecond,
       mePerSecond: me.requestsPerSecond,
       errors,

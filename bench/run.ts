@@ -176,8 +176,11 @@ async function oidcGroup(): Promise<void> {
   record(figure('api-login-flow', oidc.apiFlowsPerSecond, 'flows/s (POST /v1/login + /v1/mfa/verify, 16 clients)', 'higher'));
   record(against('oidc-login-flow', oidc.oidcFlowsPerSecond, 'flows/s (authorize, sign-in pages with password + TOTP, code exchange; 16 clients)', 'api-login-flow', oidc.apiFlowsPerSecond, 0.85));
   record(figure('oidc-token-under-login', oidc.tokenP99Ms, `ms p99 of the code exchange at /oidc/token while those logins saturate the server (${oidc.tokenExchanges} exchanges)`, 'lower', 25));
+  record(figure('api-verify-under-login', oidc.apiVerifyP99Ms, 'ms p99 of POST /v1/mfa/verify (it issues the tokens) while the API logins saturate the server: the bound the machine sets on a token answer under that load', 'lower'));
   record(figure('me-requests', oidc.mePerSecond, 'requests/s (GET /v1/me, 50 connections)', 'higher'));
   record(against('oidc-userinfo', oidc.userinfoPerSecond, 'requests/s (GET /oidc/me with the provider’s access token, 50 connections)', 'me-requests', oidc.mePerSecond, 0.8));
+  record(against('bare-provider-userinfo', oidc.bareUserinfoPerSecond, 'requests/s (oidc-provider alone: memory adapter, no database, no Twofold code; the bound of its request pipeline)', 'me-requests', oidc.mePerSecond, null));
+  record(against('oidc-userinfo-of-bound', oidc.userinfoPerSecond, 'requests/s (GET /oidc/me, as above)', 'bare-provider-userinfo', oidc.bareUserinfoPerSecond, null));
 }
 
 const runners: Record<Group, () => Promise<void>> = { verify: verifyGroup, load: loadGroup, flow: flowGroup, 'better-auth': betterAuthGroup, uniform: uniformGroup, store: storeGroup, lists: listsGroup, oidc: oidcGroup };

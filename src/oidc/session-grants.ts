@@ -7,8 +7,8 @@
 // ending the session revokes its grants (session-end.ts).
 import type { Configuration, FindAccount, InteractionResults, KoaContextWithOIDC } from 'oidc-provider';
 import type { FlowContext } from '../flows/shared/context.js';
-import { findOidcSessionGrant, insertOidcSessionGrant } from '../store/repositories/oidc-session-grants.js';
-import { findSession } from '../store/repositories/sessions.js';
+import type { SessionRow } from '../store/database.js';
+import { findOidcGrantSession, findOidcSessionGrant, insertOidcSessionGrant } from '../store/repositories/oidc-session-grants.js';
 
 /** The Twofold session id the login interaction put in its result (interaction.ts). */
 export function twofoldSessionOfLogin(result: InteractionResults | undefined): string | undefined {
@@ -55,6 +55,19 @@ export function loadGrantOfTwofoldSession(ctx: FlowContext): NonNullable<Configu
   };
 }
 
+/** The one test of "the Twofold session behind a provider token is still going": active, not revoked, not past its absolute end. */
+export function twofoldSessionIsLive(ctx: FlowContext, sessionId: string, session: { state: SessionRow['state'] | null; revoked_at: number | null; expires_at: number | null } | undefined): boolean {
+  const now = ctx.now();
+  return session?.state === 'active' && session.revoked_at === null && session.expires_at !== null && now < session.expires_at && !ctx.revokedSessions.has(sessionId, now);
+}
+
+/** The Twofold session a grant was made in, and whether it is still going; undefined for a grant bound to none. */
+export async function twofoldSessionOfGrant(ctx: FlowContext, grantId: string): Promise<{ sessionId: string; live: boolean } | undefined> {
+  const bound = await findOidcGrantSession(ctx.db, grantId, ctx.now());
+  if (bound === undefined) return undefined;
+  return { sessionId: bound.session_id, live: twofoldSessionIsLive(ctx, bound.session_id, bound) };
+}
+
 /**
  * findAccount, whose ID token claims carry `sid`: the Twofold session of the token's grant. A token
  * of a grant whose Twofold session has ended finds no account — the provider refuses it
@@ -65,13 +78,12 @@ export function withTwofoldSid(ctx: FlowContext, findAccount: FindAccount): Find
     const account = await findAccount(koa, sub, token);
     const grantId = token?.grantId;
     if (account === undefined || grantId === undefined) return account;
-    const bound = await findOidcSessionGrant(ctx.db, grantId, ctx.now());
+    const bound = await twofoldSessionOfGrant(ctx, grantId);
     if (bound === undefined) return account;
-    const session = await findSession(ctx.db, bound.session_id);
-    if (session === undefined || session.state === 'revoked') return undefined;
+    if (!bound.live) return undefined;
     return {
       ...account,
-      claims: async (use, scope, claims, rejected) => ({ ...(await account.claims(use, scope, claims, rejected)), ...(use === 'id_token' ? { sid: bound.session_id } : {}) }),
+      claims: async (use, scope, claims, rejected) => ({ ...(await account.claims(use, scope, claims, rejected)), ...(use === 'id_token' ? { sid: bound.sessionId } : {}) }),
     };
   };
 }

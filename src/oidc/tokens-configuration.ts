@@ -10,8 +10,8 @@
 // included. A token without a resource stays opaque and is good only at userinfo.
 import { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { FlowContext } from '../flows/shared/context.js';
-import { findOidcSessionGrant } from '../store/repositories/oidc-session-grants.js';
 import { findSession } from '../store/repositories/sessions.js';
+import { twofoldSessionIsLive, twofoldSessionOfGrant } from './session-grants.js';
 
 /** What a token of a login carries of it (the code or refresh token it is minted from). */
 interface LoginSource {
@@ -26,16 +26,9 @@ function loginSource(koa: KoaContextWithOIDC): LoginSource | undefined {
   return (refreshToken ?? code) as LoginSource | undefined;
 }
 
-/** True when the Twofold session is still going: not revoked, signed out or timed out. */
-async function twofoldSessionIsLive(ctx: FlowContext, sessionId: string): Promise<boolean> {
-  const session = await findSession(ctx.db, sessionId);
-  return session !== undefined && session.revoked_at === null;
-}
-
 /** The Twofold session the token's grant was made in (session-grants.ts binds every grant to one). */
-async function twofoldSessionOf(ctx: FlowContext, source: LoginSource | undefined): Promise<string | undefined> {
-  if (source?.grantId === undefined) return undefined;
-  return (await findOidcSessionGrant(ctx.db, source.grantId, ctx.now()))?.session_id;
+async function twofoldSessionOf(ctx: FlowContext, source: LoginSource | undefined): Promise<{ sessionId: string; live: boolean } | undefined> {
+  return source?.grantId === undefined ? undefined : twofoldSessionOfGrant(ctx, source.grantId);
 }
 
 export function tokensConfiguration(ctx: FlowContext): Partial<Configuration> {
@@ -54,8 +47,8 @@ export function tokensConfiguration(ctx: FlowContext): Partial<Configuration> {
           if (client.clientAuthMethod === 'none') return false;
           if (token.kind === 'ClientCredentials') return true; // a service client's: no person, no session
           const sid = (token as { extra?: { sid?: unknown } }).extra?.sid;
-          const twofoldSessionId = typeof sid === 'string' ? sid : await twofoldSessionOf(ctx, token as LoginSource);
-          return twofoldSessionId !== undefined && (await twofoldSessionIsLive(ctx, twofoldSessionId));
+          if (typeof sid === 'string') return twofoldSessionIsLive(ctx, sid, await findSession(ctx.db, sid));
+          return (await twofoldSessionOf(ctx, token as LoginSource))?.live === true;
         },
       },
       revocation: {
@@ -95,8 +88,7 @@ export function tokensConfiguration(ctx: FlowContext): Partial<Configuration> {
     // concurrent uses win). A confidential client's is bound to its authentication instead and
     // kept. Either way a refresh is refused once the Twofold session behind the login has ended.
     rotateRefreshToken: async (koa) => {
-      const twofoldSessionId = await twofoldSessionOf(ctx, loginSource(koa));
-      if (twofoldSessionId === undefined || !(await twofoldSessionIsLive(ctx, twofoldSessionId))) {
+      if ((await twofoldSessionOf(ctx, loginSource(koa)))?.live !== true) {
         throw new errors.InvalidGrant('the Twofold session behind this grant has ended');
       }
       return koa.oidc.client?.clientAuthMethod === 'none';
@@ -106,7 +98,7 @@ export function tokensConfiguration(ctx: FlowContext): Partial<Configuration> {
     extraTokenClaims: async (koa, token) => {
       if (token.kind !== 'AccessToken') return undefined;
       const source = loginSource(koa);
-      const twofoldSessionId = await twofoldSessionOf(ctx, source);
+      const twofoldSessionId = (await twofoldSessionOf(ctx, source))?.sessionId;
       if (twofoldSessionId === undefined || source?.authTime === undefined) {
         // A token no resource server could check against the revoked sessions is never issued.
         throw new errors.InvalidGrant('the sign-in behind this grant is no longer known');

@@ -1,6 +1,7 @@
 // The Twofold session of each OpenID Provider grant (src/oidc/session-grants.ts): written when a
 // grant is first used for a login, read for the ID token's sid and when sessions end.
-import type { Executor, OidcSessionGrantRow } from '../database.js';
+import type { Executor, OidcSessionGrantRow, SessionRow } from '../database.js';
+import { prepareQuery } from '../prepared-query.js';
 import { deleteOidcGrantRows } from './oidc-payloads.js';
 
 /** Binds a grant to its session; a grant already bound keeps its first session. */
@@ -10,6 +11,28 @@ export async function insertOidcSessionGrant(db: Executor, row: OidcSessionGrant
 
 export function findOidcSessionGrant(db: Executor, grantId: string, now: number): Promise<OidcSessionGrantRow | undefined> {
   return db.selectFrom('oidc_session_grants').selectAll().where('id', '=', grantId).where('expires_at', '>', now).executeTakeFirst();
+}
+
+/** A grant's binding joined with its session's state, in one query (every use of a provider token reads it). */
+export interface OidcGrantSessionRow {
+  session_id: string;
+  /** Null when the session row is gone. */
+  state: SessionRow['state'] | null;
+  revoked_at: number | null;
+  expires_at: number | null;
+}
+
+const grantSessionQuery = prepareQuery<OidcGrantSessionRow>((db) =>
+  db
+    .selectFrom('oidc_session_grants')
+    .leftJoin('sessions', 'sessions.id', 'oidc_session_grants.session_id')
+    .select(['oidc_session_grants.session_id', 'sessions.state', 'sessions.revoked_at', 'sessions.expires_at'])
+    .where('oidc_session_grants.id', '=', '')
+    .where('oidc_session_grants.expires_at', '>', 0),
+);
+
+export async function findOidcGrantSession(db: Executor, grantId: string, now: number): Promise<OidcGrantSessionRow | undefined> {
+  return (await grantSessionQuery(db, [grantId, now]))[0];
 }
 
 /** The grants made in these sessions (an index lookup per session). */
