@@ -18,6 +18,7 @@ import { logoutConfiguration } from './logout-configuration.js';
 import { currentPrivateJwk } from './signing-key.js';
 import { tokensConfiguration } from './tokens-configuration.js';
 import { signOutOfTwofoldAtLogout } from './twofold-sign-out.js';
+import { discoveryWithoutFragment } from './discovery-response-modes.js';
 import { unauthorizedGrantAsRfcError } from './unauthorized-grant.js';
 
 /** Where the provider's endpoints live; stable, documented in the README. */
@@ -131,5 +132,6 @@ export async function createOidcProvider(ctx: FlowContext): Promise<{ provider: 
   provider.proxy = true;
   provider.use(signOutOfTwofoldAtLogout(ctx));
   provider.use(unauthorizedGrantAsRfcError);
+  provider.use(discoveryWithoutFragment);
   return { provider, kid: String(signingJwk.kid) };
 }

@@ -119,6 +119,14 @@ describe('client policies of the OpenID Provider', () => {
     expect(parameters.get('code')).toBeNull();
   });
 
+  it('OP-17: discovery offers the query and form_post response modes only, at both of its names', async () => {
+    for (const path of ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server']) {
+      const metadata = (await (await fetch(`${t.baseUrl}${path}`)).json()) as { response_modes_supported?: string[]; issuer?: string };
+      expect(metadata.issuer).toBeDefined();
+      expect([...(metadata.response_modes_supported ?? [])].sort()).toEqual(['form_post', 'query']);
+    }
+  });
+
   it('OP-17: a native app registered with http://127.0.0.1/callback is served on any port; a web app only on the exact URI', async () => {
     const anyPort = 'http://127.0.0.1:49152/callback';
     const { config, verifier, url } = await start('native-app', {}, anyPort);
