@@ -8,14 +8,10 @@
 // take, saving a replay marker one setIfAbsent.
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { KeyValueStore } from '../store/kv/key-value-store.js';
+import { shortLivedKey, type StoredEntry } from './short-lived-entries.js';
 
 export const shortLivedKinds: ReadonlySet<string> = new Set(['Interaction', 'AuthorizationCode', 'PushedAuthorizationRequest', 'ReplayDetection']);
 
-interface StoredEntry {
-  payload: AdapterPayload;
-  /** On the caller's clock, ms. */
-  expiresAt: number;
-}
 
 export interface ShortLivedAdapterOptions {
   kv: KeyValueStore;
@@ -34,7 +30,7 @@ export class ShortLivedOidcAdapter implements Adapter {
   ) {}
 
   private key(id: string): string {
-    return `oidc:${this.kind}:${id}`;
+    return shortLivedKey(this.kind, id);
   }
 
   private consumedKey(id: string): string {

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { TwofoldError } from '../errors.js';
 import type { FlowContext } from '../flows/shared/context.js';
 import { toTwofoldError } from '../http/error-handler.js';
-import { oidcRedirectOrigins } from '../oidc/form-action-origins.js';
+import { oidcRedirectOriginsOf } from '../oidc/form-action-origins.js';
 import { cookieNames, readCookie } from './cookies.js';
 import { isValidCsrf } from './csrf.js';
 import { html } from './html.js';
@@ -64,9 +64,9 @@ export async function registerPages(app: FastifyInstance, ctx: FlowContext): Pro
       route.schema = { ...route.schema, hide: true };
     });
 
-    scope.addHook('onSend', async (_request, reply, payload) => {
-      // With the OpenID Provider on, its clients' redirect origins too (src/oidc/form-action-origins.ts).
-      const oidcOrigins = ctx.config.oidc.enabled ? await oidcRedirectOrigins(ctx) : [];
+    scope.addHook('onSend', async (request, reply, payload) => {
+      // A page of a provider sign-in: that application's redirect origin too (src/oidc/form-action-origins.ts).
+      const oidcOrigins = ctx.config.oidc.enabled ? await oidcRedirectOriginsOf(ctx, request) : [];
       reply.header('Content-Security-Policy', oidcOrigins.length === 0 ? policy : pageSecurityPolicy([...ctx.config.pages.allowedRedirectOrigins, ...oidcOrigins]));
       reply.header('X-Frame-Options', 'DENY');
       return payload;

@@ -24,6 +24,12 @@ export function oidcInteractionReturn(value: unknown): string | undefined {
   return typeof value === 'string' && /^\/oidc\/interaction\/[A-Za-z0-9_-]{1,64}$/.test(value) ? value : undefined;
 }
 
+/** The interaction id of such a return path. */
+export function oidcInteractionUid(value: unknown): string | undefined {
+  const target = oidcInteractionReturn(value);
+  return target?.slice(target.lastIndexOf('/') + 1);
+}
+
 /** Where a page returns a person after signing in: an allow-listed origin, or the provider's interaction that sent them (TWOFOLD_OIDC on). */
 export function signInReturnTarget(value: unknown, settings: { allowedRedirectOrigins: readonly string[]; oidcEnabled: boolean }): string | undefined {
   return allowedReturnTo(value, settings.allowedRedirectOrigins) ?? (settings.oidcEnabled ? oidcInteractionReturn(value) : undefined);
