@@ -49,6 +49,8 @@ const eventNames: Record<string, string> = {
   'step_up.completed': 'Identity confirmed again',
   'oidc.login': 'Signed in to an application',
   'password.changed': 'Password changed',
+  'password.removed': 'Password removed: passkey sign-in only',
+  'password.set': 'Password set',
   'password.change_failed': 'Password change refused',
   'password.reset_requested': 'Password reset asked for',
   'password.reset': 'Password reset',
