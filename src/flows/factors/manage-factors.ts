@@ -17,7 +17,7 @@ import { recordCredentialsChange } from '../sessions/credentials-changed.js';
 import { announceRevokedSessions } from '../sessions/revoke-sessions.js';
 import { forgetAllTrustedDevices } from './trusted-devices.js';
 import { requireRecentAuthentication } from '../sessions/step-up.js';
-import { requirePasswordlessFactorsKept } from '../passwordless/keep-passwordless-factors.js';
+import { requirePasswordlessFactorsKept } from './keep-passwordless-factors.js';
 import { toFactorView, type FactorView } from '../shared/views.js';
 
 async function ownFactor(ctx: FlowContext, auth: AccessAuthentication, factorId: string): Promise<FactorRow> {

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { changePassword } from '../../flows/account/change-password.js';
-import { removeOwnPassword } from '../../flows/passwordless/remove-password.js';
+import { removeOwnPassword } from '../../flows/account/remove-password.js';
 import type { FlowContext } from '../../flows/shared/context.js';
 import { requestPasswordReset, resetPassword } from '../../flows/account/password-reset.js';
 import { listOwnSecurityEvents } from '../../flows/account/recent-events.js';

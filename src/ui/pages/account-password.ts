@@ -2,7 +2,7 @@
 // with a passkey alone needs (PW-15) — else what is missing, in words; and, without one, set a
 // password again (PW-18). Every form is a POST with the page's CSRF token, and the flows ask for
 // the step-up (the page sends the person through /account/verify when it is missing).
-import type { PasswordlessVerdict } from '../../flows/passwordless/can-go-passwordless.js';
+import type { PasswordlessVerdict } from '../../flows/factors/can-go-passwordless.js';
 import { csrfField } from '../csrf.js';
 import { field } from '../forms.js';
 import { html, type SafeHtml } from '../html.js';

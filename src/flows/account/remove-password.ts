@@ -15,7 +15,7 @@ import { recordCredentialsChange } from '../sessions/credentials-changed.js';
 import { announceRevokedSessions } from '../sessions/revoke-sessions.js';
 import { requireRecentAuthentication } from '../sessions/step-up.js';
 import type { FlowContext, RequestMeta } from '../shared/context.js';
-import { canGoPasswordless, readPasswordlessStanding } from './can-go-passwordless.js';
+import { canGoPasswordless, readPasswordlessStanding } from '../factors/can-go-passwordless.js';
 
 export async function removeOwnPassword(ctx: FlowContext, auth: AccessAuthentication, meta: RequestMeta = {}): Promise<{ sessionsEnded: number }> {
   requireRecentAuthentication(ctx, auth);
