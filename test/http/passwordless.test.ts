@@ -177,6 +177,23 @@ describe('a passwordless account keeps its passkeys (PW-16)', () => {
   });
 });
 
+describe('removing the password and a passkey at once (PW-16)', () => {
+  it('PW-16: DELETE /v1/password and the removal of one of two passkeys (no recovery code) at the same moment: never both', async () => {
+    for (let round = 0; round < 4; round += 1) {
+      const user = await accountWithPasskeys(2);
+      await deleteRecoveryCodesOfUser(t.ctx.db, user.userId);
+      const [password, passkey] = await Promise.all([removePassword(user.accessToken), removeFactor(user.accessToken, user.passkeyIds[0]!)]);
+      const outcomes = [password.statusCode, passkey.statusCode].sort();
+      // One goes first; the other then sees the account as it left it and is refused.
+      expect(outcomes, `${password.body} ${passkey.body}`).toEqual([204, 409]);
+      const row = await userRow(user.userId);
+      const passkeys = await t.ctx.db.selectFrom('factors').select('id').where('user_id', '=', user.userId).where('type', '=', 'webauthn').execute();
+      if (row.password_hash === noPasswordHash) expect(passkeys).toHaveLength(2);
+      else expect(passkeys).toHaveLength(1);
+    }
+  });
+});
+
 describe('a password again (PW-18)', () => {
   it('PW-18/MG-01: the whole way back: passwordless, password refused, reset by e-mail, then the new password AND a recovery code — never the password alone', async () => {
     const user = await passwordlessAccount(1);
