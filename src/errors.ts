@@ -14,6 +14,8 @@ export const errorCatalog = {
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   request_timeout: { status: 408, title: 'The request did not arrive in time' },
   username_taken: { status: 409, title: 'That username is taken' },
+  passwordless_not_allowed: { status: 409, title: 'The account lacks what it needs to sign in without a password' },
+  passwordless_factor_required: { status: 409, title: 'A passwordless account needs this factor to sign in' },
   payload_too_large: { status: 413, title: 'The request body is too large' },
   unsupported_media_type: { status: 415, title: 'Only application/json request bodies are accepted' },
   headers_too_large: { status: 431, title: 'The request headers are too large' },

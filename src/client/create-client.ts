@@ -121,6 +121,7 @@ export function createTwofoldClient(options: TwofoldClientOptions): TwofoldClien
 
     regenerateRecoveryCodes: async () => (await authorized<{ recovery_codes: string[] }>({ method: 'POST', path: '/v1/recovery-codes', body: {} })).recovery_codes,
     changePassword: (input) => authorized<void>({ method: 'POST', path: '/v1/password', body: { current_password: input.currentPassword, new_password: input.newPassword } }),
+    removePassword: () => authorized<void>({ method: 'DELETE', path: '/v1/password' }),
 
     verifyEmail: (input) => transport.send<void>({ method: 'POST', path: '/v1/email/verify', body: { token: input.token } }),
     requestEmailVerification: async () => (await authorized<{ message: string }>({ method: 'POST', path: '/v1/me/email/verification', body: {} })).message,

@@ -145,8 +145,16 @@ export interface TwofoldClient {
 
   /** POST /v1/recovery-codes: new recovery codes (the old ones stop working); needs a recent second factor. */
   regenerateRecoveryCodes(): Promise<string[]>;
-  /** POST /v1/password: needs the current password and a recent second factor; the other sessions end. */
-  changePassword(input: { currentPassword: string; newPassword: string }): Promise<void>;
+  /**
+   * POST /v1/password: needs the current password and a recent second factor; the other sessions
+   * end. A passwordless account (`getMe().has_password === false`) sets one with no current password.
+   */
+  changePassword(input: { currentPassword?: string; newPassword: string }): Promise<void>;
+  /**
+   * DELETE /v1/password: go passwordless — needs a recent second factor and two passkeys, or one
+   * and unused recovery codes (else `passwordless_not_allowed`); the other sessions end.
+   */
+  removePassword(): Promise<void>;
 
   /**
    * POST /v1/email/verify: proves an address with the token of the link mailed to it (the `token`

@@ -69,6 +69,8 @@ export interface Me {
   user: User;
   factors: Factor[];
   recovery_codes_remaining: number;
+  /** False once the account went passwordless (it signs in with a passkey alone). */
+  has_password: boolean;
   session: Session;
 }
 

@@ -46,6 +46,8 @@ const notices: Record<string, string> = {
   'factor-renamed': 'The factor was renamed.',
   'session-ended': 'The session was ended.',
   'password-changed': 'Your password was changed. Your other sessions were signed out.',
+  'password-removed': 'Your password was removed: you sign in with a passkey alone now. Your other sessions were signed out.',
+  'password-set': 'Your password was set. Your other sessions were signed out.',
   verified: 'Verified. You can go ahead now.',
   'password-reset': 'Your password was reset. Sign in with it — you will still need your second factor.',
   'device-forgotten': 'That browser will ask for a second factor again.',

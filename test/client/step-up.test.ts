@@ -98,6 +98,23 @@ describe('step-up (RFC 9470)', () => {
     await expect(client.login({ username, password: change.newPassword })).resolves.toMatchObject({ next: 'verify' });
   });
 
+  it('PW-15/PW-18: removePassword() after stepUp() with a passkey, getMe().has_password, and changePassword() with no current password sets one again', async () => {
+    const authenticator = createSoftAuthenticator();
+    const { client } = createTestClient(t, { webauthn: softWebAuthn(authenticator) });
+    const { username } = await signUp(client);
+    const passkey = await client.enrollPasskey();
+    makeSecondFactorStale();
+
+    await expect(client.removePassword()).rejects.toBeInstanceOf(StepUpRequiredError);
+    await client.stepUp({ type: 'passkey', factorId: passkey.id });
+    await client.removePassword();
+    expect((await client.getMe()).has_password).toBe(false);
+    await expect(client.login({ username, password: strongPassword })).rejects.toMatchObject({ code: 'invalid_credentials' });
+    await client.changePassword({ newPassword: 'a password set once more' });
+    expect((await client.getMe()).has_password).toBe(true);
+    await expect(client.login({ username, password: 'a password set once more' })).resolves.toMatchObject({ next: 'verify' });
+  });
+
   it('listSessions() marks this session; renameFactor() sets a label; revokeSession() of this session ends it like a logout', async () => {
     const { client } = createTestClient(t);
     await signUp(client);

@@ -70,7 +70,7 @@ describe('twofold CLI', () => {
     const show = await twofold('users', 'show', user.username, '--json');
     expect(show.code, show.stderr).toBe(0);
     const details = JSON.parse(show.stdout);
-    expect(details).toMatchObject({ id: user.userId, recovery_codes_remaining: 10, failed_attempts: 0 });
+    expect(details).toMatchObject({ id: user.userId, recovery_codes_remaining: 10, failed_attempts: 0, has_password: true });
     // Both factors were created at the same (test) instant: compare regardless of order.
     expect(details.factors).toEqual(
       expect.arrayContaining([

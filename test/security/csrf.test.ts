@@ -13,6 +13,8 @@ import { generateTotpCode, totpStepAt } from '../../src/core/totp/verify.js';
 import { startTestTwofold, type TestTwofold } from '../helpers/twofold.js';
 import { totpKeyIn } from '../helpers/page-browser.js';
 import { pagePostPathsOf } from '../helpers/routes.js';
+import { addPasskey } from '../helpers/passkey-account.js';
+import { createSoftAuthenticator } from '../helpers/soft-authenticator.js';
 
 let t: TestTwofold;
 /** Every Set-Cookie header any page answered in this file (checked in the cookie test). */
@@ -117,6 +119,8 @@ async function buildVictim(): Promise<Victim> {
   const phone = uniquePhone();
   const sms = await enrollDestination(t, confirmed.access_token, { type: 'sms', phone });
   expect((await postJson(t.app, `/v1/factors/${sms.json().factor_id}/verify`, { code: await lastSentCode(t, phone), challenge_id: sms.json().challenge_id }, bearer(confirmed.access_token))).statusCode).toBe(200);
+  // A passkey and the recovery codes: enough to go passwordless (the "Remove password" form).
+  await addPasskey(t, confirmed.access_token, createSoftAuthenticator());
   // Another session, with a remembered browser (after the factor change, which forgets them).
   t.clock.advanceSeconds(30);
   const other = (await postJson(t.app, '/v1/mfa/verify', { code: totpCode(t, registered.secret), remember_device: true }, bearer(await loginForMfaToken(t, registered)))).json();
@@ -202,6 +206,7 @@ const forms: Record<string, FormSpec> = {
   '/account/factors/:id/remove': { who: 'signedIn', url: (v) => `/account/factors/${v.pendingTotp.factorId}/remove`, fields: () => ({}) },
   '/account/sessions/:id/revoke': { who: 'signedIn', url: (v) => `/account/sessions/${v.otherSession}/revoke`, fields: () => ({}) },
   '/account/devices/:id/forget': { who: 'signedIn', url: (v) => `/account/devices/${v.deviceId}/forget`, fields: () => ({}) },
+  '/account/password/remove': { who: 'signedIn', url: () => '/account/password/remove', fields: () => ({}) },
   '/account/password': { who: 'signedIn', url: () => '/account/password', fields: (v) => ({ current_password: v.password, new_password: 'a forged new passphrase' }) },
   '/account/recovery-codes': { who: 'signedIn', url: () => '/account/recovery-codes', fields: () => ({}) },
   '/account/challenge': { who: 'signedIn', url: () => '/account/challenge', fields: (v) => ({ factor_id: v.smsFactorId }) },

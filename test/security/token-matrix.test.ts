@@ -147,6 +147,11 @@ const routeSpecs: Record<string, RouteSpec> = {
     request: (s) => ({ method: 'POST', url: '/v1/password', body: { current_password: s.password, new_password: 'an entirely different passphrase' } }),
     expected: { mfa_token: invalidToken, 'access token': ok(204), 'aal1 access token': stepUpNeeded },
   },
+  'DELETE /v1/password': {
+    // The subject has a passkey and unused recovery codes: enough to go passwordless (PW-15).
+    request: () => ({ method: 'DELETE', url: '/v1/password' }),
+    expected: { mfa_token: invalidToken, 'access token': ok(204), 'aal1 access token': stepUpNeeded },
+  },
   'GET /v1/trusted-devices': { request: () => ({ method: 'GET', url: '/v1/trusted-devices' }), expected: { mfa_token: invalidToken, 'access token': ok(200), 'aal1 access token': ok(200) } },
   'DELETE /v1/trusted-devices/{id}': {
     request: (s) => ({ method: 'DELETE', url: `/v1/trusted-devices/${s.deviceId}` }),

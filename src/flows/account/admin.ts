@@ -3,6 +3,7 @@
 // codes and ends all sessions and every login in flight, so the next login must enroll a new
 // factor (MG-03, RC-03).
 import { normalizeUsername } from '../../core/identity/username.js';
+import { hasPassword } from '../../core/password/no-password.js';
 import { TwofoldError } from '../../errors.js';
 import type { UserRow } from '../../store/database.js';
 import { deleteFactorsOfUser, listFactorsOfUser } from '../../store/repositories/factors.js';
@@ -22,6 +23,8 @@ export interface UserDetails extends UserView {
   locked: boolean;
   factors: FactorView[];
   recovery_codes_remaining: number;
+  /** False for a passwordless account: its way back without a passkey is a password reset. */
+  has_password: boolean;
 }
 
 export async function findUserByIdOrUsername(ctx: FlowContext, idOrUsername: string): Promise<UserRow> {
@@ -49,6 +52,7 @@ export async function describeUser(ctx: FlowContext, idOrUsername: string): Prom
     locked: user.locked_at !== null,
     factors: (await listFactorsOfUser(ctx.db, user.id)).map(toFactorView),
     recovery_codes_remaining: await countUnusedRecoveryCodes(ctx.db, user.id),
+    has_password: hasPassword(user),
   };
 }
 

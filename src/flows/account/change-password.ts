@@ -3,14 +3,17 @@
 // be recent; the new password meets the same policy as at registration. Every other session of
 // the user ends — signed in or still at the second factor (RC-03) — in the transaction that sets
 // the password, so whoever knew the old password is signed out and cannot finish a login.
+// An account without a password (PW-18) sets one here with no current password: the recent second
+// factor is what proves the person, and the change is recorded as `password.set`.
 import { normalizePassword } from '../../core/password/normalize.js';
+import { hasPassword } from '../../core/password/no-password.js';
 import { checkPasswordPolicy } from '../../core/password/policy.js';
 import { TwofoldError, invalidTokenError } from '../../errors.js';
 import { incrementFailedAttempts, updatePasswordHash } from '../../store/repositories/users.js';
 import { runTransaction } from '../../store/transaction.js';
 import type { AccessAuthentication } from '../sessions/authenticate.js';
 import type { FlowContext, RequestMeta } from '../shared/context.js';
-import { withHashCapacity } from '../shared/errors.js';
+import { invalidRequest, withHashCapacity } from '../shared/errors.js';
 import { recordCredentialsChange } from '../sessions/credentials-changed.js';
 import { announceRevokedSessions } from '../sessions/revoke-sessions.js';
 import { forgetAllTrustedDevices } from '../factors/trusted-devices.js';
@@ -20,18 +23,13 @@ import { withGuess } from '../budgets/throttle.js';
 export async function changePassword(
   ctx: FlowContext,
   auth: AccessAuthentication,
-  input: { currentPassword: string; newPassword: string },
+  input: { currentPassword?: string | undefined; newPassword: string },
   meta: RequestMeta = {},
 ): Promise<{ sessionsEnded: number }> {
   requireRecentAuthentication(ctx, auth);
   const event = { userId: auth.user.id, sessionId: auth.session.id, ip: meta.ip, userAgent: meta.userAgent };
-  await withGuess(ctx, auth.user.username, { ...meta, userId: auth.user.id }, async (guess) => {
-    if (await withHashCapacity(ctx.passwordHasher.verify(auth.user.password_hash, normalizePassword(input.currentPassword)))) return;
-    await incrementFailedAttempts(ctx.db, auth.user.id);
-    await guess.wrong();
-    ctx.events.record({ type: 'password.change_failed', ...event, details: { reason: 'wrong_current_password' } });
-    throw new TwofoldError('invalid_credentials', 'The current password is incorrect.', { extensions: { errors: [{ pointer: '#/current_password', detail: 'The current password is incorrect.' }] } });
-  });
+  const settingOne = !hasPassword(auth.user);
+  if (!settingOne) await requireCurrentPassword(ctx, auth, input.currentPassword, event, meta);
   const password = normalizePassword(input.newPassword);
   const problems = checkPasswordPolicy(password, {
     username: auth.user.username,
@@ -53,6 +51,18 @@ export async function changePassword(
     return ended;
   });
   await announceRevokedSessions(ctx, ended.signedIn);
-  ctx.events.record({ type: 'password.changed', ...event, details: { sessions_ended: ended.signedIn.length, logins_ended: ended.pendingLogins } });
+  ctx.events.record({ type: settingOne ? 'password.set' : 'password.changed', ...event, details: { sessions_ended: ended.signedIn.length, logins_ended: ended.pendingLogins } });
   return { sessionsEnded: ended.signedIn.length };
+}
+
+/** The current password, a guess of the account like any other (PW-07). */
+async function requireCurrentPassword(ctx: FlowContext, auth: AccessAuthentication, currentPassword: string | undefined, event: { userId: string; sessionId: string; ip: string | undefined; userAgent: string | undefined }, meta: RequestMeta): Promise<void> {
+  if (currentPassword === undefined) throw invalidRequest('current_password', 'Send current_password: the password this account has now.');
+  await withGuess(ctx, auth.user.username, { ...meta, userId: auth.user.id }, async (guess) => {
+    if (await withHashCapacity(ctx.passwordHasher.verify(auth.user.password_hash, normalizePassword(currentPassword)))) return;
+    await incrementFailedAttempts(ctx.db, auth.user.id);
+    await guess.wrong();
+    ctx.events.record({ type: 'password.change_failed', ...event, details: { reason: 'wrong_current_password' } });
+    throw new TwofoldError('invalid_credentials', 'The current password is incorrect.', { extensions: { errors: [{ pointer: '#/current_password', detail: 'The current password is incorrect.' }] } });
+  });
 }

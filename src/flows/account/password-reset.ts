@@ -3,7 +3,8 @@
 // verified e-mail address or verified phone (an active SMS factor) through the configured provider.
 // The reset sets a new password, ends every session and remembered browser and lifts a lock — and
 // never signs in, never touches factors: the next login still needs the second factor. Logins
-// started before the reset, with the old password, end too.
+// started before the reset, with the old password, end too. A passwordless account gets a
+// password back this way (PW-18) — and then signs in with it and a second factor, as any other.
 //
 // A forgotten password tells nothing (LG-01..03), not even to a stopwatch on the next request:
 // - Before the answer, only the budgets of the client network and of the username asked about are
@@ -20,6 +21,7 @@ import { randomInt } from 'node:crypto';
 import { generateId } from '../../core/crypto/random.js';
 import { normalizeUsername } from '../../core/identity/username.js';
 import { normalizePassword } from '../../core/password/normalize.js';
+import { hasPassword } from '../../core/password/no-password.js';
 import { checkPasswordPolicy } from '../../core/password/policy.js';
 import { generateRecoveryCode, hashRecoveryCode, normalizeRecoveryCode } from '../../core/recovery/codes.js';
 import { hmacSha256Base64url, sha256Base64url } from '../../core/crypto/digest.js';
@@ -187,6 +189,6 @@ export async function resetPassword(ctx: FlowContext, input: { username: string;
     await announceRevokedSessions(ctx, ended.signedIn);
     await guess.completed();
     await unlockAccount(ctx, account, user.id);
-    ctx.events.record({ type: 'password.reset', userId: user.id, ip: meta.ip, userAgent: meta.userAgent, details: { sessions_ended: ended.signedIn.length, logins_ended: ended.pendingLogins } });
+    ctx.events.record({ type: 'password.reset', userId: user.id, ip: meta.ip, userAgent: meta.userAgent, details: { sessions_ended: ended.signedIn.length, logins_ended: ended.pendingLogins, had_password: hasPassword(user) } });
   });
 }

@@ -1,5 +1,5 @@
 // Telling people what happened to their account (MG-04): a new factor, a removed factor, a used
-// recovery code, a replayed code, a lock, a changed or reset password, an administrator's reset —
+// recovery code, a replayed code, a lock, a changed, reset, removed or newly set password, an administrator's reset —
 // by e-mail through the configured provider (to the account's address) or to a webhook you run.
 // Never a secret in a notification; sent in the background, failures logged and recorded.
 //
@@ -26,6 +26,8 @@ const messages: Partial<Record<SecurityEventType, string>> = {
   'account.locked': 'Your account was locked after too many failed sign-in attempts. Reset your password to unlock it.',
   'password.changed': 'Your password was changed, and your other sessions were signed out.',
   'password.reset': 'Your password was reset, and every session was signed out.',
+  'password.removed': 'Your password was removed: you now sign in with a passkey alone. Your other sessions were signed out.',
+  'password.set': 'A password was set for your account, and your other sessions were signed out.',
   'admin.factors_reset': 'An administrator removed your second factors. Sign in to set up a new one.',
 };
 

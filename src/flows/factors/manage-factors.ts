@@ -1,6 +1,7 @@
 // GET/PATCH/DELETE of factors and regeneration of recovery codes (MG-05, RC-05). Removing a
 // factor or issuing new recovery codes needs a recent second factor (step-up); the last active
-// factor cannot be removed (2FA is always required); a removed factor stops working at once —
+// factor cannot be removed (2FA is always required), nor a passkey a passwordless account needs
+// (PW-16); a removed factor stops working at once —
 // its row, its challenges and its passkey credential are gone in one transaction.
 import { TwofoldError } from '../../errors.js';
 import type { FactorRow } from '../../store/database.js';
@@ -16,6 +17,7 @@ import { recordCredentialsChange } from '../sessions/credentials-changed.js';
 import { announceRevokedSessions } from '../sessions/revoke-sessions.js';
 import { forgetAllTrustedDevices } from './trusted-devices.js';
 import { requireRecentAuthentication } from '../sessions/step-up.js';
+import { requirePasswordlessFactorsKept } from './keep-passwordless-factors.js';
 import { toFactorView, type FactorView } from '../shared/views.js';
 
 async function ownFactor(ctx: FlowContext, auth: AccessAuthentication, factorId: string): Promise<FactorRow> {
@@ -50,6 +52,8 @@ export async function removeOwnFactor(ctx: FlowContext, auth: AccessAuthenticati
     if (factor.status === 'active' && !active.some((other) => other.id !== factor.id)) {
       throw new TwofoldError('forbidden', 'This is your last factor: add another one before removing it.');
     }
+    // Without a password, the passkeys (and recovery codes) are the way in (PW-16).
+    await requirePasswordlessFactorsKept(ctx, trx, factor);
     // A pending factor confirmed meanwhile is a working factor now, which this request may not remove.
     if (!(await deleteFactor(trx, factor.id, factor.status))) throw new TwofoldError('not_found', 'No such factor any more (it may just have changed); list your factors and try again.');
     if (ended !== undefined) await forgetAllTrustedDevices(ctx, trx, auth.user.id, 'factor_removed');

@@ -6,6 +6,7 @@
 import { findUserByIdOrUsername, describeUser, listUserViews, resetFactors, unlockUserAccount } from '../account/admin.js';
 import { authenticateAccessToken, authenticateMfaToken } from '../sessions/authenticate.js';
 import { changePassword } from '../account/change-password.js';
+import { removeOwnPassword } from '../account/remove-password.js';
 import { confirmFactor } from '../factors/confirm-factor.js';
 import type { FlowContext } from '../shared/context.js';
 import { changeOwnEmail, resendEmailVerification, verifyEmail } from '../account/email-verification.js';
@@ -50,6 +51,7 @@ export function bindFlows(ctx: FlowContext) {
     removeFactor: bound(ctx, removeOwnFactor),
     regenerateRecoveryCodes: bound(ctx, regenerateRecoveryCodes),
     changePassword: bound(ctx, changePassword),
+    removePassword: bound(ctx, removeOwnPassword),
     requestPasswordReset: bound(ctx, requestPasswordReset),
     resetPassword: bound(ctx, resetPassword),
     verifyEmail: bound(ctx, verifyEmail),

@@ -31,6 +31,10 @@ export type SecurityEventType =
   | 'webauthn.counter_regression'
   | 'webauthn.registration_failed'
   | 'password.changed'
+  /** The account went passwordless (PW-15). */
+  | 'password.removed'
+  /** A password set again from a signed-in session of a passwordless account (PW-18). */
+  | 'password.set'
   | 'password.change_failed'
   | 'password.reset_requested'
   | 'password.reset'
@@ -79,6 +83,8 @@ const causedByOthers = new Set<SecurityEventType>(['login.password_failed', 'log
 const neverCapped = new Set<SecurityEventType>([
   'user.registered',
   'password.changed',
+  'password.removed',
+  'password.set',
   'password.reset',
   'factor.enrolled',
   'factor.activated',

@@ -1,8 +1,10 @@
 // The password step of a sign-in. It never returns an access or refresh token, only an
 // mfa_token bound to a new pending session (LG-07). Unknown user, wrong password and disabled
-// account fail identically, and an unknown user still costs one argon2 verify.
+// account fail identically, and an unknown user (or an account without a password) still costs
+// one argon2 verify.
 import { normalizeUsername } from '../../core/identity/username.js';
 import { normalizePassword } from '../../core/password/normalize.js';
+import { hasPassword } from '../../core/password/no-password.js';
 import { TwofoldError } from '../../errors.js';
 import { listFactorsOfUser } from '../../store/repositories/factors.js';
 import type { UserRow } from '../../store/database.js';
@@ -49,10 +51,13 @@ export async function login(ctx: FlowContext, input: LoginInput, meta: RequestMe
       ctx.events.record({ type: 'login.password_failed', userId: user?.id, ip: meta.ip, userAgent: meta.userAgent, details: { reason: user === undefined ? 'unknown_user' : 'disabled' } });
       throw invalidCredentials();
     }
-    if (!(await withHashCapacity(ctx.passwordHasher.verify(user.password_hash, password)))) {
+    // An account without a password (PW-17) costs the dummy verify an unknown name costs, and
+    // fails like a wrong password: the same answer, the same guess spent, the same failure count.
+    const matched = hasPassword(user) ? await withHashCapacity(ctx.passwordHasher.verify(user.password_hash, password)) : await withHashCapacity(ctx.passwordHasher.verifyAgainstDummy(password));
+    if (!matched) {
       countUserFailureInBackground(ctx, user.id);
       await guess.wrong({ userId: user.id });
-      ctx.events.record({ type: 'login.password_failed', userId: user.id, ip: meta.ip, userAgent: meta.userAgent, details: { reason: 'wrong_password' } });
+      ctx.events.record({ type: 'login.password_failed', userId: user.id, ip: meta.ip, userAgent: meta.userAgent, details: { reason: hasPassword(user) ? 'wrong_password' : 'no_password' } });
       throw invalidCredentials();
     }
     // The right password is not a sign-in yet: its guess is given back when this returns.

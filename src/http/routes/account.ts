@@ -1,8 +1,9 @@
-// Sessions, password (change, forgot, reset), remembered browsers and the account's security events.
+// Sessions, password (change, remove, forgot, reset), remembered browsers and the account's security events.
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { changePassword } from '../../flows/account/change-password.js';
+import { removeOwnPassword } from '../../flows/account/remove-password.js';
 import type { FlowContext } from '../../flows/shared/context.js';
 import { requestPasswordReset, resetPassword } from '../../flows/account/password-reset.js';
 import { listOwnSecurityEvents } from '../../flows/account/recent-events.js';
@@ -12,7 +13,10 @@ import { accessAuthOf, requestMeta } from '../authenticate.js';
 import { idSchema, isoTimeSchema, nullableIsoTime, nullableString, recoveryCodeSchema, sessionSchema } from '../schemas/common.js';
 
 const passwordBody = Type.Object(
-  { current_password: Type.String({ maxLength: 1024 }), new_password: Type.String({ minLength: 1, maxLength: 1024 }) },
+  {
+    current_password: Type.Optional(Type.String({ maxLength: 1024, description: 'Required while the account has a password; left out by a passwordless account setting one' })),
+    new_password: Type.String({ minLength: 1, maxLength: 1024 }),
+  },
   { additionalProperties: false },
 );
 /** 1–100 entries a page. */
@@ -66,10 +70,25 @@ export function accountRoutes(app: FastifyInstance, ctx: FlowContext): void {
     '/v1/password',
     {
       config: { auth: 'access' },
-      schema: { summary: 'Change the password (the current one and a recent second factor are needed; other sessions end)', body: passwordBody },
+      schema: { summary: 'Change the password (the current one and a recent second factor are needed; other sessions end); a passwordless account sets one with the second factor alone', body: passwordBody },
     },
     async (request, reply) => {
       await changePassword(ctx, accessAuthOf(request), { currentPassword: request.body.current_password, newPassword: request.body.new_password }, requestMeta(request));
+      return reply.code(204).send();
+    },
+  );
+
+  typed.delete(
+    '/v1/password',
+    {
+      config: { auth: 'access' },
+      schema: {
+        summary:
+          'Go passwordless: remove the password (a recent second factor is needed, and two passkeys or one and unused recovery codes, else 409 passwordless_not_allowed; other sessions end)',
+      },
+    },
+    async (request, reply) => {
+      await removeOwnPassword(ctx, accessAuthOf(request), requestMeta(request));
       return reply.code(204).send();
     },
   );

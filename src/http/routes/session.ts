@@ -58,6 +58,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: FlowContext): void {
             user: userSchema,
             factors: Type.Array(factorSchema),
             recovery_codes_remaining: Type.Integer(),
+            has_password: Type.Boolean({ description: 'false once the account went passwordless (DELETE /v1/password): it signs in with a passkey alone' }),
             session: sessionSchema,
           }),
         },

@@ -1,5 +1,6 @@
 // The account page: factors (add, rename, remove), recovery codes, active sessions (end them),
-// recent security events (older ones a page at a time, /account/events) and the password — each
+// recent security events (older ones a page at a time, /account/events) and the password (change,
+// remove, set again: account-password.ts) — each
 // action through the API's flows, with a step-up detour (/account/verify) where the flow asks for
 // a recent second factor. Devices are named from what their browser says ("Chrome on Linux");
 // times are written in UTC and shown in the reader's zone by the page script.
@@ -7,6 +8,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TwofoldError } from '../../errors.js';
 import type { AccessAuthentication } from '../../flows/sessions/authenticate.js';
 import { changePassword } from '../../flows/account/change-password.js';
+import { hasPassword } from '../../core/password/no-password.js';
+import { canGoPasswordless, readPasswordlessStanding } from '../../flows/factors/can-go-passwordless.js';
+import { removeOwnPassword } from '../../flows/account/remove-password.js';
 import { listFactors, regenerateRecoveryCodes, removeOwnFactor, renameOwnFactor } from '../../flows/factors/manage-factors.js';
 import { describeMe } from '../../flows/account/me.js';
 import { changeOwnEmail, resendEmailVerification } from '../../flows/account/email-verification.js';
@@ -23,6 +27,7 @@ import { formValue, noticeFrom, type PageKit } from '../kit.js';
 import { localTime } from '../local-time.js';
 import { clearSignIn, setSignedIn, signedInSession } from '../page-session.js';
 import { safeLocalPath } from '../redirects.js';
+import { renderPasswordSection } from './account-password.js';
 import { renderFactorPrompt, type PromptState } from './factor-prompt.js';
 import { renderRecoveryCodes } from './recovery-codes.js';
 import { challengeState, promptFailure, promptState, startPromptChallenge, verifyFromForm } from './second-factor.js';
@@ -49,6 +54,8 @@ const eventNames: Record<string, string> = {
   'step_up.completed': 'Identity confirmed again',
   'oidc.login': 'Signed in to an application',
   'password.changed': 'Password changed',
+  'password.removed': 'Password removed: passkey sign-in only',
+  'password.set': 'Password set',
   'password.change_failed': 'Password change refused',
   'password.reset_requested': 'Password reset asked for',
   'password.reset': 'Password reset',
@@ -101,13 +108,15 @@ export function accountPages(app: FastifyInstance, kit: PageKit): void {
   };
 
   const renderAccount = async (request: FastifyRequest, reply: FastifyReply, auth: AccessAuthentication, extra: { notice?: string; passwordErrors?: Record<string, string>; emailErrors?: Record<string, string> } = {}, status = 200) => {
-    const [me, factors, sessions, events, devices] = await Promise.all([
+    const [me, factors, sessions, events, devices, standing] = await Promise.all([
       describeMe(ctx, auth),
       listFactors(ctx, auth),
       listOwnSessions(ctx, auth),
       eventPage(ctx, auth, eventsOnAccountPage),
       listOwnTrustedDevices(ctx, auth),
+      readPasswordlessStanding(ctx, ctx.db, auth.user.id),
     ]);
+    const passwordless = canGoPasswordless(standing);
     const notice = extra.notice === undefined ? noticeFrom(request) : { kind: 'error' as const, text: extra.notice };
     return kit.render(request, reply, { title: `Hello, ${me.user.username}`, signedIn: true, wide: true, notice, status }, (csrf) => html`
 <section aria-labelledby="factors-heading">
@@ -177,15 +186,7 @@ ${
   ${renderEvents(events.events)}
   ${olderEventsLink(events.nextBefore)}
 </section>
-<section aria-labelledby="password-heading">
-  <h2 id="password-heading">Change password</h2>
-  <form class="stack card" method="post" action="/account/password" novalidate>
-    ${csrfField(csrf)}
-    ${field({ label: 'Current password', name: 'current_password', type: 'password', autocomplete: 'current-password', error: extra.passwordErrors?.['current_password'], maxlength: 1024 })}
-    ${field({ label: 'New password', name: 'new_password', type: 'password', autocomplete: 'new-password', error: extra.passwordErrors?.['new_password'], hint: `At least ${ctx.config.password.minLength} characters. Your other sessions will be signed out.`, maxlength: 1024 })}
-    <button type="submit">Change password</button>
-  </form>
-</section>`);
+${renderPasswordSection({ hasPassword: me.has_password, verdict: passwordless, passkeysOffered: ctx.config.factors.has('webauthn'), minLength: ctx.config.password.minLength, errors: extra.passwordErrors }, csrf)}`);
   };
 
   /** A flow error from an account action: step-up detour, signed-out, or a message on the page. */
@@ -261,7 +262,7 @@ ${olderEventsLink(page.nextBefore)}
     if (auth === undefined) return reply;
     try {
       await changePassword(ctx, auth, { currentPassword: formValue(request, 'current_password') ?? '', newPassword: formValue(request, 'new_password') ?? '' }, requestMeta(request));
-      return reply.redirect('/account?done=password-changed', 303);
+      return reply.redirect(hasPassword(auth.user) ? '/account?done=password-changed' : '/account?done=password-set', 303);
     } catch (error) {
       if (error instanceof TwofoldError && (error.code === 'weak_password' || error.code === 'invalid_credentials')) {
         const fields = error.code === 'weak_password' ? errorsFrom(error, 'new_password').fields : { current_password: error.message };
@@ -269,6 +270,12 @@ ${olderEventsLink(page.nextBefore)}
       }
       return actionFailed(error, request, reply, auth);
     }
+  });
+
+  // Going passwordless (PW-15): the flow asks for the step-up and the passkeys it needs.
+  action('/account/password/remove', async (auth, request) => {
+    await removeOwnPassword(ctx, auth, requestMeta(request));
+    return '/account?done=password-removed';
   });
 
   action('/account/email/verification', async (auth, request) => {

@@ -1,0 +1,50 @@
+// canGoPasswordless(): the rule of a passwordless account (PW-15, PW-16), on its own.
+import { describe, expect, it } from 'vitest';
+import type { WebauthnCredentialRow } from '../../store/database.js';
+import { canGoPasswordless, type PasswordlessStanding } from './can-go-passwordless.js';
+import { isDiscoverablePasskey } from './discoverable-passkey.js';
+
+const passkey = (id: string): WebauthnCredentialRow => ({
+  factor_id: `fac_${id}`,
+  credential_id: id,
+  public_key: 'pk',
+  sign_count: 0,
+  transports: null,
+  device_type: 'singleDevice',
+  backed_up: 0,
+  created_at: 0,
+  attestation_format: 'none',
+  attestation_root_sha256: null,
+  aaguid: null,
+});
+const standing = (passkeys: number, unusedRecoveryCodes: number, offered: Partial<PasswordlessStanding> = {}): PasswordlessStanding => ({
+  passkeys: Array.from({ length: passkeys }, (_, index) => passkey(`c${index}`)),
+  unusedRecoveryCodes,
+  passkeysEnabled: true,
+  recoveryCodesEnabled: true,
+  ...offered,
+});
+
+describe('canGoPasswordless()', () => {
+  it('PW-15: two passkeys, or one and an unused recovery code', () => {
+    expect(canGoPasswordless(standing(2, 0))).toEqual({ allowed: true, passkeys: 2 });
+    expect(canGoPasswordless(standing(1, 1))).toEqual({ allowed: true, passkeys: 1 });
+    expect(canGoPasswordless(standing(3, 10))).toEqual({ allowed: true, passkeys: 3 });
+  });
+
+  it('PW-15: says what is missing: a passkey, or a second way in besides the one', () => {
+    expect(canGoPasswordless(standing(0, 10))).toMatchObject({ allowed: false, missing: 'passkey', passkeys: 0 });
+    expect(canGoPasswordless(standing(1, 0))).toMatchObject({ allowed: false, missing: 'second_passkey_or_recovery_codes', passkeys: 1 });
+  });
+
+  it('PW-15: what the server does not offer does not count — passkeys without webauthn, codes without recovery', () => {
+    expect(canGoPasswordless(standing(2, 10, { passkeysEnabled: false }))).toMatchObject({ allowed: false, missing: 'passkey', passkeys: 0 });
+    const noCodes = canGoPasswordless(standing(1, 10, { recoveryCodesEnabled: false }));
+    expect(noCodes).toMatchObject({ allowed: false, missing: 'second_passkey_or_recovery_codes' });
+    expect(noCodes.allowed === false && noCodes.detail).not.toMatch(/recovery codes/);
+  });
+
+  it('PW-15: isDiscoverablePasskey() counts every active passkey until the discoverable column exists', () => {
+    expect(isDiscoverablePasskey(passkey('any'))).toBe(true);
+  });
+});
