@@ -98,6 +98,10 @@ describe('the password on the account page (PW-15, PW-18)', () => {
   it('PW-15/PW-18: remove the password (behind the step-up), then set one again', async () => {
     const user = await signedInThroughPages();
     await addPasskeyThroughPages(user, createSoftAuthenticator());
+    // Recovery codes alone would not do: this account has no verified e-mail address or phone
+    // that a reset (the codes' way back in) could reach — so a second passkey.
+    expect((await user.b.get('/account')).body).toContain('verify an e-mail address or phone');
+    await addPasskeyThroughPages(user, createSoftAuthenticator());
     const offered = await user.b.get('/account');
     expect(offered.body).toMatch(/<form class="stack card" method="post" action="\/account\/password\/remove" data-passwordless="allowed">[\s\S]*name="csrf"[\s\S]*Remove password<\/button>/);
 

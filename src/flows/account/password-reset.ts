@@ -38,6 +38,7 @@ import type { FlowContext, RequestMeta } from '../shared/context.js';
 import { withHashCapacity } from '../shared/errors.js';
 import { takeRequestBudgets } from '../budgets/request-budgets.js';
 import { recordCredentialsChange } from '../sessions/credentials-changed.js';
+import { resetDestinationOf, type ResetDestination } from '../factors/reset-destination.js';
 import { announceRevokedSessions } from '../sessions/revoke-sessions.js';
 import { trySendBudgets } from '../budgets/send-budgets.js';
 import { countUserFailureInBackground, unlockAccount, withGuess } from '../budgets/throttle.js';
@@ -51,7 +52,6 @@ const deliveryJitterMs = 250;
 
 export const forgotPasswordAnswer = 'If that account exists and has a verified e-mail address or phone, a reset code is on its way.';
 
-type ResetDestination = { channel: 'email' | 'sms'; to: string };
 
 /** The name as the account throttle counts it: normalized when valid, else case-folded as typed. */
 function accountNameOf(username: string): string {
@@ -59,20 +59,10 @@ function accountNameOf(username: string): string {
   return check.ok ? check.username : username.normalize('NFKC').toLowerCase();
 }
 
-/**
- * Where a reset code can go (TWOFOLD_PASSWORD_RESET): the account's verified address, else the
- * phone of an active SMS factor while SMS factors are enabled — never an address nobody proved
- * (anyone can type a victim's address at sign-up). The factors are read for every name (of
- * nobody, for a name nobody has): the same query.
- */
+/** Where the account's reset code goes (reset-destination.ts). The factors are read for every name (of nobody, for a name nobody has): the same query. */
 async function resetDestination(ctx: FlowContext, user: UserRow | undefined): Promise<ResetDestination | undefined> {
   const factors = await listFactorsOfUser(ctx.db, user?.id ?? '', 'active');
-  if (user === undefined) return undefined;
-  const channels = ctx.config.passwordResetChannels;
-  if (channels.includes('email') && user.email !== null && user.email_verified_at !== null) return { channel: 'email', to: user.email };
-  if (!channels.includes('sms') || !ctx.config.factors.has('sms')) return undefined;
-  const sms = factors.find((factor) => factor.type === 'sms' && factor.destination !== null);
-  return sms?.destination === undefined || sms.destination === null ? undefined : { channel: 'sms', to: sms.destination };
+  return user === undefined ? undefined : resetDestinationOf(ctx, user, factors);
 }
 
 /** TWOFOLD_PASSWORD_RESET=off: neither asking for a code nor using one (a code sent earlier dies too). */

@@ -20,6 +20,7 @@ const passkey = (id: string): WebauthnCredentialRow => ({
 const standing = (passkeys: number, unusedRecoveryCodes: number, offered: Partial<PasswordlessStanding> = {}): PasswordlessStanding => ({
   passkeys: Array.from({ length: passkeys }, (_, index) => passkey(`c${index}`)),
   unusedRecoveryCodes,
+  resetReachable: true,
   passkeysEnabled: true,
   recoveryCodesEnabled: true,
   ...offered,
@@ -42,6 +43,13 @@ describe('canGoPasswordless()', () => {
     const noCodes = canGoPasswordless(standing(1, 10, { recoveryCodesEnabled: false }));
     expect(noCodes).toMatchObject({ allowed: false, missing: 'second_passkey_or_recovery_codes' });
     expect(noCodes.allowed === false && noCodes.detail).not.toMatch(/recovery codes/);
+  });
+
+  it('PW-15: recovery codes count only while a reset code can reach the account — they are used after a password reset', () => {
+    const unreachable = canGoPasswordless(standing(1, 10, { resetReachable: false }));
+    expect(unreachable).toMatchObject({ allowed: false, missing: 'second_passkey_or_recovery_codes' });
+    expect(unreachable.allowed === false && unreachable.detail).toMatch(/verify an e-mail address or phone/);
+    expect(canGoPasswordless(standing(2, 0, { resetReachable: false }))).toEqual({ allowed: true, passkeys: 2 });
   });
 
   it('PW-15: isDiscoverablePasskey() counts every active passkey until the discoverable column exists', () => {
