@@ -112,6 +112,16 @@ export interface TwofoldConfig {
      * only when its attestation chains to one of these.
      */
     attestationRoots: string[];
+    /**
+     * A passkey sign-in (no password) whose assertion lacks UV (TWOFOLD_PASSKEY_WITHOUT_UV):
+     * 'refuse' (the default: 401 user_verification_required), or 'aal1' — one factor, a token at aal1.
+     */
+    passkeyWithoutUv: 'refuse' | 'aal1';
+    /**
+     * Passkey sign-in challenges per client network per 5 minutes (TWOFOLD_PASSKEY_CHALLENGES_PER_CLIENT):
+     * each is a key in the shared store for that long, asked for anonymously.
+     */
+    signInChallengesPerClient: number;
   };
   /** Remembered browsers ("trust this device"); 0 days turns the feature off. */
   trustedDeviceDays: number;
