@@ -142,6 +142,34 @@ describe('createVerifier(): requirements (RFC 9470)', () => {
     await expect(verifier.verify(token, { acr: ['aal2', 'urn:example:strong'] })).resolves.toMatchObject({ acr: 'aal2' });
   });
 
+  it('SS-10: acr demands follow aal1 < aal2 < phr < phrh — "phr" accepts phr and phrh only, "phrh" only phrh, each refusal names the level to step up to', async () => {
+    const key = await realKeyOf(t);
+    const claims = decodeJwt(token);
+    const header = decodeProtectedHeader(token);
+    const tokenAt = (acr: string, amr: string[]) => signWithRealKey(key, { kid: header.kid, typ: 'at+jwt' }, { ...claims, acr, amr, jti: `${acr}-token` });
+    const phr = await tokenAt('phr', ['swk', 'mfa']);
+    const phrh = await tokenAt('phrh', ['hwk', 'mfa']);
+    const { verifier } = verifierFor();
+
+    const aal2Refused = await expectVerificationError(verifier.verify(token, { acr: 'phr' }), 'insufficient_authentication');
+    expect(aal2Refused.missing).toEqual({ acrValues: ['phr'] });
+    await expect(verifier.verify(phr, { acr: 'phr' })).resolves.toMatchObject({ acr: 'phr' });
+    await expect(verifier.verify(phrh, { acr: 'phr' })).resolves.toMatchObject({ acr: 'phrh' });
+
+    const phrRefused = await expectVerificationError(verifier.verify(phr, { acr: 'phrh' }), 'insufficient_authentication');
+    expect(phrRefused.missing).toEqual({ acrValues: ['phrh'] });
+    await expectVerificationError(verifier.verify(token, { acr: 'phrh' }), 'insufficient_authentication');
+    await expect(verifier.verify(phrh, { acr: 'phrh' })).resolves.toMatchObject({ acr: 'phrh' });
+
+    // The weaker demands accept the stronger levels.
+    for (const strong of [phr, phrh]) {
+      await expect(verifier.verify(strong, { acr: 'aal2' })).resolves.toBeDefined();
+      await expect(verifier.verify(strong, { acr: 'aal1' })).resolves.toBeDefined();
+    }
+    // A value outside Twofold's order matches only itself.
+    await expectVerificationError(verifier.verify(phrh, { acr: 'urn:example:strong' }), 'insufficient_authentication');
+  });
+
   it('amr: every listed method must appear', async () => {
     const { verifier } = verifierFor();
     await expect(verifier.verify(token, { amr: ['otp', 'mfa'] })).resolves.toBeDefined();
