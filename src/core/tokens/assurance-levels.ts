@@ -33,8 +33,23 @@ export function acrSatisfies(presentedAcr: string, acceptable: readonly string[]
   });
 }
 
-/** The weakest of Twofold's levels among `values` (what a demand listing several asks for at least), or undefined when none is one. */
-export function weakestAssuranceLevel(values: readonly string[]): AssuranceLevel | undefined {
+/** The strongest of Twofold's levels among `values`, or undefined when none is one. */
+export function strongestAssuranceLevel(values: readonly string[]): AssuranceLevel | undefined {
   const ranks = values.map(rankOf).filter((rank): rank is number => rank !== undefined);
-  return ranks.length === 0 ? undefined : assuranceLevels[Math.min(...ranks)];
+  return ranks.length === 0 ? undefined : assuranceLevels[Math.max(...ranks)];
+}
+
+/**
+ * The strongest level a sign-in proves, from what the server verified (its `acr` and `amr`), never
+ * from what was asked: a two-factor sign-in (aal2) whose latest proof was a passkey — alone with
+ * user verification, or after the password — is phishing resistant (`phr`), since that proof
+ * cannot be relayed from a look-alike site; `phrh` when the passkey is a proven hardware key
+ * (`hwk`, from a verified attestation). A remembered browser or an e-mail code stays at its own
+ * level whatever else the session holds.
+ */
+export function provenAssuranceLevel(signIn: { acr: string; amr: readonly string[] }): AssuranceLevel | undefined {
+  if (!acrSatisfies(signIn.acr, ['aal2'])) return isAssuranceLevel(signIn.acr) ? signIn.acr : undefined;
+  if (signIn.amr.includes('hwk')) return 'phrh';
+  if (signIn.amr.includes('swk')) return strongestAssuranceLevel([signIn.acr, 'phr']);
+  return isAssuranceLevel(signIn.acr) ? signIn.acr : undefined;
 }
