@@ -22,7 +22,7 @@ export async function answerPasskeyPrompt(
   browser: OidcBrowser,
   input: { paths: { action: string; challengeAction: string }; factorId: string; authenticator: SoftAuthenticator; origin: string; next?: string | undefined },
 ): Promise<{ response: Response; url: string }> {
-  const nextField = input.next === undefined ? {} : { next: input.next };
+  const nextField: Record<string, string> = input.next === undefined ? {} : { next: input.next };
   const challenged = await browser.follow(input.paths.challengeAction, { method: 'POST', form: { csrf: browser.csrf(), factor_id: input.factorId, ...nextField } });
   const page = await challenged.response.text();
   const challengeId = /name="challenge_id" value="([^"]+)"/.exec(page)?.[1];

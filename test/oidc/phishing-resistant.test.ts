@@ -106,7 +106,7 @@ describe('OpenID Provider: phr and phrh are earned with a passkey (OP-22)', () =
     expect(claims['amr']).toEqual(expect.arrayContaining(['swk', 'mfa']));
 
     // The session now proves phr: the next demands, as acr_values or an essential claim, answer at once.
-    for (const params of [{ acr_values: 'phr' }, { claims: JSON.stringify({ id_token: { acr: { essential: true, values: ['phr'] } } }) }]) {
+    for (const params of [{ acr_values: 'phr' }, { claims: JSON.stringify({ id_token: { acr: { essential: true, values: ['phr'] } } }) }] as Array<Record<string, string>>) {
       const again = await authorization(params);
       const landing = await browser.follow(again.url.href);
       expect(new URL(landing.url).origin + new URL(landing.url).pathname).toBe(redirectUri);
@@ -134,7 +134,7 @@ describe('OpenID Provider: phr and phrh are earned with a passkey (OP-22)', () =
 
   it('OP-22: an account without a passkey cannot meet phr: acr_values=phr and an essential phr both end in unmet_authentication_requirements, no code', async () => {
     const browser = await signedInWithApp(appOnly);
-    for (const params of [{ acr_values: 'phr' }, { claims: JSON.stringify({ id_token: { acr: { essential: true, value: 'phr' } } }) }]) {
+    for (const params of [{ acr_values: 'phr' }, { claims: JSON.stringify({ id_token: { acr: { essential: true, value: 'phr' } } }) }] as Array<Record<string, string>>) {
       const demanding = await authorization(params);
       expectRefusedWith((await browser.follow(demanding.url.href)).url, 'unmet_authentication_requirements');
     }
