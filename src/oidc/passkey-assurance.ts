@@ -4,7 +4,6 @@
 // with OpenID's unmet_authentication_requirements instead.
 import type { AssuranceLevel } from '../core/tokens/assurance-levels.js';
 import { isProvenHardwareKey, rootFingerprints } from '../core/webauthn/attestation-trust.js';
-import { attestedKeyOf } from '../flows/factors/passkeys.js';
 import type { FlowContext } from '../flows/shared/context.js';
 import { listWebauthnCredentialsOfUser } from '../store/repositories/webauthn-credentials.js';
 
@@ -13,6 +12,6 @@ export async function passkeyAssuranceOfAccount(ctx: FlowContext, userId: string
   const credentials = await listWebauthnCredentialsOfUser(ctx.db, userId);
   if (credentials.length === 0) return undefined;
   const roots = rootFingerprints(ctx.config.webauthn.attestationRoots);
-  const hardware = credentials.some((row) => isProvenHardwareKey(attestedKeyOf(row), roots));
+  const hardware = credentials.some((row) => isProvenHardwareKey({ attestationRootSha256: row.attestation_root_sha256, backupEligible: row.device_type === 'multiDevice' }, roots));
   return hardware ? 'phrh' : 'phr';
 }

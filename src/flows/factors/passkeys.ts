@@ -49,8 +49,7 @@ function passkeyMethod(ctx: FlowContext, key: AttestedKey): AuthMethod {
   return isProvenHardwareKey(key, rootFingerprints(ctx.config.webauthn.attestationRoots)) ? 'webauthn_hardware' : 'webauthn_software';
 }
 
-/** What a stored credential's registration proved, for isProvenHardwareKey. */
-export const attestedKeyOf = (row: Pick<WebauthnCredentialRow, 'attestation_root_sha256' | 'device_type'>): AttestedKey => ({
+const attestedKeyOf = (row: Pick<WebauthnCredentialRow, 'attestation_root_sha256' | 'device_type'>): AttestedKey => ({
   attestationRootSha256: row.attestation_root_sha256,
   backupEligible: row.device_type === 'multiDevice',
 });
