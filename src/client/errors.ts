@@ -10,6 +10,7 @@ export type ServerErrorCode =
   | 'invalid_credentials'
   | 'invalid_token'
   | 'invalid_code'
+  | 'invalid_passkey'
   | 'insufficient_authentication'
   | 'forbidden'
   | 'not_found'

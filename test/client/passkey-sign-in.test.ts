@@ -30,7 +30,7 @@ async function accountWithPasskey(authenticator: SoftAuthenticator): Promise<{ u
 const accessClaims = (accessToken: string) => decodeJwt(accessToken);
 
 describe('signInWithPasskey(): a passkey alone', () => {
-  it('WA-03: the two passkey routes, no username or password sent; the tokens are stored and the session is aal2 with swk and mfa', async () => {
+  it('WA-08, WA-09: the two passkey routes, no username or password sent; the tokens are stored and the session is aal2 with swk and mfa', async () => {
     const authenticator = createSoftAuthenticator();
     const account = await accountWithPasskey(authenticator);
     const { client, recorder } = createTestClient(t, { webauthn: softWebAuthn(authenticator) });
@@ -47,7 +47,7 @@ describe('signInWithPasskey(): a passkey alone', () => {
     expect((await client.getMe()).user.id).toBe(account.userId);
   });
 
-  it('acrValues ["phr"]: the access token says phr (a passkey is phishing resistant)', async () => {
+  it('WA-10: acrValues ["phr"] is sent as acr_values and the access token says phr (a passkey is phishing resistant)', async () => {
     const authenticator = createSoftAuthenticator();
     await accountWithPasskey(authenticator);
     const { client, recorder } = createTestClient(t, { webauthn: softWebAuthn(authenticator) });
@@ -56,7 +56,7 @@ describe('signInWithPasskey(): a passkey alone', () => {
     expect(accessClaims(result.tokens.accessToken)['acr']).toBe('phr');
   });
 
-  it('a passkey the server does not know is refused with a typed error, and nothing is stored', async () => {
+  it('WA-11: a passkey the server does not know is invalid_passkey (401), and nothing is stored', async () => {
     // A credential made for this site but never registered with Twofold.
     const stranger = createSoftAuthenticator();
     stranger.register({
@@ -69,7 +69,7 @@ describe('signInWithPasskey(): a passkey alone', () => {
     const { client } = createTestClient(t, { webauthn: softWebAuthn(stranger) });
     const error = await client.signInWithPasskey().catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(TwofoldClientError);
-    expect((error as TwofoldClientError).status).toBe(401);
+    expect(error).toMatchObject({ code: 'invalid_passkey', status: 401 });
     expect(await client.getTokens()).toBeUndefined();
   });
 
