@@ -11,7 +11,8 @@ export interface AuthenticationRequirements {
    * Acceptable `acr` values. Twofold's levels are ordered aal1 < aal2 < phr < phrh, and a level
    * accepts the stronger ones: requiring "aal2" accepts "phr" too, requiring "phr" (phishing
    * resistant: a passkey) accepts "phrh", and "phrh" (an attested hardware passkey) only itself.
-   * Twofold issues "aal2" after a second factor, "aal1" after an e-mail code or a remembered browser.
+   * Twofold issues "aal2" after a second factor, "aal1" after an e-mail code or a remembered browser,
+   * and "phr" / "phrh" after a passkey sign-in that asked for them.
    */
   acr?: string | string[];
   /** Methods that must all appear in `amr` (RFC 8176), e.g. ["hwk"] for a device-bound passkey. */
