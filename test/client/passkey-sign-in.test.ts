@@ -60,7 +60,7 @@ describe('signInWithPasskey(): a passkey alone', () => {
     // A credential made for this site but never registered with Twofold.
     const stranger = createSoftAuthenticator();
     stranger.register({
-      rp: { id: new URL(t.baseUrl).hostname, name: 'Twofold' },
+      rp: { id: t.config.webauthn.rpId, name: 'Twofold' },
       user: { id: 'dW5rbm93bg', name: 'unknown', displayName: 'unknown' },
       challenge: 'AAAAAAAAAAAAAAAAAAAAAA',
       pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
