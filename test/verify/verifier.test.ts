@@ -9,6 +9,7 @@ import { rotateSigningKey } from '../../src/flows/keys/rotate-signing-key.js';
 import { createVerifier, VerificationError, type Verifier, type VerifierOptions } from '../../src/verify/index.js';
 import { bearer, loginForMfaToken, postJson, signIn, signUp, totpCode, type SignedUp } from '../helpers/flow.js';
 import { realKeyOf, signWithRealKey } from '../helpers/jwt-forgery.js';
+import { injectPost, signInWithPasskey, signUpWithPasskey } from '../helpers/passkey-sign-in.js';
 import { startListeningTwofold, type ListeningTwofold } from '../helpers/listening-twofold.js';
 
 let t: ListeningTwofold;
@@ -168,6 +169,20 @@ describe('createVerifier(): requirements (RFC 9470)', () => {
     }
     // A value outside Twofold's order matches only itself.
     await expectVerificationError(verifier.verify(phrh, { acr: 'urn:example:strong' }), 'insufficient_authentication');
+  });
+
+  it('SS-10: a real passkey sign-in that asked for phr gives a token acr "phr" accepts; without asking it is aal2, which "phr" refuses', async () => {
+    const post = injectPost(t);
+    const account = await signUpWithPasskey(post, { rpId: t.config.webauthn.rpId, origin: t.baseUrl });
+    const { verifier } = verifierFor();
+    const asked = await signInWithPasskey(post, account.authenticator, { acrValues: 'phr' });
+    expect(asked.status, JSON.stringify(asked.body)).toBe(200);
+    await expect(verifier.verify(asked.body.access_token, { acr: 'phr' })).resolves.toMatchObject({ acr: 'phr', sub: account.userId });
+    await expectVerificationError(verifier.verify(asked.body.access_token, { acr: 'phrh' }), 'insufficient_authentication');
+    const plain = await signInWithPasskey(post, account.authenticator);
+    expect(plain.status, JSON.stringify(plain.body)).toBe(200);
+    const refused = await expectVerificationError(verifier.verify(plain.body.access_token, { acr: 'phr' }), 'insufficient_authentication');
+    expect(refused.missing).toEqual({ acrValues: ['phr'] });
   });
 
   it('amr: every listed method must appear', async () => {
