@@ -101,8 +101,10 @@ export interface TwofoldClient {
    * Signs in with a passkey alone — no username, no password: the browser offers the site's
    * passkeys, the one picked names the account, and its user verification makes it two factors
    * (aal2; `acrValues: ["phr"]` for a token that says phishing resistant). Stores the tokens.
-   * A cancelled prompt is `passkey_failed`, an aborted `signal` is `aborted`, a passkey the server
-   * does not know is `invalid_credentials`.
+   * A cancelled prompt is `passkey_failed`, an aborted `signal` is `aborted`; the server refuses a
+   * passkey it does not accept with `invalid_passkey`, one that skipped user verification with
+   * `user_verification_required`, a cloned-looking one with `passkey_locked`, and a challenge
+   * answered too late with `challenge_expired` (start again).
    */
   signInWithPasskey(options?: PasskeySignInOptions): Promise<SignInResult>;
   /**
