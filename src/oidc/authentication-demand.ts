@@ -31,13 +31,32 @@ export function authenticationDemand(params: Record<string, unknown>): Authentic
   };
 }
 
+export interface DemandedLevel {
+  /** What the sign-in must prove, or undefined when nothing is asked. */
+  level: AssuranceLevel | undefined;
+  /** The request asks only for levels this account cannot reach (phr / phrh without such a passkey). */
+  unmet: boolean;
+}
+
 /**
- * The level the login must prove: the strongest of Twofold's levels asked for (first choice or not,
- * a level asked for at all is what is given), or the client's required level when that is stronger.
- * Values Twofold does not know ask for nothing.
+ * The level the login must prove: the strongest of Twofold's levels the request asks for (first
+ * choice or not, a level asked for at all is what is given) that the account can reach —
+ * `reachable`, the best its passkeys allow (aal2 without one; assumed phrh until looked up) — and
+ * never less than the client's required level. A request whose levels are all out of reach is
+ * `unmet`; values Twofold does not know ask for nothing.
  */
-export function demandedAssuranceLevel(demand: AuthenticationDemand, clientRequiredAcr: string | undefined): AssuranceLevel | undefined {
-  return strongestAssuranceLevel(clientRequiredAcr === undefined ? demand.acrValues : [...demand.acrValues, clientRequiredAcr]);
+export function demandedAssuranceLevel(demand: AuthenticationDemand, clientRequiredAcr: string | undefined, reachable: AssuranceLevel = 'phrh'): DemandedLevel {
+  const asked = demand.acrValues.filter(isAssuranceLevel);
+  const withinReach = asked.filter((level) => acrSatisfies(reachable, [level]));
+  return {
+    level: strongestAssuranceLevel(clientRequiredAcr === undefined ? withinReach : [...withinReach, clientRequiredAcr]),
+    unmet: asked.length > 0 && withinReach.length === 0,
+  };
+}
+
+/** phr and phrh: only a passkey proves them. */
+export function isPhishingResistantLevel(level: AssuranceLevel | undefined): level is 'phr' | 'phrh' {
+  return level === 'phr' || level === 'phrh';
 }
 
 /**

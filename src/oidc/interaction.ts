@@ -13,8 +13,8 @@ import { TwofoldError } from '../errors.js';
 import type { FlowContext } from '../flows/shared/context.js';
 import { requestMeta } from '../http/authenticate.js';
 import { signedInSession } from '../ui/page-session.js';
-import { acrSatisfies, provenAssuranceLevel } from '../core/tokens/assurance-levels.js';
-import { authenticationDemand, demandedAssuranceLevel, reportedAcr } from './authentication-demand.js';
+import { acrSatisfies, provenAssuranceLevel, type AssuranceLevel } from '../core/tokens/assurance-levels.js';
+import { authenticationDemand, demandedAssuranceLevel, isPhishingResistantLevel, reportedAcr } from './authentication-demand.js';
 import { findOidcClient } from './clients.js';
 import { handleConsent } from './consent.js';
 import { grantForFirstPartyLogin } from './first-party-grant.js';
@@ -36,7 +36,6 @@ export async function handleInteraction(ctx: FlowContext, provider: Provider, re
     const clientId = typeof details.params['client_id'] === 'string' ? details.params['client_id'] : null;
     const client = clientId === null ? undefined : await findOidcClient(ctx.db, clientId);
     const demand = authenticationDemand(details.params);
-    const demandedLevel = demandedAssuranceLevel(demand, client?.options.requiredAcr);
     const authTimeMs = claims.auth_time * 1000;
     if (demand.freshSignIn) {
       // When the request first came here, kept in the interaction (server-side), on Twofold's clock:
@@ -53,17 +52,20 @@ export async function handleInteraction(ctx: FlowContext, provider: Provider, re
     // What the session proves, from its acr and amr (assurance-levels.ts): a remembered browser
     // (aal1) never answers a demand for aal2, nor a TOTP sign-in one for phr — the person proves a factor now.
     const proven = provenAssuranceLevel(claims);
-    const levelMissing = demandedLevel !== undefined && (proven === undefined || !acrSatisfies(proven, [demandedLevel]));
-    if (levelMissing && (demandedLevel === 'phr' || demandedLevel === 'phrh')) {
-      // Only a passkey proves these; an account without one (or without an attested hardware key
-      // for phrh) would be sent round the step-up for ever.
-      const reachable = await passkeyAssuranceOfAccount(ctx, auth.user.id);
-      if (reachable === undefined || !acrSatisfies(reachable, [demandedLevel])) {
-        const error = { error: 'unmet_authentication_requirements', error_description: `This application asks for a sign-in with ${demandedLevel === 'phrh' ? 'a hardware security key' : 'a passkey'}, and this account has none.` };
+    const proves = (level: AssuranceLevel | undefined) => level === undefined || (proven !== undefined && acrSatisfies(proven, [level]));
+    const requiredAcr = client?.options.requiredAcr;
+    let demanded = demandedAssuranceLevel(demand, requiredAcr);
+    if (!proves(demanded.level) && isPhishingResistantLevel(demanded.level)) {
+      // Only a passkey proves these: ask for no more than this account's passkeys can reach (the
+      // request's next choice), and end at once when it has none that could — a step-up would never succeed.
+      demanded = demandedAssuranceLevel(demand, requiredAcr, (await passkeyAssuranceOfAccount(ctx, auth.user.id)) ?? 'aal2');
+      if (demanded.unmet) {
+        const error = { error: 'unmet_authentication_requirements', error_description: 'This application asks for a sign-in with a passkey (or a hardware security key) this account does not have.' };
         return reply.redirect(await provider.interactionResult(request.raw, reply.raw, error, { mergeWithLastSubmission: false }), 303);
       }
-      return reply.redirect(`/account/verify?factor=passkey&next=${encodeURIComponent(here)}`, 303);
     }
+    const levelMissing = !proves(demanded.level);
+    if (levelMissing && isPhishingResistantLevel(demanded.level)) return reply.redirect(`/account/verify?factor=passkey&next=${encodeURIComponent(here)}`, 303);
     if (tooOld || levelMissing) return reply.redirect(`/account/verify?next=${encodeURIComponent(here)}`, 303);
     const acr = reportedAcr({ acr: claims.acr, proven }, demand);
     // The Twofold session goes with the login: the grant is bound to it and it is the ID token's sid (session-grants.ts).

@@ -112,9 +112,14 @@ describe('OpenID Provider: phr and phrh are earned with a passkey (OP-22)', () =
       expect(new URL(landing.url).origin + new URL(landing.url).pathname).toBe(redirectUri);
       expect((await again.redeem(landing.url))['acr']).toBe('phr');
     }
-    // A software passkey is not a proven hardware key: phrh cannot be met.
+    // A software passkey is not a proven hardware key: phrh cannot be met…
     const hardware = await authorization({ acr_values: 'phrh' });
     expectRefusedWith((await browser.follow(hardware.url.href)).url, 'unmet_authentication_requirements');
+    // …unless the request's next choice can: "phrh phr" is answered with phr.
+    const preferHardware = await authorization({ acr_values: 'phrh phr' });
+    const fallback = await browser.follow(preferHardware.url.href);
+    expect(new URL(fallback.url).origin + new URL(fallback.url).pathname).toBe(redirectUri);
+    expect((await preferHardware.redeem(fallback.url))['acr']).toBe('phr');
   });
 
   it('OP-22: a passkey as the second factor after the password is phishing resistant — acr_values=phr is answered by that sign-in, without a step-up', async () => {
@@ -138,8 +143,8 @@ describe('OpenID Provider: phr and phrh are earned with a passkey (OP-22)', () =
       const demanding = await authorization(params);
       expectRefusedWith((await browser.follow(demanding.url.href)).url, 'unmet_authentication_requirements');
     }
-    // aal2 is still what the app's sign-in gives.
-    const aal2 = await authorization({ acr_values: 'aal2' });
+    // aal2 is still what the app's sign-in gives, also when phr was only the first choice.
+    const aal2 = await authorization({ acr_values: 'phr aal2' });
     expect((await aal2.redeem((await browser.follow(aal2.url.href)).url))['acr']).toBe('aal2');
   });
 
