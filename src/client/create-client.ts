@@ -2,6 +2,7 @@
 // methods of TwofoldClient (twofold-client.ts, where each method is documented).
 import { isTokenRejection } from './errors.js';
 import { confirmFactorWith, enrollFactorWith, enrollPasskeyWith } from './factor-enrollment.js';
+import { signInWithPasskeyUsing, startConditionalPasskeySignInUsing } from './passkey-sign-in.js';
 import { createPendingSignIn } from './pending-sign-in.js';
 import { challengeFactorWith, verificationBodyFor, type AuthorizedSend } from './second-factor-proofs.js';
 import { createSessionTokens } from './session-tokens.js';
@@ -82,6 +83,8 @@ export function createTwofoldClient(options: TwofoldClientOptions): TwofoldClien
       const response = await transport.send<LoginResponse>({ method: 'POST', path: '/v1/login', body: { username: input.username, password: input.password } });
       return createPendingSignIn(pendingDependencies, response);
     },
+    signInWithPasskey: (signInOptions) => signInWithPasskeyUsing(pendingDependencies, signInOptions),
+    startConditionalPasskeySignIn: (signInOptions) => startConditionalPasskeySignInUsing(pendingDependencies, signInOptions),
 
     getTokens: () => sessionTokens.current(),
     refreshTokens: () => sessionTokens.refreshTokens(),

@@ -10,6 +10,11 @@ export type ServerErrorCode =
   | 'invalid_credentials'
   | 'invalid_token'
   | 'invalid_code'
+  | 'invalid_passkey'
+  | 'invalid_challenge'
+  | 'challenge_expired'
+  | 'user_verification_required'
+  | 'passkey_locked'
   | 'insufficient_authentication'
   | 'forbidden'
   | 'not_found'
@@ -31,8 +36,9 @@ export type ServerErrorCode =
  * - `invalid_response`: an answer that is not the API's JSON (a proxy's HTML error page, say).
  * - `not_signed_in`: an authenticated method was called without tokens in the token store.
  * - `passkey_failed`: the WebAuthn prompt failed or was cancelled (the original error is the `cause`).
+ * - `aborted`: the caller's `signal` ended the call (say, the person typed a password instead).
  */
-export type ClientErrorCode = 'network_error' | 'timeout' | 'invalid_response' | 'not_signed_in' | 'passkey_failed';
+export type ClientErrorCode = 'network_error' | 'timeout' | 'invalid_response' | 'not_signed_in' | 'passkey_failed' | 'aborted';
 
 /** Any code a TwofoldClientError carries; unknown future server codes pass through as strings. */
 export type TwofoldClientErrorCode = ServerErrorCode | ClientErrorCode | (string & {});

@@ -4,6 +4,7 @@
 export { createTwofoldClient } from './create-client.js';
 export type { LoginInput, PasswordResetInput, RegisterInput, Registration, PageQuery, SecurityEventsQuery, SessionPage, TwofoldClient, TwofoldClientOptions } from './twofold-client.js';
 export type { PendingSignIn, SignInResult, VerifyOptions } from './pending-sign-in.js';
+export type { ConditionalPasskeySignInOptions, PasskeySignInOptions } from './passkey-sign-in.js';
 export type { SecondFactorProof, SignInProof } from './second-factor-proofs.js';
 export type { EnrollFactorInput, FactorConfirmation } from './factor-enrollment.js';
 export { createMemoryTokenStore, type StoredTokens, type TokenStore } from './token-store.js';

@@ -1,7 +1,8 @@
 // The public face of the client SDK: its options and its methods. The implementation is in
 // create-client.ts; this file is the contract an app codes against.
 import type { EnrollFactorInput, FactorConfirmation } from './factor-enrollment.js';
-import type { PendingSignIn } from './pending-sign-in.js';
+import type { ConditionalPasskeySignInOptions, PasskeySignInOptions } from './passkey-sign-in.js';
+import type { PendingSignIn, SignInResult } from './pending-sign-in.js';
 import type { SecondFactorProof } from './second-factor-proofs.js';
 import type { StoredTokens, TokenStore } from './token-store.js';
 import type { FetchFunction } from './transport.js';
@@ -96,6 +97,23 @@ export interface TwofoldClient {
   register(input: RegisterInput): Promise<Registration>;
   /** POST /v1/login: checks the password; returns the pending sign-in, never tokens (LG-07). */
   login(input: LoginInput): Promise<PendingSignIn>;
+  /**
+   * Signs in with a passkey alone — no username, no password: the browser offers the site's
+   * passkeys, the one picked names the account, and its user verification makes it two factors
+   * (aal2; `acrValues: ["phr"]` for a token that says phishing resistant). Stores the tokens.
+   * A cancelled prompt is `passkey_failed`, an aborted `signal` is `aborted`; the server refuses a
+   * passkey it does not accept with `invalid_passkey`, one that skipped user verification with
+   * `user_verification_required`, a cloned-looking one with `passkey_locked`, and a challenge
+   * answered too late with `challenge_expired` (start again).
+   */
+  signInWithPasskey(options?: PasskeySignInOptions): Promise<SignInResult>;
+  /**
+   * Passkeys in the username field's autofill (conditional mediation): call it when the sign-in
+   * page loads, with an `<input autocomplete="username webauthn">` on it, and abort `signal` when
+   * the person submits the password form instead. Resolves to the sign-in once a passkey is
+   * picked; to undefined when the browser has no conditional mediation or the signal aborted it.
+   */
+  startConditionalPasskeySignIn(options?: ConditionalPasskeySignInOptions): Promise<SignInResult | undefined>;
 
   /** The stored tokens, or undefined when signed out. */
   getTokens(): Promise<StoredTokens | undefined>;

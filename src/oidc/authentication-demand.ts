@@ -1,14 +1,16 @@
 // What an authorization request demands of the sign-in behind it (OpenID Connect Core 3.1.2.1):
-// prompt=login (a fresh sign-in), max_age (a sign-in no older than that), acr_values or an
-// essential acr claim asking for aal2 (a second factor). A demand is met by sending the person
-// through a factor, never by believing the parameter: the interaction compares it with what the
-// Twofold session proves.
+// prompt=login (a fresh sign-in), max_age (a sign-in no older than that), acr_values or the claims
+// parameter's acr asking for a level (aal2: a second factor; phr: a passkey; phrh: an attested
+// hardware passkey). A demand is met by sending the person through a factor, never by believing
+// the parameter: the interaction compares it with what the Twofold session proves.
+import { acrSatisfies, isAssuranceLevel, strongestAssuranceLevel, type AssuranceLevel } from '../core/tokens/assurance-levels.js';
 import { claimsParameter } from './claims-parameter.js';
 
 export interface AuthenticationDemand {
   freshSignIn: boolean;
   maxAgeSeconds: number | undefined;
-  secondFactor: boolean;
+  /** The acr values asked for: acr_values and the claims parameter's acr together. */
+  acrValues: string[];
 }
 
 function acrDemanded(claims: unknown): string[] {
@@ -22,7 +24,46 @@ export function authenticationDemand(params: Record<string, unknown>): Authentic
   const prompts = typeof params['prompt'] === 'string' ? params['prompt'].split(' ') : [];
   const maxAge = typeof params['max_age'] === 'string' || typeof params['max_age'] === 'number' ? Number(params['max_age']) : Number.NaN;
   const acrValues = typeof params['acr_values'] === 'string' ? params['acr_values'].split(' ') : [];
-  // aal2 is Twofold's highest level: asked for at all (first choice or not), it is what is given.
-  const secondFactor = acrValues.includes('aal2') || acrDemanded(params['claims']).includes('aal2');
-  return { freshSignIn: prompts.includes('login'), maxAgeSeconds: Number.isInteger(maxAge) && maxAge >= 0 ? maxAge : undefined, secondFactor };
+  return {
+    freshSignIn: prompts.includes('login'),
+    maxAgeSeconds: Number.isInteger(maxAge) && maxAge >= 0 ? maxAge : undefined,
+    acrValues: [...acrValues, ...acrDemanded(params['claims'])].filter((value) => value !== ''),
+  };
+}
+
+export interface DemandedLevel {
+  /** What the sign-in must prove, or undefined when nothing is asked. */
+  level: AssuranceLevel | undefined;
+  /** The request asks only for levels this account cannot reach (phr / phrh without such a passkey). */
+  unmet: boolean;
+}
+
+/**
+ * The level the login must prove: the strongest of Twofold's levels the request asks for (first
+ * choice or not, a level asked for at all is what is given) that the account can reach —
+ * `reachable`, the best its passkeys allow (aal2 without one; assumed phrh until looked up) — and
+ * never less than the client's required level. A request whose levels are all out of reach is
+ * `unmet`; values Twofold does not know ask for nothing.
+ */
+export function demandedAssuranceLevel(demand: AuthenticationDemand, clientRequiredAcr: string | undefined, reachable: AssuranceLevel = 'phrh'): DemandedLevel {
+  const asked = demand.acrValues.filter(isAssuranceLevel);
+  const withinReach = asked.filter((level) => acrSatisfies(reachable, [level]));
+  return {
+    level: strongestAssuranceLevel(clientRequiredAcr === undefined ? withinReach : [...withinReach, clientRequiredAcr]),
+    unmet: asked.length > 0 && withinReach.length === 0,
+  };
+}
+
+/** phr and phrh: only a passkey proves them. */
+export function isPhishingResistantLevel(level: AssuranceLevel | undefined): level is 'phr' | 'phrh' {
+  return level === 'phr' || level === 'phrh';
+}
+
+/**
+ * The ID token's acr: the session's own (aal1 or aal2), raised to the strongest level the request
+ * asked for that the sign-in proves — so `phr` / `phrh` appear only when asked for and earned.
+ */
+export function reportedAcr(session: { acr: string; proven: AssuranceLevel | undefined }, demand: AuthenticationDemand): string {
+  const earned = demand.acrValues.filter((value) => isAssuranceLevel(value) && session.proven !== undefined && acrSatisfies(session.proven, [value]));
+  return strongestAssuranceLevel([session.acr, ...earned]) ?? session.acr;
 }

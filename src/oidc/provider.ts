@@ -20,6 +20,7 @@ import { tokensConfiguration } from './tokens-configuration.js';
 import { signOutOfTwofoldAtLogout } from './twofold-sign-out.js';
 import { discoveryWithoutFragment } from './discovery-response-modes.js';
 import { unauthorizedGrantAsRfcError } from './unauthorized-grant.js';
+import { assuranceLevels } from '../core/tokens/assurance-levels.js';
 
 /** Where the provider's endpoints live; stable, documented in the README. */
 export const oidcRoutes = {
@@ -96,7 +97,8 @@ export async function createOidcProvider(ctx: FlowContext): Promise<{ provider: 
     clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'],
     responseTypes: ['code'],
     pkce: { required: () => true },
-    acrValues: ['aal1', 'aal2'],
+    // Every level the interaction can earn, weakest first (assurance-levels.ts).
+    acrValues: [...assuranceLevels],
     claims: scopeClaims,
     cookies: { keys: [cookieKey.toString('base64url')] },
     jwks: { keys: [signingJwk as never] },

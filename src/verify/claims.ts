@@ -5,7 +5,7 @@
 import type { AccessTokenClaims } from '../core/tokens/claims.js';
 
 export type TwofoldAccessClaims = Omit<AccessTokenClaims, 'acr'> & {
-  /** "aal2" after a second factor; "aal1" after an e-mail code or a remembered browser. */
+  /** "aal2" after a second factor; "aal1" after an e-mail code or a remembered browser; "phr" / "phrh" after a passkey, when asked for. */
   acr: string;
   [claim: string]: unknown;
 };

@@ -1,35 +1,24 @@
 // What a route may demand of the login behind a token (RFC 9470): an assurance level (`acr`),
 // authentication methods (`amr`), and a recent authentication (`maxAge` against `auth_time`).
+import { acrSatisfies } from '../core/tokens/assurance-levels.js';
 import { VerificationError } from './errors.js';
 import type { TwofoldAccessClaims } from './claims.js';
 
+export { acrSatisfies };
+
 export interface AuthenticationRequirements {
   /**
-   * Acceptable `acr` values. NIST levels are ordered: requiring "aal1" accepts "aal2" too.
+   * Acceptable `acr` values. Twofold's levels are ordered aal1 < aal2 < phr < phrh, and a level
+   * accepts the stronger ones: requiring "aal2" accepts "phr" too, requiring "phr" (phishing
+   * resistant: a passkey) accepts "phrh", and "phrh" (an attested hardware passkey) only itself.
    * Twofold issues "aal2" after a second factor, "aal1" after an e-mail code or a remembered browser,
-   * and "phr" / "phrh" (each meeting "aal2") after a passkey sign-in that asked for them.
+   * and "phr" / "phrh" after a passkey sign-in that asked for them.
    */
   acr?: string | string[];
   /** Methods that must all appear in `amr` (RFC 8176), e.g. ["hwk"] for a device-bound passkey. */
   amr?: string[];
   /** Seconds since the person last authenticated (`auth_time`), e.g. 300 before a payment. */
   maxAge?: number;
-}
-
-const nistLevel = /^aal([1-3])$/;
-// The OpenID EAP values Twofold gives after a passkey: phishing-resistant (phr), and
-// hardware-protected too (phrh) — each two factors, so each meets "aal2"; phrh meets "phr".
-const levelOfAcr = (acr: string): string | undefined => (acr === 'phr' || acr === 'phrh' ? '2' : nistLevel.exec(acr)?.[1]);
-
-export function acrSatisfies(tokenAcr: string, acceptable: string[]): boolean {
-  if (acceptable.includes(tokenAcr)) return true;
-  const tokenLevel = levelOfAcr(tokenAcr);
-  return acceptable.some((wanted) => {
-    if (wanted === tokenAcr) return true;
-    if (wanted === 'phr' && tokenAcr === 'phrh') return true;
-    const wantedLevel = nistLevel.exec(wanted)?.[1];
-    return tokenLevel !== undefined && wantedLevel !== undefined && tokenLevel >= wantedLevel;
-  });
 }
 
 /** Throws `insufficient_authentication` naming what is missing, so the client can step up. */

@@ -6,11 +6,12 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 export const chromiumPath = '/usr/bin/chromium';
 export const chromiumAvailable = existsSync(chromiumPath);
 
-export function launchChromium(): Promise<Browser> {
+/** `extraArgs`: more Chromium switches, e.g. `--unsafely-treat-insecure-origin-as-secure=<origin>` for WebAuthn on a test origin. */
+export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: chromiumPath,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', ...extraArgs],
   });
 }
 
@@ -25,11 +26,11 @@ export function watchForViolations(page: Page): string[] {
 }
 
 /** A platform authenticator with user verification (biometrics), as Chrome's DevTools offers. */
-export async function addVirtualAuthenticator(context: BrowserContext, page: Page): Promise<string> {
+export async function addVirtualAuthenticator(context: BrowserContext, page: Page, options: { automaticPresenceSimulation?: boolean } = {}): Promise<string> {
   const cdp = await context.newCDPSession(page);
   await cdp.send('WebAuthn.enable');
   const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: options.automaticPresenceSimulation ?? true },
   });
   return authenticatorId;
 }

@@ -59,6 +59,56 @@ export function softWebAuthn(authenticator: SoftAuthenticator): WebAuthnCeremoni
   };
 }
 
+/**
+ * The software authenticator behind a browser that offers conditional mediation: a modal prompt
+ * answers at once, a conditional one (useBrowserAutofill) waits until the test "picks" the passkey
+ * in the autofill — or until the SDK cancels the prompt, which then rejects with an AbortError as
+ * @simplewebauthn/browser's does.
+ */
+export interface ConditionalSoftWebAuthn {
+  ceremonies: WebAuthnCeremonies;
+  /** Resolves when a conditional prompt is waiting for a pick. */
+  waiting(): Promise<void>;
+  /** The person picks the passkey in the autofill. */
+  pick(): void;
+  /** useBrowserAutofill of each prompt, in order. */
+  readonly prompts: boolean[];
+  cancellations(): number;
+}
+
+export function conditionalSoftWebAuthn(authenticator: SoftAuthenticator, options: { available?: boolean } = {}): ConditionalSoftWebAuthn {
+  const prompts: boolean[] = [];
+  let cancelled = 0;
+  let pending: { pick: () => void; cancel: () => void } | undefined;
+  let announceWaiting: (() => void) | undefined;
+  let waiting = new Promise<void>((resolve) => (announceWaiting = resolve));
+  return {
+    prompts,
+    waiting: () => waiting,
+    pick: () => pending?.pick(),
+    cancellations: () => cancelled,
+    ceremonies: {
+      startRegistration: async ({ optionsJSON }) => authenticator.register(optionsJSON),
+      startAuthentication: async ({ optionsJSON, useBrowserAutofill = false }) => {
+        prompts.push(useBrowserAutofill);
+        if (!useBrowserAutofill) return authenticator.authenticate(optionsJSON);
+        const picked = new Promise<void>((resolve, reject) => {
+          pending = { pick: resolve, cancel: () => reject(Object.assign(new Error('Manually cancelling existing WebAuthn API call'), { name: 'AbortError' })) };
+        });
+        announceWaiting?.();
+        waiting = new Promise<void>((resolve) => (announceWaiting = resolve));
+        await picked;
+        return authenticator.authenticate(optionsJSON);
+      },
+      cancelCeremony: () => {
+        cancelled += 1;
+        pending?.cancel();
+      },
+      isConditionalMediationAvailable: async () => options.available ?? true,
+    },
+  };
+}
+
 export interface TestClient {
   client: TwofoldClient;
   recorder: RecordingFetch;

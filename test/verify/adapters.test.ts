@@ -1,12 +1,15 @@
 // The framework adapters of twofold/verify: a Fastify plugin and an Express middleware in real
 // apps (the Express one over real HTTP), and the plain function — all answering failures with
 // RFC 6750 / RFC 9470 WWW-Authenticate challenges and problem+json bodies.
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authenticateRequest, bearerToken, createVerifier, requireAuth, twofoldAuth, type Verifier } from '../../src/verify/index.js';
 import { signIn, signUp, type SignedUp } from '../helpers/flow.js';
+import { realKeyOf, signWithRealKey } from '../helpers/jwt-forgery.js';
 import { startListeningTwofold, type ListeningTwofold } from '../helpers/listening-twofold.js';
 
 let t: ListeningTwofold;
@@ -22,6 +25,15 @@ afterAll(async () => {
   verifier.close();
   await t.close();
 });
+
+/**
+ * The same login's token re-signed with Twofold's own key at another `acr`: what the server issues
+ * after a passkey sign-in that asked for phr / phrh (a fresh jti, so the verifier's cache is no help).
+ */
+async function tokenWithAcr(accessToken: string, acr: string, amr: string[]): Promise<string> {
+  const key = await realKeyOf(t);
+  return signWithRealKey(key, { kid: decodeProtectedHeader(accessToken).kid, typ: 'at+jwt' }, { ...decodeJwt(accessToken), acr, amr, jti: randomUUID() });
+}
 
 interface Answer {
   status: number;
@@ -73,6 +85,24 @@ function describeGuardedApi(name: string, request: (path: string, authorization?
       expect((await request('/profile', `Bearer ${accessToken}`)).status).toBe(200);
     });
 
+    it('SS-10: a route demanding acr "phr" refuses an aal2 token with 401 insufficient_user_authentication and acr_values="phr" (RFC 9470), and serves a phr one', async () => {
+      const { accessToken } = await signIn(t, user);
+      const refused = await request('/transfers', `Bearer ${accessToken}`);
+      expect(refused.status).toBe(401);
+      expect(refused.headers['www-authenticate']).toMatch(/error="insufficient_user_authentication"/);
+      expect(refused.headers['www-authenticate']).toMatch(/acr_values="phr"/);
+      expect(refused.body).toMatchObject({ code: 'insufficient_authentication' });
+
+      const phr = await tokenWithAcr(accessToken, 'phr', ['swk', 'mfa']);
+      expect(await request('/transfers', `Bearer ${phr}`)).toMatchObject({ status: 200, body: { acr: 'phr' } });
+      const phrRefused = await request('/signing-keys', `Bearer ${phr}`);
+      expect(phrRefused.status).toBe(401);
+      expect(phrRefused.headers['www-authenticate']).toMatch(/acr_values="phrh"/);
+      const phrh = await tokenWithAcr(accessToken, 'phrh', ['hwk', 'mfa']);
+      expect(await request('/signing-keys', `Bearer ${phrh}`)).toMatchObject({ status: 200, body: { acr: 'phrh' } });
+      expect(await request('/transfers', `Bearer ${phrh}`)).toMatchObject({ status: 200, body: { acr: 'phrh' } });
+    });
+
     it('a route without the guard runs without a token', async () => {
       expect(await request('/open')).toMatchObject({ status: 200, body: { auth: null } });
     });
@@ -88,6 +118,8 @@ describe('Fastify plugin', () => {
     await app.register(async (routes) => {
       routes.get('/profile', { preHandler: routes.requireAuth() }, async (request) => ({ sub: request.auth?.sub, acr: request.auth?.acr }));
       routes.get('/payments', { preHandler: routes.requireAuth({ acr: 'aal2', maxAge: 300 }) }, async (request) => ({ sub: request.auth?.sub }));
+      routes.get('/transfers', { preHandler: routes.requireAuth({ acr: 'phr' }) }, async (request) => ({ acr: request.auth?.acr }));
+      routes.get('/signing-keys', { preHandler: routes.requireAuth({ acr: 'phrh' }) }, async (request) => ({ acr: request.auth?.acr }));
       routes.get('/open', async (request) => ({ auth: request.auth }));
     });
     await app.ready();
@@ -111,6 +143,12 @@ describe('Express middleware', () => {
     });
     app.get('/payments', requireAuth(verifier, { ...options, acr: 'aal2', maxAge: 300 }), (request, response) => {
       response.json({ sub: request.auth?.sub });
+    });
+    app.get('/transfers', requireAuth(verifier, { ...options, acr: 'phr' }), (request, response) => {
+      response.json({ acr: request.auth?.acr });
+    });
+    app.get('/signing-keys', requireAuth(verifier, { ...options, acr: 'phrh' }), (request, response) => {
+      response.json({ acr: request.auth?.acr });
     });
     app.get('/open', (request, response) => {
       response.json({ auth: request.auth ?? null });

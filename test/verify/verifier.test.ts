@@ -9,6 +9,7 @@ import { rotateSigningKey } from '../../src/flows/keys/rotate-signing-key.js';
 import { createVerifier, VerificationError, type Verifier, type VerifierOptions } from '../../src/verify/index.js';
 import { bearer, loginForMfaToken, postJson, signIn, signUp, totpCode, type SignedUp } from '../helpers/flow.js';
 import { realKeyOf, signWithRealKey } from '../helpers/jwt-forgery.js';
+import { injectPost, signInWithPasskey, signUpWithPasskey } from '../helpers/passkey-sign-in.js';
 import { startListeningTwofold, type ListeningTwofold } from '../helpers/listening-twofold.js';
 
 let t: ListeningTwofold;
@@ -140,6 +141,48 @@ describe('createVerifier(): requirements (RFC 9470)', () => {
     await expect(verifier.verify(aal1, { acr: 'aal1' })).resolves.toMatchObject({ acr: 'aal1' });
     await expect(verifier.verify(token, { acr: 'aal1' })).resolves.toMatchObject({ acr: 'aal2' });
     await expect(verifier.verify(token, { acr: ['aal2', 'urn:example:strong'] })).resolves.toMatchObject({ acr: 'aal2' });
+  });
+
+  it('SS-10: acr demands follow aal1 < aal2 < phr < phrh — "phr" accepts phr and phrh only, "phrh" only phrh, each refusal names the level to step up to', async () => {
+    const key = await realKeyOf(t);
+    const claims = decodeJwt(token);
+    const header = decodeProtectedHeader(token);
+    const tokenAt = (acr: string, amr: string[]) => signWithRealKey(key, { kid: header.kid, typ: 'at+jwt' }, { ...claims, acr, amr, jti: `${acr}-token` });
+    const phr = await tokenAt('phr', ['swk', 'mfa']);
+    const phrh = await tokenAt('phrh', ['hwk', 'mfa']);
+    const { verifier } = verifierFor();
+
+    const aal2Refused = await expectVerificationError(verifier.verify(token, { acr: 'phr' }), 'insufficient_authentication');
+    expect(aal2Refused.missing).toEqual({ acrValues: ['phr'] });
+    await expect(verifier.verify(phr, { acr: 'phr' })).resolves.toMatchObject({ acr: 'phr' });
+    await expect(verifier.verify(phrh, { acr: 'phr' })).resolves.toMatchObject({ acr: 'phrh' });
+
+    const phrRefused = await expectVerificationError(verifier.verify(phr, { acr: 'phrh' }), 'insufficient_authentication');
+    expect(phrRefused.missing).toEqual({ acrValues: ['phrh'] });
+    await expectVerificationError(verifier.verify(token, { acr: 'phrh' }), 'insufficient_authentication');
+    await expect(verifier.verify(phrh, { acr: 'phrh' })).resolves.toMatchObject({ acr: 'phrh' });
+
+    // The weaker demands accept the stronger levels.
+    for (const strong of [phr, phrh]) {
+      await expect(verifier.verify(strong, { acr: 'aal2' })).resolves.toBeDefined();
+      await expect(verifier.verify(strong, { acr: 'aal1' })).resolves.toBeDefined();
+    }
+    // A value outside Twofold's order matches only itself.
+    await expectVerificationError(verifier.verify(phrh, { acr: 'urn:example:strong' }), 'insufficient_authentication');
+  });
+
+  it('SS-10: a real passkey sign-in that asked for phr gives a token acr "phr" accepts; without asking it is aal2, which "phr" refuses', async () => {
+    const post = injectPost(t);
+    const account = await signUpWithPasskey(post, { rpId: t.config.webauthn.rpId, origin: t.baseUrl });
+    const { verifier } = verifierFor();
+    const asked = await signInWithPasskey(post, account.authenticator, { acrValues: 'phr' });
+    expect(asked.status, JSON.stringify(asked.body)).toBe(200);
+    await expect(verifier.verify(asked.body.access_token, { acr: 'phr' })).resolves.toMatchObject({ acr: 'phr', sub: account.userId });
+    await expectVerificationError(verifier.verify(asked.body.access_token, { acr: 'phrh' }), 'insufficient_authentication');
+    const plain = await signInWithPasskey(post, account.authenticator);
+    expect(plain.status, JSON.stringify(plain.body)).toBe(200);
+    const refused = await expectVerificationError(verifier.verify(plain.body.access_token, { acr: 'phr' }), 'insufficient_authentication');
+    expect(refused.missing).toEqual({ acrValues: ['phr'] });
   });
 
   it('amr: every listed method must appear', async () => {

@@ -12,10 +12,12 @@
 // are given only when asked for (acr_values) and only when true: any passkey with UV is
 // phishing-resistant (its signature is bound to the origin); `phrh` needs a proven hardware key.
 
+import { acrSatisfies, isAssuranceLevel, type AssuranceLevel } from './assurance-levels.js';
+
 export type AuthMethod = 'totp' | 'sms' | 'email' | 'webauthn_hardware' | 'webauthn_software' | 'recovery_code' | 'trusted_device';
 
-/** The `acr` values Twofold gives. aal2, phr and phrh all mean "two factors". */
-export type Acr = 'aal1' | 'aal2' | 'phr' | 'phrh';
+/** The `acr` values Twofold gives (assurance-levels.ts keeps their order). aal2, phr and phrh all mean "two factors". */
+export type Acr = AssuranceLevel;
 
 const amrValue: Record<AuthMethod, string> = {
   totp: 'otp',
@@ -79,10 +81,10 @@ export function acrFor(method: AuthMethod, proof: ProofContext = afterPassword):
 
 /** Whether a session's acr means two factors (aal2, or the phishing-resistant levels above it). */
 export function isAtLeastAal2(acr: string): boolean {
-  return acr === 'aal2' || acr === 'phr' || acr === 'phrh';
+  return acrSatisfies(acr, ['aal2']);
 }
 
 /** A stored acr read back (a session row), narrowed to what Twofold gives; anything else reads as aal1. */
 export function storedAcr(acr: string): Acr {
-  return acr === 'aal2' || acr === 'phr' || acr === 'phrh' ? acr : 'aal1';
+  return isAssuranceLevel(acr) ? acr : 'aal1';
 }

@@ -1,6 +1,7 @@
 // Discovery for resource servers: the JWKS (public keys only) and an OpenID-style metadata
 // subset that points to it. Cacheable briefly: a rotated key appears within a minute.
 import type { FastifyInstance } from 'fastify';
+import { assuranceLevels } from '../../core/tokens/assurance-levels.js';
 import { buildJwks } from '../../core/tokens/jwks.js';
 import { Type } from 'typebox';
 import type { FlowContext } from '../../flows/shared/context.js';
@@ -19,7 +20,7 @@ export function twofoldDiscoveryMetadata(ctx: FlowContext): Record<string, unkno
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: [ctx.config.tokens.signingAlgorithm],
     token_endpoint_auth_methods_supported: ['none'],
-    acr_values_supported: ['aal1', 'aal2'],
+    acr_values_supported: [...assuranceLevels],
     amr_values_supported: ['pwd', 'otp', 'sms', 'email', 'hwk', 'swk', 'rc', 'dev', 'mfa'],
     claims_supported: ['iss', 'sub', 'aud', 'client_id', 'iat', 'exp', 'jti', 'sid', 'auth_time', 'acr', 'amr'],
     access_token_signing_alg_values_supported: [ctx.config.tokens.signingAlgorithm],

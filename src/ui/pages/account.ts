@@ -309,7 +309,10 @@ ${olderEventsLink(page.nextBefore)}
   // Step-up: prove a factor again with the signed-in session, then go on to `next`.
   const prompt = async (request: FastifyRequest, reply: FastifyReply, auth: AccessAuthentication, extra: Partial<PromptState>, status = 200) => {
     const state = await promptState(kit, auth, verifyPaths, { next: safeLocalPath(formValue(request, 'next') ?? (request.query as Record<string, unknown>)['next'], '/account'), ...extra });
-    return kit.render(request, reply, { title: 'Confirm it’s you', signedIn: true, status, notice: { kind: 'info', text: 'This change needs a second factor from the last few minutes.' } }, (csrf) => renderFactorPrompt(state, csrf));
+    // An application that asked for a phishing-resistant sign-in (the OpenID Provider's phr) is answered by a passkey only.
+    const passkeysOnly = (request.query as Record<string, unknown>)['factor'] === 'passkey';
+    const shown = passkeysOnly ? { ...state, factors: state.factors.filter((factor) => factor.type === 'webauthn'), recoveryEnabled: false } : state;
+    return kit.render(request, reply, { title: 'Confirm it’s you', signedIn: true, status, notice: { kind: 'info', text: 'This change needs a second factor from the last few minutes.' } }, (csrf) => renderFactorPrompt(shown, csrf));
   };
 
   app.get('/account/verify', async (request, reply) => {
