@@ -33,3 +33,9 @@ export async function advanceSignCount(db: Executor, factorId: string, from: num
     .executeTakeFirst();
   return result.numUpdatedRows === 1n;
 }
+
+/** No passkey with this credential id is registered (any more): the sign-in page may tell the browser so. */
+export async function isUnknownPasskey(db: Executor, credentialId: string): Promise<boolean> {
+  const row = await db.selectFrom('webauthn_credentials').select('factor_id').where('credential_id', '=', credentialId).executeTakeFirst();
+  return row === undefined;
+}
