@@ -4,12 +4,17 @@
 
 export const errorCatalog = {
   invalid_request: { status: 400, title: 'The request is malformed' },
+  invalid_challenge: { status: 400, title: 'No open challenge with that id; ask for new options' },
+  challenge_expired: { status: 400, title: 'The challenge has expired; ask for new options' },
   weak_password: { status: 400, title: 'The password does not meet the password policy' },
   invalid_credentials: { status: 401, title: 'Invalid username or password' },
   invalid_token: { status: 401, title: 'The token is missing, malformed, expired or revoked' },
   invalid_code: { status: 401, title: 'The code is wrong, expired or already used' },
+  invalid_passkey: { status: 401, title: 'The passkey was not accepted' },
+  user_verification_required: { status: 401, title: 'The passkey did not verify the person (no PIN or biometric)' },
   insufficient_authentication: { status: 401, title: 'A more recent or stronger authentication is required' },
   forbidden: { status: 403, title: 'This token may not do that' },
+  passkey_locked: { status: 403, title: 'This passkey is locked: it looked cloned' },
   not_found: { status: 404, title: 'Not found' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   request_timeout: { status: 408, title: 'The request did not arrive in time' },

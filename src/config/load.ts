@@ -172,6 +172,7 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
       rpName: serviceName,
       origins: collect(() => parseOrigins(read('TWOFOLD_WEBAUTHN_ORIGINS'), publicUrl), parseOrigins(undefined, publicUrl)),
       attestationRoots: collect(() => readAttestationRoots(read('TWOFOLD_WEBAUTHN_ATTESTATION_ROOTS')), []),
+      passkeyWithoutUv: collect(() => parsePasskeyWithoutUv(read('TWOFOLD_PASSKEY_WITHOUT_UV')), 'refuse'),
     },
     trustedDeviceDays: integer('TWOFOLD_TRUSTED_DEVICE_DAYS', 30, 0, 365),
     passwordResetTtlSeconds: integer('TWOFOLD_PASSWORD_RESET_TTL_SECONDS', 15 * 60, 60, 3600),
@@ -419,6 +420,13 @@ function parseEmailProvider(read: Reader, timeoutMs: number, serviceName: string
     return { provider, url, from, timeoutMs };
   }
   throw new ConfigError('TWOFOLD_EMAIL_PROVIDER', `expected outbox or smtp, got "${provider}"`);
+}
+
+/** `refuse` (default) or `aal1`: what a passkey sign-in without user verification gets. */
+function parsePasskeyWithoutUv(raw: string | undefined): 'refuse' | 'aal1' {
+  const value = raw?.toLowerCase() ?? 'refuse';
+  if (value === 'refuse' || value === 'aal1') return value;
+  throw new ConfigError('TWOFOLD_PASSKEY_WITHOUT_UV', `expected refuse or aal1, got "${raw}"`);
 }
 
 function parseNotifications(read: Reader, timeoutMs: number): TwofoldConfig['notifications'] {

@@ -112,6 +112,11 @@ export interface TwofoldConfig {
      * only when its attestation chains to one of these.
      */
     attestationRoots: string[];
+    /**
+     * A passkey sign-in (no password) whose assertion lacks UV (TWOFOLD_PASSKEY_WITHOUT_UV):
+     * 'refuse' (the default: 401 user_verification_required), or 'aal1' — one factor, a token at aal1.
+     */
+    passkeyWithoutUv: 'refuse' | 'aal1';
   };
   /** Remembered browsers ("trust this device"); 0 days turns the feature off. */
   trustedDeviceDays: number;

@@ -30,6 +30,7 @@ import { factorRoutes } from './routes/factors.js';
 import { healthRoutes } from './routes/health.js';
 import { loginRoutes } from './routes/login.js';
 import { mfaRoutes } from './routes/mfa.js';
+import { passkeyRoutes } from './routes/passkeys.js';
 import { registerRoutes } from './routes/register.js';
 import { sessionRoutes } from './routes/session.js';
 import { wellKnownRoutes } from './routes/well-known.js';
@@ -128,6 +129,7 @@ async function twofoldRoutesPlugin(app: FastifyInstance, options: TwofoldRoutesO
   loginRoutes(app, ctx);
   factorRoutes(app, ctx);
   mfaRoutes(app, ctx);
+  passkeyRoutes(app, ctx);
   sessionRoutes(app, ctx);
   accountRoutes(app, ctx);
   emailRoutes(app, ctx);

@@ -6,6 +6,7 @@
 // the person through the sign-in or a second factor again first (authentication-demand.ts), and so
 // does a client registered to require aal2 (a remembered browser is then not enough). Consent is
 // consent.ts: asked of third-party clients only; a first-party client's comes with the login.
+import { isAtLeastAal2 } from '../core/tokens/authentication-methods.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import { TwofoldError } from '../errors.js';
@@ -49,7 +50,7 @@ export async function handleInteraction(ctx: FlowContext, provider: Provider, re
     }
     const tooOld = demand.maxAgeSeconds !== undefined && ctx.now() - authTimeMs > demand.maxAgeSeconds * 1000;
     // A remembered browser (aal1) never answers a demand for aal2: the person proves a factor now.
-    if (tooOld || (demand.secondFactor && claims.acr !== 'aal2')) return reply.redirect(`/account/verify?next=${encodeURIComponent(here)}`, 303);
+    if (tooOld || (demand.secondFactor && !isAtLeastAal2(claims.acr))) return reply.redirect(`/account/verify?next=${encodeURIComponent(here)}`, 303);
     // The Twofold session goes with the login: the grant is bound to it and it is the ID token's sid (session-grants.ts).
     const login = { accountId: auth.user.id, acr: claims.acr, amr: claims.amr, ts: claims.auth_time, remember: false, twofoldSessionId: auth.session.id };
     // Every login at the provider is in the person's audit trail, naming the application it was for.

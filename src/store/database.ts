@@ -69,6 +69,10 @@ export interface WebauthnCredentialsTable {
   attestation_root_sha256: string | null;
   /** The authenticator model, only when a trusted attestation vouched for it. */
   aaguid: string | null;
+  /** 1: a discoverable credential (may sign in alone); 0: not; null: registered before this was asked. */
+  discoverable: number | null;
+  /** When a counter that did not move forward locked it (ms); null: usable. */
+  locked_at: number | null;
 }
 
 export type ChallengeKind = 'otp' | 'webauthn';

@@ -6,7 +6,8 @@ import type { TwofoldAccessClaims } from './claims.js';
 export interface AuthenticationRequirements {
   /**
    * Acceptable `acr` values. NIST levels are ordered: requiring "aal1" accepts "aal2" too.
-   * Twofold issues "aal2" after a second factor, "aal1" after an e-mail code or a remembered browser.
+   * Twofold issues "aal2" after a second factor, "aal1" after an e-mail code or a remembered browser,
+   * and "phr" / "phrh" (each meeting "aal2") after a passkey sign-in that asked for them.
    */
   acr?: string | string[];
   /** Methods that must all appear in `amr` (RFC 8176), e.g. ["hwk"] for a device-bound passkey. */
@@ -16,12 +17,16 @@ export interface AuthenticationRequirements {
 }
 
 const nistLevel = /^aal([1-3])$/;
+// The OpenID EAP values Twofold gives after a passkey: phishing-resistant (phr), and
+// hardware-protected too (phrh) — each two factors, so each meets "aal2"; phrh meets "phr".
+const levelOfAcr = (acr: string): string | undefined => (acr === 'phr' || acr === 'phrh' ? '2' : nistLevel.exec(acr)?.[1]);
 
 export function acrSatisfies(tokenAcr: string, acceptable: string[]): boolean {
   if (acceptable.includes(tokenAcr)) return true;
-  const tokenLevel = nistLevel.exec(tokenAcr)?.[1];
+  const tokenLevel = levelOfAcr(tokenAcr);
   return acceptable.some((wanted) => {
     if (wanted === tokenAcr) return true;
+    if (wanted === 'phr' && tokenAcr === 'phrh') return true;
     const wantedLevel = nistLevel.exec(wanted)?.[1];
     return tokenLevel !== undefined && wantedLevel !== undefined && tokenLevel >= wantedLevel;
   });

@@ -156,6 +156,10 @@ export interface SoftAuthenticatorOptions {
   attachment?: 'platform' | 'cross-platform';
   /** The attestation statement of its registrations: 'none' by default. */
   attestation?: SoftAttestation;
+  /** Whether it can store discoverable (resident) credentials: default true. */
+  residentKeys?: boolean;
+  /** Whether its "browser" answers the credProps extension when asked: default true. */
+  reportsCredProps?: boolean;
 }
 
 /**
@@ -220,6 +224,8 @@ export interface SoftCredential {
   signCount: number;
   backupEligible: boolean;
   backedUp: boolean;
+  /** A discoverable (resident) credential: offered when allowCredentials is empty. */
+  discoverable: boolean;
 }
 
 export interface SoftAuthenticator {
@@ -279,6 +285,8 @@ export function createSoftAuthenticator(options: SoftAuthenticatorOptions = {}):
   const transports = options.transports ?? ['internal'];
   const attachment = options.attachment ?? 'platform';
   const defaultAttestation = options.attestation ?? { format: 'none' };
+  const residentKeys = options.residentKeys ?? true;
+  const reportsCredProps = options.reportsCredProps ?? true;
   const store = new Map<string, SoftCredential>();
   let newest: string | undefined;
 
@@ -316,6 +324,10 @@ export function createSoftAuthenticator(options: SoftAuthenticatorOptions = {}):
         throw new SoftAuthenticatorError('NotAllowedError', 'user verification required but not supported');
       }
 
+      const residentKey = creation.authenticatorSelection?.residentKey ?? (creation.authenticatorSelection?.requireResidentKey === true ? 'required' : 'discouraged');
+      if (residentKey === 'required' && !residentKeys) throw new SoftAuthenticatorError('NotSupportedError', 'this authenticator cannot store discoverable credentials');
+      const discoverable = residentKeys && residentKey !== 'discouraged';
+
       const { curve } = algorithms[algorithm];
       const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: curve });
       const rawId = overrides.credentialId === undefined ? randomBytes(32) : fromB64url(overrides.credentialId);
@@ -331,6 +343,7 @@ export function createSoftAuthenticator(options: SoftAuthenticatorOptions = {}):
         signCount,
         backupEligible,
         backedUp,
+        discoverable,
       };
 
       const authData = buildAuthenticatorData({
@@ -363,7 +376,8 @@ export function createSoftAuthenticator(options: SoftAuthenticatorOptions = {}):
           publicKeyAlgorithm: algorithm,
           publicKey: b64url(publicKey.export({ format: 'der', type: 'spki' })),
         },
-        clientExtensionResults: {},
+        // credProps (WebAuthn §10.1.3): the browser says whether it made a discoverable credential.
+        clientExtensionResults: creation.extensions?.credProps === true && reportsCredProps ? { credProps: { rk: discoverable } } : {},
         authenticatorAttachment: attachment,
       };
     },
@@ -378,7 +392,8 @@ export function createSoftAuthenticator(options: SoftAuthenticatorOptions = {}):
         credential = find(overrides.useCredential);
       } else {
         const allowed = request.allowCredentials ?? [];
-        const usable = allowed.length === 0 ? [...store.values()].filter((held) => held.rpId === rpId) : allowed.map((listed) => store.get(listed.id)).filter((held) => held !== undefined);
+        // Without allowCredentials only discoverable credentials can be offered (a username-less sign-in).
+        const usable = allowed.length === 0 ? [...store.values()].filter((held) => held.rpId === rpId && held.discoverable) : allowed.map((listed) => store.get(listed.id)).filter((held) => held !== undefined);
         if (usable[0] === undefined) throw new SoftAuthenticatorError('NotAllowedError', 'no credential of this authenticator is allowed');
         credential = usable[0];
       }

@@ -12,6 +12,7 @@ import { sql } from 'kysely';
 import { SettingsService } from '@simplewebauthn/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as attestationMigration from '../../src/store/migrations/0007-passkey-attestation.js';
+import * as discoverableMigration from '../../src/store/migrations/0018-discoverable-passkeys.js';
 import { createVerifier, twofoldAuth, type Verifier } from '../../src/verify/index.js';
 import { createTestPki, type TestAttestationIdentity, type TestCertificateAuthority, type TestPki } from '../helpers/attestation-ca.js';
 import { bearer, loginForMfaToken, postJson, registerUser, type Registered } from '../helpers/flow.js';
@@ -319,16 +320,19 @@ describe('passkeys registered before this change', () => {
     // Back to the old table (the three columns dropped; the row as the old code wrote it, device_type
     // from the BE flag, which made it hwk), then the upgrade migration as a deployment runs it.
     const db = first.ctx.db as never;
+    await discoverableMigration.down(db);
     await attestationMigration.down(db);
     const oldRow = await sql<Record<string, unknown>>`select * from webauthn_credentials where factor_id = ${registration.factorId}`.execute(first.ctx.db);
     expect(Object.keys(oldRow.rows[0]!).sort()).toEqual(['backed_up', 'created_at', 'credential_id', 'device_type', 'factor_id', 'public_key', 'sign_count', 'transports']);
     expect(oldRow.rows[0]).toMatchObject({ device_type: 'singleDevice' });
     await attestationMigration.up(db);
+    await discoverableMigration.up(db);
     await first.stop();
 
     const upgraded = await startListeningTwofold({ restartOf: first, env: { TWOFOLD_WEBAUTHN_ATTESTATION_ROOTS: vendorRoot.certificatePath } });
     try {
-      expect(await storedCredential(upgraded, registration.factorId)).toMatchObject({ attestation_format: null, attestation_root_sha256: null, aaguid: null, device_type: 'singleDevice' });
+      // WA-07: whether it is discoverable is unknown (null): a second factor only.
+      expect(await storedCredential(upgraded, registration.factorId)).toMatchObject({ attestation_format: null, attestation_root_sha256: null, aaguid: null, device_type: 'singleDevice', discoverable: null, locked_at: null });
       const accessToken = await passkeyLogin(upgraded, registration, oldKey);
       expect(decodeJwt(accessToken)).toMatchObject({ acr: 'aal2', amr: ['pwd', 'swk', 'mfa'] });
       expect((await (await hardwareKeyRoute(upgraded))(accessToken)).status).toBe(401);

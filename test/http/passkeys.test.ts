@@ -739,7 +739,7 @@ describe('WA-01: challenges are single-use and bound to one transaction', () => 
 });
 
 describe('WA-05: the signature counter', () => {
-  it('a counter that stays equal or goes back is refused and recorded; the stored counter does not move back', async () => {
+  it('WA-13: a counter that stays equal or goes back is refused, recorded and locks the passkey; the stored counter does not move back', async () => {
     const user = await signUpWithPasskey();
     user.authenticator.setSignCount(user.credentialId, 4);
     expectTokens(await loginWithPasskey(user)); // counter 5
@@ -755,9 +755,13 @@ describe('WA-05: the signature counter', () => {
       expect(events).toHaveLength(expectedEvents);
       expect(events.at(-1)).toMatchObject({ factorId: user.passkeyFactorId, details: { stored_count: 5 } });
     }
-    // The authenticator's real counter (6) is still ahead of the stored one.
-    expectTokens(await loginWithPasskey(user));
+    // The authenticator's real counter (6) is ahead of the stored one, but the passkey is locked now
+    // (WA-13): whichever of the two copies is the original, neither signs in until it is re-added.
+    expectRefused(await loginWithPasskey(user));
     expect(eventsOf(user.userId, 'webauthn.counter_regression')).toHaveLength(3);
+    const stored = await t.ctx.db.selectFrom('webauthn_credentials').select(['sign_count', 'locked_at']).where('factor_id', '=', user.passkeyFactorId).executeTakeFirstOrThrow();
+    expect(Number(stored.sign_count)).toBe(5);
+    expect(stored.locked_at).not.toBeNull();
   });
 
   it('a cloned authenticator is caught when the original signs again', async () => {

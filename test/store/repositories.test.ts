@@ -10,7 +10,7 @@ import { findServerSecret, insertServerSecretIfAbsent } from '../../src/store/re
 import { activateSession, cancelPendingSession, findSession, insertSession, revokeSessions, spendMfaAttempt } from '../../src/store/repositories/sessions.js';
 import { findUserById, incrementFailedAttempts, insertUser, stampCredentialsChange } from '../../src/store/repositories/users.js';
 import { consumeChallenge, findOpenChallenge, insertChallenge, spendChallengeAttempt } from '../../src/store/repositories/challenges.js';
-import { advanceSignCount, insertWebauthnCredential } from '../../src/store/repositories/webauthn-credentials.js';
+import { advanceSignCount, findWebauthnCredentialById, lockWebauthnCredential, insertWebauthnCredential } from '../../src/store/repositories/webauthn-credentials.js';
 import { isUniqueViolation } from '../../src/store/connect.js';
 import { databaseFactories, type TestDatabase } from './databases.js';
 
@@ -253,12 +253,27 @@ describe.each(databaseFactories)('store on $name', (factory) => {
     const factorId = await newFactor(userId, 'active');
     const credential = { factor_id: factorId, credential_id: `cred-${factorId}`, public_key: 'pk', sign_count: 5, transports: null, device_type: 'singleDevice', backed_up: 0, created_at: now };
     await insertWebauthnCredential(database.db, credential);
-    const results = await Promise.all([advanceSignCount(database.db, factorId, 5, 6), advanceSignCount(database.db, factorId, 5, 7)]);
+    const results = await Promise.all([advanceSignCount(database.db, factorId, 5, 6, false), advanceSignCount(database.db, factorId, 5, 7, false)]);
     expect(results.filter(Boolean)).toHaveLength(1);
-    expect(await advanceSignCount(database.db, factorId, 5, 8)).toBe(false);
+    expect(await advanceSignCount(database.db, factorId, 5, 8, false)).toBe(false);
     const otherFactor = await newFactor(await newUser(), 'active');
     const error = await insertWebauthnCredential(database.db, { ...credential, factor_id: otherFactor }).then(() => undefined, (caught: unknown) => caught);
     expect(isUniqueViolation(error)).toBe(true);
+  });
+
+  it('WA-13: a locked credential moves no more; findWebauthnCredentialById() names its owner and records BS', async () => {
+    const userId = await newUser();
+    const factorId = await newFactor(userId, 'active');
+    await insertWebauthnCredential(database.db, { factor_id: factorId, credential_id: `cred-${factorId}`, public_key: 'pk', sign_count: 5, transports: null, device_type: 'multiDevice', backed_up: 0, created_at: now, discoverable: 1 });
+    expect(await advanceSignCount(database.db, factorId, 5, 6, true)).toBe(true);
+    const found = await findWebauthnCredentialById(database.db, `cred-${factorId}`);
+    expect(found).toMatchObject({ user_id: userId, factor_status: 'active', factor_id: factorId, discoverable: 1, locked_at: null, backed_up: 1 });
+    expect(Number(found?.sign_count)).toBe(6);
+    expect(await lockWebauthnCredential(database.db, factorId, now)).toBe(true);
+    expect(await lockWebauthnCredential(database.db, factorId, now + 1)).toBe(false);
+    expect(await advanceSignCount(database.db, factorId, 6, 7, true)).toBe(false);
+    expect(Number((await findWebauthnCredentialById(database.db, `cred-${factorId}`))?.locked_at)).toBe(now);
+    expect(await findWebauthnCredentialById(database.db, 'no-such-credential')).toBeUndefined();
   });
 
   it('a failed transaction leaves nothing behind', async () => {

@@ -1,5 +1,6 @@
 // The two kinds of JWT Twofold issues: the mfa_token and the access token. They differ in `typ` and
 // `aud`, so no validator configured for one can accept the other (RFC 8725 §3.11, FL-02/JW-10).
+import type { Acr } from './authentication-methods.js';
 
 export type TokenKind = 'access' | 'mfa';
 
@@ -29,8 +30,11 @@ export interface AccessTokenClaims {
   jti: string;
   sid: string;
   auth_time: number;
-  /** aal2 after a second factor; aal1 after an e-mail code, which NIST does not count as one. */
-  acr: 'aal1' | 'aal2';
+  /**
+   * aal2 after a second factor (or a passkey alone with UV); phr / phrh when asked for and true;
+   * aal1 after an e-mail code, which NIST does not count as one.
+   */
+  acr: Acr;
   amr: string[];
 }
 

@@ -7,6 +7,7 @@
 // token kind), not through WebCrypto: WebCrypto runs on the libuv threadpool, where argon2 hashes
 // — under login load every authenticated request would queue behind password hashing
 // (measured by the verify-under-login benchmark).
+import { isAtLeastAal2 } from './authentication-methods.js';
 import { TokenError } from 'fast-jwt';
 import type { JWTPayload } from 'jose';
 import type { AccessTokenClaims, MfaTokenClaims, TokenKind } from './claims.js';
@@ -94,7 +95,8 @@ function hasCommonClaims(payload: JWTPayload): boolean {
 function isAccessTokenClaims(payload: JWTPayload): boolean {
   return (
     hasCommonClaims(payload) &&
-    (payload['acr'] === 'aal2' || payload['acr'] === 'aal1') &&
+    typeof payload['acr'] === 'string' &&
+    (payload['acr'] === 'aal1' || isAtLeastAal2(payload['acr'])) &&
     isStringArray(payload['amr']) &&
     typeof payload['auth_time'] === 'number' &&
     isString(payload['client_id'])

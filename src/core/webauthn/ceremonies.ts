@@ -49,7 +49,10 @@ export function buildRegistrationOptions(
     timeout: webauthnTimeoutMs,
     attestationType: rp.attestationRoots.length > 0 ? 'direct' : 'none',
     excludeCredentials: existing.map((credential) => ({ id: credential.credentialId, transports: credential.transports })),
-    authenticatorSelection: { residentKey: 'preferred', userVerification: 'required' },
+    // Discoverable (a resident key), so the passkey can later sign in alone, offered by the
+    // authenticator without a username; credProps tells whether the client really made one.
+    authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
+    extensions: { credProps: true },
     // EdDSA, ES256, RS256: what platform authenticators and security keys offer.
     supportedAlgorithmIDs: [-8, -7, -257],
   });
@@ -70,6 +73,11 @@ export interface VerifiedRegistration {
   aaguid: string | null;
   /** The configured root the verified attestation chains to, or null. */
   attestationRootSha256: string | null;
+  /**
+   * A discoverable credential: credProps.rk when the client reported it, else true — it was
+   * created under residentKey "required", which a conforming client does not answer otherwise.
+   */
+  discoverable: boolean;
 }
 
 export type RegistrationCheck = ({ ok: true } & VerifiedRegistration) | { ok: false; reason: string };
@@ -107,10 +115,19 @@ export async function checkRegistration(rp: RelyingParty, response: Registration
       attestationFormat: info.fmt,
       aaguid: attestationRootSha256 === null ? null : info.aaguid,
       attestationRootSha256,
+      discoverable: reportedResidentKey(response) ?? true,
     };
   } catch (error) {
     return { ok: false, reason: error instanceof Error ? withoutQuotedValues(error.message) : 'invalid registration response' };
   }
+}
+
+/** credProps.rk (a client extension output: unsigned, only the client's word), if reported. */
+function reportedResidentKey(response: RegistrationResponseJSON): boolean | undefined {
+  const credProps: unknown = (response.clientExtensionResults as Record<string, unknown> | undefined)?.['credProps'];
+  if (typeof credProps !== 'object' || credProps === null) return undefined;
+  const rk: unknown = (credProps as Record<string, unknown>)['rk'];
+  return typeof rk === 'boolean' ? rk : undefined;
 }
 
 /**
@@ -130,7 +147,17 @@ export function buildAuthenticationOptions(rp: RelyingParty, credentials: Readon
   });
 }
 
-export type AuthenticationCheck = { ok: true; newSignCount: number } | { ok: false; reason: string; counterRegression: boolean };
+/** A verified assertion: what its signed authenticator data said. */
+export interface VerifiedAssertion {
+  newSignCount: number;
+  /** UV: the authenticator verified the person (PIN or biometric). The flows decide whether it must. */
+  userVerified: boolean;
+  /** BE and BS of this assertion. */
+  backupEligible: boolean;
+  backedUp: boolean;
+}
+
+export type AuthenticationCheck = ({ ok: true } & VerifiedAssertion) | { ok: false; reason: string; counterRegression: boolean };
 
 export async function checkAuthentication(
   rp: RelyingParty,
@@ -144,7 +171,9 @@ export async function checkAuthentication(
       expectedChallenge,
       expectedOrigin: rp.origins,
       expectedRPID: rp.rpId,
-      requireUserVerification: true,
+      // Read from the signed flags after the signature verified (the library checks UV before
+      // the signature): the caller refuses a missing UV, as a genuine key's answer, not a forgery.
+      requireUserVerification: false,
       credential: {
         id: credential.credentialId,
         publicKey: new Uint8Array(Buffer.from(credential.publicKey, 'base64url')),
@@ -155,7 +184,8 @@ export async function checkAuthentication(
   try {
     const result = await verify(credential.signCount);
     if (!result.verified) return { ok: false, reason: 'assertion not verified', counterRegression: false };
-    return { ok: true, newSignCount: result.authenticationInfo.newCounter };
+    const info = result.authenticationInfo;
+    return { ok: true, newSignCount: info.newCounter, userVerified: info.userVerified, backupEligible: info.credentialDeviceType === 'multiDevice', backedUp: info.credentialBackedUp };
   } catch (error) {
     const reason = error instanceof Error ? error.message : 'invalid authentication response';
     if (!/counter value .* was lower than expected/i.test(reason)) return { ok: false, reason, counterRegression: false };

@@ -1,21 +1,22 @@
 // Passkey (WebAuthn) factors: registration and authentication challenges stored server-side,
 // bound to one factor and one session, single use, 5 minutes (WA-01); the credential must be the
 // one registered to this user's factor (WA-04); a signature counter that does not move forward is
-// refused and recorded (WA-05); a credential id can be registered only once (WA-06). A passkey is
+// refused, recorded and locks the credential (WA-05, WA-13; passkey-assertion.ts, shared with
+// passkey sign-in); a credential id can be registered only once (WA-06). A passkey is
 // `hwk` only while what its registration proved — an attestation chained to a root configured
 // now, for a key that cannot leave the device — says so; otherwise `swk` (attestation-trust.ts).
+// New passkeys are discoverable (residentKey "required"), so they can also sign in alone (WA-07).
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { Transaction } from 'kysely';
 import { generateId } from '../../core/crypto/random.js';
-import type { AuthMethod } from '../../core/tokens/authentication-methods.js';
-import { isProvenHardwareKey, rootFingerprints, type AttestedKey } from '../../core/webauthn/attestation-trust.js';
-import { buildAuthenticationOptions, buildRegistrationOptions, checkAuthentication, checkRegistration, knownTransports, webauthnTimeoutMs, type RelyingParty } from '../../core/webauthn/ceremonies.js';
+import { buildAuthenticationOptions, buildRegistrationOptions, checkRegistration, webauthnTimeoutMs, type RelyingParty } from '../../core/webauthn/ceremonies.js';
 import { TwofoldError } from '../../errors.js';
-import type { ChallengePurpose, ChallengeRow, Database, FactorRow, WebauthnCredentialRow } from '../../store/database.js';
+import type { ChallengePurpose, ChallengeRow, Database, FactorRow } from '../../store/database.js';
 import { isUniqueViolation } from '../../store/connect.js';
 import { consumeChallenge, insertChallenge } from '../../store/repositories/challenges.js';
-import { activatePendingFactor, touchFactor } from '../../store/repositories/factors.js';
-import { advanceSignCount, findWebauthnCredentialOfFactor, insertWebauthnCredential, listWebauthnCredentialsOfUser } from '../../store/repositories/webauthn-credentials.js';
+import { activatePendingFactor } from '../../store/repositories/factors.js';
+import { findWebauthnCredentialOfFactor, insertWebauthnCredential, listWebauthnCredentialsOfUser } from '../../store/repositories/webauthn-credentials.js';
+import { checkStoredPasskeyAssertion, parseTransports, passkeyMethod } from './passkey-assertion.js';
 import type { FlowContext, RequestMeta } from '../shared/context.js';
 import type { Proof } from '../sessions/second-factor.js';
 
@@ -41,18 +42,6 @@ async function storeChallenge(ctx: FlowContext, input: { userId: string; factorI
   });
   return challengeId;
 }
-
-const parseTransports = (json: string | null): string[] => (json === null ? [] : knownTransports(JSON.parse(json)));
-
-/** `hwk` or `swk`, from what the registration proved and the roots configured now — never from flags. */
-function passkeyMethod(ctx: FlowContext, key: AttestedKey): AuthMethod {
-  return isProvenHardwareKey(key, rootFingerprints(ctx.config.webauthn.attestationRoots)) ? 'webauthn_hardware' : 'webauthn_software';
-}
-
-const attestedKeyOf = (row: Pick<WebauthnCredentialRow, 'attestation_root_sha256' | 'device_type'>): AttestedKey => ({
-  attestationRootSha256: row.attestation_root_sha256,
-  backupEligible: row.device_type === 'multiDevice',
-});
 
 /** Creation options for a pending passkey factor, with the user's other passkeys excluded. */
 export async function startPasskeyRegistration(ctx: FlowContext, input: { user: { id: string; username: string }; factorId: string; sessionId: string }) {
@@ -104,6 +93,8 @@ export async function checkPasskeyRegistration(
             attestation_format: result.attestationFormat,
             attestation_root_sha256: result.attestationRootSha256,
             aaguid: result.aaguid,
+            discoverable: result.discoverable ? 1 : 0,
+            locked_at: null,
           });
         } catch (error) {
           if (isUniqueViolation(error)) throw new TwofoldError('invalid_request', 'This passkey is already registered.');
@@ -124,28 +115,17 @@ export async function checkPasskeyAssertion(
   const stored = await findWebauthnCredentialOfFactor(ctx.db, input.factor.id);
   // The assertion must come from the credential registered to this very factor (WA-04).
   if (stored === undefined || stored.credential_id !== input.credential.id) return { ok: false, reason: 'wrong_code' };
-  const result = await checkAuthentication(relyingParty(ctx), input.credential, input.challenge.secret, {
-    credentialId: stored.credential_id,
-    publicKey: stored.public_key,
-    signCount: stored.sign_count,
-    transports: parseTransports(stored.transports),
-  });
-  if (!result.ok) {
-    if (result.counterRegression) {
-      ctx.events.record({ type: 'webauthn.counter_regression', userId: input.factor.user_id, factorId: input.factor.id, ip: meta.ip, userAgent: meta.userAgent, details: { stored_count: stored.sign_count } });
-    }
-    return { ok: false, reason: 'wrong_code' };
-  }
+  const verdict = await checkStoredPasskeyAssertion(ctx, { stored, userId: input.factor.user_id, credential: input.credential, expectedChallenge: input.challenge.secret, requireUserVerification: true }, meta);
+  // As a second factor every refusal reads alike: the code is wrong (WA-05, WA-13, WA-14).
+  if (!verdict.ok) return { ok: false, reason: 'wrong_code' };
   const now = ctx.now();
   return {
     ok: true,
     proof: {
-      method: passkeyMethod(ctx, attestedKeyOf(stored)),
+      method: verdict.method,
       async claim(trx) {
         if (!(await consumeChallenge(trx, input.challenge.id, now))) return false;
-        if (!(await advanceSignCount(trx, input.factor.id, stored.sign_count, result.newSignCount))) return false;
-        await touchFactor(trx, input.factor.id, now);
-        return true;
+        return verdict.claim(trx);
       },
     },
   };

@@ -60,9 +60,16 @@ const methodOfAuthMethod: Record<AuthMethod, ProofKind> = {
   trusted_device: 'trusted_device',
 };
 
-/** `login.completed` and `step_up.completed` carry the session's `amr` ("pwd otp mfa"); one amr per method. */
+/**
+ * `login.completed` and `step_up.completed` carry the session's `amr` ("pwd otp mfa"); one amr per
+ * method — after a password, or a passkey alone ("swk mfa", or "swk" without UV).
+ */
 const methodByAmr: ReadonlyMap<string, ProofKind> = new Map(
-  (Object.entries(methodOfAuthMethod) as Array<[AuthMethod, ProofKind]>).map(([method, kind]) => [amrFor(method).join(' '), kind]),
+  (Object.entries(methodOfAuthMethod) as Array<[AuthMethod, ProofKind]>).flatMap(([method, kind]) => [
+    [amrFor(method).join(' '), kind],
+    [amrFor(method, { withPassword: false, userVerified: true }).join(' '), kind],
+    [amrFor(method, { withPassword: false, userVerified: false }).join(' '), kind],
+  ]),
 );
 
 const throttleDecisions: ReadonlyArray<[ThrottleScope, ThrottleDecision]> = [

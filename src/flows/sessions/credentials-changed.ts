@@ -10,18 +10,28 @@
 // Every transaction that completes a login and every change takes the user's row first, so the
 // two are serialized on PostgreSQL across instances too, never interleaved.
 import { invalidTokenError } from '../../errors.js';
-import type { Database } from '../../store/database.js';
+import type { Database, SessionRow } from '../../store/database.js';
 import { voidOpenPasswordResets } from '../../store/repositories/password-resets.js';
 import { holdUserRow, stampCredentialsChange } from '../../store/repositories/users.js';
 import type { Transaction } from 'kysely';
-import type { PendingAuthentication } from './authenticate.js';
 import type { FlowContext } from '../shared/context.js';
 import { endSessionsOfUser, type EndedSessions } from './revoke-sessions.js';
 
 declare const held: unique symbol;
 
+/**
+ * What completing a login needs of it: its pending session, the jti it is bound to, its user. An
+ * mfa_token's PendingAuthentication is one; so is the session a passkey sign-in opens and completes
+ * in one transaction.
+ */
+export interface PendingLogin {
+  session: Pick<SessionRow, 'id' | 'client_id' | 'credentials_changed_at'>;
+  claims: { jti: string };
+  user: { id: string };
+}
+
 /** A pending login whose user row this transaction holds, checked against the credentials. */
-export type HeldPendingLogin = PendingAuthentication & { readonly [held]: true };
+export type HeldPendingLogin = PendingLogin & { readonly [held]: true };
 
 export const credentialsChangedDetail = 'The password or the factors of this account changed after this sign-in started; sign in again.';
 
@@ -34,7 +44,7 @@ export function credentialsUnchangedSinceLogin(session: { credentials_changed_at
  * First in a transaction that completes a login: holds the user's row until commit and refuses
  * (invalid_token, rolling back whatever the caller did) a login the credentials changed under.
  */
-export async function holdPendingLogin(trx: Transaction<Database>, auth: PendingAuthentication): Promise<HeldPendingLogin> {
+export async function holdPendingLogin(trx: Transaction<Database>, auth: PendingLogin): Promise<HeldPendingLogin> {
   const user = await holdUserRow(trx, auth.user.id);
   if (user === undefined || !credentialsUnchangedSinceLogin(auth.session, user)) throw invalidTokenError(credentialsChangedDetail);
   return auth as HeldPendingLogin;

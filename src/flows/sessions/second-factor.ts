@@ -4,7 +4,7 @@
 // challenge, a recovery code), so each proof works once — either a pending login (tokens) or a
 // step-up of an active session (a new auth_time).
 import type { Transaction } from 'kysely';
-import { acrFor, amrFor, isAal2Method, type AuthMethod } from '../../core/tokens/authentication-methods.js';
+import { acrFor, amrFor, isAal2Method, type Acr, type AuthMethod, type ProofContext } from '../../core/tokens/authentication-methods.js';
 import { TwofoldError, invalidTokenError } from '../../errors.js';
 import type { Database } from '../../store/database.js';
 import { activateSession, cancelPendingSession, recordStepUp, revokeSessions, sessionsBeyondCapQuery, spendMfaAttempt, spendStepUpAttempt, type EndedSession } from '../../store/repositories/sessions.js';
@@ -12,7 +12,7 @@ import { defaultBatchRows, yieldToEventLoop } from '../shared/batches.js';
 import { incrementFailedAttempts, resetFailedAttempts } from '../../store/repositories/users.js';
 import type { AccessAuthentication, PendingAuthentication } from './authenticate.js';
 import type { FlowContext, RequestMeta } from '../shared/context.js';
-import type { HeldPendingLogin } from './credentials-changed.js';
+import type { HeldPendingLogin, PendingLogin } from './credentials-changed.js';
 import { announceRevokedSessions, mayHaveLiveAccessToken, revokeSessionsInDatabase } from './revoke-sessions.js';
 import type { Guess } from '../budgets/throttle.js';
 import { issueRefreshToken, mintAccessToken, tokenResponse, type TokenResponse } from './tokens.js';
@@ -81,7 +81,7 @@ export async function rejectWrongCode(
 export interface CompletedLogin {
   refreshToken: string;
   amr: string[];
-  acr: 'aal1' | 'aal2';
+  acr: Acr;
   authTime: number;
   /** The user's oldest signed-in sessions this sign-in ended to stay within TWOFOLD_SESSIONS_PER_USER. */
   endedOverCap: EndedSession[];
@@ -111,10 +111,10 @@ async function endSessionsOverCap(ctx: FlowContext, trx: Transaction<Database>, 
  * — rolling back the caller's claim too — when another request completed this login first, or a
  * change ended it.
  */
-export async function completePendingSession(ctx: FlowContext, trx: Transaction<Database>, auth: HeldPendingLogin, method: AuthMethod): Promise<CompletedLogin> {
+export async function completePendingSession(ctx: FlowContext, trx: Transaction<Database>, auth: HeldPendingLogin, method: AuthMethod, proof?: ProofContext): Promise<CompletedLogin> {
   const now = ctx.now();
-  const amr = amrFor(method);
-  const acr = acrFor(method);
+  const amr = amrFor(method, proof);
+  const acr = acrFor(method, proof);
   const expiresAt = now + ctx.config.sessions.absoluteTimeoutSeconds * 1000;
   const activated = await activateSession(trx, { sessionId: auth.session.id, jti: auth.claims.jti, amr, acr, authTime: now, expiresAt });
   if (!activated) throw invalidTokenError('This mfa_token was already used.');
@@ -125,7 +125,7 @@ export async function completePendingSession(ctx: FlowContext, trx: Transaction<
 }
 
 /** After the transaction committed: the access token and the event. */
-export async function respondWithTokens(ctx: FlowContext, auth: PendingAuthentication, completed: CompletedLogin, meta: RequestMeta, guess: Guess): Promise<TokenResponse> {
+export async function respondWithTokens(ctx: FlowContext, auth: PendingLogin, completed: CompletedLogin, meta: RequestMeta, guess: Guess): Promise<TokenResponse> {
   const accessToken = await mintAccessToken(ctx, {
     id: auth.session.id,
     user_id: auth.user.id,

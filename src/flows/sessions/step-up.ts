@@ -1,5 +1,6 @@
 // RFC 9470 step-up: a sensitive change needs a recent second factor. The challenge tells the
 // client what to do (authenticate again within max_age) instead of only saying no.
+import { isAtLeastAal2 } from '../../core/tokens/authentication-methods.js';
 import { TwofoldError } from '../../errors.js';
 import type { AccessAuthentication } from './authenticate.js';
 import { isRecentAuthentication } from './authenticate.js';
@@ -11,7 +12,7 @@ export function requireRecentAuthentication(ctx: FlowContext, auth: AccessAuthen
     throw new TwofoldError('forbidden', 'This session was not established with a second factor strong enough to change factors; verify another factor first.');
   }
   // An aal1 session (a remembered browser) or an old second factor: prove a factor now (RFC 9470).
-  if (auth.session.acr === 'aal2' && isRecentAuthentication(ctx, auth.session)) return;
+  if (isAtLeastAal2(auth.session.acr) && isRecentAuthentication(ctx, auth.session)) return;
   const maxAge = ctx.config.sessions.stepUpMaxAgeSeconds;
   throw new TwofoldError('insufficient_authentication', `This change needs a second factor proven in the last ${maxAge} seconds.`, {
     headers: {

@@ -2,6 +2,7 @@
 // token is minted from the session row, so a refresh can never change auth_time, acr or amr.
 import { generateId, generateRandomBase64url } from '../../core/crypto/random.js';
 import { sha256Base64url } from '../../core/crypto/digest.js';
+import { storedAcr } from '../../core/tokens/authentication-methods.js';
 import { mfaAudience, type AccessTokenClaims } from '../../core/tokens/claims.js';
 import { signToken } from '../../core/tokens/sign.js';
 import type { Executor, SessionRow } from '../../store/database.js';
@@ -49,7 +50,7 @@ export async function mintAccessToken(
     jti: generateId('jti'),
     sid: session.id,
     auth_time: Math.floor((session.auth_time ?? 0) / 1000),
-    acr: session.acr === 'aal1' ? 'aal1' : 'aal2',
+    acr: storedAcr(session.acr),
     amr: JSON.parse(session.amr) as string[],
   };
   return signToken(await ctx.keys.currentKey(), 'access', claims);

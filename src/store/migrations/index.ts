@@ -19,6 +19,7 @@ import * as emailVerificationExpiry from './0014-email-verification-expiry.js';
 import * as oidcPayloads from './0015-oidc-payloads.js';
 import * as oidcSessionGrants from './0016-oidc-session-grants.js';
 import * as oidcClientSecretColumn from './0017-oidc-client-secret-column.js';
+import * as discoverablePasskeys from './0018-discoverable-passkeys.js';
 import * as passkeyOffer from './0020-passkey-offer.js';
 
 export const migrations: Record<string, Migration> = {
@@ -39,5 +40,6 @@ export const migrations: Record<string, Migration> = {
   '0015-oidc-payloads': oidcPayloads,
   '0016-oidc-session-grants': oidcSessionGrants,
   '0017-oidc-client-secret-column': oidcClientSecretColumn,
+  '0018-discoverable-passkeys': discoverablePasskeys,
   '0020-passkey-offer': passkeyOffer,
 };
