@@ -64,16 +64,25 @@ export function wirePasskeySignIn(form: HTMLFormElement): void {
     }
   });
 
-  void startConditionalRequest(optionsUrl, csrf, submit);
+  if (form.dataset['conditional'] !== 'off') void startConditionalRequest(form, optionsUrl, csrf, submit);
 }
 
-/** Passkeys offered in the username field's autofill, where the browser can; silent where it cannot. */
-async function startConditionalRequest(optionsUrl: string, csrf: string, submit: (challengeId: string, credential: unknown) => void): Promise<void> {
-  if (document.querySelector('input[autocomplete$="webauthn"]') === null || !(await browserSupportsWebAuthnAutofill())) return;
+/**
+ * Passkeys offered in the username field's autofill, where the browser can; silent where it cannot.
+ * The form's data-conditional-state says where it stands ("waiting", then "ended" when nothing was
+ * picked, or "unavailable"), for whoever inspects the page.
+ */
+async function startConditionalRequest(form: HTMLFormElement, optionsUrl: string, csrf: string, submit: (challengeId: string, credential: unknown) => void): Promise<void> {
+  if (document.querySelector('input[autocomplete$="webauthn"]') === null || !(await browserSupportsWebAuthnAutofill())) {
+    form.dataset['conditionalState'] = 'unavailable';
+    return;
+  }
+  form.dataset['conditionalState'] = 'waiting';
   try {
     const { challenge_id: challengeId, options } = await fetchSignInOptions(optionsUrl, csrf);
     submit(challengeId, await startAuthentication({ optionsJSON: options, useBrowserAutofill: true }));
   } catch (error) {
+    form.dataset['conditionalState'] = 'ended';
     // Aborted by the button, or nothing picked: the page goes on as a password form. A refusal
     // from the server (too many attempts) is for the button to say if the person asks for it.
     if (!isCancellation(error) && !(error instanceof ExplainedRefusal)) say('The passkey could not be used. Try again, or sign in with your password.');

@@ -12,6 +12,11 @@ export interface SignInFormState {
   error?: string | undefined;
   /** A passkey the sign-in did not know: the page asks the browser to stop offering it (Signal API). */
   unknownCredentialId?: string | undefined;
+  /**
+   * A passkey was just refused: the autofill request is not started again on this page (a browser
+   * that answers it at once would post the same passkey over and over); the button stays.
+   */
+  passkeyRefused?: boolean | undefined;
 }
 
 export function renderSignInForm(ctx: FlowContext, csrf: string, state: SignInFormState): SafeHtml {
@@ -23,18 +28,18 @@ export function renderSignInForm(ctx: FlowContext, csrf: string, state: SignInFo
   ${field({ label: 'Password', name: 'password', type: 'password', autocomplete: 'current-password', maxlength: 1024 })}
   <button type="submit">Continue</button>
 </form>
-${passkeys ? passkeySignInForm(csrf) : ''}
+${passkeys ? passkeySignInForm(csrf, state.passkeyRefused === true) : ''}
 ${state.unknownCredentialId === undefined ? '' : html`<div hidden data-passkey-signal="unknown-credential" data-rp-id="${ctx.config.webauthn.rpId}" data-credential-id="${state.unknownCredentialId}"></div>`}
 <p class="muted">${ctx.config.passwordResetChannels.length > 0 ? html`<a href="/forgot-password">Forgot your password?</a> · ` : ''}New here? <a href="/sign-up">Create an account</a></p>`;
 }
 
-function passkeySignInForm(csrf: string): SafeHtml {
-  return html`<form class="stack passkey-sign-in" method="post" action="/sign-in/passkey" data-passkey-sign-in="/sign-in/passkey/options" hidden novalidate>
+function passkeySignInForm(csrf: string, refused: boolean): SafeHtml {
+  return html`<form class="stack passkey-sign-in" method="post" action="/sign-in/passkey" data-passkey-sign-in="/sign-in/passkey/options" data-conditional="${refused ? 'off' : 'on'}" hidden novalidate>
   ${csrfField(csrf)}
   <input type="hidden" name="challenge_id" value="">
   <input type="hidden" name="credential" value="">
   <p class="or"><span>or</span></p>
   <button type="button" class="secondary" data-passkey-sign-in-button>Sign in with a passkey</button>
-  <p class="muted">No username needed: your device asks for its PIN or biometrics, and that is both factors at once.</p>
+  <p class="muted">No username or password: your device asks for its PIN or biometrics.</p>
 </form>`;
 }
