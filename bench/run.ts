@@ -20,9 +20,10 @@ import { measureLockedUnknownVersusLockedReal, measureResetUnknownVersusReal, me
 import { measureVerifyThroughput } from './verify-throughput.js';
 import { measureNextRequestAfterForgot } from './forgot-next-request.js';
 import { measureOidcLogin } from './oidc-login.js';
+import { measurePasskeySignIn } from './passkey-sign-in.js';
 import { testDatabaseUrl, testRedisUrl } from '../test/helpers/backend.js';
 
-const groups = ['verify', 'load', 'flow', 'better-auth', 'uniform', 'store', 'lists', 'oidc'] as const;
+const groups = ['verify', 'load', 'flow', 'better-auth', 'uniform', 'store', 'lists', 'oidc', 'passkey'] as const;
 type Group = (typeof groups)[number];
 
 const quick = process.argv.includes('--quick');
@@ -180,7 +181,16 @@ async function oidcGroup(): Promise<void> {
   record(against('oidc-userinfo', oidc.userinfoPerSecond, 'requests/s (GET /oidc/me with the provider’s access token, 50 connections)', 'me-requests', oidc.mePerSecond, 0.8));
 }
 
-const runners: Record<Group, () => Promise<void>> = { verify: verifyGroup, load: loadGroup, flow: flowGroup, 'better-auth': betterAuthGroup, uniform: uniformGroup, store: storeGroup, lists: listsGroup, oidc: oidcGroup };
+async function passkeyGroup(): Promise<void> {
+  log('passkey: sign-in with a passkey alone (options, assertion, tokens) vs the password + TOTP login flow (one SQLite instance, production argon2id, 16 clients)…');
+  const passkey = await measurePasskeySignIn({ durationMs: quick ? 4_000 : 12_000, rounds: quick ? 1 : 3, log });
+  if (passkey.errors > 0) log(`  ${passkey.errors} flows failed`);
+  record(figure('password-totp-flow', passkey.totpFlowsPerSecond, 'flows/s (POST /v1/login + /v1/mfa/verify, 16 clients)', 'higher'));
+  record(against('passkey-sign-in', passkey.passkeyFlowsPerSecond, 'flows/s (POST /v1/passkeys/authenticate/options + /v1/passkeys/authenticate, 16 clients)', 'password-totp-flow', passkey.totpFlowsPerSecond, 5));
+  record(figure('passkey-sign-in-p99', passkey.passkeyP99Ms, `ms p99 of a whole passkey sign-in (p50 ${formatNumber(passkey.passkeyP50Ms)} ms)`, 'lower', 25));
+}
+
+const runners: Record<Group, () => Promise<void>> = { verify: verifyGroup, load: loadGroup, flow: flowGroup, 'better-auth': betterAuthGroup, uniform: uniformGroup, store: storeGroup, lists: listsGroup, oidc: oidcGroup, passkey: passkeyGroup };
 
 async function main(): Promise<void> {
   if (process.argv.includes('--report')) {

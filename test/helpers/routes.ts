@@ -28,6 +28,8 @@ export function pagePostPathsOf(app: FastifyInstance): string[] {
 export const publicApiRoutes: ReadonlySet<string> = new Set([
   'POST /v1/register',
   'POST /v1/login',
+  'POST /v1/passkeys/authenticate/options',
+  'POST /v1/passkeys/authenticate',
   'POST /v1/token/refresh',
   'POST /v1/password/forgot',
   'POST /v1/password/reset',
