@@ -1,8 +1,9 @@
-// The offer of a passkey that signs in alone, made by the hosted pages after a sign-in with a
-// password and a second factor: only to someone who has no such passkey yet, and not again for a
-// while after "Not now" (kept on the user, so a restart or another instance does not forget it).
-// Accepting goes through the ordinary passkey enrollment, with its fresh-second-factor rule.
-import type { AccessAuthentication } from '../sessions/authenticate.js';
+// The offer of a passkey that signs in alone, made by the hosted pages right after a sign-in with a
+// password and a second factor — while that second factor is recent enough for the ordinary
+// passkey enrollment to accept it without asking again (the step-up window), so the offer is one
+// click and then goes away by itself — only to someone who has no such passkey yet, and not again
+// for a while after "Not now" (kept on the user, so a restart or another instance does not forget it).
+import { isRecentAuthentication, type AccessAuthentication } from '../sessions/authenticate.js';
 import type { FlowContext } from '../shared/context.js';
 import { markPasskeyOfferDismissed } from '../../store/repositories/users.js';
 import { hasDiscoverablePasskey } from '../../store/repositories/webauthn-credentials.js';
@@ -16,6 +17,7 @@ export async function shouldOfferPasskey(ctx: FlowContext, auth: AccessAuthentic
   // first), not a passkey sign-in (that person has one).
   const amr = auth.claims.amr;
   if (!amr.includes('pwd') || !amr.includes('mfa')) return false;
+  if (!isRecentAuthentication(ctx, auth.session)) return false;
   const dismissedAt = auth.user.passkey_offer_dismissed_at;
   if (dismissedAt !== null && ctx.now() - dismissedAt < passkeyOfferQuietDays * 86_400_000) return false;
   return !(await hasDiscoverablePasskey(ctx.db, auth.user.id));
