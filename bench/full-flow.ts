@@ -61,6 +61,7 @@ export async function startInstances(backend: 'sqlite' | 'postgres', count: numb
     // (every user registers from this one machine).
     TWOFOLD_HASH_QUEUE_LIMIT: '10000',
     TWOFOLD_REGISTRATIONS_PER_CLIENT: '1000000',
+    TWOFOLD_PASSKEY_CHALLENGES_PER_CLIENT: '1000000',
     ...extraEnv,
   };
   if (backend === 'postgres') {

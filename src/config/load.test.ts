@@ -601,9 +601,9 @@ describe('loadConfig(): factors and delivery', () => {
   });
 
   it('takes the WebAuthn relying party from the public URL, with extra origins allowed', () => {
-    expect(loadConfig({ TWOFOLD_PUBLIC_URL: 'https://auth.example.com/base' }).webauthn).toEqual({ rpId: 'auth.example.com', rpName: 'Twofold', origins: ['https://auth.example.com'], attestationRoots: [] });
+    expect(loadConfig({ TWOFOLD_PUBLIC_URL: 'https://auth.example.com/base' }).webauthn).toEqual({ rpId: 'auth.example.com', rpName: 'Twofold', origins: ['https://auth.example.com'], attestationRoots: [], passkeyWithoutUv: 'refuse', signInChallengesPerClient: 300 });
     const config = loadConfig({ TWOFOLD_PUBLIC_URL: 'https://auth.example.com', TWOFOLD_WEBAUTHN_RP_ID: 'example.com', TWOFOLD_WEBAUTHN_ORIGINS: 'https://app.example.com/, https://www.example.com' });
-    expect(config.webauthn).toEqual({ rpId: 'example.com', rpName: 'Twofold', origins: ['https://auth.example.com', 'https://app.example.com', 'https://www.example.com'], attestationRoots: [] });
+    expect(config.webauthn).toEqual({ rpId: 'example.com', rpName: 'Twofold', origins: ['https://auth.example.com', 'https://app.example.com', 'https://www.example.com'], attestationRoots: [], passkeyWithoutUv: 'refuse', signInChallengesPerClient: 300 });
   });
 });
 

@@ -173,6 +173,7 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
       origins: collect(() => parseOrigins(read('TWOFOLD_WEBAUTHN_ORIGINS'), publicUrl), parseOrigins(undefined, publicUrl)),
       attestationRoots: collect(() => readAttestationRoots(read('TWOFOLD_WEBAUTHN_ATTESTATION_ROOTS')), []),
       passkeyWithoutUv: collect(() => parsePasskeyWithoutUv(read('TWOFOLD_PASSKEY_WITHOUT_UV')), 'refuse'),
+      signInChallengesPerClient: integer('TWOFOLD_PASSKEY_CHALLENGES_PER_CLIENT', 300, 1, 1_000_000),
     },
     trustedDeviceDays: integer('TWOFOLD_TRUSTED_DEVICE_DAYS', 30, 0, 365),
     passwordResetTtlSeconds: integer('TWOFOLD_PASSWORD_RESET_TTL_SECONDS', 15 * 60, 60, 3600),

@@ -117,6 +117,11 @@ export interface TwofoldConfig {
      * 'refuse' (the default: 401 user_verification_required), or 'aal1' — one factor, a token at aal1.
      */
     passkeyWithoutUv: 'refuse' | 'aal1';
+    /**
+     * Passkey sign-in challenges per client network per 5 minutes (TWOFOLD_PASSKEY_CHALLENGES_PER_CLIENT):
+     * each is a key in the shared store for that long, asked for anonymously.
+     */
+    signInChallengesPerClient: number;
   };
   /** Remembered browsers ("trust this device"); 0 days turns the feature off. */
   trustedDeviceDays: number;

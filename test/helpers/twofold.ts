@@ -67,6 +67,7 @@ export function testEnvironment(dataDir: string, env: Record<string, string> = {
     // Every test client is 127.0.0.1: suites that register, send and reset a lot from it are not
     // about the per-network and global budgets (RC-02); the budget suites set their own.
     TWOFOLD_REGISTRATIONS_PER_CLIENT: '1000000',
+    TWOFOLD_PASSKEY_CHALLENGES_PER_CLIENT: '1000000',
     TWOFOLD_PASSWORD_RESETS_PER_CLIENT: '1000000',
     TWOFOLD_SMS_SENDS_PER_CLIENT: '1000000',
     TWOFOLD_SMS_SENDS_PER_HOUR: '100000000',

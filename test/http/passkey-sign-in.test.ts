@@ -303,6 +303,22 @@ describe('with other settings', () => {
     pki?.close();
   });
 
+  it('WA-08/RC-02: a client network gets TWOFOLD_PASSKEY_CHALLENGES_PER_CLIENT challenges per 5 minutes, then 429 with Retry-After', async () => {
+    const budgeted = await startTestTwofold({ env: { TWOFOLD_PASSKEY_CHALLENGES_PER_CLIENT: '3' } });
+    try {
+      const budgetedPost = injectPost(budgeted);
+      for (let i = 0; i < 3; i += 1) expect((await budgetedPost('/v1/passkeys/authenticate/options', {})).status).toBe(200);
+      const refused = await budgetedPost('/v1/passkeys/authenticate/options', {});
+      expectProblemResult(refused, 429, 'too_many_attempts');
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(budgeted.events.filter((event) => event.type === 'request_budget.exhausted' && event.details?.['action'] === 'passkey_sign_in')).toHaveLength(1);
+      budgeted.clock.advance(fiveMinutesAndASecond);
+      expect((await budgetedPost('/v1/passkeys/authenticate/options', {})).status).toBe(200);
+    } finally {
+      await budgeted.close();
+    }
+  });
+
   it('WA-09: with TWOFOLD_PASSKEY_WITHOUT_UV=aal1 an assertion without UV signs in as one factor: aal1, amr [swk], no mfa', async () => {
     const lenientPost = injectPost(lenient);
     const account = await signUpWithPasskey(lenientPost);

@@ -10,6 +10,7 @@ import { createVerifier, twofoldAuth, type Verifier } from '../../src/verify/ind
 import type { TestClock } from '../helpers/clock.js';
 import { createEmbeddedTwofold, type Embedded } from '../helpers/embedded.js';
 import { strongPassword, uniqueUsername } from '../helpers/flow.js';
+import { createSoftAuthenticator } from '../helpers/soft-authenticator.js';
 import { findFreePort } from '../helpers/process.js';
 
 const codeFor = (secret: string, clock: TestClock) => generateTotpCode(secret, totpStepAt(clock.now()));
@@ -64,6 +65,22 @@ describe('createTwofold(): the flows as functions', () => {
     expect(await flows.renameFactor(auth, registered.totp.factor_id, '👨\u200d👩\u200d👧 family')).toMatchObject({ label: '👨\u200d👩\u200d👧 family' });
     expect(await flows.renameFactor(auth, registered.totp.factor_id, ` ${'🔑'.repeat(64)} `)).toMatchObject({ label: '🔑'.repeat(64) });
     expect(await flows.renameFactor(auth, registered.totp.factor_id, '   ')).toMatchObject({ label: null });
+  });
+
+  it('WA-08/WA-09: a passkey alone signs in through twofold.flows (startPasskeySignIn, completePasskeySignIn), and a replay is the same TwofoldError the API answers with', async () => {
+    const { flows } = embedded.twofold;
+    const authenticator = createSoftAuthenticator();
+    const registered = await flows.register({ username: uniqueUsername('libpk'), password: strongPassword });
+    const pending = await flows.authenticateMfaToken(registered.mfa_token);
+    const enrollment = (await flows.enrollFactor(pending, { type: 'webauthn' })) as { factor_id: string; challenge_id: string; options: Parameters<typeof authenticator.register>[0] };
+    await flows.confirmFactor(pending, enrollment.factor_id, { credential: authenticator.register(enrollment.options), challenge_id: enrollment.challenge_id });
+    const meta = { ip: '203.0.113.7', userAgent: 'library test' };
+    const start = await flows.startPasskeySignIn(meta);
+    const credential = authenticator.authenticate(start.options);
+    const tokens = await flows.completePasskeySignIn({ challenge_id: start.challenge_id, credential }, meta);
+    const me = await flows.describeMe(await flows.authenticateAccessToken(tokens.access_token));
+    expect(me.session).toMatchObject({ acr: 'aal2', amr: ['swk', 'mfa'] });
+    await expect(flows.completePasskeySignIn({ challenge_id: start.challenge_id, credential }, meta)).rejects.toMatchObject({ code: 'invalid_challenge', status: 400 });
   });
 
   it('a wrong password is the same TwofoldError the API answers with', async () => {

@@ -25,6 +25,7 @@ import { rotateSigningKey } from '../keys/rotate-signing-key.js';
 import { listOwnSessions, revokeOtherSessions, revokeOwnSession } from '../sessions/sessions.js';
 import { forgetOwnTrustedDevice, listOwnTrustedDevices } from '../factors/trusted-devices.js';
 import { verifySecondFactor } from '../sign-in/verify-second-factor.js';
+import { completePasskeySignIn, startPasskeySignIn } from '../passkey-sign-in/index.js';
 
 type Flow<Arguments extends unknown[], Result> = (ctx: FlowContext, ...args: Arguments) => Result;
 
@@ -42,6 +43,8 @@ export function bindFlows(ctx: FlowContext) {
     confirmFactor: bound(ctx, confirmFactor),
     startChallenge: bound(ctx, startChallenge),
     verifySecondFactor: bound(ctx, verifySecondFactor),
+    startPasskeySignIn: bound(ctx, startPasskeySignIn),
+    completePasskeySignIn: bound(ctx, completePasskeySignIn),
     refreshTokens: bound(ctx, refreshTokens),
     logout: bound(ctx, logout),
     describeMe: bound(ctx, describeMe),

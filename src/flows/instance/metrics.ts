@@ -29,6 +29,7 @@ const requestBudgets: ReadonlyArray<[RequestBudgetAction, RequestBudgetScope]> =
   ['password_forgot', 'account'],
   ['email_verification', 'account'],
   ['oidc_registration', 'client'],
+  ['passkey_sign_in', 'client'],
 ];
 
 export type HttpRequestLabel = 'method' | 'route' | 'status_class';

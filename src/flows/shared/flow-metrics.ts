@@ -7,7 +7,7 @@ export type ThrottleDecision = 'allowed' | 'delayed' | 'locked';
 export type SendChannel = 'sms' | 'email';
 /** Which send budget refused: a message's destination, its account, the client's network, everyone's, or a notice's recipient. */
 export type SendBudgetScope = 'destination' | 'account' | 'client' | 'global' | 'recipient';
-export type RequestBudgetAction = 'register' | 'password_forgot' | 'email_verification' | 'oidc_registration';
+export type RequestBudgetAction = 'register' | 'password_forgot' | 'email_verification' | 'oidc_registration' | 'passkey_sign_in';
 export type RequestBudgetScope = 'client' | 'account';
 
 /** What the flows report directly (everything else is derived from security events). */
