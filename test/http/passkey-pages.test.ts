@@ -114,6 +114,21 @@ describe('a passkey sign-in through the pages', () => {
     }
   });
 
+  it('PP-02: past the network\'s budget of passkey sign-ins the options endpoint answers the page script why, with Retry-After (the button shows it)', async () => {
+    const other = await startTestTwofold({ env: { TWOFOLD_FACTORS: 'totp,webauthn,recovery', TWOFOLD_PASSKEY_CHALLENGES_PER_CLIENT: '1' } });
+    try {
+      const b = new PageBrowser(other);
+      expect((await passkeyOptions(b)).statusCode).toBe(200);
+      const refused = await passkeyOptions(b);
+      expect(refused.statusCode).toBe(429);
+      expect(refused.headers['content-type']).toMatch(/^application\/json/);
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      expect(refused.json()).toEqual({ code: 'too_many_attempts', message: expect.stringContaining('try again in a few minutes') });
+    } finally {
+      await other.close();
+    }
+  });
+
   it('PP-02: an answer that is not JSON, an unknown challenge, a replayed challenge: a message on the sign-in page, never a 500', async () => {
     const account = await signUpWithPasskey(injectPost(t));
     const b = new PageBrowser(t);
