@@ -1,7 +1,9 @@
 // Passkey ceremonies over @simplewebauthn/server (WA-01..WA-06). The relying party is Twofold's
 // public URL (rpID = its host name, origin = its origin); user verification (a PIN or biometrics,
-// whichever the device asks for — Twofold cannot tell which) is required at registration and at
-// every login. Attestation is requested ('direct') only when the operator configured roots to
+// whichever the device asks for — Twofold cannot tell which) is asked for at registration and at
+// every login, and the verified UV flag is returned for the flows to require (a passkey sign-in
+// may accept its absence as one factor, if the operator says so). Registration asks for a
+// discoverable credential (a resident key) and the credProps extension. Attestation is requested ('direct') only when the operator configured roots to
 // judge it by; otherwise 'none', so no device data is collected. A statement that does not verify
 // refuses the registration; one that verifies but chains to no configured root leaves a valid
 // passkey that is not a proven hardware key (attestation-trust.ts). Results are plain values: the
