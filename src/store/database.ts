@@ -24,6 +24,8 @@ export interface UsersTable {
   credentials_changed_at: number | null;
   /** When the owner of `email` proved it (a verification link); null until then and after a change. */
   email_verified_at: number | null;
+  /** When the person said "Not now" to a passkey that signs in alone; the offer stays away for a while after. */
+  passkey_offer_dismissed_at: number | null;
 }
 
 export type FactorType = 'totp' | 'sms' | 'email' | 'webauthn';

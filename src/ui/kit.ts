@@ -2,6 +2,7 @@
 // state, notices) and a few small conveniences, so the page files hold only their own content.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FlowContext } from '../flows/shared/context.js';
+import { passkeyOfferQuietDays } from '../flows/passkey-offer/passkey-offer.js';
 import { csrfTokenFor } from './csrf.js';
 import type { SafeHtml } from './html.js';
 import { renderPage, type PageFrame } from './layout.js';
@@ -53,6 +54,8 @@ const notices: Record<string, string> = {
   'device-forgotten': 'That browser will ask for a second factor again.',
   'verification-sent': 'A new verification link is on its way to your e-mail address.',
   'email-changed': 'Your e-mail address was changed. Follow the link we sent to it to confirm it.',
+  'passkey-offer-dismissed': `We will not offer you a passkey again for ${passkeyOfferQuietDays} days. You can add one here at any time.`,
+  'passkey-upgraded': 'Your new passkey signs you in on its own. The old one was removed.',
 };
 
 export function noticeFrom(request: FastifyRequest): PageFrame['notice'] {

@@ -14,8 +14,10 @@ import { isValidCsrf } from './csrf.js';
 import { html } from './html.js';
 import { createPageKit } from './kit.js';
 import { accountPages } from './pages/account.js';
+import { accountPasskeyPages } from './pages/account-passkeys.js';
 import { enrollPages } from './pages/enroll.js';
 import { signInPages } from './pages/sign-in.js';
+import { passkeySignInPages } from './pages/passkey-sign-in.js';
 import { passwordResetPages } from './pages/password-reset.js';
 import { signUpPages } from './pages/sign-up.js';
 import { verifyEmailPages } from './pages/verify-email.js';
@@ -103,8 +105,10 @@ export async function registerPages(app: FastifyInstance, ctx: FlowContext): Pro
 
     signUpPages(scope, kit);
     signInPages(scope, kit);
+    passkeySignInPages(scope, kit);
     enrollPages(scope, kit);
     accountPages(scope, kit);
+    accountPasskeyPages(scope, kit);
     passwordResetPages(scope, kit);
     verifyEmailPages(scope, kit);
   });

@@ -27,12 +27,43 @@ export function watchForViolations(page: Page): string[] {
 
 /** A platform authenticator with user verification (biometrics), as Chrome's DevTools offers. */
 export async function addVirtualAuthenticator(context: BrowserContext, page: Page, options: { automaticPresenceSimulation?: boolean } = {}): Promise<string> {
+  return (await addPasskeyAuthenticator(context, page, options)).id;
+}
+
+/** A credential as the virtual authenticator holds it (private key included, so it can be put back). */
+export interface VirtualCredential {
+  credentialId: string;
+  isResidentCredential: boolean;
+  rpId?: string;
+  privateKey: string;
+  userHandle?: string;
+  signCount: number;
+}
+
+/** The same authenticator, with what a test needs to look into it and to act as its owner would. */
+export interface PasskeyAuthenticator {
+  id: string;
+  credentials(): Promise<VirtualCredential[]>;
+  /** What the authenticator answers when asked to verify its user: false is a refused PIN or fingerprint. */
+  setUserVerified(verified: boolean): Promise<void>;
+  removeCredential(credentialId: string): Promise<void>;
+  addCredential(credential: VirtualCredential): Promise<void>;
+}
+
+/** `automaticPresenceSimulation: false`: the authenticator waits instead of answering every request at once (a conditional request stays open). */
+export async function addPasskeyAuthenticator(context: BrowserContext, page: Page, options: { automaticPresenceSimulation?: boolean } = {}): Promise<PasskeyAuthenticator> {
   const cdp = await context.newCDPSession(page);
   await cdp.send('WebAuthn.enable');
   const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
     options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: options.automaticPresenceSimulation ?? true },
   });
-  return authenticatorId;
+  return {
+    id: authenticatorId,
+    credentials: async () => (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials as VirtualCredential[],
+    setUserVerified: async (isUserVerified) => void (await cdp.send('WebAuthn.setUserVerified', { authenticatorId, isUserVerified })),
+    removeCredential: async (credentialId) => void (await cdp.send('WebAuthn.removeCredential', { authenticatorId, credentialId })),
+    addCredential: async (credential) => void (await cdp.send('WebAuthn.addCredential', { authenticatorId, credential })),
+  };
 }
 
 /**

@@ -37,10 +37,11 @@ export class OidcBrowser {
     return new URL(url.pathname + url.search, this.instances[index]);
   }
 
-  async request(url: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<Response> {
+  async request(url: string, init: { method?: string; form?: Record<string, string>; json?: unknown } = {}): Promise<Response> {
     const headers: Record<string, string> = {};
     if (this.cookies.size > 0) headers['cookie'] = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
     if (init.form !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
+    if (init.json !== undefined) headers['content-type'] = 'application/json';
     const target = this.target(new URL(url, this.baseUrl));
     this.requested.push(new URL(url, this.baseUrl).pathname);
     const response = await fetch(target, {
@@ -48,6 +49,7 @@ export class OidcBrowser {
       headers,
       redirect: 'manual',
       ...(init.form === undefined ? {} : { body: new URLSearchParams(init.form).toString() }),
+      ...(init.json === undefined ? {} : { body: JSON.stringify(init.json) }),
     });
     for (const header of response.headers.getSetCookie()) {
       const [pair] = header.split(';');

@@ -13,8 +13,7 @@ import { generateTotpCode, totpStepAt } from '../../src/core/totp/verify.js';
 import { startTestTwofold, type TestTwofold } from '../helpers/twofold.js';
 import { totpKeyIn } from '../helpers/page-browser.js';
 import { pagePostPathsOf } from '../helpers/routes.js';
-import { addPasskey } from '../helpers/passkey-account.js';
-import { createSoftAuthenticator } from '../helpers/soft-authenticator.js';
+import { createSoftAuthenticator, type SoftAuthenticator } from '../helpers/soft-authenticator.js';
 
 let t: TestTwofold;
 /** Every Set-Cookie header any page answered in this file (checked in the cookie test). */
@@ -95,6 +94,8 @@ interface Victim extends Registered {
   pendingTotp: { factorId: string; secret: string };
   /** A phone being confirmed in the signed-in session (for "send a new code"). */
   pendingSms: { factorId: string };
+  /** The victim's passkey (it signs in alone) and open request options of a passkey sign-in. */
+  passkey: { authenticator: SoftAuthenticator; challengeId: string; options: Parameters<SoftAuthenticator['authenticate']>[0] };
   otherSession: string;
   deviceId: string;
   resetCode: string;
@@ -119,8 +120,13 @@ async function buildVictim(): Promise<Victim> {
   const phone = uniquePhone();
   const sms = await enrollDestination(t, confirmed.access_token, { type: 'sms', phone });
   expect((await postJson(t.app, `/v1/factors/${sms.json().factor_id}/verify`, { code: await lastSentCode(t, phone), challenge_id: sms.json().challenge_id }, bearer(confirmed.access_token))).statusCode).toBe(200);
-  // A passkey and the recovery codes: enough to go passwordless (the "Remove password" form).
-  await addPasskey(t, confirmed.access_token, createSoftAuthenticator());
+  // A passkey that signs in alone (with the recovery codes and the verified phone, enough to go
+  // passwordless: the "Remove password" form), and the options of a passkey sign-in for it to answer.
+  const authenticator = createSoftAuthenticator();
+  const passkeyEnrollment = (await postJson(t.app, '/v1/factors', { type: 'webauthn' }, bearer(confirmed.access_token))).json();
+  const passkeyCredential = authenticator.register(passkeyEnrollment.options);
+  expect((await postJson(t.app, `/v1/factors/${passkeyEnrollment.factor_id}/verify`, { credential: passkeyCredential }, bearer(confirmed.access_token))).statusCode).toBe(200);
+  const passkeyOptions = (await postJson(t.app, '/v1/passkeys/authenticate/options', {})).json();
   // Another session, with a remembered browser (after the factor change, which forgets them).
   t.clock.advanceSeconds(30);
   const other = (await postJson(t.app, '/v1/mfa/verify', { code: totpCode(t, registered.secret), remember_device: true }, bearer(await loginForMfaToken(t, registered)))).json();
@@ -152,6 +158,7 @@ async function buildVictim(): Promise<Victim> {
     refreshToken: confirmed.refresh_token,
     pendingTotp: { factorId: pendingTotp.factor_id, secret: pendingTotp.secret },
     pendingSms: { factorId: pendingSms.factor_id },
+    passkey: { authenticator, challengeId: passkeyOptions.challenge_id, options: passkeyOptions.options },
     otherSession: JSON.parse(Buffer.from(other.access_token.split('.')[1], 'base64url').toString()).sid,
     deviceId: device.id,
     resetCode,
@@ -168,7 +175,7 @@ async function stateOf(victim: Victim, signUpName: string) {
   const db = t.ctx.db;
   const userId = victim.userId;
   return {
-    user: await db.selectFrom('users').select(['password_hash', 'email', 'email_verified_at']).where('id', '=', userId).executeTakeFirstOrThrow(),
+    user: await db.selectFrom('users').select(['password_hash', 'email', 'email_verified_at', 'passkey_offer_dismissed_at']).where('id', '=', userId).executeTakeFirstOrThrow(),
     signUps: (await db.selectFrom('users').select('id').where('username', '=', signUpName).execute()).length,
     factors: await db.selectFrom('factors').select(['id', 'label', 'status', 'last_used_step']).where('user_id', '=', userId).orderBy('id').execute(),
     sessions: await db.selectFrom('sessions').select(['id', 'state', 'auth_time', 'mfa_attempts']).where('user_id', '=', userId).orderBy('id').execute(),
@@ -187,6 +194,11 @@ interface FormSpec {
   url(victim: Victim): string;
   /** The form's fields, valid for the victim: sent with the right token, they change something. */
   fields(victim: Victim, signUpName: string): Record<string, string>;
+  /**
+   * For a POST whose only effect is its answer (request options: a challenge kept in the
+   * short-lived store, not in the account), what the answer with the token holds.
+   */
+  answered?(response: LightMyRequestResponse): void;
 }
 
 /** Every form the pages POST (the test below checks this list against the server's routes). */
@@ -196,6 +208,13 @@ const forms: Record<string, FormSpec> = {
   '/sign-in/verify': { who: 'pending', url: () => '/sign-in/verify', fields: (v) => ({ code: totpCode(t, v.secret) }) },
   '/sign-in/challenge': { who: 'pending', url: () => '/sign-in/challenge', fields: (v) => ({ factor_id: v.smsFactorId }) },
   '/sign-in/cancel': { who: 'pending', url: () => '/sign-in/cancel', fields: () => ({}) },
+  '/sign-in/passkey/options': { who: 'anonymous', url: () => '/sign-in/passkey/options', fields: () => ({}), answered: (response) => expect(JSON.parse(response.body).challenge_id).toMatch(/^chl_/) },
+  '/sign-in/passkey': {
+    who: 'anonymous',
+    url: () => '/sign-in/passkey',
+    fields: (v) => ({ challenge_id: v.passkey.challengeId, credential: JSON.stringify(v.passkey.authenticator.authenticate(v.passkey.options)) }),
+  },
+  '/account/passkey-offer/dismiss': { who: 'signedIn', url: () => '/account/passkey-offer/dismiss', fields: () => ({}) },
   '/sign-out': { who: 'signedIn', url: () => '/sign-out', fields: () => ({}) },
   '/enroll/phone': { who: 'signedIn', url: () => '/enroll/phone', fields: () => ({ phone: uniquePhone() }) },
   '/enroll/email': { who: 'signedIn', url: () => '/enroll/email', fields: () => ({ email: `${uniqueUsername('new')}@example.com` }) },
@@ -314,7 +333,8 @@ describe('SS-08: the page forms refuse requests without their CSRF token', () =>
       // Control: the victim's own browser, with its token.
       const genuine = await own.post(spec.url(victim), spec.fields(victim, signUpName));
       expect(genuine.statusCode, `${name} with its token: ${genuine.statusCode} ${genuine.body.slice(0, 300)}`).toBeLessThan(400);
-      expect(await stateOf(victim, signUpName), `${name} with its token changed nothing: the control is broken`).not.toEqual(before);
+      if (spec.answered !== undefined) spec.answered(genuine);
+      else expect(await stateOf(victim, signUpName), `${name} with its token changed nothing: the control is broken`).not.toEqual(before);
     });
   });
 });

@@ -61,9 +61,11 @@ const apiRoutes: ApiRoute[] = Object.entries(openapi.paths).flatMap(([path, oper
 );
 
 const pageRoutes = pagePostPathsOf(t.app);
+/** Page routes that answer the page script in JSON (the passkey sign-in's request options), not with a page. */
+const pageScriptEndpoints = new Set(['/sign-in/passkey/options']);
 
 /** The fields the page forms send (whichever page): real names make the fuzzer reach the flows. */
-const pageFields = ['username', 'password', 'email', 'code', 'challenge_id', 'factor_id', 'credential', 'recovery_code', 'remember_device', 'next', 'label', 'phone', 'current_password', 'new_password'];
+const pageFields = ['username', 'password', 'email', 'code', 'challenge_id', 'factor_id', 'credential', 'recovery_code', 'remember_device', 'next', 'label', 'phone', 'current_password', 'new_password', 'replaces'];
 
 // ---------------------------------------------------------------------------------------------
 // Real secrets and ids, as placeholders the generators mix in and each run makes real
@@ -710,6 +712,11 @@ function checkPageAnswer(path: string, options: InjectOptions, response: LightMy
     const location = String(response.headers.location ?? '');
     // No open redirect: a page only ever sends people to a local path (no allow-list is configured here).
     if (!location.startsWith('/') || new URL(location, 'http://twofold.test').origin !== 'http://twofold.test') fail(`a redirect off the site: ${location}`);
+  } else if (pageScriptEndpoints.has(path) && type.startsWith('application/json')) {
+    // What the page script asks for (passkey request options): those, or why not — never anything else.
+    const body = JSON.parse(response.body) as Record<string, unknown>;
+    const shape = response.statusCode === 200 ? ['challenge_id', 'options'] : ['code', 'message'];
+    if (Object.keys(body).sort().join(',') !== shape.join(',')) fail('a page script answer of another shape');
   } else if (!type.startsWith('text/html')) {
     // Refused before any page runs, in the API's format: a malformed URL, or a token in the URL.
     const code = type.startsWith('application/problem+json') ? String((JSON.parse(response.body) as { code?: string }).code) : '';

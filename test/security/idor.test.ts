@@ -231,6 +231,17 @@ describe('MG-05: the same ids through the hosted pages (the attacker’s own sig
     }
   });
 
+  it('upgrading a passkey (PP-05): the victim’s passkey is no passkey of the attacker’s — a 404 page, and as the one a new passkey replaces it is ignored', async () => {
+    const page = await t.app.inject({ method: 'GET', url: `/account/factors/${victim.passkeyFactorId}/upgrade`, headers: { cookie: cookie() } });
+    expect(page.statusCode, page.body.slice(0, 200)).toBe(404);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    const enrollment = await postPage('/enroll/passkey', { label: 'mine', replaces: victim.passkeyFactorId });
+    expect(enrollment.statusCode, enrollment.body.slice(0, 200)).toBe(200);
+    const newFactorId = /name="factor_id" value="([^"]+)"/.exec(enrollment.body)![1]!;
+    // Nothing links the attacker's new passkey to the victim's: confirming it would remove nothing.
+    expect(await t.ctx.kv.get(`passkey-upgrade:${newFactorId}`)).toBeUndefined();
+  });
+
   it('enroll/confirm, challenges and step-up forms with the victim’s ids: refused, nothing sent', async () => {
     const confirm = await postPage('/enroll/confirm', { factor_id: victim.pending.factorId, code: totpCode(t, victim.pending.secret) });
     // The page shows its form again (400) with the flow's "not found".

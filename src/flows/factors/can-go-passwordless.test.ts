@@ -16,6 +16,8 @@ const passkey = (id: string): WebauthnCredentialRow => ({
   attestation_format: 'none',
   attestation_root_sha256: null,
   aaguid: null,
+  discoverable: 1,
+  locked_at: null,
 });
 const standing = (passkeys: number, unusedRecoveryCodes: number, offered: Partial<PasswordlessStanding> = {}): PasswordlessStanding => ({
   passkeys: Array.from({ length: passkeys }, (_, index) => passkey(`c${index}`)),
@@ -52,7 +54,11 @@ describe('canGoPasswordless()', () => {
     expect(canGoPasswordless(standing(2, 0, { resetReachable: false }))).toEqual({ allowed: true, passkeys: 2 });
   });
 
-  it('PW-15: isDiscoverablePasskey() counts every active passkey until the discoverable column exists', () => {
+  it('PW-15: only passkeys that can sign in alone count — discoverable, not locked', () => {
     expect(isDiscoverablePasskey(passkey('any'))).toBe(true);
+    expect(isDiscoverablePasskey({ ...passkey('old'), discoverable: null })).toBe(false);
+    expect(isDiscoverablePasskey({ ...passkey('cloned'), locked_at: 1 })).toBe(false);
+    const twoButOneOld: PasswordlessStanding = { ...standing(2, 0), passkeys: [passkey('a'), { ...passkey('b'), discoverable: 0 }] };
+    expect(canGoPasswordless(twoButOneOld)).toMatchObject({ allowed: false, missing: 'second_passkey_or_recovery_codes', passkeys: 1 });
   });
 });

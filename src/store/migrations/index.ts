@@ -20,6 +20,7 @@ import * as oidcPayloads from './0015-oidc-payloads.js';
 import * as oidcSessionGrants from './0016-oidc-session-grants.js';
 import * as oidcClientSecretColumn from './0017-oidc-client-secret-column.js';
 import * as discoverablePasskeys from './0018-discoverable-passkeys.js';
+import * as passkeyOffer from './0020-passkey-offer.js';
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
@@ -40,4 +41,5 @@ export const migrations: Record<string, Migration> = {
   '0016-oidc-session-grants': oidcSessionGrants,
   '0017-oidc-client-secret-column': oidcClientSecretColumn,
   '0018-discoverable-passkeys': discoverablePasskeys,
+  '0020-passkey-offer': passkeyOffer,
 };

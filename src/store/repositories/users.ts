@@ -84,3 +84,8 @@ export async function stampCredentialsChange(db: Executor, userId: string, now: 
     .executeTakeFirstOrThrow();
   return row.credentials_changed_at!;
 }
+
+/** "Not now" to the offer of a passkey that signs in alone: remembered on the user. */
+export async function markPasskeyOfferDismissed(db: Executor, userId: string, now: number): Promise<void> {
+  await db.updateTable('users').set({ passkey_offer_dismissed_at: now }).where('id', '=', userId).execute();
+}

@@ -58,3 +58,17 @@ export async function lockWebauthnCredential(db: Executor, factorId: string, now
   const result = await db.updateTable('webauthn_credentials').set({ locked_at: now }).where('factor_id', '=', factorId).where('locked_at', 'is', null).executeTakeFirst();
   return result.numUpdatedRows === 1n;
 }
+
+/** Whether the user has an active passkey known to be discoverable (one that can sign in alone). */
+export async function hasDiscoverablePasskey(db: Executor, userId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('webauthn_credentials')
+    .innerJoin('factors', 'factors.id', 'webauthn_credentials.factor_id')
+    .select('webauthn_credentials.factor_id')
+    .where('factors.user_id', '=', userId)
+    .where('factors.status', '=', 'active')
+    .where('webauthn_credentials.discoverable', '=', 1)
+    .where('webauthn_credentials.locked_at', 'is', null)
+    .executeTakeFirst();
+  return row !== undefined;
+}

@@ -1,9 +1,12 @@
 // The hosted pages' only script (bundled by esbuild; the pages work without it for every password
 // and code form). It adds what a browser cannot do with plain forms: passkeys through
 // @simplewebauthn/browser, copying recovery codes and keys, the countdown before a code can be
-// resent, times in the reader's own time zone, and — after a form came back with an error — focus
+// resent, times in the reader's own time zone, signing in with a passkey alone (passkey-sign-in.ts)
+// and the WebAuthn signals (passkey-signals.ts), and — after a form came back with an error — focus
 // on the field at fault and the error announced.
 import { browserSupportsWebAuthn, startAuthentication, startRegistration } from '@simplewebauthn/browser';
+import { wirePasskeySignIn } from './passkey-sign-in.js';
+import { sendPasskeySignal } from './passkey-signals.js';
 
 function announce(form: HTMLElement, message: string): void {
   const region = form.querySelector<HTMLElement>('[data-error]') ?? document.querySelector<HTMLElement>('[data-error]');
@@ -117,6 +120,8 @@ function announceServerError(): void {
 }
 
 document.querySelectorAll<HTMLFormElement>('form[data-webauthn]').forEach(wirePasskeyForm);
+document.querySelectorAll<HTMLFormElement>('form[data-passkey-sign-in]').forEach(wirePasskeySignIn);
+document.querySelectorAll<HTMLElement>('[data-passkey-signal]').forEach((element) => void sendPasskeySignal(element));
 document.querySelectorAll<HTMLTimeElement>('time[data-local]').forEach(showLocalTime);
 announceServerError();
 document.querySelectorAll<HTMLButtonElement>('button[data-copy-target]').forEach(wireCopyButton);

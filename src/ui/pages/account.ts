@@ -3,7 +3,8 @@
 // remove, set again: account-password.ts) — each
 // action through the API's flows, with a step-up detour (/account/verify) where the flow asks for
 // a recent second factor. Devices are named from what their browser says ("Chrome on Linux");
-// times are written in UTC and shown in the reader's zone by the page script.
+// times are written in UTC and shown in the reader's zone by the page script. Passkeys — what each
+// can do, the offer of one that signs in alone, the WebAuthn signals — are account-passkeys.ts.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TwofoldError } from '../../errors.js';
 import type { AccessAuthentication } from '../../flows/sessions/authenticate.js';
@@ -29,6 +30,7 @@ import { clearSignIn, setSignedIn, signedInSession } from '../page-session.js';
 import { safeLocalPath } from '../redirects.js';
 import { renderPasswordSection } from './account-password.js';
 import { renderFactorPrompt, type PromptState } from './factor-prompt.js';
+import { passkeyAbility, passkeyFacts, renderPasskeyOffer, renderPasskeySignal } from './account-passkeys.js';
 import { renderRecoveryCodes } from './recovery-codes.js';
 import { challengeState, promptFailure, promptState, startPromptChallenge, verifyFromForm } from './second-factor.js';
 
@@ -108,17 +110,20 @@ export function accountPages(app: FastifyInstance, kit: PageKit): void {
   };
 
   const renderAccount = async (request: FastifyRequest, reply: FastifyReply, auth: AccessAuthentication, extra: { notice?: string; passwordErrors?: Record<string, string>; emailErrors?: Record<string, string> } = {}, status = 200) => {
-    const [me, factors, sessions, events, devices, standing] = await Promise.all([
+    const [me, factors, sessions, events, devices, standing, passkeys] = await Promise.all([
       describeMe(ctx, auth),
       listFactors(ctx, auth),
       listOwnSessions(ctx, auth),
       eventPage(ctx, auth, eventsOnAccountPage),
       listOwnTrustedDevices(ctx, auth),
       readPasswordlessStanding(ctx, ctx.db, auth.user.id),
+      passkeyFacts(ctx, auth),
     ]);
     const passwordless = canGoPasswordless(standing);
     const notice = extra.notice === undefined ? noticeFrom(request) : { kind: 'error' as const, text: extra.notice };
     return kit.render(request, reply, { title: `Hello, ${me.user.username}`, signedIn: true, wide: true, notice, status }, (csrf) => html`
+${passkeys.offer ? renderPasskeyOffer(csrf) : ''}
+${renderPasskeySignal(ctx, auth, passkeys)}
 <section aria-labelledby="factors-heading">
   <h2 id="factors-heading">Second factors</h2>
   <table>
@@ -127,7 +132,7 @@ export function accountPages(app: FastifyInstance, kit: PageKit): void {
     ${factors.map((factor) => html`<tr data-factor-id="${factor.id}">
       <td data-label="Factor">${factorNames[factor.type] ?? factor.type}</td>
       <td data-label="Name"><form method="post" action="/account/factors/${factor.id}/rename" class="row">${csrfField(csrf)}<label class="visually-hidden" for="label-${factor.id}">Name</label><input id="label-${factor.id}" name="label" type="text" value="${factor.label ?? ''}" maxlength="64" placeholder="${factorNames[factor.type] ?? ''}"><button type="submit" class="secondary">Rename</button></form></td>
-      <td data-label="Details">${factorDetail(factor)}</td>
+      <td data-label="Details">${factorDetail(factor)} ${passkeyAbility(factor, passkeys)}</td>
       <td><form method="post" action="/account/factors/${factor.id}/remove">${csrfField(csrf)}<button type="submit" class="danger">Remove</button></form></td>
     </tr>`)}
     </tbody>

@@ -21,6 +21,7 @@ import { signInReturnTarget } from '../redirects.js';
 import { renderEnrollment, renderOutOfTries, type AttemptBudget, type EnrollmentFormState } from './enrollment-form.js';
 import { renderFactorChooser } from './factor-chooser.js';
 import { renderRecoveryCodes } from './recovery-codes.js';
+import { finishPasskeyUpgrade, rememberPasskeyUpgrade } from './passkey-upgrade.js';
 
 type Auth = PendingAuthentication | AccessAuthentication;
 
@@ -117,7 +118,8 @@ ${renderFactorChooser({ offered: ctx.config.factors, firstFactor: auth.kind === 
       renderOutOfTries(csrf, { username: auth.user.username, firstSignIn: auth.kind === 'mfa', factorType }),
     );
   };
-  const start = async (request: FastifyRequest, reply: FastifyReply, input: Parameters<typeof enrollFactor>[2]) => {
+  /** `replaces`: a passkey this new one upgrades (removed once the new one works, passkey-upgrade.ts). */
+  const start = async (request: FastifyRequest, reply: FastifyReply, input: Parameters<typeof enrollFactor>[2], replaces?: string) => {
     const auth = await enrollingAuth(request, reply);
     if (auth === undefined) return reply.redirect(setupExpired, 303);
     try {
@@ -126,6 +128,7 @@ ${renderFactorChooser({ offered: ctx.config.factors, firstFactor: auth.kind === 
       const pending = input.type === 'totp' ? await showPendingEnrollmentOfType(ctx, auth, 'totp') : undefined;
       if (pending !== undefined) return showEnrollment(request, reply, auth, pending);
       const enrollment = await enrollFactor(ctx, auth, input, requestMeta(request));
+      if (replaces !== undefined && auth.kind === 'access') await rememberPasskeyUpgrade(ctx, auth, enrollment.factor_id, replaces);
       return showEnrollment(request, reply, auth, enrollment, { resendAfterSeconds: ctx.config.otp.resendIntervalSeconds });
     } catch (error) {
       // After a step-up, come back here if this was a page (GET), else to the choice of factors.
@@ -138,7 +141,7 @@ ${renderFactorChooser({ offered: ctx.config.factors, firstFactor: auth.kind === 
   app.get('/enroll/totp', (request, reply) => start(request, reply, { type: 'totp' }));
   app.post('/enroll/phone', (request, reply) => start(request, reply, { type: 'sms', phone: formValue(request, 'phone') ?? '' }));
   app.post('/enroll/email', (request, reply) => start(request, reply, { type: 'email', email: formValue(request, 'email') ?? '' }));
-  app.post('/enroll/passkey', (request, reply) => start(request, reply, { type: 'webauthn', label: formValue(request, 'label') || undefined }));
+  app.post('/enroll/passkey', (request, reply) => start(request, reply, { type: 'webauthn', label: formValue(request, 'label') || undefined }, formValue(request, 'replaces') || undefined));
 
   /** A new code for the phone or address being confirmed (the previous one dies). */
   app.post('/enroll/resend', async (request, reply) => {
@@ -170,7 +173,10 @@ ${renderFactorChooser({ offered: ctx.config.factors, firstFactor: auth.kind === 
       const credential = credentialJson === undefined || credentialJson === '' ? undefined : JSON.parse(credentialJson);
       // The code as typed: the flow reads it (spaces and dashes allowed) before spending anything.
       const result = await confirmFactor(ctx, auth, factorId, { code: credential === undefined ? (formValue(request, 'code') ?? '') : undefined, challenge_id: challengeId, credential }, requestMeta(request));
-      if (!('recovery_codes' in result)) return reply.redirect('/account?done=factor-added', 303);
+      if (!('recovery_codes' in result)) {
+        const upgraded = auth.kind === 'access' && (await finishPasskeyUpgrade(ctx, auth, factorId, requestMeta(request)));
+        return reply.redirect(upgraded ? '/account?done=passkey-upgraded' : '/account?done=factor-added', 303);
+      }
       setSignedIn(ctx, reply, result);
       const returnTo = signInReturnTarget(readCookie(request, cookieNames.returnTo), { allowedRedirectOrigins: ctx.config.pages.allowedRedirectOrigins, oidcEnabled: ctx.config.oidc.enabled });
       clearCookie(reply, cookieNames.returnTo);

@@ -1,6 +1,7 @@
 // Sign in: the password step (nothing on the page tells whether a username exists), then the
 // second-factor prompt — which names the account and offers "Not you? Cancel", ending that sign-in
-// on the server; a `return_to` on an allow-listed origin is where a person lands after.
+// on the server; a `return_to` on an allow-listed origin is where a person lands after. Signing in
+// with a passkey alone is passkey-sign-in.ts, from the same page.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TwofoldError } from '../../errors.js';
 import { authenticateMfaToken } from '../../flows/sessions/authenticate.js';
@@ -11,11 +12,11 @@ import { cancelPendingLogin, logout } from '../../flows/sessions/logout.js';
 import { requestMeta } from '../../http/authenticate.js';
 import { clearCookie, cookieNames, readCookie, setCookie } from '../cookies.js';
 import { csrfField } from '../csrf.js';
-import { field } from '../forms.js';
 import { html } from '../html.js';
 import { formValue, noticeFrom, type PageKit } from '../kit.js';
 import { clearSignIn, pendingSignIn, setPending, setSignedIn, signedInSession } from '../page-session.js';
-import { signInReturnTarget } from '../redirects.js';
+import { redirectAfterSignIn, signInReturn } from '../after-sign-in.js';
+import { renderSignInForm } from './sign-in-form.js';
 import { renderFactorPrompt, type PromptState } from './factor-prompt.js';
 import { challengeState, promptFailure, promptState, startPromptChallenge, verifyFromForm } from './second-factor.js';
 
@@ -23,22 +24,9 @@ const paths = { action: '/sign-in/verify', challengeAction: '/sign-in/challenge'
 
 export function signInPages(app: FastifyInstance, kit: PageKit): void {
   const { ctx } = kit;
-  const signInForm = (csrf: string, username: string, error: string | undefined) => html`<form class="stack card" method="post" action="/sign-in" novalidate>
-  ${csrfField(csrf)}
-  ${error === undefined ? '' : html`<p class="error" role="alert">${error}</p>`}
-  ${field({ label: 'Username', name: 'username', autocomplete: 'username', value: username, autofocus: true, maxlength: 256 })}
-  ${field({ label: 'Password', name: 'password', type: 'password', autocomplete: 'current-password', maxlength: 1024 })}
-  <button type="submit">Continue</button>
-</form>
-<p class="muted">${ctx.config.passwordResetChannels.length > 0 ? html`<a href="/forgot-password">Forgot your password?</a> · ` : ''}New here? <a href="/sign-up">Create an account</a></p>`;
-
-  const returnTarget = (value: unknown) => signInReturnTarget(value, { allowedRedirectOrigins: ctx.config.pages.allowedRedirectOrigins, oidcEnabled: ctx.config.oidc.enabled });
-
-  const afterSignIn = (request: FastifyRequest, reply: FastifyReply) => {
-    const returnTo = returnTarget(readCookie(request, cookieNames.returnTo));
-    clearCookie(reply, cookieNames.returnTo);
-    return reply.redirect(returnTo ?? '/account', 303);
-  };
+  const signInForm = (csrf: string, username: string, error: string | undefined) => renderSignInForm(ctx, csrf, { username, error });
+  const returnTarget = (value: unknown) => signInReturn(ctx, value);
+  const afterSignIn = (request: FastifyRequest, reply: FastifyReply) => redirectAfterSignIn(ctx, request, reply);
 
   const prompt = async (request: FastifyRequest, reply: FastifyReply, extra: Partial<PromptState>, status = 200) => {
     const auth = await pendingSignIn(ctx, request);
