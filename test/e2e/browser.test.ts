@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lastOutboxTextInDataDir, resetCodeIn, sixDigitCodeIn } from '../helpers/outbox.js';
+import { lastOutboxTextInDataDir, resetCodeIn, sixDigitCodeIn, verificationLinkSentTo } from '../helpers/outbox.js';
 import { addPasskeyAuthenticator, chromiumAvailable, launchChromium, screenshot, watchForViolations } from '../helpers/browser.js';
 import { AuthenticatorApp } from '../helpers/authenticator-app.js';
 import { findFreePort } from '../helpers/process.js';
@@ -22,17 +22,6 @@ function lastCodeSentTo(dataDir: string, destination: string): string {
   const code = text === undefined ? undefined : sixDigitCodeIn(text);
   if (code === undefined) throw new Error(`no code was sent to ${destination}`);
   return code;
-}
-
-/** The verification link mailed to `address` at sign-up, read from the development outbox (sent in the background: polled). */
-async function verificationLinkSentTo(dataDir: string, address: string): Promise<string> {
-  for (let tries = 0; tries < 50; tries += 1) {
-    const text = lastOutboxTextInDataDir(dataDir, address, 'email_verification');
-    const link = text === undefined ? undefined : /(https?:\/\/\S+\/verify-email\?token=[A-Za-z0-9_-]+)/.exec(text)?.[1];
-    if (link !== undefined) return link;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`no verification link was sent to ${address}`);
 }
 
 /** The password reset code mailed to `address`, read from the development outbox (sent in the background: polled). */

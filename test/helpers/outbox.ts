@@ -90,3 +90,14 @@ export async function verifyAddress(t: TestTwofold, address: string): Promise<vo
   const response = await t.app.inject({ method: 'POST', url: '/v1/email/verify', payload: { token }, headers: { 'content-type': 'application/json' } });
   if (response.statusCode !== 204) throw new Error(`verifying ${address} answered ${response.statusCode}: ${response.body}`);
 }
+
+/** The verification link mailed to `address` at sign-up, read from the development outbox (sent in the background: polled). */
+export async function verificationLinkSentTo(dataDir: string, address: string): Promise<string> {
+  for (let tries = 0; tries < 50; tries += 1) {
+    const text = lastOutboxTextInDataDir(dataDir, address, 'email_verification');
+    const link = text === undefined ? undefined : /(https?:\/\/\S+\/verify-email\?token=[A-Za-z0-9_-]+)/.exec(text)?.[1];
+    if (link !== undefined) return link;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no verification link was sent to ${address}`);
+}
