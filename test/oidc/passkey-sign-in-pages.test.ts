@@ -22,6 +22,27 @@ describe('an OpenID Provider login finished with a passkey alone on the sign-in 
   });
   afterAll(async () => t?.close());
 
+  /** Authorizes with `parameters` and answers the sign-in page with the account's passkey; returns the callback and the verifier. */
+  async function signInWithPasskeyAlone(parameters: Record<string, string>): Promise<{ callback: URL; verifier: string; requested: string[] }> {
+    const browser = new OidcBrowser(t.baseUrl);
+    const { url, verifier } = await pkceAuthorization(config, { redirect_uri: redirectUri, scope: 'openid', ...parameters });
+    const signInPage = await browser.follow(url.href);
+    await signInPage.response.body?.cancel();
+    const options = (await (await browser.request('/sign-in/passkey/options', { method: 'POST', json: { csrf: browser.csrf() } })).json()) as { challenge_id: string; options: Parameters<typeof account.authenticator.authenticate>[0] };
+    const credential = account.authenticator.authenticate(options.options);
+    const back = await browser.follow('/sign-in/passkey', { method: 'POST', form: { csrf: browser.csrf(), challenge_id: options.challenge_id, credential: JSON.stringify(credential) } });
+    return { callback: new URL(back.url), verifier, requested: browser.requested };
+  }
+
+  it('OP-22: acr_values=phr is met by the passkey sign-in itself — no step-up, and the ID token says phr', async () => {
+    const { callback, verifier, requested } = await signInWithPasskeyAlone({ acr_values: 'phr' });
+    expect(`${callback.origin}${callback.pathname}`).toBe(redirectUri);
+    expect(requested.some((path) => path.startsWith('/account/verify'))).toBe(false);
+    const claims = (await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier })).claims()!;
+    expect(claims['acr']).toBe('phr');
+    expect(claims['amr']).toEqual(['swk', 'mfa']);
+  });
+
   it('PP-01: the passkey sign-in returns to the interaction, and the application gets an ID token with acr aal2 and amr ["swk", "mfa"]', async () => {
     const browser = new OidcBrowser(t.baseUrl);
     const { url, verifier } = await pkceAuthorization(config, { redirect_uri: redirectUri, scope: 'openid' });
