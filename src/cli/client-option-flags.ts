@@ -4,7 +4,7 @@ import { Option, type Command } from 'commander';
 
 export function clientOptionFlags(command: Command, { negatable = false } = {}): Command {
   command
-    .addOption(new Option('--require-acr <acr>', 'the level every login for this client needs: aal2 (a second factor each time, a remembered browser is not enough) or aal1 (default)').choices(['aal1', 'aal2']))
+    .addOption(new Option('--require-acr <acr>', 'the level every login for this client needs: aal2 (a second factor each time, a remembered browser is not enough), phr (a passkey), phrh (a passkey proven a hardware key) or aal1 (default)').choices(['aal1', 'aal2', 'phr', 'phrh']))
     .addOption(new Option('--subject-type <type>', 'public (default: sub is the user id) or pairwise (a different, stable sub for this client)').choices(['public', 'pairwise']))
     .option('--require-par', 'accept authorization requests only pushed first (RFC 9126 PAR)')
     .option('--native', 'a native app (RFC 8252): an http loopback redirect URI accepts any port')

@@ -48,9 +48,11 @@ export interface DemandedLevel {
 export function demandedAssuranceLevel(demand: AuthenticationDemand, clientRequiredAcr: string | undefined, reachable: AssuranceLevel = 'phrh'): DemandedLevel {
   const asked = demand.acrValues.filter(isAssuranceLevel);
   const withinReach = asked.filter((level) => acrSatisfies(reachable, [level]));
+  // The client's own requirement has no next choice: out of reach, nothing the person does meets it.
+  const requiredOutOfReach = clientRequiredAcr !== undefined && isAssuranceLevel(clientRequiredAcr) && !acrSatisfies(reachable, [clientRequiredAcr]);
   return {
     level: strongestAssuranceLevel(clientRequiredAcr === undefined ? withinReach : [...withinReach, clientRequiredAcr]),
-    unmet: asked.length > 0 && withinReach.length === 0,
+    unmet: (asked.length > 0 && withinReach.length === 0) || requiredOutOfReach,
   };
 }
 
@@ -61,9 +63,11 @@ export function isPhishingResistantLevel(level: AssuranceLevel | undefined): lev
 
 /**
  * The ID token's acr: the session's own (aal1 or aal2), raised to the strongest level the request
- * asked for that the sign-in proves — so `phr` / `phrh` appear only when asked for and earned.
+ * (or the client's registration) asked for that the sign-in proves — so `phr` / `phrh` appear only
+ * when asked for and earned.
  */
-export function reportedAcr(session: { acr: string; proven: AssuranceLevel | undefined }, demand: AuthenticationDemand): string {
-  const earned = demand.acrValues.filter((value) => isAssuranceLevel(value) && session.proven !== undefined && acrSatisfies(session.proven, [value]));
+export function reportedAcr(session: { acr: string; proven: AssuranceLevel | undefined }, demand: AuthenticationDemand, clientRequiredAcr?: string): string {
+  const wanted = clientRequiredAcr === undefined ? demand.acrValues : [...demand.acrValues, clientRequiredAcr];
+  const earned = wanted.filter((value) => isAssuranceLevel(value) && session.proven !== undefined && acrSatisfies(session.proven, [value]));
   return strongestAssuranceLevel([session.acr, ...earned]) ?? session.acr;
 }

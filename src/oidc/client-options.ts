@@ -10,7 +10,7 @@
 // the required acr, which the interaction enforces (the provider only carries it).
 import { TwofoldError } from '../errors.js';
 
-export const requiredAcrValues = ['aal1', 'aal2'] as const;
+export const requiredAcrValues = ['aal1', 'aal2', 'phr', 'phrh'] as const;
 export type RequiredAcr = (typeof requiredAcrValues)[number];
 export type SubjectType = 'public' | 'pairwise';
 

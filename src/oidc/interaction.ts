@@ -60,14 +60,14 @@ export async function handleInteraction(ctx: FlowContext, provider: Provider, re
       // request's next choice), and end at once when it has none that could — a step-up would never succeed.
       demanded = demandedAssuranceLevel(demand, requiredAcr, (await passkeyAssuranceOfAccount(ctx, auth.user.id)) ?? 'aal2');
       if (demanded.unmet) {
-        const error = { error: 'unmet_authentication_requirements', error_description: 'This application asks for a sign-in with a passkey (or a hardware security key) this account does not have.' };
+        const error = { error: 'unmet_authentication_requirements', error_description: 'This application needs a sign-in with a passkey (or a hardware security key) this account does not have.' };
         return reply.redirect(await provider.interactionResult(request.raw, reply.raw, error, { mergeWithLastSubmission: false }), 303);
       }
     }
     const levelMissing = !proves(demanded.level);
     if (levelMissing && isPhishingResistantLevel(demanded.level)) return reply.redirect(`/account/verify?factor=passkey&next=${encodeURIComponent(here)}`, 303);
     if (tooOld || levelMissing) return reply.redirect(`/account/verify?next=${encodeURIComponent(here)}`, 303);
-    const acr = reportedAcr({ acr: claims.acr, proven }, demand);
+    const acr = reportedAcr({ acr: claims.acr, proven }, demand, requiredAcr);
     // The Twofold session goes with the login: the grant is bound to it and it is the ID token's sid (session-grants.ts).
     const login = { accountId: auth.user.id, acr, amr: claims.amr, ts: claims.auth_time, remember: false, twofoldSessionId: auth.session.id };
     // Every login at the provider is in the person's audit trail, naming the application it was for.

@@ -10,7 +10,8 @@ import { createTestPki, type TestPki } from '../helpers/attestation-ca.js';
 import { bearer, postJson, signIn, signUp, totpCode, type SignedUp } from '../helpers/flow.js';
 import type { ListeningTwofold } from '../helpers/listening-twofold.js';
 import { OidcBrowser } from '../helpers/oidc-browser.js';
-import { pkceAuthorization, startOidcTestbed } from '../helpers/oidc-relying-party.js';
+import { registerPublicOidcClient } from '../../src/oidc/clients.js';
+import { discoverAsClient, pkceAuthorization, startOidcTestbed } from '../helpers/oidc-relying-party.js';
 import { answerPasskeyPrompt } from '../helpers/page-passkey.js';
 import { createSoftAuthenticator, type SoftAuthenticator, type SoftAuthenticatorOptions } from '../helpers/soft-authenticator.js';
 
@@ -135,6 +136,30 @@ describe('OpenID Provider: phr and phrh are earned with a passkey (OP-22)', () =
     const claims = await demanding.redeem(back.url);
     expect(claims['acr']).toBe('phr');
     expect(claims['amr']).toEqual(['pwd', 'swk', 'mfa']);
+  });
+
+  it('OP-22: a client registered to require phr gets it on every login — a passkey step-up after the app, phr in the ID token; an account without a passkey gets unmet_authentication_requirements', async () => {
+    await registerPublicOidcClient(t.ctx.db, { clientId: 'vault', redirectUris: [redirectUri], firstParty: true, options: { requiredAcr: 'phr' } });
+    const vault = await discoverAsClient(t, 'vault');
+    const authorize = async () => {
+      const { url, verifier } = await pkceAuthorization(vault, { redirect_uri: redirectUri, scope: 'openid', state: 'state-v' });
+      return { url, redeem: async (callback: string) => (await client.authorizationCodeGrant(vault, new URL(callback), { pkceCodeVerifier: verifier, expectedState: 'state-v' })).claims()! };
+    };
+    const authenticator = authenticatorFor();
+    const person = await personWithPasskey(authenticator);
+    const browser = await signedInWithApp(person);
+    // Nothing in the request asks for it: the registration does.
+    const login = await authorize();
+    const detour = await browser.follow(login.url.href);
+    expect(new URL(detour.url).pathname).toBe('/account/verify');
+    expect(new URL(detour.url).searchParams.get('factor')).toBe('passkey');
+    await detour.response.body?.cancel();
+    const back = await answerPasskeyPrompt(browser, { paths: stepUpPaths, factorId: person.passkeyId, authenticator, origin: t.baseUrl, next: new URL(detour.url).searchParams.get('next')! });
+    expect((await login.redeem(back.url))['acr']).toBe('phr');
+
+    const withoutPasskey = await signedInWithApp(appOnly);
+    const refused = await authorize();
+    expectRefusedWith((await withoutPasskey.follow(refused.url.href)).url, 'unmet_authentication_requirements');
   });
 
   it('OP-22: an account without a passkey cannot meet phr: acr_values=phr and an essential phr both end in unmet_authentication_requirements, no code', async () => {
