@@ -101,7 +101,15 @@ describe('OpenID Provider: phr and phrh are earned with a passkey (OP-22)', () =
     expect(page).not.toContain('Use a recovery code');
 
     const next = new URL(detour.url).searchParams.get('next')!;
-    const back = await answerPasskeyPrompt(browser, { paths: stepUpPaths, factorId: person.passkeyId, authenticator, origin: t.baseUrl, next });
+    // The page's forms keep it passkey-only: shown again after "Use passkey" it offers nothing else either.
+    expect(page).toContain('action="/account/challenge?factor=passkey"');
+    const passkeyOnlyPaths = { action: '/account/verify?factor=passkey', challengeAction: '/account/challenge?factor=passkey' };
+    const challenged = await browser.follow(passkeyOnlyPaths.challengeAction, { method: 'POST', form: { csrf: browser.csrf(), factor_id: person.passkeyId, next } });
+    const again = await challenged.response.text();
+    expect(again).toContain('data-webauthn="authenticate"');
+    expect(again).not.toMatch(/name="code"/);
+    expect(again).not.toContain('Use a recovery code');
+    const back = await answerPasskeyPrompt(browser, { paths: passkeyOnlyPaths, factorId: person.passkeyId, authenticator, origin: t.baseUrl, next });
     const claims = await demanding.redeem(back.url);
     expect(claims['acr']).toBe('phr');
     expect(claims['amr']).toEqual(expect.arrayContaining(['swk', 'mfa']));

@@ -314,9 +314,14 @@ ${olderEventsLink(page.nextBefore)}
   // Step-up: prove a factor again with the signed-in session, then go on to `next`.
   const prompt = async (request: FastifyRequest, reply: FastifyReply, auth: AccessAuthentication, extra: Partial<PromptState>, status = 200) => {
     const state = await promptState(kit, auth, verifyPaths, { next: safeLocalPath(formValue(request, 'next') ?? (request.query as Record<string, unknown>)['next'], '/account'), ...extra });
-    // An application that asked for a phishing-resistant sign-in (the OpenID Provider's phr) is answered by a passkey only.
+    // An application that asked for a phishing-resistant sign-in (the OpenID Provider's phr) is
+    // answered by a passkey only; the page's own forms keep saying so, so that the page shown again
+    // (after "Use passkey", or a refused answer) offers passkeys only too. (What the application
+    // gets is decided at the provider, whatever is answered here.)
     const passkeysOnly = (request.query as Record<string, unknown>)['factor'] === 'passkey';
-    const shown = passkeysOnly ? { ...state, factors: state.factors.filter((factor) => factor.type === 'webauthn'), recoveryEnabled: false } : state;
+    const shown = passkeysOnly
+      ? { ...state, factors: state.factors.filter((factor) => factor.type === 'webauthn'), recoveryEnabled: false, action: `${state.action}?factor=passkey`, challengeAction: `${state.challengeAction}?factor=passkey` }
+      : state;
     return kit.render(request, reply, { title: 'Confirm it’s you', signedIn: true, status, notice: { kind: 'info', text: 'This change needs a second factor from the last few minutes.' } }, (csrf) => renderFactorPrompt(shown, csrf));
   };
 
