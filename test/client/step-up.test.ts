@@ -100,9 +100,14 @@ describe('step-up (RFC 9470)', () => {
 
   it('PW-15/PW-18: removePassword() after stepUp() with a passkey, getMe().has_password, and changePassword() with no current password sets one again', async () => {
     const authenticator = createSoftAuthenticator();
-    const { client } = createTestClient(t, { webauthn: softWebAuthn(authenticator) });
+    // Two passkeys, on two devices (recovery codes would count only with a verified address that a
+    // reset could reach): the second device registers, the first keeps answering.
+    let registering = authenticator;
+    const { client } = createTestClient(t, { webauthn: { ...softWebAuthn(authenticator), startRegistration: async ({ optionsJSON }) => registering.register(optionsJSON) } });
     const { username } = await signUp(client);
     const passkey = await client.enrollPasskey();
+    registering = createSoftAuthenticator();
+    await client.enrollPasskey();
     makeSecondFactorStale();
 
     await expect(client.removePassword()).rejects.toBeInstanceOf(StepUpRequiredError);

@@ -47,6 +47,12 @@ async function buildSubject(): Promise<Subject> {
     bearer(user.accessToken),
   );
   expect(confirmed.statusCode, confirmed.body).toBe(200);
+  // A second passkey: with two, the account may go passwordless (PW-15) — recovery codes would
+  // count only with a verified address a reset could reach, which this subject has not.
+  const second = await postJson(t.app, '/v1/factors', { type: 'webauthn' }, bearer(user.accessToken));
+  const secondAuthenticator = createSoftAuthenticator();
+  const secondConfirmed = await postJson(t.app, `/v1/factors/${second.json().factor_id}/verify`, { credential: secondAuthenticator.register(second.json().options), challenge_id: second.json().challenge_id }, bearer(user.accessToken));
+  expect(secondConfirmed.statusCode, secondConfirmed.body).toBe(200);
   // A remembered browser (a second session).
   t.clock.advanceSeconds(30);
   const mfaToken = await loginForMfaToken(t, user);
@@ -148,7 +154,7 @@ const routeSpecs: Record<string, RouteSpec> = {
     expected: { mfa_token: invalidToken, 'access token': ok(204), 'aal1 access token': stepUpNeeded },
   },
   'DELETE /v1/password': {
-    // The subject has a passkey and unused recovery codes: enough to go passwordless (PW-15).
+    // The subject has two passkeys: enough to go passwordless (PW-15).
     request: () => ({ method: 'DELETE', url: '/v1/password' }),
     expected: { mfa_token: invalidToken, 'access token': ok(204), 'aal1 access token': stepUpNeeded },
   },
