@@ -190,7 +190,8 @@ async function passkeyGroup(): Promise<void> {
   if (passkey.errors > 0) log(`  ${passkey.errors} flows failed`);
   record(figure('password-totp-flow', passkey.totpFlowsPerSecond, 'flows/s (POST /v1/login + /v1/mfa/verify, 16 clients)', 'higher'));
   record(against('passkey-sign-in', passkey.passkeyFlowsPerSecond, 'flows/s (POST /v1/passkeys/authenticate/options + /v1/passkeys/authenticate, 16 clients)', 'password-totp-flow', passkey.totpFlowsPerSecond, 5));
-  record(figure('passkey-sign-in-p99', passkey.passkeyP99Ms, `ms p99 of a whole passkey sign-in (p50 ${formatNumber(passkey.passkeyP50Ms)} ms)`, 'lower', 25));
+  record(figure('passkey-sign-in-p99', passkey.atPasswordRateP99Ms, `ms p99 of a whole passkey sign-in, started at the password flow's peak rate (p50 ${formatNumber(passkey.atPasswordRateP50Ms)} ms)`, 'lower', 25));
+  record(figure('passkey-sign-in-p99-saturated', passkey.passkeyP99Ms, `ms p99 of a whole passkey sign-in among the 16 saturating clients (p50 ${formatNumber(passkey.passkeyP50Ms)} ms: 16 ÷ the throughput)`, 'lower'));
 }
 
 const runners: Record<Group, () => Promise<void>> = { verify: verifyGroup, load: loadGroup, flow: flowGroup, 'better-auth': betterAuthGroup, uniform: uniformGroup, store: storeGroup, lists: listsGroup, oidc: oidcGroup, passkey: passkeyGroup };
