@@ -1,6 +1,7 @@
 // The OpenID Provider's rows (src/oidc/adapter.ts). A read never returns an expired row; consume
 // is one conditional update, so of two concurrent redemptions of a code exactly one wins.
 import type { Executor, OidcPayloadRow } from '../database.js';
+import { prepareQuery } from '../prepared-query.js';
 
 export type OidcLookup = 'id' | 'uid' | 'user_code';
 
@@ -37,15 +38,21 @@ export async function upsertOidcPayload(db: Executor, write: OidcPayloadWrite): 
     .execute();
 }
 
+// Every request through the provider reads several rows (the token, its client, its grant, its
+// session): compiled once (prepared-query.ts) instead of built by Kysely on each read.
+const liveOidcPayloadBy = (by: OidcLookup) =>
+  prepareQuery<OidcPayloadRow>((db) =>
+    db
+      .selectFrom('oidc_payloads')
+      .selectAll()
+      .where('kind', '=', '')
+      .where(by, '=', '')
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', 0)])),
+  );
+const liveOidcPayloadQueries: Record<OidcLookup, ReturnType<typeof liveOidcPayloadBy>> = { id: liveOidcPayloadBy('id'), uid: liveOidcPayloadBy('uid'), user_code: liveOidcPayloadBy('user_code') };
+
 export async function findLiveOidcPayload(db: Executor, kind: string, by: OidcLookup, value: string, now: number): Promise<OidcPayloadRow | undefined> {
-  const row = await db
-    .selectFrom('oidc_payloads')
-    .selectAll()
-    .where('kind', '=', kind)
-    .where(by, '=', value)
-    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
-    .executeTakeFirst();
-  return joinSealedSecret(row);
+  return joinSealedSecret((await liveOidcPayloadQueries[by](db, [kind, value, now]))[0]);
 }
 
 /** The row as stored, expired or consumed or not. */
