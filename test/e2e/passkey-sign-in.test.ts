@@ -10,7 +10,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthenticatorApp } from '../helpers/authenticator-app.js';
-import { addPasskeyAuthenticator, chromiumAvailable, launchChromium, screenshot, watchForViolations, type PasskeyAuthenticator } from '../helpers/browser.js';
+import { addPasskeyAuthenticator, chromiumAvailable, launchChromium, screenshot, signUpWithPasskeyOnPages, watchForViolations, type PasskeyAuthenticator } from '../helpers/browser.js';
 import { startPages, type RunningPages } from '../helpers/pages-process.js';
 import { findFreePort } from '../helpers/process.js';
 import { requirement } from '../helpers/requirements.js';
@@ -65,18 +65,7 @@ describe.runIf(haveChromium)('signing in with a passkey alone on the hosted page
   }
 
   /** Sign up with a passkey as the first factor; ends on the account page. */
-  async function signUpWithPasskey(page: Page, username: string): Promise<void> {
-    await page.goto(`${pages.url}/sign-up`);
-    await page.fill('#username', username);
-    await page.fill('#password', password);
-    await page.click('button:has-text("Create account")');
-    await page.waitForURL('**/enroll');
-    await page.fill('#label', 'Laptop');
-    await page.click('button:has-text("Create a passkey")');
-    await page.waitForSelector('#recovery-codes');
-    await page.click('a:has-text("I saved them")');
-    await page.waitForURL('**/account');
-  }
+  const signUpWithPasskey = (page: Page, username: string) => signUpWithPasskeyOnPages(page, pages.url, { username, password });
 
   /** Sign up with an authenticator app; ends on the account page, just signed in with a password and a second factor. */
   async function signUpWithApp(page: Page, username: string): Promise<AuthenticatorApp> {

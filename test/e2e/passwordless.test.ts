@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addPasskeyAuthenticator, chromiumAvailable, launchChromium, watchForViolations } from '../helpers/browser.js';
+import { addPasskeyAuthenticator, chromiumAvailable, signUpWithPasskeyOnPages, launchChromium, watchForViolations } from '../helpers/browser.js';
 import { strongPassword, uniqueUsername } from '../helpers/flow.js';
 import { verificationLinkSentTo } from '../helpers/outbox.js';
 import { findFreePort, startServerProcess, type ServerProcess } from '../helpers/process.js';
@@ -44,18 +44,8 @@ describe.runIf(haveChromium)('going passwordless in Chromium', () => {
     const violations = watchForViolations(page);
     const authenticator = await addPasskeyAuthenticator(context, page);
     const username = uniqueUsername('nopass');
-    await page.goto(`${url}/sign-up`);
-    await page.fill('#username', username);
-    await page.fill('#password', strongPassword);
     const address = `${username}@example.com`;
-    await page.fill('#email', address);
-    await page.click('button:has-text("Create account")');
-    await page.waitForURL('**/enroll');
-    await page.fill('#label', 'Laptop');
-    await page.click('button:has-text("Create a passkey")');
-    await page.waitForSelector('#recovery-codes');
-    await page.click('a:has-text("I saved them")');
-    await page.waitForURL('**/account');
+    await signUpWithPasskeyOnPages(page, url, { username, password: strongPassword, email: address });
     // One passkey and recovery codes, but no address a reset could reach: not yet.
     expect(await page.locator('form[action="/account/password/remove"]').count()).toBe(0);
     expect(await page.textContent('main')).toContain('verify an e-mail address or phone');

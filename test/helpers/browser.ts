@@ -71,6 +71,24 @@ export async function addPasskeyAuthenticator(context: BrowserContext, page: Pag
  * on purpose, by `npm run screenshots` (TWOFOLD_UPDATE_SCREENSHOTS=1); every other run writes them
  * to an ignored folder, so `npm test` leaves the working tree as it found it.
  */
+/**
+ * Sign up on the hosted pages with a passkey of the page's virtual authenticator as the first
+ * factor (labelled "Laptop"), past the recovery codes; ends on the account page.
+ */
+export async function signUpWithPasskeyOnPages(page: Page, baseUrl: string, account: { username: string; password: string; email?: string }): Promise<void> {
+  await page.goto(`${baseUrl}/sign-up`);
+  await page.fill('#username', account.username);
+  await page.fill('#password', account.password);
+  if (account.email !== undefined) await page.fill('#email', account.email);
+  await page.click('button:has-text("Create account")');
+  await page.waitForURL('**/enroll');
+  await page.fill('#label', 'Laptop');
+  await page.click('button:has-text("Create a passkey")');
+  await page.waitForSelector('#recovery-codes');
+  await page.click('a:has-text("I saved them")');
+  await page.waitForURL('**/account');
+}
+
 export function screenshotDirectory(env: Record<string, string | undefined> = process.env): string {
   return env['TWOFOLD_UPDATE_SCREENSHOTS'] === '1' ? 'docs/screenshots' : 'test-results/screenshots';
 }
