@@ -1,0 +1,122 @@
+// Checks a DPoP proof (RFC 9449 §4.3): a JWS the client signs per request with its own key, carried
+// in the DPoP header. What makes it a proof of possession: the public key is in the header and the
+// signature is checked with it (its thumbprint is what a token gets bound to); the claims tie it to
+// this one request (htm, htu), to a short time (iat), to the access token it accompanies (ath) and
+// to a fresh server nonce when one is required; the jti makes it single use.
+//
+// Every refusal is a result, never a throw — only the replay store's own failure (e.g. Redis down)
+// propagates. The jti is claimed last, after the signature and every claim passed: an invalid proof
+// must not burn someone else's jti.
+import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, jwtVerify, type JWK, type JWTPayload } from 'jose';
+import { constantTimeEqual } from '../crypto/constant-time.js';
+import { sha256Base64url } from '../crypto/digest.js';
+import { normalizeHtu } from './htu.js';
+import type { DpopReplayStore } from './replay-store.js';
+
+export const defaultDpopAlgs: readonly string[] = ['ES256', 'EdDSA'];
+/** Larger than any honest proof (an RSA-4096 jwk stays under 1.5 KiB); refused before parsing. */
+export const maxDpopProofLength = 8 * 1024;
+const maxJtiLength = 256;
+const defaultMaxAgeSeconds = 60;
+const defaultClockSkewSeconds = 5;
+/** Members only a private or symmetric JWK has. */
+const privateJwkMembers = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+const compactJws = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+export interface DpopNonceCheck {
+  check(nonce: string): boolean;
+}
+
+export interface DpopProofCheckOptions {
+  /** The request's method, e.g. 'POST'. */
+  method: string;
+  /** The request's full URL as the server sees it from outside (scheme and host included). */
+  url: string;
+  /** Milliseconds, the caller's clock. */
+  now: number;
+  /** Given when the proof accompanies an access token: its ath must be the token's hash. */
+  accessToken?: string;
+  /** Given when the server requires a nonce: the proof's nonce must pass it. */
+  nonce?: DpopNonceCheck;
+  replay: DpopReplayStore;
+  /** Defaults to ES256 and EdDSA. `none` and symmetric (HS*) algorithms are never accepted. */
+  allowedAlgs?: readonly string[];
+  maxAgeSeconds?: number;
+  clockSkewSeconds?: number;
+}
+
+export type DpopProofError = 'invalid_dpop_proof' | 'use_dpop_nonce';
+
+export type DpopProofResult =
+  | { ok: true; jkt: string; jti: string; iat: number }
+  | { ok: false; error: DpopProofError; description: string };
+
+function refuse(description: string, error: DpopProofError = 'invalid_dpop_proof'): DpopProofResult {
+  return { ok: false, error, description };
+}
+
+export async function checkDpopProof(proof: unknown, options: DpopProofCheckOptions): Promise<DpopProofResult> {
+  if (typeof proof !== 'string' || proof.length === 0) return refuse('the DPoP proof is missing');
+  if (proof.length > maxDpopProofLength) return refuse('the DPoP proof is too large');
+  if (!compactJws.test(proof)) return refuse('the DPoP proof is not one compact JWS');
+
+  const allowedAlgs = (options.allowedAlgs ?? defaultDpopAlgs).filter((alg) => alg !== 'none' && !alg.startsWith('HS'));
+  const header = protectedHeader(proof);
+  if (header === undefined) return refuse('the DPoP proof header cannot be read');
+  if (header['typ'] !== 'dpop+jwt') return refuse('the DPoP proof typ must be dpop+jwt');
+  if (typeof header['alg'] !== 'string' || !allowedAlgs.includes(header['alg'])) return refuse('the DPoP proof alg is not accepted');
+  const jwk = header['jwk'];
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) return refuse('the DPoP proof has no jwk');
+  if (privateJwkMembers.some((member) => member in jwk)) return refuse('the DPoP proof jwk must be a public key');
+
+  let payload: JWTPayload;
+  try {
+    // EmbeddedJWK verifies with the header's own key (and refuses a non-public one); the alg list
+    // is ours, so a key cannot pick an algorithm we do not accept.
+    ({ payload } = await jwtVerify(proof, EmbeddedJWK, { algorithms: allowedAlgs, currentDate: new Date(options.now) }));
+  } catch {
+    return refuse('the DPoP proof signature does not verify with its jwk');
+  }
+
+  const { jti, htm, htu, iat } = payload as JWTPayload & { htm?: unknown; htu?: unknown };
+  if (typeof jti !== 'string' || jti.length === 0 || jti.length > maxJtiLength) return refuse('the DPoP proof jti is missing or too long');
+  if (htm !== options.method) return refuse('the DPoP proof htm does not match the request method');
+  const expectedHtu = normalizeHtu(options.url);
+  if (typeof htu !== 'string' || expectedHtu === undefined || normalizeHtu(htu) !== expectedHtu) return refuse('the DPoP proof htu does not match the request URL');
+
+  const maxAgeSeconds = options.maxAgeSeconds ?? defaultMaxAgeSeconds;
+  const clockSkewSeconds = options.clockSkewSeconds ?? defaultClockSkewSeconds;
+  if (typeof iat !== 'number' || !Number.isFinite(iat)) return refuse('the DPoP proof iat is missing');
+  const nowSeconds = options.now / 1000;
+  if (iat < nowSeconds - maxAgeSeconds) return refuse('the DPoP proof is too old');
+  if (iat > nowSeconds + clockSkewSeconds) return refuse('the DPoP proof iat is in the future');
+
+  if (options.accessToken !== undefined) {
+    const ath = payload['ath'];
+    if (typeof ath !== 'string' || !constantTimeEqual(ath, sha256Base64url(options.accessToken))) return refuse('the DPoP proof ath does not match the access token');
+  }
+  if (options.nonce !== undefined) {
+    const nonce = payload['nonce'];
+    if (typeof nonce !== 'string' || !options.nonce.check(nonce)) return refuse('a fresh DPoP nonce is required', 'use_dpop_nonce');
+  }
+
+  let jkt: string;
+  try {
+    jkt = await calculateJwkThumbprint(jwk as JWK, 'sha256');
+  } catch {
+    return refuse('the DPoP proof jwk has no thumbprint');
+  }
+  // Held as long as a proof with this iat is accepted (its age limit plus the skew it may be ahead).
+  const ttlMs = Math.ceil((iat + clockSkewSeconds - nowSeconds + maxAgeSeconds) * 1000);
+  const replayKey = sha256Base64url(`${jkt}:${jti}`);
+  if (!(await options.replay.claimOnce(replayKey, Math.max(ttlMs, 1000)))) return refuse('the DPoP proof was used already');
+  return { ok: true, jkt, jti, iat };
+}
+
+function protectedHeader(proof: string): Record<string, unknown> | undefined {
+  try {
+    return decodeProtectedHeader(proof);
+  } catch {
+    return undefined;
+  }
+}
