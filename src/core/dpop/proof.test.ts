@@ -4,53 +4,29 @@
 // invalid proof never burns a jti.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import { calculateJwkThumbprint, generateKeyPair } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { describe, expect, it } from 'vitest';
 import { sha256Base64url } from '../crypto/digest.js';
 import { createDpopNonces } from './nonces.js';
 import { checkDpopProof, maxDpopProofLength, type DpopProofCheckOptions } from './proof.js';
 import { createMemoryDpopReplayStore } from './replay-store.js';
+import { createDpopTestKey, makeDpopProof, unsignedJws, type DpopProofParts } from '../../../test/helpers/dpop-proofs.js';
 
 const now = Date.UTC(2026, 11, 7, 12, 0, 0);
 const nowSeconds = Math.floor(now / 1000);
 const url = 'https://auth.example.com/v1/token/refresh';
 
-interface ProofKey {
-  alg: string;
-  privateKey: CryptoKey;
-  publicJwk: JWK;
-}
+const es256 = await createDpopTestKey('ES256');
+const ed25519 = await createDpopTestKey('EdDSA');
+const proofKey = createDpopTestKey;
 
-async function proofKey(alg: 'ES256' | 'EdDSA' | 'RS256'): Promise<ProofKey> {
-  const { privateKey, publicKey } = await generateKeyPair(alg === 'EdDSA' ? 'Ed25519' : alg, { extractable: true });
-  return { alg, privateKey, publicJwk: await exportJWK(publicKey) };
-}
-
-const es256 = await proofKey('ES256');
-const ed25519 = await proofKey('EdDSA');
-
-interface ProofParts {
-  key?: ProofKey;
-  header?: Record<string, unknown>;
-  claims?: JWTPayload;
-  signWith?: CryptoKey | Uint8Array;
-}
-
-async function makeProof(parts: ProofParts = {}): Promise<string> {
-  const key = parts.key ?? es256;
-  const claims = { jti: randomBytes(16).toString('base64url'), htm: 'POST', htu: url, iat: nowSeconds, ...parts.claims };
-  for (const [name, value] of Object.entries(claims)) if (value === undefined) delete (claims as Record<string, unknown>)[name];
-  const header = { typ: 'dpop+jwt', alg: key.alg, jwk: key.publicJwk, ...parts.header };
-  return new SignJWT(claims).setProtectedHeader(header as { alg: string }).sign(parts.signWith ?? key.privateKey);
+function makeProof(parts: Partial<DpopProofParts> = {}): Promise<string> {
+  return makeDpopProof({ key: es256, htm: 'POST', htu: url, iat: nowSeconds, ...parts });
 }
 
 function options(overrides: Partial<DpopProofCheckOptions> = {}): DpopProofCheckOptions {
   return { method: 'POST', url, now, replay: createMemoryDpopReplayStore({ now: () => now }), ...overrides };
-}
-
-function base64urlJson(value: unknown): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 
 describe('DPoP proofs (RFC 9449 §4.3)', () => {
@@ -85,9 +61,9 @@ describe('DPoP proofs (RFC 9449 §4.3)', () => {
   });
 
   it('DP-04: alg none is refused, with an empty or a made-up signature', async () => {
-    const header = base64urlJson({ typ: 'dpop+jwt', alg: 'none', jwk: es256.publicJwk });
-    const payload = base64urlJson({ jti: 'x', htm: 'POST', htu: url, iat: nowSeconds });
-    for (const proof of [`${header}.${payload}.`, `${header}.${payload}.AAAA`]) {
+    const header = { typ: 'dpop+jwt', alg: 'none', jwk: es256.publicJwk };
+    const payload = { jti: 'x', htm: 'POST', htu: url, iat: nowSeconds };
+    for (const proof of [unsignedJws(header, payload), unsignedJws(header, payload, 'AAAA')]) {
       expect(await checkDpopProof(proof, options({ allowedAlgs: ['none', 'ES256'] }))).toMatchObject({ ok: false, error: 'invalid_dpop_proof' });
     }
   });
@@ -108,7 +84,7 @@ describe('DPoP proofs (RFC 9449 §4.3)', () => {
   it('DP-05: a jwk holding private key material is refused (EC d, RSA primes, a symmetric k)', async () => {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const privateJwk = privateKey.export({ format: 'jwk' });
-    expect(await checkDpopProof(await makeProof({ header: { jwk: privateJwk }, signWith: privateKey as unknown as CryptoKey }), options())).toMatchObject({
+    expect(await checkDpopProof(await makeProof({ header: { jwk: privateJwk }, signWith: privateKey }), options())).toMatchObject({
       ok: false,
       error: 'invalid_dpop_proof',
     });
@@ -238,7 +214,7 @@ describe('DPoP proofs (RFC 9449 §4.3)', () => {
     await fc.assert(
       fc.asyncProperty(fc.string({ maxLength: 300 }), fc.jsonValue(), async (text, header) => {
         const result = await checkDpopProof(`${text}`, options());
-        const crafted = await checkDpopProof(`${base64urlJson(header)}.${base64urlJson({})}.AAAA`, options());
+        const crafted = await checkDpopProof(unsignedJws(header, {}, 'AAAA'), options());
         return !result.ok && !crafted.ok;
       }),
       { numRuns: 200 },
