@@ -1,11 +1,11 @@
 // The DPoP proof checker on real keys (ES256, Ed25519, RSA for an unaccepted alg): proofs made by
-// jose here and by an independent implementation (oauth4webapi, which openid-client uses) are
+// jose here and by an independent implementation (openid-client, over oauth4webapi) are
 // accepted; every attack is refused with the RFC's error — as a result, never a throw — and an
 // invalid proof never burns a jti.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { calculateJwkThumbprint, generateKeyPair } from 'jose';
-import * as oauth from 'oauth4webapi';
+import * as openidClient from 'openid-client';
 import { describe, expect, it } from 'vitest';
 import { sha256Base64url } from '../crypto/digest.js';
 import { createDpopNonces } from './nonces.js';
@@ -37,18 +37,16 @@ describe('DPoP proofs (RFC 9449 §4.3)', () => {
     }
   });
 
-  it('DP-03: a proof made by oauth4webapi (an independent implementation) is accepted, with ath and a query in the URL', async () => {
+  it('DP-03: a proof made by openid-client (an independent implementation, over oauth4webapi) is accepted, with ath and a query in the URL', async () => {
     const { privateKey, publicKey } = await generateKeyPair('ES256');
-    const handle = oauth.DPoP({}, { privateKey, publicKey });
+    const config = new openidClient.Configuration({ issuer: 'https://auth.example.com' }, 'a-client');
     const captured: string[] = [];
-    const customFetch = (_url: string, init: { headers?: ConstructorParameters<typeof Headers>[0] }): Promise<Response> => {
+    config[openidClient.customFetch] = (_url, init) => {
       captured.push(new Headers(init.headers).get('dpop') ?? '');
       return Promise.resolve(new Response('{}', { status: 200 }));
     };
-    await oauth.protectedResourceRequest('the-access-token', 'GET', new URL(`${url}?page=2#top`), new Headers(), null, {
-      DPoP: handle,
-      [oauth.customFetch]: customFetch,
-    });
+    const handle = openidClient.getDPoPHandle(config, { privateKey, publicKey });
+    await openidClient.fetchProtectedResource(config, 'the-access-token', new URL(`${url}?page=2#top`), 'GET', undefined, undefined, { DPoP: handle });
     expect(captured).toHaveLength(1);
     const result = await checkDpopProof(captured[0], options({ method: 'GET', url: `${url}?page=2`, now: Date.now(), accessToken: 'the-access-token' }));
     expect(result).toMatchObject({ ok: true, jkt: await handle.calculateThumbprint() });
