@@ -3,8 +3,7 @@
 // without one cannot be sent through a step-up that would never succeed: the authorization fails
 // with OpenID's unmet_authentication_requirements instead.
 import type { AssuranceLevel } from '../core/tokens/assurance-levels.js';
-import { isProvenHardwareKey, rootFingerprints } from '../core/webauthn/attestation-trust.js';
-import { attestedKeyOf } from '../flows/factors/passkey-assertion.js';
+import { attestedKeyOf, passkeyMethod } from '../flows/factors/passkey-assertion.js';
 import type { FlowContext } from '../flows/shared/context.js';
 import { listWebauthnCredentialsOfUser } from '../store/repositories/webauthn-credentials.js';
 
@@ -13,7 +12,6 @@ export async function passkeyAssuranceOfAccount(ctx: FlowContext, userId: string
   // A locked passkey (its counter went backwards: a clone) can prove nothing.
   const credentials = (await listWebauthnCredentialsOfUser(ctx.db, userId)).filter((row) => row.locked_at === null);
   if (credentials.length === 0) return undefined;
-  const roots = rootFingerprints(ctx.config.webauthn.attestationRoots);
-  const hardware = credentials.some((row) => isProvenHardwareKey(attestedKeyOf(row), roots));
+  const hardware = credentials.some((row) => passkeyMethod(ctx, attestedKeyOf(row)) === 'webauthn_hardware');
   return hardware ? 'phrh' : 'phr';
 }

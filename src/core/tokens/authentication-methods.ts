@@ -74,7 +74,7 @@ export function amrFor(method: AuthMethod, proof: ProofContext = afterPassword):
 export function acrFor(method: AuthMethod, proof: ProofContext = afterPassword): Acr {
   if (!isMultiFactor(method, proof)) return 'aal1';
   const requested = new Set((proof.requestedAcr ?? '').split(' '));
-  if (isPasskeyMethod(method) && requested.has('phrh') && method === 'webauthn_hardware') return 'phrh';
+  if (method === 'webauthn_hardware' && requested.has('phrh')) return 'phrh';
   if (isPasskeyMethod(method) && (requested.has('phr') || requested.has('phrh'))) return 'phr';
   return 'aal2';
 }

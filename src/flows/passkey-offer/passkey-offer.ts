@@ -6,12 +6,14 @@
 import { isRecentAuthentication, type AccessAuthentication } from '../sessions/authenticate.js';
 import type { FlowContext } from '../shared/context.js';
 import { markPasskeyOfferDismissed } from '../../store/repositories/users.js';
-import { hasDiscoverablePasskey } from '../../store/repositories/webauthn-credentials.js';
+import type { WebauthnCredentialRow } from '../../store/database.js';
+import { isDiscoverablePasskey } from '../factors/discoverable-passkey.js';
 
 /** After "Not now", the offer stays away this long. */
 export const passkeyOfferQuietDays = 90;
 
-export async function shouldOfferPasskey(ctx: FlowContext, auth: AccessAuthentication): Promise<boolean> {
+/** `passkeys`: the user's active passkeys, as the caller has already read them. */
+export function shouldOfferPasskey(ctx: FlowContext, auth: AccessAuthentication, passkeys: readonly WebauthnCredentialRow[]): boolean {
   if (!ctx.config.factors.has('webauthn')) return false;
   // After a password and a second factor: not a remembered browser (it would need a step-up
   // first), not a passkey sign-in (that person has one).
@@ -20,7 +22,7 @@ export async function shouldOfferPasskey(ctx: FlowContext, auth: AccessAuthentic
   if (!isRecentAuthentication(ctx, auth.session)) return false;
   const dismissedAt = auth.user.passkey_offer_dismissed_at;
   if (dismissedAt !== null && ctx.now() - dismissedAt < passkeyOfferQuietDays * 86_400_000) return false;
-  return !(await hasDiscoverablePasskey(ctx.db, auth.user.id));
+  return !passkeys.some(isDiscoverablePasskey);
 }
 
 /** "Not now": a preference, not a security event (nothing about the account changes). */

@@ -4,6 +4,7 @@
 // locks it, WA-13).
 import type { Insertable } from 'kysely';
 import type { Executor, FactorStatus, WebauthnCredentialRow, WebauthnCredentialsTable } from '../database.js';
+import { prepareQuery } from '../prepared-query.js';
 
 export async function insertWebauthnCredential(db: Executor, credential: Insertable<WebauthnCredentialsTable>): Promise<void> {
   await db.insertInto('webauthn_credentials').values(credential).execute();
@@ -17,15 +18,19 @@ export function findWebauthnCredentialOfFactor(db: Executor, factorId: string): 
 export type OwnedWebauthnCredential = WebauthnCredentialRow & { user_id: string; factor_status: FactorStatus };
 
 /** The credential with this id (base64url), whoever owns it — the first step of a passkey sign-in. */
-export function findWebauthnCredentialById(db: Executor, credentialId: string): Promise<OwnedWebauthnCredential | undefined> {
-  return db
+export async function findWebauthnCredentialById(db: Executor, credentialId: string): Promise<OwnedWebauthnCredential | undefined> {
+  return (await credentialById(db, [credentialId]))[0];
+}
+
+// Compiled once (prepared-query.ts): every passkey sign-in starts with it.
+const credentialById = prepareQuery<OwnedWebauthnCredential>((db) =>
+  db
     .selectFrom('webauthn_credentials')
     .innerJoin('factors', 'factors.id', 'webauthn_credentials.factor_id')
     .selectAll('webauthn_credentials')
     .select(['factors.user_id as user_id', 'factors.status as factor_status'])
-    .where('webauthn_credentials.credential_id', '=', credentialId)
-    .executeTakeFirst();
-}
+    .where('webauthn_credentials.credential_id', '=', ''),
+);
 
 /** The user's active passkeys (for excludeCredentials at registration). */
 export function listWebauthnCredentialsOfUser(db: Executor, userId: string): Promise<WebauthnCredentialRow[]> {
@@ -57,18 +62,4 @@ export async function advanceSignCount(db: Executor, factorId: string, from: num
 export async function lockWebauthnCredential(db: Executor, factorId: string, now: number): Promise<boolean> {
   const result = await db.updateTable('webauthn_credentials').set({ locked_at: now }).where('factor_id', '=', factorId).where('locked_at', 'is', null).executeTakeFirst();
   return result.numUpdatedRows === 1n;
-}
-
-/** Whether the user has an active passkey known to be discoverable (one that can sign in alone). */
-export async function hasDiscoverablePasskey(db: Executor, userId: string): Promise<boolean> {
-  const row = await db
-    .selectFrom('webauthn_credentials')
-    .innerJoin('factors', 'factors.id', 'webauthn_credentials.factor_id')
-    .select('webauthn_credentials.factor_id')
-    .where('factors.user_id', '=', userId)
-    .where('factors.status', '=', 'active')
-    .where('webauthn_credentials.discoverable', '=', 1)
-    .where('webauthn_credentials.locked_at', 'is', null)
-    .executeTakeFirst();
-  return row !== undefined;
 }

@@ -32,11 +32,11 @@ export interface PasskeyFacts {
 
 export async function passkeyFacts(ctx: FlowContext, auth: AccessAuthentication): Promise<PasskeyFacts> {
   if (!ctx.config.factors.has('webauthn')) return { signsInAlone: new Map(), acceptedCredentialIds: [], offer: false };
-  const [credentials, offer] = await Promise.all([listWebauthnCredentialsOfUser(ctx.db, auth.user.id), shouldOfferPasskey(ctx, auth)]);
+  const credentials = await listWebauthnCredentialsOfUser(ctx.db, auth.user.id);
   return {
     signsInAlone: new Map(credentials.map((credential) => [credential.factor_id, isDiscoverablePasskey(credential)])),
     acceptedCredentialIds: credentials.filter((credential) => credential.locked_at === null).map((credential) => credential.credential_id),
-    offer,
+    offer: shouldOfferPasskey(ctx, auth, credentials),
   };
 }
 
