@@ -319,6 +319,18 @@ describe('with other settings', () => {
     }
   });
 
+  it('WA-08/RC-02: 60 option requests at once from one network with a budget of 10: exactly 10 challenges, 50 refused with 429', async () => {
+    const budgeted = await startTestTwofold({ env: { TWOFOLD_PASSKEY_CHALLENGES_PER_CLIENT: '10' } });
+    try {
+      const budgetedPost = injectPost(budgeted);
+      const answers = await Promise.all(Array.from({ length: 60 }, () => budgetedPost('/v1/passkeys/authenticate/options', {})));
+      expect(answers.filter((answer) => answer.status === 200)).toHaveLength(10);
+      expect(answers.filter((answer) => answer.status === 429)).toHaveLength(50);
+    } finally {
+      await budgeted.close();
+    }
+  });
+
   it('WA-09: with TWOFOLD_PASSKEY_WITHOUT_UV=aal1 an assertion without UV signs in as one factor: aal1, amr [swk], no mfa', async () => {
     const lenientPost = injectPost(lenient);
     const account = await signUpWithPasskey(lenientPost);
