@@ -6,6 +6,8 @@ export const errorCatalog = {
   invalid_request: { status: 400, title: 'The request is malformed' },
   invalid_challenge: { status: 400, title: 'No open challenge with that id; ask for new options' },
   challenge_expired: { status: 400, title: 'The challenge has expired; ask for new options' },
+  invalid_dpop_proof: { status: 400, title: 'The DPoP proof is missing, malformed or does not match the request' },
+  use_dpop_nonce: { status: 400, title: 'The DPoP proof must carry the server nonce in the DPoP-Nonce header' },
   weak_password: { status: 400, title: 'The password does not meet the password policy' },
   invalid_credentials: { status: 401, title: 'Invalid username or password' },
   invalid_token: { status: 401, title: 'The token is missing, malformed, expired or revoked' },

@@ -22,7 +22,8 @@ import { noFlowMetrics } from './flows/shared/flow-metrics.js';
 import { createTwofoldMetrics, type TwofoldMetrics } from './flows/instance/metrics.js';
 import { countSealedValuesByKeyId } from './flows/keys/encryption-key-usage.js';
 import { combineEventSinks, discardEvents, type EventLogger, type SecurityEventSink } from './flows/shared/security-events.js';
-import { codePepperName, loadOrCreateServerSecret } from './flows/keys/server-secrets.js';
+import { codePepperName, dpopNonceSecretName, loadOrCreateServerSecret } from './flows/keys/server-secrets.js';
+import { createDpopNonces, createKeyValueDpopReplayStore } from './core/dpop/index.js';
 import { createKeyRingManager } from './flows/keys/signing-keys.js';
 import { startGraceAnswerSweeper } from './flows/sessions/refresh-grace.js';
 import { AnotherInstanceRunningError, holdSingleInstanceLease, type LeaseTiming, type SingleInstanceLease } from './flows/instance/single-instance.js';
@@ -109,9 +110,10 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
         : undefined;
     const retiredKeyRetentionMs =
       (Math.max(config.tokens.accessTokenTtlSeconds, config.tokens.mfaTokenTtlSeconds) + config.tokens.clockSkewSeconds) * 1000;
-    const [keys, codePepper] = await Promise.all([
+    const [keys, codePepper, dpopNonceSecret] = await Promise.all([
       createKeyRingManager({ db: database.db, secretBox, algorithm: config.tokens.signingAlgorithm, now, retiredKeyRetentionMs }),
       loadOrCreateServerSecret(database.db, secretBox, codePepperName, now()),
+      loadOrCreateServerSecret(database.db, secretBox, dpopNonceSecretName, now()),
     ]).catch((error: unknown) => {
       if (error instanceof SecretBoxError) {
         throw new StartupError(
@@ -165,6 +167,10 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
       events: combineEventSinks(options.events ?? discardEvents, auditTrail, notifier, ...(metrics === undefined ? [] : [metrics.events])),
       auditTrail,
       kv,
+      dpop: {
+        nonces: createDpopNonces({ secret: dpopNonceSecret, windowSeconds: config.dpop.nonceWindowSeconds, now }),
+        replay: createKeyValueDpopReplayStore(kv),
+      },
       revokedSessions,
       sessionEndHooks: createSessionEndHooks((error) => logger.warn({ err: error }, 'a session ended, but work that follows it failed')),
       senders,

@@ -167,6 +167,12 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
     },
     sms: collect(() => parseSmsProvider(read, deliveryTimeoutMs), { provider: 'outbox' }),
     email: collect(() => parseEmailProvider(read, deliveryTimeoutMs, serviceName, publicUrl), parseEmailProvider(() => undefined, deliveryTimeoutMs, serviceName, publicUrl)),
+    dpop: {
+      mode: collect(() => parseDpopMode(read('TWOFOLD_DPOP')), 'allowed'),
+      requireNonce: collect(() => parseDpopNonce(read('TWOFOLD_DPOP_NONCE')), false),
+      algorithms: ['ES256', 'EdDSA'],
+      nonceWindowSeconds: 60,
+    },
     webauthn: {
       rpId: read('TWOFOLD_WEBAUTHN_RP_ID') ?? new URL(publicUrl).hostname,
       rpName: serviceName,
@@ -428,6 +434,20 @@ function parsePasskeyWithoutUv(raw: string | undefined): 'refuse' | 'aal1' {
   const value = raw?.toLowerCase() ?? 'refuse';
   if (value === 'refuse' || value === 'aal1') return value;
   throw new ConfigError('TWOFOLD_PASSKEY_WITHOUT_UV', `expected refuse or aal1, got "${raw}"`);
+}
+
+/** `off`, `allowed` (default) or `required`: whether token requests may or must carry a DPoP proof. */
+function parseDpopMode(raw: string | undefined): 'off' | 'allowed' | 'required' {
+  const value = raw?.toLowerCase() ?? 'allowed';
+  if (value === 'off' || value === 'allowed' || value === 'required') return value;
+  throw new ConfigError('TWOFOLD_DPOP', `expected off, allowed or required, got "${raw}"`);
+}
+
+/** `off` (default) or `required`: whether DPoP proofs must carry a server nonce. */
+function parseDpopNonce(raw: string | undefined): boolean {
+  const value = raw?.toLowerCase() ?? 'off';
+  if (value === 'off' || value === 'required') return value === 'required';
+  throw new ConfigError('TWOFOLD_DPOP_NONCE', `expected off or required, got "${raw}"`);
 }
 
 function parseNotifications(read: Reader, timeoutMs: number): TwofoldConfig['notifications'] {

@@ -102,6 +102,21 @@ export interface TwofoldConfig {
   };
   sms: SmsProviderConfig;
   email: EmailProviderConfig;
+  /**
+   * DPoP (RFC 9449): tokens bound to a key the client holds.
+   * mode (TWOFOLD_DPOP): 'off' — DPoP headers are ignored and every token is a bearer token;
+   * 'allowed' (the default) — a token request with a valid proof gets a bound token, one without
+   * gets a bearer token; 'required' — token requests without a proof are refused.
+   * requireNonce (TWOFOLD_DPOP_NONCE=required): proofs must carry a fresh server nonce (DPoP-Nonce).
+   */
+  dpop: {
+    mode: 'off' | 'allowed' | 'required';
+    requireNonce: boolean;
+    /** Proof algorithms accepted (and published as dpop_signing_alg_values_supported). */
+    algorithms: string[];
+    /** How long one server nonce window lasts; a nonce is accepted for one to two windows. */
+    nonceWindowSeconds: number;
+  };
   webauthn: {
     rpId: string;
     rpName: string;

@@ -36,6 +36,8 @@ export interface AccessTokenClaims {
    */
   acr: Acr;
   amr: string[];
+  /** DPoP (RFC 9449 §6.1): the RFC 7638 thumbprint of the key the token is bound to. */
+  cnf?: { jkt: string };
 }
 
 export function mfaAudience(issuer: string): string {

@@ -7,6 +7,8 @@ import type { Database } from '../../store/database.js';
 import { findServerSecret, insertServerSecretIfAbsent } from '../../store/repositories/server-secrets.js';
 
 export const codePepperName = 'code-pepper';
+/** The HMAC key of DPoP server nonces (src/core/dpop/nonces.ts): every instance issues and accepts the same nonces. */
+export const dpopNonceSecretName = 'dpop-nonce';
 
 export function serverSecretAad(name: string): string {
   return secretBoxAad('server-secret', name);

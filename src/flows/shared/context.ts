@@ -2,6 +2,7 @@
 import type { Kysely } from 'kysely';
 import type { TwofoldConfig } from '../../config/schema.js';
 import type { SecretBox } from '../../core/crypto/secretbox.js';
+import type { DpopNonces, DpopReplayStore } from '../../core/dpop/index.js';
 import type { PasswordHasher } from '../../core/password/hasher.js';
 import type { AccessTokenClaims } from '../../core/tokens/claims.js';
 import type { SigningKey } from '../../core/tokens/signing-key.js';
@@ -29,6 +30,8 @@ export interface FlowContext {
   auditTrail: AuditTrail;
   /** Shared short-lived state: Redis with several instances, else in-process memory. */
   kv: KeyValueStore;
+  /** DPoP (config.dpop says whether it is on): stateless nonces every instance accepts, the jti replay claims in kv. */
+  dpop: { nonces: DpopNonces; replay: DpopReplayStore };
   revokedSessions: RevokedSessions;
   /** Run after sessions end (sessions/session-end-hooks.ts): the OpenID Provider's logout. */
   sessionEndHooks: SessionEndHooks;
