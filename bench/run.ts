@@ -10,6 +10,8 @@ import { measureArgon2Verifies } from './argon2-baseline.js';
 import { measureBetterAuthComparison } from './better-auth.js';
 import { registerUsers, runFlows, startInstances } from './full-flow.js';
 import { measureProtectedRoute } from './protected-route.js';
+import { measureDpopProofCheck } from './dpop-proof-check.js';
+import { measureDpopRoute } from './dpop-route.js';
 import { writeReport } from './report.js';
 import { formatNumber, meetsTarget, type BenchResult } from './result.js';
 import { measureServerUnderLoad } from './server-under-load.js';
@@ -23,7 +25,7 @@ import { measureOidcLogin } from './oidc-login.js';
 import { measurePasskeySignIn } from './passkey-sign-in.js';
 import { testDatabaseUrl, testRedisUrl } from '../test/helpers/backend.js';
 
-const groups = ['verify', 'load', 'flow', 'better-auth', 'uniform', 'store', 'lists', 'oidc', 'passkey'] as const;
+const groups = ['verify', 'load', 'flow', 'better-auth', 'uniform', 'store', 'lists', 'oidc', 'passkey', 'dpop'] as const;
 type Group = (typeof groups)[number];
 
 const quick = process.argv.includes('--quick');
@@ -194,7 +196,20 @@ async function passkeyGroup(): Promise<void> {
   record(figure('passkey-sign-in-p99-saturated', passkey.passkeyP99Ms, `ms p99 of a whole passkey sign-in among the 16 saturating clients (p50 ${formatNumber(passkey.passkeyP50Ms)} ms: 16 ÷ the throughput)`, 'lower'));
 }
 
-const runners: Record<Group, () => Promise<void>> = { verify: verifyGroup, load: loadGroup, flow: flowGroup, 'better-auth': betterAuthGroup, uniform: uniformGroup, store: storeGroup, lists: listsGroup, oidc: oidcGroup, passkey: passkeyGroup };
+async function dpopGroup(): Promise<void> {
+  log('dpop: checking DPoP proofs (every one new) vs raw node:crypto ES256 verification of the same signatures…');
+  const proofs = await measureDpopProofCheck({ proofsPerRound: quick ? 2_000 : 5_000, rounds: quick ? 3 : 7 });
+  record(figure('raw-es256-verify', proofs.rawPerSecond, 'verifies/s', 'higher'));
+  record(against('dpop-proof-check', proofs.checkedPerSecond, 'proofs/s (parse, key, signature, claims, ath, jti claimed)', 'raw-es256-verify', proofs.rawPerSecond, 0.8));
+  log('dpop: a twofold/verify route with DPoP-bound tokens vs bearer tokens, and the floor (bearer + one raw ES256 verify; autocannon, 50 connections)…');
+  const route = await measureDpopRoute({ rounds: quick ? 2 : 5, durationSeconds: quick ? 2 : 5, maxRequestsPerSecond: 8_000 });
+  record(figure('bearer-route', route.bearerPerSecond, 'requests/s (twofold/verify, bearer tokens)', 'higher'));
+  record({ ...against('dpop-route', route.dpopPerSecond, 'requests/s (twofold/verify, DPoP-bound tokens, a new proof per request)', 'bearer-route', route.bearerPerSecond, 0.5), ratio: route.dpopRatio });
+  record({ ...against('dpop-floor-route', route.floorPerSecond, 'requests/s (the bearer route + one raw ES256 verify per request: the least DPoP can cost)', 'bearer-route', route.bearerPerSecond, null), ratio: route.floorRatio });
+  record(against('dpop-route-of-floor', route.dpopPerSecond, 'requests/s (as dpop-route)', 'dpop-floor-route', route.floorPerSecond, null));
+}
+
+const runners: Record<Group, () => Promise<void>> = { verify: verifyGroup, load: loadGroup, flow: flowGroup, 'better-auth': betterAuthGroup, uniform: uniformGroup, store: storeGroup, lists: listsGroup, oidc: oidcGroup, passkey: passkeyGroup, dpop: dpopGroup };
 
 async function main(): Promise<void> {
   if (process.argv.includes('--report')) {
