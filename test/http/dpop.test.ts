@@ -147,6 +147,23 @@ describe('DP-12: the token routes bind what they issue to the proof\'s key', () 
   });
 });
 
+describe('DP-12: the public URL with a path', () => {
+  it('DP-12: with TWOFOLD_PUBLIC_URL=http://twofold.test/auth (a proxy strips /auth), the proof names the URL with the path the client used', async () => {
+    const prefixed = await startTestTwofold({ env: { TWOFOLD_PUBLIC_URL: `${testPublicUrl}/auth` } });
+    try {
+      const registered = await registerUser(prefixed);
+      const path = `/v1/factors/${registered.factorId}/verify`;
+      const body = { code: totpCode(prefixed, registered.secret) };
+      expectProblem(await postWithProof(prefixed, path, body, bearer(registered.mfaToken)), 400, 'invalid_dpop_proof');
+      const response = await postWithProof(prefixed, path, body, bearer(registered.mfaToken), { htu: `${testPublicUrl}/auth${path}` });
+      expect(response.statusCode, response.body).toBe(200);
+      expect(response.json().token_type).toBe('DPoP');
+    } finally {
+      await prefixed.close();
+    }
+  });
+});
+
 describe('DP-13: bearer clients keep working', () => {
   it('DP-13: a sign-up and a refresh without a proof → token_type Bearer, no cnf, an unbound session; GET /v1/me as Bearer works', async () => {
     const user = await signUpBearer();

@@ -20,10 +20,19 @@ export function hasDpopHeader(request: FastifyRequest): boolean {
   return request.headers.dpop !== undefined;
 }
 
-/** The public URL the proof's htu must name: the public origin and the path the client used. */
+/**
+ * The public URL the proof's htu must name: the public origin and the path the client used. A
+ * public URL with a path (https://example.com/auth) is either a prefix Twofold is mounted under —
+ * the request's path already starts with it — or one a proxy strips before Twofold sees the
+ * request; then the client addressed it with the prefix, and so does its proof.
+ */
 export function publicRequestUrl(ctx: FlowContext, request: FastifyRequest): string {
-  const path = request.url.split(/[?#]/, 1)[0] ?? '/';
-  return `${new URL(ctx.config.publicUrl).origin}${path.startsWith('/') ? path : `/${path}`}`;
+  const publicUrl = new URL(ctx.config.publicUrl);
+  const prefix = publicUrl.pathname.replace(/\/+$/, '');
+  const raw = request.url.split(/[?#]/, 1)[0] ?? '/';
+  const path = raw.startsWith('/') ? raw : `/${raw}`;
+  const underPrefix = prefix === '' || path === prefix || path.startsWith(`${prefix}/`);
+  return `${publicUrl.origin}${underPrefix ? path : `${prefix}${path}`}`;
 }
 
 /**
