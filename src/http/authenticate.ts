@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { invalidTokenError } from '../errors.js';
 import type { AccessAuthentication, PendingAuthentication } from '../flows/sessions/authenticate.js';
-import { authenticateAccessToken, authenticateMfaToken } from '../flows/sessions/authenticate.js';
+import { authenticateAccessToken, authenticateMfaToken, type PresentationCheck } from '../flows/sessions/authenticate.js';
 import type { FlowContext, RequestMeta } from '../flows/shared/context.js';
 import { bearerTokenFrom } from '../core/tokens/bearer-header.js';
 import { requireAccessTokenBinding } from './dpop/access-token-binding.js';
@@ -43,10 +43,10 @@ function presentedTokenOf(ctx: FlowContext, request: FastifyRequest): PresentedT
 }
 
 /** Routes open to both kinds pick the verifier by `typ`; the verifier then pins `typ` itself. */
-function authenticateEither(ctx: FlowContext, token: string): Promise<PendingAuthentication | AccessAuthentication> {
+function authenticateEither(ctx: FlowContext, token: string, checkPresentation: PresentationCheck): Promise<PendingAuthentication | AccessAuthentication> {
   const header = decodeJwsHeader(token);
   if (header === undefined) throw invalidTokenError('The token is malformed.');
-  return header['typ'] === tokenTypeHeader.mfa ? authenticateMfaToken(ctx, token) : authenticateAccessToken(ctx, token);
+  return header['typ'] === tokenTypeHeader.mfa ? authenticateMfaToken(ctx, token) : authenticateAccessToken(ctx, token, checkPresentation);
 }
 
 export function registerAuthentication(app: FastifyInstance, ctx: FlowContext): void {
@@ -56,11 +56,16 @@ export function registerAuthentication(app: FastifyInstance, ctx: FlowContext): 
     if (auth === undefined) return;
     const presented = presentedTokenOf(ctx, request);
     const { token } = presented;
+    const checkPresentation: PresentationCheck = async (claims) => {
+      request.twofoldDpop = await requireAccessTokenBinding(ctx, request, presented, claims);
+    };
     const authenticated =
-      auth === 'access' ? await authenticateAccessToken(ctx, token) : auth === 'mfa' ? await authenticateMfaToken(ctx, token) : await authenticateEither(ctx, token);
-    if (authenticated.kind === 'access') {
-      request.twofoldDpop = await requireAccessTokenBinding(ctx, request, presented, authenticated.claims);
-    } else if (presented.scheme === 'dpop') {
+      auth === 'access'
+        ? await authenticateAccessToken(ctx, token, checkPresentation)
+        : auth === 'mfa'
+          ? await authenticateMfaToken(ctx, token)
+          : await authenticateEither(ctx, token, checkPresentation);
+    if (authenticated.kind === 'mfa' && presented.scheme === 'dpop') {
       // An mfa_token is never bound: its proof, if any, binds what the sign-in issues (token-requests.ts).
       throw invalidTokenError('An mfa_token is a bearer token: send it as "Authorization: Bearer <token>".');
     }

@@ -8,6 +8,7 @@
 import { request as httpRequest } from 'node:http';
 import { generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
+import { decodeJwt } from 'jose';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Base64url } from '../../src/core/crypto/digest.js';
@@ -72,6 +73,19 @@ describe('a stolen bound token or refresh token without its key', () => {
     expectChallenge(await me(user.accessToken), 'invalid_dpop_proof');
     expectChallenge(await getJson(t.app, '/v1/me', bearer(user.accessToken)), 'invalid_token');
     expectChallenge(await me(user.accessToken, await meProof(user.accessToken, { key: thief })), 'invalid_dpop_proof');
+  });
+
+  it('DP-15: a bound access token without its key does not keep its session alive: the session is not touched', async () => {
+    const user = await signUpBound();
+    const sid = decodeJwt(user.accessToken)['sid'] as string;
+    const lastActive = async () => (await t.ctx.db.selectFrom('sessions').select('last_active_at').where('id', '=', sid).executeTakeFirstOrThrow()).last_active_at;
+    const before = await lastActive();
+    t.clock.advanceSeconds(5 * 60);
+    expectChallenge(await me(user.accessToken, await meProof(user.accessToken, { key: thief })), 'invalid_dpop_proof');
+    expectChallenge(await getJson(t.app, '/v1/me', bearer(user.accessToken)), 'invalid_token');
+    expect(await lastActive()).toBe(before);
+    expect((await me(user.accessToken, await meProof(user.accessToken))).statusCode).toBe(200);
+    expect(await lastActive()).toBe(t.clock.now());
   });
 
   it('DP-14: a bound refresh token with the thief\'s key or no proof → 400 invalid_dpop_proof; the owner can still refresh', async () => {
