@@ -61,7 +61,13 @@ export async function authenticateMfaToken(ctx: FlowContext, token: string): Pro
   return { kind: 'mfa', claims, session, user };
 }
 
-export async function authenticateAccessToken(ctx: FlowContext, token: string): Promise<AccessAuthentication> {
+/**
+ * Checks how the caller presented a verified access token (its DPoP proof), before the session is
+ * read or touched: a token copied without its key must not even keep its session from idling out.
+ */
+export type PresentationCheck = (claims: AccessTokenClaims) => Promise<void>;
+
+export async function authenticateAccessToken(ctx: FlowContext, token: string, checkPresentation?: PresentationCheck): Promise<AccessAuthentication> {
   const now = ctx.now();
   const nowSeconds = Math.floor(now / 1000);
   const skew = ctx.config.tokens.clockSkewSeconds;
@@ -72,6 +78,8 @@ export async function authenticateAccessToken(ctx: FlowContext, token: string): 
     claims = result.claims;
     ctx.accessTokenCache.set(token, claims);
   }
+  // After the cache on purpose: it holds the signature check only, never a proof (DP-15).
+  await checkPresentation?.(claims);
   // Known revoked (here or, through pub/sub, on another instance): refused without a query.
   if (ctx.revokedSessions.has(claims.sid, now)) throw invalidTokenError('The session of this token has ended.');
   const found = await findSessionWithUser(ctx.db, claims.sid);
