@@ -71,14 +71,16 @@ export async function authenticateRequest(
       }),
     };
   };
-  const offered: readonly AuthenticationScheme[] = policy === 'required' ? ['DPoP'] : ['Bearer', 'DPoP'];
+  // Without a token, 'allowed' keeps the plain Bearer challenge (RFC 9449 §7.2 permits both; one
+  // keeps existing clients' parsing intact, and DPoP clients learn the algorithms from discovery).
+  const offered: readonly AuthenticationScheme[] = policy === 'required' ? ['DPoP'] : ['Bearer'];
 
   if (credentials.kind === 'none') return refuse(invalidToken('An access token is required.'), offered, false);
   if (credentials.kind === 'unreadable') {
-    return refuse(invalidToken(`The Authorization header is not a ${policy === 'required' ? 'DPoP' : 'Bearer or DPoP'} token.`), offered.slice(0, 1));
+    return refuse(invalidToken(`The Authorization header is not a ${policy === 'required' ? 'DPoP' : 'Bearer or DPoP'} token.`), offered);
   }
   if (credentials.scheme === 'Bearer' && policy === 'required') {
-    return refuse(invalidToken('This resource requires a DPoP-bound token sent as "Authorization: DPoP" with a DPoP proof.'), ['DPoP']);
+    return refuse(invalidToken('This resource requires a DPoP-bound token, sent with the DPoP scheme and a DPoP proof.'), ['DPoP']);
   }
   try {
     if (credentials.scheme === 'Bearer') return { ok: true, claims: await verifier.verify(credentials.token, options), headers: {} };

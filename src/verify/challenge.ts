@@ -3,7 +3,7 @@
 // RFC 9470 `insufficient_user_authentication` with `acr_values`/`max_age` so the client knows
 // how to step up, and an RFC 9457 problem body with the same stable code Twofold itself uses.
 // DPoP (RFC 9449 §7.1): the same parameters under the `DPoP` scheme, plus `algs`; a request without
-// a token where both schemes are accepted gets both challenges (§7.2); a nonce goes in DPoP-Nonce.
+// a token may get both challenges where both schemes are accepted (§7.2); a nonce goes in DPoP-Nonce.
 import type { VerificationError } from './errors.js';
 
 export interface AuthenticationFailure {

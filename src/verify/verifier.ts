@@ -272,7 +272,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   };
 }
 
-const boundTokenAsBearerMessage = 'The token is bound to a DPoP key: send it as "Authorization: DPoP" with a DPoP proof.';
+const boundTokenAsBearerMessage = 'The token is bound to a DPoP key: send it with the DPoP scheme and a DPoP proof.';
 
 /** Our words for fast-jwt's refusals: a client is never shown a library's own message (it goes to `diagnostic`). */
 const publicRefusals: Partial<Record<string, string>> = {
