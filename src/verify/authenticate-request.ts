@@ -51,7 +51,7 @@ export async function authenticateRequest(
   request: RequestCredentials | string | string[] | undefined,
   options: AuthenticateOptions = {},
 ): Promise<AuthenticationResult> {
-  const http = typeof request === 'object' && !Array.isArray(request) ? request : { authorization: request };
+  const http = typeof request === 'object' && request !== null && !Array.isArray(request) ? request : { authorization: request };
   const policy = options.dpop ?? 'allowed';
   const credentials = presentedCredentials(http.authorization);
   const usesDpop = (credentials.kind === 'token' && credentials.scheme === 'DPoP') || ('dpop' in http && http.dpop !== undefined);

@@ -7,7 +7,8 @@
 // Stored: only the replay claims (per key and jti, as long as a proof's iat is accepted), in
 // process by default or in Redis shared by every instance. Nonces are stateless (an HMAC of the
 // time step), so every instance sharing the secret accepts every instance's nonce.
-import { checkDpopProof, createDpopNonces, createMemoryDpopReplayStore, defaultDpopAlgs, type DpopNonces, type DpopReplayStore } from '../core/dpop/index.js';
+import { checkDpopProof, createDpopNonces, defaultDpopAlgs, type DpopNonces, type DpopReplayStore } from '../core/dpop/index.js';
+import { createMemoryDpopReplayStore } from './dpop-replay-stores.js';
 import { VerificationError, invalidDpopProof, invalidToken, verifierUnavailable } from './errors.js';
 
 export interface DpopNonceOptions {

@@ -13,8 +13,14 @@ export { acrSatisfies, type AuthenticationRequirements } from './requirements.js
 export { authenticateRequest, bearerToken, type AuthenticateOptions, type AuthenticationResult, type DpopPolicy, type RequestCredentials } from './authenticate-request.js';
 export { authenticationFailure, bearerChallenge, dpopChallenge, type AuthenticationFailure, type AuthenticationFailureOptions, type AuthenticationScheme } from './challenge.js';
 export type { DpopNonceOptions, DpopRequest, DpopVerifierOptions } from './dpop.js';
-export { createMemoryDpopReplayStore, type DpopReplayStore, type MemoryDpopReplayStoreOptions } from '../core/dpop/replay-store.js';
-export { createRedisDpopReplayStore, type RedisDpopReplayStoreOptions, type RedisSetIfAbsentClient } from './redis-dpop-replay-store.js';
+export type { DpopReplayStore } from '../core/dpop/replay-store.js';
+export {
+  createMemoryDpopReplayStore,
+  createRedisDpopReplayStore,
+  type MemoryDpopReplayStoreOptions,
+  type RedisDpopReplayStoreOptions,
+  type RedisSetIfAbsentClient,
+} from './dpop-replay-stores.js';
 export type { RequestUrlOptions } from './request-url.js';
 export { twofoldAuth, type TwofoldAuthPluginOptions } from './fastify.js';
 export { requireAuth, type ConnectAuthOptions, type ConnectMiddleware, type ConnectRequest, type ConnectResponse } from './express.js';

@@ -10,9 +10,10 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Base64url } from '../../src/core/crypto/digest.js';
-import { authenticateRequest, createRedisDpopReplayStore, createVerifier, requireAuth, twofoldAuth, type Verifier, type VerifierOptions } from '../../src/verify/index.js';
+import { authenticateRequest, createMemoryDpopReplayStore, createRedisDpopReplayStore, createVerifier, requireAuth, twofoldAuth, type Verifier, type VerifierOptions } from '../../src/verify/index.js';
 import { createRedisPrefix, testRedisUrl } from '../helpers/backend.js';
 import { createDpopTestKey, makeDpopProof, type DpopTestKey } from '../helpers/dpop-proofs.js';
+import { requirement } from '../helpers/requirements.js';
 import { audience, issuer, nowSeconds, startTestIssuer, thumbprintOf, type TestIssuer } from './dpop-fixture.js';
 
 let testIssuer: TestIssuer;
@@ -272,7 +273,18 @@ describe('DP-23: replay across instances', () => {
     expect((await authenticateRequest(second, request)).ok).toBe(true);
   });
 
-  describe.skipIf(testRedisUrl === undefined)('on Redis (createRedisDpopReplayStore with ioredis)', () => {
+  it('DP-23: two verifiers given one createMemoryDpopReplayStore() share its claims', async () => {
+    const replay = createMemoryDpopReplayStore();
+    const [first, second] = [verifierWith({ dpop: { replay } }), verifierWith({ dpop: { replay } })];
+    const token = await testIssuer.mint({ boundTo: key });
+    const url = 'https://api.example.test/profile';
+    const request = { method: 'GET', url, authorization: `DPoP ${token}`, dpop: await proof(key, 'GET', url, token) };
+    expect((await authenticateRequest(first, request)).ok).toBe(true);
+    expect(await authenticateRequest(second, request)).toMatchObject({ ok: false, error: { code: 'invalid_dpop_proof' } });
+  });
+
+  const redisAvailable = requirement('Redis for the shared DPoP replay store', testRedisUrl !== undefined, 'set TWOFOLD_TEST_REDIS_URL=redis://127.0.0.1:6379');
+  describe.skipIf(!redisAvailable)('on Redis (createRedisDpopReplayStore with ioredis)', () => {
     const redis = testRedisUrl === undefined ? undefined : createRedisPrefix();
     let clients: Redis[] = [];
     afterAll(async () => {
