@@ -27,7 +27,10 @@ export interface AuthenticateOptions extends AuthenticationRequirements {
 export interface RequestCredentials {
   /** The HTTP method, e.g. "GET". */
   method: string;
-  /** The full URL as the client addressed it (behind a proxy: the public one), e.g. "https://api.example.com/payments". */
+  /**
+   * The full URL as the client addressed it (behind a proxy: the public one), e.g.
+   * "https://api.example.com/payments". Read only for DPoP requests, so a getter keeps Bearer requests from paying for it.
+   */
   url: string;
   /** The Authorization header. */
   authorization: string | string[] | undefined;
@@ -55,10 +58,10 @@ export async function authenticateRequest(
   const policy = options.dpop ?? 'allowed';
   const credentials = presentedCredentials(http.authorization);
   const usesDpop = (credentials.kind === 'token' && credentials.scheme === 'DPoP') || ('dpop' in http && http.dpop !== undefined);
-  const nonce = verifier.dpopNonce();
 
   const refuse = (error: VerificationError, schemes: readonly AuthenticationScheme[], tokenPresent = true): AuthenticationResult => {
-    const offersDpop = schemes.includes('DPoP') || usesDpop;
+    // Computed only where DPoP is in play: a Bearer-only request pays nothing for nonces.
+    const nonce = schemes.includes('DPoP') || usesDpop ? verifier.dpopNonce() : undefined;
     return {
       ok: false,
       error,
@@ -67,7 +70,7 @@ export async function authenticateRequest(
         tokenPresent,
         schemes,
         dpopAlgorithms: verifier.dpopAlgorithms,
-        ...(offersDpop && nonce !== undefined ? { dpopNonce: nonce } : {}),
+        ...(nonce === undefined ? {} : { dpopNonce: nonce }),
       }),
     };
   };
@@ -86,6 +89,7 @@ export async function authenticateRequest(
     if (credentials.scheme === 'Bearer') return { ok: true, claims: await verifier.verify(credentials.token, options), headers: {} };
     if (!('method' in http)) throw invalidDpopProof('This service cannot check DPoP proofs here.');
     const claims = await verifier.verifyDpop(credentials.token, { method: http.method, url: http.url, proof: http.dpop }, options);
+    const nonce = verifier.dpopNonce();
     return { ok: true, claims, headers: nonce === undefined ? {} : { 'dpop-nonce': nonce } };
   } catch (error) {
     if (!(error instanceof VerificationError)) throw error;

@@ -63,7 +63,15 @@ export function requireAuth(verifier: Verifier, options: ConnectAuthOptions = {}
   return (request, response, next) => {
     Promise.resolve()
       .then(() => {
-        const credentials = { method: request.method ?? 'GET', url: urlOf(request), authorization: request.headers.authorization, dpop: request.headers.dpop };
+        const credentials = {
+          method: request.method ?? 'GET',
+          // Only DPoP requests need the URL (the proof's htu): built on demand.
+          get url() {
+            return urlOf(request);
+          },
+          authorization: request.headers.authorization,
+          dpop: request.headers.dpop,
+        };
         return authenticateRequest(verifier, credentials, settings);
       })
       .then((result) => {

@@ -40,7 +40,15 @@ async function twofoldAuthPlugin(app: FastifyInstance, options: TwofoldAuthPlugi
       ...requirements,
     };
     return async function requireTwofoldAuth(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-      const credentials = { method: request.method, url: urlOf(request), authorization: request.headers.authorization, dpop: request.headers['dpop'] };
+      const credentials = {
+        method: request.method,
+        // Only DPoP requests need the URL (the proof's htu): built on demand.
+        get url() {
+          return urlOf(request);
+        },
+        authorization: request.headers.authorization,
+        dpop: request.headers['dpop'],
+      };
       const result = await authenticateRequest(options.verifier, credentials, settings);
       if (result.ok) {
         request.auth = result.claims;
