@@ -25,7 +25,7 @@ export interface DpopVerifierOptions {
   replay?: DpopReplayStore;
   /** Server-issued nonces (RFC 9449 §9): off by default. */
   nonce?: DpopNonceOptions;
-  /** Accepted proof algorithms; default ES256 and EdDSA. `none` and HS* are refused. */
+  /** Accepted proof algorithms: ES256 and EdDSA (the default), or one of them. */
   algorithms?: string[];
   /** How old a proof's iat may be; default 60 s. */
   maxAgeSeconds?: number;
@@ -53,8 +53,8 @@ export interface DpopProofChecker {
 
 export function createDpopProofChecker(options: DpopVerifierOptions, now: () => number): DpopProofChecker {
   const algorithms = options.algorithms ?? [...defaultDpopAlgs];
-  if (algorithms.length === 0 || algorithms.some((alg) => alg === 'none' || alg.startsWith('HS'))) {
-    throw new TypeError('createVerifier(): dpop.algorithms must list asymmetric algorithms only (e.g. ES256, EdDSA)');
+  if (algorithms.length === 0 || algorithms.some((alg) => !defaultDpopAlgs.includes(alg))) {
+    throw new TypeError(`createVerifier(): dpop.algorithms must be a non-empty subset of ${defaultDpopAlgs.join(', ')}`);
   }
   const replay = options.replay ?? createMemoryDpopReplayStore({ now });
   const nonces: DpopNonces | undefined =

@@ -376,10 +376,12 @@ describe('DP-24: server nonces', () => {
     expect(result).toMatchObject({ ok: true, headers: { 'dpop-nonce': expect.any(String) } });
   });
 
-  it('DP-24: a nonce secret under 32 bytes or an algorithm list with HS256 / none is refused at startup', () => {
+  it('DP-24: a nonce secret under 32 bytes, or algorithms beyond ES256 / EdDSA (HS256, none, RS256, none at all), are refused at startup', () => {
     expect(() => createVerifier({ issuer, audience, dpop: { nonce: { secret: randomBytes(16) } } })).toThrow(/32 bytes/);
     expect(() => createVerifier({ issuer, audience, dpop: { algorithms: ['ES256', 'HS256'] } })).toThrow(TypeError);
     expect(() => createVerifier({ issuer, audience, dpop: { algorithms: ['none'] } })).toThrow(TypeError);
+    expect(() => createVerifier({ issuer, audience, dpop: { algorithms: ['RS256'] } })).toThrow(TypeError);
+    expect(() => createVerifier({ issuer, audience, dpop: { algorithms: [] } })).toThrow(TypeError);
   });
 });
 
@@ -470,6 +472,17 @@ describe('the verifier and authenticateRequest directly', () => {
     await expect(verifier.verify(token)).rejects.toMatchObject({ code: 'invalid_token', dpopChallenge: true });
     const url = 'https://api.example.test/x';
     await expect(verifier.verifyDpop(token, { method: 'GET', url, proof: await proof(key, 'GET', url, token) })).resolves.toMatchObject({ cnf: { jkt: await thumbprintOf(key) } });
+  });
+
+  it('DP-22: dpop.algorithms narrows what proofs may use, and the challenge\'s algs say so', async () => {
+    const verifier = verifierWith({ dpop: { algorithms: ['EdDSA'] } });
+    const token = await testIssuer.mint({ boundTo: key });
+    const url = 'https://api.example.test/x';
+    const refused = await authenticateRequest(verifier, { method: 'GET', url, authorization: `DPoP ${token}`, dpop: await proof(key, 'GET', url, token) });
+    expect(refused).toMatchObject({ ok: false, error: { code: 'invalid_dpop_proof' } });
+    expect(refused.ok === false && refused.failure.headers['www-authenticate']).toMatch(/algs="EdDSA"$/);
+    const edToken = await testIssuer.mint({ boundTo: otherKey });
+    expect((await authenticateRequest(verifier, { method: 'GET', url, authorization: `DPoP ${edToken}`, dpop: await proof(otherKey, 'GET', url, edToken) })).ok).toBe(true);
   });
 
   it('DP-21: a token with another kind of cnf (no jkt) is refused both as Bearer and as DPoP', async () => {
