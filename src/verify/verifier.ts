@@ -81,7 +81,10 @@ export interface VerifierOptions {
 }
 
 export interface Verifier {
-  /** The token's claims, or a thrown VerificationError with a stable `code`. */
+  /**
+   * A token sent as Bearer: its claims, or a thrown VerificationError with a stable `code`. A token
+   * bound to a DPoP key (`cnf`) is refused here (invalid_token): it needs verifyDpop() and its proof.
+   */
   verify(token: string, requirements?: AuthenticationRequirements): Promise<TwofoldAccessClaims>;
   /**
    * A token sent as `Authorization: DPoP <token>`: its claims when it is bound to a key (`cnf.jkt`)
