@@ -4,6 +4,7 @@
 // bound token with its proof is accepted, and every way of getting the proof wrong is a 401 with
 // the RFC's challenge — never a bound token accepted as a bearer token.
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
@@ -454,6 +455,23 @@ describe('DP-26: the URL a client addressed, behind a proxy', () => {
       expect(await get('/public', `${base}/public`)).toBe(401);
       expect(await get('/own', 'https://api.example.org/own', { 'x-forwarded-host': 'api.example.org', 'x-forwarded-proto': 'https' })).toBe(200);
       expect(await get('/own', `${base}/own`)).toBe(200);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('DP-26: a plain node:http server (Connect style): the Host header and the socket give the URL', async () => {
+    const token = await testIssuer.mint({ boundTo: key });
+    const guard = requireAuth(sharedVerifierForProxy(), { dpop: 'required' });
+    const server = createServer((request, response) => {
+      guard(request, response, () => response.end('{"ok":true}'));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const get = async (htu: string) => (await fetch(`${base}/things?page=1`, { headers: { authorization: `DPoP ${token}`, dpop: await proof(key, 'GET', htu, token) } })).status;
+    try {
+      expect(await get(`${base}/things`)).toBe(200);
+      expect(await get(`${base.replace('http:', 'https:')}/things`)).toBe(401);
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
