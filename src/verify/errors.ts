@@ -8,8 +8,12 @@
 // put it in the problem body and the WWW-Authenticate challenge): never the issuer's address, a
 // host name, a library's own words or a stack. `diagnostic` is for the operator (logs,
 // onBackgroundError): which URL failed and how.
+//
+// DPoP (RFC 9449 §7.1) adds two 401 codes of its own: `invalid_dpop_proof` (the proof is missing,
+// malformed, for another request or key, or replayed) and `use_dpop_nonce` (retry with the nonce
+// sent in the DPoP-Nonce header).
 
-export type VerificationErrorCode = 'invalid_token' | 'insufficient_authentication' | 'verifier_unavailable';
+export type VerificationErrorCode = 'invalid_token' | 'insufficient_authentication' | 'verifier_unavailable' | 'invalid_dpop_proof' | 'use_dpop_nonce';
 
 /** What the route asked for and the token did not have (RFC 9470 challenge parameters). */
 export interface MissingAuthentication {
@@ -22,20 +26,26 @@ export class VerificationError extends Error {
   readonly status: 401 | 503;
   /** For logs only: may name the issuer's URLs and the underlying failure. Defaults to `message`. */
   readonly diagnostic: string;
+  /**
+   * Answer with a `DPoP` challenge even though the request used the Bearer scheme: the token is
+   * bound to a key, and the client must learn to send it as DPoP (RFC 9449 §7.2).
+   */
+  readonly dpopChallenge: boolean;
 
   constructor(
     readonly code: VerificationErrorCode,
     message: string,
     readonly missing: MissingAuthentication = {},
-    options?: { cause?: unknown; diagnostic?: string },
+    options?: { cause?: unknown; diagnostic?: string; dpopChallenge?: boolean },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.status = code === 'verifier_unavailable' ? 503 : 401;
     this.diagnostic = options?.diagnostic ?? message;
+    this.dpopChallenge = options?.dpopChallenge ?? false;
   }
 }
 
-export function invalidToken(message: string, options?: { cause?: unknown; diagnostic?: string }): VerificationError {
+export function invalidToken(message: string, options?: { cause?: unknown; diagnostic?: string; dpopChallenge?: boolean }): VerificationError {
   return new VerificationError('invalid_token', message, {}, options);
 }
 
@@ -45,6 +55,10 @@ export const unavailableMessage = 'Authentication is temporarily unavailable; re
 /** The issuer could not be asked (or answered nonsense): 503, with the details kept for the operator. */
 export function verifierUnavailable(diagnostic: string, cause?: unknown): VerificationError {
   return new VerificationError('verifier_unavailable', unavailableMessage, {}, { diagnostic, ...(cause === undefined ? {} : { cause }) });
+}
+
+export function invalidDpopProof(message: string): VerificationError {
+  return new VerificationError('invalid_dpop_proof', message);
 }
 
 export function isVerificationError(error: unknown): error is VerificationError {

@@ -8,12 +8,17 @@
 // Failures toward clients are 401 only when the token is known to be bad; whenever the issuer could
 // not be asked (keys, revocations) the answer is 503, because a 401 tells the client to drop a
 // token that may be fine and sign the person out.
+//
+// DPoP (RFC 9449): a token bound to a key (`cnf`) is never accepted by verify() — that would let it
+// work as a bearer token — only by verifyDpop() with a proof of that key for this request. The
+// proof is checked on every call, cached token or not (see dpop.ts).
 import { TokenError } from 'fast-jwt';
 import { VerifiedTokenCache } from '../core/tokens/verified-token-cache.js';
 import { decodeJwsHeader, hasCompactJwsShape, isCanonicalCompactJws } from '../core/tokens/token-shape.js';
 import { isTwofoldAccessClaims, type TwofoldAccessClaims } from './claims.js';
 import { defaultRevokedSessionsUri, discoverIssuerEndpoints, type IssuerEndpoints } from './discovery.js';
 import { createWarningReporter } from './background-errors.js';
+import { createDpopProofChecker, boundKeyThumbprint, type DpopRequest, type DpopVerifierOptions } from './dpop.js';
 import { invalidToken, type VerificationError } from './errors.js';
 import type { FetchFunction } from './http-json.js';
 import { RemoteKeySet, type KeySetStats, type VerificationAlgorithm } from './key-set.js';
@@ -68,11 +73,29 @@ export interface VerifierOptions {
    * minute per distinct failure.
    */
   onBackgroundError?: (error: VerificationError) => void;
+  /**
+   * DPoP proofs for tokens bound to a key (RFC 9449): the replay store (default in this process;
+   * use createRedisDpopReplayStore with several instances), server nonces, algorithms and time limits.
+   */
+  dpop?: DpopVerifierOptions;
 }
 
 export interface Verifier {
-  /** The token's claims, or a thrown VerificationError with a stable `code`. */
+  /**
+   * A token sent as Bearer: its claims, or a thrown VerificationError with a stable `code`. A token
+   * bound to a DPoP key (`cnf`) is refused here (invalid_token): it needs verifyDpop() and its proof.
+   */
   verify(token: string, requirements?: AuthenticationRequirements): Promise<TwofoldAccessClaims>;
+  /**
+   * A token sent as `Authorization: DPoP <token>`: its claims when it is bound to a key (`cnf.jkt`)
+   * and `request.proof` is a valid proof of that key for this request and token; else a thrown
+   * VerificationError (`invalid_token`, `invalid_dpop_proof`, `use_dpop_nonce`, …).
+   */
+  verifyDpop(token: string, request: DpopRequest, requirements?: AuthenticationRequirements): Promise<TwofoldAccessClaims>;
+  /** Proof algorithms accepted (the `algs` of a DPoP challenge). */
+  readonly dpopAlgorithms: readonly string[];
+  /** The DPoP-Nonce to send, when dpop.nonce is set. */
+  dpopNonce(): string | undefined;
   /** Fetches keys and the revocation feed now, so the first request does not wait for them. */
   ready(): Promise<void>;
   /** Counters for metrics and tests. */
@@ -86,6 +109,8 @@ export interface VerifierStats {
   signatureChecks: number;
   /** Tokens answered from the verified-token cache. */
   cacheHits: number;
+  /** DPoP proofs checked (one per verifyDpop call that reached the proof). */
+  dpopProofChecks: number;
   /** Same as keys.fetches. */
   jwksFetches: number;
   /** Same as revocations.polls. */
@@ -156,8 +181,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
     });
   }
   const cache = new VerifiedTokenCache<TwofoldAccessClaims>(options.cacheSize ?? 10_000);
+  const dpop = createDpopProofChecker(options.dpop ?? {}, now);
   let signatureChecks = 0;
   let cacheHits = 0;
+  let dpopProofChecks = 0;
 
   async function verifySignatureAndClaims(token: string, nowSeconds: number): Promise<TwofoldAccessClaims> {
     if (!hasCompactJwsShape(token) || !isCanonicalCompactJws(token)) throw invalidToken('The token is not a compact JWS.');
@@ -181,26 +208,50 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return payload;
   }
 
+  /** The signature and claims, from the cache when this exact token was checked before. */
+  async function verifiedClaims(token: string, nowSeconds: number): Promise<TwofoldAccessClaims> {
+    if (typeof token !== 'string' || token.length === 0) throw invalidToken('No token.');
+    const cached = cache.get(token, nowSeconds, toleranceSeconds);
+    if (cached !== undefined) {
+      cacheHits += 1;
+      return cached;
+    }
+    const claims = await verifySignatureAndClaims(token, nowSeconds);
+    cache.set(token, claims);
+    return claims;
+  }
+
+  /** What can change while a token lives: its session, and what this route demands. */
+  async function enforceSessionAndRequirements(claims: TwofoldAccessClaims, requirements: AuthenticationRequirements, nowSeconds: number): Promise<void> {
+    if (revocations !== undefined) {
+      // A field read while the feed is fresh: a cached token then needs no await at all. Before
+      // the first answer, or once the feed is older than maxStalenessMs, ready() answers 503.
+      if (!revocations.isUsable) await revocations.ready();
+      if (revocations.isRevoked(claims.sid)) throw invalidToken('The session of this token has ended.');
+    }
+    enforceAuthenticationRequirements(claims, requirements, nowSeconds);
+  }
+
   return {
     async verify(token, requirements = {}) {
       const nowSeconds = Math.floor(now() / 1000);
-      if (typeof token !== 'string' || token.length === 0) throw invalidToken('No token.');
-      let claims = cache.get(token, nowSeconds, toleranceSeconds);
-      if (claims === undefined) {
-        claims = await verifySignatureAndClaims(token, nowSeconds);
-        cache.set(token, claims);
-      } else {
-        cacheHits += 1;
-      }
-      if (revocations !== undefined) {
-        // A field read while the feed is fresh: a cached token then needs no await at all. Before
-        // the first answer, or once the feed is older than maxStalenessMs, ready() answers 503.
-        if (!revocations.isUsable) await revocations.ready();
-        if (revocations.isRevoked(claims.sid)) throw invalidToken('The session of this token has ended.');
-      }
-      enforceAuthenticationRequirements(claims, requirements, nowSeconds);
+      const claims = await verifiedClaims(token, nowSeconds);
+      if (boundKeyThumbprint(claims) !== undefined) throw invalidToken(boundTokenAsBearerMessage, { dpopChallenge: true });
+      await enforceSessionAndRequirements(claims, requirements, nowSeconds);
       return claims;
     },
+    async verifyDpop(token, request, requirements = {}) {
+      const nowSeconds = Math.floor(now() / 1000);
+      const claims = await verifiedClaims(token, nowSeconds);
+      const jkt = boundKeyThumbprint(claims);
+      if (jkt === undefined) throw invalidToken('The token is not bound to a DPoP key: send it with the Bearer scheme.', { dpopChallenge: true });
+      dpopProofChecks += 1;
+      await dpop.check(token, jkt, request);
+      await enforceSessionAndRequirements(claims, requirements, nowSeconds);
+      return claims;
+    },
+    dpopAlgorithms: dpop.algorithms,
+    dpopNonce: () => dpop.currentNonce(),
     async ready() {
       await Promise.all([keys.refresh(), revocations?.ready()]);
     },
@@ -209,6 +260,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       return {
         signatureChecks,
         cacheHits,
+        dpopProofChecks,
         jwksFetches: keys.fetches,
         revocationPolls: revocationStats.polls,
         revokedSessions: revocationStats.revokedSessions,
@@ -222,6 +274,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
     },
   };
 }
+
+const boundTokenAsBearerMessage = 'The token is bound to a DPoP key: send it with the DPoP scheme and a DPoP proof.';
 
 /** Our words for fast-jwt's refusals: a client is never shown a library's own message (it goes to `diagnostic`). */
 const publicRefusals: Partial<Record<string, string>> = {
