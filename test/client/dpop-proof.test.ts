@@ -4,7 +4,7 @@
 import { calculateJwkThumbprint, decodeProtectedHeader, decodeJwt } from 'jose';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createTwofoldClient } from '../../src/client/index.js';
+import { createTwofoldClient, type DpopKeyPair } from '../../src/client/index.js';
 import { createDpopProver } from '../../src/client/dpop.js';
 import { exportPublicJwk, generateDpopKeyPair, htuOf, signDpopProof } from '../../src/client/dpop-proof.js';
 import { parseAuthChallenge } from '../../src/client/response-headers.js';
@@ -85,8 +85,8 @@ describe('twofold/client DPoP proofs verify with src/core/dpop checkDpopProof (j
     const direct = await signDpopProof(keyPair, await exportPublicJwk(keyPair.publicKey), { method: 'POST', url, issuedAtSeconds: now / 1000 });
     expect(await checkDpopProof(direct, checkOptions())).toMatchObject({ ok: true, jkt: expected });
 
-    const ed25519 = (await globalThis.crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify'])) as CryptoKeyPair;
-    const p384 = (await globalThis.crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-384' }, false, ['sign', 'verify'])) as CryptoKeyPair;
+    const ed25519 = (await globalThis.crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify'])) as DpopKeyPair;
+    const p384 = (await globalThis.crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-384' }, false, ['sign', 'verify'])) as DpopKeyPair;
     for (const wrong of [ed25519, p384]) expect(() => createTwofoldClient({ baseUrl: 'https://auth.example.com', dpop: { keyPair: wrong } })).toThrow(TypeError);
   });
 
