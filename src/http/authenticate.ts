@@ -2,13 +2,16 @@
 // (`config: { auth: 'access' | 'mfa' | 'mfa-or-access' }`); the token is checked in the onRequest
 // hook, before the body is parsed or validated, so an unauthenticated caller learns nothing about
 // a route but "401". Tokens come only from the Authorization header (RFC 6750 §2.1): never from a
-// URL, where they would end up in logs and Referer headers (JW-14).
+// URL, where they would end up in logs and Referer headers (JW-14). A DPoP-bound access token comes
+// as `Authorization: DPoP <token>` with its proof, checked on every request (src/http/dpop/).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { invalidTokenError } from '../errors.js';
 import type { AccessAuthentication, PendingAuthentication } from '../flows/sessions/authenticate.js';
 import { authenticateAccessToken, authenticateMfaToken } from '../flows/sessions/authenticate.js';
 import type { FlowContext, RequestMeta } from '../flows/shared/context.js';
 import { bearerTokenFrom } from '../core/tokens/bearer-header.js';
+import { requireAccessTokenBinding } from './dpop/access-token-binding.js';
+import { presentedTokenFrom, type PresentedToken } from './dpop/authorization.js';
 import { tokenTypeHeader } from '../core/tokens/claims.js';
 import { decodeJwsHeader } from '../core/tokens/token-shape.js';
 
@@ -31,6 +34,14 @@ export function bearerTokenOf(request: FastifyRequest): string {
   return token;
 }
 
+function presentedTokenOf(ctx: FlowContext, request: FastifyRequest): PresentedToken {
+  const header = request.headers.authorization;
+  if (header === undefined) throw invalidTokenError('Send the token in an "Authorization: Bearer <token>" header.');
+  const presented = presentedTokenFrom(header, { dpop: ctx.config.dpop.mode !== 'off' });
+  if (presented === undefined) throw invalidTokenError('The Authorization header is not a Bearer token.');
+  return presented;
+}
+
 /** Routes open to both kinds pick the verifier by `typ`; the verifier then pins `typ` itself. */
 function authenticateEither(ctx: FlowContext, token: string): Promise<PendingAuthentication | AccessAuthentication> {
   const header = decodeJwsHeader(token);
@@ -43,9 +54,17 @@ export function registerAuthentication(app: FastifyInstance, ctx: FlowContext): 
   app.addHook('onRequest', async (request) => {
     const auth = request.routeOptions.config.auth;
     if (auth === undefined) return;
-    const token = bearerTokenOf(request);
-    request.twofoldAuth =
+    const presented = presentedTokenOf(ctx, request);
+    const { token } = presented;
+    const authenticated =
       auth === 'access' ? await authenticateAccessToken(ctx, token) : auth === 'mfa' ? await authenticateMfaToken(ctx, token) : await authenticateEither(ctx, token);
+    if (authenticated.kind === 'access') {
+      request.twofoldDpop = await requireAccessTokenBinding(ctx, request, presented, authenticated.claims);
+    } else if (presented.scheme === 'dpop') {
+      // An mfa_token is never bound: its proof, if any, binds what the sign-in issues (token-requests.ts).
+      throw invalidTokenError('An mfa_token is a bearer token: send it as "Authorization: Bearer <token>".');
+    }
+    request.twofoldAuth = authenticated;
   });
 }
 
@@ -71,5 +90,5 @@ export const eitherAuthOf = authOf;
 /** Where a request came from: the client IP by Twofold's own rule (src/http/client-ip.ts), never Fastify's request.ip. */
 export function requestMeta(request: FastifyRequest): RequestMeta {
   const userAgent = request.headers['user-agent'];
-  return { ip: request.twofoldClientIp, userAgent: typeof userAgent === 'string' ? userAgent : undefined };
+  return { ip: request.twofoldClientIp, userAgent: typeof userAgent === 'string' ? userAgent : undefined, dpopJkt: request.twofoldDpop?.jkt };
 }

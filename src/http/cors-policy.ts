@@ -23,8 +23,9 @@ function twofoldCorsOptions(origins: readonly string[]): FastifyCorsOptions {
   return {
     origin: [...origins],
     methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-    allowedHeaders: ['authorization', 'content-type'],
-    exposedHeaders: ['www-authenticate', 'retry-after'],
+    // DPoP (RFC 9449): the proof header in, the server nonce out.
+    allowedHeaders: ['authorization', 'content-type', 'dpop'],
+    exposedHeaders: ['www-authenticate', 'retry-after', 'dpop-nonce'],
     credentials: false,
     maxAge: 600,
   };

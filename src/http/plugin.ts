@@ -19,6 +19,8 @@ import type { Twofold } from '../twofold.js';
 import { twofoldVersion } from '../version.js';
 import { registerApiDocs } from './api-docs.js';
 import { registerAuthentication } from './authenticate.js';
+import { registerDpopNonceHeader } from './dpop/nonce-header.js';
+import { registerTokenRequestProofs } from './dpop/token-requests.js';
 import { registerCorsPolicy } from './cors-policy.js';
 import { registerErrorHandling } from './error-handler.js';
 import { metricsRoute, registerRequestTiming } from './metrics.js';
@@ -124,6 +126,8 @@ async function twofoldRoutesPlugin(app: FastifyInstance, options: TwofoldRoutesO
     done();
   });
   registerAuthentication(app, ctx);
+  registerTokenRequestProofs(app, ctx);
+  registerDpopNonceHeader(app, ctx);
 
   registerRoutes(app, ctx);
   loginRoutes(app, ctx);

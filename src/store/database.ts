@@ -210,6 +210,8 @@ export interface SessionsTable {
   revoke_reason: string | null;
   /** The user's credentials_changed_at as this login's password step saw it (RC-03). */
   credentials_changed_at: number | null;
+  /** DPoP: the thumbprint of the key this session is bound to, null when unbound (migration 0021). */
+  dpop_jkt: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface RefreshTokensTable {

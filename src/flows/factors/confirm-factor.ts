@@ -88,7 +88,7 @@ export async function confirmFactor(
       const login = await holdPendingLogin(trx, auth);
       if (!(await proof.claim(trx))) return undefined;
       await recordCredentialsChange(ctx, trx, { userId: auth.user.id, reason: 'factor_added', keep: auth.session.id, signedIn: 'keep' });
-      const session = await completePendingSession(ctx, trx, login, proof.method);
+      const session = await completePendingSession(ctx, trx, login, proof.method, { meta });
       return { session, recoveryCodes: await issueRecoveryCodes(ctx, trx, auth.user.id) };
     });
     if (completed === undefined) return rejectWrongCode(ctx, auth, spent, meta, 'replay', factor.type);

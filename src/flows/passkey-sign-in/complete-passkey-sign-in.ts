@@ -85,7 +85,7 @@ export async function completePasskeySignIn(ctx: FlowContext, input: PasskeySign
         claims: { jti: start.jti },
         user: { id: user.id },
       };
-      return { pending, completed: await completePendingSession(ctx, trx, await holdPendingLogin(trx, pending), verdict.method, proof) };
+      return { pending, completed: await completePendingSession(ctx, trx, await holdPendingLogin(trx, pending), verdict.method, { proof, meta }) };
     });
     if (login === undefined) return refuse(ctx, guess, meta, user.id);
     return respondWithTokens(ctx, login.pending, login.completed, meta, guess);

@@ -22,12 +22,16 @@
 // spends P, and wiped by a sweep within a second of the grace's end, or with the family when it is
 // revoked. A database copy never holds a token in clear, and holds no answer (sealed or not) past
 // its grace.
+//
+// DPoP: the answer records the key its access token was bound to (none for a bearer pair), and is
+// given again only to a request proving that same key — never a bound pair to another key or to
+// none (that request is refused as invalid_dpop_proof, and the family is left as it was).
 import { sha256Base64url } from '../../core/crypto/digest.js';
 import { SecretBoxError, secretBoxAad, type SecretBox } from '../../core/crypto/secretbox.js';
 import type { RefreshTokenRow } from '../../store/database.js';
 import { findRefreshTokenByHash, findRefreshTokenUse, wipeGraceAnswersUsedBefore } from '../../store/repositories/refresh-tokens.js';
 import type { FlowContext } from '../shared/context.js';
-import type { TokenResponse } from './tokens.js';
+import { tokenTypeFor, type TokenResponse } from './tokens.js';
 
 /** What a rotation answered, as sealed on the rotated token's row. */
 export interface GraceAnswer {
@@ -35,9 +39,15 @@ export interface GraceAnswer {
   refreshToken: string;
   /** The access token's `exp`: a replay reports the time it has left, not a fresh lifetime. */
   accessExpiresAtSeconds: number;
+  /** DPoP: the thumbprint of the key the access token is bound to; absent for a bearer pair. */
+  dpopJkt?: string;
 }
 
-export type PresentedAgain = { kind: 'same_answer'; response: TokenResponse; msSinceRotation: number } | { kind: 'reuse'; msSinceRotation: number | undefined };
+export type PresentedAgain =
+  | { kind: 'same_answer'; response: TokenResponse; msSinceRotation: number }
+  | { kind: 'reuse'; msSinceRotation: number | undefined }
+  /** Within the grace, but the request proves another key (or none) than the answer is bound to. */
+  | { kind: 'other_key' };
 
 type TokenIds = Pick<RefreshTokenRow, 'id' | 'session_id'>;
 
@@ -58,7 +68,7 @@ export function graceMilliseconds(ctx: Pick<FlowContext, 'config'>): number {
  * answer again, or reuse. Reads the token's row afresh — the winning rotation has committed by now
  * (its compare-and-set is what made ours fail), and it wrote the answer in the same statement.
  */
-export async function answerPresentedAgain(ctx: FlowContext, token: TokenIds, now: number): Promise<PresentedAgain> {
+export async function answerPresentedAgain(ctx: FlowContext, token: TokenIds, now: number, dpopJkt?: string): Promise<PresentedAgain> {
   const graceMs = graceMilliseconds(ctx);
   const use = await findRefreshTokenUse(ctx.db, token.id);
   // A request that lost the race may have read its clock before the winner did: never below 0.
@@ -81,12 +91,13 @@ export async function answerPresentedAgain(ctx: FlowContext, token: TokenIds, no
   // carrying the family on.
   const child = await findRefreshTokenByHash(ctx.db, sha256Base64url(answer.refreshToken));
   if (child === undefined || child.used_at !== null || child.revoked_at !== null) return reuse;
+  if (answer.dpopJkt !== dpopJkt) return { kind: 'other_key' };
   return {
     kind: 'same_answer',
     msSinceRotation: Math.max(0, now - use.used_at),
     response: {
       access_token: answer.accessToken,
-      token_type: 'Bearer',
+      token_type: tokenTypeFor(answer.dpopJkt),
       expires_in: Math.max(0, answer.accessExpiresAtSeconds - Math.floor(now / 1000)),
       refresh_token: answer.refreshToken,
     },

@@ -15,7 +15,7 @@ import type { FlowContext, RequestMeta } from '../shared/context.js';
 import type { HeldPendingLogin, PendingLogin } from './credentials-changed.js';
 import { announceRevokedSessions, mayHaveLiveAccessToken, revokeSessionsInDatabase } from './revoke-sessions.js';
 import type { Guess } from '../budgets/throttle.js';
-import { issueRefreshToken, mintAccessToken, tokenResponse, type TokenResponse } from './tokens.js';
+import { issueRefreshToken, mintAccessToken, tokenResponse, tokenTypeFor, type TokenResponse, type TokenType } from './tokens.js';
 
 export type SecondFactorAuthentication = PendingAuthentication | AccessAuthentication;
 
@@ -85,6 +85,8 @@ export interface CompletedLogin {
   authTime: number;
   /** The user's oldest signed-in sessions this sign-in ended to stay within TWOFOLD_SESSIONS_PER_USER. */
   endedOverCap: EndedSession[];
+  /** DPoP: the key the session is bound to (the sign-in's proof), undefined when unbound. */
+  dpopJkt: string | undefined;
 }
 
 /**
@@ -111,17 +113,26 @@ async function endSessionsOverCap(ctx: FlowContext, trx: Transaction<Database>, 
  * — rolling back the caller's claim too — when another request completed this login first, or a
  * change ended it.
  */
-export async function completePendingSession(ctx: FlowContext, trx: Transaction<Database>, auth: HeldPendingLogin, method: AuthMethod, proof?: ProofContext): Promise<CompletedLogin> {
+export async function completePendingSession(
+  ctx: FlowContext,
+  trx: Transaction<Database>,
+  auth: HeldPendingLogin,
+  method: AuthMethod,
+  options: { proof?: ProofContext; meta?: RequestMeta } = {},
+): Promise<CompletedLogin> {
+  const { proof } = options;
+  // A sign-in that came with a valid DPoP proof binds its session to that key, for good.
+  const dpopJkt = options.meta?.dpopJkt;
   const now = ctx.now();
   const amr = amrFor(method, proof);
   const acr = acrFor(method, proof);
   const expiresAt = now + ctx.config.sessions.absoluteTimeoutSeconds * 1000;
-  const activated = await activateSession(trx, { sessionId: auth.session.id, jti: auth.claims.jti, amr, acr, authTime: now, expiresAt });
+  const activated = await activateSession(trx, { sessionId: auth.session.id, jti: auth.claims.jti, amr, acr, authTime: now, expiresAt, dpopJkt });
   if (!activated) throw invalidTokenError('This mfa_token was already used.');
   const refreshToken = await issueRefreshToken(trx, { sessionId: auth.session.id, parentId: null, now, expiresAt });
   await resetFailedAttempts(trx, auth.user.id);
   const endedOverCap = await endSessionsOverCap(ctx, trx, { userId: auth.user.id, newSessionId: auth.session.id, now });
-  return { refreshToken, amr, acr, authTime: now, endedOverCap };
+  return { refreshToken, amr, acr, authTime: now, endedOverCap, dpopJkt };
 }
 
 /** After the transaction committed: the access token and the event. */
@@ -133,7 +144,7 @@ export async function respondWithTokens(ctx: FlowContext, auth: PendingLogin, co
     amr: JSON.stringify(completed.amr),
     acr: completed.acr,
     client_id: auth.session.client_id,
-  });
+  }, ctx.now(), completed.dpopJkt);
   await guess.completed();
   if (completed.endedOverCap.length > 0) {
     await announceRevokedSessions(ctx, completed.endedOverCap.filter((session) => mayHaveLiveAccessToken(ctx, session, ctx.now())).map((session) => session.id));
@@ -142,12 +153,12 @@ export async function respondWithTokens(ctx: FlowContext, auth: PendingLogin, co
     }
   }
   ctx.events.record({ type: 'login.completed', userId: auth.user.id, sessionId: auth.session.id, ip: meta.ip, userAgent: meta.userAgent, details: { amr: completed.amr.join(' ') } });
-  return tokenResponse(ctx, accessToken, completed.refreshToken);
+  return tokenResponse(ctx, accessToken, completed.refreshToken, completed.dpopJkt);
 }
 
 export interface StepUpResponse {
   access_token: string;
-  token_type: 'Bearer';
+  token_type: TokenType;
   expires_in: number;
 }
 
@@ -163,10 +174,12 @@ export async function completeStepUp(ctx: FlowContext, trx: Transaction<Database
 }
 
 export async function respondWithStepUp(ctx: FlowContext, auth: AccessAuthentication, completed: { amr: string[]; authTime: number }, meta: RequestMeta, guess: Guess): Promise<StepUpResponse> {
-  const accessToken = await mintAccessToken(ctx, { ...auth.session, auth_time: completed.authTime, amr: JSON.stringify(completed.amr), acr: 'aal2' });
+  // Bound like every token of the request: to the proof's key, which for a DPoP-bound access token
+  // the authentication already matched to its cnf.jkt (src/http/dpop/).
+  const accessToken = await mintAccessToken(ctx, { ...auth.session, auth_time: completed.authTime, amr: JSON.stringify(completed.amr), acr: 'aal2' }, ctx.now(), meta.dpopJkt);
   await guess.completed();
   ctx.events.record({ type: 'step_up.completed', userId: auth.user.id, sessionId: auth.session.id, ip: meta.ip, userAgent: meta.userAgent, details: { amr: completed.amr.join(' ') } });
-  return { access_token: accessToken, token_type: 'Bearer', expires_in: ctx.config.tokens.accessTokenTtlSeconds };
+  return { access_token: accessToken, token_type: tokenTypeFor(meta.dpopJkt), expires_in: ctx.config.tokens.accessTokenTtlSeconds };
 }
 
 /** Step-up needs an AAL2 factor: an e-mail code cannot raise a session's assurance (OB-05). */

@@ -12,9 +12,12 @@ import type { FlowContext } from '../shared/context.js';
 export const refreshTokenPrefix = 'tfr_';
 export const refreshTokenShape = /^tfr_[A-Za-z0-9_-]{43}$/;
 
+/** "DPoP" for an access token bound to a key (cnf.jkt, RFC 9449 §5), else "Bearer". */
+export type TokenType = 'Bearer' | 'DPoP';
+
 export interface TokenResponse {
   access_token: string;
-  token_type: 'Bearer';
+  token_type: TokenType;
   expires_in: number;
   refresh_token: string;
 }
@@ -38,6 +41,8 @@ export async function mintAccessToken(
   ctx: FlowContext,
   session: Pick<SessionRow, 'id' | 'user_id' | 'auth_time' | 'amr' | 'acr' | 'client_id'>,
   issuedAtMs: number = ctx.now(),
+  /** DPoP: the thumbprint of the key the token is bound to (cnf.jkt); undefined for a bearer token. */
+  dpopJkt?: string,
 ): Promise<string> {
   const iat = Math.floor(issuedAtMs / 1000);
   const claims: AccessTokenClaims = {
@@ -52,6 +57,7 @@ export async function mintAccessToken(
     auth_time: Math.floor((session.auth_time ?? 0) / 1000),
     acr: storedAcr(session.acr),
     amr: JSON.parse(session.amr) as string[],
+    ...(dpopJkt === undefined ? {} : { cnf: { jkt: dpopJkt } }),
   };
   return signToken(await ctx.keys.currentKey(), 'access', claims);
 }
@@ -90,6 +96,10 @@ export async function storeRefreshToken(db: Executor, token: string, input: { se
   });
 }
 
-export function tokenResponse(ctx: FlowContext, accessToken: string, refreshToken: string): TokenResponse {
-  return { access_token: accessToken, token_type: 'Bearer', expires_in: ctx.config.tokens.accessTokenTtlSeconds, refresh_token: refreshToken };
+export function tokenTypeFor(dpopJkt: string | undefined): TokenType {
+  return dpopJkt === undefined ? 'Bearer' : 'DPoP';
+}
+
+export function tokenResponse(ctx: FlowContext, accessToken: string, refreshToken: string, dpopJkt?: string): TokenResponse {
+  return { access_token: accessToken, token_type: tokenTypeFor(dpopJkt), expires_in: ctx.config.tokens.accessTokenTtlSeconds, refresh_token: refreshToken };
 }

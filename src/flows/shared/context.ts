@@ -92,6 +92,11 @@ export interface SessionEndHooks {
 export interface RequestMeta {
   ip?: string | undefined;
   userAgent?: string | undefined;
+  /**
+   * DPoP: the thumbprint of the key whose valid proof came with this request (checked by the
+   * HTTP layer); tokens issued for the request are bound to it. Undefined: no proof, or DPoP off.
+   */
+  dpopJkt?: string | undefined;
 }
 
 // How much of each is stored (sessions, remembered browsers, the audit trail), with control and

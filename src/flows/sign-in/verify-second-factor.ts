@@ -86,7 +86,7 @@ export async function verifySecondFactor(
       const login = await runTransaction(ctx.db, async (trx) => {
         const held = await holdPendingLogin(trx, auth);
         if (!(await proof.claim(trx))) return undefined;
-        const completed = await completePendingSession(ctx, trx, held, proof.method);
+        const completed = await completePendingSession(ctx, trx, held, proof.method, { meta });
         // In the login's transaction, under the user's row: a password or factor change that follows
         // forgets this browser too, instead of missing one remembered just after it looked.
         return { completed, device: remember ? await rememberDevice(ctx, trx, auth.user.id, meta) : undefined };

@@ -50,7 +50,7 @@ export function factorRoutes(app: FastifyInstance, ctx: FlowContext): void {
   typed.post(
     '/v1/factors/:id/verify',
     {
-      config: { auth: 'mfa-or-access' },
+      config: { auth: 'mfa-or-access', issuesTokens: true },
       schema: {
         summary: 'Confirm a pending factor with its first code or passkey response, in the session that started it (its mfa_token, or its access token with a recent second factor); with an mfa_token this completes the sign-in',
         params: factorParams,

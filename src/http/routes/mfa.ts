@@ -45,7 +45,7 @@ export function mfaRoutes(app: FastifyInstance, ctx: FlowContext): void {
   typed.post(
     '/v1/mfa/verify',
     {
-      config: { auth: 'mfa-or-access' },
+      config: { auth: 'mfa-or-access', issuesTokens: true },
       schema: {
         summary: 'Prove the second factor; with an mfa_token returns the tokens, with an access token (step-up) a new access token',
         body: verifyBody,

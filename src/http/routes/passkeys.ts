@@ -48,6 +48,7 @@ export function passkeyRoutes(app: FastifyInstance, ctx: FlowContext): void {
   typed.post(
     '/v1/passkeys/authenticate',
     {
+      config: { issuesTokens: true },
       schema: {
         summary: 'Sign in with a passkey alone: the assertion for a challenge from /v1/passkeys/authenticate/options; returns the token response of a completed login',
         body: authenticateBody,

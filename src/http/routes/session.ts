@@ -18,6 +18,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: FlowContext): void {
   typed.post(
     '/v1/token/refresh',
     {
+      config: { issuesTokens: true },
       schema: {
         summary: 'Rotate the refresh token; returns a new pair',
         description:

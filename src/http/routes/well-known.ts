@@ -24,6 +24,8 @@ export function twofoldDiscoveryMetadata(ctx: FlowContext): Record<string, unkno
     amr_values_supported: ['pwd', 'otp', 'sms', 'email', 'hwk', 'swk', 'rc', 'dev', 'mfa'],
     claims_supported: ['iss', 'sub', 'aud', 'client_id', 'iat', 'exp', 'jti', 'sid', 'auth_time', 'acr', 'amr'],
     access_token_signing_alg_values_supported: [ctx.config.tokens.signingAlgorithm],
+    // RFC 9449 §5.1: the proof algorithms token requests may use; absent when DPoP is off.
+    ...(ctx.config.dpop.mode === 'off' ? {} : { dpop_signing_alg_values_supported: [...ctx.config.dpop.algorithms] }),
   };
 }
 

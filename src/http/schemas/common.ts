@@ -56,7 +56,7 @@ export const sessionSchema = Type.Object({
 
 export const tokenResponseProperties = {
   access_token: Type.String(),
-  token_type: Type.Literal('Bearer'),
+  token_type: Type.Union([Type.Literal('Bearer'), Type.Literal('DPoP')], { description: '"DPoP" when the access token is bound to the key of the request\'s DPoP proof (cnf.jkt), else "Bearer"' }),
   expires_in: Type.Integer(),
   refresh_token: Type.String(),
 };

@@ -21,6 +21,7 @@ import * as oidcSessionGrants from './0016-oidc-session-grants.js';
 import * as oidcClientSecretColumn from './0017-oidc-client-secret-column.js';
 import * as discoverablePasskeys from './0018-discoverable-passkeys.js';
 import * as passkeyOffer from './0020-passkey-offer.js';
+import * as dpopSessionBinding from './0021-dpop-session-binding.js';
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
@@ -42,4 +43,5 @@ export const migrations: Record<string, Migration> = {
   '0017-oidc-client-secret-column': oidcClientSecretColumn,
   '0018-discoverable-passkeys': discoverablePasskeys,
   '0020-passkey-offer': passkeyOffer,
+  '0021-dpop-session-binding': dpopSessionBinding,
 };

@@ -173,6 +173,7 @@ export async function findSessionWithUser(db: Executor, sessionId: string): Prom
     revoked_at: row.revoked_at,
     revoke_reason: row.revoke_reason,
     credentials_changed_at: row.credentials_changed_at,
+    dpop_jkt: row.dpop_jkt,
   };
   const user: UserRow = {
     id: row.user__id,
@@ -221,7 +222,7 @@ export async function spendMfaAttempt(
 /** Upgrades a pending session to an authenticated one; false if its mfa_token was already used. */
 export async function activateSession(
   db: Executor,
-  input: { sessionId: string; jti: string; amr: string[]; acr?: string; authTime: number; expiresAt: number },
+  input: { sessionId: string; jti: string; amr: string[]; acr?: string; authTime: number; expiresAt: number; dpopJkt?: string | undefined },
 ): Promise<boolean> {
   const result = await db
     .updateTable('sessions')
@@ -234,6 +235,7 @@ export async function activateSession(
       auth_time: input.authTime,
       expires_at: input.expiresAt,
       last_active_at: input.authTime,
+      dpop_jkt: input.dpopJkt ?? null,
     })
     .where('id', '=', input.sessionId)
     .where('state', '=', 'pending')
