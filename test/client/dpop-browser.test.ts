@@ -54,7 +54,7 @@ describe.runIf(chromiumAvailable)('twofold/client in Chromium: DPoP with a key k
   it('DP-29, DP-31, DP-33: sign-up with a passkey binds the tokens to a non-extractable key in IndexedDB; after a reload the same key refreshes (same cnf.jkt) and calls the API', async () => {
     const { page, requests } = await sdkPage();
     const before = await page.evaluate(
-      async ({ username, password }) => {
+      async ({ username, password, serverNow }) => {
         const { Twofold, location, localStorage, indexedDB, crypto } = globalThis as any;
         // The app persists the tokens itself (the SDK's default is memory); the key is the SDK's, in IndexedDB.
         const tokenStore = {
@@ -62,7 +62,7 @@ describe.runIf(chromiumAvailable)('twofold/client in Chromium: DPoP with a key k
           set: (tokens: unknown) => localStorage.setItem('tokens', JSON.stringify(tokens)),
           clear: () => localStorage.removeItem('tokens'),
         };
-        const twofold = Twofold.createTwofoldClient({ baseUrl: location.origin, dpop: true, tokenStore });
+        const twofold = Twofold.createTwofoldClient({ baseUrl: location.origin, dpop: true, tokenStore, now: () => serverNow });
         const registration = await twofold.register({ username, password });
         const signIn = await registration.pending.enrollPasskey({ label: 'Chromium' });
         const me = await twofold.getMe();
@@ -90,7 +90,8 @@ describe.runIf(chromiumAvailable)('twofold/client in Chromium: DPoP with a key k
           exportRefused,
         };
       },
-      { username: uniqueUsername('chromium-dpop'), password: strongPassword },
+      // The test server's clock stands still at its own time; proofs (iat) and expiry follow it.
+      { username: uniqueUsername('chromium-dpop'), password: strongPassword, serverNow: t.clock.now() },
     );
     expect(before.meId).toBe(before.userId);
     expect(before.storedKey).toEqual({ isCryptoKey: true, extractable: false, type: 'private', algorithm: { name: 'ECDSA', namedCurve: 'P-256' } });
@@ -100,19 +101,19 @@ describe.runIf(chromiumAvailable)('twofold/client in Chromium: DPoP with a key k
 
     await page.reload();
     requests.length = 0;
-    const after = await page.evaluate(async () => {
+    const after = await page.evaluate(async (serverNow) => {
       const { Twofold, location, localStorage } = globalThis as any;
       const tokenStore = {
         get: () => JSON.parse(localStorage.getItem('tokens') ?? 'null') ?? undefined,
         set: (tokens: unknown) => localStorage.setItem('tokens', JSON.stringify(tokens)),
         clear: () => localStorage.removeItem('tokens'),
       };
-      const twofold = Twofold.createTwofoldClient({ baseUrl: location.origin, dpop: true, tokenStore });
+      const twofold = Twofold.createTwofoldClient({ baseUrl: location.origin, dpop: true, tokenStore, now: () => serverNow });
       const refreshed = await twofold.refreshTokens();
       const me = await twofold.getMe();
       const viaFetch = await twofold.authorizedFetch(`${location.origin}/v1/me`);
       return { jkt: await twofold.dpopThumbprint(), accessToken: refreshed.accessToken, tokenType: refreshed.tokenType, meId: me.user.id, fetchStatus: viaFetch.status, fetchMe: (await viaFetch.json()).user.id };
-    });
+    }, t.clock.now());
     expect(after.jkt).toBe(before.jkt);
     expect(after.tokenType).toBe('DPoP');
     expect((decodeJwt(after.accessToken)['cnf'] as { jkt: string }).jkt).toBe(before.jkt);

@@ -11,7 +11,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryTokenStore, createTwofoldClient, type TwofoldClient, type TwofoldClientOptions } from '../../src/client/index.js';
+import { createMemoryTokenStore, createTwofoldClient, StepUpRequiredError, type TwofoldClient, type TwofoldClientOptions } from '../../src/client/index.js';
 import { checkDpopProof, createDpopNonces, createMemoryDpopReplayStore } from '../../src/core/dpop/index.js';
 import { createRecordingFetch, softWebAuthn, startListeningTwofold, type ListeningTwofold, type RecordingFetch } from '../helpers/client-server.js';
 import { strongPassword, totpCode, uniqueUsername } from '../helpers/flow.js';
@@ -142,6 +142,25 @@ describe('twofold/client with dpop: bound tokens against a real Twofold', () => 
     expect(recorder.calls.at(-1)!.headers.get('authorization')).toMatch(/^Bearer /);
   });
 
+  it('DP-31: a step-up challenge for a bound token is a StepUpRequiredError; stepUp() (POST /v1/mfa/verify with the bound token and a proof) keeps the binding and the retried change goes through', async () => {
+    const { client, recorder } = dpopClient(t);
+    const { secret } = await signUp(client);
+    const backup = await client.enrollFactor({ type: 'totp', label: 'Backup app' });
+    await client.confirmFactor(backup.factor_id, { code: totpCode(t, backup.secret!) });
+    t.clock.advanceSeconds(301);
+    const error = await client.removeFactor(backup.factor_id).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StepUpRequiredError);
+    expect(error).toMatchObject({ code: 'insufficient_authentication', status: 401, maxAgeSeconds: 300 });
+    recorder.calls.length = 0;
+    const steppedUp = await client.stepUp({ type: 'totp', code: totpCode(t, secret) });
+    expect(steppedUp.tokenType).toBe('DPoP');
+    expect(cnfJkt(steppedUp.accessToken)).toBe(await client.dpopThumbprint());
+    expect(recorder.calls[0]!.headers.get('authorization')).toMatch(/^DPoP /);
+    expect(proofOf(recorder.calls[0]!.headers)['ath']).toEqual(expect.any(String));
+    await client.removeFactor(backup.factor_id);
+    expect((await client.listFactors()).map((factor) => factor.id)).not.toContain(backup.factor_id);
+  });
+
   it('DP-31: a passkey sign-in (POST /v1/passkeys/authenticate) is bound to the client\'s key', async () => {
     const authenticator = createSoftAuthenticator();
     const { client: signUpClient } = dpopClient(t, { webauthn: softWebAuthn(authenticator) });
@@ -262,5 +281,27 @@ describe('authorizedFetch(): the app\'s own API with a DPoP-bound token', () => 
     seen.length = 0;
     await expect(client.authorizedFetch(`${apiUrl}/orders`)).rejects.toMatchObject({ code: 'not_signed_in' });
     expect(seen).toEqual([]);
+  });
+});
+
+describe('twofold/client with dpop: TWOFOLD_DPOP=required', () => {
+  let strict: ListeningTwofold;
+  beforeAll(async () => {
+    strict = await startListeningTwofold({ env: { TWOFOLD_DPOP: 'required' } });
+  }, 60_000);
+  afterAll(async () => {
+    await strict?.close();
+  });
+
+  it('DP-31: a dpop client signs up, refreshes and calls the API where the server requires DPoP; a client without dpop is refused at the sign-in (invalid_dpop_proof)', async () => {
+    const { client } = dpopClient(strict);
+    await signUp(client, strict);
+    await client.refreshTokens();
+    expect((await client.getMe()).user.username).toMatch(/^dpop/);
+
+    const { client: plain } = dpopClient(strict, { dpop: false });
+    const registration = await plain.register({ username: uniqueUsername('dpop-plain'), password: strongPassword });
+    await expect(registration.pending.confirmFactor(registration.totp.factor_id, { code: totpCode(strict, registration.totp.secret) })).rejects.toMatchObject({ code: 'invalid_dpop_proof', status: 400 });
+    expect(await plain.getTokens()).toBeUndefined();
   });
 });
