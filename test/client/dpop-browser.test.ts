@@ -122,6 +122,29 @@ describe.runIf(chromiumAvailable)('twofold/client in Chromium: DPoP with a key k
     expect(requests).toEqual(['POST /v1/token/refresh proof -', 'GET /v1/me proof DPoP', 'GET /v1/me proof DPoP']);
   });
 
+  it('DP-33: on an insecure page (no crypto.subtle) a dpop client fails with dpop_unavailable instead of sending a broken proof', async () => {
+    const context = await browser.newContext();
+    contexts.push(context);
+    const insecureOrigin = 'http://insecure.test';
+    const requests: string[] = [];
+    await context.route(`${insecureOrigin}/**`, async (route) => {
+      const url = new URL(route.request().url());
+      if (url.pathname === pagePath) return route.fulfill({ contentType: 'text/html', body: pageHtml(bundle) });
+      requests.push(url.pathname);
+      return route.fulfill({ status: 500 });
+    });
+    const page = await context.newPage();
+    await page.goto(`${insecureOrigin}${pagePath}`);
+    const outcome = await page.evaluate(async () => {
+      const { Twofold, location, crypto, isSecureContext } = globalThis as any;
+      const twofold = Twofold.createTwofoldClient({ baseUrl: location.origin, dpop: true, tokenStore: Twofold.createMemoryTokenStore({ accessToken: 'a', tokenType: 'DPoP', refreshToken: 'r', expiresAtMs: Date.now() + 600_000 }) });
+      const codeOf = (promise: Promise<unknown>) => promise.then(() => 'resolved', (error: { code?: string }) => error.code);
+      return { isSecureContext, subtle: crypto.subtle === undefined ? 'none' : 'present', thumbprint: await codeOf(twofold.dpopThumbprint()), me: await codeOf(twofold.getMe()), refresh: await codeOf(twofold.refreshTokens()) };
+    });
+    expect(outcome).toEqual({ isSecureContext: false, subtle: 'none', thumbprint: 'dpop_unavailable', me: 'dpop_unavailable', refresh: 'dpop_unavailable' });
+    expect(requests).toEqual([]);
+  });
+
   it('DP-29: two clients starting at once (two tabs) end with one key in IndexedDB; another Twofold base URL gets its own', async () => {
     const { page } = await sdkPage();
     const outcome = await page.evaluate(async () => {
