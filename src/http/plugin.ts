@@ -20,6 +20,7 @@ import { twofoldVersion } from '../version.js';
 import { registerApiDocs } from './api-docs.js';
 import { registerAuthentication } from './authenticate.js';
 import { registerDpopNonceHeader } from './dpop/nonce-header.js';
+import { documentDpop, dpopSecurityScheme } from './dpop/openapi.js';
 import { registerTokenRequestProofs } from './dpop/token-requests.js';
 import { registerCorsPolicy } from './cors-policy.js';
 import { registerErrorHandling } from './error-handler.js';
@@ -94,8 +95,12 @@ async function twofoldRoutesPlugin(app: FastifyInstance, options: TwofoldRoutesO
   // The body limit is per route, so a host app with a larger global limit does not widen ours.
   app.addHook('onRoute', (route) => {
     route.bodyLimit ??= twofold.config.http.bodyLimitBytes;
-    // The OpenAPI document says which routes take a Bearer token (mfa_token or access token).
-    if (route.config?.auth !== undefined && route.schema !== undefined && route.schema.security === undefined) route.schema = { ...route.schema, security: [{ bearer: [] }] };
+    // The OpenAPI document says which routes take a Bearer token (mfa_token or access token), and
+    // which take a DPoP-bound access token too.
+    if (route.config?.auth !== undefined && route.schema !== undefined && route.schema.security === undefined) {
+      const dpop = twofold.config.dpop.mode !== 'off' && route.config.auth !== 'mfa';
+      route.schema = { ...route.schema, security: dpop ? [{ bearer: [] }, { dpop: [] }] : [{ bearer: [] }] };
+    }
   });
   // Before any route (CORS adds one): each route's timing hook is made as the route is added.
   if (metrics !== undefined) registerRequestTiming(app, metrics);
@@ -108,8 +113,14 @@ async function twofoldRoutesPlugin(app: FastifyInstance, options: TwofoldRoutesO
         openapi: '3.1.0',
         info: { title: 'Twofold', version: twofoldVersion, description: 'Two-factor authentication API: password, then a second factor, then RFC 9068 access tokens.' },
         servers: [{ url: twofold.config.publicUrl }],
-        components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+        components: {
+          securitySchemes: {
+            bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+            ...(twofold.config.dpop.mode === 'off' ? {} : { dpop: dpopSecurityScheme }),
+          },
+        },
       },
+      transform: (documented) => documentDpop(twofold.config, documented),
     });
   }
 

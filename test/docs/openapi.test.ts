@@ -21,7 +21,8 @@ describe('docs/openapi.json', () => {
     for (const path of ['/v1/register', '/v1/login', '/v1/mfa/verify', '/v1/token/refresh', '/v1/me', '/v1/revoked-sessions', '/.well-known/jwks.json']) {
       expect(Object.keys(document.paths)).toContain(path);
     }
-    expect(document.paths['/v1/me']?.['get']?.security).toEqual([{ bearer: [] }]);
+    // DP-15: an access token is Bearer, or DPoP-bound with its proof.
+    expect(document.paths['/v1/me']?.['get']?.security).toEqual([{ bearer: [] }, { dpop: [] }]);
     // Pages and the docs themselves are not part of the API.
     expect(Object.keys(document.paths).filter((path) => path.startsWith('/docs') || path === '/sign-in')).toEqual([]);
   });
