@@ -19,7 +19,8 @@ export type AuthorizedFetch = (url: string | URL, init?: RequestInit) => Promise
 
 /** A body that can be sent a second time (a stream would already be consumed by the first try). */
 function isReplayable(body: RequestInit['body']): boolean {
-  return body === undefined || body === null || typeof body === 'string' || body instanceof URLSearchParams || body instanceof ArrayBuffer || ArrayBuffer.isView(body) || (typeof Blob !== 'undefined' && body instanceof Blob);
+  if (body === undefined || body === null || typeof body === 'string' || body instanceof URLSearchParams || body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return true;
+  return (typeof Blob !== 'undefined' && body instanceof Blob) || (typeof FormData !== 'undefined' && body instanceof FormData);
 }
 
 export function createAuthorizedFetch(deps: AuthorizedFetchDependencies): AuthorizedFetch {

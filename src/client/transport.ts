@@ -79,7 +79,7 @@ export function createTransport(options: TransportOptions): Transport {
     return options.dpop.proofFor({ method: request.method, url, accessToken: boundToken });
   }
 
-  async function exchange(request: ApiRequest): Promise<Response> {
+  async function exchange(request: ApiRequest): Promise<{ response: Response; proofSent: boolean }> {
     const timeoutMs = request.timeoutMs ?? options.requestTimeoutMs;
     const url = `${baseUrl}${request.path}`;
     const headers = new Headers({ accept: 'application/json, application/problem+json' });
@@ -107,12 +107,12 @@ export function createTransport(options: TransportOptions): Transport {
       throw new TwofoldClientError({ code: 'network_error', detail: `Could not reach ${baseUrl}: ${error instanceof Error ? error.message : String(error)}`, cause: error });
     }
     options.dpop?.rememberNonce(url, response);
-    return response;
+    return { response, proofSent: proof !== undefined };
   }
 
   /** One request and its answer, read and parsed (body undefined when it is not JSON). */
-  async function attempt(request: ApiRequest): Promise<{ response: Response; body: unknown; isJson: boolean }> {
-    const response = await exchange(request);
+  async function attempt(request: ApiRequest): Promise<{ response: Response; proofSent: boolean; body: unknown; isJson: boolean }> {
+    const { response, proofSent } = await exchange(request);
     let text: string;
     try {
       text = await response.text();
@@ -120,9 +120,9 @@ export function createTransport(options: TransportOptions): Transport {
       throw new TwofoldClientError({ code: 'network_error', status: response.status, detail: 'The connection broke while reading the answer.', cause: error });
     }
     try {
-      return { response, body: text === '' ? undefined : JSON.parse(text), isJson: true };
+      return { response, proofSent, body: text === '' ? undefined : JSON.parse(text), isJson: true };
     } catch {
-      return { response, body: undefined, isJson: false };
+      return { response, proofSent, body: undefined, isJson: false };
     }
   }
 
@@ -137,7 +137,7 @@ export function createTransport(options: TransportOptions): Transport {
       // The server refused the proof for its nonce and did not act on the request (the proof is
       // checked first; a refresh token is not spent): one more try, now with the nonce it sent.
       // Once only — a server that keeps asking is answered with its error.
-      if (options.dpop !== undefined && asksForDpopNonce(answer.response, problemCode(answer.body))) answer = await attempt(request);
+      if (answer.proofSent && asksForDpopNonce(answer.response, problemCode(answer.body))) answer = await attempt(request);
       const { response, body, isJson } = answer;
       if (!isJson && response.ok) throw new TwofoldClientError({ code: 'invalid_response', status: response.status, detail: 'The server answered with something other than JSON.' });
       if (!response.ok) throw errorFromResponse(response, body, options.now());

@@ -228,6 +228,9 @@ describe('authorizedFetch(): the app\'s own API with a DPoP-bound token', () => 
           seen.push({ method: request.method!, url, authorization: request.headers.authorization, dpop: request.headers.dpop as string | undefined, status });
           response.writeHead(status, { 'content-type': 'application/json', 'dpop-nonce': nonces.issue(), ...headers }).end(JSON.stringify(body));
         };
+        // A server that asks for a new nonce every time: a problem on its "token route", a challenge elsewhere.
+        if (request.url!.startsWith('/always-nonce/v1/')) return answer(400, { 'content-type': 'application/problem+json' }, { type: 'about:blank', title: 'Bad Request', status: 400, code: 'use_dpop_nonce', detail: 'a fresh DPoP nonce is required' });
+        if (request.url!.startsWith('/always-nonce')) return answer(401, { 'www-authenticate': 'DPoP error="use_dpop_nonce"' }, { error: 'use_dpop_nonce' });
         const [scheme, token] = (request.headers.authorization ?? '').split(' ');
         if (scheme !== 'DPoP' || token === undefined) return answer(401, { 'www-authenticate': 'DPoP error="invalid_token"' }, { error: 'invalid_token' });
         const { payload } = await jwtVerify(token, jwks, { currentDate: new Date(t.clock.now()) });
@@ -274,6 +277,21 @@ describe('authorizedFetch(): the app\'s own API with a DPoP-bound token', () => 
     expect(response.status).toBe(401);
     expect(response.headers.get('www-authenticate')).toContain('use_dpop_nonce');
     expect(seen).toHaveLength(1);
+  });
+
+  it('DP-30, DP-32: a server that asks for a nonce again after the retry gets no second retry — on a token route (its use_dpop_nonce error) and through authorizedFetch (its 401)', async () => {
+    const tokens = { accessToken: 'a.b.c', tokenType: 'DPoP' as const, refreshToken: 'r', expiresAtMs: t.clock.now() + 600_000 };
+    const client = createTwofoldClient({ baseUrl: `${apiUrl}/always-nonce`, now: t.clock.now, dpop: true, tokenStore: createMemoryTokenStore(tokens) });
+    seen.length = 0;
+    await expect(client.refreshTokens()).rejects.toMatchObject({ code: 'use_dpop_nonce', status: 400 });
+    expect(seen.map((request) => `${request.method} ${new URL(request.url).pathname} ${request.status}`)).toEqual(['POST /always-nonce/v1/token/refresh 400', 'POST /always-nonce/v1/token/refresh 400']);
+    expect(decodeJwt(seen[1]!.dpop!)['nonce']).toEqual(expect.any(String));
+    expect(await client.getTokens()).toEqual(tokens);
+
+    seen.length = 0;
+    const response = await client.authorizedFetch(`${apiUrl}/always-nonce/orders`);
+    expect(response.status).toBe(401);
+    expect(seen.map((request) => request.status)).toEqual([401, 401]);
   });
 
   it('DP-32: without tokens authorizedFetch throws not_signed_in and sends nothing', async () => {
