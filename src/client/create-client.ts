@@ -1,5 +1,7 @@
 // createTwofoldClient: wires the transport, the token keeper and the passkey prompts into the
 // methods of TwofoldClient (twofold-client.ts, where each method is documented).
+import { createAuthorizedFetch } from './authorized-fetch.js';
+import { createDpopProver } from './dpop.js';
 import { isTokenRejection } from './errors.js';
 import { confirmFactorWith, enrollFactorWith, enrollPasskeyWith } from './factor-enrollment.js';
 import { signInWithPasskeyUsing, startConditionalPasskeySignInUsing } from './passkey-sign-in.js';
@@ -7,7 +9,7 @@ import { createPendingSignIn } from './pending-sign-in.js';
 import { challengeFactorWith, verificationBodyFor, type AuthorizedSend } from './second-factor-proofs.js';
 import { createSessionTokens } from './session-tokens.js';
 import { createMemoryTokenStore } from './token-store.js';
-import { createTransport, pathSegment, type FetchFunction } from './transport.js';
+import { createTransport, normalizeBaseUrl, pathSegment, type FetchFunction } from './transport.js';
 import type { PageQuery, SecurityEventsQuery, SessionPage, TwofoldClient, TwofoldClientOptions } from './twofold-client.js';
 import type { Factor, LoginResponse, Me, RegisterResponse, SecurityEventPage, StepUpTokenResponse, TrustedDevice, User } from './types.js';
 import { lazyBrowserWebAuthn } from './webauthn.js';
@@ -49,11 +51,15 @@ export function createTwofoldClient(options: TwofoldClientOptions): TwofoldClien
   const now = options.now ?? Date.now;
   const requestTimeoutMs = options.requestTimeoutMs ?? defaultRequestTimeoutMs;
   const refreshAttemptTimeoutMs = options.refreshAttemptTimeoutMs ?? defaultRefreshAttemptTimeoutMs;
+  const fetch = options.fetch ?? globalFetch;
+  // One key per Twofold server (named by its base URL): two servers cannot link the client by it.
+  const dpop = options.dpop === undefined || options.dpop === false ? undefined : createDpopProver({ option: options.dpop, keyName: normalizeBaseUrl(options.baseUrl), now });
   const transport = createTransport({
     baseUrl: options.baseUrl,
-    fetch: options.fetch ?? globalFetch,
+    fetch,
     now,
     requestTimeoutMs,
+    dpop,
   });
   const sessionTokens = createSessionTokens({
     transport,
@@ -101,6 +107,9 @@ export function createTwofoldClient(options: TwofoldClientOptions): TwofoldClien
         await sessionTokens.clear();
       }
     },
+
+    authorizedFetch: createAuthorizedFetch({ fetch, sessionTokens, dpop }),
+    dpopThumbprint: async () => dpop?.thumbprint(),
 
     getMe: () => authorized<Me>({ method: 'GET', path: '/v1/me' }),
 

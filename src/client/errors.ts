@@ -27,7 +27,9 @@ export type ServerErrorCode =
   | 'too_many_attempts'
   | 'internal_error'
   | 'delivery_failed'
-  | 'server_busy';
+  | 'server_busy'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce';
 
 /**
  * Error codes of the SDK itself:
@@ -37,8 +39,10 @@ export type ServerErrorCode =
  * - `not_signed_in`: an authenticated method was called without tokens in the token store.
  * - `passkey_failed`: the WebAuthn prompt failed or was cancelled (the original error is the `cause`).
  * - `aborted`: the caller's `signal` ended the call (say, the person typed a password instead).
+ * - `dpop_unavailable`: DPoP cannot be used here — no WebCrypto (an insecure page), IndexedDB
+ *   refused to keep the key, or the stored tokens are DPoP-bound and this client has no `dpop`.
  */
-export type ClientErrorCode = 'network_error' | 'timeout' | 'invalid_response' | 'not_signed_in' | 'passkey_failed' | 'aborted';
+export type ClientErrorCode = 'network_error' | 'timeout' | 'invalid_response' | 'not_signed_in' | 'passkey_failed' | 'aborted' | 'dpop_unavailable';
 
 /** Any code a TwofoldClientError carries; unknown future server codes pass through as strings. */
 export type TwofoldClientErrorCode = ServerErrorCode | ClientErrorCode | (string & {});

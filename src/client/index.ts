@@ -9,6 +9,9 @@ export type { SecondFactorProof, SignInProof } from './second-factor-proofs.js';
 export type { EnrollFactorInput, FactorConfirmation } from './factor-enrollment.js';
 export { createMemoryTokenStore, type StoredTokens, type TokenStore } from './token-store.js';
 export type { FetchFunction } from './transport.js';
+export type { AuthorizedFetch } from './authorized-fetch.js';
+export type { DpopOptions } from './dpop.js';
+export type { DpopKeyPair, WebCryptoKey } from './dpop-proof.js';
 export type { WebAuthnCeremonies } from './webauthn.js';
 export {
   StepUpRequiredError,

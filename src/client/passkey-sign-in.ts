@@ -90,6 +90,8 @@ export async function signInWithPasskeyUsing(deps: PasskeySignInDependencies, op
   const response = await deps.transport.send<SignInTokenResponse>({
     method: 'POST',
     path: '/v1/passkeys/authenticate',
+    // The session's tokens come from here: bound to the proof's key when the client uses DPoP.
+    dpopProof: true,
     body: { challenge_id: started.challenge_id, credential, ...(acrValues.length === 0 ? {} : { acr_values: acrValues.join(' ') }) },
   });
   return { tokens: await deps.sessionTokens.storeSignIn(response) };

@@ -68,7 +68,10 @@ export interface PendingSignInDependencies {
 
 export function createPendingSignIn(deps: PendingSignInDependencies, login: { mfa_token: string; expires_in: number; next: 'verify' | 'enroll'; factors: FactorSummary[] }): PendingSignIn {
   const mfaToken = login.mfa_token;
-  const send: AuthorizedSend = (request) => deps.transport.send({ ...request, bearerToken: mfaToken });
+  // Every request of the mfa_token carries a DPoP proof (when the client uses DPoP): two of them
+  // issue the session's tokens (mfa/verify, the first factor's confirmation), which the server
+  // binds to the proof's key; on the others the proof costs one signature and is ignored.
+  const send: AuthorizedSend = (request) => deps.transport.send({ ...request, authorization: { scheme: 'Bearer', token: mfaToken }, dpopProof: true });
 
   async function verify(proof: SignInProof, options: VerifyOptions = {}): Promise<SignInResult> {
     const body = await verificationBodyFor(proof, send, deps.webauthn);

@@ -2,7 +2,7 @@
 // stable code; a step-up challenge (RFC 9470) becomes a StepUpRequiredError so that apps can
 // prompt for a second factor instead of signing the person out.
 import { StepUpRequiredError, TwofoldClientError } from './errors.js';
-import { parseBearerChallenge, parseRetryAfterSeconds } from './response-headers.js';
+import { parseAuthChallenge, parseRetryAfterSeconds } from './response-headers.js';
 import type { ProblemDocument } from './types.js';
 
 function isProblemDocument(body: unknown): body is ProblemDocument {
@@ -30,7 +30,9 @@ export function errorFromResponse(response: Response, body: unknown, nowMs: numb
   }
 
   const init = { code: problem.code, status: response.status, detail: problem.detail, retryAfterSeconds, problem };
-  const challenge = parseBearerChallenge(response.headers.get('www-authenticate'));
+  // A DPoP-bound token's step-up challenge comes with the DPoP scheme (RFC 9449 §7.1), a Bearer token's with Bearer.
+  const wwwAuthenticate = response.headers.get('www-authenticate');
+  const challenge = parseAuthChallenge(wwwAuthenticate, 'Bearer') ?? parseAuthChallenge(wwwAuthenticate, 'DPoP');
   if (challenge?.['error'] === 'insufficient_user_authentication' || problem.code === 'insufficient_authentication') {
     const acrValues = challenge?.['acr_values'] ?? (typeof problem['acr_values'] === 'string' ? problem['acr_values'] : '');
     return new StepUpRequiredError({

@@ -1,5 +1,5 @@
-// The two response headers the SDK reads: Retry-After (RFC 9110 §10.2.3) and the Bearer
-// challenge of WWW-Authenticate (RFC 6750 §3, RFC 9470 §3). Both can be hidden from a browser
+// The response headers the SDK reads: Retry-After (RFC 9110 §10.2.3) and the Bearer and DPoP
+// challenges of WWW-Authenticate (RFC 6750 §3, RFC 9470 §3, RFC 9449 §7.1). Both can be hidden from a browser
 // script by CORS when the server does not expose them, so callers fall back to the problem
 // document's extensions (`retry_after`, `max_age`, `acr_values`), which carry the same values.
 
@@ -17,14 +17,14 @@ export function parseRetryAfterSeconds(value: string | null, nowMs: number): num
 const authParam = /([!#$%&'*+.^_`|~0-9A-Za-z-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([!#$%&'*+.^_`|~0-9A-Za-z/-]+))/g;
 
 /**
- * The parameters of the Bearer challenge in a WWW-Authenticate value, e.g.
+ * The parameters of the `scheme` challenge in a WWW-Authenticate value, e.g. for "Bearer":
  * `Bearer error="insufficient_user_authentication", max_age=300, acr_values="aal2"` →
  * `{ error: "insufficient_user_authentication", max_age: "300", acr_values: "aal2" }`.
- * Parameter names are lower-cased; undefined when there is no Bearer challenge.
+ * Parameter names are lower-cased; undefined when there is no challenge of that scheme.
  */
-export function parseBearerChallenge(value: string | null): Record<string, string> | undefined {
+export function parseAuthChallenge(value: string | null, scheme: 'Bearer' | 'DPoP'): Record<string, string> | undefined {
   if (value === null) return undefined;
-  const start = /(?:^|,)\s*Bearer(?:\s+|$)/i.exec(value);
+  const start = new RegExp(`(?:^|,)\\s*${scheme}(?:\\s+|$)`, 'i').exec(value);
   if (start === null) return undefined;
   const rest = value.slice(start.index + start[0].length);
   const params: Record<string, string> = {};
@@ -39,4 +39,9 @@ export function parseBearerChallenge(value: string | null): Record<string, strin
     consumed = match.index + match[0].length;
   }
   return params;
+}
+
+/** The Bearer challenge (RFC 6750 §3); see parseAuthChallenge. */
+export function parseBearerChallenge(value: string | null): Record<string, string> | undefined {
+  return parseAuthChallenge(value, 'Bearer');
 }

@@ -19,7 +19,7 @@ export type SecondFactorProof =
 export type SignInProof = SecondFactorProof | { type: 'device_token'; deviceToken: string };
 
 /** Sends a request with the caller's token (the mfa_token, or the access token for a step-up). */
-export type AuthorizedSend = <T>(request: Omit<ApiRequest, 'bearerToken'>) => Promise<T>;
+export type AuthorizedSend = <T>(request: Omit<ApiRequest, 'authorization'>) => Promise<T>;
 
 /** POST /v1/mfa/challenge: sends an SMS / e-mail code, or returns passkey request options. */
 export function challengeFactorWith(send: AuthorizedSend, factorId: string): Promise<Challenge> {

@@ -9,7 +9,7 @@
 // the retry lands inside the grace. Never an older token than the store holds: before each retry
 // the store is read again, and tokens someone else stored meanwhile are taken as they are.
 import { isTokenRejection, mayHaveLostAnswer, notSignedInError } from './errors.js';
-import { storedTokensFrom, type StoredTokens, type TokenStore } from './token-store.js';
+import { authorizationOf, storedTokensFrom, tokenTypeOf, type StoredTokens, type TokenStore } from './token-store.js';
 import type { ApiRequest, Transport } from './transport.js';
 import type { StepUpTokenResponse, TokenResponse } from './types.js';
 
@@ -40,8 +40,10 @@ export interface SessionTokens {
   storeStepUp(response: StepUpTokenResponse): Promise<StoredTokens>;
   /** Rotates the refresh token; concurrent callers share one request and get the same tokens. */
   refreshTokens(): Promise<StoredTokens>;
+  /** The tokens, refreshed first when the access token is about to expire. */
+  fresh(): Promise<StoredTokens>;
   /** Sends a request with the access token, refreshing before expiry and once after a token rejection. */
-  sendAuthorized<T>(request: Omit<ApiRequest, 'bearerToken'>): Promise<T>;
+  sendAuthorized<T>(request: Omit<ApiRequest, 'authorization'>): Promise<T>;
   clear(): Promise<void>;
 }
 
@@ -68,6 +70,8 @@ export function createSessionTokens(options: SessionTokensOptions): SessionToken
           method: 'POST',
           path: '/v1/token/refresh',
           body: { refresh_token: sent.refreshToken },
+          // A bound session's refresh token works only with a proof of the same key (DP-31).
+          dpopProof: true,
           timeoutMs: options.refreshAttemptTimeoutMs,
         });
         return await adopt(sent, storedTokensFrom(response, now()), startedIn);
@@ -116,10 +120,10 @@ export function createSessionTokens(options: SessionTokensOptions): SessionToken
     return refreshTokens();
   }
 
-  async function sendAuthorized<T>(request: Omit<ApiRequest, 'bearerToken'>): Promise<T> {
+  async function sendAuthorized<T>(request: Omit<ApiRequest, 'authorization'>): Promise<T> {
     const tokens = await freshTokens();
     try {
-      return await transport.send<T>({ ...request, bearerToken: tokens.accessToken });
+      return await transport.send<T>({ ...request, authorization: authorizationOf(tokens) });
     } catch (error) {
       if (!isTokenRejection(error)) throw error;
       // The server gives one answer for an expired, revoked or unknown access token (it need not
@@ -128,7 +132,7 @@ export function createSessionTokens(options: SessionTokensOptions): SessionToken
       // request changed nothing. If another caller refreshed meanwhile, its tokens are used as is.
       const stored = await tokenStore.get();
       const retryTokens = stored !== undefined && stored.accessToken !== tokens.accessToken ? stored : await refreshTokens();
-      return transport.send<T>({ ...request, bearerToken: retryTokens.accessToken });
+      return transport.send<T>({ ...request, authorization: authorizationOf(retryTokens) });
     }
   }
 
@@ -143,11 +147,12 @@ export function createSessionTokens(options: SessionTokensOptions): SessionToken
     async storeStepUp(response) {
       const stored = await tokenStore.get();
       if (stored === undefined) throw notSignedInError();
-      const tokens = { ...stored, accessToken: response.access_token, expiresAtMs: now() + response.expires_in * 1000 };
+      const tokens = { ...stored, accessToken: response.access_token, tokenType: tokenTypeOf(response.token_type), expiresAtMs: now() + response.expires_in * 1000 };
       await tokenStore.set(tokens);
       return tokens;
     },
     refreshTokens,
+    fresh: freshTokens,
     sendAuthorized,
     clear,
   };

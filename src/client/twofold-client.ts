@@ -1,5 +1,7 @@
 // The public face of the client SDK: its options and its methods. The implementation is in
 // create-client.ts; this file is the contract an app codes against.
+import type { AuthorizedFetch } from './authorized-fetch.js';
+import type { DpopOptions } from './dpop.js';
 import type { EnrollFactorInput, FactorConfirmation } from './factor-enrollment.js';
 import type { ConditionalPasskeySignInOptions, PasskeySignInOptions } from './passkey-sign-in.js';
 import type { PendingSignIn, SignInResult } from './pending-sign-in.js';
@@ -36,6 +38,14 @@ export interface TwofoldClientOptions {
    * arrives after the grace counts as reuse and ends the session.
    */
   refreshRetryWindowMs?: number;
+  /**
+   * DPoP (RFC 9449): bind the session's tokens to a key pair only this client holds, so a stolen
+   * access or refresh token is useless without it. `true`: an ES256 key made by the SDK, its
+   * private key non-extractable, kept in IndexedDB in a browser (the same key after a reload) and
+   * in memory elsewhere; or `{ keyPair }` (the app's own), `{ store: 'memory' }`. Every token
+   * request and every request with a bound token then carries a proof. Default: off (Bearer tokens).
+   */
+  dpop?: boolean | DpopOptions;
 }
 
 export interface RegisterInput {
@@ -124,6 +134,16 @@ export interface TwofoldClient {
   refreshTokens(): Promise<StoredTokens>;
   /** Ends this session on the server and forgets the tokens (also when the server could not be told). */
   logout(): Promise<void>;
+
+  /**
+   * fetch for the app's own APIs (any absolute http(s) URL) with the access token, refreshed first
+   * when it is about to expire. A DPoP-bound token goes as `Authorization: DPoP …` with a proof for
+   * this method and URL; a `use_dpop_nonce` answer is retried once with the server's nonce. The
+   * answer is returned as it is (a 401 included); throws `not_signed_in` without tokens.
+   */
+  authorizedFetch: AuthorizedFetch;
+  /** The RFC 7638 thumbprint of the client's DPoP public key (the `cnf.jkt` of bound tokens); undefined without `dpop`. */
+  dpopThumbprint(): Promise<string | undefined>;
 
   /** GET /v1/me: the user, their factors, and this session. */
   getMe(): Promise<Me>;

@@ -119,7 +119,8 @@ export interface Challenge {
 /** The OAuth 2.0 token response of sign-ins and refreshes. */
 export interface TokenResponse {
   access_token: string;
-  token_type: 'Bearer';
+  /** "DPoP" when the token is bound to the client's DPoP key (RFC 9449 §5). */
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   refresh_token: string;
 }
@@ -133,7 +134,7 @@ export interface SignInTokenResponse extends TokenResponse {
 /** POST /v1/mfa/verify with an access token (step-up): a new access token, same refresh token. */
 export interface StepUpTokenResponse {
   access_token: string;
-  token_type: 'Bearer';
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
 }
 
