@@ -5,7 +5,7 @@
 // synchronous=FULL, PostgreSQL's commit), which made the provider's logins several times the cost
 // of Twofold's own. Losing them (a single instance restarting) costs only a sign-in started again.
 // Single use holds on every instance: consuming is one setIfAbsent, destroying an interaction one
-// take, saving a replay marker one setIfAbsent.
+// take, checking a replay marker one setIfAbsent (claimReplayMarker).
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { KeyValueStore } from '../store/kv/key-value-store.js';
 import { shortLivedKey, type StoredEntry } from './short-lived-entries.js';
@@ -44,14 +44,7 @@ export class ShortLivedOidcAdapter implements Adapter {
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     const lifetimeMs = expiresIn === undefined ? defaultLifetimeMs : Math.max(1, expiresIn) * 1000;
     const entry: StoredEntry = { payload, expiresAt: this.options.now() + lifetimeMs };
-    if (this.kind === 'ReplayDetection') {
-      // The provider checks a client assertion's jti by a find, then saves it: assertions replayed
-      // at once would all find nothing. Saving is the check: only the first save of an id stores it,
-      // and the others are the replays they are — told what the provider's own check tells one
-      // (client assertions are the only replay-checked tokens the provider has on).
-      if (!(await this.options.kv.setIfAbsent(this.key(id), JSON.stringify(entry), lifetimeMs))) throw new errors.InvalidClientAuth('client assertion tokens must only be used once');
-      return;
-    }
+    // A replay marker was already claimed by find (below); this only gives it the provider's lifetime.
     await this.options.kv.set(this.key(id), JSON.stringify(entry), lifetimeMs);
     if (typeof payload.uid === 'string') await this.options.kv.set(this.uidKey(payload.uid), id, lifetimeMs);
   }
@@ -62,10 +55,24 @@ export class ShortLivedOidcAdapter implements Adapter {
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
+    if (this.kind === 'ReplayDetection') return this.claimReplayMarker(id);
     const entry = await this.entry(id);
     if (entry === undefined) return undefined;
     const consumedAt = await this.options.kv.get(this.consumedKey(id));
     return consumedAt === undefined ? entry.payload : { ...entry.payload, consumed: Math.floor(Number(consumedAt) / 1000) };
+  }
+
+  /**
+   * The provider checks a jti (a client assertion's, a DPoP proof's) by a find, then saves it:
+   * proofs replayed at once, on one instance or several, would all find nothing. So the find is
+   * the claim — one setIfAbsent: the first finder of an id is told it is new and claims it, every
+   * other finds it and is a replay, refused with the error the provider picks for the place
+   * (invalid_client for an assertion, invalid_grant at the token endpoint, invalid_token at userinfo).
+   */
+  private async claimReplayMarker(id: string): Promise<AdapterPayload | undefined> {
+    const marker: StoredEntry = { payload: { jti: id }, expiresAt: this.options.now() + defaultLifetimeMs };
+    if (await this.options.kv.setIfAbsent(this.key(id), JSON.stringify(marker), defaultLifetimeMs)) return undefined;
+    return (await this.entry(id))?.payload ?? marker.payload;
   }
 
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
