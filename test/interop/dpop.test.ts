@@ -127,7 +127,7 @@ describe('DPoP interop at the OpenID Provider (TWOFOLD_DPOP_NONCE=required)', ()
     const sent: Array<{ method: string; url: string; proof: string; accessToken?: string }> = [];
     const capturing = await discoverAsClient(t, clientId);
     capturing[client.customFetch] = (url, options) => {
-      const headers = new Headers(options.headers as HeadersInit);
+      const headers = new Headers(options.headers as ConstructorParameters<typeof Headers>[0]);
       const proof = headers.get('dpop');
       const authorization = headers.get('authorization');
       if (proof !== null) sent.push({ method: options.method ?? 'GET', url: String(url), proof, ...(authorization?.startsWith('DPoP ') === true ? { accessToken: authorization.slice(5) } : {}) });
