@@ -23,6 +23,14 @@ export interface ShortLivedAdapterOptions {
 /** Absent a lifetime from the provider, as long as the longest of these kinds lives. */
 const defaultLifetimeMs = 600_000;
 
+/**
+ * The least a replay marker is kept. The provider accepts a DPoP proof whose iat is within five
+ * minutes of its clock either way, but keeps the proof's jti only five minutes from its first use:
+ * a proof dated ahead could be used again once its marker is gone and while its iat still passes.
+ * Ten minutes covers the whole span in which any one proof is accepted.
+ */
+export const replayMarkerMinimumLifetimeMs = 600_000;
+
 export class ShortLivedOidcAdapter implements Adapter {
   constructor(
     private readonly kind: string,
@@ -42,7 +50,8 @@ export class ShortLivedOidcAdapter implements Adapter {
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
-    const lifetimeMs = expiresIn === undefined ? defaultLifetimeMs : Math.max(1, expiresIn) * 1000;
+    const asked = expiresIn === undefined ? defaultLifetimeMs : Math.max(1, expiresIn) * 1000;
+    const lifetimeMs = this.kind === 'ReplayDetection' ? Math.max(asked, replayMarkerMinimumLifetimeMs) : asked;
     const entry: StoredEntry = { payload, expiresAt: this.options.now() + lifetimeMs };
     // A replay marker was already claimed by find (below); this only gives it the provider's lifetime.
     await this.options.kv.set(this.key(id), JSON.stringify(entry), lifetimeMs);
@@ -70,8 +79,8 @@ export class ShortLivedOidcAdapter implements Adapter {
    * (invalid_client for an assertion, invalid_grant at the token endpoint, invalid_token at userinfo).
    */
   private async claimReplayMarker(id: string): Promise<AdapterPayload | undefined> {
-    const marker: StoredEntry = { payload: { jti: id }, expiresAt: this.options.now() + defaultLifetimeMs };
-    if (await this.options.kv.setIfAbsent(this.key(id), JSON.stringify(marker), defaultLifetimeMs)) return undefined;
+    const marker: StoredEntry = { payload: { jti: id }, expiresAt: this.options.now() + replayMarkerMinimumLifetimeMs };
+    if (await this.options.kv.setIfAbsent(this.key(id), JSON.stringify(marker), replayMarkerMinimumLifetimeMs)) return undefined;
     return (await this.entry(id))?.payload ?? marker.payload;
   }
 
