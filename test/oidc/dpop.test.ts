@@ -176,6 +176,30 @@ describe('DPoP at the OpenID Provider under TWOFOLD_DPOP=required and TWOFOLD_DP
     const info = await client.fetchUserInfo(config, refreshed.access_token, user.userId, { DPoP: dpop });
     expect(info.sub).toBe(user.userId);
   });
+  it('DP-38: a browser app (its redirect URI’s origin) may send the DPoP header and read DPoP-Nonce across origins', async () => {
+    const origin = new URL(redirectUri).origin;
+    const preflight = await fetch(`${t.baseUrl}/oidc/token`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'dpop, content-type' } });
+    expect(preflight.status).toBeLessThan(300);
+    expect(preflight.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('dpop');
+    const key = await createDpopTestKey('ES256');
+    const response = await fetch(`${t.baseUrl}/oidc/token`, {
+      method: 'POST',
+      headers: { origin, 'content-type': 'application/x-www-form-urlencoded', dpop: await makeDpopProof({ key, htm: 'POST', htu: `${t.baseUrl}/oidc/token`, iat: Math.floor(Date.now() / 1000) }) },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'unknown', client_id: 'any-app' }).toString(),
+    });
+    await response.arrayBuffer();
+    expect(response.headers.get('access-control-allow-origin')).toBe(origin);
+    expect(response.headers.get('access-control-expose-headers')?.toLowerCase()).toContain('dpop-nonce');
+    expect(response.headers.get('dpop-nonce')).not.toBeNull();
+    // The preflight is the provider's (it cannot know the client yet); the answer itself is readable only by the client's own origin.
+    const fromElsewhere = await fetch(`${t.baseUrl}/oidc/token`, {
+      method: 'POST',
+      headers: { origin: 'https://evil.example', 'content-type': 'application/x-www-form-urlencoded', dpop: await makeDpopProof({ key, htm: 'POST', htu: `${t.baseUrl}/oidc/token`, iat: Math.floor(Date.now() / 1000) }) },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'unknown', client_id: 'any-app' }).toString(),
+    });
+    await fromElsewhere.arrayBuffer();
+    expect(fromElsewhere.headers.get('access-control-allow-origin')).toBeNull();
+  });
 });
 
 describe('DPoP at the OpenID Provider under TWOFOLD_DPOP=off', () => {
