@@ -57,7 +57,7 @@ describe('twofold keys rotate-encryption', () => {
     const newKeyId = encryptionKeyId(Buffer.from(readFileSync(keyPath, 'utf8').trim(), 'base64url'));
     expect(report).toMatchObject({
       key_id: newKeyId,
-      resealed: { factors: 1, signing_keys: 1, server_secrets: 1 },
+      resealed: { factors: 1, signing_keys: 1, server_secrets: 2 },
       complete: true,
       removable_previous_key_ids: [oldKeyId],
       generated: { key_id: newKeyId, previous_key_id: oldKeyId },
@@ -72,7 +72,7 @@ describe('twofold keys rotate-encryption', () => {
     const status = await twofold(env, 'keys', 'encryption-status', '--json');
     expect(status.code, status.stderr).toBe(0);
     expect(JSON.parse(status.stdout)).toEqual([
-      { key_id: newKeyId, state: 'current', factors: 1, signing_keys: 1, server_secrets: 1, outbox: 0, oidc_payloads: 0, total: 3 },
+      { key_id: newKeyId, state: 'current', factors: 1, signing_keys: 1, server_secrets: 2, outbox: 0, oidc_payloads: 0, total: 4 },
       { key_id: oldKeyId, state: 'previous', factors: 0, signing_keys: 0, server_secrets: 0, outbox: 0, oidc_payloads: 0, total: 0 },
     ]);
 
@@ -92,7 +92,7 @@ describe('twofold keys rotate-encryption', () => {
     await dataWithOneUser(dataDir);
     const result = await twofold(testEnvironment(dataDir, { TWOFOLD_LOG_LEVEL: 'warn' }), 'keys', 'rotate-encryption', '--generate');
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/re-sealed 3 value\(s\) under encryption key/);
+    expect(result.stdout).toMatch(/re-sealed 4 value\(s\) under encryption key/);
     expect(result.stdout).toContain('Restart running servers');
   });
 
@@ -134,11 +134,11 @@ describe('twofold keys rotate-encryption', () => {
     const before = JSON.parse((await twofold(rotating, 'keys', 'encryption-status', '--json')).stdout);
     expect(before).toEqual([
       { key_id: encryptionKeyId(newKey), state: 'current', factors: 0, signing_keys: 0, server_secrets: 0, outbox: 0, oidc_payloads: 0, total: 0 },
-      { key_id: encryptionKeyId(oldKey), state: 'previous', factors: 1, signing_keys: 1, server_secrets: 1, outbox: 0, oidc_payloads: 0, total: 3 },
+      { key_id: encryptionKeyId(oldKey), state: 'previous', factors: 1, signing_keys: 1, server_secrets: 2, outbox: 0, oidc_payloads: 0, total: 4 },
     ]);
     const result = await twofold(rotating, 'keys', 'rotate-encryption');
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toContain(`re-sealed 3 value(s) under encryption key ${encryptionKeyId(newKey)}`);
+    expect(result.stdout).toContain(`re-sealed 4 value(s) under encryption key ${encryptionKeyId(newKey)}`);
     expect(result.stdout).toContain(`Nothing is sealed under ${encryptionKeyId(oldKey)} any more`);
     expect(result.stdout).not.toContain('Restart running servers');
     const again = JSON.parse((await twofold(rotating, 'keys', 'rotate-encryption', '--json')).stdout);
@@ -146,7 +146,7 @@ describe('twofold keys rotate-encryption', () => {
 
     const onlyOld = await twofold(testEnvironment(dataDir, { TWOFOLD_ENCRYPTION_KEY: oldKey.toString('base64') }), 'keys', 'encryption-status');
     expect(onlyOld.code).toBe(1);
-    expect(onlyOld.stderr).toContain(`encryption key id(s) ${encryptionKeyId(newKey)} (3 values)`);
+    expect(onlyOld.stderr).toContain(`encryption key id(s) ${encryptionKeyId(newKey)} (4 values)`);
     expect(onlyOld.stderr).toContain('TWOFOLD_PREVIOUS_ENCRYPTION_KEYS');
     const onlyNew = await twofold(testEnvironment(dataDir, { TWOFOLD_ENCRYPTION_KEY: newKey.toString('base64') }), 'keys', 'encryption-status', '--json');
     expect(onlyNew.code, onlyNew.stderr).toBe(0);

@@ -69,12 +69,12 @@ describe('rotateEncryptionKey()', () => {
 
   it('counts what each key seals: before the rotation, everything stored is under the old key', async () => {
     const usage = await countSealedValuesByKeyId(t.ctx.db, t.ctx.secretBox);
-    expect(usage).toEqual([{ keyId: oldKeyId, counts: { factors: 4, signing_keys: 1, server_secrets: 1, outbox: 0, oidc_payloads: 1 }, total: 7 }]);
+    expect(usage).toEqual([{ keyId: oldKeyId, counts: { factors: 4, signing_keys: 1, server_secrets: 2, outbox: 0, oidc_payloads: 1 }, total: 8 }]);
   });
 
   it('OT-08, OP-05: re-seals every TOTP secret, private signing key, server secret and OIDC client secret so that the new key alone opens them', async () => {
     const rotation = await rotateEncryptionKey(t.ctx, { batchSize: 2 });
-    expect(rotation).toEqual({ keyId: newKeyId, resealed: { factors: 4, signing_keys: 1, server_secrets: 1, outbox: 0, oidc_payloads: 1 }, changedConcurrently: 0, unopenable: 0, remaining: [] });
+    expect(rotation).toEqual({ keyId: newKeyId, resealed: { factors: 4, signing_keys: 1, server_secrets: 2, outbox: 0, oidc_payloads: 1 }, changedConcurrently: 0, unopenable: 0, remaining: [] });
     const onlyNewKey = createSecretBox([newKey]);
     const factors = await t.ctx.db.selectFrom('factors').select(['id', 'user_id', 'secret_ciphertext']).where('secret_ciphertext', 'is not', null).execute();
     expect(factors).toHaveLength(4);
@@ -89,7 +89,7 @@ describe('rotateEncryptionKey()', () => {
     const client = await t.ctx.db.selectFrom('oidc_payloads').selectAll().where('kind', '=', 'Client').where('id', '=', 'rotated-app').executeTakeFirstOrThrow();
     expect(onlyNewKey.open(client.sealed_secret!, oidcClientSecretAad('rotated-app'))).toBe(oidcClientSecret);
     expect(client.payload).not.toContain('twofold_client_secret_sealed');
-    expect(await countSealedValuesByKeyId(t.ctx.db, t.ctx.secretBox)).toEqual([{ keyId: newKeyId, counts: { factors: 4, signing_keys: 1, server_secrets: 1, outbox: 0, oidc_payloads: 1 }, total: 7 }]);
+    expect(await countSealedValuesByKeyId(t.ctx.db, t.ctx.secretBox)).toEqual([{ keyId: newKeyId, counts: { factors: 4, signing_keys: 1, server_secrets: 2, outbox: 0, oidc_payloads: 1 }, total: 8 }]);
   });
 
   it('OT-08: TOTP sign-in still works, tokens verify, and the JWKS is unchanged (signing kids do not move)', async () => {
@@ -109,7 +109,7 @@ describe('rotateEncryptionKey()', () => {
 
   it('LOG-01: the rotation is one encryption_key.rotated event with key ids and counts, never a key', async () => {
     const events = t.events.filter((event) => event.type === 'encryption_key.rotated');
-    expect(events).toEqual([{ type: 'encryption_key.rotated', details: { key_id: newKeyId, resealed: 7, remaining: 0, remaining_key_ids: '' } }]);
+    expect(events).toEqual([{ type: 'encryption_key.rotated', details: { key_id: newKeyId, resealed: 8, remaining: 0, remaining_key_ids: '' } }]);
     await t.ctx.auditTrail.flush();
     const stored = await t.ctx.db.selectFrom('security_events').selectAll().where('type', '=', 'encryption_key.rotated').execute();
     expect(stored).toHaveLength(1);
@@ -128,7 +128,7 @@ describe('rotateEncryptionKey()', () => {
   it('a start with only the old key after the rotation fails, naming the missing key id and TWOFOLD_PREVIOUS_ENCRYPTION_KEYS', async () => {
     const error = await startupFailure(t, keyEnv(oldKey));
     expect(error).toBeInstanceOf(StartupError);
-    expect((error as Error).message).toContain(`${newKeyId} (7 values)`);
+    expect((error as Error).message).toContain(`${newKeyId} (8 values)`);
     expect((error as Error).message).toContain('TWOFOLD_PREVIOUS_ENCRYPTION_KEYS');
     expect((error as Error).message).not.toContain(oldKey.toString('base64'));
   });
@@ -173,7 +173,7 @@ describe('rotateEncryptionKey() beside other writers', () => {
 
   it('a run after an interrupted one finishes the rest and leaves nothing under the old key', async () => {
     const rotation = await rotateEncryptionKey(t.ctx);
-    expect(rotation.resealed).toEqual({ factors: 0, signing_keys: 1, server_secrets: 1, outbox: 0, oidc_payloads: 1 });
+    expect(rotation.resealed).toEqual({ factors: 0, signing_keys: 1, server_secrets: 2, outbox: 0, oidc_payloads: 1 });
     expect(rotation.remaining).toEqual([]);
     expect(await signIn(t, users[2]!)).toMatchObject({ accessToken: expect.any(String) });
   });
@@ -208,16 +208,16 @@ describe('OB-01: the development outbox is sealed under the encryption key, and 
 
   it('OB-01: counts the outbox message under the key that sealed it, and a start without that key names it', async () => {
     const usage = await countSealedValuesByKeyId(t.ctx.db, t.ctx.secretBox);
-    expect(usage).toEqual([{ keyId: oldKeyId, counts: { factors: 1, signing_keys: 1, server_secrets: 1, outbox: 1, oidc_payloads: 0 }, total: 4 }]);
+    expect(usage).toEqual([{ keyId: oldKeyId, counts: { factors: 1, signing_keys: 1, server_secrets: 2, outbox: 1, oidc_payloads: 0 }, total: 5 }]);
     expect(await lastSentCode(t, phone)).toBe(code);
     const error = await startupFailure(t, keyEnv(newKey));
     expect(error).toBeInstanceOf(StartupError);
-    expect((error as Error).message).toContain(`${oldKeyId} (4 values)`);
+    expect((error as Error).message).toContain(`${oldKeyId} (5 values)`);
   });
 
   it('OB-01: re-seals the outbox message: the new key alone opens it, with the same code', async () => {
     const rotation = await rotateEncryptionKey(t.ctx);
-    expect(rotation).toMatchObject({ resealed: { factors: 1, signing_keys: 1, server_secrets: 1, outbox: 1, oidc_payloads: 0 }, unopenable: 0, remaining: [] });
+    expect(rotation).toMatchObject({ resealed: { factors: 1, signing_keys: 1, server_secrets: 2, outbox: 1, oidc_payloads: 0 }, unopenable: 0, remaining: [] });
     const [row] = await rawOutboxRows(t, phone);
     expect(row!.content_ciphertext.startsWith(`v1.${newKeyId}.`)).toBe(true);
     expect(JSON.stringify(row)).not.toContain(code);

@@ -79,6 +79,24 @@ describe('DPoP proofs (RFC 9449 §4.3)', () => {
     expect(await checkDpopProof(await makeProof({ key: ed25519, header: { jwk: es256.publicJwk } }), options())).toMatchObject({ ok: false, error: 'invalid_dpop_proof' });
   });
 
+  it('DP-04: a key must be of its alg\'s own type — an Ed448 key under EdDSA, a P-384 key or a point off the curve under ES256 are refused; a critical header extension is refused', async () => {
+    // jose will not sign EdDSA with Ed448; the key is judged before the signature, so any will do.
+    const ed448Jwk = generateKeyPairSync('ed448').publicKey.export({ format: 'jwk' });
+    const ed448Proof = unsignedJws({ typ: 'dpop+jwt', alg: 'EdDSA', jwk: ed448Jwk }, { jti: 'j', htm: 'POST', htu: url, iat: nowSeconds }, randomBytes(114).toString('base64url'));
+    expect(await checkDpopProof(ed448Proof, options())).toMatchObject({ ok: false, description: 'the DPoP proof jwk is not a public key for its alg' });
+    const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey.export({ format: 'jwk' });
+    expect(await checkDpopProof(await makeProof({ header: { jwk: p384 } }), options())).toMatchObject({ ok: false, description: 'the DPoP proof jwk is not a public key for its alg' });
+    const offCurve = { ...es256.publicJwk, y: Buffer.alloc(32, 7).toString('base64url') };
+    expect(await checkDpopProof(await makeProof({ header: { jwk: offCurve } }), options())).toMatchObject({ ok: false, description: 'the DPoP proof jwk is not a public key for its alg' });
+    expect(await checkDpopProof(await makeProof({ header: { crit: ['b64'], b64: true } }), options())).toMatchObject({ ok: false, description: 'the DPoP proof names critical header extensions' });
+  });
+
+  it('DP-03: members beyond RFC 7638\'s (kid, use, alg) do not change the key: jkt is the thumbprint jose computes; a proof expired by its own exp is refused', async () => {
+    const proof = await makeProof({ header: { jwk: { ...es256.publicJwk, kid: 'client-key', use: 'sig', alg: 'ES256' } } });
+    expect(await checkDpopProof(proof, options())).toMatchObject({ ok: true, jkt: await calculateJwkThumbprint(es256.publicJwk, 'sha256') });
+    expect(await checkDpopProof(await makeProof({ claims: { exp: nowSeconds - 30 } }), options())).toMatchObject({ ok: false, description: 'the DPoP proof has expired' });
+  });
+
   it('DP-05: a jwk holding private key material is refused (EC d, RSA primes, a symmetric k)', async () => {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const privateJwk = privateKey.export({ format: 'jwk' });

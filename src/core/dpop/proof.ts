@@ -7,10 +7,10 @@
 // Every refusal is a result, never a throw — only the replay store's own failure (e.g. Redis down)
 // propagates. The jti is claimed last, after the signature and every claim passed: an invalid proof
 // must not burn someone else's jti.
-import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import { constantTimeEqual } from '../crypto/constant-time.js';
 import { sha256Base64url } from '../crypto/digest.js';
 import { normalizeHtu } from './htu.js';
+import { isProofAlgorithm, proofKeyFor, proofSignatureVerifies } from './proof-keys.js';
 import type { DpopReplayStore } from './replay-store.js';
 
 export const defaultDpopAlgs: readonly string[] = ['ES256', 'EdDSA'];
@@ -39,7 +39,7 @@ export interface DpopProofCheckOptions {
   /** Given when the server requires a nonce: the proof's nonce must pass it. */
   nonce?: DpopNonceCheck;
   replay: DpopReplayStore;
-  /** Defaults to ES256 and EdDSA. `none` and symmetric (HS*) algorithms are never accepted. */
+  /** Defaults to ES256 and EdDSA, the only two this checker knows; `none`, HS* and anything else are never accepted. */
   allowedAlgs?: readonly string[];
   maxAgeSeconds?: number;
   clockSkewSeconds?: number;
@@ -60,25 +60,29 @@ export async function checkDpopProof(proof: unknown, options: DpopProofCheckOpti
   if (proof.length > maxDpopProofLength) return refuse('the DPoP proof is too large');
   if (!compactJws.test(proof)) return refuse('the DPoP proof is not one compact JWS');
 
-  const allowedAlgs = (options.allowedAlgs ?? defaultDpopAlgs).filter((alg) => alg !== 'none' && !alg.startsWith('HS'));
-  const header = protectedHeader(proof);
+  const allowedAlgs = (options.allowedAlgs ?? defaultDpopAlgs).filter(isProofAlgorithm);
+  const [encodedHeader = '', encodedPayload = '', encodedSignature = ''] = proof.split('.');
+  const header = jsonObject(encodedHeader);
   if (header === undefined) return refuse('the DPoP proof header cannot be read');
   if (header['typ'] !== 'dpop+jwt') return refuse('the DPoP proof typ must be dpop+jwt');
-  if (typeof header['alg'] !== 'string' || !allowedAlgs.includes(header['alg'])) return refuse('the DPoP proof alg is not accepted');
+  const alg = header['alg'];
+  if (typeof alg !== 'string' || !isProofAlgorithm(alg) || !allowedAlgs.includes(alg)) return refuse('the DPoP proof alg is not accepted');
+  // No JWS extension is understood here, so none may be critical (RFC 7515 §4.1.11), e.g. b64: false.
+  if ('crit' in header) return refuse('the DPoP proof names critical header extensions');
   const jwk = header['jwk'];
   if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) return refuse('the DPoP proof has no jwk');
   if (privateJwkMembers.some((member) => member in jwk)) return refuse('the DPoP proof jwk must be a public key');
-
-  let payload: JWTPayload;
-  try {
-    // EmbeddedJWK verifies with the header's own key (and refuses a non-public one); the alg list
-    // is ours, so a key cannot pick an algorithm we do not accept.
-    ({ payload } = await jwtVerify(proof, EmbeddedJWK, { algorithms: allowedAlgs, currentDate: new Date(options.now) }));
-  } catch {
+  // The key must be of the alg's own type (an EC P-256 key for ES256, an Ed25519 key for EdDSA),
+  // so a key cannot pick an algorithm we do not accept.
+  const key = proofKeyFor(alg, jwk as Record<string, unknown>);
+  if (key === undefined) return refuse('the DPoP proof jwk is not a public key for its alg');
+  if (!proofSignatureVerifies(alg, key, `${encodedHeader}.${encodedPayload}`, Buffer.from(encodedSignature, 'base64url'))) {
     return refuse('the DPoP proof signature does not verify with its jwk');
   }
+  const payload = jsonObject(encodedPayload);
+  if (payload === undefined) return refuse('the DPoP proof claims cannot be read');
 
-  const { jti, htm, htu, iat } = payload as JWTPayload & { htm?: unknown; htu?: unknown };
+  const { jti, htm, htu, iat } = payload;
   if (typeof jti !== 'string' || jti.length === 0 || jti.length > maxJtiLength) return refuse('the DPoP proof jti is missing or too long');
   if (htm !== options.method) return refuse('the DPoP proof htm does not match the request method');
   const expectedHtu = normalizeHtu(options.url);
@@ -90,6 +94,9 @@ export async function checkDpopProof(proof: unknown, options: DpopProofCheckOpti
   const nowSeconds = options.now / 1000;
   if (iat < nowSeconds - maxAgeSeconds) return refuse('the DPoP proof is too old');
   if (iat > nowSeconds + clockSkewSeconds) return refuse('the DPoP proof iat is in the future');
+  // Optional in a proof, but honoured when present, as any JWT validator would.
+  if (payload['exp'] !== undefined && (typeof payload['exp'] !== 'number' || payload['exp'] <= nowSeconds - clockSkewSeconds)) return refuse('the DPoP proof has expired');
+  if (payload['nbf'] !== undefined && (typeof payload['nbf'] !== 'number' || payload['nbf'] > nowSeconds + clockSkewSeconds)) return refuse('the DPoP proof is not valid yet');
 
   if (options.accessToken !== undefined) {
     const ath = payload['ath'];
@@ -100,12 +107,7 @@ export async function checkDpopProof(proof: unknown, options: DpopProofCheckOpti
     if (typeof nonce !== 'string' || !options.nonce.check(nonce)) return refuse('a fresh DPoP nonce is required', 'use_dpop_nonce');
   }
 
-  let jkt: string;
-  try {
-    jkt = await calculateJwkThumbprint(jwk as JWK, 'sha256');
-  } catch {
-    return refuse('the DPoP proof jwk has no thumbprint');
-  }
+  const { jkt } = key;
   // Held as long as a proof with this iat is accepted (its age limit plus the skew it may be ahead).
   const ttlMs = Math.ceil((iat + clockSkewSeconds - nowSeconds + maxAgeSeconds) * 1000);
   const replayKey = sha256Base64url(`${jkt}:${jti}`);
@@ -113,9 +115,11 @@ export async function checkDpopProof(proof: unknown, options: DpopProofCheckOpti
   return { ok: true, jkt, jti, iat };
 }
 
-function protectedHeader(proof: string): Record<string, unknown> | undefined {
+/** A base64url-encoded JSON object, or undefined. */
+function jsonObject(encoded: string): Record<string, unknown> | undefined {
   try {
-    return decodeProtectedHeader(proof);
+    const value: unknown = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8'));
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }
