@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calculateJwkThumbprint, decodeJwt, exportJWK } from 'jose';
 import * as client from 'openid-client';
-import { registerPublicOidcClient } from '../../src/oidc/clients.js';
+import { registerConfidentialOidcClient, registerPublicOidcClient } from '../../src/oidc/clients.js';
 import { createDpopTestKey, makeDpopProof } from '../helpers/dpop-proofs.js';
 import { signUp, type SignedUp } from '../helpers/flow.js';
 import { startListeningTwofold, type ListeningTwofold } from '../helpers/listening-twofold.js';
@@ -121,6 +121,19 @@ describe('DPoP at the OpenID Provider (TWOFOLD_DPOP=allowed, the default)', () =
     const wrongKey = await userinfo(t, { authorization: `DPoP ${tokens.access_token}`, dpop: wrongKeyProof });
     expect(wrongKey.status).toBe(401);
     expect(wrongKey.authenticate).toMatch(/invalid_token/);
+  });
+
+  it('DP-34: introspection (RFC 7662, for a confidential resource server) reports a bound opaque token’s cnf.jkt', async () => {
+    const secret = await registerConfidentialOidcClient(t.ctx.db, t.ctx.secretBox, { clientId: 'resource-server', redirectUris: ['https://rs.example/cb'] });
+    const keyPair = await client.randomDPoPKeyPair();
+    const tokens = await loginWith(t, browser, user, config, { redirectUri, scope: 'openid' }, client.getDPoPHandle(config, keyPair));
+    const response = await fetch(`${t.baseUrl}/oidc/token/introspection`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`resource-server:${secret}`).toString('base64')}` },
+      body: new URLSearchParams({ token: tokens.access_token }).toString(),
+    });
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ active: true, cnf: { jkt: await thumbprintOf(keyPair) } });
   });
 
   it('DP-37: a client registered with dpop_bound_access_tokens is refused a token without a proof (invalid_grant), and its code is not spent by the refusal', async () => {
