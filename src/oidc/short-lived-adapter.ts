@@ -27,7 +27,8 @@ const defaultLifetimeMs = 600_000;
  * The least a replay marker is kept. The provider accepts a DPoP proof whose iat is within five
  * minutes of its clock either way, but keeps the proof's jti only five minutes from its first use:
  * a proof dated ahead could be used again once its marker is gone and while its iat still passes.
- * Ten minutes covers the whole span in which any one proof is accepted.
+ * Ten minutes covers the whole span in which any one proof is accepted (one carrying the
+ * provider's nonce is not held to its iat but to the nonce, good for at most five minutes).
  */
 export const replayMarkerMinimumLifetimeMs = 600_000;
 
