@@ -23,6 +23,7 @@ import { discoveryWithoutFragment } from './discovery-response-modes.js';
 import { unauthorizedGrantAsRfcError } from './unauthorized-grant.js';
 import { assuranceLevels } from '../core/tokens/assurance-levels.js';
 import { clientUnderDpopPolicy, dpopConfiguration } from './dpop-configuration.js';
+import { dpopRefusalsAsRfcError } from './dpop-refusals.js';
 
 /** Where the provider's endpoints live; stable, documented in the README. */
 export const oidcRoutes = {
@@ -142,6 +143,7 @@ export async function createOidcProvider(ctx: FlowContext): Promise<{ provider: 
   provider.proxy = true;
   provider.use(signOutOfTwofoldAtLogout(ctx));
   provider.use(unauthorizedGrantAsRfcError);
+  provider.use(dpopRefusalsAsRfcError(provider));
   provider.use(discoveryWithoutFragment);
   return { provider, kid: String(signingJwk.kid) };
 }

@@ -152,7 +152,7 @@ describe('twofold clients add|update --dpop', () => {
     expect(JSON.parse(again.stdout)).toMatchObject({ dpop: true, redirect_uris: [redirectUri] });
   });
 
-  it('DP-37: a --service --dpop client is refused a token without a proof (invalid_grant) and gets a DPoP token with one', async () => {
+  it('DP-37: a --service --dpop client is refused a token without a proof (invalid_dpop_proof) and gets a DPoP token with one', async () => {
     const added = await twofold('clients', 'add', '--service', '--id', 'bound-service', '--dpop', '--json');
     expect(added.code, added.stderr).toBe(0);
     const { client_secret: secret, dpop } = JSON.parse(added.stdout) as { client_secret: string; dpop: boolean };
@@ -167,7 +167,7 @@ describe('twofold clients add|update --dpop', () => {
         });
       const bare = await request({});
       expect(bare.status).toBe(400);
-      expect(((await bare.json()) as { error: string }).error).toBe('invalid_grant');
+      expect(((await bare.json()) as { error: string }).error).toBe('invalid_dpop_proof');
       const key = await createDpopTestKey('EdDSA');
       const proof = await makeDpopProof({ key, htm: 'POST', htu: `${t.baseUrl}/oidc/token`, iat: Math.floor(Date.now() / 1000) });
       const bound = await request({ dpop: proof });

@@ -81,15 +81,15 @@ describe('DPoP at the OpenID Provider (TWOFOLD_DPOP=allowed, the default)', () =
     expect(decodeJwt(tokens.access_token)['cnf']).toBeUndefined();
   });
 
-  it('DP-35: a public client’s bound refresh token works with the same key (new tokens bound to it) and is refused with another key, without being spent', async () => {
+  it('DP-35: a public client’s bound refresh token works with the same key (new tokens bound to it) and is refused with another key or none (invalid_dpop_proof), without being spent', async () => {
     const keyPair = await client.randomDPoPKeyPair();
     const dpop = client.getDPoPHandle(config, keyPair);
     const first = await loginWith(t, browser, user, config, offline, dpop);
     expect(first.refresh_token).toEqual(expect.any(String));
 
     const otherKey = client.getDPoPHandle(config, await client.randomDPoPKeyPair());
-    await expect(client.refreshTokenGrant(config, first.refresh_token!, undefined, { DPoP: otherKey })).rejects.toMatchObject({ error: 'invalid_grant' });
-    await expect(client.refreshTokenGrant(config, first.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    await expect(client.refreshTokenGrant(config, first.refresh_token!, undefined, { DPoP: otherKey })).rejects.toMatchObject({ error: 'invalid_dpop_proof', error_description: 'failed jkt verification' });
+    await expect(client.refreshTokenGrant(config, first.refresh_token!)).rejects.toMatchObject({ error: 'invalid_dpop_proof' });
 
     // Still good with its own key: the refusals above spent nothing.
     const refreshed = await client.refreshTokenGrant(config, first.refresh_token!, undefined, { DPoP: dpop });
@@ -136,11 +136,11 @@ describe('DPoP at the OpenID Provider (TWOFOLD_DPOP=allowed, the default)', () =
     expect(body).toMatchObject({ active: true, cnf: { jkt: await thumbprintOf(keyPair) } });
   });
 
-  it('DP-37: a client registered with dpop_bound_access_tokens is refused a token without a proof (invalid_grant), and its code is not spent by the refusal', async () => {
+  it('DP-37: a client registered with dpop_bound_access_tokens is refused a token without a proof (invalid_dpop_proof), and its code is not spent by the refusal', async () => {
     const verifier = client.randomPKCECodeVerifier();
     const callback = await authorizationCallback(t, browser, user, strictConfig, { ...offline, verifier });
     const checks = { pkceCodeVerifier: verifier, expectedState: 'state-t' };
-    await expect(client.authorizationCodeGrant(strictConfig, callback, checks)).rejects.toMatchObject({ error: 'invalid_grant' });
+    await expect(client.authorizationCodeGrant(strictConfig, callback, checks)).rejects.toMatchObject({ error: 'invalid_dpop_proof', error_description: 'DPoP proof JWT not provided' });
     const keyPair = await client.randomDPoPKeyPair();
     const tokens = await client.authorizationCodeGrant(strictConfig, callback, checks, undefined, { DPoP: client.getDPoPHandle(strictConfig, keyPair) });
     expect(tokens.token_type.toLowerCase()).toBe('dpop');
@@ -166,7 +166,7 @@ describe('DPoP at the OpenID Provider under TWOFOLD_DPOP=required and TWOFOLD_DP
   it('DP-37: TWOFOLD_DPOP=required refuses a client registered without --dpop a token without a proof', async () => {
     const verifier = client.randomPKCECodeVerifier();
     const callback = await authorizationCallback(t, browser, user, config, { redirectUri, scope: 'openid', verifier });
-    await expect(client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: 'state-t' })).rejects.toMatchObject({ error: 'invalid_grant' });
+    await expect(client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: 'state-t' })).rejects.toMatchObject({ error: 'invalid_dpop_proof' });
   });
 
   it('DP-38: a proof without the server nonce gets 400 use_dpop_nonce with a DPoP-Nonce header; openid-client retries with it and the whole flow works', async () => {

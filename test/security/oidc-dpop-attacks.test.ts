@@ -1,9 +1,9 @@
 // DPoP (RFC 9449) at the OpenID Provider under attack (DP-39, DP-35, DP-38): proofs replayed — later,
 // all at once, and on another instance sharing PostgreSQL and Redis —, proofs made for another URL or
 // method, malformed or unsigned proofs, a bound refresh token presented with another key. Each must
-// meet the RFC's refusal (status and `error` in JSON at the token endpoint, WWW-Authenticate at
-// userinfo) and never a 500; where a refusal could be the harness being broken, the same request
-// done right is shown to work first.
+// meet the RFC's refusal — JSON at the token endpoint (invalid_dpop_proof for anything about the
+// proof), WWW-Authenticate at userinfo — and never a 500; where a refusal could be the harness
+// being broken, the same request done right is shown to work first.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import * as client from 'openid-client';
@@ -103,7 +103,7 @@ describe('DPoP at the OpenID Provider under attack', () => {
     for (const answer of refused) expect(answer.authenticate).toMatch(/error="invalid_token"/);
   });
 
-  it('DP-39: a token request replaying a proof already used at the token endpoint is refused (400 invalid_grant)', async () => {
+  it('DP-39: a token request replaying a proof already used at the token endpoint is refused (400 invalid_dpop_proof)', async () => {
     const key = await createDpopTestKey('ES256');
     const tokens = await boundLogin(t, browser, user, config, key);
     const proof = await makeDpopProof({ key, htm: 'POST', htu: `${t.baseUrl}/oidc/token`, iat: nowSeconds() });
@@ -111,7 +111,10 @@ describe('DPoP at the OpenID Provider under attack', () => {
     expect(first.status, JSON.stringify(first.body)).toBe(200);
     const replay = await tokenRequest(t.baseUrl, { grant_type: 'refresh_token', refresh_token: String(first.body['refresh_token']) }, proof);
     expect(replay.status).toBe(400);
-    expect(replay.body['error']).toBe('invalid_grant');
+    expect(replay.body).toEqual({ error: 'invalid_dpop_proof', error_description: 'DPoP proof JWT Replay detected' });
+    // The refusal spent nothing: the refresh token it carried still works with a fresh proof.
+    const fresh = await tokenRequest(t.baseUrl, { grant_type: 'refresh_token', refresh_token: String(first.body['refresh_token']) }, await makeDpopProof({ key, htm: 'POST', htu: `${t.baseUrl}/oidc/token`, iat: nowSeconds() }));
+    expect(fresh.status, JSON.stringify(fresh.body)).toBe(200);
   });
 
   it('DP-39: a proof for another URL, another method, alg none, another typ, another key’s signature or garbage → 400 invalid_dpop_proof; an hour-old one → use_dpop_nonce; one over 16 KiB → 431', async () => {
@@ -145,16 +148,16 @@ describe('DPoP at the OpenID Provider under attack', () => {
     expect(old.body['error']).toBe('use_dpop_nonce');
   });
 
-  it('DP-35: a bound refresh token presented with another key’s valid proof, or without a proof, → 400 invalid_grant, and stays good for its own key', async () => {
+  it('DP-35: a bound refresh token presented with another key’s valid proof, or without a proof, → 400 invalid_dpop_proof, and stays good for its own key', async () => {
     const key = await createDpopTestKey('ES256');
     const tokens = await boundLogin(t, browser, user, config, key);
     const thief = await createDpopTestKey('EdDSA');
     const stolen = await tokenRequest(t.baseUrl, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token }, await makeDpopProof({ key: thief, htm: 'POST', htu: `${t.baseUrl}/oidc/token`, iat: nowSeconds() }));
     expect(stolen.status).toBe(400);
-    expect(stolen.body['error']).toBe('invalid_grant');
+    expect(stolen.body['error']).toBe('invalid_dpop_proof');
     const bare = await tokenRequest(t.baseUrl, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
     expect(bare.status).toBe(400);
-    expect(bare.body['error']).toBe('invalid_grant');
+    expect(bare.body['error']).toBe('invalid_dpop_proof');
     const own = await tokenRequest(t.baseUrl, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token }, await makeDpopProof({ key, htm: 'POST', htu: `${t.baseUrl}/oidc/token`, iat: nowSeconds() }));
     expect(own.status, JSON.stringify(own.body)).toBe(200);
   });
