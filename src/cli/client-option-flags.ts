@@ -9,7 +9,8 @@ export function clientOptionFlags(command: Command, { negatable = false } = {}):
     .option('--require-par', 'accept authorization requests only pushed first (RFC 9126 PAR)')
     .option('--native', 'a native app (RFC 8252): an http loopback redirect URI accepts any port')
     .option('--jwks-file <path>', 'private_key_jwt: a JSON file with the client\'s public keys (a JWKS)')
-    .option('--jwks-uri <uri>', 'private_key_jwt: an https URL of the client\'s public keys');
-  if (negatable) command.option('--no-require-par', 'accept plain authorization requests again').option('--no-native', 'a web app: redirect URIs compared exactly');
+    .option('--jwks-uri <uri>', 'private_key_jwt: an https URL of the client\'s public keys')
+    .option('--dpop', 'DPoP required (RFC 9449): token requests without a proof are refused, tokens are bound to the client\'s key');
+  if (negatable) command.option('--no-require-par', 'accept plain authorization requests again').option('--no-native', 'a web app: redirect URIs compared exactly').option('--no-dpop', 'bearer tokens allowed again (unless TWOFOLD_DPOP=required)');
   return command;
 }

@@ -34,6 +34,8 @@ export interface OidcAdapterOptions {
   /** Opens a confidential client's sealed secret for the provider (clients.ts). */
   secretBox: SecretBox;
   now(): number;
+  /** The client's metadata as policy shapes it for the provider (dpop-configuration.ts); as stored when absent. */
+  clientUnderPolicy?(metadata: Record<string, unknown>): Record<string, unknown>;
 }
 
 /** What the provider does to a replayed code's grant: every row issued from it, and the grant itself. */
@@ -47,6 +49,7 @@ function toPayload(row: OidcPayloadRow | undefined): AdapterPayload | undefined 
 
 export function createOidcAdapter(options: OidcAdapterOptions): AdapterConstructor {
   const { db, now, secretBox, kv } = options;
+  const underPolicy = options.clientUnderPolicy ?? ((metadata: Record<string, unknown>) => metadata);
   class DatabaseRowsAdapter implements Adapter {
     constructor(private readonly kind: string) {}
 
@@ -68,7 +71,8 @@ export function createOidcAdapter(options: OidcAdapterOptions): AdapterConstruct
     private async findBy(by: OidcLookup, value: string): Promise<AdapterPayload | undefined> {
       const payload = toPayload(await findLiveOidcPayload(db, this.kind, by, value, now()));
       if (payload === undefined || this.kind !== oidcClientKind) return payload;
-      return providerClientMetadata(payload, secretBox) as AdapterPayload | undefined;
+      const metadata = providerClientMetadata(payload, secretBox);
+      return metadata === undefined ? undefined : (underPolicy(metadata) as AdapterPayload);
     }
 
     find(id: string): Promise<AdapterPayload | undefined> {

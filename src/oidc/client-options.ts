@@ -5,7 +5,9 @@
 // - a pairwise `sub` (a different, stable subject per client, so two apps cannot join their users);
 // - PAR required (RFC 9126: the authorization request only by reference, from the back channel);
 // - a native app (RFC 8252: an http loopback redirect URI accepts any port);
-// - the keys of a private_key_jwt client (RFC 7523), inline or at an https jwks_uri.
+// - the keys of a private_key_jwt client (RFC 7523), inline or at an https jwks_uri;
+// - DPoP required (RFC 9449 §5.2 dpop_bound_access_tokens: every token request carries a proof,
+//   every access token is bound to the client's key; dpop-configuration.ts).
 // Stored in the client's row as the provider's own metadata, so the provider enforces them, except
 // the required acr, which the interaction enforces (the provider only carries it).
 import { TwofoldError } from '../errors.js';
@@ -22,6 +24,8 @@ export interface OidcClientOptions {
   /** The public keys a private_key_jwt client signs its assertions with. */
   jwks?: { keys: Array<Record<string, unknown>> };
   jwksUri?: string;
+  /** Its tokens only DPoP-bound: a token request without a proof is refused. */
+  dpop?: boolean;
 }
 
 /** The options as they sit in the client's row (the provider's metadata names). */
@@ -32,6 +36,7 @@ export interface StoredClientOptions {
   application_type?: 'native' | 'web' | undefined;
   jwks?: { keys: Array<Record<string, unknown>> } | undefined;
   jwks_uri?: string | undefined;
+  dpop_bound_access_tokens?: boolean | undefined;
 }
 
 const loopbackHosts = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -84,6 +89,7 @@ export function checkedClientOptions(options: OidcClientOptions, redirectUris: r
     ...(options.native === undefined ? {} : { native: options.native }),
     ...(options.jwks === undefined ? {} : { jwks: checkedJwks(options.jwks) }),
     ...(options.jwksUri === undefined ? {} : { jwksUri: options.jwksUri }),
+    ...(options.dpop === undefined ? {} : { dpop: options.dpop === true }),
   };
 }
 
@@ -96,6 +102,7 @@ export function storedClientOptions(options: OidcClientOptions = {}): StoredClie
     application_type: options.native === true ? 'native' : undefined,
     jwks: options.jwks,
     jwks_uri: options.jwksUri,
+    dpop_bound_access_tokens: options.dpop === true ? true : undefined,
   };
 }
 
@@ -108,6 +115,8 @@ export interface ClientOptionsSummary {
   jwksUri: string | undefined;
   /** How many public keys are registered inline. */
   jwksKeys: number;
+  /** The client's own requirement (TWOFOLD_DPOP=required asks it of every client besides). */
+  dpop: boolean;
 }
 
 export function clientOptionsSummary(stored: StoredClientOptions): ClientOptionsSummary {
@@ -118,6 +127,7 @@ export function clientOptionsSummary(stored: StoredClientOptions): ClientOptions
     native: stored.application_type === 'native',
     jwksUri: stored.jwks_uri,
     jwksKeys: stored.jwks?.keys.length ?? 0,
+    dpop: stored.dpop_bound_access_tokens === true,
   };
 }
 
@@ -130,5 +140,6 @@ export function clientOptionsOf(stored: StoredClientOptions): OidcClientOptions 
     ...(stored.application_type === 'native' ? { native: true } : {}),
     ...(stored.jwks === undefined ? {} : { jwks: stored.jwks }),
     ...(stored.jwks_uri === undefined ? {} : { jwksUri: stored.jwks_uri }),
+    ...(stored.dpop_bound_access_tokens === true ? { dpop: true } : {}),
   };
 }

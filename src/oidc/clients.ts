@@ -166,7 +166,13 @@ export async function findStoredClient(db: Kysely<Database>, clientId: string): 
  * client_credentials grant, no redirect URI, so it can never take part in a sign-in. Returns its
  * new secret, stored only sealed.
  */
-export async function registerServiceOidcClient(db: Kysely<Database>, secretBox: SecretBox, clientId: string, authMethod: ConfidentialAuthMethod = 'client_secret_basic'): Promise<string> {
+export async function registerServiceOidcClient(
+  db: Kysely<Database>,
+  secretBox: SecretBox,
+  clientId: string,
+  authMethod: ConfidentialAuthMethod = 'client_secret_basic',
+  options: Pick<OidcClientOptions, 'dpop'> = {},
+): Promise<string> {
   const secret = newClientSecret();
   await storeClient(db, {
     client_id: checkedServiceClientId(clientId),
@@ -174,6 +180,7 @@ export async function registerServiceOidcClient(db: Kysely<Database>, secretBox:
     token_endpoint_auth_method: authMethod,
     grant_types: ['client_credentials'],
     response_types: [],
+    ...(options.dpop === true ? { dpop_bound_access_tokens: true } : {}),
     twofold_client_secret_sealed: secretBox.seal(secret, secretAad(clientId)),
   });
   return secret;

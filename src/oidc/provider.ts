@@ -3,7 +3,8 @@
 // accounts and the logins (interaction.ts). The policy is fixed, not configurable: the
 // authorization code flow (refresh tokens and client credentials beside it: tokens-configuration.ts),
 // PKCE with S256 for every client, no implicit or hybrid responses, dynamic registration only as
-// the operator allows (client-policy-configuration.ts), the RFC 9207 `iss` in every authorization
+// the operator allows (client-policy-configuration.ts), DPoP as config.dpop says
+// (dpop-configuration.ts), the RFC 9207 `iss` in every authorization
 // response (the provider's default), and ID tokens signed with Twofold's algorithm.
 import Provider, { interactionPolicy, type Configuration, type FindAccount } from 'oidc-provider';
 import { loadOrCreateServerSecret } from '../flows/keys/server-secrets.js';
@@ -21,6 +22,8 @@ import { signOutOfTwofoldAtLogout } from './twofold-sign-out.js';
 import { discoveryWithoutFragment } from './discovery-response-modes.js';
 import { unauthorizedGrantAsRfcError } from './unauthorized-grant.js';
 import { assuranceLevels } from '../core/tokens/assurance-levels.js';
+import { clientUnderDpopPolicy, dpopConfiguration } from './dpop-configuration.js';
+import { dpopRefusalsAsRfcError } from './dpop-refusals.js';
 
 /** Where the provider's endpoints live; stable, documented in the README. */
 export const oidcRoutes = {
@@ -83,7 +86,13 @@ export async function createOidcProvider(ctx: FlowContext): Promise<{ provider: 
 
   const { issuer, token_endpoint: refreshEndpoint, ...twofoldMetadata } = twofoldDiscoveryMetadata(ctx);
   const base: Configuration = {
-    adapter: createOidcAdapter({ db: ctx.db, kv: ctx.kv, secretBox: ctx.secretBox, now: () => ctx.now() }),
+    adapter: createOidcAdapter({
+      db: ctx.db,
+      kv: ctx.kv,
+      secretBox: ctx.secretBox,
+      now: () => ctx.now(),
+      clientUnderPolicy: (metadata) => clientUnderDpopPolicy(metadata, ctx.config.dpop.mode),
+    }),
     clients: [],
     clientDefaults: {
       grant_types: ['authorization_code'],
@@ -128,12 +137,13 @@ export async function createOidcProvider(ctx: FlowContext): Promise<{ provider: 
     discovery: { ...twofoldMetadata, twofold_refresh_endpoint: refreshEndpoint },
   };
   // One part per capability, each beside its code (configuration-parts.ts).
-  const parts: Partial<Configuration>[] = [logoutConfiguration(ctx, base), tokensConfiguration(ctx), await clientPolicyConfiguration(ctx)];
+  const parts: Partial<Configuration>[] = [logoutConfiguration(ctx, base), tokensConfiguration(ctx), await clientPolicyConfiguration(ctx), await dpopConfiguration(ctx)];
   const provider = new Provider(String(issuer), mergeConfiguration(base, parts));
   // Its scheme and host come from the forwarded headers routes.ts sets to the public URL's.
   provider.proxy = true;
   provider.use(signOutOfTwofoldAtLogout(ctx));
   provider.use(unauthorizedGrantAsRfcError);
+  provider.use(dpopRefusalsAsRfcError(provider));
   provider.use(discoveryWithoutFragment);
   return { provider, kid: String(signingJwk.kid) };
 }

@@ -88,7 +88,9 @@ export async function registerOidc(app: FastifyInstance, ctx: FlowContext): Prom
       // RFC 7592: a registered client updates and deletes itself with its registration access token.
       scope.route({ method: ['PUT', 'DELETE'], url: '/oidc/reg/*', handler: forward() });
     }
-    scope.route({ method: ['GET', 'POST'], url: '/oidc/*', handler: forward() });
+    // OPTIONS too: a browser app's token or userinfo request with a DPoP header is preflighted, and
+    // the provider answers it with its own per-client CORS (the DPoP header allowed, DPoP-Nonce exposed).
+    scope.route({ method: ['GET', 'POST', 'OPTIONS'], url: '/oidc/*', handler: forward() });
     scope.route({ method: 'GET', url: '/.well-known/openid-configuration', handler: forward() });
     // RFC 8414's name for the same metadata.
     scope.route({ method: 'GET', url: '/.well-known/oauth-authorization-server', handler: forward('/.well-known/openid-configuration') });

@@ -5,7 +5,7 @@
 // synchronous=FULL, PostgreSQL's commit), which made the provider's logins several times the cost
 // of Twofold's own. Losing them (a single instance restarting) costs only a sign-in started again.
 // Single use holds on every instance: consuming is one setIfAbsent, destroying an interaction one
-// take, saving a replay marker one setIfAbsent.
+// take, checking a replay marker one setIfAbsent (claimReplayMarker).
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { KeyValueStore } from '../store/kv/key-value-store.js';
 import { shortLivedKey, type StoredEntry } from './short-lived-entries.js';
@@ -22,6 +22,15 @@ export interface ShortLivedAdapterOptions {
 
 /** Absent a lifetime from the provider, as long as the longest of these kinds lives. */
 const defaultLifetimeMs = 600_000;
+
+/**
+ * The least a replay marker is kept. The provider accepts a DPoP proof whose iat is within five
+ * minutes of its clock either way, but keeps the proof's jti only five minutes from its first use:
+ * a proof dated ahead could be used again once its marker is gone and while its iat still passes.
+ * Ten minutes covers the whole span in which any one proof is accepted (one carrying the
+ * provider's nonce is not held to its iat but to the nonce, good for at most five minutes).
+ */
+export const replayMarkerMinimumLifetimeMs = 600_000;
 
 export class ShortLivedOidcAdapter implements Adapter {
   constructor(
@@ -42,16 +51,10 @@ export class ShortLivedOidcAdapter implements Adapter {
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
-    const lifetimeMs = expiresIn === undefined ? defaultLifetimeMs : Math.max(1, expiresIn) * 1000;
+    const asked = expiresIn === undefined ? defaultLifetimeMs : Math.max(1, expiresIn) * 1000;
+    const lifetimeMs = this.kind === 'ReplayDetection' ? Math.max(asked, replayMarkerMinimumLifetimeMs) : asked;
     const entry: StoredEntry = { payload, expiresAt: this.options.now() + lifetimeMs };
-    if (this.kind === 'ReplayDetection') {
-      // The provider checks a client assertion's jti by a find, then saves it: assertions replayed
-      // at once would all find nothing. Saving is the check: only the first save of an id stores it,
-      // and the others are the replays they are — told what the provider's own check tells one
-      // (client assertions are the only replay-checked tokens the provider has on).
-      if (!(await this.options.kv.setIfAbsent(this.key(id), JSON.stringify(entry), lifetimeMs))) throw new errors.InvalidClientAuth('client assertion tokens must only be used once');
-      return;
-    }
+    // A replay marker was already claimed by find (below); this only gives it the provider's lifetime.
     await this.options.kv.set(this.key(id), JSON.stringify(entry), lifetimeMs);
     if (typeof payload.uid === 'string') await this.options.kv.set(this.uidKey(payload.uid), id, lifetimeMs);
   }
@@ -62,10 +65,24 @@ export class ShortLivedOidcAdapter implements Adapter {
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
+    if (this.kind === 'ReplayDetection') return this.claimReplayMarker(id);
     const entry = await this.entry(id);
     if (entry === undefined) return undefined;
     const consumedAt = await this.options.kv.get(this.consumedKey(id));
     return consumedAt === undefined ? entry.payload : { ...entry.payload, consumed: Math.floor(Number(consumedAt) / 1000) };
+  }
+
+  /**
+   * The provider checks a jti (a client assertion's, a DPoP proof's) by a find, then saves it:
+   * proofs replayed at once, on one instance or several, would all find nothing. So the find is
+   * the claim — one setIfAbsent: the first finder of an id is told it is new and claims it, every
+   * other finds it and is a replay, refused with the error the provider picks for the place
+   * (invalid_client for an assertion, invalid_grant at the token endpoint, invalid_token at userinfo).
+   */
+  private async claimReplayMarker(id: string): Promise<AdapterPayload | undefined> {
+    const marker: StoredEntry = { payload: { jti: id }, expiresAt: this.options.now() + replayMarkerMinimumLifetimeMs };
+    if (await this.options.kv.setIfAbsent(this.key(id), JSON.stringify(marker), replayMarkerMinimumLifetimeMs)) return undefined;
+    return (await this.entry(id))?.payload ?? marker.payload;
   }
 
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {

@@ -133,7 +133,7 @@ describe('twofold clients add --service', () => {
     expect(added.code, added.stderr).toBe(0);
     const { client_secret: serviceSecret, ...shown } = JSON.parse(added.stdout) as { client_secret: string };
     expect(serviceSecret).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(shown).toEqual({ client_id: 'nightly-export', redirect_uris: [], post_logout_redirect_uris: [], token_endpoint_auth_method: 'client_secret_basic', first_party: false, grant_types: ['client_credentials'], required_acr: 'aal1', subject_type: 'public', require_par: false, native: false });
+    expect(shown).toEqual({ client_id: 'nightly-export', redirect_uris: [], post_logout_redirect_uris: [], token_endpoint_auth_method: 'client_secret_basic', first_party: false, grant_types: ['client_credentials'], required_acr: 'aal1', subject_type: 'public', require_par: false, native: false, dpop: false });
     const listed = await twofold('clients', 'show', 'nightly-export');
     expect(listed.stdout).toContain('client_credentials');
     expect(listed.stdout).not.toContain(serviceSecret);

@@ -1,6 +1,7 @@
 // `twofold clients update` changes a client in place and keeps its sealed secret; a client
 // registered with a required acr of aal2 sends a remembered browser (aal1) through a second factor
-// on every login, while a client that accepts aal1 (the default) is answered with aal1, honestly.
+// on every login, while a client that accepts aal1 (the default) is answered with aal1, honestly;
+// `--dpop` makes a client's tokens DPoP-bound only (RFC 9449 dpop_bound_access_tokens).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as client from 'openid-client';
 import { updateOidcClient } from '../../src/oidc/client-update.js';
 import { registerConfidentialOidcClient, registerPublicOidcClient } from '../../src/oidc/clients.js';
+import { createDpopTestKey, makeDpopProof } from '../helpers/dpop-proofs.js';
 import { signUp, totpCode, type SignedUp } from '../helpers/flow.js';
 import { startListeningTwofold, type ListeningTwofold } from '../helpers/listening-twofold.js';
 import { OidcBrowser } from '../helpers/oidc-browser.js';
@@ -127,5 +129,53 @@ describe('a client that requires aal2', () => {
     expect(summary.postLogoutRedirectUris).toEqual(['https://app.example/bye']);
     expect(summary.options.requiredAcr).toBe('aal2');
     expect(await sealed()).toBe(before);
+  });
+});
+
+describe('twofold clients add|update --dpop', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'twofold-oidc-dpop-'));
+  const env = testEnvironment(dataDir, { TWOFOLD_LOG_LEVEL: 'warn', TWOFOLD_OIDC: 'on' });
+  const twofold = (...args: string[]) => runCommand(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], env);
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('DP-37: add --dpop registers dpop_bound_access_tokens, list and show say so, update --no-dpop clears it', async () => {
+    const added = await twofold('clients', 'add', '--id', 'bound-app', '--redirect-uri', redirectUri, '--dpop', '--json');
+    expect(added.code, added.stderr).toBe(0);
+    expect(JSON.parse(added.stdout)).toMatchObject({ client_id: 'bound-app', dpop: true });
+    const listed = await twofold('clients', 'list');
+    expect(listed.stdout).toMatch(/dpop/);
+    expect(JSON.parse((await twofold('clients', 'show', 'bound-app', '--json')).stdout)).toMatchObject({ dpop: true });
+    const cleared = await twofold('clients', 'update', 'bound-app', '--no-dpop', '--json');
+    expect(cleared.code, cleared.stderr).toBe(0);
+    expect(JSON.parse(cleared.stdout)).toMatchObject({ dpop: false });
+    const again = await twofold('clients', 'update', 'bound-app', '--dpop', '--json');
+    expect(JSON.parse(again.stdout)).toMatchObject({ dpop: true, redirect_uris: [redirectUri] });
+  });
+
+  it('DP-37: a --service --dpop client is refused a token without a proof (invalid_dpop_proof) and gets a DPoP token with one', async () => {
+    const added = await twofold('clients', 'add', '--service', '--id', 'bound-service', '--dpop', '--json');
+    expect(added.code, added.stderr).toBe(0);
+    const { client_secret: secret, dpop } = JSON.parse(added.stdout) as { client_secret: string; dpop: boolean };
+    expect(dpop).toBe(true);
+    const t = await startListeningTwofold({ dataDir, env: { TWOFOLD_OIDC: 'on' } });
+    try {
+      const request = (headers: Record<string, string>) =>
+        fetch(`${t.baseUrl}/oidc/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`bound-service:${secret}`).toString('base64')}`, ...headers },
+          body: new URLSearchParams({ grant_type: 'client_credentials' }).toString(),
+        });
+      const bare = await request({});
+      expect(bare.status).toBe(400);
+      expect(((await bare.json()) as { error: string }).error).toBe('invalid_dpop_proof');
+      const key = await createDpopTestKey('EdDSA');
+      const proof = await makeDpopProof({ key, htm: 'POST', htu: `${t.baseUrl}/oidc/token`, iat: Math.floor(Date.now() / 1000) });
+      const bound = await request({ dpop: proof });
+      const body = (await bound.json()) as Record<string, unknown>;
+      expect(bound.status, JSON.stringify(body)).toBe(200);
+      expect(body['token_type']).toBe('DPoP');
+    } finally {
+      await t.close();
+    }
   });
 });

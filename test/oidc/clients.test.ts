@@ -31,7 +31,7 @@ describe('twofold clients', () => {
   it('OP-01: add registers a public client whose exact redirect URI gets the sign-in; list shows it; remove ends it', async () => {
     const added = await twofold('clients', 'add', '--id', 'shop', '--redirect-uri', 'https://shop.example/callback', '--json');
     expect(added.code, added.stderr).toBe(0);
-    const shop = { client_id: 'shop', redirect_uris: ['https://shop.example/callback'], post_logout_redirect_uris: [], token_endpoint_auth_method: 'none', first_party: false, grant_types: ['authorization_code'], required_acr: 'aal1', subject_type: 'public', require_par: false, native: false };
+    const shop = { client_id: 'shop', redirect_uris: ['https://shop.example/callback'], post_logout_redirect_uris: [], token_endpoint_auth_method: 'none', first_party: false, grant_types: ['authorization_code'], required_acr: 'aal1', subject_type: 'public', require_par: false, native: false, dpop: false };
     expect(JSON.parse(added.stdout)).toEqual(shop);
 
     const listed = await twofold('clients', 'list', '--json');
@@ -57,7 +57,7 @@ describe('twofold clients', () => {
     expect(added.code, added.stderr).toBe(0);
     const { client_secret: secret, ...backend } = JSON.parse(added.stdout) as { client_secret: string };
     expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(backend).toEqual({ client_id: 'backend', redirect_uris: ['https://backend.example/cb'], post_logout_redirect_uris: ['https://backend.example/bye'], token_endpoint_auth_method: 'client_secret_post', first_party: true, grant_types: ['authorization_code'], required_acr: 'aal1', subject_type: 'public', require_par: false, native: false });
+    expect(backend).toEqual({ client_id: 'backend', redirect_uris: ['https://backend.example/cb'], post_logout_redirect_uris: ['https://backend.example/bye'], token_endpoint_auth_method: 'client_secret_post', first_party: true, grant_types: ['authorization_code'], required_acr: 'aal1', subject_type: 'public', require_par: false, native: false, dpop: false });
 
     for (const args of [['show', 'backend'], ['show', 'backend', '--json'], ['list'], ['list', '--json']]) {
       const shown = await twofold('clients', ...args);

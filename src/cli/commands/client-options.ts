@@ -12,6 +12,7 @@ export interface ClientOptionFlags {
   native?: boolean;
   jwksFile?: string;
   jwksUri?: string;
+  dpop?: boolean;
 }
 
 function readJwksFile(path: string): { keys: Array<Record<string, unknown>> } {
@@ -37,5 +38,6 @@ export function clientOptionsFromFlags(flags: ClientOptionFlags): Partial<OidcCl
     ...(flags.native === undefined ? {} : { native: flags.native }),
     ...(flags.jwksFile === undefined ? {} : { jwks: readJwksFile(flags.jwksFile) }),
     ...(flags.jwksUri === undefined ? {} : { jwksUri: flags.jwksUri }),
+    ...(flags.dpop === undefined ? {} : { dpop: flags.dpop }),
   };
 }

@@ -53,6 +53,7 @@ function clientJson(client: OidcClientSummary) {
     subject_type: client.options.subjectType,
     require_par: client.options.requirePar,
     native: client.options.native,
+    dpop: client.options.dpop,
     ...(client.options.jwksUri === undefined ? {} : { jwks_uri: client.options.jwksUri }),
     ...(client.options.jwksKeys === 0 ? {} : { jwks_keys: client.options.jwksKeys }),
   };
@@ -67,6 +68,7 @@ function clientRow(client: OidcClientSummary) {
     required_acr: client.options.requiredAcr,
     subject_type: client.options.subjectType,
     require_par: client.options.requirePar,
+    dpop: client.options.dpop,
     redirect_uris: client.redirectUris.join(' '),
     post_logout_redirect_uris: client.postLogoutRedirectUris.join(' '),
     backchannel_logout_uri: client.backchannelLogoutUri ?? null,
@@ -82,7 +84,7 @@ async function addServiceClient(options: AddClientOptions): Promise<void> {
   checkedServiceClientId(options.id);
   if (!confidentialAuthMethods.includes(authMethod)) throw new TwofoldError('invalid_request', `The auth method "${authMethod}" is not one of ${confidentialAuthMethods.join(', ')}.`);
   await withTwofold(async (twofold) => {
-    const secret = await registerServiceOidcClient(twofold.database.db, twofold.context.secretBox, options.id, authMethod);
+    const secret = await registerServiceOidcClient(twofold.database.db, twofold.context.secretBox, options.id, authMethod, { dpop: options.dpop === true });
     const client = await findOidcClient(twofold.database.db, options.id);
     if (client === undefined) throw new Error('the client just registered is missing');
     if (options.json === true) printJson({ ...clientJson(client), client_secret: secret });
