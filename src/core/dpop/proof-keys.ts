@@ -1,6 +1,6 @@
 // The public key a DPoP proof carries, made ready to check signatures with on the calling thread.
 // Why not jose's EmbeddedJWK: it imports the key and verifies through WebCrypto, which runs on the
-// libuv threadpool behind argon2 (DESIGN §6) and re-imports the key for every proof. A client signs
+// libuv threadpool behind argon2 (docs/benchmarks.md measures that wait) and re-imports the key for every proof. A client signs
 // every request with the same key, so the imported KeyObject and its thumbprint are kept in a
 // bounded cache keyed by the key's own members, and the signature is checked by node:crypto
 // synchronously — the cost per proof is then the raw verification plus parsing.

@@ -10,7 +10,9 @@
 import { constantTimeEqual } from '../crypto/constant-time.js';
 import { sha256Base64url } from '../crypto/digest.js';
 import { normalizeHtu } from './htu.js';
-import { isProofAlgorithm, proofKeyFor, proofSignatureVerifies } from './proof-keys.js';
+import { decodeJsonObject } from './json-part.js';
+import { readProofHeader } from './proof-header.js';
+import { isProofAlgorithm, proofSignatureVerifies } from './proof-keys.js';
 import type { DpopReplayStore } from './replay-store.js';
 
 export const defaultDpopAlgs: readonly string[] = ['ES256', 'EdDSA'];
@@ -19,8 +21,6 @@ export const maxDpopProofLength = 8 * 1024;
 const maxJtiLength = 256;
 const defaultMaxAgeSeconds = 60;
 const defaultClockSkewSeconds = 5;
-/** Members only a private or symmetric JWK has. */
-const privateJwkMembers = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 const compactJws = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 export interface DpopNonceCheck {
@@ -62,31 +62,20 @@ export async function checkDpopProof(proof: unknown, options: DpopProofCheckOpti
 
   const allowedAlgs = (options.allowedAlgs ?? defaultDpopAlgs).filter(isProofAlgorithm);
   const [encodedHeader = '', encodedPayload = '', encodedSignature = ''] = proof.split('.');
-  const header = jsonObject(encodedHeader);
-  if (header === undefined) return refuse('the DPoP proof header cannot be read');
-  if (header['typ'] !== 'dpop+jwt') return refuse('the DPoP proof typ must be dpop+jwt');
-  const alg = header['alg'];
-  if (typeof alg !== 'string' || !isProofAlgorithm(alg) || !allowedAlgs.includes(alg)) return refuse('the DPoP proof alg is not accepted');
-  // No JWS extension is understood here, so none may be critical (RFC 7515 §4.1.11), e.g. b64: false.
-  if ('crit' in header) return refuse('the DPoP proof names critical header extensions');
-  const jwk = header['jwk'];
-  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) return refuse('the DPoP proof has no jwk');
-  if (privateJwkMembers.some((member) => member in jwk)) return refuse('the DPoP proof jwk must be a public key');
-  // The key must be of the alg's own type (an EC P-256 key for ES256, an Ed25519 key for EdDSA),
-  // so a key cannot pick an algorithm we do not accept.
-  const key = proofKeyFor(alg, jwk as Record<string, unknown>);
-  if (key === undefined) return refuse('the DPoP proof jwk is not a public key for its alg');
+  const header = readProofHeader(encodedHeader);
+  if (!header.ok) return refuse(header.description);
+  const { alg, key } = header;
+  if (!allowedAlgs.includes(alg)) return refuse('the DPoP proof alg is not accepted');
   if (!proofSignatureVerifies(alg, key, `${encodedHeader}.${encodedPayload}`, Buffer.from(encodedSignature, 'base64url'))) {
     return refuse('the DPoP proof signature does not verify with its jwk');
   }
-  const payload = jsonObject(encodedPayload);
+  const payload = decodeJsonObject(encodedPayload);
   if (payload === undefined) return refuse('the DPoP proof claims cannot be read');
 
   const { jti, htm, htu, iat } = payload;
   if (typeof jti !== 'string' || jti.length === 0 || jti.length > maxJtiLength) return refuse('the DPoP proof jti is missing or too long');
   if (htm !== options.method) return refuse('the DPoP proof htm does not match the request method');
-  const expectedHtu = normalizeHtu(options.url);
-  if (typeof htu !== 'string' || expectedHtu === undefined || normalizeHtu(htu) !== expectedHtu) return refuse('the DPoP proof htu does not match the request URL');
+  if (typeof htu !== 'string' || !htuMatches(htu, options.url)) return refuse('the DPoP proof htu does not match the request URL');
 
   const maxAgeSeconds = options.maxAgeSeconds ?? defaultMaxAgeSeconds;
   const clockSkewSeconds = options.clockSkewSeconds ?? defaultClockSkewSeconds;
@@ -110,17 +99,15 @@ export async function checkDpopProof(proof: unknown, options: DpopProofCheckOpti
   const { jkt } = key;
   // Held as long as a proof with this iat is accepted (its age limit plus the skew it may be ahead).
   const ttlMs = Math.ceil((iat + clockSkewSeconds - nowSeconds + maxAgeSeconds) * 1000);
-  const replayKey = sha256Base64url(`${jkt}:${jti}`);
+  // The jti is bounded (256 characters), so the pair itself is the key: no hash per proof.
+  const replayKey = `${jkt}:${jti}`;
   if (!(await options.replay.claimOnce(replayKey, Math.max(ttlMs, 1000)))) return refuse('the DPoP proof was used already');
   return { ok: true, jkt, jti, iat };
 }
 
-/** A base64url-encoded JSON object, or undefined. */
-function jsonObject(encoded: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8'));
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
+/** The same URL after normalization; a client that wrote exactly the URL asked for (no query or fragment) needs none. */
+function htuMatches(htu: string, requestUrl: string): boolean {
+  if (htu === requestUrl && /^https?:\/\/[^?#]*$/.test(requestUrl)) return true;
+  const expected = normalizeHtu(requestUrl);
+  return expected !== undefined && normalizeHtu(htu) === expected;
 }
