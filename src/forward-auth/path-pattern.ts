@@ -28,8 +28,9 @@ export function compilePathGlob(source: string): PathPatternResult {
     const last = position === segments.length - 1;
     if (segment === '**') {
       if (!last) return refuse('"**" is allowed only as the last segment ("/folder/**")');
-      // "/**" alone is every path; "/admin/**" is /admin itself and everything below it.
-      pattern += position === 0 ? '/[^]*' : '(?:/[^]*)?';
+      // "/**" alone is every path; "/admin/**" is /admin itself and everything below it (written
+      // as an alternation rather than "(…)?", which safe-regex2 would count as a nested repetition).
+      pattern += position === 0 ? '/[^]*' : '(?:/[^]*|)';
       break;
     }
     if (segment.includes('**')) return refuse('"**" is a whole segment ("/folder/**")');
