@@ -1,4 +1,4 @@
-// Forward-auth (issue 18): reverse proxies (nginx auth_request, Caddy forward_auth, Traefik
+// Forward-auth: reverse proxies (nginx auth_request, Caddy forward_auth, Traefik
 // ForwardAuth, HAProxy) ask Twofold whether a request may reach the app behind them. Here: the
 // rules file (hosts, paths, methods, users → a policy), the normalization of the request the
 // proxy asks about, and the pure decision; the HTTP endpoint builds on these. Stored: nothing —
