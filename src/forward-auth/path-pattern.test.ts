@@ -66,6 +66,8 @@ describe('path globs', () => {
   it('FA-05: path_regex — safe regexes compile; nested repetition, over-long or broken ones are refused', () => {
     expect(compilePathRegex('^/admin/(users|groups)/[0-9]+$')).toMatchObject({ ok: true });
     for (const unsafe of ['^/(a+)+$', '^/(a*)*b', '^/(x+x+)+y', '^/(.*a){12}']) expect(compilePathRegex(unsafe)).toMatchObject({ ok: false, reason: expect.stringContaining('exponential') });
+    expect(compilePathRegex('^/.*a.*b.*c$')).toMatchObject({ ok: false, reason: expect.stringContaining('polynomial') });
+    expect(compilePathRegex('^/a/.*\\.png$')).toMatchObject({ ok: true });
     expect(compilePathRegex(`^/${'a'.repeat(199)}`)).toMatchObject({ ok: false, reason: expect.stringContaining('200') });
     expect(compilePathRegex('^/[')).toMatchObject({ ok: false, reason: expect.stringContaining('does not compile') });
   });

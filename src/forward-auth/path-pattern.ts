@@ -45,6 +45,9 @@ export function compilePathGlob(source: string): PathPatternResult {
   return { ok: true, regex: new RegExp(`${pattern}$`) };
 }
 
+// An unescaped "." followed by *, + or {n,}.
+const unboundedDotRepetition = /(?<!\\)\.(?:[*+]|\{\d+,\})/g;
+
 export function compilePathRegex(source: string): PathPatternResult {
   const refuse = (why: string): PathPatternResult => ({ ok: false, reason: `path_regex: ${why}` });
   if (source.length > maxPatternLength) return refuse(`at most ${maxPatternLength} characters`);
@@ -57,5 +60,8 @@ export function compilePathRegex(source: string): PathPatternResult {
     return refuse(`does not compile: ${error instanceof Error ? error.message : String(error)}`);
   }
   if (!safeRegex(regex)) return refuse('can take exponential time on some paths (nested or overlapping repetition such as "(a+)+"); rewrite it without a repeated group that repeats');
+  // safe-regex2 measures nesting only: "^/.*a.*b.*c$" nests nothing yet takes n⁴ steps on a long
+  // path that almost matches. Two unbounded "." repetitions are what such patterns need.
+  if ((source.match(unboundedDotRepetition) ?? []).length > 1) return refuse('more than one ".*" (or ".+") can take polynomial time on long paths; use [^/]* within a segment');
   return { ok: true, regex };
 }
