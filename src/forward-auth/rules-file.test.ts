@@ -124,6 +124,20 @@ describe('parseRulesFile()', () => {
     expect(errorsOf(text)).toEqual([{ line: 1, column: 1, reason: expect.stringContaining('1 MiB') }]);
   });
 
+  it.each([
+    ['400,000 "["', '['.repeat(400_000), { line: 1, column: 17 }],
+    ['"[" over many lines after a comment and a quoted "]"', `# ]]]]\nrules: ["]]]]", ${'[\n'.repeat(20)}`, { line: 17, column: 1 }],
+    ['300,000 nested "- "', '- '.repeat(300_000), { line: 1, column: 1 }],
+    ['ever deeper indentation', Array.from({ length: 100 }, (_, depth) => `${' '.repeat(depth * 2)}- a:`).join('\n'), { line: 33, column: 1 }],
+  ])('FA-05: a file nested too deeply (%s) is refused before the YAML parser sees it', (_what, text, position) => {
+    expect(errorsOf(text)).toEqual([{ ...position, reason: expect.stringContaining('nested too deeply') }]);
+  });
+
+  it('FA-05: quotes and comments holding brackets do not count as nesting', () => {
+    const text = lines('# [[[[[[[[[[[[[[[[[[[[', 'rules:', `  - hosts: ["a.example.com"] # {{{{{{{{{{{{{{{{{{{{`, `    path_regex: "^/[[[[[[[[[[[[[[[[[[a]]]]]]]]]]]]]]]]]]$"`, "    policy: 'deny'");
+    expect(parseRulesFile(text)).toMatchObject({ ok: true });
+  });
+
   it('FA-05: more than 10,000 rules are refused at the first one too many', () => {
     const rule = '  - {hosts: [a.example.com], policy: deny}';
     const text = lines('rules:', ...Array.from({ length: maxRules + 1 }, () => rule));

@@ -4,12 +4,14 @@
 // and a reason. Strict on purpose: an unknown key is refused (a misspelt `max_agee` silently
 // ignored would leave a path unguarded), so is a wrong type, a duplicate key, an anchor or alias,
 // a second document. Bounded, since the file is read on every change: ≤ 1 MiB, ≤ 10,000 rules,
-// patterns ≤ 200 characters, and regexes that cannot backtrack for long (path-pattern.ts).
+// patterns ≤ 200 characters, nesting a few levels deep (yaml-nesting.ts), and regexes that
+// cannot backtrack for long (path-pattern.ts).
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair } from 'yaml';
 import { normalizeUsername } from '../core/identity/username.js';
 import { compileHostPattern } from './host-pattern.js';
 import { compilePathGlob, compilePathRegex } from './path-pattern.js';
 import { buildRuleSet } from './rule-set.js';
+import { findExcessiveNesting } from './yaml-nesting.js';
 import { isPolicy, policies, type CompiledRule, type Policy, type RuleSet } from './rules.js';
 
 export const maxRulesFileBytes = 1024 * 1024;
@@ -33,6 +35,8 @@ const maxErrorsReported = 50;
 
 export function parseRulesFile(text: string): RulesFileResult {
   if (Buffer.byteLength(text, 'utf8') > maxRulesFileBytes) return { ok: false, errors: [{ line: 1, column: 1, reason: `the file is over ${maxRulesFileBytes} bytes (1 MiB)` }] };
+  const nesting = findExcessiveNesting(text);
+  if (nesting !== undefined) return { ok: false, errors: [nesting] };
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true, merge: false, schema: 'core' });
   const errors: RulesFileError[] = [];
