@@ -133,6 +133,14 @@ describe('parseRulesFile()', () => {
     expect(errorsOf(text)).toEqual([{ ...position, reason: expect.stringContaining('nested too deeply') }]);
   });
 
+  it('FA-05: a flood of stray "]" or "}" is refused before the YAML parser builds an error for each', () => {
+    expect(errorsOf('}'.repeat(1_000_000))).toEqual([{ line: 1, column: 101, reason: expect.stringContaining('closing nothing') }]);
+  });
+
+  it('FA-04: duplicate keys are found in one pass, in the file and in a rule', () => {
+    expect(errorsOf(lines('default: deny', 'default: bypass'))).toEqual([{ line: 2, column: 1, reason: expect.stringContaining('"default" is there twice') }]);
+  });
+
   it('FA-05: quotes and comments holding brackets do not count as nesting', () => {
     const text = lines('# [[[[[[[[[[[[[[[[[[[[', 'rules:', `  - hosts: ["a.example.com"] # {{{{{{{{{{{{{{{{{{{{`, `    path_regex: "^/[[[[[[[[[[[[[[[[[[a]]]]]]]]]]]]]]]]]]$"`, "    policy: 'deny'");
     expect(parseRulesFile(text)).toMatchObject({ ok: true });

@@ -6,7 +6,7 @@
 // a second document. Bounded, since the file is read on every change: ≤ 1 MiB, ≤ 10,000 rules,
 // patterns ≤ 200 characters, nesting a few levels deep (yaml-nesting.ts), and regexes that
 // cannot backtrack for long (path-pattern.ts).
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
 import { normalizeUsername } from '../core/identity/username.js';
 import { compileHostPattern } from './host-pattern.js';
 import { compilePathGlob, compilePathRegex } from './path-pattern.js';
@@ -38,7 +38,7 @@ export function parseRulesFile(text: string): RulesFileResult {
   const nesting = findExcessiveNesting(text);
   if (nesting !== undefined) return { ok: false, errors: [nesting] };
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true, merge: false, schema: 'core' });
+  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false, strict: true, merge: false, schema: 'core' });
   const errors: RulesFileError[] = [];
   const at = (offset: number, reason: string) => {
     const { line, col } = lineCounter.linePos(offset);
@@ -58,6 +58,7 @@ export function parseRulesFile(text: string): RulesFileResult {
   let defaultPolicy: Policy = 'two_factor';
   let defaultLine = 0;
   const rules: CompiledRule[] = [];
+  reportDuplicateKeys(root, atNode);
   for (const pair of root.items) {
     const key = keyOf(pair);
     if (key === undefined || !topLevelKeys.includes(key)) {
@@ -98,6 +99,10 @@ function readRule(node: Node | null, index: number, report: Report, lineCounter:
   }
   const fields = new Map<string, Node | null>();
   let valid = true;
+  reportDuplicateKeys(node, (at, _offset, reason) => {
+    report(at, reason);
+    valid = false;
+  });
   for (const pair of node.items) {
     const key = keyOf(pair);
     if (key === undefined || !ruleKeys.includes(key)) {
@@ -230,6 +235,19 @@ function readMaxAge(node: Node | null, refuse: Report): number | undefined {
     return undefined;
   }
   return node.value;
+}
+
+/**
+ * The yaml package's own unique-key check compares each key with every earlier one: a file of
+ * 100,000 keys would take minutes. A set does it in one pass.
+ */
+function reportDuplicateKeys(map: YAMLMap, report: (node: Node | null | undefined, fallbackOffset: number, reason: string) => void): void {
+  const seen = new Set<string>();
+  for (const pair of map.items) {
+    const key = keyOf(pair) ?? String(pair.key);
+    if (seen.has(key)) report(pair.key as Node, 0, `the key ${JSON.stringify(key)} is there twice (map keys must be unique)`);
+    seen.add(key);
+  }
 }
 
 function keyOf(pair: Pair): string | undefined {

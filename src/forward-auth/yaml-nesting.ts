@@ -2,10 +2,13 @@
 // YAML parser, given a file nested thousands of levels deep — 400,000 "[" take it seconds and
 // half a gigabyte, a full mebibyte more — could stall or crash the server at a reload, so such
 // a file is refused before it is parsed, by one pass that follows quotes and comments well
-// enough to count flow brackets ([ and {) and block nesting (indentation and "- " markers).
+// enough to count flow brackets ([ and {) and block nesting (indentation and "- " markers),
+// and refuses a flood of stray closing brackets (each one an error for the parser to build).
 
 export const maxFlowDepth = 16;
 export const maxBlockIndent = 64;
+/** "]" and "}" closing nothing: each costs the parser an error object (a million took it 15 s). */
+export const maxStrayClosers = 100;
 
 export interface NestingProblem {
   line: number;
@@ -18,6 +21,7 @@ export function findExcessiveNesting(text: string): NestingProblem | undefined {
   let lineStart = 0;
   let depth = 0;
   let quote: string | undefined;
+  let strayClosers = 0;
   for (let i = 0; i < text.length; i++) {
     const character = text[i];
     if (character === '\n') {
@@ -48,7 +52,10 @@ export function findExcessiveNesting(text: string): NestingProblem | undefined {
     } else if (character === '[' || character === '{') {
       depth += 1;
       if (depth > maxFlowDepth) return { line, column: i - lineStart + 1, reason: `nested too deeply for a rules file (more than ${maxFlowDepth} levels of [ or {)` };
-    } else if ((character === ']' || character === '}') && depth > 0) depth -= 1;
+    } else if (character === ']' || character === '}') {
+      if (depth > 0) depth -= 1;
+      else if (++strayClosers > maxStrayClosers) return { line, column: i - lineStart + 1, reason: `more than ${maxStrayClosers} "]" or "}" closing nothing` };
+    }
   }
   return undefined;
 }
