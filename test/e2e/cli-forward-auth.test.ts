@@ -27,7 +27,7 @@ describe('twofold forward-auth', () => {
     const file = rulesFile('good.yaml', 'default: two_factor\nrules:\n  - hosts: [status.example.com]\n    paths: ["/health"]\n    policy: bypass\n  - hosts: ["*.example.com"]\n    paths: ["/admin/**"]\n    policy: two_factor\n    max_age: 300\n');
     const result = await twofold('forward-auth', 'check', file);
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout.trim()).toBe('OK: 2 rules, default two_factor');
+    expect(result.stdout.trim()).toBe('OK: 2 rules');
   });
 
   it('FA-16: a bad file → FILE:line:column: reason for each mistake, exit code 1', async () => {

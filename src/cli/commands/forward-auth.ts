@@ -8,8 +8,8 @@ import { printError, printLines } from '../output.js';
 export async function checkRulesFileCommand(file: string): Promise<void> {
   const result = await loadRulesFile(file);
   if (result.ok) {
-    const count = result.ruleSet.rules.length;
-    printLines(`OK: ${count} ${count === 1 ? 'rule' : 'rules'}, default ${result.ruleSet.defaultRule.policy}`);
+    // One fixed shape, `OK: N rules`, for scripts to match.
+    printLines(`OK: ${result.ruleSet.rules.length} rules`);
     return;
   }
   // Line 0: the file could not be read at all.
