@@ -34,8 +34,8 @@ export interface CompiledRule {
 export interface RuleSet {
   defaultRule: CompiledRule;
   rules: readonly CompiledRule[];
-  /** Rule indexes by exact host, ascending. */
-  rulesByExactHost: ReadonlyMap<string, readonly number[]>;
-  /** Rule indexes by wildcard suffix (".example.com" for "*.example.com"), ascending. */
-  rulesByWildcardSuffix: ReadonlyMap<string, readonly number[]>;
+  /** For each host named exactly: every rule that may apply to it (wildcards too), in file order. */
+  rulesByExactHost: ReadonlyMap<string, readonly CompiledRule[]>;
+  /** Rules by wildcard suffix (".example.com" for "*.example.com"), in file order. */
+  rulesByWildcardSuffix: ReadonlyMap<string, readonly CompiledRule[]>;
 }
