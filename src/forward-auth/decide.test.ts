@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { acrSatisfies, provenAssuranceLevel } from '../core/tokens/assurance-levels.js';
 import { decide, matchRule, type ForwardAuthIdentity } from './decide.js';
 import { normalizeRequestTarget, type RequestTarget } from './request-target.js';
 import { rulesForHost } from './rule-set.js';
@@ -174,5 +176,26 @@ rules:
     expect(decide(big, target('app4243.example.com', '/api/v1/keys'), undefined, now)).toMatchObject({ kind: 'allow', rule: { index: 4243 } });
     expect(decide(big, target('app4243.example.com', '/status'), undefined, now)).toMatchObject({ kind: 'allow', rule: { index: 9999 } });
     expect(decide(big, target('app4243.example.com', '/other'), undefined, now)).toMatchObject({ kind: 'deny', rule: { index: -1 } });
+  });
+
+  it('FA-09/FA-10: property — an allow under a session policy always means the proven level meets it and the second factor is young enough', () => {
+    const policy = fc.constantFrom('one_factor', 'two_factor', 'phishing_resistant');
+    const acr = fc.constantFrom('aal1', 'aal2', 'phr', 'phrh', 'urn:other');
+    const amr = fc.subarray(['pwd', 'otp', 'sms', 'swk', 'hwk', 'mfa']);
+    const age = fc.option(fc.integer({ min: -10, max: 1000 }), { nil: undefined });
+    const maxAge = fc.option(fc.integer({ min: 1, max: 600 }), { nil: undefined });
+    fc.assert(
+      fc.property(policy, acr, amr, age, maxAge, (rulePolicy, sessionAcr, sessionAmr, secondFactorAge, ruleMaxAge) => {
+        const file = `rules:\n  - hosts: [a.example.com]\n    policy: ${rulePolicy}\n${ruleMaxAge !== undefined && rulePolicy !== 'one_factor' ? `    max_age: ${ruleMaxAge}\n` : ''}`;
+        const identity = identityAt('aal1', { acr: sessionAcr, amr: sessionAmr, secondFactorAt: secondFactorAge === undefined ? undefined : now - secondFactorAge });
+        const decision = decide(rules(file), target('a.example.com', '/'), identity, now);
+        const wanted = { one_factor: 'aal1', two_factor: 'aal2', phishing_resistant: 'phr' }[rulePolicy];
+        const proven = provenAssuranceLevel(identity);
+        const meets = proven !== undefined && acrSatisfies(proven, [wanted]);
+        const young = ruleMaxAge === undefined || rulePolicy === 'one_factor' || (secondFactorAge !== undefined && secondFactorAge <= ruleMaxAge);
+        expect(decision.kind).toBe(meets && young ? 'allow' : 'step_up');
+      }),
+      { numRuns: 500 },
+    );
   });
 });
