@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { ConfigError } from '../config/load.js';
 import { TwofoldError } from '../errors.js';
 import { StartupError } from '../twofold.js';
+import { checkRulesFileCommand } from './commands/forward-auth.js';
 import { encryptionStatusCommand, rotateEncryptionCommand } from './commands/encryption-keys.js';
 import { listKeysCommand, rotateKeysCommand } from './commands/keys.js';
 import { migrateCommand } from './commands/migrate.js';
@@ -115,6 +116,13 @@ program
   .addOption(limitOption('at most this many, newest first', 20))
   .addOption(json)
   .action(outboxCommand);
+
+const forwardAuth = program.command('forward-auth').description('the rules reverse proxies are answered by (TWOFOLD_FORWARD_AUTH_RULES; docs/forward-auth-rules.md)');
+forwardAuth
+  .command('check')
+  .description('check a rules file as the server would read it: prints OK and the number of rules, or each mistake as FILE:line:column: reason and exits with 1')
+  .argument('<file>', 'the YAML rules file')
+  .action(checkRulesFileCommand);
 
 // `serve` is the default command, so commander would read `twofold bogus` as `serve bogus` and
 // answer "too many arguments for 'serve'": a mistyped command is named as such, with the list.
