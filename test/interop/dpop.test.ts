@@ -1,6 +1,6 @@
 // DPoP (RFC 9449) between independent implementations, at Twofold's OpenID Provider:
 // - proofs made by Twofold's side (the test proof maker over jose, the one src/core/dpop's own tests
-//   use; twofold/client's maker joins `proofMakers` below) are accepted by the OP — panva's
+//   use, and twofold/client's own WebCrypto signer) are accepted by the OP — panva's
 //   oidc-provider, a verifier Twofold did not write — at the token endpoint (code and refresh) and
 //   at userinfo (with ath), nonce included, and the OP binds the token to the same thumbprint;
 // - the very proofs openid-client (over oauth4webapi) sends to the OP pass Twofold's own checker
@@ -11,6 +11,8 @@ import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, decodeJwt } from 'jose';
 import * as client from 'openid-client';
 import { checkDpopProof, createMemoryDpopReplayStore } from '../../src/core/dpop/index.js';
+import { createVerifier } from '../../src/verify/index.js';
+import { exportPublicJwk, generateDpopKeyPair, jwkThumbprint, signDpopProof } from '../../src/client/dpop-proof.js';
 import { registerPublicOidcClient } from '../../src/oidc/clients.js';
 import { createDpopTestKey, makeDpopProof } from '../helpers/dpop-proofs.js';
 import { signUp, type SignedUp } from '../helpers/flow.js';
@@ -34,6 +36,8 @@ export interface ProofRequest {
 /** A client-side DPoP implementation: a key of its own, and proofs with it. */
 export interface DpopProofMaker {
   name: string;
+  /** The algorithms it signs with. */
+  algs: ReadonlyArray<'ES256' | 'EdDSA'>;
   newKey(alg: 'ES256' | 'EdDSA'): Promise<{ thumbprint: string; proof(request: ProofRequest): Promise<string> }>;
 }
 
@@ -43,7 +47,21 @@ export interface DpopProofMaker {
  */
 export const proofMakers: DpopProofMaker[] = [
   {
+    // The SDK's own signer (WebCrypto, no JOSE library), exactly as browsers and Node apps run it: ES256 only.
+    name: 'twofold/client',
+    algs: ['ES256'],
+    async newKey() {
+      const keyPair = await generateDpopKeyPair();
+      const publicJwk = await exportPublicJwk(keyPair.publicKey);
+      return {
+        thumbprint: await jwkThumbprint(publicJwk),
+        proof: ({ htm, htu, accessToken, nonce }) => signDpopProof(keyPair, publicJwk, { method: htm, url: htu, accessToken, nonce, issuedAtSeconds: Math.floor(Date.now() / 1000) }),
+      };
+    },
+  },
+  {
     name: 'Twofold’s test proof maker (jose)',
+    algs: ['ES256', 'EdDSA'],
     async newKey(alg) {
       const key = await createDpopTestKey(alg);
       return {
@@ -94,8 +112,8 @@ describe('DPoP interop at the OpenID Provider (TWOFOLD_DPOP_NONCE=required)', ()
     fetch(tokenEndpoint(), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', dpop: proof }, body: new URLSearchParams({ client_id: clientId, ...parameters }).toString() });
 
   for (const maker of proofMakers) {
-    for (const alg of ['ES256', 'EdDSA'] as const) {
-      it(`DP-34: ${maker.name} (${alg}): the OP accepts its proofs for the code exchange, a refresh and userinfo, and binds the token to its thumbprint`, async () => {
+    for (const alg of maker.algs) {
+      it(`DP-34, DP-20: ${maker.name} (${alg}): the OP accepts its proofs for the code exchange, a refresh and userinfo, binds the token to its thumbprint, and twofold/verify takes the resource token only with that key's proof`, async () => {
         const key = await maker.newKey(alg);
         const verifier = client.randomPKCECodeVerifier();
         const callback = await authorizationCallback(t, browser, user, config, { redirectUri, scope: 'openid offline_access orders:read', resource: ordersApi, verifier });
@@ -105,7 +123,19 @@ describe('DPoP interop at the OpenID Provider (TWOFOLD_DPOP_NONCE=required)', ()
         );
         expect(exchanged.status, JSON.stringify(exchanged.body)).toBe(200);
         expect(exchanged.body['token_type']).toBe('DPoP');
-        expect(decodeJwt(String(exchanged.body['access_token']))['cnf']).toEqual({ jkt: key.thumbprint });
+        const resourceToken = String(exchanged.body['access_token']);
+        expect(decodeJwt(resourceToken)['cnf']).toEqual({ jkt: key.thumbprint });
+        // The API the token was issued for checks it with twofold/verify: only with a proof of that key.
+        const api = createVerifier({ issuer: t.baseUrl, audience: ordersApi });
+        try {
+          const orders = `${ordersApi}/orders`;
+          const proofForApi = await key.proof({ htm: 'GET', htu: orders, accessToken: resourceToken });
+          expect((await api.verifyDpop(resourceToken, { method: 'GET', url: orders, proof: proofForApi })).sub).toBe(user.userId);
+          await expect(api.verifyDpop(resourceToken, { method: 'GET', url: orders, proof: proofForApi })).rejects.toMatchObject({ code: 'invalid_dpop_proof' });
+          await expect(api.verify(resourceToken)).rejects.toMatchObject({ code: 'invalid_token' });
+        } finally {
+          api.close();
+        }
 
         const refreshed = await withProof((nonce) => key.proof({ htm: 'POST', htu: tokenEndpoint(), ...(nonce === undefined ? {} : { nonce }) }), postToken({ grant_type: 'refresh_token', refresh_token: String(exchanged.body['refresh_token']) }));
         expect(refreshed.status, JSON.stringify(refreshed.body)).toBe(200);
