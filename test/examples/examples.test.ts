@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, postJson, signIn, signUp, totpCode, type SignedUp } from '../helpers/flow.js';
 import { realKeyOf, signWithRealKey } from '../helpers/jwt-forgery.js';
 import { startListeningTwofold, type ListeningTwofold } from '../helpers/listening-twofold.js';
+import { createTwofoldClient } from '../../src/client/index.js';
 
 interface ExampleServer {
   baseUrl: string;
@@ -23,21 +24,21 @@ const importExample = (name: string): Promise<unknown> => import(new URL(`../../
 
 const verifierOptions = () => ({ now: t.clock.now, revocations: { intervalMs: 50 } });
 
-const examples: Array<[name: string, start: () => Promise<ExampleServer>]> = [
+const examples: Array<[name: string, start: (dpop?: 'allowed' | 'required') => Promise<ExampleServer>]> = [
   [
     'examples/fastify-api',
-    async () => {
+    async (dpop) => {
       const { createApp } = (await importExample('fastify-api')) as { createApp(options: unknown): Promise<FastifyInstance> };
-      const app = await createApp({ issuer: t.baseUrl, audience: t.config.audience, verifier: verifierOptions() });
+      const app = await createApp({ issuer: t.baseUrl, audience: t.config.audience, dpop, verifier: verifierOptions() });
       await app.listen({ port: 0, host: '127.0.0.1' });
       return { baseUrl: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, close: () => app.close() };
     },
   ],
   [
     'examples/express-api',
-    async () => {
+    async (dpop) => {
       const { createApp } = (await importExample('express-api')) as { createApp(options: unknown): { app: Express; close(): void } };
-      const { app, close } = createApp({ issuer: t.baseUrl, audience: t.config.audience, verifier: verifierOptions() });
+      const { app, close } = createApp({ issuer: t.baseUrl, audience: t.config.audience, dpop, verifier: verifierOptions() });
       const server = app.listen(0, '127.0.0.1');
       await new Promise((resolve) => server.once('listening', resolve));
       return {
@@ -109,6 +110,31 @@ for (const [name, start] of examples) {
         status = (await call('GET', '/profile', accessToken)).status;
       }
       expect(status).toBe(401);
+    });
+  });
+}
+
+for (const [name, start] of examples) {
+  describe(`${name} with DPOP=required`, () => {
+    let api: ExampleServer;
+    beforeAll(async () => {
+      api = await start('required');
+    });
+    afterAll(async () => api.close());
+
+    it('DP-20, DP-27: twofold/client with dpop: true signs in and calls the example with a bound token and a proof; a bearer token is refused with a DPoP challenge', async () => {
+      const client = createTwofoldClient({ baseUrl: t.baseUrl, now: t.clock.now, dpop: true });
+      t.clock.advanceSeconds(30);
+      const pending = await client.login({ username: user.username, password: user.password });
+      await pending.verifyTotpCode(totpCode(t, user.secret));
+      const orders = await client.authorizedFetch(`${api.baseUrl}/orders`);
+      expect(orders.status).toBe(200);
+      expect(await orders.json()).toEqual({ user: user.userId, orders: [] });
+
+      const { accessToken } = await signIn(t, user);
+      const refused = await fetch(`${api.baseUrl}/orders`, { headers: { authorization: `Bearer ${accessToken}` } });
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get('www-authenticate')).toMatch(/^DPoP /);
     });
   });
 }
