@@ -92,7 +92,9 @@ describe.runIf(haveChromium)('going passwordless in Chromium', () => {
 
     // And the passkey alone signs the passwordless account in, with two factors.
     await authenticator.setUserVerified(true);
-    await page.goto(`${url}/sign-in`);
+    // The autofill sign-in may navigate away before the sign-in page finished loading: wait for
+    // the navigation to commit only, then for where the passkey leads.
+    await page.goto(`${url}/sign-in`, { waitUntil: 'commit' });
     await page.waitForURL('**/account');
     expect(await page.textContent('main')).toContain(username);
     expect(violations).toEqual([]);

@@ -10,7 +10,7 @@ import { calculateJwkThumbprint, decodeJwt, exportJWK } from 'jose';
 import * as client from 'openid-client';
 import { registerConfidentialOidcClient, registerPublicOidcClient } from '../../src/oidc/clients.js';
 import { createDpopTestKey, makeDpopProof } from '../helpers/dpop-proofs.js';
-import { signUp, type SignedUp } from '../helpers/flow.js';
+import { registerUser, signUp, totpCode, type SignedUp } from '../helpers/flow.js';
 import { startListeningTwofold, type ListeningTwofold } from '../helpers/listening-twofold.js';
 import { OidcBrowser } from '../helpers/oidc-browser.js';
 import { authorizationCallback, type OidcLoginOptions } from '../helpers/oidc-login.js';
@@ -147,6 +147,33 @@ describe('DPoP at the OpenID Provider (TWOFOLD_DPOP=allowed, the default)', () =
   });
 });
 
+/**
+ * Sign-up where TWOFOLD_DPOP=required and nonces are required: the factor's confirmation (a token
+ * request) carries a proof — first without a nonce, which the server answers with one, then with it.
+ */
+async function signUpWithProof(t: ListeningTwofold): Promise<SignedUp> {
+  const registered = await registerUser(t);
+  const key = await createDpopTestKey('ES256');
+  const path = `/v1/factors/${registered.factorId}/verify`;
+  const confirm = async (nonce?: string) =>
+    t.app.inject({
+      method: 'POST',
+      url: path,
+      headers: {
+        authorization: `Bearer ${registered.mfaToken}`,
+        'content-type': 'application/json',
+        dpop: await makeDpopProof({ key, htm: 'POST', htu: `${t.baseUrl}${path}`, iat: Math.floor(t.clock.now() / 1000), ...(nonce === undefined ? {} : { claims: { nonce } }) }),
+      },
+      payload: JSON.stringify({ code: totpCode(t, registered.secret) }),
+    });
+  const first = await confirm();
+  expect(first.json().code).toBe('use_dpop_nonce');
+  const response = await confirm(String(first.headers['dpop-nonce']));
+  expect(response.statusCode, response.body).toBe(200);
+  const body = response.json();
+  return { ...registered, accessToken: body.access_token, refreshToken: body.refresh_token, recoveryCodes: body.recovery_codes };
+}
+
 describe('DPoP at the OpenID Provider under TWOFOLD_DPOP=required and TWOFOLD_DPOP_NONCE=required', () => {
   let t: ListeningTwofold;
   let user: SignedUp;
@@ -155,7 +182,7 @@ describe('DPoP at the OpenID Provider under TWOFOLD_DPOP=required and TWOFOLD_DP
 
   beforeAll(async () => {
     t = await startListeningTwofold({ env: { TWOFOLD_OIDC: 'on', TWOFOLD_DPOP: 'required', TWOFOLD_DPOP_NONCE: 'required' } });
-    user = await signUp(t);
+    user = await signUpWithProof(t);
     browser = new OidcBrowser(t.baseUrl);
     // Registered without --dpop: the server-wide policy asks it of every client.
     await registerPublicOidcClient(t.ctx.db, { clientId: 'any-app', redirectUris: [redirectUri], refreshTokens: true });
