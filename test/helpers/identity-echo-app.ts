@@ -30,8 +30,11 @@ export interface IdentityEchoApp {
 
 const single = (value: string | string[] | undefined): string | null => (value === undefined ? null : Array.isArray(value) ? value.join(', ') : value);
 
-/** `issuer`: Twofold's TWOFOLD_PUBLIC_URL; `jwksUrl`: where the app fetches the keys (Twofold's listening address). */
-export async function startIdentityEchoApp(options: { issuer: string; jwksUrl: string }): Promise<IdentityEchoApp> {
+/**
+ * `issuer`: Twofold's TWOFOLD_PUBLIC_URL; `jwksUrl`: where the app fetches the keys (Twofold's
+ * listening address); `now`: the time the app judges expiry by (the test Twofold's clock, ms).
+ */
+export async function startIdentityEchoApp(options: { issuer: string; jwksUrl: string; now?: () => number }): Promise<IdentityEchoApp> {
   const keys = createRemoteJWKSet(new URL(options.jwksUrl));
   const received: EchoedRequest[] = [];
   const server: Server = createServer((request, response) => {
@@ -43,7 +46,7 @@ export async function startIdentityEchoApp(options: { issuer: string; jwksUrl: s
       let assertionError: string | null = null;
       if (token !== null) {
         try {
-          const verified = await jwtVerify(token, keys, { issuer: options.issuer, audience: [audience, `${audience}:${new URL(`http://${request.headers.host}`).port}`], typ: 'twofold-assertion+jwt' });
+          const verified = await jwtVerify(token, keys, { issuer: options.issuer, audience: [audience, `${audience}:${new URL(`http://${request.headers.host}`).port}`], typ: 'twofold-assertion+jwt', currentDate: new Date((options.now ?? Date.now)()) });
           assertion = verified.payload as Record<string, unknown>;
         } catch (error) {
           assertionError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
