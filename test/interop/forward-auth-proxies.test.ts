@@ -75,7 +75,6 @@ describe.skipIf(!haveChromium || !haveProxies)('forward-auth behind nginx, Caddy
       `--host-resolver-rules=MAP *.${cookieDomain} 127.0.0.1`,
       // Plain HTTP in tests: these origins count as secure, so Twofold's Secure cookies are kept.
       `--unsafely-treat-insecure-origin-as-secure=${origins.join(',')}`,
-      '--disable-features=HttpsUpgrades',
     ]);
   }, 60_000);
   afterAll(async () => {
