@@ -53,7 +53,9 @@ export type SecurityEventType =
   | 'email.verified'
   | 'email.changed'
   /** A login at the OpenID Provider: the Twofold session answered an application's authorization request. */
-  | 'oidc.login';
+  | 'oidc.login'
+  /** Forward-auth refused a signed-in person (a deny rule, a user not on the rule's list): the rule's line and the host. */
+  | 'forward_auth.denied';
 
 export interface SecurityEvent {
   type: SecurityEventType;
