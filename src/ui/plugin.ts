@@ -60,8 +60,10 @@ export async function registerPages(app: FastifyInstance, ctx: FlowContext, more
     '/assets/favicon.svg': loadAsset('favicon.svg', 'image/svg+xml'),
   };
   // Forward-auth's sign-in (and logout) ends in a redirect to an app under a protected domain —
-  // any of its hosts, over the page's own scheme (or https from http).
-  const forwardAuthSources = ctx.config.forwardAuth.enabled ? ctx.config.forwardAuth.domains.flatMap(({ domain }) => [domain, `*.${domain}`]) : [];
+  // any of its hosts on any port (a host-source without one allows only the scheme's default, and
+  // apps behind a proxy on another port would stop on the sign-in page), over the page's own scheme
+  // (or https from http).
+  const forwardAuthSources = ctx.config.forwardAuth.enabled ? ctx.config.forwardAuth.domains.flatMap(({ domain }) => [`${domain}:*`, `*.${domain}:*`]) : [];
   const formActionSources = [...ctx.config.pages.allowedRedirectOrigins, ...forwardAuthSources];
   const policy = pageSecurityPolicy(formActionSources);
   const kit = createPageKit(ctx);

@@ -31,22 +31,21 @@ export interface IdentityEchoApp {
 const single = (value: string | string[] | undefined): string | null => (value === undefined ? null : Array.isArray(value) ? value.join(', ') : value);
 
 /**
- * `issuer`: Twofold's TWOFOLD_PUBLIC_URL; `jwksUrl`: where the app fetches the keys (Twofold's
+ * `issuer`: Twofold's TWOFOLD_PUBLIC_URL; `audience`: the app's own origin as people reach it
+ * (scheme and host, e.g. https://app.example.com — the proxy may not pass the Host on); `jwksUrl`: where the app fetches the keys (Twofold's
  * listening address); `now`: the time the app judges expiry by (the test Twofold's clock, ms).
  */
-export async function startIdentityEchoApp(options: { issuer: string; jwksUrl: string; now?: () => number }): Promise<IdentityEchoApp> {
+export async function startIdentityEchoApp(options: { issuer: string; audience: string; jwksUrl: string; now?: () => number }): Promise<IdentityEchoApp> {
   const keys = createRemoteJWKSet(new URL(options.jwksUrl));
   const received: EchoedRequest[] = [];
   const server: Server = createServer((request, response) => {
     void (async () => {
       const token = single(request.headers['x-twofold-assertion']);
-      // The audience is the host the person asked for, as the proxy forwarded it.
-      const audience = `http://${request.headers.host ?? ''}`.replace(/:\d+$/, '');
       let assertion: Record<string, unknown> | null = null;
       let assertionError: string | null = null;
       if (token !== null) {
         try {
-          const verified = await jwtVerify(token, keys, { issuer: options.issuer, audience: [audience, `${audience}:${new URL(`http://${request.headers.host}`).port}`], typ: 'twofold-assertion+jwt', currentDate: new Date((options.now ?? Date.now)()) });
+          const verified = await jwtVerify(token, keys, { issuer: options.issuer, audience: options.audience, typ: 'twofold-assertion+jwt', currentDate: new Date((options.now ?? Date.now)()) });
           assertion = verified.payload as Record<string, unknown>;
         } catch (error) {
           assertionError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);

@@ -2,8 +2,8 @@
 // HAProxy (the Lua action), each configured with examples/forward-auth/'s file as the README
 // prints it (only the example addresses replaced), in front of an app with no login of its own
 // (test/helpers/identity-echo-app.ts: it echoes and verifies what it was told). Twofold listens
-// for real with forward-auth on for the cookie domain twofold.test; Chromium reaches
-// auth.twofold.test (Twofold) and app.twofold.test (the proxy) through --host-resolver-rules.
+// for real with forward-auth on for the cookie domain twofold.localhost; Chromium reaches
+// auth.twofold.localhost (Twofold) and app.twofold.localhost (the proxy) on 127.0.0.1.
 // Chromium signs in with a password and the authenticator app and comes back to the page it asked
 // for; a denied path is refused; a max_age path after the second factor got old asks only for a
 // step-up; logout ends it; an API client with an access token passes; and a client-sent
@@ -27,7 +27,9 @@ const haveChromium = requirement('Chromium', chromiumAvailable, 'apt-get install
 const proxies: ProxyName[] = ['nginx', 'caddy', 'haproxy'];
 const haveProxies = proxies.every((name) => requirement(name, proxyAvailable(name), `apt-get install -y ${name} (Debian package)`));
 
-const cookieDomain = 'twofold.test';
+// *.localhost: Chromium counts these origins as secure over plain HTTP, so it keeps the hosted
+// pages' __Host- cookies (a mapped *.test host would lose them); the domain cookie is for twofold.localhost.
+const cookieDomain = 'twofold.localhost';
 const appHost = `app.${cookieDomain}`;
 
 /** The README's rules file, for the test's app host. */
@@ -68,14 +70,9 @@ describe.skipIf(!haveChromium || !haveProxies)('forward-auth behind nginx, Caddy
     });
     await t.app.listen({ port: twofoldPort, host: '127.0.0.1' });
     user = await signUp(t);
-    app = await startIdentityEchoApp({ issuer: publicUrl, jwksUrl: `http://${twofoldAddress}/.well-known/jwks.json`, now: t.clock.now });
+    app = await startIdentityEchoApp({ issuer: publicUrl, audience: `http://${appHost}`, jwksUrl: `http://${twofoldAddress}/.well-known/jwks.json`, now: t.clock.now });
     for (const name of proxies) proxyPorts.set(name, await findFreePort());
-    const origins = [publicUrl, ...[...proxyPorts.values()].map((port) => `http://${appHost}:${port}`)];
-    browser = await launchChromium([
-      `--host-resolver-rules=MAP *.${cookieDomain} 127.0.0.1`,
-      // Plain HTTP in tests: these origins count as secure, so Twofold's Secure cookies are kept.
-      `--unsafely-treat-insecure-origin-as-secure=${origins.join(',')}`,
-    ]);
+    browser = await launchChromium([`--host-resolver-rules=MAP *.${cookieDomain} 127.0.0.1`]);
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
