@@ -1,7 +1,8 @@
 // forward-auth: the check a reverse proxy makes on every request of every protected app.
 // 1. Forward-auth decisions/s (GET /v1/forward-auth/nginx, as nginx's auth_request sends it, with
-//    an access token of one of 50 signed-in users) ÷ an unguarded route of the same Twofold process
-//    (GET /healthz), autocannon with 50 connections; and the decisions' p99 at those 50 connections.
+//    the forward-auth cookie of one of 50 people signed in through the portal) ÷ an unguarded route
+//    of the same Twofold process (GET /healthz), autocannon with 50 connections; the decisions' p99
+//    at those 50 connections; and the same decisions for API clients (access tokens, no target).
 // 2. nginx with the README's forward-auth snippet (examples/forward-auth/nginx.conf) in front of a
 //    static upstream ÷ the same nginx proxying to the same upstream without asking Twofold.
 // Rounds alternate between the two sides and the median ratio is reported (a noisy, shared machine).
@@ -9,7 +10,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findFreePort } from '../test/helpers/process.js';
+import { forwardAuthCookieName } from '../src/http/forward-auth/cookie-sessions.js';
 import { nginxSite, startNginx } from '../test/helpers/proxies.js';
+import { forwardAuthCookieFor } from './forward-auth-sign-in.js';
 import { signUpForAccessToken, startInstances } from './full-flow.js';
 import { runLoad, type Throughput } from './load.js';
 import { median } from './statistics.js';
@@ -19,6 +22,7 @@ export interface ForwardAuthFigures {
   decisionsPerSecond: number;
   decisionRatio: number;
   decisionP99Ms: number;
+  tokenDecisionsPerSecond: number;
   nginxAlonePerSecond: number;
   nginxWithTwofoldPerSecond: number;
   nginxRatio: number;
@@ -49,9 +53,12 @@ export async function measureForwardAuth(options: { rounds: number; durationSeco
   const twofoldUrl = instances.urls[0]!;
   const nginx = await startBenchNginx(new URL(twofoldUrl).host);
   try {
+    const cookies: string[] = [];
+    for (let index = 0; index < users; index += 1) cookies.push(await forwardAuthCookieFor(twofoldUrl, `https://${appHost}/`, `bench-forward-auth-${process.pid}-${index}`));
     const tokens: string[] = [];
-    for (let index = 0; index < users; index += 1) tokens.push((await signUpForAccessToken(twofoldUrl, `bench-forward-auth-${process.pid}-${index}`)).accessToken);
+    for (let index = 0; index < 10; index += 1) tokens.push((await signUpForAccessToken(twofoldUrl, `bench-forward-auth-api-${process.pid}-${index}`)).accessToken);
     let next = 0;
+    const withCookie = (request: { headers?: Record<string, string> }) => ({ ...request, headers: { ...request.headers, cookie: `${forwardAuthCookieName}=${cookies[next++ % cookies.length]}` } });
     const withToken = (request: { headers?: Record<string, string> }) => ({ ...request, headers: { ...request.headers, authorization: `Bearer ${tokens[next++ % tokens.length]}` } });
     const original = { 'x-original-method': 'GET', 'x-original-url': `https://${appHost}/orders/42` };
 
@@ -59,12 +66,15 @@ export async function measureForwardAuth(options: { rounds: number; durationSeco
     const decisions: number[] = [];
     const decisionRatios: number[] = [];
     const decisionP99: number[] = [];
+    const tokenDecisions: number[] = [];
     const alone: number[] = [];
     const guarded: number[] = [];
     const nginxRatios: number[] = [];
     for (let round = 0; round < options.rounds; round += 1) {
       const open = checked('unguarded', await runLoad({ url: `${twofoldUrl}/healthz`, connections, durationSeconds: options.durationSeconds }));
-      const decided = checked('decision', await runLoad({ url: `${twofoldUrl}/v1/forward-auth/nginx`, connections, durationSeconds: options.durationSeconds, headers: original, setupRequest: withToken }));
+      const decided = checked('decision', await runLoad({ url: `${twofoldUrl}/v1/forward-auth/nginx`, connections, durationSeconds: options.durationSeconds, headers: original, setupRequest: withCookie }));
+      const tokenDecided = checked('token decision', await runLoad({ url: `${twofoldUrl}/v1/forward-auth/nginx`, connections, durationSeconds: options.durationSeconds, headers: original, setupRequest: withToken }));
+      tokenDecisions.push(tokenDecided.requestsPerSecond);
       unguarded.push(open.requestsPerSecond);
       decisions.push(decided.requestsPerSecond);
       decisionRatios.push(decided.requestsPerSecond / open.requestsPerSecond);
@@ -72,7 +82,7 @@ export async function measureForwardAuth(options: { rounds: number; durationSeco
 
       const host = { host: appHost };
       const bare = checked('nginx alone', await runLoad({ url: nginx.aloneUrl, connections, durationSeconds: options.durationSeconds, headers: host }));
-      const protectedRun = checked('nginx with Twofold', await runLoad({ url: nginx.guardedUrl, connections, durationSeconds: options.durationSeconds, headers: host, setupRequest: withToken }));
+      const protectedRun = checked('nginx with Twofold', await runLoad({ url: nginx.guardedUrl, connections, durationSeconds: options.durationSeconds, headers: host, setupRequest: withCookie }));
       alone.push(bare.requestsPerSecond);
       guarded.push(protectedRun.requestsPerSecond);
       nginxRatios.push(protectedRun.requestsPerSecond / bare.requestsPerSecond);
@@ -82,6 +92,7 @@ export async function measureForwardAuth(options: { rounds: number; durationSeco
       decisionsPerSecond: median(decisions),
       decisionRatio: median(decisionRatios),
       decisionP99Ms: median(decisionP99),
+      tokenDecisionsPerSecond: median(tokenDecisions),
       nginxAlonePerSecond: median(alone),
       nginxWithTwofoldPerSecond: median(guarded),
       nginxRatio: median(nginxRatios),
