@@ -1,4 +1,4 @@
-// Forward-auth cookies (issue 18): each is an opaque 256-bit token for one protected parent
+// Forward-auth cookies: each is an opaque 256-bit token for one protected parent
 // domain, stored as its SHA-256 only, standing for a Twofold session — so it ends with that
 // session (sign-out, "sign out everywhere", idle and absolute limits, an admin's revocation).
 // The domain is kept so a cookie set for one domain is refused on a host of another.
