@@ -259,3 +259,19 @@ describe('forward-auth: API clients', () => {
     expectProblem(await ask(t, 'https://api.twofold.test/private/x', { headers: dpop(await proofFor('GET', 'https://api.twofold.test/private/x', token)) }), 403, 'forward_auth_denied');
   });
 });
+
+describe('forward-auth: stored cookies', () => {
+  it('FA-20: only the SHA-256 of a cookie is stored, and its row goes with its session when the upkeep deletes long-ended sessions', async () => {
+    const { cookie } = await signInForApp(t, b, 'https://app.twofold.test/');
+    const rows = await t.ctx.db.selectFrom('forward_auth_sessions').selectAll().execute();
+    expect(rows.some((row) => row.token_hash === sha256Base64url(cookie))).toBe(true);
+    expect(rows.some((row) => row.token_hash === cookie)).toBe(false);
+    const row = rows.find((candidate) => candidate.token_hash === sha256Base64url(cookie))!;
+    expect(row.domain).toBe('twofold.test');
+    await t.ctx.db.updateTable('sessions').set({ state: 'revoked', revoked_at: t.clock.now(), revoke_reason: 'test' }).where('id', '=', row.session_id).execute();
+    t.clock.advanceSeconds(8 * 86400);
+    await t.twofold.maintenance.runOnce();
+    const left = await t.ctx.db.selectFrom('forward_auth_sessions').selectAll().where('token_hash', '=', row.token_hash).execute();
+    expect(left).toEqual([]);
+  });
+});
