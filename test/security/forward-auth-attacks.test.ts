@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { buildApp } from '../../src/http/app.js';
+import { reloadForwardAuthRules } from '../../src/http/forward-auth/start.js';
 import { createTwofold } from '../../src/twofold.js';
 import { createTestStorage } from '../helpers/backend.js';
 import { bearer, expectProblem, signUp, type SignedUp } from '../helpers/flow.js';
@@ -199,5 +200,17 @@ describe('forward-auth: a rules file with a catastrophic regex', () => {
     expect((await ask(t, 'https://app.twofold.test/open/x')).statusCode).toBe(200);
     expectProblem(await ask(t, 'https://app.twofold.test/private/x'), 403, 'forward_auth_denied');
     expect((await ask(t, 'https://app.twofold.test/aaaa')).statusCode).toBe(302);
+  });
+});
+
+describe('forward-auth: reload on demand', () => {
+  it('FA-40: reloadForwardAuthRules() (SIGHUP in twofold serve) refuses a bad file and keeps the rules; takes a good one', async () => {
+    writeFileSync(t.rulesFile, 'rules:\n  - hosts: [app.twofold.test]\n    policy: nonsense\n');
+    const refused = await reloadForwardAuthRules(t.ctx);
+    expect(refused).toMatchObject({ ok: false, problem: { line: 3 } });
+    expectProblem(await ask(t, 'https://app.twofold.test/private/x'), 403, 'forward_auth_denied');
+    writeFileSync(t.rulesFile, 'rules:\n  - hosts: [app.twofold.test]\n    policy: bypass\n');
+    expect(await reloadForwardAuthRules(t.ctx)).toMatchObject({ ok: true });
+    expect((await ask(t, 'https://app.twofold.test/private/x')).statusCode).toBe(200);
   });
 });
