@@ -1,4 +1,4 @@
-// Forward-auth settings (issue 18): whether the endpoint is on, the rules file, the parent domains
+// Forward-auth settings: whether the endpoint is on, the rules file, the parent domains
 // whose apps it protects (each gets its own cookie, and a portal — Twofold reached under that
 // domain — where the cookie is set), and the names of the identity headers sent to the apps.
 import { ConfigError, ConfigErrors } from './config-error.js';

@@ -833,7 +833,7 @@ describe('loadConfig(): send and request budgets (RC-02)', () => {
   });
 });
 
-describe('forward-auth settings (issue 18)', () => {
+describe('forward-auth settings', () => {
   const base = { TWOFOLD_PUBLIC_URL: 'https://auth.example.com' };
 
   it('FA-17: off by default, with the default header names and no domains', () => {

@@ -185,7 +185,7 @@ export interface TwofoldConfig {
     /** Dynamic client registration (RFC 7591/7592): off, with an initial access token, or public loopback clients only. */
     registration: OidcRegistrationConfig;
   };
-  /** Forward-auth: reverse proxies ask Twofold about each request to the apps behind them (issue 18). */
+  /** Forward-auth: reverse proxies ask Twofold about each request to the apps behind them. */
   forwardAuth: ForwardAuthConfig;
   pages: {
     /** Serve the hosted pages (sign up, sign in, account) beside the API. */

@@ -15,12 +15,12 @@ const snippets: Array<{ file: string; language: string }> = [
 ];
 
 describe('README forward-auth snippets', () => {
-  it.each(snippets)('FA-46: the README shows examples/forward-auth/$file verbatim', ({ file, language }) => {
+  it.each(snippets)('FA-56: the README shows examples/forward-auth/$file verbatim', ({ file, language }) => {
     const tested = readFileSync(`examples/forward-auth/${file}`, 'utf8');
     expect(fencedBlocks(readme, language)).toContain(tested);
   });
 
-  it('FA-46: every nginx, Caddy, HAProxy and Lua block in the README is one of the tested files', () => {
+  it('FA-56: every nginx, Caddy, HAProxy and Lua block in the README is one of the tested files', () => {
     for (const { file, language } of snippets.filter((snippet) => snippet.language !== 'yaml')) {
       expect(fencedBlocks(readme, language), language).toEqual([readFileSync(`examples/forward-auth/${file}`, 'utf8')]);
     }

@@ -4,8 +4,10 @@
 // passes, users and methods, logout, sessions ended elsewhere, a cookie of one domain on another,
 // and API clients with a bearer or DPoP access token. The real proxies are in test/proxies/.
 import { createLocalJWKSet, jwtVerify } from 'jose';
+import { sha256Base64url } from '../../src/core/crypto/digest.js';
+import { createDpopTestKey, makeDpopProof } from '../helpers/dpop-proofs.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, expectProblem, getJson, signIn, signUp, totpCode, type SignedUp } from '../helpers/flow.js';
+import { bearer, expectProblem, getJson, loginForMfaToken, postJson, signIn, signUp, totpCode, type SignedUp } from '../helpers/flow.js';
 import { PageBrowser } from '../helpers/page-browser.js';
 import { ask, faCookie, localOf, signInForApp, startForwardAuthTwofold } from '../helpers/forward-auth.js';
 import type { TestTwofold } from '../helpers/twofold.js';
@@ -227,5 +229,49 @@ describe('forward-auth: API clients', () => {
     // A level the token lacks: 401 insufficient_authentication, never a redirect to a sign-in page.
     const keys = expectProblem(await ask(t, 'https://api.twofold.test/keys/x', { headers: bearer(accessToken) }), 401, 'insufficient_authentication');
     expect(keys['acr_values']).toBe('phr');
+  });
+
+  it('FA-41: a DPoP-bound token needs a proof made for the ORIGINAL method and URL; as Bearer, without a proof or for another URL it is 401', async () => {
+    const key = await createDpopTestKey('ES256');
+    t.clock.advanceSeconds(30);
+    const mfaToken = await loginForMfaToken(t, { username: alice, password: a.password });
+    const proofFor = (htm: string, htu: string, accessToken?: string) =>
+      makeDpopProof({ key, htm, htu, iat: Math.floor(t.clock.now() / 1000), claims: accessToken === undefined ? {} : { ath: sha256Base64url(accessToken) } });
+    const verified = await postJson(t.app, '/v1/mfa/verify', { code: totpCode(t, a.secret) }, { ...bearer(mfaToken), dpop: await proofFor('POST', 'http://twofold.test/v1/mfa/verify') });
+    expect(verified.statusCode, verified.body).toBe(200);
+    const token = verified.json().access_token as string;
+    const url = 'https://api.twofold.test/v1/things?page=2';
+    const dpop = (proof: string) => ({ authorization: `DPoP ${token}`, dpop: proof });
+    const allowed = await ask(t, url, { method: 'PUT', headers: dpop(await proofFor('PUT', 'https://api.twofold.test/v1/things', token)) });
+    expect(allowed.statusCode, allowed.body).toBe(200);
+    expect(allowed.headers['remote-user']).toBe(alice);
+    // The proof is single use.
+    const proof = await proofFor('GET', 'https://api.twofold.test/v1/things', token);
+    expect((await ask(t, url, { headers: dpop(proof) })).statusCode).toBe(200);
+    expectProblem(await ask(t, url, { headers: dpop(proof) }), 401, 'invalid_token');
+    // Made for Twofold's own endpoint, another method, or another host: refused.
+    expectProblem(await ask(t, url, { headers: dpop(await proofFor('GET', 'http://twofold.test/v1/forward-auth', token)) }), 401, 'invalid_token');
+    expectProblem(await ask(t, url, { headers: dpop(await proofFor('POST', 'https://api.twofold.test/v1/things', token)) }), 401, 'invalid_token');
+    expectProblem(await ask(t, url, { headers: dpop(await proofFor('GET', 'https://evil.twofold.test/v1/things', token)) }), 401, 'invalid_token');
+    expectProblem(await ask(t, url, { headers: { authorization: `DPoP ${token}` } }), 401, 'invalid_token');
+    expectProblem(await ask(t, url, { headers: bearer(token) }), 401, 'invalid_token');
+    // The same rules: a denied path is denied to a proven token too.
+    expectProblem(await ask(t, 'https://api.twofold.test/private/x', { headers: dpop(await proofFor('GET', 'https://api.twofold.test/private/x', token)) }), 403, 'forward_auth_denied');
+  });
+});
+
+describe('forward-auth: stored cookies', () => {
+  it('FA-20: only the SHA-256 of a cookie is stored, and its row goes with its session when the upkeep deletes long-ended sessions', async () => {
+    const { cookie } = await signInForApp(t, b, 'https://app.twofold.test/');
+    const rows = await t.ctx.db.selectFrom('forward_auth_sessions').selectAll().execute();
+    expect(rows.some((row) => row.token_hash === sha256Base64url(cookie))).toBe(true);
+    expect(rows.some((row) => row.token_hash === cookie)).toBe(false);
+    const row = rows.find((candidate) => candidate.token_hash === sha256Base64url(cookie))!;
+    expect(row.domain).toBe('twofold.test');
+    await t.ctx.db.updateTable('sessions').set({ state: 'revoked', revoked_at: t.clock.now(), revoke_reason: 'test' }).where('id', '=', row.session_id).execute();
+    t.clock.advanceSeconds(8 * 86400);
+    await t.twofold.maintenance.runOnce();
+    const left = await t.ctx.db.selectFrom('forward_auth_sessions').selectAll().where('token_hash', '=', row.token_hash).execute();
+    expect(left).toEqual([]);
   });
 });

@@ -136,7 +136,7 @@ describe.skipIf(!haveChromium || !haveProxies)('forward-auth behind nginx, Caddy
       await page.waitForURL(`${appUrl}${path}`);
     }
 
-    it('FA-40: an unauthenticated visit goes to Twofold’s sign-in and, after password and authenticator app, back to the page asked for; the app gets Remote-User, Remote-Acr, Remote-Amr and an assertion it verifies against the JWKS', async () => {
+    it('FA-50: an unauthenticated visit goes to Twofold’s sign-in and, after password and authenticator app, back to the page asked for; the app gets Remote-User, Remote-Acr, Remote-Amr and an assertion it verifies against the JWKS', async () => {
       await inBrowser(async (page) => {
         await signedInAt(page, '/reports/latest?page=2');
         const echo = await echoOn(page);
@@ -151,7 +151,7 @@ describe.skipIf(!haveChromium || !haveProxies)('forward-auth behind nginx, Caddy
       });
     }, 60_000);
 
-    it('FA-41: a path the rules deny answers 403 to a signed-in person, and the app never sees the request', async () => {
+    it('FA-51: a path the rules deny answers 403 to a signed-in person, and the app never sees the request', async () => {
       await inBrowser(async (page) => {
         await signedInAt(page, '/');
         const before = app.received.length;
@@ -161,7 +161,7 @@ describe.skipIf(!haveChromium || !haveProxies)('forward-auth behind nginx, Caddy
       });
     }, 60_000);
 
-    it('FA-42: on a max_age path, a second factor older than max_age leads to the step-up page, not a new sign-in, and the code alone brings the person back', async () => {
+    it('FA-52: on a max_age path, a second factor older than max_age leads to the step-up page, not a new sign-in, and the code alone brings the person back', async () => {
       await inBrowser(async (page) => {
         await signedInAt(page, '/account/settings');
         expect((await echoOn(page)).remoteUser).toBe(user.username);
@@ -179,7 +179,7 @@ describe.skipIf(!haveChromium || !haveProxies)('forward-auth behind nginx, Caddy
       });
     }, 60_000);
 
-    it('FA-43: the logout URL (a POST form) ends the forward-auth session: the next visit asks for a sign-in again', async () => {
+    it('FA-53: the logout URL (a POST form) ends the forward-auth session: the next visit asks for a sign-in again', async () => {
       await inBrowser(async (page) => {
         await signedInAt(page, '/');
         await page.goto(`${publicUrl}/v1/forward-auth/logout?rd=${encodeURIComponent(`${appUrl}/`)}`);
@@ -191,7 +191,7 @@ describe.skipIf(!haveChromium || !haveProxies)('forward-auth behind nginx, Caddy
       });
     }, 60_000);
 
-    it('FA-44: an API client with a Twofold access token (Authorization: Bearer) is judged by the same rules: it passes, and the app sees who it is', async () => {
+    it('FA-54: an API client with a Twofold access token (Authorization: Bearer) is judged by the same rules: it passes, and the app sees who it is', async () => {
       const { accessToken } = await signIn(t, user);
       const before = app.received.length;
       const response = await requestThroughProxy(appUrl, '/api/orders', { headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' } });
@@ -206,7 +206,7 @@ describe.skipIf(!haveChromium || !haveProxies)('forward-auth behind nginx, Caddy
       expect(app.received.length).toBe(before + 1);
     }, 30_000);
 
-    it('FA-45: identity headers a client sends itself never reach the app: on a bypass path they are dropped, with a token they are replaced by Twofold’s', async () => {
+    it('FA-55: identity headers a client sends itself never reach the app: on a bypass path they are dropped, with a token they are replaced by Twofold’s', async () => {
       const forged = { 'remote-user': 'admin', 'remote-acr': 'phrh', 'remote-amr': 'hwk', 'x-twofold-assertion': 'forged.assertion.value' };
       const before = app.received.length;
       const bypass = await requestThroughProxy(appUrl, '/health', { headers: forged });

@@ -5,6 +5,7 @@
 // so an assertion for one app is refused by another. Verified by twofold/verify (verifyAssertion).
 import { KeyObject } from 'node:crypto';
 import { createSigner } from 'fast-jwt';
+import { generateId } from '../../core/crypto/random.js';
 import type { SigningKey } from '../../core/tokens/signing-key.js';
 import type { FlowContext } from '../../flows/shared/context.js';
 import type { ForwardAuthIdentity } from '../../forward-auth/decide.js';
@@ -21,6 +22,8 @@ export interface AssertionClaims {
   amr: readonly string[];
   auth_time: number;
   sid: string;
+  /** Unique per assertion (every Twofold JWT has one), so a verifier may refuse a replay. */
+  jti: string;
   iat: number;
   exp: number;
 }
@@ -52,6 +55,7 @@ export async function signAssertion(ctx: FlowContext, identity: ForwardAuthIdent
     amr: identity.amr,
     auth_time: identity.authTime,
     sid: identity.sessionId,
+    jti: generateId('jti'),
     iat,
     exp: iat + assertionLifetimeSeconds,
   });

@@ -34,8 +34,14 @@ export function createTrustedPeer(trustedProxies: readonly string[]): TrustedPee
 
 function single(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
-  if (Array.isArray(value)) throw new TwofoldError('invalid_request', `The ${name} header is given more than once.`);
-  return value === undefined || value === '' ? undefined : value;
+  if (value === undefined || value === '') return undefined;
+  // Node joins a repeated header into one value ("a, b"): counted in the raw headers instead, so
+  // two X-Original-URL are refused rather than read as one odd URL.
+  const raw = request.raw.rawHeaders;
+  let count = 0;
+  for (let index = 0; index < raw.length; index += 2) if (raw[index]!.length === name.length && raw[index]!.toLowerCase() === name) count += 1;
+  if (Array.isArray(value) || count > 1) throw new TwofoldError('invalid_request', `The ${name} header is given more than once.`);
+  return value;
 }
 
 const absoluteUrl = /^(https?):\/\/([^/?#\\@]+)(.*)$/i;

@@ -6,7 +6,7 @@
 //   POST /v1/forward-auth/logout          — ends the Twofold session (as the sign-out does, for every
 //        app and device holding it), clears the cookies, 303 to rd.
 // Registered in the hosted pages' scope: their CSRF check, CSP, cookies and error page apply.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ForwardAuthDomain } from '../../config/forward-auth.js';
 import { logout } from '../../flows/sessions/logout.js';
 import { announceRevokedSessions, revokeSessionsInDatabase } from '../../flows/sessions/revoke-sessions.js';
