@@ -111,7 +111,7 @@ export async function measureForwardAuth(options: { rounds: number; durationSeco
 async function startBenchNginx(twofoldAddress: string): Promise<{ guardedUrl: string; aloneUrl: string; stop(): Promise<void> }> {
   const [guardedPort, alonePort, upstreamPort] = [await findFreePort(), await findFreePort(), await findFreePort()];
   const upstreamAddress = `127.0.0.1:${upstreamPort}`;
-  const addresses = { twofoldPublicUrl: `http://auth.${domain}`, twofoldAddress, upstreamAddress, appHost, proxyPort: guardedPort };
+  const addresses = { twofoldAddress, upstreamAddress, appHost, proxyPort: guardedPort };
   const site = [
     nginxSite(addresses),
     `server {\n    listen 127.0.0.1:${alonePort};\n    server_name ${appHost};\n    location / {\n        proxy_pass http://${upstreamAddress};\n    }\n}`,

@@ -15,8 +15,6 @@ export const proxyAvailable = (name: ProxyName): boolean => existsSync(proxyBina
 
 /** Where the example files say things are, and where a test has put them. */
 export interface ExampleAddresses {
-  /** Twofold as browsers reach it, e.g. http://auth.twofold.test:41234 (the examples' https://auth.example.com). */
-  twofoldPublicUrl: string;
   /** Twofold's listening address for the proxy, e.g. 127.0.0.1:41234 (the examples' 127.0.0.1:3000). */
   twofoldAddress: string;
   /** The app behind the proxy, e.g. 127.0.0.1:41235 (the examples' 127.0.0.1:8080). */
@@ -53,7 +51,6 @@ function commonReplacements(addresses: ExampleAddresses): Array<[string | RegExp
 export function nginxSite(addresses: ExampleAddresses): string {
   return substitute(forwardAuthExampleFile('nginx.conf'), [
     [/listen 443 ssl;\n\s*ssl_certificate .*\n\s*ssl_certificate_key .*\n/, `listen 127.0.0.1:${addresses.proxyPort};\n`],
-    ['https://auth.example.com', addresses.twofoldPublicUrl],
     ['app.example.com', addresses.appHost],
     ...commonReplacements(addresses),
   ]);

@@ -104,10 +104,12 @@ export function forwardAuthEndpoint(app: FastifyInstance, runtime: ForwardAuthRu
       });
     }
     if (domain === undefined) throw new TwofoldError('forward_auth_denied', 'This host is not inside a domain forward-auth signs people in for (TWOFOLD_FORWARD_AUTH_COOKIE_DOMAIN).', { extensions: { reason: 'host_outside_domains' } });
-    if (flavour === 'nginx') {
-      throw new TwofoldError('invalid_token', 'Sign in first.', { headers: { 'WWW-Authenticate': 'Bearer' }, extensions: { sign_in: signInUrl(domain, original.url) } });
-    }
     const location = decision.kind === 'step_up' ? `${domain.portalUrl}${stepUpPath(original.url, decision.acr)}` : signInUrl(domain, original.url);
+    if (flavour === 'nginx') {
+      // nginx passes only the status on; its configuration reads Location (auth_request_set) for
+      // its own 302: the URL built here, encoded, on the domain's portal (nginx cannot encode rd).
+      throw new TwofoldError('invalid_token', 'Sign in first.', { headers: { 'WWW-Authenticate': 'Bearer', Location: location }, extensions: { sign_in: location } });
+    }
     return reply.code(302).header('location', location).send();
   };
 
