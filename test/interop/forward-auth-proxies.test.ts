@@ -207,7 +207,8 @@ describe.skipIf(!haveChromium || !haveProxies)('forward-auth behind nginx, Caddy
     }, 30_000);
 
     it('FA-55: identity headers a client sends itself never reach the app: on a bypass path they are dropped, with a token they are replaced by Twofold’s', async () => {
-      const forged = { 'remote-user': 'admin', 'remote-acr': 'phrh', 'remote-amr': 'hwk', 'x-twofold-assertion': 'forged.assertion.value' };
+      // Underscored twins too: CGI, PHP and WSGI read Remote_User as Remote-User (HTTP_REMOTE_USER).
+      const forged = { 'remote-user': 'admin', 'remote-acr': 'phrh', 'remote-amr': 'hwk', 'x-twofold-assertion': 'forged.assertion.value', remote_user: 'admin', x_twofold_assertion: 'forged' };
       const before = app.received.length;
       const bypass = await requestThroughProxy(appUrl, '/health', { headers: forged });
       expect(bypass.status).toBe(200);
@@ -218,6 +219,7 @@ describe.skipIf(!haveChromium || !haveProxies)('forward-auth behind nginx, Caddy
       expect(health).toMatchObject({ path: '/health', remoteUser: null, remoteAcr: null, remoteAmr: null, assertion: null, assertionError: null });
       expect(orders).toMatchObject({ path: '/api/orders', remoteUser: user.username, remoteAcr: 'aal2', assertionError: null });
       expect(orders!.remoteAmr).not.toBe('hwk');
+      for (const request of [health!, orders!]) expect(Object.keys(request.headers).filter((name) => name.includes('_'))).toEqual([]);
       // An unauthenticated request with forged headers goes to the sign-in, never to the app.
       const unauthenticated = await requestThroughProxy(appUrl, '/api/orders', { headers: forged });
       expect(unauthenticated.status).toBe(302);
