@@ -93,7 +93,7 @@ export function forwardAuthEndpoint(app: FastifyInstance, runtime: ForwardAuthRu
     if (decision.kind === 'deny') {
       if (identity !== undefined) {
         const meta = requestMeta(request);
-        ctx.events.record({ type: 'forward_auth.denied', userId: identity.userId, sessionId: identity.sessionId, ip: meta.ip, userAgent: meta.userAgent, details: { host: original.target!.host, rule: decision.rule?.line ?? 0, reason: decision.reason } });
+        ctx.events.record({ type: 'forward_auth.denied', coalesce: true, userId: identity.userId, sessionId: identity.sessionId, ip: meta.ip, userAgent: meta.userAgent, details: { host: original.target!.host, rule: decision.rule?.line ?? 0, reason: decision.reason } });
       }
       throw new TwofoldError('forward_auth_denied', decision.reason === 'user_not_allowed' ? 'This account may not reach this address.' : 'The rules deny this request.', { extensions: { reason: decision.reason } });
     }
