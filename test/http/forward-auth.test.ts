@@ -118,6 +118,12 @@ describe('forward-auth: signed in through the portal', () => {
       expect(payload.exp! - payload.iat!).toBe(60);
       expect(typeof payload['sid']).toBe('string');
     }
+    // The same assertion is handed out while at least half of its life is left, then a new one.
+    const first = (await ask(t, 'https://app.twofold.test/page', { cookie })).headers['x-twofold-assertion'];
+    expect((await ask(t, 'https://app.twofold.test/other', { cookie })).headers['x-twofold-assertion']).toBe(first);
+    expect((await ask(t, 'https://app2.twofold.test/', { cookie })).headers['x-twofold-assertion']).not.toBe(first);
+    t.clock.advanceSeconds(31);
+    expect((await ask(t, 'https://app.twofold.test/page', { cookie })).headers['x-twofold-assertion']).not.toBe(first);
   });
 
   it('FA-22: users: a rule listing other people answers 403 to this one and 200 to those listed', async () => {

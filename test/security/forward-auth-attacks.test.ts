@@ -214,3 +214,19 @@ describe('forward-auth: reload on demand', () => {
     expect((await ask(t, 'https://app.twofold.test/private/x')).statusCode).toBe(200);
   });
 });
+
+describe('forward-auth: rd as nginx sends it', () => {
+  it('FA-43: an unencoded rd (nginx: ?rd=$scheme://$http_host$request_uri) is the whole rest of the query, and checked like any other', async () => {
+    const b = new PageBrowser(t);
+    const response = await b.get('/v1/forward-auth/sign-in?rd=https://app.twofold.test/search?q=a&page=2');
+    expect(response.statusCode).toBe(303);
+    const back = decodeURIComponent(/return_to=([^&]+)/.exec(response.headers.location as string)![1]!);
+    expect(back).toBe(`/v1/forward-auth/sign-in?rd=${encodeURIComponent('https://app.twofold.test/search?q=a&page=2')}`);
+    for (const rd of ['https://evil.example/?x=https://app.twofold.test/', '//evil.example/', 'https://app.twofold.test@evil.example/']) {
+      expect((await b.get(`/v1/forward-auth/sign-in?rd=${rd}`)).statusCode, rd).toBe(400);
+    }
+    // Encoded, with other parameters after it: only rd is taken.
+    const encoded = await b.get(`/v1/forward-auth/sign-in?rd=${encodeURIComponent('https://app.twofold.test/x?y=1')}&extra=1`);
+    expect(decodeURIComponent(/return_to=([^&]+)/.exec(encoded.headers.location as string)![1]!)).toBe(`/v1/forward-auth/sign-in?rd=${encodeURIComponent('https://app.twofold.test/x?y=1')}`);
+  });
+});

@@ -104,7 +104,8 @@ const neverCapped = new Set<SecurityEventType>([
 ]);
 // The user's own, but frequent (every access-token lifetime of every session): capped apart, so a
 // day of refreshes never pushes the sign-ins out.
-const routine = new Set<SecurityEventType>(['token.refreshed', 'token.refresh_grace_replay']);
+// A refused app request repeats with every reload of the page: routine, so it never pushes sign-ins out.
+const routine = new Set<SecurityEventType>(['token.refreshed', 'token.refresh_grace_replay', 'forward_auth.denied']);
 
 /** Which per-user cap of the audit trail the event counts against (migration 0013 uses the same sets). */
 export function capGroupOf(event: Pick<SecurityEvent, 'type' | 'anonymous'>): AuditCapGroup {

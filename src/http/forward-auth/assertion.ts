@@ -22,7 +22,7 @@ export interface AssertionClaims {
   amr: readonly string[];
   auth_time: number;
   sid: string;
-  /** Unique per assertion (every Twofold JWT has one), so a verifier may refuse a replay. */
+  /** Identifies the assertion (every Twofold JWT has one); the same assertion is handed out for up to 30 s. */
   jti: string;
   iat: number;
   exp: number;
@@ -43,10 +43,40 @@ function signerFor(key: SigningKey): Signer {
   return signer;
 }
 
+/**
+ * Assertions already signed, by session, app and what they say: every request of a protected app
+ * is a decision, and a signature per request would cost more than the decision itself. One is
+ * handed out again while at least half of its life is left (it says nothing a new one would not).
+ */
+export interface AssertionCache {
+  sign(identity: ForwardAuthIdentity, audience: string): Promise<string>;
+}
+
+const reuseSeconds = assertionLifetimeSeconds / 2;
+const cacheLimit = 50_000;
+
+export function createAssertionCache(ctx: FlowContext): AssertionCache {
+  const cache = new Map<string, { assertion: string; kid: string; until: number }>();
+  return {
+    async sign(identity, audience) {
+      const key = await ctx.keys.currentKey();
+      const nowSeconds = Math.floor(ctx.now() / 1000);
+      const cacheKey = `${identity.sessionId} ${audience} ${identity.acr} ${identity.amr.join(',')} ${identity.authTime}`;
+      const cached = cache.get(cacheKey);
+      // A rotated key signs new assertions at once.
+      if (cached !== undefined && cached.until > nowSeconds && cached.kid === key.kid) return cached.assertion;
+      const assertion = await signAssertion(ctx, identity, audience, key);
+      if (cache.size >= cacheLimit) cache.clear();
+      cache.set(cacheKey, { assertion, kid: key.kid, until: nowSeconds + reuseSeconds });
+      return assertion;
+    },
+  };
+}
+
 /** `audience`: the protected app's origin as the person reached it, e.g. https://app.example.com. */
-export async function signAssertion(ctx: FlowContext, identity: ForwardAuthIdentity, audience: string): Promise<string> {
+export async function signAssertion(ctx: FlowContext, identity: ForwardAuthIdentity, audience: string, key?: SigningKey): Promise<string> {
   const iat = Math.floor(ctx.now() / 1000);
-  return signerFor(await ctx.keys.currentKey())({
+  return signerFor(key ?? (await ctx.keys.currentKey()))({
     iss: ctx.config.issuer,
     aud: audience,
     sub: identity.userId,

@@ -13,7 +13,7 @@ import type { FlowContext } from '../../flows/shared/context.js';
 import { requestMeta } from '../authenticate.js';
 import { decide, matchRule, type ForwardAuthDecision, type ForwardAuthIdentity } from '../../forward-auth/decide.js';
 import type { RulesSource } from '../../forward-auth/rules-source.js';
-import { signAssertion } from './assertion.js';
+import { createAssertionCache } from './assertion.js';
 import { forwardAuthCookieOf, type CookieSessions } from './cookie-sessions.js';
 import { createTrustedPeer, readOriginalRequest, type OriginalRequest } from './original-request.js';
 import { domainOfHost, encodeParameter } from './return-target.js';
@@ -48,6 +48,7 @@ export function forwardAuthEndpoint(app: FastifyInstance, runtime: ForwardAuthRu
   const { ctx } = runtime;
   const trustedPeer = createTrustedPeer(ctx.config.http.trustedProxies);
   const headers = ctx.config.forwardAuth.headers;
+  const assertions = createAssertionCache(ctx);
 
   const answer = async (request: FastifyRequest, reply: FastifyReply, flavour: 'redirect' | 'nginx') => {
     const original = readOriginalRequest(request, trustedPeer);
@@ -85,14 +86,14 @@ export function forwardAuthEndpoint(app: FastifyInstance, runtime: ForwardAuthRu
         reply.header(headers.user, identity.username);
         reply.header(headers.acr, identity.acr);
         reply.header(headers.amr, identity.amr.join(','));
-        reply.header(headers.assertion, await signAssertion(ctx, identity, `${original.scheme}://${original.target!.host}`));
+        reply.header(headers.assertion, await assertions.sign(identity, `${original.scheme}://${original.target!.host}`));
       }
       return reply.code(200).send();
     }
     if (decision.kind === 'deny') {
       if (identity !== undefined) {
         const meta = requestMeta(request);
-        ctx.events.record({ type: 'forward_auth.denied', userId: identity.userId, sessionId: identity.sessionId, ip: meta.ip, userAgent: meta.userAgent, details: { host: original.target!.host, rule: decision.rule?.line ?? 0, reason: decision.reason } });
+        ctx.events.record({ type: 'forward_auth.denied', coalesce: true, userId: identity.userId, sessionId: identity.sessionId, ip: meta.ip, userAgent: meta.userAgent, details: { host: original.target!.host, rule: decision.rule?.line ?? 0, reason: decision.reason } });
       }
       throw new TwofoldError('forward_auth_denied', decision.reason === 'user_not_allowed' ? 'This account may not reach this address.' : 'The rules deny this request.', { extensions: { reason: decision.reason } });
     }

@@ -23,12 +23,11 @@ import { decide } from '../../forward-auth/decide.js';
 import { normalizeRequestTarget } from '../../forward-auth/request-target.js';
 import { forwardAuthCookieOf, identityOf } from './cookie-sessions.js';
 import { forwardAuthPaths, stepUpPath, type ForwardAuthRuntime } from './endpoint.js';
-import { domainOfHost, encodeParameter, parseReturnTarget, type ReturnTarget } from './return-target.js';
+import { domainOfHost, encodeParameter, parseReturnTarget, rdOfUrl, type ReturnTarget } from './return-target.js';
 
 export function forwardAuthPages(app: FastifyInstance, kit: PageKit, runtime: ForwardAuthRuntime): void {
   const { ctx } = kit;
   const domains = ctx.config.forwardAuth.domains;
-  const queryOf = (request: FastifyRequest) => request.query as Record<string, unknown>;
   const here = (target: ReturnTarget) => `${forwardAuthPaths.signIn}?rd=${encodeParameter(target.url.href)}`;
 
   /** On a portal other than the one of rd's domain, the cookie could not be set: go there first. */
@@ -39,7 +38,7 @@ export function forwardAuthPages(app: FastifyInstance, kit: PageKit, runtime: Fo
   };
 
   app.get(forwardAuthPaths.signIn, async (request, reply) => {
-    const target = parseReturnTarget(domains, queryOf(request)['rd']);
+    const target = parseReturnTarget(domains, rdOfUrl(request.url));
     const portal = elsewhere(request, target);
     if (portal !== undefined) return reply.redirect(portal, 303);
     const auth = await signedInSession(ctx, request, reply);
@@ -52,7 +51,7 @@ export function forwardAuthPages(app: FastifyInstance, kit: PageKit, runtime: Fo
   });
 
   app.get(forwardAuthPaths.callback, async (request, reply) => {
-    const target = parseReturnTarget(domains, queryOf(request)['rd']);
+    const target = parseReturnTarget(domains, rdOfUrl(request.url));
     const portal = elsewhere(request, target);
     if (portal !== undefined) return reply.redirect(portal, 303);
     const auth = await signedInSession(ctx, request, reply);
@@ -64,8 +63,8 @@ export function forwardAuthPages(app: FastifyInstance, kit: PageKit, runtime: Fo
   });
 
   app.get(forwardAuthPaths.logout, async (request, reply) => {
-    const rd = queryOf(request)['rd'];
-    const target = rd === undefined ? undefined : parseReturnTarget(domains, rd);
+    const rd = rdOfUrl(request.url);
+    const target = rd === undefined || rd === '' ? undefined : parseReturnTarget(domains, rd);
     return kit.render(request, reply, { title: 'Sign out', signedIn: false }, (csrf) => html`<form method="post" action="${forwardAuthPaths.logout}" class="stack">
   ${csrfField(csrf)}
   ${target === undefined ? html`` : html`<input type="hidden" name="rd" value="${target.url.href}">`}

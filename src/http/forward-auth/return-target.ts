@@ -43,3 +43,27 @@ export function parseReturnTarget(domains: readonly ForwardAuthDomain[], value: 
 export function encodeParameter(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`);
 }
+
+/**
+ * The rd of a forward-auth page's URL. Twofold's own redirects encode it; nginx's `error_page 401`
+ * redirect cannot (`?rd=$scheme://$http_host$request_uri`), so a raw rd — not starting with an
+ * encoded scheme — is the whole rest of the query, its own "&" and "?" included. Either way the
+ * result is then checked like any rd.
+ */
+export function rdOfUrl(url: string): string | undefined {
+  const queryStart = url.indexOf('?');
+  if (queryStart === -1) return undefined;
+  const query = url.slice(queryStart + 1);
+  if (!query.startsWith('rd=')) {
+    const parameter = new URLSearchParams(query).get('rd');
+    return parameter ?? undefined;
+  }
+  const value = query.slice(3);
+  if (!/^https?%3A/i.test(value)) return value;
+  const end = value.indexOf('&');
+  try {
+    return decodeURIComponent(end === -1 ? value : value.slice(0, end));
+  } catch {
+    return undefined;
+  }
+}
