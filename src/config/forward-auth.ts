@@ -37,7 +37,7 @@ export function hostInDomain(host: string, domain: string): boolean {
   return host === domain || host.endsWith(`.${domain}`);
 }
 
-export function parseForwardAuth(read: Reader, publicUrl: string): ForwardAuthConfig {
+export function parseForwardAuth(read: Reader, publicUrl: string, trustedProxiesSet: boolean): ForwardAuthConfig {
   const problems: ConfigError[] = [];
   const attempt = <T>(parse: () => T, fallback: T): T => {
     try {
@@ -54,6 +54,9 @@ export function parseForwardAuth(read: Reader, publicUrl: string): ForwardAuthCo
   if (enabled && domains.length === 0 && !problems.some((problem) => problem.variable === 'TWOFOLD_FORWARD_AUTH_COOKIE_DOMAIN')) {
     problems.push(new ConfigError('TWOFOLD_FORWARD_AUTH_COOKIE_DOMAIN', 'required with TWOFOLD_FORWARD_AUTH=on: the parent domain of the protected apps, e.g. example.com'));
   }
+  // Only a trusted proxy may ask (its X-Forwarded-* / X-Original-* headers are believed): without
+  // one listed, every question would be refused.
+  if (enabled && !trustedProxiesSet) problems.push(new ConfigError('TWOFOLD_TRUSTED_PROXIES', 'required with TWOFOLD_FORWARD_AUTH=on: the proxies that ask the forward-auth endpoint, e.g. 127.0.0.1'));
   const [first, ...rest] = problems;
   if (first !== undefined) throw rest.length === 0 ? first : new ConfigErrors([first, ...rest]);
   return { enabled, rulesFile: read('TWOFOLD_FORWARD_AUTH_RULES'), domains, headers };

@@ -841,8 +841,9 @@ describe('forward-auth settings', () => {
     expect(forwardAuth).toEqual({ enabled: false, rulesFile: undefined, domains: [], headers: { user: 'Remote-User', acr: 'Remote-Acr', amr: 'Remote-Amr', assertion: 'X-Twofold-Assertion' } });
   });
 
-  it('FA-17: on needs a cookie domain', () => {
-    expect(configErrorOf({ ...base, TWOFOLD_FORWARD_AUTH: 'on' }).variable).toBe('TWOFOLD_FORWARD_AUTH_COOKIE_DOMAIN');
+  it('FA-17: on needs a cookie domain and the trusted proxies that will ask', () => {
+    expect(configErrorOf({ ...base, TWOFOLD_FORWARD_AUTH: 'on', TWOFOLD_TRUSTED_PROXIES: '127.0.0.1' }).variable).toBe('TWOFOLD_FORWARD_AUTH_COOKIE_DOMAIN');
+    expect(configErrorOf({ ...base, TWOFOLD_FORWARD_AUTH: 'on', TWOFOLD_FORWARD_AUTH_COOKIE_DOMAIN: 'example.com' }).variable).toBe('TWOFOLD_TRUSTED_PROXIES');
     expect(configErrorOf({ ...base, TWOFOLD_FORWARD_AUTH: 'maybe' }).message).toContain('expected on or off');
   });
 
@@ -850,6 +851,7 @@ describe('forward-auth settings', () => {
     const { forwardAuth } = loadConfig({
       ...base,
       TWOFOLD_FORWARD_AUTH: 'on',
+      TWOFOLD_TRUSTED_PROXIES: '10.0.0.0/8',
       TWOFOLD_FORWARD_AUTH_RULES: '/etc/twofold/rules.yaml',
       TWOFOLD_FORWARD_AUTH_COOKIE_DOMAIN: 'Example.com, example.org=https://auth.example.org',
       TWOFOLD_FORWARD_AUTH_HEADERS: 'user:X-User,assertion:X-Signed-Identity',
@@ -864,7 +866,7 @@ describe('forward-auth settings', () => {
   });
 
   it('FA-17: a domain Twofold is not reachable under, overlapping domains and bad header names are refused', () => {
-    expect(configErrorOf({ ...base, TWOFOLD_FORWARD_AUTH: 'on', TWOFOLD_FORWARD_AUTH_COOKIE_DOMAIN: 'example.org' }).message).toContain('example.org=https://auth.example.org');
+    expect(configErrorOf({ ...base, TWOFOLD_FORWARD_AUTH: 'on', TWOFOLD_TRUSTED_PROXIES: '127.0.0.1', TWOFOLD_FORWARD_AUTH_COOKIE_DOMAIN: 'example.org' }).message).toContain('example.org=https://auth.example.org');
     expect(configErrorOf({ ...base, TWOFOLD_FORWARD_AUTH_COOKIE_DOMAIN: 'example.org=https://auth.example.com' }).variable).toBe('TWOFOLD_FORWARD_AUTH_COOKIE_DOMAIN');
     expect(configErrorOf({ ...base, TWOFOLD_FORWARD_AUTH_COOKIE_DOMAIN: 'example.com,app.example.com' }).message).toContain('overlaps');
     expect(configErrorOf({ ...base, TWOFOLD_FORWARD_AUTH_COOKIE_DOMAIN: 'com' }).message).toContain('parent domain');

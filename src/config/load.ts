@@ -215,7 +215,7 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
       resources: collect(() => parseOidcResources(read('TWOFOLD_OIDC_RESOURCES')), []),
       registration: collect(() => parseOidcRegistration(read), { mode: 'off', initialAccessToken: undefined, perClientPerHour: defaultOidcRegistrationsPerClientPerHour }),
     },
-    forwardAuth: collect(() => parseForwardAuth(read, publicUrl), { enabled: false, rulesFile: undefined, domains: [], headers: defaultForwardAuthHeaders }),
+    forwardAuth: collect(() => parseForwardAuth(read, publicUrl, read('TWOFOLD_TRUSTED_PROXIES') !== undefined), { enabled: false, rulesFile: undefined, domains: [], headers: defaultForwardAuthHeaders }),
     pages: {
       enabled: collect(() => parseBoolean('TWOFOLD_PAGES', read('TWOFOLD_PAGES'), true), true),
       allowedRedirectOrigins: collect(() => parseOriginList('TWOFOLD_ALLOWED_REDIRECTS', read('TWOFOLD_ALLOWED_REDIRECTS')), []),
