@@ -19,6 +19,8 @@ export interface LoadOptions {
   method?: 'GET' | 'POST';
   headers?: Record<string, string>;
   body?: string;
+  /** Requests per second across all connections (autocannon's overallRate); unset: as fast as the server answers. */
+  overallRate?: number;
   /** Called per request: rotate users or tokens across requests. */
   setupRequest?: (request: { headers?: Record<string, string>; body?: string }) => { headers?: Record<string, string>; body?: string };
 }
@@ -31,6 +33,7 @@ export async function runLoad(options: LoadOptions): Promise<Throughput> {
     method: options.method ?? 'GET',
     headers: options.headers ?? {},
     ...(options.body === undefined ? {} : { body: options.body }),
+    ...(options.overallRate === undefined ? {} : { overallRate: options.overallRate }),
     ...(options.setupRequest === undefined ? {} : { requests: [{ setupRequest: options.setupRequest as never }] }),
   });
   return { requestsPerSecond: result.requests.average, non2xx: result.non2xx, errors: result.errors + result.timeouts, p99Ms: result.latency.p99 };

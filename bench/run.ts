@@ -12,6 +12,7 @@ import { registerUsers, runFlows, startInstances } from './full-flow.js';
 import { measureProtectedRoute } from './protected-route.js';
 import { measureDpopProofCheck } from './dpop-proof-check.js';
 import { measureDpopRoute } from './dpop-route.js';
+import { measureForwardAuth } from './forward-auth.js';
 import { writeReport } from './report.js';
 import { formatNumber, meetsTarget, type BenchResult } from './result.js';
 import { measureServerUnderLoad } from './server-under-load.js';
@@ -25,7 +26,7 @@ import { measureOidcLogin } from './oidc-login.js';
 import { measurePasskeySignIn } from './passkey-sign-in.js';
 import { testDatabaseUrl, testRedisUrl } from '../test/helpers/backend.js';
 
-const groups = ['verify', 'load', 'flow', 'better-auth', 'uniform', 'store', 'lists', 'oidc', 'passkey', 'dpop'] as const;
+const groups = ['verify', 'load', 'flow', 'better-auth', 'uniform', 'store', 'lists', 'oidc', 'passkey', 'dpop', 'forward-auth'] as const;
 type Group = (typeof groups)[number];
 
 const quick = process.argv.includes('--quick');
@@ -209,7 +210,19 @@ async function dpopGroup(): Promise<void> {
   record(against('dpop-route-of-floor', route.dpopPerSecond, 'requests/s (as dpop-route)', 'dpop-floor-route', route.floorPerSecond, null));
 }
 
-const runners: Record<Group, () => Promise<void>> = { verify: verifyGroup, load: loadGroup, flow: flowGroup, 'better-auth': betterAuthGroup, uniform: uniformGroup, store: storeGroup, lists: listsGroup, oidc: oidcGroup, passkey: passkeyGroup, dpop: dpopGroup };
+async function forwardAuthGroup(): Promise<void> {
+  log('forward-auth: decisions (GET /v1/forward-auth/nginx with a forward-auth cookie) vs GET /healthz of the same process, and nginx with the README snippet vs nginx alone, in front of a static upstream (autocannon, 50 connections)…');
+  const figures = await measureForwardAuth({ rounds: quick ? 1 : 5, durationSeconds: quick ? 2 : 5 });
+  record(figure('twofold-unguarded-route', figures.unguardedPerSecond, 'requests/s (GET /healthz)', 'higher'));
+  record({ ...against('forward-auth-decision', figures.decisionsPerSecond, 'decisions/s (GET /v1/forward-auth/nginx, the cookies of 50 people)', 'twofold-unguarded-route', figures.unguardedPerSecond, 0.7), ratio: figures.decisionRatio });
+  record(against('forward-auth-token-decision', figures.tokenDecisionsPerSecond, 'decisions/s (the same for API clients: access tokens of 10 users)', 'twofold-unguarded-route', figures.unguardedPerSecond, null));
+  record(figure('forward-auth-decision-p99', figures.decisionP99Ms, `ms p99 of a decision, 50 connections offering 1,000 decisions/s (GET /healthz alike: ${formatNumber(figures.unguardedPacedP99Ms)} ms)`, 'lower', 5));
+  record(figure('forward-auth-decision-p99-saturated', figures.saturatedP99Ms, 'ms p99 of a decision, 50 connections as fast as answered', 'lower'));
+  record(figure('nginx-alone', figures.nginxAlonePerSecond, 'requests/s (nginx proxying to a static upstream)', 'higher'));
+  record({ ...against('nginx-with-twofold', figures.nginxWithTwofoldPerSecond, 'requests/s (the same, with the README snippet asking Twofold first)', 'nginx-alone', figures.nginxAlonePerSecond, 0.5), ratio: figures.nginxRatio });
+}
+
+const runners: Record<Group, () => Promise<void>> = { verify: verifyGroup, load: loadGroup, flow: flowGroup, 'better-auth': betterAuthGroup, uniform: uniformGroup, store: storeGroup, lists: listsGroup, oidc: oidcGroup, passkey: passkeyGroup, dpop: dpopGroup, 'forward-auth': forwardAuthGroup };
 
 async function main(): Promise<void> {
   if (process.argv.includes('--report')) {

@@ -16,6 +16,8 @@ export const errorCatalog = {
   user_verification_required: { status: 401, title: 'The passkey did not verify the person (no PIN or biometric)' },
   insufficient_authentication: { status: 401, title: 'A more recent or stronger authentication is required' },
   forbidden: { status: 403, title: 'This token may not do that' },
+  forward_auth_denied: { status: 403, title: 'The forward-auth rules refuse this request' },
+  untrusted_proxy: { status: 403, title: 'Only a trusted proxy may ask the forward-auth endpoint' },
   passkey_locked: { status: 403, title: 'This passkey is locked: it looked cloned' },
   not_found: { status: 404, title: 'Not found' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },

@@ -832,3 +832,46 @@ describe('loadConfig(): send and request budgets (RC-02)', () => {
     expect(loadConfig({ TWOFOLD_SMS_SENDS_PER_CLIENT: '50', TWOFOLD_SMS_SENDS_PER_HOUR: '50' }).budgets.sends.sms).toEqual({ perClientPerHour: 50, perHour: 50 });
   });
 });
+
+describe('forward-auth settings', () => {
+  const base = { TWOFOLD_PUBLIC_URL: 'https://auth.example.com' };
+
+  it('FA-17: off by default, with the default header names and no domains', () => {
+    const { forwardAuth } = loadConfig(base);
+    expect(forwardAuth).toEqual({ enabled: false, rulesFile: undefined, domains: [], headers: { user: 'Remote-User', acr: 'Remote-Acr', amr: 'Remote-Amr', assertion: 'X-Twofold-Assertion' } });
+  });
+
+  it('FA-17: on needs a cookie domain and the trusted proxies that will ask', () => {
+    expect(configErrorOf({ ...base, TWOFOLD_FORWARD_AUTH: 'on', TWOFOLD_TRUSTED_PROXIES: '127.0.0.1' }).variable).toBe('TWOFOLD_FORWARD_AUTH_COOKIE_DOMAIN');
+    expect(configErrorOf({ ...base, TWOFOLD_FORWARD_AUTH: 'on', TWOFOLD_FORWARD_AUTH_COOKIE_DOMAIN: 'example.com' }).variable).toBe('TWOFOLD_TRUSTED_PROXIES');
+    expect(configErrorOf({ ...base, TWOFOLD_FORWARD_AUTH: 'maybe' }).message).toContain('expected on or off');
+  });
+
+  it('FA-17: each domain gets the public URL as its portal when Twofold is inside it, else the URL given', () => {
+    const { forwardAuth } = loadConfig({
+      ...base,
+      TWOFOLD_FORWARD_AUTH: 'on',
+      TWOFOLD_TRUSTED_PROXIES: '10.0.0.0/8',
+      TWOFOLD_FORWARD_AUTH_RULES: '/etc/twofold/rules.yaml',
+      TWOFOLD_FORWARD_AUTH_COOKIE_DOMAIN: 'Example.com, example.org=https://auth.example.org',
+      TWOFOLD_FORWARD_AUTH_HEADERS: 'user:X-User,assertion:X-Signed-Identity',
+    });
+    expect(forwardAuth.enabled).toBe(true);
+    expect(forwardAuth.rulesFile).toBe('/etc/twofold/rules.yaml');
+    expect(forwardAuth.domains).toEqual([
+      { domain: 'example.com', portalUrl: 'https://auth.example.com' },
+      { domain: 'example.org', portalUrl: 'https://auth.example.org' },
+    ]);
+    expect(forwardAuth.headers).toEqual({ user: 'X-User', acr: 'Remote-Acr', amr: 'Remote-Amr', assertion: 'X-Signed-Identity' });
+  });
+
+  it('FA-17: a domain Twofold is not reachable under, overlapping domains and bad header names are refused', () => {
+    expect(configErrorOf({ ...base, TWOFOLD_FORWARD_AUTH: 'on', TWOFOLD_TRUSTED_PROXIES: '127.0.0.1', TWOFOLD_FORWARD_AUTH_COOKIE_DOMAIN: 'example.org' }).message).toContain('example.org=https://auth.example.org');
+    expect(configErrorOf({ ...base, TWOFOLD_FORWARD_AUTH_COOKIE_DOMAIN: 'example.org=https://auth.example.com' }).variable).toBe('TWOFOLD_FORWARD_AUTH_COOKIE_DOMAIN');
+    expect(configErrorOf({ ...base, TWOFOLD_FORWARD_AUTH_COOKIE_DOMAIN: 'example.com,app.example.com' }).message).toContain('overlaps');
+    expect(configErrorOf({ ...base, TWOFOLD_FORWARD_AUTH_COOKIE_DOMAIN: 'com' }).message).toContain('parent domain');
+    expect(configErrorOf({ ...base, TWOFOLD_FORWARD_AUTH_HEADERS: 'user:Bad Header' }).variable).toBe('TWOFOLD_FORWARD_AUTH_HEADERS');
+    expect(configErrorOf({ ...base, TWOFOLD_FORWARD_AUTH_HEADERS: 'group:X-Groups' }).variable).toBe('TWOFOLD_FORWARD_AUTH_HEADERS');
+    expect(configErrorOf({ ...base, TWOFOLD_FORWARD_AUTH_HEADERS: 'user:Remote-Acr' }).message).toContain('name of its own');
+  });
+});

@@ -21,6 +21,7 @@ import {
 } from './schema.js';
 import { ConfigError, ConfigErrors } from './config-error.js';
 import { parseEncryptionKey } from './encryption-key.js';
+import { defaultForwardAuthHeaders, parseForwardAuth } from './forward-auth.js';
 import { outboxRefusals } from './outbox-uses.js';
 import { productionRefusals } from './production-defaults.js';
 import { defaultOidcRegistrationsPerClientPerHour, parseOidcRegistration } from './oidc-registration.js';
@@ -214,6 +215,7 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
       resources: collect(() => parseOidcResources(read('TWOFOLD_OIDC_RESOURCES')), []),
       registration: collect(() => parseOidcRegistration(read), { mode: 'off', initialAccessToken: undefined, perClientPerHour: defaultOidcRegistrationsPerClientPerHour }),
     },
+    forwardAuth: collect(() => parseForwardAuth(read, publicUrl, read('TWOFOLD_TRUSTED_PROXIES') !== undefined), { enabled: false, rulesFile: undefined, domains: [], headers: defaultForwardAuthHeaders }),
     pages: {
       enabled: collect(() => parseBoolean('TWOFOLD_PAGES', read('TWOFOLD_PAGES'), true), true),
       allowedRedirectOrigins: collect(() => parseOriginList('TWOFOLD_ALLOWED_REDIRECTS', read('TWOFOLD_ALLOWED_REDIRECTS')), []),

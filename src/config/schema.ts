@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 // Read into the parameter types of the code that uses them: core knows nothing of configuration.
 import type { Argon2Parameters } from '../core/password/hasher.js';
 import type { SigningAlgorithm } from '../core/tokens/signing-key.js';
+import type { ForwardAuthConfig } from './forward-auth.js';
 import type { OidcRegistrationConfig } from './oidc-registration.js';
 
 export type { Argon2Parameters, SigningAlgorithm };
@@ -184,6 +185,8 @@ export interface TwofoldConfig {
     /** Dynamic client registration (RFC 7591/7592): off, with an initial access token, or public loopback clients only. */
     registration: OidcRegistrationConfig;
   };
+  /** Forward-auth: reverse proxies ask Twofold about each request to the apps behind them. */
+  forwardAuth: ForwardAuthConfig;
   pages: {
     /** Serve the hosted pages (sign up, sign in, account) beside the API. */
     enabled: boolean;

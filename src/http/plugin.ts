@@ -39,6 +39,7 @@ import { sessionRoutes } from './routes/session.js';
 import { wellKnownRoutes } from './routes/well-known.js';
 import { registerPages } from '../ui/plugin.js';
 import { registerSecurityHeaders } from './security-headers.js';
+import { startForwardAuth } from './forward-auth/start.js';
 
 export interface TwofoldRoutesOptions {
   twofold: Twofold;
@@ -155,7 +156,9 @@ async function twofoldRoutesPlugin(app: FastifyInstance, options: TwofoldRoutesO
     app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     await registerApiDocs(app);
   }
-  if (pages) await registerPages(app, ctx);
+  // Forward-auth (TWOFOLD_FORWARD_AUTH=on): the endpoint proxies ask, and its pages on the portal.
+  const forwardAuth = twofold.config.forwardAuth.enabled ? await startForwardAuth(app, ctx, { pages }) : undefined;
+  if (pages) await registerPages(app, ctx, forwardAuth?.pages);
   // Loaded only when on: oidc-provider (and its start-up notices) stays out of every other process.
   if (twofold.config.oidc.enabled) await (await import('../oidc/routes.js')).registerOidc(app, ctx);
 }

@@ -279,6 +279,14 @@ export interface OidcPayloadsTable {
 }
 
 /** The Twofold session an OpenID Provider grant was made in (migration 0016). */
+/** A forward-auth cookie (migration 0022): the SHA-256 of its token, standing for a Twofold session on one domain. */
+export interface ForwardAuthSessionsTable {
+  token_hash: string;
+  session_id: string;
+  domain: string;
+  created_at: number;
+}
+
 export interface OidcSessionGrantsTable {
   /** The provider's grant id. */
   id: string;
@@ -307,6 +315,7 @@ export interface Database {
   instance_leases: InstanceLeasesTable;
   oidc_payloads: OidcPayloadsTable;
   oidc_session_grants: OidcSessionGrantsTable;
+  forward_auth_sessions: ForwardAuthSessionsTable;
 }
 
 /** A connection or a transaction: repositories accept either, flows decide the boundary. */

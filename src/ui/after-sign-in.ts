@@ -7,7 +7,7 @@ import { clearCookie, cookieNames, readCookie } from './cookies.js';
 import { signInReturnTarget } from './redirects.js';
 
 export function signInReturn(ctx: FlowContext, value: unknown): string | undefined {
-  return signInReturnTarget(value, { allowedRedirectOrigins: ctx.config.pages.allowedRedirectOrigins, oidcEnabled: ctx.config.oidc.enabled });
+  return signInReturnTarget(value, { allowedRedirectOrigins: ctx.config.pages.allowedRedirectOrigins, oidcEnabled: ctx.config.oidc.enabled, forwardAuthEnabled: ctx.config.forwardAuth.enabled });
 }
 
 export function redirectAfterSignIn(ctx: FlowContext, request: FastifyRequest, reply: FastifyReply): FastifyReply {

@@ -12,7 +12,7 @@ import { oidcRedirectOriginsOf } from '../oidc/form-action-origins.js';
 import { cookieNames, readCookie } from './cookies.js';
 import { isValidCsrf } from './csrf.js';
 import { html } from './html.js';
-import { createPageKit } from './kit.js';
+import { createPageKit, type PageKit } from './kit.js';
 import { accountPages } from './pages/account.js';
 import { accountPasskeyPages } from './pages/account-passkeys.js';
 import { enrollPages } from './pages/enroll.js';
@@ -50,13 +50,22 @@ export function pageSecurityPolicy(redirectOrigins: readonly string[]): string {
   ].join('; ');
 }
 
-export async function registerPages(app: FastifyInstance, ctx: FlowContext): Promise<void> {
+/** Pages of other parts mounted in the pages' scope (forward-auth's sign-in and logout): its CSRF check, CSP and error page. */
+export type MorePages = (scope: FastifyInstance, kit: PageKit) => void;
+
+export async function registerPages(app: FastifyInstance, ctx: FlowContext, morePages?: MorePages): Promise<void> {
   const assets = {
     '/assets/app.js': loadAsset('app.js', 'text/javascript; charset=utf-8'),
     '/assets/style.css': loadAsset('style.css', 'text/css; charset=utf-8'),
     '/assets/favicon.svg': loadAsset('favicon.svg', 'image/svg+xml'),
   };
-  const policy = pageSecurityPolicy(ctx.config.pages.allowedRedirectOrigins);
+  // Forward-auth's sign-in (and logout) ends in a redirect to an app under a protected domain —
+  // any of its hosts on any port (a host-source without one allows only the scheme's default, and
+  // apps behind a proxy on another port would stop on the sign-in page), over the page's own scheme
+  // (or https from http).
+  const forwardAuthSources = ctx.config.forwardAuth.enabled ? ctx.config.forwardAuth.domains.flatMap(({ domain }) => [`${domain}:*`, `*.${domain}:*`]) : [];
+  const formActionSources = [...ctx.config.pages.allowedRedirectOrigins, ...forwardAuthSources];
+  const policy = pageSecurityPolicy(formActionSources);
   const kit = createPageKit(ctx);
 
   await app.register(async (scope) => {
@@ -69,7 +78,7 @@ export async function registerPages(app: FastifyInstance, ctx: FlowContext): Pro
     scope.addHook('onSend', async (request, reply, payload) => {
       // A page of a provider sign-in: that application's redirect origin too (src/oidc/form-action-origins.ts).
       const oidcOrigins = ctx.config.oidc.enabled ? await oidcRedirectOriginsOf(ctx, request) : [];
-      reply.header('Content-Security-Policy', oidcOrigins.length === 0 ? policy : pageSecurityPolicy([...ctx.config.pages.allowedRedirectOrigins, ...oidcOrigins]));
+      reply.header('Content-Security-Policy', oidcOrigins.length === 0 ? policy : pageSecurityPolicy([...formActionSources, ...oidcOrigins]));
       reply.header('X-Frame-Options', 'DENY');
       return payload;
     });
@@ -111,5 +120,6 @@ export async function registerPages(app: FastifyInstance, ctx: FlowContext): Pro
     accountPasskeyPages(scope, kit);
     passwordResetPages(scope, kit);
     verifyEmailPages(scope, kit);
+    morePages?.(scope, kit);
   });
 }

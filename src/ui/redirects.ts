@@ -30,7 +30,16 @@ export function oidcInteractionUid(value: unknown): string | undefined {
   return target?.slice(target.lastIndexOf('/') + 1);
 }
 
+/** A sign-in forward-auth started returns to its own sign-in route (which checks rd again): a local path of that one shape. */
+export function forwardAuthSignInReturn(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length <= 4600 && /^\/v1\/forward-auth\/sign-in\?rd=[A-Za-z0-9_.~%-]+$/.test(value) ? value : undefined;
+}
+
 /** Where a page returns a person after signing in: an allow-listed origin, or the provider's interaction that sent them (TWOFOLD_OIDC on). */
-export function signInReturnTarget(value: unknown, settings: { allowedRedirectOrigins: readonly string[]; oidcEnabled: boolean }): string | undefined {
-  return allowedReturnTo(value, settings.allowedRedirectOrigins) ?? (settings.oidcEnabled ? oidcInteractionReturn(value) : undefined);
+export function signInReturnTarget(value: unknown, settings: { allowedRedirectOrigins: readonly string[]; oidcEnabled: boolean; forwardAuthEnabled?: boolean }): string | undefined {
+  return (
+    allowedReturnTo(value, settings.allowedRedirectOrigins) ??
+    (settings.oidcEnabled ? oidcInteractionReturn(value) : undefined) ??
+    (settings.forwardAuthEnabled === true ? forwardAuthSignInReturn(value) : undefined)
+  );
 }

@@ -27,3 +27,37 @@ export function isTwofoldAccessClaims(payload: Record<string, unknown>): payload
     isNumber(payload['auth_time'])
   );
 }
+
+/**
+ * The claims of a forward-auth assertion (X-Twofold-Assertion): who signed in to Twofold and how,
+ * for the app behind the proxy, with that app's origin as `aud` and a lifetime of 60 s.
+ */
+export interface TwofoldAssertionClaims {
+  iss: string;
+  aud: string;
+  sub: string;
+  username: string;
+  acr: string;
+  amr: string[];
+  auth_time: number;
+  sid: string;
+  jti: string;
+  iat: number;
+  exp: number;
+  [claim: string]: unknown;
+}
+
+export function isTwofoldAssertionClaims(payload: Record<string, unknown>): payload is TwofoldAssertionClaims {
+  return (
+    isNonEmptyString(payload['sub']) &&
+    isNonEmptyString(payload['sid']) &&
+    isNonEmptyString(payload['username']) &&
+    isNonEmptyString(payload['jti']) &&
+    isNonEmptyString(payload['acr']) &&
+    Array.isArray(payload['amr']) &&
+    payload['amr'].every(isNonEmptyString) &&
+    isNumber(payload['iat']) &&
+    isNumber(payload['exp']) &&
+    isNumber(payload['auth_time'])
+  );
+}

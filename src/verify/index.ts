@@ -7,7 +7,7 @@
 // which check the request's proof on every call; verify() refuses them, as they are no bearer tokens.
 export { createVerifier, type Verifier, type VerifierOptions, type VerifierStats } from './verifier.js';
 export type { VerificationAlgorithm } from './key-set.js';
-export type { TwofoldAccessClaims } from './claims.js';
+export type { TwofoldAccessClaims, TwofoldAssertionClaims } from './claims.js';
 export { VerificationError, isVerificationError, type VerificationErrorCode, type MissingAuthentication } from './errors.js';
 export { acrSatisfies, type AuthenticationRequirements } from './requirements.js';
 export { authenticateRequest, bearerToken, type AuthenticateOptions, type AuthenticationResult, type DpopPolicy, type RequestCredentials } from './authenticate-request.js';

@@ -30,6 +30,8 @@ export interface KeySetOptions {
   jwksUri: () => Promise<string>;
   issuer: string;
   audience: string;
+  /** The JWS `typ` every token must carry: at+jwt (access tokens) or twofold-assertion+jwt (forward-auth assertions). */
+  typ?: string;
   algorithms: VerificationAlgorithm[];
   fetch: FetchFunction;
   timeoutMs: number;
@@ -199,7 +201,7 @@ export class RemoteKeySet {
     if (existing?.fingerprint === fingerprint) return { kid, key: existing };
     let check: SignatureCheck;
     try {
-      check = createSignatureCheck({ publicJwk: jwk, algorithm, typ: 'at+jwt', issuer: this.options.issuer, audience: this.options.audience });
+      check = createSignatureCheck({ publicJwk: jwk, algorithm, typ: this.options.typ ?? 'at+jwt', issuer: this.options.issuer, audience: this.options.audience });
     } catch {
       return undefined; // not a usable key (a malformed JWK)
     }

@@ -15,7 +15,7 @@
 import { TokenError } from 'fast-jwt';
 import { VerifiedTokenCache } from '../core/tokens/verified-token-cache.js';
 import { decodeJwsHeader, hasCompactJwsShape, isCanonicalCompactJws } from '../core/tokens/token-shape.js';
-import { isTwofoldAccessClaims, type TwofoldAccessClaims } from './claims.js';
+import { isTwofoldAccessClaims, isTwofoldAssertionClaims, type TwofoldAccessClaims, type TwofoldAssertionClaims } from './claims.js';
 import { defaultRevokedSessionsUri, discoverIssuerEndpoints, type IssuerEndpoints } from './discovery.js';
 import { createWarningReporter } from './background-errors.js';
 import { createDpopProofChecker, boundKeyThumbprint, type DpopRequest, type DpopVerifierOptions } from './dpop.js';
@@ -42,8 +42,17 @@ export interface RevocationOptions {
 export interface VerifierOptions {
   /** Twofold's public URL, exactly as in the tokens' `iss`. */
   issuer: string;
-  /** This service's audience, exactly as Twofold puts it in `aud` (TWOFOLD_ACCESS_TOKEN_AUDIENCE). */
+  /**
+   * This service's audience, exactly as Twofold puts it in `aud` (TWOFOLD_ACCESS_TOKEN_AUDIENCE);
+   * for tokenType 'assertion', the app's origin as people reach it through the proxy (https://app.example.com).
+   */
   audience: string;
+  /**
+   * 'access' (default): Twofold access tokens (verify, verifyDpop). 'assertion': the forward-auth
+   * X-Twofold-Assertion an app behind a proxy receives (verifyAssertion); each verifier accepts
+   * its one kind only (the JWS typ differs).
+   */
+  tokenType?: 'access' | 'assertion';
   /** Found through `<issuer>/.well-known/openid-configuration` when omitted. */
   jwksUri?: string;
   /** Accepted signature algorithms; default both Twofold can sign with. */
@@ -92,6 +101,12 @@ export interface Verifier {
    * VerificationError (`invalid_token`, `invalid_dpop_proof`, `use_dpop_nonce`, …).
    */
   verifyDpop(token: string, request: DpopRequest, requirements?: AuthenticationRequirements): Promise<TwofoldAccessClaims>;
+  /**
+   * A forward-auth assertion (the X-Twofold-Assertion header, tokenType 'assertion'): its claims,
+   * or a thrown VerificationError (invalid_token). Its session is checked against the revocation
+   * feed like an access token's.
+   */
+  verifyAssertion(assertion: string, requirements?: AuthenticationRequirements): Promise<TwofoldAssertionClaims>;
   /** Proof algorithms accepted (the `algs` of a DPoP challenge). */
   readonly dpopAlgorithms: readonly string[];
   /** The DPoP-Nonce to send, when dpop.nonce is set. */
@@ -136,6 +151,8 @@ const revocationsOff: RevocationFeedStats & { enabled: boolean } = Object.freeze
 
 export function createVerifier(options: VerifierOptions): Verifier {
   if (!options.issuer || !options.audience) throw new TypeError('createVerifier() needs an issuer and an audience');
+  const tokenType = options.tokenType ?? 'access';
+  if (tokenType !== 'access' && tokenType !== 'assertion') throw new TypeError("createVerifier(): tokenType is 'access' or 'assertion'");
   const now = options.now ?? Date.now;
   const baseFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
   // close() cancels what is in flight, and a failure caused by closing is no failure to report.
@@ -155,6 +172,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     jwksUri: async () => (await endpoints()).jwksUri,
     issuer: options.issuer,
     audience: options.audience,
+    typ: tokenType === 'assertion' ? 'twofold-assertion+jwt' : 'at+jwt',
     algorithms: options.algorithms ?? ['EdDSA', 'ES256'],
     fetch: fetchFunction,
     timeoutMs,
@@ -187,6 +205,21 @@ export function createVerifier(options: VerifierOptions): Verifier {
   let dpopProofChecks = 0;
 
   async function verifySignatureAndClaims(token: string, nowSeconds: number): Promise<TwofoldAccessClaims> {
+    const payload = await verifiedPayload(token);
+    if (!isTwofoldAccessClaims(payload)) throw invalidToken('The token lacks the claims of a Twofold access token.');
+    checkTimes(payload, nowSeconds);
+    return payload;
+  }
+
+  function checkTimes(payload: { exp: number; iat: number; auth_time: number; [claim: string]: unknown }, nowSeconds: number): void {
+    if (payload.exp + toleranceSeconds <= nowSeconds) throw invalidToken('The token has expired.');
+    if (payload.iat > nowSeconds + toleranceSeconds || payload.auth_time > nowSeconds + toleranceSeconds) throw invalidToken('The token was issued in the future.');
+    if (typeof payload['nbf'] === 'number' && payload['nbf'] > nowSeconds + toleranceSeconds) throw invalidToken('The token is not valid yet.');
+  }
+
+  /** The signature (with typ, iss and aud) checked; the payload still to be read. */
+  async function verifiedPayload(token: string): Promise<Record<string, unknown>> {
+    if (typeof token !== 'string' || token.length === 0) throw invalidToken('No token.');
     if (!hasCompactJwsShape(token) || !isCanonicalCompactJws(token)) throw invalidToken('The token is not a compact JWS.');
     const kid = headerKid(token);
     if (kid === undefined) throw invalidToken('The token names no signing key.');
@@ -201,10 +234,6 @@ export function createVerifier(options: VerifierOptions): Verifier {
       if (error instanceof TokenError) throw invalidToken(publicRefusals[error.code] ?? 'The token was refused.', { cause: error, diagnostic: `The token was refused: ${error.message}` });
       throw error;
     }
-    if (!isTwofoldAccessClaims(payload)) throw invalidToken('The token lacks the claims of a Twofold access token.');
-    if (payload.exp + toleranceSeconds <= nowSeconds) throw invalidToken('The token has expired.');
-    if (payload.iat > nowSeconds + toleranceSeconds || payload.auth_time > nowSeconds + toleranceSeconds) throw invalidToken('The token was issued in the future.');
-    if (typeof payload['nbf'] === 'number' && payload['nbf'] > nowSeconds + toleranceSeconds) throw invalidToken('The token is not valid yet.');
     return payload;
   }
 
@@ -232,8 +261,22 @@ export function createVerifier(options: VerifierOptions): Verifier {
     enforceAuthenticationRequirements(claims, requirements, nowSeconds);
   }
 
+  const accessOnly = (method: string) => {
+    if (tokenType !== 'access') throw new TypeError(`${method}() needs a verifier with tokenType 'access'; this one verifies forward-auth assertions (verifyAssertion)`);
+  };
+
   return {
+    async verifyAssertion(assertion, requirements = {}) {
+      if (tokenType !== 'assertion') throw new TypeError("verifyAssertion() needs a verifier made with tokenType: 'assertion' and the app's origin as audience");
+      const nowSeconds = Math.floor(now() / 1000);
+      const payload = await verifiedPayload(assertion);
+      if (!isTwofoldAssertionClaims(payload)) throw invalidToken('The assertion lacks the claims of a Twofold forward-auth assertion.');
+      checkTimes(payload, nowSeconds);
+      await enforceSessionAndRequirements(payload as unknown as TwofoldAccessClaims, requirements, nowSeconds);
+      return payload;
+    },
     async verify(token, requirements = {}) {
+      accessOnly('verify');
       const nowSeconds = Math.floor(now() / 1000);
       const claims = await verifiedClaims(token, nowSeconds);
       if (boundKeyThumbprint(claims) !== undefined) throw invalidToken(boundTokenAsBearerMessage, { dpopChallenge: true });
@@ -241,6 +284,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       return claims;
     },
     async verifyDpop(token, request, requirements = {}) {
+      accessOnly('verifyDpop');
       const nowSeconds = Math.floor(now() / 1000);
       const claims = await verifiedClaims(token, nowSeconds);
       const jkt = boundKeyThumbprint(claims);

@@ -18,7 +18,8 @@ export class PageBrowser {
   ) {}
 
   async send(options: InjectOptions & { url: string }): Promise<LightMyRequestResponse> {
-    const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    // Sent as the server wrote them (a browser never decodes a cookie): the jar keeps them decoded.
+    const cookie = [...this.cookies].map(([name, value]) => `${name}=${encodeURIComponent(value)}`).join('; ');
     const headers = { ...this.headers, ...(cookie === '' ? {} : { cookie }), ...(options.headers as Record<string, string> | undefined) };
     const response = await this.t.app.inject({ ...options, headers });
     const setCookies = response.headers['set-cookie'];

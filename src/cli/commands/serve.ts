@@ -1,9 +1,11 @@
 // `twofold serve`: the HTTP server, with a banner saying where data lives and in which mode,
-// and a graceful stop on SIGTERM/SIGINT (in-flight requests finish, then the database closes).
+// and a graceful stop on SIGTERM/SIGINT (in-flight requests finish, then the database closes);
+// SIGHUP re-reads the forward-auth rules.
 import pc from 'picocolors';
 import { loadConfig } from '../../config/load.js';
 import { isLoopbackHost } from '../../config/production-defaults.js';
 import { createStdoutLogger } from '../../http/pretty-log.js';
+import { reloadForwardAuthRules } from '../../http/forward-auth/start.js';
 import { startServer, type RunningServer } from '../../http/server.js';
 import { twofoldVersion } from '../../version.js';
 import { terminalText as t } from '../output.js';
@@ -30,6 +32,13 @@ export async function serveCommand(): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // SIGHUP: re-read the forward-auth rules now (they are also watched); a refused file is logged
+  // with its line and reason, and the rules in force stay.
+  process.on('SIGHUP', () => {
+    void reloadForwardAuthRules(server.twofold.context)?.then((result) => {
+      if (result.ok) server.logger.info({ changed: result.changed }, 'forward-auth rules re-read');
+    });
+  });
 }
 
 async function printBanner(server: RunningServer): Promise<void> {

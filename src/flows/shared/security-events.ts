@@ -53,7 +53,9 @@ export type SecurityEventType =
   | 'email.verified'
   | 'email.changed'
   /** A login at the OpenID Provider: the Twofold session answered an application's authorization request. */
-  | 'oidc.login';
+  | 'oidc.login'
+  /** Forward-auth refused a signed-in person (a deny rule, a user not on the rule's list): the rule's line and the host. */
+  | 'forward_auth.denied';
 
 export interface SecurityEvent {
   type: SecurityEventType;
@@ -102,7 +104,8 @@ const neverCapped = new Set<SecurityEventType>([
 ]);
 // The user's own, but frequent (every access-token lifetime of every session): capped apart, so a
 // day of refreshes never pushes the sign-ins out.
-const routine = new Set<SecurityEventType>(['token.refreshed', 'token.refresh_grace_replay']);
+// A refused app request repeats with every reload of the page: routine, so it never pushes sign-ins out.
+const routine = new Set<SecurityEventType>(['token.refreshed', 'token.refresh_grace_replay', 'forward_auth.denied']);
 
 /** Which per-user cap of the audit trail the event counts against (migration 0013 uses the same sets). */
 export function capGroupOf(event: Pick<SecurityEvent, 'type' | 'anonymous'>): AuditCapGroup {

@@ -22,6 +22,7 @@ import * as oidcClientSecretColumn from './0017-oidc-client-secret-column.js';
 import * as discoverablePasskeys from './0018-discoverable-passkeys.js';
 import * as passkeyOffer from './0020-passkey-offer.js';
 import * as dpopSessionBinding from './0021-dpop-session-binding.js';
+import * as forwardAuthSessions from './0022-forward-auth-sessions.js';
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
@@ -44,4 +45,5 @@ export const migrations: Record<string, Migration> = {
   '0018-discoverable-passkeys': discoverablePasskeys,
   '0020-passkey-offer': passkeyOffer,
   '0021-dpop-session-binding': dpopSessionBinding,
+  '0022-forward-auth-sessions': forwardAuthSessions,
 };

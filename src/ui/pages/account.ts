@@ -55,6 +55,7 @@ const eventNames: Record<string, string> = {
   'session.revoked': 'Session ended',
   'step_up.completed': 'Identity confirmed again',
   'oidc.login': 'Signed in to an application',
+  'forward_auth.denied': 'Refused by an application’s access rules',
   'password.changed': 'Password changed',
   'password.removed': 'Password removed: passkey sign-in only',
   'password.set': 'Password set',
