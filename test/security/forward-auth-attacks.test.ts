@@ -177,7 +177,7 @@ describe('forward-auth: a rules file with a catastrophic regex', () => {
     const rulesFile = join(dataDir, 'rules.yaml');
     writeFileSync(rulesFile, catastrophic);
     const storage = await createTestStorage(dataDir);
-    const config = loadConfig(testEnvironment(dataDir, { ...storage.env, TWOFOLD_FORWARD_AUTH: 'on', TWOFOLD_FORWARD_AUTH_RULES: rulesFile, TWOFOLD_FORWARD_AUTH_COOKIE_DOMAIN: 'twofold.test' }));
+    const config = loadConfig(testEnvironment(dataDir, { ...storage.env, TWOFOLD_FORWARD_AUTH: 'on', TWOFOLD_FORWARD_AUTH_RULES: rulesFile, TWOFOLD_FORWARD_AUTH_COOKIE_DOMAIN: 'twofold.test', TWOFOLD_TRUSTED_PROXIES: '127.0.0.1' }));
     const twofold = await createTwofold(config, { maintenance: false });
     try {
       await expect(buildApp(twofold)).rejects.toThrow(/rules\.yaml:3:\d+: rule 1: path_regex: can take exponential time/);
