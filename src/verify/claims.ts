@@ -13,12 +13,12 @@ export type TwofoldAccessClaims = Omit<AccessTokenClaims, 'acr'> & {
 const isNonEmptyString = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
 const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
 
-export function isTwofoldAccessClaims(payload: Record<string, unknown>): payload is TwofoldAccessClaims {
+/** What every Twofold token about a sign-in carries: who, which session, how and when. */
+function hasSignInClaims(payload: Record<string, unknown>): boolean {
   return (
     isNonEmptyString(payload['sub']) &&
     isNonEmptyString(payload['sid']) &&
     isNonEmptyString(payload['jti']) &&
-    isNonEmptyString(payload['client_id']) &&
     isNonEmptyString(payload['acr']) &&
     Array.isArray(payload['amr']) &&
     payload['amr'].every(isNonEmptyString) &&
@@ -26,6 +26,10 @@ export function isTwofoldAccessClaims(payload: Record<string, unknown>): payload
     isNumber(payload['exp']) &&
     isNumber(payload['auth_time'])
   );
+}
+
+export function isTwofoldAccessClaims(payload: Record<string, unknown>): payload is TwofoldAccessClaims {
+  return hasSignInClaims(payload) && isNonEmptyString(payload['client_id']);
 }
 
 /**
@@ -48,16 +52,5 @@ export interface TwofoldAssertionClaims {
 }
 
 export function isTwofoldAssertionClaims(payload: Record<string, unknown>): payload is TwofoldAssertionClaims {
-  return (
-    isNonEmptyString(payload['sub']) &&
-    isNonEmptyString(payload['sid']) &&
-    isNonEmptyString(payload['username']) &&
-    isNonEmptyString(payload['jti']) &&
-    isNonEmptyString(payload['acr']) &&
-    Array.isArray(payload['amr']) &&
-    payload['amr'].every(isNonEmptyString) &&
-    isNumber(payload['iat']) &&
-    isNumber(payload['exp']) &&
-    isNumber(payload['auth_time'])
-  );
+  return hasSignInClaims(payload) && isNonEmptyString(payload['username']);
 }

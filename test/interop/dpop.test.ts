@@ -13,13 +13,12 @@ import * as client from 'openid-client';
 import { checkDpopProof, createMemoryDpopReplayStore } from '../../src/core/dpop/index.js';
 import { createVerifier } from '../../src/verify/index.js';
 import { exportPublicJwk, generateDpopKeyPair, jwkThumbprint, signDpopProof } from '../../src/client/dpop-proof.js';
-import { registerPublicOidcClient } from '../../src/oidc/clients.js';
 import { createDpopTestKey, makeDpopProof } from '../helpers/dpop-proofs.js';
-import { signUp, type SignedUp } from '../helpers/flow.js';
-import { startListeningTwofold, type ListeningTwofold } from '../helpers/listening-twofold.js';
+import type { SignedUp } from '../helpers/flow.js';
+import type { ListeningTwofold } from '../helpers/listening-twofold.js';
 import { OidcBrowser } from '../helpers/oidc-browser.js';
 import { authorizationCallback } from '../helpers/oidc-login.js';
-import { discoverAsClient } from '../helpers/oidc-relying-party.js';
+import { discoverAsClient, startOidcTestbed } from '../helpers/oidc-relying-party.js';
 
 const redirectUri = 'https://interop-app.example/callback';
 const clientId = 'interop-app';
@@ -86,11 +85,8 @@ describe('DPoP interop at the OpenID Provider (TWOFOLD_DPOP_NONCE=required)', ()
   let config: client.Configuration;
 
   beforeAll(async () => {
-    t = await startListeningTwofold({ env: { TWOFOLD_OIDC: 'on', TWOFOLD_DPOP_NONCE: 'required', TWOFOLD_OIDC_RESOURCES: `${ordersApi} orders:read` } });
-    user = await signUp(t);
+    ({ t, user, config } = await startOidcTestbed({ clientId, redirectUris: [redirectUri], refreshTokens: true }, { TWOFOLD_DPOP_NONCE: 'required', TWOFOLD_OIDC_RESOURCES: `${ordersApi} orders:read` }));
     browser = new OidcBrowser(t.baseUrl);
-    await registerPublicOidcClient(t.ctx.db, { clientId, redirectUris: [redirectUri], refreshTokens: true });
-    config = await discoverAsClient(t, clientId);
   });
   afterAll(async () => t.close());
 

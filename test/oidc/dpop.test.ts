@@ -14,7 +14,7 @@ import { registerUser, signUp, totpCode, type SignedUp } from '../helpers/flow.j
 import { startListeningTwofold, type ListeningTwofold } from '../helpers/listening-twofold.js';
 import { OidcBrowser } from '../helpers/oidc-browser.js';
 import { authorizationCallback, type OidcLoginOptions } from '../helpers/oidc-login.js';
-import { discoverAsClient } from '../helpers/oidc-relying-party.js';
+import { discoverAsClient, startOidcTestbed } from '../helpers/oidc-relying-party.js';
 
 const redirectUri = 'https://dpop-app.example/callback';
 const ordersApi = 'https://orders.example/api';
@@ -249,12 +249,9 @@ describe('DPoP at the OpenID Provider under TWOFOLD_DPOP=off', () => {
   let config: client.Configuration;
 
   beforeAll(async () => {
-    t = await startListeningTwofold({ env: { TWOFOLD_OIDC: 'on', TWOFOLD_DPOP: 'off' } });
-    user = await signUp(t);
-    browser = new OidcBrowser(t.baseUrl);
     // Even a client registered with --dpop: off means off.
-    await registerPublicOidcClient(t.ctx.db, { clientId: 'off-app', redirectUris: [redirectUri], options: { dpop: true } });
-    config = await discoverAsClient(t, 'off-app');
+    ({ t, user, config } = await startOidcTestbed({ clientId: 'off-app', redirectUris: [redirectUri], options: { dpop: true } }, { TWOFOLD_DPOP: 'off' }));
+    browser = new OidcBrowser(t.baseUrl);
   });
   afterAll(async () => t.close());
 

@@ -14,7 +14,7 @@ import { signUp, type SignedUp } from '../helpers/flow.js';
 import { startListeningTwofold, type ListeningTwofold } from '../helpers/listening-twofold.js';
 import { OidcBrowser } from '../helpers/oidc-browser.js';
 import { authorizationCallback } from '../helpers/oidc-login.js';
-import { discoverAsClient } from '../helpers/oidc-relying-party.js';
+import { discoverAsClient, startOidcTestbed } from '../helpers/oidc-relying-party.js';
 
 const redirectUri = 'https://dpop-app.example/callback';
 const clientId = 'dpop-app';
@@ -73,11 +73,8 @@ describe('DPoP at the OpenID Provider under attack', () => {
   let config: client.Configuration;
 
   beforeAll(async () => {
-    t = await startListeningTwofold({ env: { TWOFOLD_OIDC: 'on' } });
-    user = await signUp(t);
+    ({ t, user, config } = await startOidcTestbed({ clientId, redirectUris: [redirectUri], refreshTokens: true }));
     browser = new OidcBrowser(t.baseUrl);
-    await registerPublicOidcClient(t.ctx.db, { clientId, redirectUris: [redirectUri], refreshTokens: true });
-    config = await discoverAsClient(t, clientId);
   });
   afterAll(async () => t.close());
 
