@@ -91,9 +91,11 @@ describe.runIf(haveChromium)('going passwordless in Chromium', () => {
     expect(oldPassword.text).toContain('The username or password is incorrect.');
 
     // And the passkey alone signs the passwordless account in, with two factors.
+    // Left first: the last sign-in page's own autofill request would answer the moment the
+    // authenticator verifies again, racing the navigation below. The new page's autofill may then
+    // sign in before it finished loading: wait for the navigation to commit only.
+    await page.goto('about:blank');
     await authenticator.setUserVerified(true);
-    // The autofill sign-in may navigate away before the sign-in page finished loading: wait for
-    // the navigation to commit only, then for where the passkey leads.
     await page.goto(`${url}/sign-in`, { waitUntil: 'commit' });
     await page.waitForURL('**/account');
     expect(await page.textContent('main')).toContain(username);
