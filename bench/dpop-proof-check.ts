@@ -3,7 +3,7 @@
 // jti, as every request sends), from one client key (as one client signs all its requests); the
 // checker runs in full: parse, key, signature, claims, ath, and the jti claimed in the memory store.
 // Rounds are interleaved and the median taken, because this machine is noisy.
-import { createPublicKey, generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
 import { checkDpopProof, createMemoryDpopReplayStore } from '../src/core/dpop/index.js';
 import { sha256Base64url } from '../src/core/crypto/digest.js';
 import { median } from './statistics.js';
@@ -16,18 +16,26 @@ export interface DpopProofCheckFigures {
 const url = 'https://api.bench.example/orders';
 const accessToken = 'bench-access-token';
 
-/** `count` ES256 proofs for GET `url`, signed with node:crypto (fast enough to make thousands). */
-export function makeBenchProofs(count: number, target = url, token = accessToken): string[] {
+/** A client's ES256 key (node:crypto, fast enough to make thousands of proofs) and its RFC 7638 thumbprint. */
+export function benchProofKey(): { jkt: string; proofFor(htu: string, token: string): string } {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const { kty, crv, x, y } = publicKey.export({ format: 'jwk' });
-  const header = Buffer.from(JSON.stringify({ typ: 'dpop+jwt', alg: 'ES256', jwk: { kty, crv, x, y } })).toString('base64url');
-  const iat = Math.floor(Date.now() / 1000);
-  const ath = sha256Base64url(token);
-  return Array.from({ length: count }, () => {
-    const payload = Buffer.from(JSON.stringify({ jti: randomBytes(12).toString('base64url'), htm: 'GET', htu: target, iat, ath })).toString('base64url');
-    const signature = sign('sha256', Buffer.from(`${header}.${payload}`), { key: privateKey, dsaEncoding: 'ieee-p1363' });
-    return `${header}.${payload}.${signature.toString('base64url')}`;
-  });
+  // Members in lexicographic order: the thumbprint's input as RFC 7638 writes it.
+  const jwk = { crv, kty, x, y };
+  const header = Buffer.from(JSON.stringify({ typ: 'dpop+jwt', alg: 'ES256', jwk })).toString('base64url');
+  return {
+    jkt: createHash('sha256').update(JSON.stringify(jwk)).digest('base64url'),
+    proofFor(htu, token) {
+      const payload = Buffer.from(JSON.stringify({ jti: randomBytes(12).toString('base64url'), htm: 'GET', htu, iat: Math.floor(Date.now() / 1000), ath: sha256Base64url(token) })).toString('base64url');
+      return `${header}.${payload}.${sign('sha256', Buffer.from(`${header}.${payload}`), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+    },
+  };
+}
+
+/** `count` proofs of one key for GET `url` with `accessToken`. */
+function makeBenchProofs(count: number): string[] {
+  const key = benchProofKey();
+  return Array.from({ length: count }, () => key.proofFor(url, accessToken));
 }
 
 function perSecond(count: number, startedNs: bigint): number {

@@ -5,7 +5,6 @@
 // generator 200 bearer tokens and 200 tokens bound to `?jkt=`.
 import { createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
 import Fastify from 'fastify';
-import { SignJWT } from 'jose';
 import { createVerifier, twofoldAuth } from '../src/verify/index.js';
 import { benchAudience, signBenchTokens, startLocalIssuer } from './local-issuer.js';
 
@@ -21,23 +20,6 @@ const floorInput = Buffer.from('a'.repeat(300));
 const floorSignature = sign('sha256', floorInput, { key: floorKeys.privateKey, dsaEncoding: 'ieee-p1363' });
 const floorKey = createPublicKey({ key: floorKeys.publicKey.export({ format: 'jwk' }), format: 'jwk' });
 
-async function boundTokens(jkt: string): Promise<string[]> {
-  const now = Math.floor(Date.now() / 1000);
-  return Promise.all(
-    Array.from({ length: 200 }, (_, index) =>
-      new SignJWT({ client_id: 'bench', sid: `d${index}`, auth_time: now, acr: 'aal2', amr: ['pwd', 'otp', 'mfa'], cnf: { jkt } })
-        .setProtectedHeader({ alg: 'EdDSA', kid: 'bench-key', typ: 'at+jwt' })
-        .setIssuer(issuer)
-        .setAudience(benchAudience)
-        .setSubject(`user-${index}`)
-        .setJti(`bound-${index}`)
-        .setIssuedAt(now)
-        .setExpirationTime(now + 600)
-        .sign(privateKey),
-    ),
-  );
-}
-
 const app = Fastify();
 await app.register(twofoldAuth, { verifier });
 const handler = async () => ({ orders: [] as string[] });
@@ -47,6 +29,6 @@ app.get('/floor', { preHandler: app.requireAuth({ acr: 'aal2' }) }, async () => 
   if (!verify('sha256', floorInput, { key: floorKey, dsaEncoding: 'ieee-p1363' }, floorSignature)) throw new Error('the floor signature did not verify');
   return { orders: [] as string[] };
 });
-app.get<{ Querystring: { jkt: string } }>('/tokens', async (request) => ({ bearer: bearerTokens, bound: await boundTokens(request.query.jkt) }));
+app.get<{ Querystring: { jkt: string } }>('/tokens', async (request) => ({ bearer: bearerTokens, bound: await signBenchTokens(privateKey, issuer, 200, { extra: { cnf: { jkt: request.query.jkt } }, prefix: 'bound-' }) }));
 await app.listen({ port: Number(process.env['PORT']), host: '127.0.0.1' });
 process.stdout.write(`listening http://127.0.0.1:${process.env['PORT']}\n`);

@@ -3,8 +3,8 @@
 // may skip the token's signature, never the proof) ÷ the same route with bearer tokens, and the
 // floor: the bearer route plus one raw ES256 verification per request. autocannon with 50
 // connections against a server process of its own; rounds alternate and medians are reported.
-import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { findFreePort, startServerProcess } from '../test/helpers/process.js';
+import { benchProofKey } from './dpop-proof-check.js';
 import { runLoad } from './load.js';
 import { median } from './statistics.js';
 
@@ -17,26 +17,12 @@ export interface DpopRouteFigures {
   floorRatio: number;
 }
 
-/** One client key; the proofs are made before a run so the load generator only sends. */
-function clientKey() {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const { kty, crv, x, y } = publicKey.export({ format: 'jwk' });
-  const jwk = { crv, kty, x, y };
-  const jkt = createHash('sha256').update(JSON.stringify(jwk)).digest('base64url');
-  const header = Buffer.from(JSON.stringify({ typ: 'dpop+jwt', alg: 'ES256', jwk })).toString('base64url');
-  const proofFor = (htu: string, token: string): string => {
-    const ath = createHash('sha256').update(token).digest('base64url');
-    const payload = Buffer.from(JSON.stringify({ jti: randomBytes(12).toString('base64url'), htm: 'GET', htu, iat: Math.floor(Date.now() / 1000), ath })).toString('base64url');
-    return `${header}.${payload}.${sign('sha256', Buffer.from(`${header}.${payload}`), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
-  };
-  return { jkt, proofFor };
-}
-
 export async function measureDpopRoute(options: { rounds: number; durationSeconds: number; maxRequestsPerSecond: number }): Promise<DpopRouteFigures> {
   const port = await findFreePort();
   const server = await startServerProcess({ command: process.execPath, args: ['--import', 'tsx', 'bench/dpop-route-server.ts'], env: { PORT: String(port), NODE_ENV: 'production' }, port });
   try {
-    const key = clientKey();
+    // One client key; the proofs are made before a run so the load generator only sends.
+    const key = benchProofKey();
     const { bearer, bound } = (await (await fetch(`${server.baseUrl}/tokens?jkt=${key.jkt}`)).json()) as { bearer: string[]; bound: string[] };
     const figures = { bearer: [] as number[], dpop: [] as number[], floor: [] as number[], dpopRatio: [] as number[], floorRatio: [] as number[] };
     for (let round = 0; round < options.rounds; round += 1) {

@@ -28,16 +28,18 @@ export async function startLocalIssuer(publicKey: KeyObject): Promise<{ server: 
   return { server, issuer };
 }
 
-export function signBenchTokens(privateKey: KeyObject, issuer: string, count: number): Promise<string[]> {
+/** `count` access tokens of distinct users and sessions; `extra` claims (e.g. a DPoP `cnf`) in each, jti and sid prefixed by `prefix`. */
+export function signBenchTokens(privateKey: KeyObject, issuer: string, count: number, options: { extra?: Record<string, unknown>; prefix?: string } = {}): Promise<string[]> {
+  const prefix = options.prefix ?? '';
   const now = Math.floor(Date.now() / 1000);
   return Promise.all(
     Array.from({ length: count }, (_, index) =>
-      new SignJWT({ client_id: 'bench', sid: `s${index}`, auth_time: now, acr: 'aal2', amr: ['pwd', 'otp', 'mfa'] })
+      new SignJWT({ client_id: 'bench', sid: `${prefix}s${index}`, auth_time: now, acr: 'aal2', amr: ['pwd', 'otp', 'mfa'], ...options.extra })
         .setProtectedHeader({ alg: 'EdDSA', kid, typ: 'at+jwt' })
         .setIssuer(issuer)
         .setAudience(benchAudience)
         .setSubject(`user-${index}`)
-        .setJti(`jti-${index}`)
+        .setJti(`${prefix}jti-${index}`)
         .setIssuedAt(now)
         .setExpirationTime(now + 600)
         .sign(privateKey),
