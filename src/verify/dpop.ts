@@ -7,7 +7,7 @@
 // Stored: only the replay claims (per key and jti, as long as a proof's iat is accepted), in
 // process by default or in Redis shared by every instance. Nonces are stateless (an HMAC of the
 // time step), so every instance sharing the secret accepts every instance's nonce.
-import { checkDpopProof, createDpopNonces, defaultDpopAlgs, type DpopNonces, type DpopReplayStore } from '../core/dpop/index.js';
+import { checkDpopProof, createDpopNonces, defaultDpopAlgs, dpopRefusalSentence, type DpopNonces, type DpopReplayStore } from '../core/dpop/index.js';
 import { createMemoryDpopReplayStore } from './dpop-replay-stores.js';
 import { VerificationError, invalidDpopProof, invalidToken, verifierUnavailable } from './errors.js';
 
@@ -83,7 +83,7 @@ export function createDpopProofChecker(options: DpopVerifierOptions, now: () => 
         // Only the replay store throws (e.g. Redis down): the proof may be fine, so 503, not 401.
         throw verifierUnavailable(`The DPoP replay store failed: ${String(error)}`, error);
       }
-      if (!result.ok) throw new VerificationError(result.error, sentence(result.description));
+      if (!result.ok) throw new VerificationError(result.error, dpopRefusalSentence(result.description));
       if (result.jkt !== boundJkt) throw invalidDpopProof('The DPoP proof is signed by another key than the token is bound to.');
     },
   };
@@ -98,7 +98,3 @@ export function boundKeyThumbprint(claims: Record<string, unknown>): string | un
   return jkt;
 }
 
-/** The core checker's descriptions ("the DPoP proof is too old") as the SDK's public sentences. */
-function sentence(description: string): string {
-  return `${description.charAt(0).toUpperCase()}${description.slice(1)}.`;
-}

@@ -4,7 +4,7 @@
 // for as long as a proof's iat is accepted; nonces need no state. Threats handled: alg none / HS*
 // / key confusion, a private key in the header, proofs replayed or moved to another request,
 // token or time, forged or stale nonces, and oversized input (see docs/security.md).
-export { checkDpopProof, defaultDpopAlgs, maxDpopProofLength, type DpopNonceCheck, type DpopProofCheckOptions, type DpopProofError, type DpopProofResult } from './proof.js';
+export { checkDpopProof, defaultDpopAlgs, dpopRefusalSentence, maxDpopProofLength, type DpopNonceCheck, type DpopProofCheckOptions, type DpopProofError, type DpopProofResult } from './proof.js';
 export { normalizeHtu } from './htu.js';
 export { createDpopNonces, type DpopNonceOptions, type DpopNonces } from './nonces.js';
 export { createKeyValueDpopReplayStore, createMemoryDpopReplayStore, type DpopReplayStore, type MemoryDpopReplayStoreOptions, type SetIfAbsentStore } from './replay-store.js';

@@ -51,6 +51,11 @@ export type DpopProofResult =
   | { ok: true; jkt: string; jti: string; iat: number }
   | { ok: false; error: DpopProofError; description: string };
 
+/** A refusal's description ("the DPoP proof is too old") as the sentence an answer shows. */
+export function dpopRefusalSentence(description: string): string {
+  return `${description.charAt(0).toUpperCase()}${description.slice(1)}.`;
+}
+
 function refuse(description: string, error: DpopProofError = 'invalid_dpop_proof'): DpopProofResult {
   return { ok: false, error, description };
 }

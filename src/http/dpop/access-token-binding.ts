@@ -8,8 +8,9 @@ import type { FastifyRequest } from 'fastify';
 import type { AccessTokenClaims } from '../../core/tokens/claims.js';
 import { TwofoldError } from '../../errors.js';
 import type { FlowContext } from '../../flows/shared/context.js';
+import { dpopRefusalSentence } from '../../core/dpop/index.js';
 import type { PresentedToken } from './authorization.js';
-import { asSentence, checkRequestProof, nonceHeaders } from './request-proof.js';
+import { checkRequestProof, nonceHeaders } from './request-proof.js';
 
 type ChallengeError = 'invalid_token' | 'invalid_dpop_proof' | 'use_dpop_nonce';
 
@@ -37,7 +38,7 @@ export async function requireAccessTokenBinding(ctx: FlowContext, request: Fasti
   if (typeof jkt !== 'string') throw dpopChallengeError(ctx, 'invalid_token', 'The DPoP scheme needs a DPoP-bound access token; this one is a bearer token.');
   const result = await checkRequestProof(ctx, request, presented.token);
   if (result === undefined) throw dpopChallengeError(ctx, 'invalid_dpop_proof', 'Send a DPoP proof of the key this token is bound to.');
-  if (!result.ok) throw dpopChallengeError(ctx, result.error, asSentence(result.description));
+  if (!result.ok) throw dpopChallengeError(ctx, result.error, dpopRefusalSentence(result.description));
   if (result.jkt !== jkt) throw dpopChallengeError(ctx, 'invalid_dpop_proof', 'The DPoP proof is not made with the key this token is bound to.');
   return { jkt };
 }

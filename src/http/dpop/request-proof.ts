@@ -4,7 +4,7 @@
 // proxy chooses. Nonces are required when TWOFOLD_DPOP_NONCE=required; jti claims go to the shared
 // KV store, so a proof is single use across every instance.
 import type { FastifyRequest } from 'fastify';
-import { checkDpopProof, type DpopProofResult } from '../../core/dpop/index.js';
+import { checkDpopProof, dpopRefusalSentence, type DpopProofResult } from '../../core/dpop/index.js';
 import { TwofoldError } from '../../errors.js';
 import type { FlowContext } from '../../flows/shared/context.js';
 
@@ -62,10 +62,6 @@ export function nonceHeaders(ctx: FlowContext, error: string): Record<string, st
 
 /** A refused proof on a token request: 400 with the RFC's error code (problem+json). */
 export function tokenRequestProofError(ctx: FlowContext, result: { error: 'invalid_dpop_proof' | 'use_dpop_nonce'; description: string }): TwofoldError {
-  return new TwofoldError(result.error, asSentence(result.description), { headers: nonceHeaders(ctx, result.error) });
+  return new TwofoldError(result.error, dpopRefusalSentence(result.description), { headers: nonceHeaders(ctx, result.error) });
 }
 
-/** The checker's description ('the DPoP proof is too old') as a problem detail. */
-export function asSentence(description: string): string {
-  return `${description.charAt(0).toUpperCase()}${description.slice(1)}.`;
-}

@@ -3,14 +3,13 @@
 // token needs its proof, made for the ORIGINAL request (its method and URL at the app), since
 // that is the request the client signed; a bound token sent as Bearer is refused (RFC 9449 §7).
 import type { FastifyRequest } from 'fastify';
-import { checkDpopProof } from '../../core/dpop/index.js';
+import { checkDpopProof, dpopRefusalSentence } from '../../core/dpop/index.js';
 import type { AccessTokenClaims } from '../../core/tokens/claims.js';
 import { invalidTokenError } from '../../errors.js';
 import { authenticateAccessToken } from '../../flows/sessions/authenticate.js';
 import type { FlowContext } from '../../flows/shared/context.js';
 import { dpopChallengeError } from '../dpop/access-token-binding.js';
 import { presentedTokenFrom } from '../dpop/authorization.js';
-import { asSentence } from '../dpop/request-proof.js';
 import type { ForwardAuthIdentity } from '../../forward-auth/decide.js';
 import { identityOf } from './cookie-sessions.js';
 import type { OriginalRequest } from './original-request.js';
@@ -43,7 +42,7 @@ export async function tokenIdentity(ctx: FlowContext, request: FastifyRequest, o
       accessToken: presented.token,
       ...(ctx.config.dpop.requireNonce ? { nonce: ctx.dpop.nonces } : {}),
     });
-    if (!result.ok) throw dpopChallengeError(ctx, result.error, asSentence(result.description));
+    if (!result.ok) throw dpopChallengeError(ctx, result.error, dpopRefusalSentence(result.description));
     if (result.jkt !== jkt) throw dpopChallengeError(ctx, 'invalid_dpop_proof', 'The DPoP proof is not made with the key this token is bound to.');
   };
   const auth = await authenticateAccessToken(ctx, presented.token, checkPresentation);
