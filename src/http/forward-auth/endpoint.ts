@@ -55,7 +55,7 @@ export function forwardAuthEndpoint(app: FastifyInstance, runtime: ForwardAuthRu
   const assertions = createAssertionCache(ctx);
 
   const answer = async (request: FastifyRequest, reply: FastifyReply, flavour: 'redirect' | 'nginx') => {
-    const original = readOriginalRequest(request, trustedPeer);
+    const original = readOriginalRequest(request, trustedPeer, flavour === 'nginx' ? 'original' : 'forwarded');
     const { target } = original;
     if (target === undefined) throw new TwofoldError('invalid_request', 'The original request is refused: its method, host or URI is malformed or unsafe.');
     const ruleSet = runtime.rules.current();
