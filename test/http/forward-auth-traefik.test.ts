@@ -6,8 +6,12 @@
 // everything else it sent (an X-Original-URL, an X-Forwarded-Port) reaches Twofold unchanged. A
 // 2xx lets the request through with `authResponseHeaders` copied onto it; any other answer (a
 // 302 to the sign-in, a 403) goes to the browser as it is. Traefik is not packaged by Debian, so
-// the sub-request is built here, header by header, as the middleware builds it.
+// the sub-request is built here, header by header, as the middleware builds it, for the README's
+// configuration (examples/forward-auth/traefik.yml).
+import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultForwardAuthHeaders } from '../../src/config/forward-auth.js';
+import { forwardAuthExampleFile } from '../helpers/proxies.js';
 import { bearer, signIn, signUp, type SignedUp } from '../helpers/flow.js';
 import { faCookie, signInForApp, startForwardAuthTwofold } from '../helpers/forward-auth.js';
 import type { TestTwofold } from '../helpers/twofold.js';
@@ -59,14 +63,38 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.close());
 
-/** Traefik's sub-request to `address: http://127.0.0.1:3000/v1/forward-auth`, from Traefik at 127.0.0.1. */
+interface TraefikExample {
+  http: {
+    routers: { app: { middlewares: string[] } };
+    middlewares: {
+      'twofold-strip-identity': { headers: { customRequestHeaders: Record<string, string> } };
+      twofold: { forwardAuth: { address: string; trustForwardHeader: boolean; authResponseHeaders: string[] } };
+    };
+  };
+}
+
+const example = parse(forwardAuthExampleFile('traefik.yml')) as TraefikExample;
+const { forwardAuth } = example.http.middlewares.twofold;
+
+/** Traefik's sub-request to the example's `address`, from Traefik at 127.0.0.1 (a trusted proxy). */
 function askAsTraefik(client: ClientRequest) {
-  return t.app.inject({ method: 'GET', url: '/v1/forward-auth', remoteAddress: '127.0.0.1', headers: traefikHeaders(client) });
+  return t.app.inject({ method: 'GET', url: new URL(forwardAuth.address).pathname, remoteAddress: '127.0.0.1', headers: traefikHeaders(client) });
 }
 
 const browser = { method: 'GET', host: 'app.twofold.test', tls: true, remoteAddress: '198.51.100.7' };
 
 describe('forward-auth behind Traefik ForwardAuth', () => {
+  it('FA-67: the README’s Traefik configuration asks /v1/forward-auth with Traefik’s own X-Forwarded-*, copies the four identity headers, and drops their underscored twins first', () => {
+    expect(forwardAuth.address).toBe('http://127.0.0.1:3000/v1/forward-auth');
+    expect(forwardAuth.trustForwardHeader).toBe(false);
+    const names = defaultForwardAuthHeaders;
+    expect(forwardAuth.authResponseHeaders).toEqual([names.user, names.acr, names.amr, names.assertion]);
+    expect(example.http.middlewares['twofold-strip-identity'].headers.customRequestHeaders).toEqual(
+      Object.fromEntries([names.user, names.acr, names.amr, names.assertion].map((name) => [name.replaceAll('-', '_'), ''])),
+    );
+    expect(example.http.routers.app.middlewares).toEqual(['twofold-strip-identity', 'twofold']);
+  });
+
   it('FA-67: no session: 302 to the portal sign-in with the whole original URL as rd, which Traefik hands to the browser as it is', async () => {
     const response = await askAsTraefik({ ...browser, uri: '/reports?page=2&q=a%20b', headers: { accept: 'text/html', 'user-agent': 'Mozilla/5.0' } });
     expect(response.statusCode).toBe(302);

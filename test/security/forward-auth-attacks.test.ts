@@ -1,5 +1,6 @@
-// Attacks on forward-auth (FA-32..FA-40), each refused with a stable code and never a 500:
-// X-Forwarded-* / X-Original-* from a peer that is not a trusted proxy, an open redirect through
+// Attacks on forward-auth (FA-32..FA-40, FA-66), each refused with a stable code and never a 500:
+// X-Forwarded-* / X-Original-* from a peer that is not a trusted proxy or meant for the other
+// route (a client's X-Original-URL passed on by Caddy or Traefik), an open redirect through
 // rd, header injection through the original URI, a garbage, expired or revoked cookie, and a
 // rules file with a catastrophic regex (refused at start with its line and reason; on reload the
 // previous rules stay in force).
