@@ -52,3 +52,26 @@ describe('signInReturnTarget()', () => {
     },
   );
 });
+
+describe('signInReturnTarget() with forward-auth', () => {
+  const on = { allowedRedirectOrigins: [], oidcEnabled: false, forwardAuthEnabled: true };
+  const state = 'S'.repeat(43);
+  const handoff = `/v1/forward-auth/sso?rd=${encodeURIComponent('https://app.example.org/x?y=1')}&state=${state}&hop=1`;
+
+  it('FA-57: returns to the forward-auth sign-in, or to the handoff for another domain (which check rd and state again), only when forward-auth is on', () => {
+    expect(signInReturnTarget(handoff, on)).toBe(handoff);
+    expect(signInReturnTarget(`/v1/forward-auth/sign-in?rd=${encodeURIComponent('https://app.example.com/')}`, on)).toBeDefined();
+    expect(signInReturnTarget(handoff, { ...on, forwardAuthEnabled: false })).toBeUndefined();
+  });
+
+  it.each([
+    `/v1/forward-auth/sso?rd=${encodeURIComponent('https://app.example.org/')}&state=${state}`,
+    `/v1/forward-auth/sso?rd=${encodeURIComponent('https://app.example.org/')}&state=short&hop=1`,
+    `/v1/forward-auth/sso?rd=${encodeURIComponent('https://app.example.org/')}&state=${state}&hop=1&next=//evil`,
+    `/v1/forward-auth/sso?rd=https://evil.example/&state=${state}&hop=1`,
+    `//evil.example/v1/forward-auth/sso?rd=x&state=${state}&hop=1`,
+    `/v1/forward-auth/sso/callback?code=x&state=${state}&rd=x`,
+  ])('FA-63: refuses %j', (value) => {
+    expect(signInReturnTarget(value, on)).toBeUndefined();
+  });
+});

@@ -35,11 +35,16 @@ export function forwardAuthSignInReturn(value: unknown): string | undefined {
   return typeof value === 'string' && value.length <= 4600 && /^\/v1\/forward-auth\/sign-in\?rd=[A-Za-z0-9_.~%-]+$/.test(value) ? value : undefined;
 }
 
+/** A sign-in for forward-auth's handoff to another parent domain returns to the handoff (which checks rd and state again). */
+export function forwardAuthHandoffReturn(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length <= 4700 && /^\/v1\/forward-auth\/sso\?rd=[A-Za-z0-9_.~%-]+&state=[A-Za-z0-9_-]{43}&hop=1$/.test(value) ? value : undefined;
+}
+
 /** Where a page returns a person after signing in: an allow-listed origin, or the provider's interaction that sent them (TWOFOLD_OIDC on). */
 export function signInReturnTarget(value: unknown, settings: { allowedRedirectOrigins: readonly string[]; oidcEnabled: boolean; forwardAuthEnabled?: boolean }): string | undefined {
   return (
     allowedReturnTo(value, settings.allowedRedirectOrigins) ??
     (settings.oidcEnabled ? oidcInteractionReturn(value) : undefined) ??
-    (settings.forwardAuthEnabled === true ? forwardAuthSignInReturn(value) : undefined)
+    (settings.forwardAuthEnabled === true ? (forwardAuthSignInReturn(value) ?? forwardAuthHandoffReturn(value)) : undefined)
   );
 }

@@ -12,6 +12,7 @@ const snippets: Array<{ file: string; language: string }> = [
   { file: 'haproxy.cfg', language: 'haproxy' },
   { file: 'twofold-forward-auth.lua', language: 'lua' },
   { file: 'rules.yaml', language: 'yaml' },
+  { file: 'traefik.yml', language: 'yaml' },
 ];
 
 describe('README forward-auth snippets', () => {

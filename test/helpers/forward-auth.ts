@@ -7,15 +7,16 @@ import type { LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
 import { strongPassword, totpCode } from './flow.js';
 import { PageBrowser } from './page-browser.js';
-import { makeDataDir, startTestTwofold, type TestTwofold } from './twofold.js';
+import { makeDataDir, startTestTwofold, type TestTwofold, type TestTwofoldOptions } from './twofold.js';
 
 export const faCookie = '__Secure-twofold-fa';
 
-export async function startForwardAuthTwofold(rules: string, env: Record<string, string> = {}): Promise<TestTwofold & { rulesFile: string }> {
+export async function startForwardAuthTwofold(rules: string, env: Record<string, string> = {}, options: Pick<TestTwofoldOptions, 'logger'> = {}): Promise<TestTwofold & { rulesFile: string }> {
   const rulesDir = makeDataDir();
   const rulesFile = join(rulesDir, 'rules.yaml');
   writeFileSync(rulesFile, rules);
   const t = await startTestTwofold({
+    ...options,
     env: {
       TWOFOLD_FORWARD_AUTH: 'on',
       TWOFOLD_FORWARD_AUTH_RULES: rulesFile,
@@ -86,4 +87,35 @@ export async function signInForApp(t: TestTwofold, user: { username: string; sec
   const cookie = b.cookies.get(faCookie);
   expect(cookie).toMatch(/^[A-Za-z0-9_-]{43}$/);
   return { b, cookie: cookie! };
+}
+
+export const handoffStateCookie = '__Host-twofold-fa-state';
+
+export interface Handoff {
+  /** The same browser on the other domain's portal (its own cookie jar: the hosts share no cookies). */
+  portal: PageBrowser;
+  /** The public origin's redirect to the portal's callback, code and state in it. */
+  callbackUrl: string;
+}
+
+/**
+ * A browser signed in at the public origin (`primary`) asks for `rd` on a domain with a portal of
+ * its own: the portal's sign-in sets the state cookie and hands over to the public origin, which
+ * answers with the callback URL carrying a one-time code. The callback itself is left to the caller.
+ */
+export async function handoffToPortal(t: TestTwofold, primary: PageBrowser, rd: string, portalHost = 'auth.other.test', portal = new PageBrowser(t, { host: portalHost })): Promise<Handoff> {
+  const start = await portal.get(`/v1/forward-auth/sign-in?rd=${encodeURIComponent(rd)}`);
+  expect(start.statusCode, start.body.slice(0, 300)).toBe(303);
+  const handoff = start.headers.location as string;
+  expect(handoff).toMatch(/^http:\/\/twofold\.test\/v1\/forward-auth\/sso\?rd=[^&]+&state=[A-Za-z0-9_-]{43}$/);
+  const issued = await primary.get(localOf(handoff));
+  expect(issued.statusCode, issued.body.slice(0, 300)).toBe(303);
+  const callbackUrl = issued.headers.location as string;
+  expect(callbackUrl.startsWith(`http://${portalHost}/v1/forward-auth/sso/callback?code=`)).toBe(true);
+  return { portal, callbackUrl };
+}
+
+/** The code of a callback URL. */
+export function codeOf(callbackUrl: string): string {
+  return new URL(callbackUrl).searchParams.get('code')!;
 }

@@ -206,6 +206,15 @@ describe.skipIf(!haveChromium || !haveProxies)('forward-auth behind nginx, Caddy
       expect(app.received.length).toBe(before + 1);
     }, 30_000);
 
+    it('FA-66: a client naming an allowed path in X-Original-URL or X-Forwarded-* (which the proxy may pass on) never opens a denied one', async () => {
+      const { accessToken } = await signIn(t, user);
+      const before = app.received.length;
+      const spoofed = { 'x-original-url': `${appUrl}/api/orders`, 'x-original-method': 'GET', 'x-forwarded-uri': '/api/orders', 'x-forwarded-host': appHost, 'x-forwarded-method': 'GET' };
+      const response = await requestThroughProxy(appUrl, '/private/ledger', { headers: { ...spoofed, authorization: `Bearer ${accessToken}` } });
+      expect(response.status).toBe(403);
+      expect(app.received.length).toBe(before);
+    }, 30_000);
+
     it('FA-55: identity headers a client sends itself never reach the app: on a bypass path they are dropped, with a token they are replaced by Twofold’s', async () => {
       // Underscored twins too: CGI, PHP and WSGI read Remote_User as Remote-User (HTTP_REMOTE_USER).
       const forged = { 'remote-user': 'admin', 'remote-acr': 'phrh', 'remote-amr': 'hwk', 'x-twofold-assertion': 'forged.assertion.value', remote_user: 'admin', x_twofold_assertion: 'forged' };

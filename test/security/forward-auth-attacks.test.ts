@@ -1,5 +1,6 @@
-// Attacks on forward-auth (FA-32..FA-40), each refused with a stable code and never a 500:
-// X-Forwarded-* / X-Original-* from a peer that is not a trusted proxy, an open redirect through
+// Attacks on forward-auth (FA-32..FA-40, FA-66), each refused with a stable code and never a 500:
+// X-Forwarded-* / X-Original-* from a peer that is not a trusted proxy or meant for the other
+// route (a client's X-Original-URL passed on by Caddy or Traefik), an open redirect through
 // rd, header injection through the original URI, a garbage, expired or revoked cookie, and a
 // rules file with a catastrophic regex (refused at start with its line and reason; on reload the
 // previous rules stay in force).
@@ -56,9 +57,26 @@ describe('forward-auth: who may ask', () => {
       { 'x-original-url': 'https://app.twofold.test/', 'x-original-method': 'GE T' },
     ];
     for (const headers of cases) {
-      const response = await t.app.inject({ method: 'GET', url: '/v1/forward-auth', remoteAddress: '127.0.0.1', headers });
+      const response = await t.app.inject({ method: 'GET', url: headers['x-original-url'] === undefined ? '/v1/forward-auth' : '/v1/forward-auth/nginx', remoteAddress: '127.0.0.1', headers });
       expect([response.statusCode, response.body === '' ? response.headers.location : response.json().code], JSON.stringify(headers)).toEqual([400, 'invalid_request']);
     }
+  });
+});
+
+describe('forward-auth: each route reads only its own proxy’s headers', () => {
+  it('FA-66: /v1/forward-auth (Caddy, Traefik, HAProxy) never reads an X-Original-URL — Caddy and Traefik pass on whatever the client sent — and /v1/forward-auth/nginx never reads X-Forwarded-*', async () => {
+    const { cookie } = await signInForApp(t, user, 'https://app.twofold.test/');
+    // Caddy: its X-Forwarded-* for the denied path, plus the client's X-Original-URL naming an allowed one.
+    const caddy = await ask(t, 'https://app.twofold.test/private/ledger', { cookie, headers: { 'x-original-url': 'https://app.twofold.test/reports', 'x-original-method': 'GET' } });
+    expectProblem(caddy, 403, 'forward_auth_denied');
+    // An X-Original-URL alone is no original request for /v1/forward-auth.
+    const alone = await t.app.inject({ method: 'GET', url: '/v1/forward-auth', remoteAddress: '127.0.0.1', headers: { 'x-original-url': 'https://app.twofold.test/reports', cookie: `${faCookie}=${cookie}` } });
+    expectProblem(alone, 400, 'invalid_request');
+    // nginx: its X-Original-URL for the denied path, plus the client's X-Forwarded-* (auth_request passes them on).
+    const nginx = await ask(t, 'https://app.twofold.test/private/ledger', { cookie, flavour: 'nginx', headers: { 'x-forwarded-host': 'app.twofold.test', 'x-forwarded-uri': '/reports' } });
+    expectProblem(nginx, 403, 'forward_auth_denied');
+    const forwardedOnly = await t.app.inject({ method: 'GET', url: '/v1/forward-auth/nginx', remoteAddress: '127.0.0.1', headers: { 'x-forwarded-host': 'app.twofold.test', 'x-forwarded-uri': '/reports', cookie: `${faCookie}=${cookie}` } });
+    expectProblem(forwardedOnly, 400, 'invalid_request');
   });
 });
 

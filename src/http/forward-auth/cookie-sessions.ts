@@ -48,6 +48,25 @@ export function identityOf(session: SessionRow, user: UserRow): ForwardAuthIdent
   };
 }
 
+/**
+ * The identity of a Twofold session that is still live — active, its user enabled, within its idle
+ * and absolute limits, not on the revoked-session denylist — or undefined. A read counts as activity.
+ */
+export async function liveSessionIdentity(ctx: FlowContext, sessionId: string): Promise<ForwardAuthIdentity | undefined> {
+  const found = await findSessionWithUser(ctx.db, sessionId);
+  if (found === undefined || found.session.state !== 'active' || found.user.disabled_at !== null) return undefined;
+  const now = ctx.now();
+  if (ctx.revokedSessions.has(sessionId, now)) return undefined;
+  try {
+    await enforceSessionLimits(ctx, found.session, now);
+  } catch (error) {
+    if (error instanceof TwofoldError) return undefined;
+    throw error;
+  }
+  if (now - found.session.last_active_at > activityWriteIntervalMs) await touchSession(ctx.db, found.session.id, now);
+  return identityOf(found.session, found.user);
+}
+
 export interface CookieSessions {
   /** The identity the cookie stands for on a host of `domain`. */
   lookup(token: string, domain: string): Promise<CookieLookup>;
@@ -63,17 +82,8 @@ export function createCookieSessions(ctx: FlowContext): CookieSessions {
   const readSession = async (tokenHash: string): Promise<{ domain: string; identity: ForwardAuthIdentity } | CookieLookup> => {
     const row = await findForwardAuthSession(ctx.db, tokenHash);
     if (row === undefined) return { ok: false, reason: 'unknown' };
-    const found = await findSessionWithUser(ctx.db, row.session_id);
-    if (found === undefined || found.session.state !== 'active' || found.user.disabled_at !== null) return { ok: false, reason: 'ended' };
-    const now = ctx.now();
-    try {
-      await enforceSessionLimits(ctx, found.session, now);
-    } catch (error) {
-      if (error instanceof TwofoldError) return { ok: false, reason: 'ended' };
-      throw error;
-    }
-    if (now - found.session.last_active_at > activityWriteIntervalMs) await touchSession(ctx.db, found.session.id, now);
-    return { domain: row.domain, identity: identityOf(found.session, found.user) };
+    const identity = await liveSessionIdentity(ctx, row.session_id);
+    return identity === undefined ? { ok: false, reason: 'ended' } : { domain: row.domain, identity };
   };
 
   return {

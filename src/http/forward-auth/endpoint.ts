@@ -25,6 +25,10 @@ export const forwardAuthPaths = {
   signIn: '/v1/forward-auth/sign-in',
   callback: '/v1/forward-auth/callback',
   logout: '/v1/forward-auth/logout',
+  /** The public origin's half of the sign-in handoff to a domain with a portal of its own (single-sign-on.ts). */
+  sso: '/v1/forward-auth/sso',
+  /** The portal's half: a one-time code from the public origin becomes the domain's cookie. */
+  ssoCallback: '/v1/forward-auth/sso/callback',
 } as const;
 
 export interface ForwardAuthRuntime {
@@ -51,7 +55,7 @@ export function forwardAuthEndpoint(app: FastifyInstance, runtime: ForwardAuthRu
   const assertions = createAssertionCache(ctx);
 
   const answer = async (request: FastifyRequest, reply: FastifyReply, flavour: 'redirect' | 'nginx') => {
-    const original = readOriginalRequest(request, trustedPeer);
+    const original = readOriginalRequest(request, trustedPeer, flavour === 'nginx' ? 'original' : 'forwarded');
     const { target } = original;
     if (target === undefined) throw new TwofoldError('invalid_request', 'The original request is refused: its method, host or URI is malformed or unsafe.');
     const ruleSet = runtime.rules.current();
@@ -105,7 +109,10 @@ export function forwardAuthEndpoint(app: FastifyInstance, runtime: ForwardAuthRu
       });
     }
     if (domain === undefined) throw new TwofoldError('forward_auth_denied', 'This host is not inside a domain forward-auth signs people in for (TWOFOLD_FORWARD_AUTH_COOKIE_DOMAIN).', { extensions: { reason: 'host_outside_domains' } });
-    const location = decision.kind === 'step_up' ? `${domain.portalUrl}${stepUpPath(original.url, decision.acr)}` : signInUrl(domain, original.url);
+    // A domain with a portal of its own steps up through that portal's sign-in too: the person's
+    // session is on the public origin, reached by the handoff (single-sign-on.ts), which steps up there.
+    const ownPortal = domain.portalUrl !== new URL(ctx.config.publicUrl).origin;
+    const location = decision.kind === 'step_up' && !ownPortal ? `${domain.portalUrl}${stepUpPath(original.url, decision.acr)}` : signInUrl(domain, original.url);
     if (flavour === 'nginx') {
       // nginx passes only the status on; its configuration reads Location (auth_request_set) for
       // its own 302: the URL built here, encoded, on the domain's portal (nginx cannot encode rd).

@@ -1,8 +1,15 @@
 // The request a proxy asks about, from the headers it adds: nginx sends X-Original-Method and
-// X-Original-URL (the full URL); Caddy, Traefik and HAProxy send X-Forwarded-Method, -Proto,
+// X-Original-URL (the full URL) to /v1/forward-auth/nginx; Caddy, Traefik and HAProxy send X-Forwarded-Method, -Proto,
 // -Host and -Uri. They are believed only when the TCP peer is one of TWOFOLD_TRUSTED_PROXIES:
 // anyone else could name any host and path and learn (or get allowed) what a rule says about it.
 // A header given twice, a missing one, or a URL that is not http(s) is refused, never guessed.
+//
+// Each route reads its own proxy's headers and nothing else: Caddy and Traefik pass every header
+// the client sent on to Twofold and overwrite only the X-Forwarded-* ones they set, and nginx's
+// auth_request passes them all too and sets only X-Original-*. Were /v1/forward-auth to prefer an
+// X-Original-URL, a client could send one naming a bypass path and reach any other path behind
+// Caddy or Traefik; were /nginx to fall back to X-Forwarded-*, a missing proxy_set_header would
+// hand the question to the client.
 import type { FastifyRequest } from 'fastify';
 import proxyAddr from '@fastify/proxy-addr';
 import { TwofoldError } from '../../errors.js';
@@ -46,12 +53,16 @@ function single(request: FastifyRequest, name: string): string | undefined {
 
 const absoluteUrl = /^(https?):\/\/([^/?#\\@]+)(.*)$/i;
 
-export function readOriginalRequest(request: FastifyRequest, trustedPeer: TrustedPeer): OriginalRequest {
+/** `original`: nginx's X-Original-URL and X-Original-Method (/v1/forward-auth/nginx); `forwarded`: X-Forwarded-* (/v1/forward-auth). */
+export type OriginalHeaders = 'original' | 'forwarded';
+
+export function readOriginalRequest(request: FastifyRequest, trustedPeer: TrustedPeer, headers: OriginalHeaders): OriginalRequest {
   if (!trustedPeer(request)) {
     throw new TwofoldError('untrusted_proxy', 'Forward-auth answers only the proxies listed in TWOFOLD_TRUSTED_PROXIES.');
   }
-  const originalUrl = single(request, 'x-original-url');
-  if (originalUrl !== undefined) {
+  if (headers === 'original') {
+    const originalUrl = single(request, 'x-original-url');
+    if (originalUrl === undefined) throw new TwofoldError('invalid_request', 'Send the original request in X-Original-URL (and X-Original-Method).');
     const match = absoluteUrl.exec(originalUrl);
     if (match === null) throw new TwofoldError('invalid_request', 'X-Original-URL must be an absolute http(s) URL.');
     const method = single(request, 'x-original-method') ?? 'GET';
@@ -60,7 +71,7 @@ export function readOriginalRequest(request: FastifyRequest, trustedPeer: Truste
   const host = single(request, 'x-forwarded-host');
   const uri = single(request, 'x-forwarded-uri');
   if (host === undefined || uri === undefined) {
-    throw new TwofoldError('invalid_request', 'Send the original request: X-Original-URL (nginx), or X-Forwarded-Host and X-Forwarded-Uri.');
+    throw new TwofoldError('invalid_request', 'Send the original request in X-Forwarded-Host and X-Forwarded-Uri (and X-Forwarded-Method, X-Forwarded-Proto); nginx asks /v1/forward-auth/nginx with X-Original-URL.');
   }
   const proto = (single(request, 'x-forwarded-proto') ?? 'https').toLowerCase();
   if (proto !== 'http' && proto !== 'https') throw new TwofoldError('invalid_request', 'X-Forwarded-Proto must be http or https.');

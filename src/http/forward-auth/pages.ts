@@ -1,6 +1,8 @@
 // The browser side of forward-auth, on the portal (Twofold reached under a protected domain):
 //   GET  /v1/forward-auth/sign-in?rd=URL  — rd checked (no open redirect), then the hosted sign-in
 //        (or step-up, when the rule for rd asks for more than the session proves) and back here;
+//        On a domain with a portal of its own and no session there, the sign-in is handed to the
+//        public origin and back (single-sign-on.ts: /v1/forward-auth/sso and /sso/callback);
 //   GET  /v1/forward-auth/callback?rd=URL — sets the domain's cookie for the signed-in session, 302 to rd;
 //   GET  /v1/forward-auth/logout?rd=URL   — a page with a sign-out form (CSRF token);
 //   POST /v1/forward-auth/logout          — ends the Twofold session (as the sign-out does, for every
@@ -24,10 +26,12 @@ import { normalizeRequestTarget } from '../../forward-auth/request-target.js';
 import { forwardAuthCookieOf, identityOf } from './cookie-sessions.js';
 import { forwardAuthPaths, stepUpPath, type ForwardAuthRuntime } from './endpoint.js';
 import { domainOfHost, encodeParameter, parseReturnTarget, rdOfUrl, type ReturnTarget } from './return-target.js';
+import { forwardAuthHandoff, hasOwnPortal, startHandoff } from './single-sign-on.js';
 
 export function forwardAuthPages(app: FastifyInstance, kit: PageKit, runtime: ForwardAuthRuntime): void {
   const { ctx } = kit;
   const domains = ctx.config.forwardAuth.domains;
+  forwardAuthHandoff(app, kit, runtime);
   const here = (target: ReturnTarget) => `${forwardAuthPaths.signIn}?rd=${encodeParameter(target.url.href)}`;
 
   /** On a portal other than the one of rd's domain, the cookie could not be set: go there first. */
@@ -42,7 +46,11 @@ export function forwardAuthPages(app: FastifyInstance, kit: PageKit, runtime: Fo
     const portal = elsewhere(request, target);
     if (portal !== undefined) return reply.redirect(portal, 303);
     const auth = await signedInSession(ctx, request, reply);
-    if (auth === undefined) return reply.redirect(`/sign-in?return_to=${encodeParameter(here(target))}`, 303);
+    if (auth === undefined) {
+      // On a domain's own portal the person signs in once, at the public origin, and is handed back.
+      if (hasOwnPortal(ctx.config.publicUrl, target.domain)) return startHandoff(ctx.config.publicUrl, reply, target);
+      return reply.redirect(`/sign-in?return_to=${encodeParameter(here(target))}`, 303);
+    }
     // The rule for rd may ask for more than this session proves: a step-up, not a new sign-in.
     const requested = normalizeRequestTarget({ method: 'GET', host: target.url.host, uri: `${target.url.pathname}${target.url.search}` });
     const decision = decide(runtime.rules.current(), requested, identityOf(auth.session, auth.user), Math.floor(ctx.now() / 1000));
