@@ -1,10 +1,14 @@
 // argon2id password hashing (@node-rs/argon2, off the event loop) behind a work limiter.
 // - Parameters default to OWASP's m=19 MiB, t=2, p=1; a stored hash with other parameters is
 //   reported by `needsRehash` so login can upgrade it transparently.
+// - A stored hash that is not argon2id was imported from another system (imported/): it is
+//   verified by its own scheme, within the caps, and `needsRehash` reports it, so the first
+//   sign-in replaces it with argon2id.
 // - `verifyAgainstDummy` burns one verify for an unknown username, so the time a login takes
 //   does not reveal whether the account exists (LG-01..03).
 import { hash, verify } from '@node-rs/argon2';
 import { WorkLimiterFullError, type WorkLimiter } from '../concurrency/work-limiter.js';
+import { verifyImportedHash } from './imported/verify-imported-hash.js';
 
 export interface Argon2Parameters {
   memoryKib: number;
@@ -45,7 +49,7 @@ export function createPasswordHasher(parameters: Argon2Parameters, limiter: Work
   const computeHash = (password: string): Promise<string> => limit('hash', () => hash(password, options));
   // A corrupt stored hash is a failed login, not a crash.
   const checkHash = (storedHash: string, password: string): Promise<boolean> =>
-    limit('verify', () => verify(storedHash, password).catch(() => false));
+    limit('verify', () => (storedHash.startsWith('$argon2id$') ? verify(storedHash, password).catch(() => false) : verifyImportedHash(storedHash, password)));
   // Made at start-up, so that even the first unknown-user login costs exactly one verify.
   const dummyHash = computeHash('twofold dummy password for unknown usernames');
   dummyHash.catch(() => undefined); // a failure surfaces at the first use, not as an unhandled rejection

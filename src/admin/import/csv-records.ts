@@ -1,0 +1,95 @@
+// RFC 4180 CSV records from a stream, as objects keyed by the header row. A quoted field may hold
+// newlines, so a record can span lines; it is still capped at maxRecordBytes in all.
+import type { Readable } from 'node:stream';
+import { maxRecordBytes, readBoundedLines } from './bounded-lines.js';
+
+export type CsvRecord = { lineNumber: number; fields: Record<string, string> } | { lineNumber: number; problem: 'too_large' | 'malformed'; detail: string };
+
+export async function* readCsvRecords(input: Readable): AsyncGenerator<CsvRecord> {
+  let header: string[] | undefined;
+  let pending = '';
+  let pendingStart = 0;
+  for await (const line of readBoundedLines(input)) {
+    if ('tooLarge' in line) {
+      pending = '';
+      yield { lineNumber: line.lineNumber, problem: 'too_large', detail: `the line is longer than ${maxRecordBytes} bytes` };
+      continue;
+    }
+    if (pending === '') pendingStart = line.lineNumber;
+    const text = pending === '' ? line.text : `${pending}\n${line.text}`;
+    if (Buffer.byteLength(text) > maxRecordBytes) {
+      pending = '';
+      yield { lineNumber: pendingStart, problem: 'too_large', detail: `the record is longer than ${maxRecordBytes} bytes` };
+      continue;
+    }
+    const parsed = parseCsvLine(text);
+    if (parsed === 'open') {
+      pending = text;
+      continue;
+    }
+    pending = '';
+    if (parsed === undefined) {
+      yield { lineNumber: pendingStart, problem: 'malformed', detail: 'the line is not valid CSV' };
+      continue;
+    }
+    if (header === undefined) {
+      header = parsed.map((name) => name.trim().toLowerCase());
+      continue;
+    }
+    if (parsed.length === 1 && parsed[0] === '') continue; // a blank line
+    if (parsed.length !== header.length) {
+      yield { lineNumber: pendingStart, problem: 'malformed', detail: `the line has ${parsed.length} fields, the header ${header.length}` };
+      continue;
+    }
+    yield { lineNumber: pendingStart, fields: Object.fromEntries(header.map((name, index) => [name, parsed[index]!])) };
+  }
+  if (pending !== '') yield { lineNumber: pendingStart, problem: 'malformed', detail: 'a quoted field is never closed' };
+}
+
+/** The fields of one record; 'open' when a quoted field continues on the next line; undefined when malformed. */
+export function parseCsvLine(text: string): string[] | 'open' | undefined {
+  const fields: string[] = [];
+  let field = '';
+  let index = 0;
+  let quoted = false;
+  let fieldStart = true;
+  while (index < text.length) {
+    const char = text[index]!;
+    if (quoted) {
+      if (char === '"') {
+        if (text[index + 1] === '"') {
+          field += '"';
+          index += 2;
+          continue;
+        }
+        quoted = false;
+        index += 1;
+        if (index < text.length && text[index] !== ',') return undefined;
+        continue;
+      }
+      field += char;
+      index += 1;
+      continue;
+    }
+    if (char === '"' && fieldStart) {
+      quoted = true;
+      fieldStart = false;
+      index += 1;
+      continue;
+    }
+    if (char === ',') {
+      fields.push(field);
+      field = '';
+      fieldStart = true;
+      index += 1;
+      continue;
+    }
+    if (char === '"') return undefined;
+    field += char;
+    fieldStart = false;
+    index += 1;
+  }
+  if (quoted) return 'open';
+  fields.push(field);
+  return fields;
+}

@@ -1,0 +1,139 @@
+// The import pipeline: every record a source reader yields becomes one Twofold user — the user
+// row, their TOTP factors (sealed exactly as enrollment seals them) and a ledger row — in ONE
+// transaction, or nothing (all-or-nothing per user, AD-03). Records stream through one at a time,
+// so memory stays flat whatever the file's size.
+// Idempotent: a source id already in the ledger is skipped ("already_imported"), never updated —
+// the person may have signed in since and changed their password or factors in Twofold.
+// Dry run: each user's transaction runs and is rolled back, so the report is what a real run
+// would do (taken usernames included) and nothing is written.
+import { generateId } from '../../core/crypto/random.js';
+import { normalizeEmail, normalizePhone } from '../../core/identity/contact.js';
+import { normalizeUsername } from '../../core/identity/username.js';
+import { totpAad } from '../../flows/factors/totp-factor.js';
+import type { FlowContext } from '../../flows/shared/context.js';
+import type { Executor } from '../../store/database.js';
+import { insertFactor } from '../../store/repositories/factors.js';
+import { findImportedUser, insertImportedUser } from '../../store/repositories/imported-users.js';
+import { findUserByUsername, insertUser } from '../../store/repositories/users.js';
+import { runTransaction } from '../../store/transaction.js';
+import type { ImportCandidate, ImportSource, SkipReason, SourceRecord } from './import-record.js';
+
+export interface ImportReportEntry {
+  /** Line (CSV, NDJSON) or record number (SQLite rows, JSON array elements) in the source. */
+  position: number;
+  source_id: string | null;
+  status: 'imported' | 'would_import' | 'skipped';
+  reason?: SkipReason;
+  detail?: string;
+  user_id?: string;
+  username?: string;
+  totp_factors?: number;
+}
+
+export interface ImportSummary {
+  source: ImportSource;
+  dry_run: boolean;
+  read: number;
+  imported: number;
+  skipped: number;
+  skipped_by_reason: Partial<Record<SkipReason, number>>;
+}
+
+export interface ImportOptions {
+  source: ImportSource;
+  dryRun: boolean;
+  /** Told about every record, in order (the report writer, the progress bar). */
+  onEntry?: (entry: ImportReportEntry) => void | Promise<void>;
+}
+
+class DryRunRollback extends Error {}
+
+export async function importUsers(ctx: FlowContext, records: AsyncIterable<SourceRecord>, options: ImportOptions): Promise<ImportSummary> {
+  const summary: ImportSummary = { source: options.source, dry_run: options.dryRun, read: 0, imported: 0, skipped: 0, skipped_by_reason: {} };
+  for await (const record of records) {
+    summary.read += 1;
+    const entry = record.kind === 'skip' ? skipEntry(record.position, record.sourceId, record.reason, record.detail) : await importOne(ctx, record.position, record.candidate, options);
+    if (entry.status === 'skipped') {
+      summary.skipped += 1;
+      summary.skipped_by_reason[entry.reason!] = (summary.skipped_by_reason[entry.reason!] ?? 0) + 1;
+    } else summary.imported += 1;
+    await options.onEntry?.(entry);
+  }
+  return summary;
+}
+
+function skipEntry(position: number, sourceId: string | null, reason: SkipReason, detail: string): ImportReportEntry {
+  return { position, source_id: sourceId, status: 'skipped', reason, detail };
+}
+
+async function importOne(ctx: FlowContext, position: number, candidate: ImportCandidate, options: ImportOptions): Promise<ImportReportEntry> {
+  const email = candidate.email === null ? null : normalizeEmail(candidate.email);
+  if (email === undefined) return skipEntry(position, candidate.sourceId, 'invalid_email', 'the e-mail address is not one Twofold accepts');
+  // A phone Twofold cannot use (not E.164) is left out rather than costing the person their account.
+  const phone = candidate.phone === null ? null : (normalizePhone(candidate.phone) ?? null);
+  const usernames = candidate.usernames.map(normalizeUsername).flatMap((check) => (check.ok ? [check.username] : []));
+  if (usernames.length === 0) return skipEntry(position, candidate.sourceId, 'invalid_username', 'neither the source username nor the e-mail address makes a valid Twofold username');
+  let result: ImportReportEntry | undefined;
+  try {
+    await runTransaction(ctx.db, async (trx) => {
+      result = await writeUser(ctx, trx, position, candidate, { email, phone, usernames }, options.source);
+      if (options.dryRun && result.status === 'imported') throw new DryRunRollback();
+    });
+  } catch (error) {
+    if (!(error instanceof DryRunRollback)) throw error;
+    return { ...result!, status: 'would_import' };
+  }
+  return result!;
+}
+
+async function writeUser(
+  ctx: FlowContext,
+  trx: Executor,
+  position: number,
+  candidate: ImportCandidate,
+  contact: { email: string | null; phone: string | null; usernames: string[] },
+  source: ImportSource,
+): Promise<ImportReportEntry> {
+  const existing = await findImportedUser(trx, source, candidate.sourceId);
+  if (existing !== undefined) return { ...skipEntry(position, candidate.sourceId, 'already_imported', 'this source user was imported before'), user_id: existing.user_id };
+  let username: string | undefined;
+  for (const name of contact.usernames) {
+    if ((await findUserByUsername(trx, name)) === undefined) {
+      username = name;
+      break;
+    }
+  }
+  if (username === undefined) return skipEntry(position, candidate.sourceId, 'username_taken', `every username tried is taken (${contact.usernames.join(', ')})`);
+  const now = ctx.now();
+  const userId = generateId('usr');
+  await insertUser(trx, {
+    id: userId,
+    username,
+    email: contact.email,
+    phone: contact.phone,
+    password_hash: candidate.passwordHash!,
+    created_at: candidate.createdAt ?? now,
+    updated_at: now,
+    disabled_at: candidate.disabled ? now : null,
+    credentials_changed_at: now,
+    email_verified_at: candidate.emailVerified && contact.email !== null ? now : null,
+  });
+  for (const [index, secret] of candidate.totpSecrets.entries()) {
+    const factorId = generateId('fac');
+    await insertFactor(trx, {
+      id: factorId,
+      user_id: userId,
+      type: 'totp',
+      label: candidate.totpSecrets.length > 1 ? `Imported authenticator ${index + 1}` : 'Imported authenticator',
+      status: 'active',
+      // Sealed as enrollment seals a TOTP secret (totp-factor.ts): AAD binds it to this factor and user.
+      secret_ciphertext: ctx.secretBox.seal(secret, totpAad(factorId, userId)),
+      created_at: now,
+      activated_at: now,
+      last_used_at: null,
+      session_id: null,
+    });
+  }
+  await insertImportedUser(trx, { source, source_id: candidate.sourceId, user_id: userId, imported_at: now });
+  return { position, source_id: candidate.sourceId, status: 'imported', user_id: userId, username, totp_factors: candidate.totpSecrets.length };
+}
