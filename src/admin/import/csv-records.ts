@@ -7,28 +7,44 @@ export type CsvRecord = { lineNumber: number; fields: Record<string, string> } |
 
 export async function* readCsvRecords(input: Readable): AsyncGenerator<CsvRecord> {
   let header: string[] | undefined;
-  let pending = '';
+  // The lines of the record being read, while a quoted field is open (an odd number of quotes so far).
+  let pending: string[] = [];
+  let pendingBytes = 0;
   let pendingStart = 0;
+  let quoteOpen = false;
+  /** The record grew past the cap: its lines are only scanned for the closing quote, not kept. */
+  let skipping = false;
   for await (const line of readBoundedLines(input)) {
     if ('tooLarge' in line) {
-      pending = '';
-      yield { lineNumber: line.lineNumber, problem: 'too_large', detail: `the line is longer than ${maxRecordBytes} bytes` };
+      // A line past the cap cannot be scanned for quotes: the record it belongs to ends here.
+      pending = [];
+      pendingBytes = 0;
+      quoteOpen = false;
+      if (!skipping) yield { lineNumber: line.lineNumber, problem: 'too_large', detail: `the line is longer than ${maxRecordBytes} bytes` };
+      skipping = false;
       continue;
     }
-    if (pending === '') pendingStart = line.lineNumber;
-    const text = pending === '' ? line.text : `${pending}\n${line.text}`;
-    if (Buffer.byteLength(text) > maxRecordBytes) {
-      pending = '';
+    if (!quoteOpen) pendingStart = line.lineNumber;
+    if (countQuotes(line.text) % 2 === 1) quoteOpen = !quoteOpen;
+    if (skipping) {
+      if (!quoteOpen) skipping = false;
+      continue;
+    }
+    pendingBytes += Buffer.byteLength(line.text) + 1;
+    if (pendingBytes > maxRecordBytes) {
+      pending = [];
+      pendingBytes = 0;
+      skipping = quoteOpen;
       yield { lineNumber: pendingStart, problem: 'too_large', detail: `the record is longer than ${maxRecordBytes} bytes` };
       continue;
     }
+    pending.push(line.text);
+    if (quoteOpen) continue;
+    const text = pending.join('\n');
+    pending = [];
+    pendingBytes = 0;
     const parsed = parseCsvLine(text);
-    if (parsed === 'open') {
-      pending = text;
-      continue;
-    }
-    pending = '';
-    if (parsed === undefined) {
+    if (parsed === undefined || parsed === 'open') {
       yield { lineNumber: pendingStart, problem: 'malformed', detail: 'the line is not valid CSV' };
       continue;
     }
@@ -43,7 +59,13 @@ export async function* readCsvRecords(input: Readable): AsyncGenerator<CsvRecord
     }
     yield { lineNumber: pendingStart, fields: Object.fromEntries(header.map((name, index) => [name, parsed[index]!])) };
   }
-  if (pending !== '') yield { lineNumber: pendingStart, problem: 'malformed', detail: 'a quoted field is never closed' };
+  if (quoteOpen && !skipping) yield { lineNumber: pendingStart, problem: 'malformed', detail: 'a quoted field is never closed' };
+}
+
+function countQuotes(text: string): number {
+  let count = 0;
+  for (let index = text.indexOf('"'); index !== -1; index = text.indexOf('"', index + 1)) count += 1;
+  return count;
 }
 
 /** The fields of one record; 'open' when a quoted field continues on the next line; undefined when malformed. */
