@@ -38,6 +38,7 @@ export async function makeBetterAuthExport(dir: string, people: BetterAuthPerson
     if (person.totp === undefined) continue;
     const headers = new Headers({ cookie });
     const enabled = await auth.api.enableTwoFactor({ body: { password: person.password }, headers });
+    if (!('totpURI' in enabled)) throw new Error('Better Auth enabled no TOTP');
     const totp = URI.parse(enabled.totpURI);
     if (!(totp instanceof TOTP)) throw new Error('Better Auth gave no TOTP URI');
     if (person.totp === 'confirmed') {
