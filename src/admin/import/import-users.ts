@@ -1,21 +1,25 @@
 // The import pipeline: every record a source reader yields becomes one Twofold user — the user
-// row, their TOTP factors (sealed exactly as enrollment seals them) and a ledger row — in ONE
-// transaction, or nothing (all-or-nothing per user, AD-03). Records stream through one at a time,
-// so memory stays flat whatever the file's size.
+// row, their TOTP factors (sealed exactly as enrollment seals them) and a ledger row — all or
+// nothing (AD-03): each person is written inside a savepoint of their own, rolled back whole if
+// any of their rows fails. People are committed in batches (a few hundred, or a quarter second),
+// because a commit per person would make the disk's sync the ceiling; a crash loses at most the
+// open batch, and a re-run picks up where the ledger says. Records stream through one at a time,
+// so memory stays flat whatever the file's size; report entries are handed out only once their
+// batch is committed, so the report never claims a person the database does not have.
 // Idempotent: a source id already in the ledger is skipped ("already_imported"), never updated —
 // the person may have signed in since and changed their password or factors in Twofold.
-// Dry run: each user's transaction runs and is rolled back, so the report is what a real run
-// would do (taken usernames included) and nothing is written.
+// Dry run: each person is written and rolled back to their savepoint, so the report is what a
+// real run would do (taken usernames included) and nothing is written.
 import { generateId } from '../../core/crypto/random.js';
 import { normalizeEmail, normalizePhone } from '../../core/identity/contact.js';
 import { normalizeUsername } from '../../core/identity/username.js';
 import { totpAad } from '../../flows/factors/totp-factor.js';
 import type { FlowContext } from '../../flows/shared/context.js';
-import type { Executor } from '../../store/database.js';
+import type { ControlledTransaction } from 'kysely';
+import type { Database, Executor } from '../../store/database.js';
 import { insertFactor } from '../../store/repositories/factors.js';
 import { findImportedUser, insertImportedUser } from '../../store/repositories/imported-users.js';
 import { findUserByUsername, insertUser } from '../../store/repositories/users.js';
-import { runTransaction } from '../../store/transaction.js';
 import type { ImportCandidate, ImportSource, SkipReason, SourceRecord } from './import-record.js';
 
 export interface ImportReportEntry {
@@ -46,18 +50,70 @@ export interface ImportOptions {
   onEntry?: (entry: ImportReportEntry) => void | Promise<void>;
 }
 
-class DryRunRollback extends Error {}
+/** A batch is committed after this many people or this long, whichever comes first. */
+const batchMaxUsers = 500;
+const batchMaxMs = 250;
 
 export async function importUsers(ctx: FlowContext, records: AsyncIterable<SourceRecord>, options: ImportOptions): Promise<ImportSummary> {
   const summary: ImportSummary = { source: options.source, dry_run: options.dryRun, read: 0, imported: 0, skipped: 0, skipped_by_reason: {} };
-  for await (const record of records) {
+  let batch: ControlledTransaction<Database> | undefined;
+  let batchStartedAt = 0;
+  let savepoints = 0;
+  let held: ImportReportEntry[] = [];
+  const count = (entry: ImportReportEntry) => {
     summary.read += 1;
-    const entry = record.kind === 'skip' ? skipEntry(record.position, record.sourceId, record.reason, record.detail) : await importOne(ctx, record.position, record.candidate, options);
     if (entry.status === 'skipped') {
       summary.skipped += 1;
       summary.skipped_by_reason[entry.reason!] = (summary.skipped_by_reason[entry.reason!] ?? 0) + 1;
     } else summary.imported += 1;
-    await options.onEntry?.(entry);
+  };
+  const endBatch = async () => {
+    if (batch !== undefined) {
+      // A dry run ends every batch the way it ends every person: rolled back.
+      await (options.dryRun ? batch.rollback() : batch.commit()).execute();
+      batch = undefined;
+    }
+    const entries = held;
+    held = [];
+    for (const entry of entries) {
+      count(entry);
+      await options.onEntry?.(entry);
+    }
+  };
+  try {
+    for await (const record of records) {
+      if (record.kind === 'skip') {
+        held.push(skipEntry(record.position, record.sourceId, record.reason, record.detail));
+      } else {
+        const checked = checkCandidate(record.position, record.candidate);
+        if ('status' in checked) held.push(checked);
+        else {
+          if (batch === undefined) {
+            batch = await ctx.db.startTransaction().execute();
+            batchStartedAt = Date.now();
+          }
+          const name = `import_${(savepoints += 1)}`;
+          const person = await batch.savepoint(name).execute();
+          let entry: ImportReportEntry;
+          try {
+            entry = await writeUser(ctx, person, record.position, record.candidate, checked, options.source);
+          } catch (error) {
+            // This person's rows go; the people before them in the batch are kept (endBatch below).
+            await person.rollbackToSavepoint(name).execute();
+            throw error;
+          }
+          if (options.dryRun && entry.status === 'imported') {
+            await person.rollbackToSavepoint(name).execute();
+            entry = { ...entry, status: 'would_import' };
+          } else await person.releaseSavepoint(name).execute();
+          held.push(entry);
+        }
+      }
+      if (held.length >= batchMaxUsers || (batch !== undefined && Date.now() - batchStartedAt >= batchMaxMs)) await endBatch();
+    }
+  } finally {
+    // Also when reading stops on an error: what was written before it is committed and reported.
+    await endBatch();
   }
   return summary;
 }
@@ -66,24 +122,21 @@ function skipEntry(position: number, sourceId: string | null, reason: SkipReason
   return { position, source_id: sourceId, status: 'skipped', reason, detail };
 }
 
-async function importOne(ctx: FlowContext, position: number, candidate: ImportCandidate, options: ImportOptions): Promise<ImportReportEntry> {
+interface CheckedContact {
+  email: string | null;
+  phone: string | null;
+  usernames: string[];
+}
+
+/** The checks that need no database: a refusal here costs no transaction. */
+function checkCandidate(position: number, candidate: ImportCandidate): CheckedContact | ImportReportEntry {
   const email = candidate.email === null ? null : normalizeEmail(candidate.email);
   if (email === undefined) return skipEntry(position, candidate.sourceId, 'invalid_email', 'the e-mail address is not one Twofold accepts');
   // A phone Twofold cannot use (not E.164) is left out rather than costing the person their account.
   const phone = candidate.phone === null ? null : (normalizePhone(candidate.phone) ?? null);
-  const usernames = candidate.usernames.map(normalizeUsername).flatMap((check) => (check.ok ? [check.username] : []));
+  const usernames = [...new Set(candidate.usernames.map(normalizeUsername).flatMap((check) => (check.ok ? [check.username] : [])))];
   if (usernames.length === 0) return skipEntry(position, candidate.sourceId, 'invalid_username', 'neither the source username nor the e-mail address makes a valid Twofold username');
-  let result: ImportReportEntry | undefined;
-  try {
-    await runTransaction(ctx.db, async (trx) => {
-      result = await writeUser(ctx, trx, position, candidate, { email, phone, usernames }, options.source);
-      if (options.dryRun && result.status === 'imported') throw new DryRunRollback();
-    });
-  } catch (error) {
-    if (!(error instanceof DryRunRollback)) throw error;
-    return { ...result!, status: 'would_import' };
-  }
-  return result!;
+  return { email, phone, usernames };
 }
 
 async function writeUser(
@@ -91,7 +144,7 @@ async function writeUser(
   trx: Executor,
   position: number,
   candidate: ImportCandidate,
-  contact: { email: string | null; phone: string | null; usernames: string[] },
+  contact: CheckedContact,
   source: ImportSource,
 ): Promise<ImportReportEntry> {
   const existing = await findImportedUser(trx, source, candidate.sourceId);

@@ -19,5 +19,5 @@ export function usernameCandidates(sourceUsername: string | null, email: string 
     if (base.length >= 3) candidates.push(base);
     candidates.push(`${base.length > 0 ? base : 'user'}-${suffix}`);
   }
-  return candidates;
+  return [...new Set(candidates)];
 }
