@@ -48,8 +48,14 @@ export function createPasswordHasher(parameters: Argon2Parameters, limiter: Work
   const limit = observer === undefined ? <T>(_operation: PasswordHashOperation, work: () => Promise<T>) => limiter.run(work) : observedLimit(limiter, observer);
   const computeHash = (password: string): Promise<string> => limit('hash', () => hash(password, options));
   // A corrupt stored hash is a failed login, not a crash.
+  const hasCurrentParameters = (storedHash: string): boolean => {
+    const stored = parseArgon2Parameters(storedHash);
+    return stored !== undefined && stored.memoryKib === parameters.memoryKib && stored.timeCost === parameters.timeCost && stored.parallelism === parameters.parallelism;
+  };
+  // Any other hash — imported, or argon2id with other parameters — is checked within the import
+  // cost caps first (AD-03): a planted hash costing minutes is refused, not computed.
   const checkHash = (storedHash: string, password: string): Promise<boolean> =>
-    limit('verify', () => (storedHash.startsWith('$argon2id$') ? verify(storedHash, password).catch(() => false) : verifyImportedHash(storedHash, password)));
+    limit('verify', () => (hasCurrentParameters(storedHash) ? verify(storedHash, password).catch(() => false) : verifyImportedHash(storedHash, password)));
   // Made at start-up, so that even the first unknown-user login costs exactly one verify.
   const dummyHash = computeHash('twofold dummy password for unknown usernames');
   dummyHash.catch(() => undefined); // a failure surfaces at the first use, not as an unhandled rejection
@@ -62,13 +68,7 @@ export function createPasswordHasher(parameters: Argon2Parameters, limiter: Work
       return false;
     },
     needsRehash(storedHash) {
-      const stored = parseArgon2Parameters(storedHash);
-      return (
-        stored === undefined ||
-        stored.memoryKib !== parameters.memoryKib ||
-        stored.timeCost !== parameters.timeCost ||
-        stored.parallelism !== parameters.parallelism
-      );
+      return !hasCurrentParameters(storedHash);
     },
   };
 }
