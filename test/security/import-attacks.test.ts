@@ -12,6 +12,7 @@ import { openImportReport } from '../../src/admin/import/import-report.js';
 import { importUsers } from '../../src/admin/import/import-users.js';
 import { JsonShapeError, readJsonArrayElements } from '../../src/admin/import/json-array-elements.js';
 import { readSourceRecords } from '../../src/admin/import/read-source.js';
+import { readBoundedLines } from '../../src/admin/import/bounded-lines.js';
 import { parseCsvLine } from '../../src/admin/import/csv-records.js';
 import { makeTempDir } from '../helpers/backend.js';
 import { expectProblem, postJson } from '../helpers/flow.js';
@@ -123,6 +124,26 @@ describe('import attacks', () => {
     writeFileSync(realm, JSON.stringify({ realm: 'x', users: [{ id: 'big', username: 'big', attributes: { blob: ['y'.repeat(200_000)] } }, { id: 'small', username: 'kc-small', credentials: [] }] }));
     const fromRealm = await importFile(t, 'keycloak', realm);
     expect(fromRealm.entries.map((entry) => entry.reason)).toEqual(['record_too_large', 'no_password']);
+  });
+
+  it('AD-25: a 256 MB line without a newline streams past in bounded memory', async () => {
+    const chunk = Buffer.alloc(1024 * 1024, 'x');
+    let peakArrayBuffers = 0;
+    const before = process.memoryUsage().arrayBuffers;
+    // The same chunk object every time: anything the reader keeps of it is a copy it made.
+    const source = Readable.from(
+      (function* () {
+        for (let index = 0; index < 256; index += 1) {
+          peakArrayBuffers = Math.max(peakArrayBuffers, process.memoryUsage().arrayBuffers);
+          yield chunk;
+        }
+        yield Buffer.from('\n{"after": true}\n');
+      })(),
+    );
+    const lines: unknown[] = [];
+    for await (const line of readBoundedLines(source)) lines.push('tooLarge' in line ? 'too large' : line.text);
+    expect(lines).toEqual(['too large', '{"after": true}']);
+    expect(peakArrayBuffers - before).toBeLessThan(32 * 1024 * 1024);
   });
 
   it('AD-25: JSON that is not the documented shape, or ends mid-value, stops the import with a clear error after the records before it', async () => {
