@@ -50,6 +50,10 @@ describe('twofold import --from better-auth', () => {
     expect(stored.every((row) => row.password_hash.startsWith('$scrypt$n=16384,r=16,p=1$'))).toBe(true);
     // Better Auth never verified these addresses: Twofold does not pretend it did.
     expect(stored.every((row) => row.email_verified_at === null)).toBe(true);
+    // One audit event per person, naming the source and the source id (kept, never capped away).
+    const imported = t.events.filter((event) => event.type === 'user.imported');
+    expect(imported.map((event) => event.details?.['source'])).toEqual(['better-auth', 'better-auth', 'better-auth']);
+    expect(new Set(imported.map((event) => event.userId))).toEqual(new Set(entries.map((entry) => entry.user_id)));
   });
 
   it('AD-03: an imported person signs in with their Better Auth password and the authenticator entry they already had; the hash becomes argon2id', async () => {
@@ -100,6 +104,7 @@ describe('twofold import --from better-auth --dry-run, and without the secret', 
     const { summary, entries } = await runImport(t, { dryRun: true });
     expect(summary).toMatchObject({ dry_run: true, read: 3, imported: 3, skipped: 0 });
     expect(entries.every((entry) => entry.status === 'would_import')).toBe(true);
+    expect(t.events.filter((event) => event.type === 'user.imported')).toEqual([]);
     expect(await t.ctx.db.selectFrom('users').selectAll().execute()).toEqual([]);
     expect(await t.ctx.db.selectFrom('factors').selectAll().execute()).toEqual([]);
     expect(await t.ctx.db.selectFrom('imported_users').selectAll().execute()).toEqual([]);

@@ -46,6 +46,8 @@ export interface ImportSummary {
 export interface ImportOptions {
   source: ImportSource;
   dryRun: boolean;
+  /** Who ran the import, for the audit trail (e.g. "cli:alice"). */
+  operator?: string;
   /** Told about every record, in order (the report writer, the progress bar). */
   onEntry?: (entry: ImportReportEntry) => void | Promise<void>;
 }
@@ -75,6 +77,13 @@ export async function importUsers(ctx: FlowContext, records: AsyncIterable<Sourc
     }
     const entries = held;
     held = [];
+    // One audit event per person brought in, written with their batch: a million-user import
+    // never queues a million events in memory.
+    const imported = entries.filter((entry) => entry.status === 'imported');
+    for (const entry of imported) {
+      ctx.events.record({ type: 'user.imported', userId: entry.user_id, details: { source: options.source, source_id: entry.source_id, operator: options.operator ?? null } });
+    }
+    if (imported.length > 0) await ctx.auditTrail.flush();
     for (const entry of entries) {
       count(entry);
       await options.onEntry?.(entry);

@@ -4,6 +4,7 @@
 // is read from the environment variable --secret-env names (BETTER_AUTH_SECRET by default): a
 // secret on the command line would sit in the shell history and the process list.
 import { existsSync, statSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { readImportSecret } from '../../config/load.js';
 import { TwofoldError } from '../../errors.js';
 import { openImportReport, type ImportReportWriter } from '../../admin/import/import-report.js';
@@ -48,7 +49,7 @@ export async function importCommand(file: string, options: ImportCommandOptions)
         now: twofold.context.now(),
         onBytesRead: (bytes) => (bytesRead = bytes),
       });
-      return importUsers(twofold.context, records, { source, dryRun: options.dryRun === true, onEntry });
+      return importUsers(twofold.context, records, { source, dryRun: options.dryRun === true, operator: `cli:${userInfo().username}`, onEntry });
     }).catch((error: unknown) => {
       if (error instanceof JsonShapeError) throw new TwofoldError('invalid_request', `${file}: ${error.message}; records before this point were processed.`);
       throw error;
