@@ -191,7 +191,8 @@ describe('twofold import --from csv', () => {
     writeFileSync(
       file,
       [
-        'id,username,email,email_verified,phone,password_hash,totp_secret,disabled,created_at',
+        // With the byte-order mark a spreadsheet writes.
+        '\uFEFFid,username,email,email_verified,phone,password_hash,totp_secret,disabled,created_at',
         `m-1,margaret,"margaret@example.com",true,+14155550124,${hash},${totpSecret},false,2020-01-01T00:00:00Z`,
         `m-2,"quoted, name",q@example.com,false,,${hash},,false,`,
       ].join('\r\n'),

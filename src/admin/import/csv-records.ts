@@ -49,7 +49,8 @@ export async function* readCsvRecords(input: Readable): AsyncGenerator<CsvRecord
       continue;
     }
     if (header === undefined) {
-      header = parsed.map((name) => name.trim().toLowerCase());
+      // A spreadsheet's UTF-8 byte-order mark would otherwise become part of the first column's name.
+      header = parsed.map((name, index) => (index === 0 ? name.replace(/^\uFEFF/, '') : name).trim().toLowerCase());
       continue;
     }
     if (parsed.length === 1 && parsed[0] === '') continue; // a blank line
