@@ -24,9 +24,10 @@ import { measureVerifyThroughput } from './verify-throughput.js';
 import { measureNextRequestAfterForgot } from './forgot-next-request.js';
 import { measureOidcLogin } from './oidc-login.js';
 import { measurePasskeySignIn } from './passkey-sign-in.js';
+import { measureImportThroughput } from './import-throughput.js';
 import { testDatabaseUrl, testRedisUrl } from '../test/helpers/backend.js';
 
-const groups = ['verify', 'load', 'flow', 'better-auth', 'uniform', 'store', 'lists', 'oidc', 'passkey', 'dpop', 'forward-auth'] as const;
+const groups = ['verify', 'load', 'flow', 'better-auth', 'uniform', 'store', 'lists', 'oidc', 'passkey', 'dpop', 'forward-auth', 'import'] as const;
 type Group = (typeof groups)[number];
 
 const quick = process.argv.includes('--quick');
@@ -222,7 +223,18 @@ async function forwardAuthGroup(): Promise<void> {
   record({ ...against('nginx-with-twofold', figures.nginxWithTwofoldPerSecond, 'requests/s (the same, with the README snippet asking Twofold first)', 'nginx-alone', figures.nginxAlonePerSecond, 0.5), ratio: figures.nginxRatio });
 }
 
-const runners: Record<Group, () => Promise<void>> = { verify: verifyGroup, load: loadGroup, flow: flowGroup, 'better-auth': betterAuthGroup, uniform: uniformGroup, store: storeGroup, lists: listsGroup, oidc: oidcGroup, passkey: passkeyGroup, dpop: dpopGroup, 'forward-auth': forwardAuthGroup };
+async function importGroup(): Promise<void> {
+  const users = quick ? 10_000 : 100_000;
+  log(`import: twofold import of ${users.toLocaleString('en')} generated users (bcrypt and scrypt hashes, half with TOTP; not re-hashed at import) vs bare one-row transactions…`);
+  const backends = testDatabaseUrl === undefined ? (['sqlite'] as const) : (['sqlite', 'postgres'] as const);
+  for (const backend of backends) {
+    const result = await measureImportThroughput({ users, backend, log });
+    record(figure(`bare-user-insert-${backend}`, result.bareInsertsPerSecond, 'users/s (one committed transaction each)', 'higher'));
+    record(against(`import-${backend}`, result.importedPerSecond, 'users/s (parse, cap, seal TOTP, user + factor + ledger rows per person, savepoints in batched transactions)', `bare-user-insert-${backend}`, result.bareInsertsPerSecond, 1));
+  }
+}
+
+const runners: Record<Group, () => Promise<void>> = { verify: verifyGroup, load: loadGroup, flow: flowGroup, 'better-auth': betterAuthGroup, uniform: uniformGroup, store: storeGroup, lists: listsGroup, oidc: oidcGroup, passkey: passkeyGroup, dpop: dpopGroup, 'forward-auth': forwardAuthGroup, import: importGroup };
 
 async function main(): Promise<void> {
   if (process.argv.includes('--report')) {

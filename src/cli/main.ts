@@ -8,6 +8,7 @@ import { StartupError } from '../twofold.js';
 import { checkRulesFileCommand } from './commands/forward-auth.js';
 import { encryptionStatusCommand, rotateEncryptionCommand } from './commands/encryption-keys.js';
 import { listKeysCommand, rotateKeysCommand } from './commands/keys.js';
+import { importCommand } from './commands/import.js';
 import { migrateCommand } from './commands/migrate.js';
 import { outboxCommand } from './commands/outbox.js';
 import { serveCommand } from './commands/serve.js';
@@ -92,6 +93,18 @@ users
   .option('--yes', 'confirm')
   .addOption(json)
   .action(resetFactorsCommand);
+
+program
+  .command('import')
+  .description('bring users in from another system, with their password hashes (re-hashed to argon2id at their next sign-in) and TOTP secrets (README: Importing users)')
+  .argument('<file>', 'the export file: a Better Auth SQLite database, a Supabase CSV, Auth0 NDJSON, a Keycloak realm JSON, or Twofold CSV')
+  .requiredOption('--from <source>', 'better-auth, supabase, auth0, keycloak or csv')
+  .option('--dry-run', 'check every record and report what would happen; nothing is written')
+  .option('--report <file>', 'write one entry per record (imported, or skipped and why): JSON lines, or CSV when the name ends in .csv')
+  .option('--secret-env <name>', 'Better Auth: the environment variable holding its auth secret, to open TOTP secrets', 'BETTER_AUTH_SECRET')
+  .option('--quiet', 'no progress line')
+  .addOption(json)
+  .action((file: string, options: Parameters<typeof importCommand>[1]) => importCommand(file, options));
 
 const audit = program
   .command('audit')

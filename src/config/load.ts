@@ -628,3 +628,13 @@ function parseLogFormat(raw: string | undefined): NonNullable<TwofoldConfig['log
   if (raw === 'auto' || raw === 'json' || raw === 'pretty') return raw;
   throw new ConfigError('TWOFOLD_LOG_FORMAT', `expected auto, json or pretty, got "${raw.slice(0, 40)}"`);
 }
+
+/**
+ * A secret of another system an import needs (`twofold import --from better-auth` reads Better
+ * Auth's auth secret), taken from the environment variable the operator names — never from the
+ * command line, where it would sit in the shell history and the process list.
+ */
+export function readImportSecret(variable: string, env: Environment = process.env): string | undefined {
+  const value = env[variable];
+  return value === undefined || value === '' ? undefined : value;
+}

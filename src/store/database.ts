@@ -297,6 +297,16 @@ export interface OidcSessionGrantsTable {
   expires_at: number;
 }
 
+/** Which user of another system an import made into which Twofold user (the import ledger). */
+export interface ImportedUsersTable {
+  /** The source format: better-auth, supabase, auth0, keycloak, csv. */
+  source: string;
+  /** The user's id in that system. */
+  source_id: string;
+  user_id: string;
+  imported_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   factors: FactorsTable;
@@ -316,6 +326,7 @@ export interface Database {
   oidc_payloads: OidcPayloadsTable;
   oidc_session_grants: OidcSessionGrantsTable;
   forward_auth_sessions: ForwardAuthSessionsTable;
+  imported_users: ImportedUsersTable;
 }
 
 /** A connection or a transaction: repositories accept either, flows decide the boundary. */

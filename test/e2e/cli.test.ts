@@ -40,6 +40,7 @@ describe('twofold CLI', () => {
     [['outbox'], ['--channel', '--to', '--limit']],
     [['audit'], ['--user', '--type', '--since', '--limit', '--before', 'prune']],
     [['users', 'unlock'], ['<user>']],
+    [['import'], ['--from', '--dry-run', '--report', '--secret-env', '--quiet']],
   ])('twofold %j --help explains itself', async (command, expected) => {
     const result = await twofold(...command, '--help');
     expect(result.code).toBe(0);

@@ -1,10 +1,14 @@
 // argon2id password hashing (@node-rs/argon2, off the event loop) behind a work limiter.
 // - Parameters default to OWASP's m=19 MiB, t=2, p=1; a stored hash with other parameters is
 //   reported by `needsRehash` so login can upgrade it transparently.
+// - A stored hash that is not argon2id was imported from another system (imported/): it is
+//   verified by its own scheme, within the caps, and `needsRehash` reports it, so the first
+//   sign-in replaces it with argon2id.
 // - `verifyAgainstDummy` burns one verify for an unknown username, so the time a login takes
 //   does not reveal whether the account exists (LG-01..03).
 import { hash, verify } from '@node-rs/argon2';
 import { WorkLimiterFullError, type WorkLimiter } from '../concurrency/work-limiter.js';
+import { verifyImportedHash } from './imported/verify-imported-hash.js';
 
 export interface Argon2Parameters {
   memoryKib: number;
@@ -44,8 +48,14 @@ export function createPasswordHasher(parameters: Argon2Parameters, limiter: Work
   const limit = observer === undefined ? <T>(_operation: PasswordHashOperation, work: () => Promise<T>) => limiter.run(work) : observedLimit(limiter, observer);
   const computeHash = (password: string): Promise<string> => limit('hash', () => hash(password, options));
   // A corrupt stored hash is a failed login, not a crash.
+  const hasCurrentParameters = (storedHash: string): boolean => {
+    const stored = parseArgon2Parameters(storedHash);
+    return stored !== undefined && stored.memoryKib === parameters.memoryKib && stored.timeCost === parameters.timeCost && stored.parallelism === parameters.parallelism;
+  };
+  // Any other hash — imported, or argon2id with other parameters — is checked within the import
+  // cost caps first (AD-03): a planted hash costing minutes is refused, not computed.
   const checkHash = (storedHash: string, password: string): Promise<boolean> =>
-    limit('verify', () => verify(storedHash, password).catch(() => false));
+    limit('verify', () => (hasCurrentParameters(storedHash) ? verify(storedHash, password).catch(() => false) : verifyImportedHash(storedHash, password)));
   // Made at start-up, so that even the first unknown-user login costs exactly one verify.
   const dummyHash = computeHash('twofold dummy password for unknown usernames');
   dummyHash.catch(() => undefined); // a failure surfaces at the first use, not as an unhandled rejection
@@ -58,13 +68,7 @@ export function createPasswordHasher(parameters: Argon2Parameters, limiter: Work
       return false;
     },
     needsRehash(storedHash) {
-      const stored = parseArgon2Parameters(storedHash);
-      return (
-        stored === undefined ||
-        stored.memoryKib !== parameters.memoryKib ||
-        stored.timeCost !== parameters.timeCost ||
-        stored.parallelism !== parameters.parallelism
-      );
+      return !hasCurrentParameters(storedHash);
     },
   };
 }

@@ -5,6 +5,8 @@ import type { AuditCapGroup } from '../../store/database.js';
 
 export type SecurityEventType =
   | 'user.registered'
+  /** Brought in from another system by `twofold import` (source, source id, operator). */
+  | 'user.imported'
   | 'login.password_failed'
   | 'login.password_verified'
   | 'login.completed'
@@ -84,6 +86,7 @@ const causedByOthers = new Set<SecurityEventType>(['login.password_failed', 'log
 // number is bounded by the owner's own actions — a cap never removes them, retention does.
 const neverCapped = new Set<SecurityEventType>([
   'user.registered',
+  'user.imported',
   'password.changed',
   'password.removed',
   'password.set',

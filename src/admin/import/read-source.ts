@@ -1,0 +1,38 @@
+// Opens the export file of one source system as a stream of records.
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import type { ImportSource, SourceRecord } from './import-record.js';
+import { readAuth0Users } from './sources/auth0.js';
+import { readBetterAuthUsers } from './sources/better-auth.js';
+import { readKeycloakUsers } from './sources/keycloak.js';
+import { readSupabaseUsers } from './sources/supabase.js';
+import { readTwofoldCsvUsers } from './sources/twofold-csv.js';
+
+export interface SourceOptions {
+  /** Better Auth's auth secret, to open its twoFactor secrets. */
+  betterAuthSecret?: string | undefined;
+  now: number;
+  /** Told how many bytes of the file were read so far (the progress bar). */
+  onBytesRead?: (bytes: number) => void;
+}
+
+export function readSourceRecords(source: ImportSource, file: string, options: SourceOptions): AsyncIterable<SourceRecord> {
+  if (source === 'better-auth') return readBetterAuthUsers(file, { secret: options.betterAuthSecret });
+  const input = countingStream(file, options.onBytesRead);
+  switch (source) {
+    case 'supabase':
+      return readSupabaseUsers(input, options.now);
+    case 'auth0':
+      return readAuth0Users(input);
+    case 'keycloak':
+      return readKeycloakUsers(input);
+    case 'csv':
+      return readTwofoldCsvUsers(input);
+  }
+}
+
+function countingStream(file: string, onBytesRead: ((bytes: number) => void) | undefined): Readable {
+  const stream = createReadStream(file, { highWaterMark: 64 * 1024 });
+  if (onBytesRead !== undefined) stream.on('data', () => onBytesRead(stream.bytesRead));
+  return stream;
+}

@@ -1,0 +1,51 @@
+// Supabase Auth (GoTrue): a CSV made by psql from its auth schema, one row per user
+// (README "Importing users"):
+//   \copy (select u.id, u.email, u.encrypted_password, u.email_confirmed_at, u.phone,
+//          u.phone_confirmed_at, u.created_at, u.banned_until,
+//          (select string_agg(f.secret, ' ') from auth.mfa_factors f where f.user_id = u.id
+//             and f.factor_type = 'totp' and f.status = 'verified') as totp_secrets
+//          from auth.users u where u.deleted_at is null order by u.created_at)
+//     to 'supabase-users.csv' with (format csv, header)
+// encrypted_password is bcrypt ($2a$10$…); mfa_factors.secret is base32 (unless the project turned
+// on GoTrue's database encryption: such secrets are refused, the person re-enrolls).
+import type { Readable } from 'node:stream';
+import { readCsvRecords } from '../csv-records.js';
+import { optionalString, optionalTime, refuse, requiredId, toSourceRecord, type SourceRecord } from '../import-record.js';
+import { acceptImportedHash } from '../imported-password.js';
+import { totpSecretFromBase32 } from '../totp-secret.js';
+import { usernameCandidates } from '../usernames.js';
+
+export async function* readSupabaseUsers(input: Readable, now: number): AsyncGenerator<SourceRecord> {
+  for await (const record of readCsvRecords(input)) {
+    if ('problem' in record) {
+      yield { kind: 'skip', position: record.lineNumber, sourceId: null, reason: record.problem === 'too_large' ? 'record_too_large' : 'malformed_record', detail: record.detail };
+      continue;
+    }
+    const row = record.fields;
+    yield toSourceRecord(record.lineNumber, row['id'] ?? null, () => {
+      const id = requiredId(row, 'id');
+      const email = optionalString(row, 'email', 320);
+      const password = optionalString(row, 'encrypted_password');
+      if (password === null) refuse('no_password', 'the user has no password (a magic link, phone or social sign-in only)');
+      const bannedUntil = optionalTime(row, 'banned_until');
+      const secrets = optionalString(row, 'totp_secrets', 4096);
+      return {
+        sourceId: id,
+        usernames: usernameCandidates(null, email, id),
+        email,
+        emailVerified: optionalTime(row, 'email_confirmed_at') !== null,
+        // Supabase stores phone numbers without the "+".
+        phone: withPlus(optionalString(row, 'phone', 64)),
+        passwordHash: acceptImportedHash(password),
+        totpSecrets: secrets === null ? [] : secrets.split(' ').filter((secret) => secret !== '').map(totpSecretFromBase32),
+        disabled: bannedUntil !== null && bannedUntil > now,
+        createdAt: optionalTime(row, 'created_at'),
+      };
+    });
+  }
+}
+
+function withPlus(phone: string | null): string | null {
+  if (phone === null) return null;
+  return phone.startsWith('+') ? phone : `+${phone}`;
+}

@@ -1,0 +1,76 @@
+// `twofold import --from <source> FILE`: brings the users of another system in (src/admin/import).
+// The report goes to --report (JSON lines, or CSV for a *.csv name), the summary to stdout; a
+// progress line is drawn on stderr when it is a terminal (and not --quiet). Better Auth's secret
+// is read from the environment variable --secret-env names (BETTER_AUTH_SECRET by default): a
+// secret on the command line would sit in the shell history and the process list.
+import { existsSync, statSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { readImportSecret } from '../../config/load.js';
+import { TwofoldError } from '../../errors.js';
+import { openImportReport, type ImportReportWriter } from '../../admin/import/import-report.js';
+import { importSources } from '../../admin/import/import-record.js';
+import { importUsers, type ImportReportEntry } from '../../admin/import/import-users.js';
+import { JsonShapeError } from '../../admin/import/json-array-elements.js';
+import { readSourceRecords } from '../../admin/import/read-source.js';
+import { countBetterAuthUsers } from '../../admin/import/sources/better-auth.js';
+import { printJson, printLines } from '../output.js';
+import { createProgressLine } from '../progress-line.js';
+import { withTwofold } from './with-twofold.js';
+
+export interface ImportCommandOptions {
+  from: string;
+  dryRun?: boolean;
+  report?: string;
+  quiet?: boolean;
+  json?: boolean;
+  secretEnv: string;
+}
+
+export async function importCommand(file: string, options: ImportCommandOptions): Promise<void> {
+  const source = importSources.find((name) => name === options.from);
+  if (source === undefined) throw new TwofoldError('invalid_request', `--from must be one of ${importSources.join(', ')}.`);
+  if (!existsSync(file) || !statSync(file).isFile()) throw new TwofoldError('invalid_request', `${file} is not a file.`);
+  const totalBytes = statSync(file).size;
+  const progress = createProgressLine({ enabled: options.quiet !== true && process.stderr.isTTY === true, stream: process.stderr });
+  let report: ImportReportWriter | undefined;
+  try {
+    const totalRecords = source === 'better-auth' ? openedOrRefused(() => countBetterAuthUsers(file)) : undefined;
+    report = options.report === undefined ? undefined : openImportReport(options.report);
+    const summary = await withTwofold(async (twofold) => {
+      let bytesRead = 0;
+      let recordsRead = 0;
+      const onEntry = async (entry: ImportReportEntry) => {
+        recordsRead += 1;
+        await report?.write(entry);
+        progress.update(totalRecords === undefined ? { done: bytesRead, total: totalBytes, unit: 'bytes', records: recordsRead } : { done: recordsRead, total: totalRecords, unit: 'users', records: recordsRead });
+      };
+      const records = readSourceRecords(source, file, {
+        betterAuthSecret: readImportSecret(options.secretEnv),
+        now: twofold.context.now(),
+        onBytesRead: (bytes) => (bytesRead = bytes),
+      });
+      return importUsers(twofold.context, records, { source, dryRun: options.dryRun === true, operator: `cli:${userInfo().username}`, onEntry });
+    }).catch((error: unknown) => {
+      if (error instanceof JsonShapeError) throw new TwofoldError('invalid_request', `${file}: ${error.message}; records before this point were processed.`);
+      throw error;
+    });
+    progress.done();
+    if (options.json === true) printJson(summary);
+    else {
+      const verb = summary.dry_run ? 'would import' : 'imported';
+      const reasons = Object.entries(summary.skipped_by_reason).map(([reason, count]) => `  ${reason}: ${count}`);
+      printLines(`${summary.dry_run ? 'dry run (nothing written): ' : ''}read ${summary.read}, ${verb} ${summary.imported}, skipped ${summary.skipped}`, ...reasons);
+    }
+  } finally {
+    progress.done();
+    await report?.close();
+  }
+}
+
+function openedOrRefused<T>(open: () => T): T {
+  try {
+    return open();
+  } catch (error) {
+    throw new TwofoldError('invalid_request', `the file is not a Better Auth SQLite database (${error instanceof Error ? error.message : String(error)}).`);
+  }
+}

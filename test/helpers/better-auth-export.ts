@@ -1,0 +1,51 @@
+// A real Better Auth (from npm) on SQLite, driven through its own server API: people sign up with
+// e-mail and password and enroll TOTP with the twoFactor plugin exactly as its endpoints do it.
+// The database file it leaves is the export `twofold import --from better-auth` reads.
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { betterAuth } from 'better-auth';
+import { getMigrations } from 'better-auth/db/migration';
+import { twoFactor } from 'better-auth/plugins/two-factor';
+import { TOTP, URI } from 'otpauth';
+
+export interface BetterAuthPerson {
+  email: string;
+  password: string;
+  name: string;
+  /** Enroll TOTP; 'unconfirmed' starts enrollment without ever confirming a code. */
+  totp?: 'confirmed' | 'unconfirmed';
+}
+
+export interface BetterAuthExport {
+  file: string;
+  secret: string;
+  /** The authenticator-app entry each TOTP person scanned (from Better Auth's own totpURI). */
+  authenticators: Map<string, TOTP>;
+}
+
+export async function makeBetterAuthExport(dir: string, people: BetterAuthPerson[]): Promise<BetterAuthExport> {
+  const file = join(dir, 'better-auth.db');
+  const secret = 'better-auth-secret-for-the-import-test-0123456789';
+  const db = new Database(file);
+  const auth = betterAuth({ database: db, secret, baseURL: 'http://localhost:3000', emailAndPassword: { enabled: true }, plugins: [twoFactor()], logger: { disabled: true } });
+  const { runMigrations } = await getMigrations(auth.options);
+  await runMigrations();
+  const authenticators = new Map<string, TOTP>();
+  for (const person of people) {
+    const signedUp = await auth.api.signUpEmail({ body: { email: person.email, password: person.password, name: person.name }, returnHeaders: true });
+    const cookie = signedUp.headers.get('set-cookie')?.split(';')[0];
+    if (cookie === undefined) throw new Error('Better Auth set no session cookie');
+    if (person.totp === undefined) continue;
+    const headers = new Headers({ cookie });
+    const enabled = await auth.api.enableTwoFactor({ body: { password: person.password }, headers });
+    if (!('totpURI' in enabled)) throw new Error('Better Auth enabled no TOTP');
+    const totp = URI.parse(enabled.totpURI);
+    if (!(totp instanceof TOTP)) throw new Error('Better Auth gave no TOTP URI');
+    if (person.totp === 'confirmed') {
+      await auth.api.verifyTOTP({ body: { code: totp.generate() }, headers });
+      authenticators.set(person.email, totp);
+    }
+  }
+  db.close();
+  return { file, secret, authenticators };
+}
