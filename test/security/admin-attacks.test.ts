@@ -1,4 +1,4 @@
-// Attacks on the admin API (issue 19): stale or weak sessions, a support person writing, an admin
+// Attacks on the admin API: stale or weak sessions, a support person writing, an admin
 // acting on another admin, missing reasons, unknown targets and hostile search parameters — each
 // refused with its problem code, never a 500, and nothing changed by a refused call.
 // AD-01, AD-02 (docs/security-requirements.md) and AD-04…AD-10 for this API's own limits.
