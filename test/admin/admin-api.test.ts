@@ -164,6 +164,8 @@ describe('lock, end sessions, force a password reset', () => {
     // The locked answer of a throttled account (LG-01).
     expectProblem(await postJson(t.app, '/v1/login', { username: person.username, password: person.password }), 429, 'too_many_attempts');
     expect((await lastEvent('admin.account_locked', person.userId)).details).toMatchObject({ admin_id: admin.userId, reason: 'suspicious sign-ins', sessions_ended: 1 });
+    await t.ctx.background.flush();
+    expect((await outboxMessages(t, person.email)).some((message) => message.purpose === 'notice' && /administrator locked your account/.test(message.body))).toBe(true);
     const unlocked = await adminCall(t, admin.accessToken, 'POST', `/v1/admin/users/${person.userId}/unlock`, { reason: 'owner confirmed' });
     expect(unlocked.json()).toMatchObject({ locked: false });
     expect((await postJson(t.app, '/v1/login', { username: person.username, password: person.password })).statusCode).toBe(200);
@@ -208,6 +210,8 @@ describe('deletion with a grace period', () => {
     expect(deleted.json()).toMatchObject({ disabled: true, delete_after: new Date(t.clock.now() + 7 * 86_400_000).toISOString() });
     expectProblem(await getJson(t.app, '/v1/me', bearer(person.accessToken)), 401, 'invalid_token');
     expectProblem(await postJson(t.app, '/v1/login', { username: person.username, password: person.password }), 401, 'invalid_credentials');
+    await t.ctx.background.flush();
+    expect((await outboxMessages(t, person.email)).some((message) => message.purpose === 'notice' && /scheduled your account for deletion/.test(message.body))).toBe(true);
     // Asked twice: refused, the first date stands.
     expectProblem(await adminCall(t, admin.accessToken, 'DELETE', `/v1/admin/users/${person.userId}`, { reason }), 400, 'invalid_request');
     const cancelled = await adminCall(t, admin.accessToken, 'POST', `/v1/admin/users/${person.userId}/cancel-deletion`, { reason: 'deleted the wrong account' });
