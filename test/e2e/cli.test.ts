@@ -1,5 +1,5 @@
 // The `twofold` command — serve, migrate, keys list|rotate, users
-// list|show|reset-factors — each with --help, run as the compiled binary against a data dir.
+// list|show|reset-factors|unlock|grant-role|revoke-role — each with --help, run as the compiled binary against a data dir.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +40,8 @@ describe('twofold CLI', () => {
     [['outbox'], ['--channel', '--to', '--limit']],
     [['audit'], ['--user', '--type', '--since', '--limit', '--before', 'prune']],
     [['users', 'unlock'], ['<user>']],
+    [['users', 'grant-role'], ['<user>', '<role>', 'superadmin']],
+    [['users', 'revoke-role'], ['<user>', '<role>']],
     [['import'], ['--from', '--dry-run', '--report', '--secret-env', '--quiet']],
   ])('twofold %j --help explains itself', async (command, expected) => {
     const result = await twofold(...command, '--help');
@@ -161,6 +163,23 @@ describe('twofold CLI', () => {
     expect(JSON.parse(result.stdout)).toMatchObject({ user: { username: user.username }, wasLocked: false });
     const audit = JSON.parse((await twofold('audit', '--json', '--type', 'admin.account_unlocked')).stdout);
     expect(audit).toEqual([expect.objectContaining({ user_id: user.userId })]);
+  });
+
+  it('AD-01: users grant-role and revoke-role give and take an admin role, recorded with the operator; an unknown role is refused', async () => {
+    const granted = await twofold('users', 'grant-role', user.username, 'support', '--json');
+    expect(granted.code, granted.stderr).toBe(0);
+    expect(JSON.parse(granted.stdout)).toMatchObject({ user: { username: user.username }, changed: true });
+    expect((await twofold('users', 'grant-role', user.userId, 'support')).stdout).toContain('already holds support');
+    const audit = JSON.parse((await twofold('audit', '--json', '--type', 'admin.role_granted')).stdout);
+    // Both grants are recorded, the second as no change.
+    expect(audit).toHaveLength(2);
+    expect(audit).toContainEqual(expect.objectContaining({ user_id: user.userId, details: expect.objectContaining({ role: 'support', via: 'cli', changed: true }) }));
+    const revoked = await twofold('users', 'revoke-role', user.username, 'support');
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(revoked.stdout).toContain(`revoked support from ${user.username}`);
+    const unknown = await twofold('users', 'grant-role', user.username, 'root');
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toContain('Unknown role "root"');
   });
 
   it('a mistyped NODE_ENV is a warning on stderr (the answer on stdout stays parseable)', async () => {

@@ -29,6 +29,8 @@ const messages: Partial<Record<SecurityEventType, string>> = {
   'password.removed': 'Your password was removed: you now sign in with a passkey alone. Your other sessions were signed out.',
   'password.set': 'A password was set for your account, and your other sessions were signed out.',
   'admin.factors_reset': 'An administrator removed your second factors. Sign in to set up a new one.',
+  'admin.account_locked': 'An administrator locked your account and signed out its sessions.',
+  'admin.deletion_scheduled': 'An administrator scheduled your account for deletion; it is disabled until then. If this is a mistake, contact them before it is deleted.',
 };
 
 export function notificationFor(type: SecurityEventType): string | undefined {
