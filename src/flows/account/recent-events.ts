@@ -1,5 +1,6 @@
 // A person's recent security events, for the account page and GET /v1/events: what happened,
 // when and from where — the same rows as the audit trail, never a secret.
+import type { SecurityEventRow } from '../../store/database.js';
 import { listSecurityEventsOfUser } from '../../store/repositories/security-events.js';
 import type { AccessAuthentication } from '../sessions/authenticate.js';
 import type { FlowContext } from '../shared/context.js';
@@ -20,7 +21,11 @@ export interface SecurityEventView {
 export async function listOwnSecurityEvents(ctx: FlowContext, auth: AccessAuthentication, page: { limit: number; before?: string | undefined }): Promise<SecurityEventView[]> {
   await ctx.auditTrail.flush();
   const rows = await listSecurityEventsOfUser(ctx.db, auth.user.id, page);
-  return rows.map((row) => ({
+  return rows.map(toSecurityEventView);
+}
+
+export function toSecurityEventView(row: SecurityEventRow): SecurityEventView {
+  return {
     id: row.id,
     type: row.type,
     created_at: isoTime(row.created_at),
@@ -29,5 +34,5 @@ export async function listOwnSecurityEvents(ctx: FlowContext, auth: AccessAuthen
     details: row.details === null ? {} : (JSON.parse(row.details) as Record<string, unknown>),
     count: row.repeat_count,
     last_at: row.last_at === null ? null : isoTime(row.last_at),
-  }));
+  };
 }

@@ -7,7 +7,7 @@ import { sha256Base64url } from '../../core/crypto/digest.js';
 import { generateId, generateRandomBase64url } from '../../core/crypto/random.js';
 import { storableText } from '../../core/text/unsafe-characters.js';
 import { TwofoldError } from '../../errors.js';
-import type { Executor } from '../../store/database.js';
+import type { Executor, TrustedDeviceRow } from '../../store/database.js';
 import { findTrustedDeviceByHash, insertTrustedDevice, listLiveTrustedDevices, revokeTrustedDevice, revokeTrustedDevicesOfUser, touchTrustedDevice } from '../../store/repositories/trusted-devices.js';
 import type { AccessAuthentication } from '../sessions/authenticate.js';
 import type { FlowContext, RequestMeta } from '../shared/context.js';
@@ -74,13 +74,17 @@ export async function listOwnTrustedDevices(ctx: FlowContext, auth: AccessAuthen
   const match = page.before === undefined ? undefined : cursorShape.exec(page.before);
   if (match === null) throw new TwofoldError('invalid_request', '`before` is not a cursor this list gave out.');
   const before = match === undefined ? undefined : { createdAt: Number(match[1]), id: match[2] ?? '' };
-  return (await listLiveTrustedDevices(ctx.db, auth.user.id, ctx.now(), { limit: page.limit ?? defaultTrustedDevicesPageSize, before })).map((device) => ({
+  return (await listLiveTrustedDevices(ctx.db, auth.user.id, ctx.now(), { limit: page.limit ?? defaultTrustedDevicesPageSize, before })).map(toTrustedDeviceView);
+}
+
+export function toTrustedDeviceView(device: TrustedDeviceRow): TrustedDeviceView {
+  return {
     id: device.id,
     label: device.label,
     created_at: isoTime(device.created_at),
     expires_at: isoTime(device.expires_at),
     last_used_at: device.last_used_at === null ? null : isoTime(device.last_used_at),
-  }));
+  };
 }
 
 export async function forgetOwnTrustedDevice(ctx: FlowContext, auth: AccessAuthentication, deviceId: string, meta: RequestMeta = {}): Promise<void> {

@@ -9,7 +9,7 @@ import { TwofoldError, invalidTokenError } from '../../errors.js';
 import type { Database } from '../../store/database.js';
 import { activateSession, cancelPendingSession, recordStepUp, revokeSessions, sessionsBeyondCapQuery, spendMfaAttempt, spendStepUpAttempt, type EndedSession } from '../../store/repositories/sessions.js';
 import { defaultBatchRows, yieldToEventLoop } from '../shared/batches.js';
-import { incrementFailedAttempts, resetFailedAttempts } from '../../store/repositories/users.js';
+import { incrementFailedAttempts, recordSignIn, resetFailedAttempts } from '../../store/repositories/users.js';
 import type { AccessAuthentication, PendingAuthentication } from './authenticate.js';
 import type { FlowContext, RequestMeta } from '../shared/context.js';
 import type { HeldPendingLogin, PendingLogin } from './credentials-changed.js';
@@ -130,7 +130,7 @@ export async function completePendingSession(
   const activated = await activateSession(trx, { sessionId: auth.session.id, jti: auth.claims.jti, amr, acr, authTime: now, expiresAt, dpopJkt });
   if (!activated) throw invalidTokenError('This mfa_token was already used.');
   const refreshToken = await issueRefreshToken(trx, { sessionId: auth.session.id, parentId: null, now, expiresAt });
-  await resetFailedAttempts(trx, auth.user.id);
+  await recordSignIn(trx, auth.user.id, now);
   const endedOverCap = await endSessionsOverCap(ctx, trx, { userId: auth.user.id, newSessionId: auth.session.id, now });
   return { refreshToken, amr, acr, authTime: now, endedOverCap, dpopJkt };
 }

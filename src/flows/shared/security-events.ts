@@ -43,6 +43,15 @@ export type SecurityEventType =
   | 'account.locked'
   | 'account.unlocked'
   | 'admin.account_unlocked'
+  /** Admin API (src/admin/): every action names the admin (admin_id), the target (userId) and the reason typed. */
+  | 'admin.account_locked'
+  | 'admin.sessions_ended'
+  | 'admin.password_reset_forced'
+  | 'admin.deletion_scheduled'
+  | 'admin.deletion_cancelled'
+  | 'admin.user_deleted'
+  | 'admin.role_granted'
+  | 'admin.role_revoked'
   | 'trusted_device.added'
   | 'trusted_device.used'
   | 'trusted_device.revoked'
@@ -97,6 +106,14 @@ const neverCapped = new Set<SecurityEventType>([
   'account.unlocked',
   'admin.account_unlocked',
   'admin.factors_reset',
+  'admin.account_locked',
+  'admin.sessions_ended',
+  'admin.password_reset_forced',
+  'admin.deletion_scheduled',
+  'admin.deletion_cancelled',
+  'admin.user_deleted',
+  'admin.role_granted',
+  'admin.role_revoked',
   'trusted_device.added',
   'token.refresh_reuse_detected',
   'signing_key.rotated',

@@ -23,6 +23,7 @@ import * as discoverablePasskeys from './0018-discoverable-passkeys.js';
 import * as passkeyOffer from './0020-passkey-offer.js';
 import * as dpopSessionBinding from './0021-dpop-session-binding.js';
 import * as forwardAuthSessions from './0022-forward-auth-sessions.js';
+import * as admin from './0023-admin.js';
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
@@ -46,4 +47,5 @@ export const migrations: Record<string, Migration> = {
   '0020-passkey-offer': passkeyOffer,
   '0021-dpop-session-binding': dpopSessionBinding,
   '0022-forward-auth-sessions': forwardAuthSessions,
+  '0023-admin': admin,
 };

@@ -134,7 +134,7 @@ export async function deleteEndedSessionsBefore(db: Executor, before: number, li
 const sessionById = prepareQuery<SessionRow>((db) => db.selectFrom('sessions').selectAll().where('id', '=', '?'));
 
 /** Every column of a user row; a test checks the list against the table, so a new column cannot be missed. */
-export const userColumns = ['id', 'username', 'email', 'phone', 'password_hash', 'failed_attempts', 'created_at', 'updated_at', 'disabled_at', 'locked_at', 'credentials_changed_at', 'email_verified_at', 'passkey_offer_dismissed_at'] as const satisfies ReadonlyArray<keyof UserRow>;
+export const userColumns = ['id', 'username', 'email', 'phone', 'password_hash', 'failed_attempts', 'created_at', 'updated_at', 'disabled_at', 'locked_at', 'credentials_changed_at', 'email_verified_at', 'passkey_offer_dismissed_at', 'last_sign_in_at', 'delete_after', 'password_reset_required_at', 'phone_reversed'] as const satisfies ReadonlyArray<keyof UserRow>;
 const userPrefix = 'user__';
 type SessionWithPrefixedUser = SessionRow & { [Column in keyof UserRow as `${typeof userPrefix}${Column}`]: UserRow[Column] };
 
@@ -189,6 +189,10 @@ export async function findSessionWithUser(db: Executor, sessionId: string): Prom
     credentials_changed_at: row.user__credentials_changed_at,
     email_verified_at: row.user__email_verified_at,
     passkey_offer_dismissed_at: row.user__passkey_offer_dismissed_at,
+    last_sign_in_at: row.user__last_sign_in_at,
+    delete_after: row.user__delete_after,
+    password_reset_required_at: row.user__password_reset_required_at,
+    phone_reversed: row.user__phone_reversed,
   };
   return { session, user };
 }

@@ -51,6 +51,11 @@ export async function unlockUser(db: Executor, userId: string): Promise<boolean>
   return result.numUpdatedRows === 1n;
 }
 
+/** A completed sign-in: the failure count starts over and the admin search sees when (0023). */
+export async function recordSignIn(db: Executor, userId: string, now: number): Promise<void> {
+  await db.updateTable('users').set({ failed_attempts: 0, last_sign_in_at: now }).where('id', '=', userId).execute();
+}
+
 export async function resetFailedAttempts(db: Executor, userId: string): Promise<void> {
   await db.updateTable('users').set({ failed_attempts: 0 }).where('id', '=', userId).where('failed_attempts', '>', 0).execute();
 }
