@@ -210,6 +210,9 @@ export function loadConfig(env: Environment = process.env): TwofoldConfig {
       coalesceSeconds: integer('TWOFOLD_AUDIT_COALESCE_SECONDS', configDefaults.auditCoalesceSeconds, 0, 86400),
     },
     maintenanceIntervalSeconds: integer('TWOFOLD_MAINTENANCE_INTERVAL_SECONDS', configDefaults.maintenanceIntervalSeconds, 1, 86400),
+    admin: {
+      deleteGraceDays: integer('TWOFOLD_ADMIN_DELETE_GRACE_DAYS', configDefaults.adminDeleteGraceDays, 0, 3650),
+    },
     oidc: {
       enabled: collect(() => parseBoolean('TWOFOLD_OIDC', read('TWOFOLD_OIDC'), false), false),
       resources: collect(() => parseOidcResources(read('TWOFOLD_OIDC_RESOURCES')), []),

@@ -177,6 +177,10 @@ export interface TwofoldConfig {
   };
   /** How often the background upkeep runs (retiring timed-out sessions, pruning, caps). */
   maintenanceIntervalSeconds: number;
+  admin: {
+    /** An admin's deletion waits this many days (account disabled, cancellable); the upkeep deletes after. 0: at the next upkeep run. */
+    deleteGraceDays: number;
+  };
   oidc: {
     /** Serve the OpenID Provider (src/oidc/): authorization code + PKCE, logins by the hosted pages. */
     enabled: boolean;
@@ -290,6 +294,7 @@ export const configDefaults = {
   auditEventsPerUser: 1000,
   auditCoalesceSeconds: 60,
   maintenanceIntervalSeconds: 60,
+  adminDeleteGraceDays: 30,
   throttleFreeFailures: 10,
   throttleMaxDelaySeconds: 15 * 60,
   throttleLockFailures: 100,

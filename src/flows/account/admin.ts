@@ -27,6 +27,9 @@ export interface UserDetails extends UserView {
   has_password: boolean;
 }
 
+/** What the admin API adds to an operator's event: the admin's user id and the reason they typed. */
+export type OperatorAudit = Record<string, string>;
+
 export async function findUserByIdOrUsername(ctx: FlowContext, idOrUsername: string): Promise<UserRow> {
   const normalized = normalizeUsername(idOrUsername);
   const user = idOrUsername.startsWith('usr_')
@@ -57,10 +60,10 @@ export async function describeUser(ctx: FlowContext, idOrUsername: string): Prom
 }
 
 /** Lifts a lock (after checking who is asking, outside Twofold): the failure count starts over. */
-export async function unlockUserAccount(ctx: FlowContext, idOrUsername: string, operator: string): Promise<{ user: UserView; wasLocked: boolean }> {
+export async function unlockUserAccount(ctx: FlowContext, idOrUsername: string, operator: string, audit: OperatorAudit = {}): Promise<{ user: UserView; wasLocked: boolean }> {
   const user = await findUserByIdOrUsername(ctx, idOrUsername);
   const wasLocked = await unlockAccount(ctx, user.username, user.id);
-  ctx.events.record({ type: 'admin.account_unlocked', userId: user.id, details: { operator, was_locked: wasLocked } });
+  ctx.events.record({ type: 'admin.account_unlocked', userId: user.id, details: { operator, ...audit, was_locked: wasLocked } });
   return { user: toUserView(user), wasLocked };
 }
 
@@ -68,6 +71,7 @@ export async function resetFactors(
   ctx: FlowContext,
   idOrUsername: string,
   operator: string,
+  audit: OperatorAudit = {},
 ): Promise<{ user: UserView; factorsRemoved: number; recoveryCodesRemoved: number; sessionsRevoked: number }> {
   const user = await findUserByIdOrUsername(ctx, idOrUsername);
   const { ended, ...result } = await runTransaction(ctx.db, async (trx) => {
@@ -82,6 +86,6 @@ export async function resetFactors(
   // Signed in or halfway through a login: every one of them ended.
   const sessionsRevoked = ended.signedIn.length + ended.pendingLogins;
   await clearAccountThrottle(ctx, user.username);
-  ctx.events.record({ type: 'admin.factors_reset', userId: user.id, details: { operator, ...result, sessionsRevoked } });
+  ctx.events.record({ type: 'admin.factors_reset', userId: user.id, details: { operator, ...audit, ...result, sessionsRevoked } });
   return { user: toUserView(user), ...result, sessionsRevoked };
 }

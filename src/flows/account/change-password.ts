@@ -9,7 +9,7 @@ import { normalizePassword } from '../../core/password/normalize.js';
 import { hasPassword } from '../../core/password/no-password.js';
 import { checkPasswordPolicy } from '../../core/password/policy.js';
 import { TwofoldError, invalidTokenError } from '../../errors.js';
-import { incrementFailedAttempts, updatePasswordHash } from '../../store/repositories/users.js';
+import { clearPasswordResetRequirement, incrementFailedAttempts, updatePasswordHash } from '../../store/repositories/users.js';
 import { runTransaction } from '../../store/transaction.js';
 import type { AccessAuthentication } from '../sessions/authenticate.js';
 import type { FlowContext, RequestMeta } from '../shared/context.js';
@@ -47,6 +47,8 @@ export async function changePassword(
     // Ended meanwhile (a sign-out everywhere from another session): it may not set the password.
     if (ended.kept !== 'active') throw invalidTokenError('The session of this token has ended.');
     await updatePasswordHash(trx, auth.user.id, passwordHash, ctx.now());
+    // Signed in (a passkey) after an admin forced a reset: a new password meets it too.
+    await clearPasswordResetRequirement(trx, auth.user.id);
     await forgetAllTrustedDevices(ctx, trx, auth.user.id, 'password_changed');
     return ended;
   });

@@ -29,7 +29,7 @@ import { TwofoldError } from '../../errors.js';
 import type { UserRow } from '../../store/database.js';
 import { listFactorsOfUser } from '../../store/repositories/factors.js';
 import { consumePasswordReset, findPasswordResetByHash, spendPasswordResetAttempt, upsertPasswordReset } from '../../store/repositories/password-resets.js';
-import { findUserByUsername, updatePasswordHash } from '../../store/repositories/users.js';
+import { clearPasswordResetRequirement, findUserByUsername, updatePasswordHash } from '../../store/repositories/users.js';
 import { runTransaction } from '../../store/transaction.js';
 import { clientNetworkId } from '../shared/client-network.js';
 import { recordCoalescedEvent } from '../audit/coalesced-events.js';
@@ -173,6 +173,8 @@ export async function resetPassword(ctx: FlowContext, input: { username: string;
       const ended = await recordCredentialsChange(ctx, trx, { userId: user.id, reason: 'password_reset', signedIn: 'end', keepPasswordResetId: reset.id });
       if (!(await consumePasswordReset(trx, reset.id, now))) throw invalidResetCode();
       await updatePasswordHash(trx, user.id, passwordHash, now);
+      // A reset an admin forced is done: the new password signs in.
+      await clearPasswordResetRequirement(trx, user.id);
       await forgetAllTrustedDevices(ctx, trx, user.id, 'password_reset');
       return ended;
     });

@@ -5,7 +5,8 @@
 // - the audit trail's per-user caps and retention (audit-caps.ts);
 // - long-ended sessions deleted (their refresh tokens and challenges with them), and expired
 //   challenges, password-reset codes, remembered browsers, refresh tokens and outbox messages;
-// - the OpenID Provider's expired rows (codes, sessions, grants, interactions, tokens).
+// - the OpenID Provider's expired rows (codes, sessions, grants, interactions, tokens);
+// - accounts an admin deleted, once their grace period ended (account/scheduled-deletion.ts).
 // Every job works in batches of a few hundred rows with a turn of the event loop between them
 // (batches.ts). Runs never overlap; the timer never keeps the process alive.
 import { deleteEndedSessionsBefore } from '../../store/repositories/sessions.js';
@@ -15,6 +16,7 @@ import { enforceAuditCaps, pruneAuditTrail } from '../audit/audit-caps.js';
 import { runInBatches } from '../shared/batches.js';
 import type { FlowContext } from '../shared/context.js';
 import { retireTimedOutSessions } from '../sessions/session-retirer.js';
+import { deleteAccountsPastGrace } from '../account/scheduled-deletion.js';
 
 /**
  * How long an ended session's row stays: far longer than any of its access tokens can live (so the
@@ -30,6 +32,7 @@ export interface MaintenanceReport {
   endedSessionsDeleted: number;
   expiredRowsDeleted: Record<ExpiringTable, number>;
   oidcPayloadsDeleted: number;
+  accountsDeleted: number;
 }
 
 export interface Maintenance {
@@ -49,7 +52,8 @@ async function runMaintenance(ctx: FlowContext): Promise<MaintenanceReport> {
   const expiredRowsDeleted = {} as Record<ExpiringTable, number>;
   for (const table of expiringTables) expiredRowsDeleted[table] = await runInBatches((limit) => deleteExpiredRows(ctx.db, table, now, limit));
   const oidcPayloadsDeleted = await runInBatches((limit) => deleteExpiredOidcPayloads(ctx.db, now, limit));
-  return { sessionsRetired, auditEventsOverCap, auditEventsExpired, endedSessionsDeleted, expiredRowsDeleted, oidcPayloadsDeleted };
+  const accountsDeleted = await deleteAccountsPastGrace(ctx);
+  return { sessionsRetired, auditEventsOverCap, auditEventsExpired, endedSessionsDeleted, expiredRowsDeleted, oidcPayloadsDeleted, accountsDeleted };
 }
 
 export function createMaintenance(ctx: FlowContext, options: { intervalMs: number; onError(error: unknown): void }): Maintenance {

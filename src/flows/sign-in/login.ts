@@ -45,10 +45,13 @@ export async function login(ctx: FlowContext, input: LoginInput, meta: RequestMe
       await recordRefusal(ctx, account, meta, 'locked', user.id);
       throw lockedError();
     }
-    if (user === undefined || user.disabled_at !== null) {
+    // Disabled (an admin's deletion waiting) or a password an admin made the owner reset: the
+    // answer of an unknown name (LG-01); the owner was told by the admin's notice or reset code.
+    if (user === undefined || user.disabled_at !== null || user.password_reset_required_at !== null) {
       await withHashCapacity(ctx.passwordHasher.verifyAgainstDummy(password));
       await guess.wrong();
-      ctx.events.record({ type: 'login.password_failed', userId: user?.id, ip: meta.ip, userAgent: meta.userAgent, details: { reason: user === undefined ? 'unknown_user' : 'disabled' } });
+      const reason = user === undefined ? 'unknown_user' : user.disabled_at !== null ? 'disabled' : 'password_reset_required';
+      ctx.events.record({ type: 'login.password_failed', userId: user?.id, ip: meta.ip, userAgent: meta.userAgent, details: { reason } });
       throw invalidCredentials();
     }
     // An account without a password (PW-17) costs the dummy verify an unknown name costs, and

@@ -51,6 +51,34 @@ export async function unlockUser(db: Executor, userId: string): Promise<boolean>
   return result.numUpdatedRows === 1n;
 }
 
+/** An admin's deletion: disabled now, deleted by the upkeep after `deleteAfter` (0023). */
+export async function scheduleUserDeletion(db: Executor, userId: string, now: number, deleteAfter: number): Promise<void> {
+  await db.updateTable('users').set({ disabled_at: now, delete_after: deleteAfter, updated_at: now }).where('id', '=', userId).execute();
+}
+
+/** True when a deletion was waiting (and is now cancelled: the account signs in again). */
+export async function cancelUserDeletion(db: Executor, userId: string, now: number): Promise<boolean> {
+  const result = await db.updateTable('users').set({ disabled_at: null, delete_after: null, updated_at: now }).where('id', '=', userId).where('delete_after', 'is not', null).executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+/** Deletes one batch of accounts whose grace ended (their factors, sessions, codes go with them: ON DELETE CASCADE). */
+export async function deleteUsersPastGrace(db: Executor, now: number, limit: number): Promise<string[]> {
+  const ids = (await db.selectFrom('users').select('id').where('delete_after', '<=', now).orderBy('delete_after').limit(limit).execute()).map((row) => row.id);
+  if (ids.length === 0) return [];
+  await db.deleteFrom('users').where('id', 'in', ids).where('delete_after', '<=', now).execute();
+  return ids;
+}
+
+/** An admin forced a password reset: the password stops signing in until a reset (0023). */
+export async function requirePasswordReset(db: Executor, userId: string, now: number): Promise<void> {
+  await db.updateTable('users').set({ password_reset_required_at: now }).where('id', '=', userId).execute();
+}
+
+export async function clearPasswordResetRequirement(db: Executor, userId: string): Promise<void> {
+  await db.updateTable('users').set({ password_reset_required_at: null }).where('id', '=', userId).where('password_reset_required_at', 'is not', null).execute();
+}
+
 /** A completed sign-in: the failure count starts over and the admin search sees when (0023). */
 export async function recordSignIn(db: Executor, userId: string, now: number): Promise<void> {
   await db.updateTable('users').set({ failed_attempts: 0, last_sign_in_at: now }).where('id', '=', userId).execute();
