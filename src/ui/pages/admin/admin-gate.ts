@@ -4,8 +4,7 @@
 // factor too old goes through the account's step-up prompt (/account/verify) and comes back — the
 // same detour every other page takes. A missing role is the admin API's 403, shown as a page.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { requireAdmin, type AdminActor } from '../../../admin/admin-actor.js';
-import { mayWrite } from '../../../admin/roles.js';
+import { mayWrite, requireAdmin, type AdminActor } from '../../../admin/index.js';
 import { TwofoldError } from '../../../errors.js';
 import type { PageKit } from '../../kit.js';
 import { clearSignIn, signedInSession } from '../../page-session.js';

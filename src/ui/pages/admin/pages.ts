@@ -4,8 +4,7 @@
 // path. Everything goes through the admin API's functions (src/admin/) with the page session as
 // the admin: the rules (roles, step-up, reasons, audit) are theirs, the pages only show.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { searchUsers } from '../../../admin/user-search.js';
-import { showUser, type AdminUserDetails } from '../../../admin/user-details.js';
+import { maxReasonLength, minReasonLength, searchUsers, showUser, type AdminUserDetails } from '../../../admin/index.js';
 import { TwofoldError } from '../../../errors.js';
 import { csrfField } from '../../csrf.js';
 import { field } from '../../forms.js';
@@ -16,8 +15,6 @@ import { adminOfPage, canAct, redirectForAdminError } from './admin-gate.js';
 import { adminQueryOf, readSearchForm, renderSearch } from './search.js';
 import { renderUser } from './user.js';
 
-/** The bounds the admin API puts on a reason, repeated in the field so a browser helps before sending. */
-const reasonMaxLength = 500;
 
 const userPath = (userId: string) => `/admin/users/${encodeURIComponent(userId)}`;
 
@@ -57,10 +54,10 @@ export function adminPages(app: FastifyInstance, kit: PageKit): void {
   const renderAction = (request: FastifyRequest, reply: FastifyReply, action: ConsoleAction, user: AdminUserDetails, extra: { reason?: string; error?: string } = {}, status = 200) =>
     kit.render(request, reply, { title: action.title, signedIn: true, status }, (csrf) => html`
 <p class="muted">User: <a href="${userPath(user.id)}">${user.username}</a></p>
-<div class="card" data-explanation>${action.explain(user)}</div>
+<div class="card" data-explanation>${action.explain(user, ctx)}</div>
 <form class="stack" method="post" action="${userPath(user.id)}/${action.slug}" novalidate>
   ${csrfField(csrf)}
-  ${field({ label: 'Reason', name: 'reason', hint: 'Why you are doing this (at least 3 characters): it is kept in the user’s security events with your name.', value: extra.reason, error: extra.error, maxlength: reasonMaxLength, autofocus: true })}
+  ${field({ label: 'Reason', name: 'reason', hint: `Why you are doing this (${minReasonLength} to ${maxReasonLength} characters): it is kept in the user’s security events with your name.`, value: extra.reason, error: extra.error, maxlength: maxReasonLength, autofocus: true })}
   <div class="row"><button type="submit" class="${action.danger ? 'danger' : ''}">${action.button}</button><a class="button secondary" href="${userPath(user.id)}">Cancel</a></div>
 </form>`);
 

@@ -2,7 +2,7 @@
 // locked, which second factor) read from the query string into the admin API's query, and the
 // page with the form and a page of results ("Next page" carries the API's opaque cursor and the
 // same filters). A filter the form cannot produce is refused with a page that says which.
-import type { AdminUserQuery, AdminUserSummary } from '../../../admin/user-search.js';
+import type { AdminUserQuery, AdminUserSummary } from '../../../admin/index.js';
 import { TwofoldError } from '../../../errors.js';
 import { factorNames } from '../../factor-names.js';
 import { html, type SafeHtml } from '../../html.js';

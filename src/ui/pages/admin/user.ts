@@ -2,7 +2,7 @@
 // kind, name, masked destination — never a secret: the admin API has none to give), sessions,
 // remembered browsers and recent security events; and, for an admin (not for support), the
 // actions, each a link to its own page where the reason is typed.
-import type { AdminUserDetails } from '../../../admin/user-details.js';
+import type { AdminUserDetails } from '../../../admin/index.js';
 import { deviceName } from '../../device-name.js';
 import { eventName } from '../../event-names.js';
 import { factorNames } from '../../factor-names.js';
