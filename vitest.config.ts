@@ -28,7 +28,7 @@ export default defineConfig({
               extends: true as const,
               test: {
                 name: 'postgres',
-                include: ['test/http/**/*.test.ts', 'test/store/**/*.test.ts', 'test/security/**/*.test.ts', 'test/interop/**/*.test.ts', 'test/oidc/**/*.test.ts'],
+                include: ['test/http/**/*.test.ts', 'test/admin/**/*.test.ts', 'test/store/**/*.test.ts', 'test/security/**/*.test.ts', 'test/interop/**/*.test.ts', 'test/oidc/**/*.test.ts'],
                 // The CLI's own data directory is SQLite whatever the project.
                 exclude: [...configDefaults.exclude, 'test/oidc/clients.test.ts', 'test/oidc/backchannel-logout-cli.test.ts', 'test/oidc/client-credentials.test.ts', 'test/oidc/client-update.test.ts'],
                 env: { TWOFOLD_TEST_BACKEND: 'postgres' },

@@ -41,7 +41,7 @@ export function isProtectedAdmin(roles: readonly AdminRole[]): boolean {
  */
 export async function grantRoleFromCli(ctx: FlowContext, idOrUsername: string, role: AdminRole, operator: string): Promise<{ user: UserView; changed: boolean }> {
   const user = await findUserByIdOrUsername(ctx, idOrUsername);
-  const changed = await insertUserRole(ctx.db, { userId: user.id, role, grantedBy: `cli:${operator}`, now: ctx.now() });
+  const changed = await insertUserRole(ctx.db, { userId: user.id, role, grantedBy: operator, now: ctx.now() });
   ctx.events.record({ type: 'admin.role_granted', userId: user.id, details: { operator, role, changed, via: 'cli' } });
   return { user: toUserView(user), changed };
 }

@@ -14,7 +14,7 @@ import { serveCommand } from './commands/serve.js';
 import { auditCommand, auditPruneCommand } from './commands/audit.js';
 import { addClientCommand, listClientsCommand, removeClientCommand, rotateClientSecretCommand, showClientCommand, updateClientCommand } from './commands/clients.js';
 import { clientOptionFlags } from './client-option-flags.js';
-import { listUsersCommand, resetFactorsCommand, showUserCommand, unlockCommand } from './commands/users.js';
+import { grantRoleCommand, listUsersCommand, resetFactorsCommand, revokeRoleCommand, showUserCommand, unlockCommand } from './commands/users.js';
 import { twofoldVersion } from '../version.js';
 import { limitOption } from './options.js';
 import { printError } from './output.js';
@@ -92,6 +92,14 @@ users
   .option('--yes', 'confirm')
   .addOption(json)
   .action(resetFactorsCommand);
+users
+  .command('grant-role')
+  .description('give a user an admin role: support (reads /v1/admin), admin (also acts), superadmin (also acts on other admins)')
+  .argument('<user>', 'username or user id')
+  .argument('<role>', 'admin, support or superadmin')
+  .addOption(json)
+  .action(grantRoleCommand);
+users.command('revoke-role').description('take an admin role from a user').argument('<user>', 'username or user id').argument('<role>', 'admin, support or superadmin').addOption(json).action(revokeRoleCommand);
 
 const audit = program
   .command('audit')

@@ -28,6 +28,7 @@ import { metricsRoute, registerRequestTiming } from './metrics.js';
 import { registerClientIp, registerOwnBodyParsing, registerOwnLogSerializers, registerOwnSerializers } from './own-rules.js';
 import { sendProblem } from './problem.js';
 import { accountRoutes } from './routes/account.js';
+import { adminRoutes } from './admin/users.js';
 import { emailRoutes } from './routes/email.js';
 import { factorRoutes } from './routes/factors.js';
 import { healthRoutes } from './routes/health.js';
@@ -148,6 +149,7 @@ async function twofoldRoutesPlugin(app: FastifyInstance, options: TwofoldRoutesO
   passkeyRoutes(app, ctx);
   sessionRoutes(app, ctx);
   accountRoutes(app, ctx);
+  adminRoutes(app, ctx);
   emailRoutes(app, ctx);
   wellKnownRoutes(app, ctx);
   healthRoutes(app, ctx, () => twofold.database.ping());

@@ -52,7 +52,7 @@ export async function prepareAdminWrite(ctx: FlowContext, actor: AdminActor, use
 }
 
 export function recordAdminEvent(ctx: FlowContext, type: SecurityEventType, write: AdminWrite, details: Record<string, string | number | boolean | null> = {}): void {
-  ctx.events.record({ type, userId: write.target.id, sessionId: write.audit['admin_session_id'], details: { ...write.audit, ...details } });
+  ctx.events.record({ type, userId: write.target.id, details: { ...write.audit, ...details } });
 }
 
 /** The target as it is now: what every action answers. */

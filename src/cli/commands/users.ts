@@ -1,6 +1,7 @@
-// `twofold users list|show|reset-factors`.
+// `twofold users list|show|unlock|reset-factors|grant-role|revoke-role`.
 import { userInfo } from 'node:os';
 import { describeUser, listUserViews, resetFactors, unlockUserAccount } from '../../flows/account/admin.js';
+import { grantRoleFromCli, parseAdminRole, revokeRoleFromCli } from '../../admin/roles.js';
 import { printError, printJson, printLines, printTable } from '../output.js';
 import { withTwofold } from './with-twofold.js';
 
@@ -44,5 +45,21 @@ export async function resetFactorsCommand(user: string, options: { json?: boolea
       `reset ${result.user.username}: ${result.factorsRemoved} factor(s) and ${result.recoveryCodesRemoved} recovery code(s) removed, ` +
         `${result.sessionsRevoked} session(s) ended. Their next login will ask them to enroll a new factor.`,
     );
+  });
+}
+
+export async function grantRoleCommand(user: string, role: string, options: { json?: boolean }): Promise<void> {
+  await withTwofold(async (twofold) => {
+    const result = await grantRoleFromCli(twofold.context, user, parseAdminRole(role), `cli:${userInfo().username}`);
+    if (options.json === true) return printJson(result);
+    printLines(result.changed ? `granted ${role} to ${result.user.username}.` : `${result.user.username} already holds ${role}.`);
+  });
+}
+
+export async function revokeRoleCommand(user: string, role: string, options: { json?: boolean }): Promise<void> {
+  await withTwofold(async (twofold) => {
+    const result = await revokeRoleFromCli(twofold.context, user, parseAdminRole(role), `cli:${userInfo().username}`);
+    if (options.json === true) return printJson(result);
+    printLines(result.changed ? `revoked ${role} from ${result.user.username}.` : `${result.user.username} did not hold ${role}.`);
   });
 }
