@@ -5,7 +5,7 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grantRoleFromCli } from '../../src/admin/index.js';
-import { signUp, totpCode, type SignedUp } from '../helpers/flow.js';
+import { registerUser, signUp, totpCode, uniqueUsername, type SignedUp } from '../helpers/flow.js';
 import { PageBrowser, pageCookies } from '../helpers/page-browser.js';
 import { startTestTwofold, type TestTwofold } from '../helpers/twofold.js';
 
@@ -133,6 +133,18 @@ describe('AD-01: support reads, admins act', () => {
   });
 });
 
+describe('AD-01: an admin acting on another admin', () => {
+  it('is refused with a 403 page unless a superadmin, and nothing changes', async () => {
+    const admin = await userWithRole('admin');
+    const other = await userWithRole('admin');
+    const browser = await browserOf(admin);
+    const refused = await browser.post(`/admin/users/${other.userId}/lock`, { reason: 'an admin against another' });
+    expectPage(refused, 403);
+    expect(refused.body).toContain('only a superadmin may act on it');
+    expect(await lockedAt(other.userId)).toBeNull();
+  });
+});
+
 describe('errors are pages with their message, user data is text', () => {
   it('a reason too short is said next to the field (400), with nothing done', async () => {
     const admin = await userWithRole('admin');
@@ -167,6 +179,27 @@ describe('errors are pages with their message, user data is text', () => {
     expectPage(page, 200);
     expect(page.body).toContain('&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quotes&quot;');
     expect(page.body).not.toContain('<script>alert(1)');
+  });
+
+  it('the search pages on: "Next page" carries the cursor and the same filters, and the pages do not overlap', async () => {
+    const admin = await userWithRole('admin');
+    const prefix = uniqueUsername('paged');
+    const ids = new Set<string>();
+    for (let index = 0; index < 21; index += 1) ids.add((await registerUser(t, { username: `${prefix}n${index}` })).userId);
+    const browser = await browserOf(admin);
+    const first = await browser.get(`/admin?q=${prefix}&factor=none`);
+    expectPage(first, 200);
+    const next = /href="(\/admin\?[^"]+)" data-next-page/.exec(first.body)?.[1]?.replace(/&amp;/g, '&');
+    expect(next).toBeDefined();
+    expect(new URLSearchParams(next!.slice('/admin?'.length)).get('q')).toBe(prefix);
+    expect(new URLSearchParams(next!.slice('/admin?'.length)).get('factor')).toBe('none');
+    const second = await browser.get(next!);
+    expectPage(second, 200);
+    const shown = (page: LightMyRequestResponse) => [...page.body.matchAll(/data-user-id="([^"]+)"/g)].map((match) => match[1]!);
+    expect(shown(first)).toHaveLength(20);
+    expect(shown(second)).toHaveLength(1);
+    expect(new Set([...shown(first), ...shown(second)])).toEqual(ids);
+    expect(second.body).not.toContain('data-next-page');
   });
 
   it('the search finds a user by username; filters that match nobody say so', async () => {
