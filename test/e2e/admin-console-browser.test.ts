@@ -126,7 +126,7 @@ describe.runIf(haveChromium)('AD: the admin console in Chromium', () => {
 
     // Signed out: the console sends the person to sign in and brings them back.
     await signInToConsole(page, admin);
-    await screenshot(page, 'admin-01-search');
+    await screenshot(page, '21-admin-search');
 
     // Find the user by a part of their username.
     await page.fill('#q', target.username);
@@ -147,7 +147,7 @@ describe.runIf(haveChromium)('AD: the admin console in Chromium', () => {
     // The User-Agent it signed in with is text, never markup.
     expect(await page.getAttribute('[data-sessions] [data-device]', 'title')).toBe('<script>window.pwnedByAgent=1</script>');
     expect(await page.evaluate('window.pwnedByAgent')).toBeUndefined();
-    await screenshot(page, 'admin-02-user');
+    await screenshot(page, '22-admin-user');
 
     // End sessions: a confirmation page, a reason refused when too short, then done.
     expect(await refreshWorks(target.refreshTokens[0]!)).toBe(true);
@@ -179,7 +179,7 @@ describe.runIf(haveChromium)('AD: the admin console in Chromium', () => {
     const explanation = await page.textContent('[data-explanation]');
     expect(explanation).toContain('every second factor');
     expect(explanation).toContain('every session');
-    await screenshot(page, 'admin-03-reset');
+    await screenshot(page, '23-admin-reset');
     await page.fill('#reason', 'User lost their phone (ticket 4712)');
     await page.click('main button[type="submit"]:has-text("Reset second factors")');
     await page.waitForURL(`**/admin/users/${target.userId}?done=reset-second-factors`);
@@ -242,10 +242,10 @@ describe.runIf(haveChromium)('AD: the admin console in Chromium', () => {
     await page.goto(`${pages.url}/admin?q=${encodeURIComponent(target.username)}`);
     expect(await page.locator('[data-results] tbody tr').count()).toBe(1);
     await check('/admin with results');
-    await screenshot(page, 'admin-04-phone-search');
+    await screenshot(page, '24-admin-search-phone');
     await page.goto(`${pages.url}/admin/users/${target.userId}`);
     await check('/admin/users/:id');
-    await screenshot(page, 'admin-05-phone-user');
+    await screenshot(page, '25-admin-user-phone');
     await page.goto(`${pages.url}/admin/users/${target.userId}/reset-second-factors`);
     await check('/admin/users/:id/reset-second-factors');
     expect(violations).toEqual([]);

@@ -54,7 +54,7 @@ export function adminPages(app: FastifyInstance, kit: PageKit): void {
   const renderAction = (request: FastifyRequest, reply: FastifyReply, action: ConsoleAction, user: AdminUserDetails, extra: { reason?: string; error?: string } = {}, status = 200) =>
     kit.render(request, reply, { title: action.title, signedIn: true, status }, (csrf) => html`
 <p class="muted">User: <a href="${userPath(user.id)}">${user.username}</a></p>
-<div class="card" data-explanation>${action.explain(user, ctx)}</div>
+<div class="card explanation" data-explanation>${action.explain(user, ctx)}</div>
 <form class="stack" method="post" action="${userPath(user.id)}/${action.slug}" novalidate>
   ${csrfField(csrf)}
   ${field({ label: 'Reason', name: 'reason', hint: `Why you are doing this (${minReasonLength} to ${maxReasonLength} characters): it is kept in the user’s security events with your name.`, value: extra.reason, error: extra.error, maxlength: maxReasonLength, autofocus: true })}
