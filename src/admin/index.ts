@@ -1,4 +1,4 @@
-// The admin capability (issue 19): the API's routes (src/http/admin/) and the /admin pages call
+// The admin capability: the API's routes (src/http/admin/) and the /admin pages call
 // these, with the caller's AccessAuthentication checked by requireAdmin first.
 export { requireAdmin, requireRightOver, adminStepUpMaxAgeSeconds, type AdminActor } from './admin-actor.js';
 export { adminRoles, isAdminRole, parseAdminRole, mayWrite, isProtectedAdmin, grantRoleFromCli, revokeRoleFromCli, type AdminRole } from './roles.js';

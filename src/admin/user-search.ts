@@ -91,7 +91,8 @@ function encodeCursor(order: UserSearchOrder, row: UserSearchRow): string {
 function decodeCursor(cursor: string | undefined, order: UserSearchOrder): { value: number | null; id: string } | undefined {
   if (cursor === undefined) return undefined;
   const match = typeof cursor === 'string' && cursor.length <= 200 && /^[A-Za-z0-9_-]+$/.test(cursor) ? cursorShape.exec(Buffer.from(cursor, 'base64url').toString()) : null;
-  if (match === null || match[1] !== order) throw invalid('`after` is not a cursor this search gave out (or the filters changed).');
+  // Id order carries no value; a time order always does (its rows have the time).
+  if (match === null || match[1] !== order || (order === 'id') !== (match[2] === '')) throw invalid('`after` is not a cursor this search gave out (or the filters changed).');
   return { value: match[2] === '' ? null : Number(match[2]), id: match[3] ?? '' };
 }
 

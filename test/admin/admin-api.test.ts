@@ -1,4 +1,4 @@
-// The admin API (issue 19) through HTTP: roles from the CLI, the user search and a user's page,
+// The admin API through HTTP: roles from the CLI, the user search and a user's page,
 // and each action — with its audit event naming the admin, the target and the reason (AD-01),
 // never a secret in any answer (AD-02), and the lost-phone reset end to end. Runs on SQLite and
 // PostgreSQL (the "postgres" project).

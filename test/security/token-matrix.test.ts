@@ -173,7 +173,25 @@ const routeSpecs: Record<string, RouteSpec> = {
     request: () => ({ method: 'PUT', url: '/v1/me/email', body: { email: 'matrix@example.com' } }),
     expected: { mfa_token: invalidToken, 'access token': ok(200), 'aal1 access token': stepUpNeeded },
   },
+  // The admin API: the subject holds no admin role, so every kind of its access tokens is refused (AD-10).
+  ...adminRouteSpecs(),
 };
+
+function adminRouteSpecs(): Record<string, RouteSpec> {
+  const noRole: Record<IntendedKind, Outcome> = { mfa_token: invalidToken, 'access token': refused(403, 'forbidden'), 'aal1 access token': refused(403, 'forbidden') };
+  const reason = { reason: 'the token matrix' };
+  const specs: Record<string, RouteSpec> = {
+    'GET /v1/admin/users': { request: () => ({ method: 'GET', url: '/v1/admin/users' }), expected: noRole },
+    'GET /v1/admin/users/{id}': { request: (s) => ({ method: 'GET', url: `/v1/admin/users/${s.userId}` }), expected: noRole },
+    'DELETE /v1/admin/users/{id}': { request: (s) => ({ method: 'DELETE', url: `/v1/admin/users/${s.userId}`, body: reason }), expected: noRole },
+    'POST /v1/admin/users/{id}/roles': { request: (s) => ({ method: 'POST', url: `/v1/admin/users/${s.userId}/roles`, body: { ...reason, role: 'admin' } }), expected: noRole },
+    'DELETE /v1/admin/users/{id}/roles/{role}': { request: (s) => ({ method: 'DELETE', url: `/v1/admin/users/${s.userId}/roles/admin`, body: reason }), expected: noRole },
+  };
+  for (const action of ['lock', 'unlock', 'end-sessions', 'force-password-reset', 'reset-second-factors', 'cancel-deletion']) {
+    specs[`POST /v1/admin/users/{id}/${action}`] = { request: (s) => ({ method: 'POST', url: `/v1/admin/users/${s.userId}/${action}`, body: reason }), expected: noRole };
+  }
+  return specs;
+}
 
 function send(request: Request, token: string | undefined): Promise<LightMyRequestResponse> {
   const headers: Record<string, string> = token === undefined ? {} : bearer(token);

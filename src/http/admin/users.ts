@@ -1,4 +1,4 @@
-// /v1/admin/users…: the admin API (issue 19). Every route takes an access token; before the body
+// /v1/admin/users…: the admin API. Every route takes an access token; before the body
 // is even validated, requireAdmin checks the role (support reads, admin writes), aal2 and a second
 // factor within five minutes (401 insufficient_authentication with max_age, RFC 9470) — so a
 // caller without the right learns nothing about what a valid request would look like.

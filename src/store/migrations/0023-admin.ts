@@ -1,4 +1,4 @@
-// Issue 19, the admin API:
+// The admin API:
 // - user_roles: who may use /v1/admin (admin: everything; support: read only). A row per role, so
 //   granting twice is a no-op and a grant names who gave it.
 // - users.last_sign_in_at: set when a sign-in completes (an admin searches by it).
