@@ -160,6 +160,9 @@ describe('errors are pages with their message, user data is text', () => {
     ['/admin?locked=maybe', 400],
     ['/admin?factor=%3Cscript%3E', 400],
     ['/admin?q=a&q=b', 400],
+    ['/admin?after=not-a-cursor', 400],
+    ['/admin?phone=call-me', 400],
+    [`/admin?q=${'x'.repeat(400)}`, 400],
     ['/admin/users/usr_doesnotexist', 404],
     ['/admin/users/usr_doesnotexist/end-sessions', 404],
   ])('%s → a %i page', async (url, status) => {
