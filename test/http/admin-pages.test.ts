@@ -81,6 +81,9 @@ describe('AD-01: who gets into the admin console', () => {
     expect(verified.statusCode, verified.body.slice(0, 300)).toBe(303);
     expect(verified.headers.location).toBe(path);
     expectPage(await browser.get(path), 200);
+    // The search keeps its filters through the detour.
+    t.clock.advanceSeconds(301);
+    expect((await browser.get('/admin?q=abc&locked=yes')).headers.location).toBe(`/account/verify?next=${encodeURIComponent('/admin?q=abc&locked=yes')}`);
   });
 
   it('a signed-in user without an admin role gets a 403 page, not the console', async () => {

@@ -15,7 +15,6 @@ import { adminOfPage, canAct, redirectForAdminError } from './admin-gate.js';
 import { adminQueryOf, readSearchForm, renderSearch } from './search.js';
 import { renderUser } from './user.js';
 
-
 const userPath = (userId: string) => `/admin/users/${encodeURIComponent(userId)}`;
 
 /** A user id as the path carries it; anything else is no user. */
@@ -36,7 +35,8 @@ export function adminPages(app: FastifyInstance, kit: PageKit): void {
   const { ctx } = kit;
 
   app.get('/admin', async (request, reply) => {
-    const actor = await adminOfPage(kit, request, reply, 'read', '/admin');
+    // After a step-up the search comes back with its filters (a sign-in returns to the bare /admin).
+    const actor = await adminOfPage(kit, request, reply, 'read', request.url);
     if (actor === undefined) return reply;
     const form = readSearchForm(request.query);
     const result = await searchUsers(ctx, actor, adminQueryOf(form));
