@@ -24,9 +24,10 @@ import { measureVerifyThroughput } from './verify-throughput.js';
 import { measureNextRequestAfterForgot } from './forgot-next-request.js';
 import { measureOidcLogin } from './oidc-login.js';
 import { measurePasskeySignIn } from './passkey-sign-in.js';
+import { measureAdminSearch, type SearchBackend } from './admin-search.js';
 import { testDatabaseUrl, testRedisUrl } from '../test/helpers/backend.js';
 
-const groups = ['verify', 'load', 'flow', 'better-auth', 'uniform', 'store', 'lists', 'oidc', 'passkey', 'dpop', 'forward-auth'] as const;
+const groups = ['verify', 'load', 'flow', 'better-auth', 'uniform', 'store', 'lists', 'oidc', 'passkey', 'dpop', 'forward-auth', 'admin'] as const;
 type Group = (typeof groups)[number];
 
 const quick = process.argv.includes('--quick');
@@ -222,7 +223,22 @@ async function forwardAuthGroup(): Promise<void> {
   record({ ...against('nginx-with-twofold', figures.nginxWithTwofoldPerSecond, 'requests/s (the same, with the README snippet asking Twofold first)', 'nginx-alone', figures.nginxAlonePerSecond, 0.5), ratio: figures.nginxRatio });
 }
 
-const runners: Record<Group, () => Promise<void>> = { verify: verifyGroup, load: loadGroup, flow: flowGroup, 'better-auth': betterAuthGroup, uniform: uniformGroup, store: storeGroup, lists: listsGroup, oidc: oidcGroup, passkey: passkeyGroup, dpop: dpopGroup, 'forward-auth': forwardAuthGroup };
+async function adminGroup(): Promise<void> {
+  // --admin-users=N measures on fewer users (a check that the harness works); the figures are for 1,000,000.
+  const users = Number(process.argv.find((arg) => arg.startsWith('--admin-users='))?.slice('--admin-users='.length) ?? 1_000_000);
+  const backends: SearchBackend[] = ['sqlite', ...(testDatabaseUrl === undefined ? [] : ['postgres' as const])];
+  if (testDatabaseUrl === undefined) log('admin: TWOFOLD_TEST_DATABASE_URL is not set — PostgreSQL skipped');
+  for (const backend of backends) {
+    log(`admin: the admin user search (GET /v1/admin/users) over ${users.toLocaleString('en')} generated users, ${backend}…`);
+    const search = await measureAdminSearch({ backend, users, searchesPerKind: quick ? 50 : 300, log });
+    const size = users >= 1_000_000 ? `${users / 1_000_000}M` : `${users / 1_000}k`;
+    record(figure(`admin-search-generate-${backend}-${size}`, search.generateSeconds, `s to generate ${users.toLocaleString('en')} users (70% with an app) in SQL`, 'lower'));
+    for (const [kind, p99] of search.p99MsByKind) record(figure(`admin-search-${kind}-${backend}-${size}`, p99, 'ms p99 of one search (a page of 50)', 'lower'));
+    record(figure(`admin-search-p99-${backend}-${size}`, search.p99Ms, 'ms p99 over every kind of search (a page of 50)', 'lower', 50));
+  }
+}
+
+const runners: Record<Group, () => Promise<void>> = { verify: verifyGroup, load: loadGroup, flow: flowGroup, 'better-auth': betterAuthGroup, uniform: uniformGroup, store: storeGroup, lists: listsGroup, oidc: oidcGroup, passkey: passkeyGroup, dpop: dpopGroup, 'forward-auth': forwardAuthGroup, admin: adminGroup };
 
 async function main(): Promise<void> {
   if (process.argv.includes('--report')) {
