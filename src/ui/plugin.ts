@@ -14,6 +14,7 @@ import { isValidCsrf } from './csrf.js';
 import { html } from './html.js';
 import { createPageKit, type PageKit } from './kit.js';
 import { accountPages } from './pages/account.js';
+import { adminPages } from './pages/admin/pages.js';
 import { accountPasskeyPages } from './pages/account-passkeys.js';
 import { enrollPages } from './pages/enroll.js';
 import { signInPages } from './pages/sign-in.js';
@@ -120,6 +121,7 @@ export async function registerPages(app: FastifyInstance, ctx: FlowContext, more
     accountPasskeyPages(scope, kit);
     passwordResetPages(scope, kit);
     verifyEmailPages(scope, kit);
+    adminPages(scope, kit);
     morePages?.(scope, kit);
   });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allowedReturnTo, safeLocalPath, signInReturnTarget } from './redirects.js';
+import { adminConsoleReturn, allowedReturnTo, safeLocalPath, signInReturnTarget } from './redirects.js';
 
 describe('safeLocalPath()', () => {
   it.each(['/account', '/enroll/totp', '/account?done=verified'])('keeps the local path %s', (path) => {
@@ -73,5 +73,16 @@ describe('signInReturnTarget() with forward-auth', () => {
     `/v1/forward-auth/sso/callback?code=x&state=${state}&rd=x`,
   ])('FA-63: refuses %j', (value) => {
     expect(signInReturnTarget(value, on)).toBeUndefined();
+  });
+});
+
+describe('adminConsoleReturn()', () => {
+  it.each(['/admin', '/admin/users/usr_Abc-123'])('keeps the console page %s as a place to return to after signing in', (path) => {
+    expect(adminConsoleReturn(path)).toBe(path);
+    expect(signInReturnTarget(path, { allowedRedirectOrigins: [], oidcEnabled: false })).toBe(path);
+  });
+
+  it.each(['/admin/', '/admin?q=x', '/admin/users/a/b', '/admin/users/', '//admin', '/account', 'https://evil.example/admin', '/admin/users/a%2f..', 7])('refuses %j', (path) => {
+    expect(adminConsoleReturn(path)).toBeUndefined();
   });
 });

@@ -40,10 +40,16 @@ export function forwardAuthHandoffReturn(value: unknown): string | undefined {
   return typeof value === 'string' && value.length <= 4700 && /^\/v1\/forward-auth\/sso\?rd=[A-Za-z0-9_.~%-]+&state=[A-Za-z0-9_-]{43}&hop=1$/.test(value) ? value : undefined;
 }
 
-/** Where a page returns a person after signing in: an allow-listed origin, or the provider's interaction that sent them (TWOFOLD_OIDC on). */
+/** A sign-in the admin console asked for returns to the console page that asked: a local path of one of its two shapes. */
+export function adminConsoleReturn(value: unknown): string | undefined {
+  return typeof value === 'string' && /^\/admin(?:\/users\/[A-Za-z0-9_-]{1,64})?$/.test(value) ? value : undefined;
+}
+
+/** Where a page returns a person after signing in: an allow-listed origin, the admin console, or the provider's interaction that sent them (TWOFOLD_OIDC on). */
 export function signInReturnTarget(value: unknown, settings: { allowedRedirectOrigins: readonly string[]; oidcEnabled: boolean; forwardAuthEnabled?: boolean }): string | undefined {
   return (
     allowedReturnTo(value, settings.allowedRedirectOrigins) ??
+    adminConsoleReturn(value) ??
     (settings.oidcEnabled ? oidcInteractionReturn(value) : undefined) ??
     (settings.forwardAuthEnabled === true ? (forwardAuthSignInReturn(value) ?? forwardAuthHandoffReturn(value)) : undefined)
   );

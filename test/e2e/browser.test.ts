@@ -8,7 +8,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastOutboxTextInDataDir, resetCodeIn, sixDigitCodeIn, verificationLinkSentTo } from '../helpers/outbox.js';
-import { addPasskeyAuthenticator, chromiumAvailable, launchChromium, screenshot, watchForViolations } from '../helpers/browser.js';
+import { addPasskeyAuthenticator, chromiumAvailable, horizontalOverflow, launchChromium, screenshot, watchForViolations } from '../helpers/browser.js';
 import { AuthenticatorApp } from '../helpers/authenticator-app.js';
 import { findFreePort } from '../helpers/process.js';
 import { startPages, type RunningPages } from '../helpers/pages-process.js';
@@ -33,31 +33,6 @@ async function resetCodeSentTo(dataDir: string, address: string): Promise<string
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`no reset code was sent to ${address}`);
-}
-
-/**
- * What sticks out of a phone-sized page sideways or is cut off (empty when the page fits its
- * screen). Page code as text: this suite is compiled without the DOM's types.
- */
-const horizontalOverflowInPage = `(() => {
-  const width = document.documentElement.clientWidth;
-  const problems = [];
-  if (document.documentElement.scrollWidth > width) problems.push('the page is ' + document.documentElement.scrollWidth + 'px wide on a ' + width + 'px screen');
-  for (const element of document.body.querySelectorAll('*')) {
-    // What is there only for screen readers is 1px and clipped on purpose.
-    if (element.closest('.visually-hidden, thead') !== null) continue;
-    const box = element.getBoundingClientRect();
-    if (box.width === 0 && box.height === 0) continue;
-    const name = element.tagName.toLowerCase() + (element.id ? '#' + element.id : '') + (typeof element.className === 'string' && element.className.trim() ? '.' + element.className.trim().split(/\\s+/).join('.') : '');
-    if (box.left < -0.5 || box.right > width + 0.5) problems.push(name + ' spans ' + Math.round(box.left) + '..' + Math.round(box.right) + ' px');
-    // Content cut off by a box that clips or scrolls (an input's own text scrolls by design).
-    if (element.tagName !== 'INPUT' && getComputedStyle(element).overflowX !== 'visible' && element.scrollWidth > element.clientWidth + 1) problems.push(name + ' cuts off its content');
-  }
-  return problems;
-})()`;
-
-function horizontalOverflow(page: Page): Promise<string[]> {
-  return page.evaluate<string[]>(horizontalOverflowInPage);
 }
 
 interface Box {

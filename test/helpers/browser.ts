@@ -25,6 +25,31 @@ export function watchForViolations(page: Page): string[] {
   return problems;
 }
 
+/**
+ * What sticks out of a phone-sized page sideways or is cut off (empty when the page fits its
+ * screen). Page code as text: this suite is compiled without the DOM's types.
+ */
+const horizontalOverflowInPage = `(() => {
+  const width = document.documentElement.clientWidth;
+  const problems = [];
+  if (document.documentElement.scrollWidth > width) problems.push('the page is ' + document.documentElement.scrollWidth + 'px wide on a ' + width + 'px screen');
+  for (const element of document.body.querySelectorAll('*')) {
+    // What is there only for screen readers is 1px and clipped on purpose.
+    if (element.closest('.visually-hidden, thead') !== null) continue;
+    const box = element.getBoundingClientRect();
+    if (box.width === 0 && box.height === 0) continue;
+    const name = element.tagName.toLowerCase() + (element.id ? '#' + element.id : '') + (typeof element.className === 'string' && element.className.trim() ? '.' + element.className.trim().split(/\\s+/).join('.') : '');
+    if (box.left < -0.5 || box.right > width + 0.5) problems.push(name + ' spans ' + Math.round(box.left) + '..' + Math.round(box.right) + ' px');
+    // Content cut off by a box that clips or scrolls (an input's own text scrolls by design).
+    if (element.tagName !== 'INPUT' && getComputedStyle(element).overflowX !== 'visible' && element.scrollWidth > element.clientWidth + 1) problems.push(name + ' cuts off its content');
+  }
+  return problems;
+})()`;
+
+export function horizontalOverflow(page: Page): Promise<string[]> {
+  return page.evaluate<string[]>(horizontalOverflowInPage);
+}
+
 /** A platform authenticator with user verification (biometrics), as Chrome's DevTools offers. */
 export async function addVirtualAuthenticator(context: BrowserContext, page: Page, options: { automaticPresenceSimulation?: boolean } = {}): Promise<string> {
   return (await addPasskeyAuthenticator(context, page, options)).id;

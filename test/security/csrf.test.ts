@@ -6,7 +6,8 @@
 // URL outside the allow-list; and no token in any Location header or link of a page.
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, loginForMfaToken, postJson, registerUser, strongPassword, totpCode, uniqueUsername, type Registered } from '../helpers/flow.js';
+import { grantRoleFromCli } from '../../src/admin/index.js';
+import { bearer, loginForMfaToken, postJson, registerUser, signUp, strongPassword, totpCode, uniqueUsername, type Registered } from '../helpers/flow.js';
 import { lastSentCode, lastVerificationToken, outboxMessages } from '../helpers/outbox.js';
 import { enrollDestination, uniquePhone } from '../helpers/otp.js';
 import { generateTotpCode, totpStepAt } from '../../src/core/totp/verify.js';
@@ -107,6 +108,8 @@ interface Victim extends Registered {
   pending: Browser;
   /** Nobody signed in (a CSRF cookie only). */
   anonymous: Browser;
+  /** Another person, signed in with the admin role (the admin console's forms act on the victim). */
+  admin: Browser;
 }
 
 const resetCodePattern = /\b([0-9A-HJKMNP-TV-Z]{5}(?:-[0-9A-HJKMNP-TV-Z]{5}){3})\b/;
@@ -149,6 +152,12 @@ async function buildVictim(): Promise<Victim> {
   pending.cookies.set(cookieNames.pending, await loginForMfaToken(t, registered));
   const anonymous = browser();
   await anonymous.get('/sign-in');
+  const adminUser = await signUp(t, { username: uniqueUsername('csrfadmin') });
+  await grantRoleFromCli(t.ctx, adminUser.username, 'admin', 'csrf test');
+  const admin = browser();
+  await admin.get('/sign-in');
+  admin.cookies.set(cookieNames.access, adminUser.accessToken);
+  admin.cookies.set(cookieNames.refresh, adminUser.refreshToken);
   return {
     ...registered,
     email,
@@ -166,6 +175,7 @@ async function buildVictim(): Promise<Victim> {
     signedIn,
     pending,
     anonymous,
+    admin,
   };
 }
 
@@ -175,7 +185,7 @@ async function stateOf(victim: Victim, signUpName: string) {
   const db = t.ctx.db;
   const userId = victim.userId;
   return {
-    user: await db.selectFrom('users').select(['password_hash', 'email', 'email_verified_at', 'passkey_offer_dismissed_at']).where('id', '=', userId).executeTakeFirstOrThrow(),
+    user: await db.selectFrom('users').select(['password_hash', 'email', 'email_verified_at', 'passkey_offer_dismissed_at', 'locked_at', 'delete_after', 'password_reset_required_at']).where('id', '=', userId).executeTakeFirstOrThrow(),
     signUps: (await db.selectFrom('users').select('id').where('username', '=', signUpName).execute()).length,
     factors: await db.selectFrom('factors').select(['id', 'label', 'status', 'last_used_step']).where('user_id', '=', userId).orderBy('id').execute(),
     sessions: await db.selectFrom('sessions').select(['id', 'state', 'auth_time', 'mfa_attempts']).where('user_id', '=', userId).orderBy('id').execute(),
@@ -187,7 +197,7 @@ async function stateOf(victim: Victim, signUpName: string) {
   };
 }
 
-type Who = 'signedIn' | 'pending' | 'anonymous';
+type Who = 'signedIn' | 'pending' | 'anonymous' | 'admin';
 
 interface FormSpec {
   who: Who;
@@ -199,6 +209,18 @@ interface FormSpec {
    * short-lived store, not in the account), what the answer with the token holds.
    */
   answered?(response: LightMyRequestResponse): void;
+  /** Puts the victim in the state the form changes back (an account to unlock), before anything is measured. */
+  prepare?(victim: Victim): Promise<void>;
+}
+
+/** An admin console action on the victim, with its reason; `undo`: the action whose effect this one reverses (done first). */
+function adminForm(slug: string, undo?: string): FormSpec {
+  return {
+    who: 'admin',
+    url: (v) => `/admin/users/${v.userId}/${slug}`,
+    fields: () => ({ reason: 'CSRF test (ticket 0)' }),
+    ...(undo === undefined ? {} : { prepare: async (v: Victim) => void expect((await v.admin.post(`/admin/users/${v.userId}/${undo}`, { reason: 'CSRF test setup' })).statusCode).toBe(303) }),
+  };
 }
 
 /** Every form the pages POST (the test below checks this list against the server's routes). */
@@ -234,6 +256,13 @@ const forms: Record<string, FormSpec> = {
   '/verify-email': { who: 'anonymous', url: () => '/verify-email', fields: (v) => ({ token: v.verificationToken }) },
   '/account/email': { who: 'signedIn', url: () => '/account/email', fields: () => ({ email: `${uniqueUsername('forged')}@example.com` }) },
   '/account/email/verification': { who: 'signedIn', url: () => '/account/email/verification', fields: () => ({}) },
+  '/admin/users/:id/reset-second-factors': adminForm('reset-second-factors'),
+  '/admin/users/:id/end-sessions': adminForm('end-sessions'),
+  '/admin/users/:id/lock': adminForm('lock'),
+  '/admin/users/:id/unlock': adminForm('unlock', 'lock'),
+  '/admin/users/:id/force-password-reset': adminForm('force-password-reset'),
+  '/admin/users/:id/delete': adminForm('delete'),
+  '/admin/users/:id/cancel-deletion': adminForm('cancel-deletion', 'delete'),
   '/reset-password': { who: 'anonymous', url: () => '/reset-password', fields: (v) => ({ username: v.username, code: v.resetCode, new_password: 'a forged new passphrase' }) },
 };
 
@@ -321,6 +350,7 @@ describe('SS-08: the page forms refuse requests without their CSRF token', () =>
       await attacker.get('/sign-in');
       const signUpName = uniqueUsername('forged');
       const own = victim[spec.who];
+      await spec.prepare?.(victim);
       // Codes for the forms that take one are computed at the moment they are sent.
       t.clock.advanceSeconds(31); // fresh TOTP step, and past the SMS resend interval
       const before = await stateOf(victim, signUpName);
@@ -394,6 +424,11 @@ async function visitEveryPage(): Promise<Array<{ url: string; state: string; res
   for (const url of ['/', '/account', '/account?done=verified', '/account/events', '/account/verify', '/account/verify?method=recovery', '/account/verify?next=/enroll', '/enroll', '/enroll/totp', '/sign-in', '/sign-up']) {
     await visit(member, 'signed in', url);
   }
+  // The admin console, as an admin (the member, given the role) sees it.
+  await grantRoleFromCli(t.ctx, user.username, 'admin', 'csrf test');
+  const memberId = (await t.ctx.db.selectFrom('users').select('id').where('username', '=', user.username).executeTakeFirstOrThrow()).id;
+  for (const url of ['/admin', `/admin?q=${user.username}`, `/admin/users/${memberId}`, `/admin/users/${memberId}?done=lock`, `/admin/users/${memberId}/end-sessions`]) await visit(member, 'signed in as an admin', url);
+  await visit(anonymous, 'anonymous', '/admin');
   const waiting = browser();
   t.clock.advanceSeconds(30);
   await waiting.get('/sign-in');

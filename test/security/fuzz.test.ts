@@ -65,7 +65,7 @@ const pageRoutes = pagePostPathsOf(t.app);
 const pageScriptEndpoints = new Set(['/sign-in/passkey/options']);
 
 /** The fields the page forms send (whichever page): real names make the fuzzer reach the flows. */
-const pageFields = ['username', 'password', 'email', 'code', 'challenge_id', 'factor_id', 'credential', 'recovery_code', 'remember_device', 'next', 'label', 'phone', 'current_password', 'new_password', 'replaces'];
+const pageFields = ['username', 'password', 'email', 'code', 'challenge_id', 'factor_id', 'credential', 'recovery_code', 'remember_device', 'next', 'label', 'phone', 'current_password', 'new_password', 'replaces', 'reason'];
 
 // ---------------------------------------------------------------------------------------------
 // Real secrets and ids, as placeholders the generators mix in and each run makes real

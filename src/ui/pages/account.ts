@@ -25,6 +25,8 @@ import { deviceName } from '../device-name.js';
 import { errorsFrom, field } from '../forms.js';
 import { html, type SafeHtml } from '../html.js';
 import { formValue, noticeFrom, type PageKit } from '../kit.js';
+import { eventName } from '../event-names.js';
+import { factorNames } from '../factor-names.js';
 import { localTime } from '../local-time.js';
 import { clearSignIn, setSignedIn, signedInSession } from '../page-session.js';
 import { safeLocalPath } from '../redirects.js';
@@ -34,49 +36,7 @@ import { passkeyAbility, passkeyFacts, renderPasskeyOffer, renderPasskeySignal }
 import { renderRecoveryCodes } from './recovery-codes.js';
 import { challengeState, promptFailure, promptState, startPromptChallenge, verifyFromForm } from './second-factor.js';
 
-const factorNames: Record<string, string> = { totp: 'Authenticator app', sms: 'Text messages', email: 'E-mail codes', webauthn: 'Passkey' };
 
-const eventNames: Record<string, string> = {
-  'user.registered': 'Account created',
-  'login.password_failed': 'Wrong password entered',
-  'login.password_verified': 'Password accepted',
-  'login.completed': 'Signed in',
-  'mfa.failed': 'Wrong code entered',
-  'mfa.replay_rejected': 'A used code was tried again',
-  'mfa.attempts_exhausted': 'Too many wrong codes',
-  'factor.enrolled': 'Factor setup started',
-  'factor.activated': 'Factor added',
-  'factor.removed': 'Factor removed',
-  'factor.renamed': 'Factor renamed',
-  'recovery_code.used': 'Recovery code used',
-  'recovery_codes.issued': 'New recovery codes issued',
-  'token.refresh_reuse_detected': 'A session was ended: its token was used twice',
-  'token.refresh_grace_replay': 'A session renewal was repeated within seconds and answered again',
-  'session.revoked': 'Session ended',
-  'step_up.completed': 'Identity confirmed again',
-  'oidc.login': 'Signed in to an application',
-  'forward_auth.denied': 'Refused by an application’s access rules',
-  'password.changed': 'Password changed',
-  'password.removed': 'Password removed: passkey sign-in only',
-  'password.set': 'Password set',
-  'password.change_failed': 'Password change refused',
-  'password.reset_requested': 'Password reset asked for',
-  'password.reset': 'Password reset',
-  'password.reset_failed': 'Wrong password reset code',
-  'login.throttled': 'Sign-in attempt refused: too many failures',
-  'account.locked': 'Account locked after too many failures',
-  'admin.account_unlocked': 'Account unlocked by an administrator',
-  'trusted_device.added': 'Browser remembered',
-  'trusted_device.used': 'Signed in from a remembered browser',
-  'trusted_device.revoked': 'Remembered browser forgotten',
-  'challenge.sent': 'Code sent',
-  'admin.factors_reset': 'Factors reset by an administrator',
-  'webauthn.counter_regression': 'A passkey looked cloned and was refused',
-  'email.verification_sent': 'Verification link sent',
-  'email.verified': 'E-mail address confirmed',
-  'email.changed': 'E-mail address changed',
-  'send_budget.exhausted': 'Messages paused: too many were sent',
-};
 
 function factorDetail(factor: FactorView): SafeHtml {
   const parts = [factor.destination ?? '', factor.status === 'pending' ? 'setup not finished' : '', factor.last_used_at === null ? '' : html`last used ${localTime(factor.last_used_at)}`];
@@ -365,7 +325,7 @@ function renderEvents(events: SecurityEventView[]): SafeHtml {
   <thead><tr><th scope="col">What</th><th scope="col">When</th><th scope="col">From</th></tr></thead>
   <tbody>${events.map(
     (event) =>
-      html`<tr data-event-id="${event.id}"><td data-label="What">${eventNames[event.type] ?? event.type}${event.count > 1 ? ` (${event.count} times)` : ''}</td><td data-label="When">${localTime(event.created_at)}</td><td data-label="From">${event.ip ?? ''}</td></tr>`,
+      html`<tr data-event-id="${event.id}"><td data-label="What">${eventName(event.type)}${event.count > 1 ? ` (${event.count} times)` : ''}</td><td data-label="When">${localTime(event.created_at)}</td><td data-label="From">${event.ip ?? ''}</td></tr>`,
   )}</tbody>
 </table>`;
 }
