@@ -11,3 +11,4 @@ export { forcePasswordReset } from './actions/force-password-reset.js';
 export { deleteUser, cancelUserDeletion } from './actions/delete-user.js';
 export { resetSecondFactors } from './actions/reset-second-factors.js';
 export { grantRole, revokeRole } from './actions/grant-role.js';
+export { exportUsers, adminExportColumns, type AdminExportFilters } from './user-export.js';

@@ -43,6 +43,7 @@ const eventNames: Readonly<Record<string, string>> = {
   'admin.deletion_cancelled': 'Account deletion cancelled by an administrator',
   'admin.role_granted': 'Admin role granted',
   'admin.role_revoked': 'Admin role removed',
+  'admin.users_exported': 'Users exported by this administrator',
   'webauthn.counter_regression': 'A passkey looked cloned and was refused',
   'email.verification_sent': 'Verification link sent',
   'email.verified': 'E-mail address confirmed',

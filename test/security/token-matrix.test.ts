@@ -182,6 +182,7 @@ function adminRouteSpecs(): Record<string, RouteSpec> {
   const reason = { reason: 'the token matrix' };
   const specs: Record<string, RouteSpec> = {
     'GET /v1/admin/users': { request: () => ({ method: 'GET', url: '/v1/admin/users' }), expected: noRole },
+    'POST /v1/admin/users/export': { request: () => ({ method: 'POST', url: '/v1/admin/users/export', body: reason }), expected: noRole },
     'GET /v1/admin/users/{id}': { request: (s) => ({ method: 'GET', url: `/v1/admin/users/${s.userId}` }), expected: noRole },
     'DELETE /v1/admin/users/{id}': { request: (s) => ({ method: 'DELETE', url: `/v1/admin/users/${s.userId}`, body: reason }), expected: noRole },
     'POST /v1/admin/users/{id}/roles': { request: (s) => ({ method: 'POST', url: `/v1/admin/users/${s.userId}/roles`, body: { ...reason, role: 'admin' } }), expected: noRole },

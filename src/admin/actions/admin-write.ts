@@ -42,13 +42,13 @@ export async function prepareAdminWrite(ctx: FlowContext, actor: AdminActor, use
   const checkedReason = checkReason(reason);
   const target = await findAdminTarget(ctx, userId);
   requireRightOver(actor, await rolesOfUser(ctx.db, target.id));
+  return { target, reason: checkedReason, audit: adminAudit(actor, checkedReason), operator: `admin:${actor.auth.user.username}` };
+}
+
+/** Who acted and why, as every admin event records it. */
+export function adminAudit(actor: AdminActor, checkedReason: string): OperatorAudit {
   const admin = actor.auth.user;
-  return {
-    target,
-    reason: checkedReason,
-    audit: { admin_id: admin.id, admin_username: admin.username, admin_session_id: actor.auth.session.id, reason: checkedReason },
-    operator: `admin:${admin.username}`,
-  };
+  return { admin_id: admin.id, admin_username: admin.username, admin_session_id: actor.auth.session.id, reason: checkedReason };
 }
 
 export function recordAdminEvent(ctx: FlowContext, type: SecurityEventType, write: AdminWrite, details: Record<string, string | number | boolean | null> = {}): void {

@@ -54,6 +54,7 @@ export type SecurityEventType =
   | 'admin.user_deleted'
   | 'admin.role_granted'
   | 'admin.role_revoked'
+  | 'admin.users_exported'
   | 'trusted_device.added'
   | 'trusted_device.used'
   | 'trusted_device.revoked'
@@ -117,6 +118,7 @@ const neverCapped = new Set<SecurityEventType>([
   'admin.user_deleted',
   'admin.role_granted',
   'admin.role_revoked',
+  'admin.users_exported',
   'trusted_device.added',
   'token.refresh_reuse_detected',
   'signing_key.rotated',

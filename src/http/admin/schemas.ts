@@ -75,3 +75,7 @@ export const searchQuerystring = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** The export takes the search's filters (no page: it streams every match) and the reason. */
+const { limit: _limit, after: _after, ...searchFilters } = searchQuerystring.properties;
+export const exportBody = Type.Object({ ...searchFilters, reason: reasonBody.properties.reason }, { additionalProperties: false });

@@ -4,13 +4,15 @@
 // caller without the right learns nothing about what a valid request would look like.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
+import { Readable } from 'node:stream';
+import { Type, type Static } from 'typebox';
 import { TwofoldError } from '../../errors.js';
 import type { FlowContext } from '../../flows/shared/context.js';
 import {
   cancelUserDeletion,
   deleteUser,
   endUserSessions,
+  exportUsers,
   forcePasswordReset,
   grantRole,
   lockUser,
@@ -21,10 +23,11 @@ import {
   showUser,
   unlockUser,
   type AdminActor,
+  type AdminExportFilters,
   type AdminUserDetails,
 } from '../../admin/index.js';
 import { accessAuthOf } from '../authenticate.js';
-import { adminUserDetailsSchema, adminUserSummarySchema, reasonBody, roleBody, searchQuerystring, userIdParams } from './schemas.js';
+import { adminUserDetailsSchema, adminUserSummarySchema, exportBody, reasonBody, roleBody, searchQuerystring, userIdParams } from './schemas.js';
 
 const actors = new WeakMap<FastifyRequest, AdminActor>();
 
@@ -38,6 +41,23 @@ function actorOf(request: FastifyRequest): AdminActor {
   const actor = actors.get(request);
   if (actor === undefined) throw new TypeError(`route ${request.routeOptions.url} did not check the admin`);
   return actor;
+}
+
+type SearchFilterParameters = Omit<Static<typeof searchQuerystring>, 'limit' | 'after'>;
+
+/** The search's filters as the API spells them (strings), as searchUsers and exportUsers take them. */
+function filtersOf(parameters: SearchFilterParameters): AdminExportFilters {
+  return {
+    q: parameters.q,
+    email: parameters.email,
+    phoneSuffix: parameters.phone_suffix,
+    createdAfter: timeOf('created_after', parameters.created_after),
+    createdBefore: timeOf('created_before', parameters.created_before),
+    lastSignInAfter: timeOf('last_sign_in_after', parameters.last_sign_in_after),
+    lastSignInBefore: timeOf('last_sign_in_before', parameters.last_sign_in_before),
+    locked: parameters.locked === undefined ? undefined : parameters.locked === 'true',
+    hasFactor: parameters.has_factor as AdminExportFilters['hasFactor'],
+  };
 }
 
 function timeOf(name: string, value: string | undefined): number | undefined {
@@ -83,21 +103,32 @@ export function adminRoutes(app: FastifyInstance, ctx: FlowContext): void {
         response: { 200: Type.Object({ users: Type.Array(adminUserSummarySchema), next: Type.Unsafe<string | null>({ type: ['string', 'null'] }) }) },
       },
     },
-    async (request) => {
-      const query = request.query;
-      return searchUsers(ctx, actorOf(request), {
-        q: query.q,
-        email: query.email,
-        phoneSuffix: query.phone_suffix,
-        createdAfter: timeOf('created_after', query.created_after),
-        createdBefore: timeOf('created_before', query.created_before),
-        lastSignInAfter: timeOf('last_sign_in_after', query.last_sign_in_after),
-        lastSignInBefore: timeOf('last_sign_in_before', query.last_sign_in_before),
-        locked: query.locked === undefined ? undefined : query.locked === 'true',
-        hasFactor: query.has_factor as 'totp' | 'sms' | 'email' | 'webauthn' | 'any' | 'none' | undefined,
-        limit: query.limit === undefined ? undefined : Number(query.limit),
-        after: query.after,
-      });
+    async (request) => searchUsers(ctx, actorOf(request), { ...filtersOf(request.query), limit: request.query.limit === undefined ? undefined : Number(request.query.limit), after: request.query.after }),
+  );
+
+  typed.post(
+    '/v1/admin/users/export',
+    {
+      config: { auth: 'access' },
+      preValidation: checkAdmin(ctx, 'read'),
+      schema: {
+        tags,
+        summary: 'Export every user the filters match as CSV (admin or support; a reason is required and audited)',
+        description:
+          'The search\'s filters, as strings in a JSON body, and a reason; the answer is text/csv streamed row by row. Cells a spreadsheet would evaluate (starting with = + - @, tab, CR or LF) start with an apostrophe.',
+        body: exportBody,
+        response: { 200: { description: 'text/csv: a header line, then one line per user', content: { 'text/csv': { schema: {} } } } },
+      },
+    },
+    async (request, reply) => {
+      const { reason, ...filters } = request.body;
+      const lines = exportUsers(ctx, actorOf(request), filtersOf(filters), reason);
+      const day = new Date(ctx.now()).toISOString().slice(0, 10);
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="twofold-users-${day}.csv"`)
+        .header('cache-control', 'no-store')
+        .send(Readable.from(lines));
     },
   );
 
