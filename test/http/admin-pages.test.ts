@@ -5,13 +5,16 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grantRoleFromCli } from '../../src/admin/index.js';
-import { registerUser, signUp, totpCode, uniqueUsername, type SignedUp } from '../helpers/flow.js';
+import { bearer, postJson, registerUser, signUp, totpCode, uniqueUsername, type SignedUp } from '../helpers/flow.js';
+import { enrollDestination, uniqueEmail } from '../helpers/otp.js';
+import { lastSentCode } from '../helpers/outbox.js';
 import { PageBrowser, pageCookies } from '../helpers/page-browser.js';
 import { startTestTwofold, type TestTwofold } from '../helpers/twofold.js';
 
 let t: TestTwofold;
 beforeAll(async () => {
-  t = await startTestTwofold();
+  // E-mail codes on, so the step-up prompt's choice can be checked (they are off by default).
+  t = await startTestTwofold({ env: { TWOFOLD_FACTORS: 'totp,sms,email,webauthn,recovery' } });
 });
 afterAll(async () => t?.close());
 
@@ -84,6 +87,24 @@ describe('AD-01: who gets into the admin console', () => {
     // The search keeps its filters through the detour.
     t.clock.advanceSeconds(301);
     expect((await browser.get('/admin?q=abc&locked=yes')).headers.location).toBe(`/account/verify?next=${encodeURIComponent('/admin?q=abc&locked=yes')}`);
+  });
+
+  it('the step-up prompt on the way back to the console offers no e-mail code (requireAdmin takes none: OB-05); elsewhere it still does', async () => {
+    const admin = await userWithRole('admin');
+    const address = uniqueEmail();
+    const enroll = await enrollDestination(t, admin.accessToken, { type: 'email', email: address });
+    expect(enroll.statusCode, enroll.body).toBe(201);
+    const confirm = await postJson(t.app, `/v1/factors/${enroll.json().factor_id}/verify`, { code: await lastSentCode(t, address) }, bearer(admin.accessToken));
+    expect(confirm.statusCode, confirm.body).toBe(200);
+    const browser = await browserOf(admin);
+    t.clock.advanceSeconds(301);
+    const forAdmin = await browser.get(`/account/verify?next=${encodeURIComponent('/admin')}`);
+    expectPage(forAdmin, 200);
+    expect(forAdmin.body).toContain('authenticator app');
+    expect(forAdmin.body).not.toContain(`value="${enroll.json().factor_id}"`);
+    const forAccount = await browser.get(`/account/verify?next=${encodeURIComponent('/account')}`);
+    expectPage(forAccount, 200);
+    expect(forAccount.body).toContain(`value="${enroll.json().factor_id}"`);
   });
 
   it('a signed-in user without an admin role gets a 403 page, not the console', async () => {

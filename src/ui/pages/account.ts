@@ -280,9 +280,15 @@ ${olderEventsLink(page.nextBefore)}
     // (after "Use passkey", or a refused answer) offers passkeys only too. (What the application
     // gets is decided at the provider, whatever is answered here.)
     const passkeysOnly = (request.query as Record<string, unknown>)['factor'] === 'passkey';
+    // The admin console takes no e-mail code as its recent second factor (requireAdmin, OB-05):
+    // offering one there would send the admin round in a circle.
+    const next = state.next ?? '';
+    const forAdmin = next === '/admin' || next.startsWith('/admin/') || next.startsWith('/admin?');
     const shown = passkeysOnly
       ? { ...state, factors: state.factors.filter((factor) => factor.type === 'webauthn'), recoveryEnabled: false, action: `${state.action}?factor=passkey`, challengeAction: `${state.challengeAction}?factor=passkey` }
-      : state;
+      : forAdmin
+        ? { ...state, factors: state.factors.filter((factor) => factor.type !== 'email') }
+        : state;
     return kit.render(request, reply, { title: 'Confirm it’s you', signedIn: true, status, notice: { kind: 'info', text: 'This change needs a second factor from the last few minutes.' } }, (csrf) => renderFactorPrompt(shown, csrf));
   };
 
