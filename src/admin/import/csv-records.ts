@@ -2,6 +2,7 @@
 // newlines, so a record can span lines; it is still capped at maxRecordBytes in all.
 import type { Readable } from 'node:stream';
 import { maxRecordBytes, readBoundedLines } from './bounded-lines.js';
+import { toSourceRecord, type ImportCandidate, type SourceRecord } from './import-record.js';
 
 export type CsvRecord = { lineNumber: number; fields: Record<string, string> } | { lineNumber: number; problem: 'too_large' | 'malformed'; detail: string };
 
@@ -115,4 +116,16 @@ export function parseCsvLine(text: string): string[] | 'open' | undefined {
   if (quoted) return 'open';
   fields.push(field);
   return fields;
+}
+
+/** The people of a CSV export keyed by its `id` column: each row made a candidate by `toCandidate`, each unreadable row a skip. */
+export async function* csvSourceRecords(input: Readable, toCandidate: (row: Record<string, string>) => ImportCandidate): AsyncGenerator<SourceRecord> {
+  for await (const record of readCsvRecords(input)) {
+    if ('problem' in record) {
+      yield { kind: 'skip', position: record.lineNumber, sourceId: null, reason: record.problem === 'too_large' ? 'record_too_large' : 'malformed_record', detail: record.detail };
+      continue;
+    }
+    const row = record.fields;
+    yield toSourceRecord(record.lineNumber, row['id'] ?? null, () => toCandidate(row));
+  }
 }

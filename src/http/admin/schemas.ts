@@ -1,7 +1,7 @@
 // Response schemas of the admin API. Serialization keeps only the properties listed here, so a
 // field added to a view by mistake (a hash, a seed) still never leaves the server (AD-02).
 import { Type } from 'typebox';
-import { factorSchema, isoTimeSchema, nullableIsoTime, nullableString, sessionSchema } from '../schemas/common.js';
+import { factorSchema, isoTimeSchema, nullableIsoTime, nullableString, securityEventSchema, sessionSchema } from '../schemas/common.js';
 
 export const adminUserSummarySchema = Type.Object({
   id: Type.String(),
@@ -19,17 +19,6 @@ export const adminUserSummarySchema = Type.Object({
 });
 
 const trustedDeviceSchema = Type.Object({ id: Type.String(), label: nullableString, created_at: isoTimeSchema, expires_at: isoTimeSchema, last_used_at: nullableIsoTime });
-
-const securityEventSchema = Type.Object({
-  id: Type.String(),
-  type: Type.String(),
-  created_at: isoTimeSchema,
-  ip: nullableString,
-  user_agent: nullableString,
-  details: Type.Object({}, { additionalProperties: true }),
-  count: Type.Integer(),
-  last_at: nullableIsoTime,
-});
 
 export const adminUserDetailsSchema = Type.Object({
   ...adminUserSummarySchema.properties,

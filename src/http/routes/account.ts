@@ -10,7 +10,7 @@ import { listOwnSecurityEvents } from '../../flows/account/recent-events.js';
 import { defaultSessionsPageSize, listOwnSessions, revokeOtherSessions, revokeOwnSession, sessionsPageCursorOf } from '../../flows/sessions/sessions.js';
 import { defaultTrustedDevicesPageSize, forgetOwnTrustedDevice, listOwnTrustedDevices, trustedDevicesPageCursorOf } from '../../flows/factors/trusted-devices.js';
 import { accessAuthOf, requestMeta } from '../authenticate.js';
-import { idSchema, isoTimeSchema, nullableIsoTime, nullableString, recoveryCodeSchema, sessionSchema } from '../schemas/common.js';
+import { idSchema, isoTimeSchema, nullableIsoTime, nullableString, recoveryCodeSchema, securityEventSchema, sessionSchema } from '../schemas/common.js';
 
 const passwordBody = Type.Object(
   {
@@ -150,18 +150,7 @@ export function accountRoutes(app: FastifyInstance, ctx: FlowContext): void {
         querystring: Type.Object({ limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$' })), before: Type.Optional(Type.String({ maxLength: 64, pattern: '^evt_[A-Za-z0-9_-]+$' })) }),
         response: {
           200: Type.Object({
-            events: Type.Array(
-              Type.Object({
-                id: Type.String(),
-                type: Type.String(),
-                created_at: isoTimeSchema,
-                ip: nullableString,
-                user_agent: nullableString,
-                details: Type.Object({}, { additionalProperties: true }),
-                count: Type.Integer({ minimum: 1, description: 'How many identical events (same type, address and details, close together) this entry stands for' }),
-                last_at: nullableIsoTime,
-              }),
-            ),
+            events: Type.Array(securityEventSchema),
             next_before: nullableString,
           }),
         },

@@ -41,6 +41,18 @@ export const factorSchema = Type.Object({
   last_used_at: nullableIsoTime,
 });
 
+/** A security event as its owner (GET /v1/me/events) and an admin (GET /v1/admin/users/{id}) see it. */
+export const securityEventSchema = Type.Object({
+  id: Type.String(),
+  type: Type.String(),
+  created_at: isoTimeSchema,
+  ip: nullableString,
+  user_agent: nullableString,
+  details: Type.Object({}, { additionalProperties: true }),
+  count: Type.Integer({ minimum: 1, description: 'How many identical events (same type, address and details, close together) this entry stands for' }),
+  last_at: nullableIsoTime,
+});
+
 export const sessionSchema = Type.Object({
   id: Type.String(),
   created_at: isoTimeSchema,

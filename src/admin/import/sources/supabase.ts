@@ -9,40 +9,33 @@
 // encrypted_password is bcrypt ($2a$10$…); mfa_factors.secret is base32 (unless the project turned
 // on GoTrue's database encryption: such secrets are refused, the person re-enrolls).
 import type { Readable } from 'node:stream';
-import { readCsvRecords } from '../csv-records.js';
-import { optionalString, optionalTime, refuse, requiredId, toSourceRecord, type SourceRecord } from '../import-record.js';
+import { csvSourceRecords } from '../csv-records.js';
+import { optionalString, optionalTime, refuse, requiredId, type SourceRecord } from '../import-record.js';
 import { acceptImportedHash } from '../imported-password.js';
 import { totpSecretFromBase32 } from '../totp-secret.js';
 import { usernameCandidates } from '../usernames.js';
 
-export async function* readSupabaseUsers(input: Readable, now: number): AsyncGenerator<SourceRecord> {
-  for await (const record of readCsvRecords(input)) {
-    if ('problem' in record) {
-      yield { kind: 'skip', position: record.lineNumber, sourceId: null, reason: record.problem === 'too_large' ? 'record_too_large' : 'malformed_record', detail: record.detail };
-      continue;
-    }
-    const row = record.fields;
-    yield toSourceRecord(record.lineNumber, row['id'] ?? null, () => {
-      const id = requiredId(row, 'id');
-      const email = optionalString(row, 'email', 320);
-      const password = optionalString(row, 'encrypted_password');
-      if (password === null) refuse('no_password', 'the user has no password (a magic link, phone or social sign-in only)');
-      const bannedUntil = optionalTime(row, 'banned_until');
-      const secrets = optionalString(row, 'totp_secrets', 4096);
-      return {
-        sourceId: id,
-        usernames: usernameCandidates(null, email, id),
-        email,
-        emailVerified: optionalTime(row, 'email_confirmed_at') !== null,
-        // Supabase stores phone numbers without the "+".
-        phone: withPlus(optionalString(row, 'phone', 64)),
-        passwordHash: acceptImportedHash(password),
-        totpSecrets: secrets === null ? [] : secrets.split(' ').filter((secret) => secret !== '').map(totpSecretFromBase32),
-        disabled: bannedUntil !== null && bannedUntil > now,
-        createdAt: optionalTime(row, 'created_at'),
-      };
-    });
-  }
+export function readSupabaseUsers(input: Readable, now: number): AsyncGenerator<SourceRecord> {
+  return csvSourceRecords(input, (row) => {
+    const id = requiredId(row, 'id');
+    const email = optionalString(row, 'email', 320);
+    const password = optionalString(row, 'encrypted_password');
+    if (password === null) refuse('no_password', 'the user has no password (a magic link, phone or social sign-in only)');
+    const bannedUntil = optionalTime(row, 'banned_until');
+    const secrets = optionalString(row, 'totp_secrets', 4096);
+    return {
+      sourceId: id,
+      usernames: usernameCandidates(null, email, id),
+      email,
+      emailVerified: optionalTime(row, 'email_confirmed_at') !== null,
+      // Supabase stores phone numbers without the "+".
+      phone: withPlus(optionalString(row, 'phone', 64)),
+      passwordHash: acceptImportedHash(password),
+      totpSecrets: secrets === null ? [] : secrets.split(' ').filter((secret) => secret !== '').map(totpSecretFromBase32),
+      disabled: bannedUntil !== null && bannedUntil > now,
+      createdAt: optionalTime(row, 'created_at'),
+    };
+  });
 }
 
 function withPlus(phone: string | null): string | null {

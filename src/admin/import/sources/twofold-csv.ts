@@ -6,36 +6,29 @@
 // $pbkdf2-sha1|sha256|sha512$i=…[,l=…]$<salt>$<key> (base64 salt and key); totp_secret in base32
 // (SHA-1, 6 digits, 30 s); booleans true/false; created_at ISO 8601 or milliseconds.
 import type { Readable } from 'node:stream';
-import { readCsvRecords } from '../csv-records.js';
-import { optionalBoolean, optionalString, optionalTime, refuse, requiredId, toSourceRecord, type SourceRecord } from '../import-record.js';
+import { csvSourceRecords } from '../csv-records.js';
+import { optionalBoolean, optionalString, optionalTime, refuse, requiredId, type SourceRecord } from '../import-record.js';
 import { acceptImportedHash } from '../imported-password.js';
 import { totpSecretFromBase32 } from '../totp-secret.js';
 import { usernameCandidates } from '../usernames.js';
 
-export async function* readTwofoldCsvUsers(input: Readable): AsyncGenerator<SourceRecord> {
-  for await (const record of readCsvRecords(input)) {
-    if ('problem' in record) {
-      yield { kind: 'skip', position: record.lineNumber, sourceId: null, reason: record.problem === 'too_large' ? 'record_too_large' : 'malformed_record', detail: record.detail };
-      continue;
-    }
-    const row = record.fields;
-    yield toSourceRecord(record.lineNumber, row['id'] ?? null, () => {
-      const id = requiredId(row, 'id');
-      const email = optionalString(row, 'email', 320);
-      const password = optionalString(row, 'password_hash');
-      if (password === null) refuse('no_password', 'password_hash is empty');
-      const totp = optionalString(row, 'totp_secret', 512);
-      return {
-        sourceId: id,
-        usernames: usernameCandidates(optionalString(row, 'username', 255), email, id),
-        email,
-        emailVerified: optionalBoolean(row, 'email_verified'),
-        phone: optionalString(row, 'phone', 64),
-        passwordHash: acceptImportedHash(password),
-        totpSecrets: totp === null ? [] : [totpSecretFromBase32(totp)],
-        disabled: optionalBoolean(row, 'disabled'),
-        createdAt: optionalTime(row, 'created_at'),
-      };
-    });
-  }
+export function readTwofoldCsvUsers(input: Readable): AsyncGenerator<SourceRecord> {
+  return csvSourceRecords(input, (row) => {
+    const id = requiredId(row, 'id');
+    const email = optionalString(row, 'email', 320);
+    const password = optionalString(row, 'password_hash');
+    if (password === null) refuse('no_password', 'password_hash is empty');
+    const totp = optionalString(row, 'totp_secret', 512);
+    return {
+      sourceId: id,
+      usernames: usernameCandidates(optionalString(row, 'username', 255), email, id),
+      email,
+      emailVerified: optionalBoolean(row, 'email_verified'),
+      phone: optionalString(row, 'phone', 64),
+      passwordHash: acceptImportedHash(password),
+      totpSecrets: totp === null ? [] : [totpSecretFromBase32(totp)],
+      disabled: optionalBoolean(row, 'disabled'),
+      createdAt: optionalTime(row, 'created_at'),
+    };
+  });
 }
