@@ -186,6 +186,8 @@ describe('errors are pages with their message, user data is text', () => {
     ['/admin?q=a&q=b', 400],
     ['/admin?after=not-a-cursor', 400],
     ['/admin?phone=call-me', 400],
+    ['/admin?created_from=2026-02-30', 400],
+    ['/admin?signed_in_to=yesterday', 400],
     [`/admin?q=${'x'.repeat(400)}`, 400],
     ['/admin/users/usr_doesnotexist', 404],
     ['/admin/users/usr_doesnotexist/end-sessions', 404],
@@ -227,6 +229,32 @@ describe('errors are pages with their message, user data is text', () => {
     expect(shown(second)).toHaveLength(1);
     expect(new Set([...shown(first), ...shown(second)])).toEqual(ids);
     expect(second.body).not.toContain('data-next-page');
+  });
+
+  it('the search filters by the day of sign-up and of the last sign-in, both ends included, and the next page keeps them', async () => {
+    const prefix = uniqueUsername('days');
+    const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    const early = await registerUser(t, { username: `${prefix}a` });
+    const earlyDay = dayOf(t.clock.now());
+    t.clock.advanceSeconds(3 * 86_400);
+    const late = await signUp(t, { username: `${prefix}b` });
+    const lateDay = dayOf(t.clock.now());
+    const browser = await browserOf(late);
+    await grantRoleFromCli(t.ctx, late.username, 'admin', 'test');
+    const shown = (page: LightMyRequestResponse) => [...page.body.matchAll(/data-user-id="([^"]+)"/g)].map((match) => match[1]!);
+    const search = async (query: string) => {
+      const page = await browser.get(`/admin?q=${prefix}&${query}`);
+      expectPage(page, 200, query);
+      return shown(page).sort();
+    };
+    expect(await search(`created_from=${earlyDay}&created_to=${earlyDay}`)).toEqual([early.userId]);
+    expect(await search(`created_from=${lateDay}`)).toEqual([late.userId]);
+    expect(await search(`created_to=${lateDay}`)).toEqual([early.userId, late.userId].sort());
+    // Only the second person ever completed a sign-in (the first registered and stopped there).
+    expect(await search(`signed_in_from=${lateDay}&signed_in_to=${lateDay}`)).toEqual([late.userId]);
+    expect(await search(`signed_in_to=${earlyDay}`)).toEqual([]);
+    const page = await browser.get(`/admin?q=${prefix}&created_from=${earlyDay}`);
+    expect(page.body).toContain(`name="created_from" type="date" value="${earlyDay}"`);
   });
 
   it('the search finds a user by username; filters that match nobody say so', async () => {

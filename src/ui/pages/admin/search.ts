@@ -1,5 +1,5 @@
 // The console's search: the filters of GET /admin (username or e-mail, phone number ending,
-// locked, which second factor) read from the query string into the admin API's query, and the
+// locked, which second factor, signed-up and last-sign-in days) read from the query string into the admin API's query, and the
 // page with the form and a page of results ("Next page" carries the API's opaque cursor and the
 // same filters). A filter the form cannot produce is refused with a page that says which.
 import type { AdminUserQuery, AdminUserSummary } from '../../../admin/index.js';
@@ -32,7 +32,29 @@ export interface SearchForm {
   phone: string;
   locked: string;
   factor: string;
+  /** Days (YYYY-MM-DD, UTC), both ends included: signed up, last signed in. */
+  createdFrom: string;
+  createdTo: string;
+  signedInFrom: string;
+  signedInTo: string;
   after: string;
+}
+
+const dayMs = 86_400_000;
+
+/** A day typed in a date field (YYYY-MM-DD, a real date), or '' for none. */
+function day(query: Record<string, unknown>, name: string, label: string): string {
+  const value = text(query, name, label);
+  if (value === '') return '';
+  const start = /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(value) ? Date.parse(`${value}T00:00:00Z`) : Number.NaN;
+  if (Number.isNaN(start) || new Date(start).toISOString().slice(0, 10) !== value) throw new TwofoldError('invalid_request', `The filter “${label}” must be a date like 2026-12-31.`);
+  return value;
+}
+
+/** The first millisecond of a day (from), or of the day after it (to: the day itself is included). */
+function dayStart(value: string, include: 'from' | 'to'): number | undefined {
+  if (value === '') return undefined;
+  return Date.parse(`${value}T00:00:00Z`) + (include === 'to' ? dayMs : 0);
 }
 
 const textLimit = 320;
@@ -57,6 +79,10 @@ export function readSearchForm(query: unknown): SearchForm {
     phone: text(fields, 'phone', 'Phone number ends with'),
     locked: choice(fields, 'locked', 'Locked', lockedChoices),
     factor: choice(fields, 'factor', 'Second factor', factorChoices),
+    createdFrom: day(fields, 'created_from', 'Signed up from'),
+    createdTo: day(fields, 'created_to', 'Signed up until'),
+    signedInFrom: day(fields, 'signed_in_from', 'Last signed in from'),
+    signedInTo: day(fields, 'signed_in_to', 'Last signed in until'),
     after: text(fields, 'after', 'Next page'),
   };
 }
@@ -67,6 +93,10 @@ export function adminQueryOf(form: SearchForm): AdminUserQuery {
     ...(form.phone === '' ? {} : { phoneSuffix: form.phone }),
     ...(form.locked === '' ? {} : { locked: form.locked === 'yes' }),
     ...(form.factor === '' ? {} : { hasFactor: form.factor as AdminUserQuery['hasFactor'] }),
+    createdAfter: dayStart(form.createdFrom, 'from'),
+    createdBefore: dayStart(form.createdTo, 'to'),
+    lastSignInAfter: dayStart(form.signedInFrom, 'from'),
+    lastSignInBefore: dayStart(form.signedInTo, 'to'),
     ...(form.after === '' ? {} : { after: form.after }),
     limit: usersPerPage,
   };
@@ -78,10 +108,23 @@ function select(name: string, label: string, choices: ReadonlyArray<readonly [st
 </label>`;
 }
 
+/** The query string of the form's filters (the names the form uses), without the page. */
+function filterParameters(form: SearchForm): URLSearchParams {
+  const named: Record<string, string> = { q: form.q, phone: form.phone, locked: form.locked, factor: form.factor, created_from: form.createdFrom, created_to: form.createdTo, signed_in_from: form.signedInFrom, signed_in_to: form.signedInTo };
+  return new URLSearchParams(Object.entries(named).filter(([, value]) => value !== ''));
+}
+
 function nextPageLink(form: SearchForm, next: string | null): SafeHtml | string {
   if (next === null) return '';
-  const params = new URLSearchParams({ ...Object.fromEntries(Object.entries(form).filter(([name, value]) => name !== 'after' && value !== '')), after: next });
+  const params = filterParameters(form);
+  params.set('after', next);
   return html`<p><a class="button secondary" href="/admin?${params.toString()}" data-next-page>Next page</a></p>`;
+}
+
+function dateInput(name: string, label: string, value: string): SafeHtml {
+  return html`<label for="${name}">${label}
+    <input id="${name}" name="${name}" type="date" value="${value}">
+  </label>`;
 }
 
 /** A user's state in a word or two: what an operator looks for first. */
@@ -105,6 +148,10 @@ export function renderSearch(form: SearchForm, result: { users: AdminUserSummary
   </label>
   ${select('locked', 'Locked', lockedChoices, form.locked)}
   ${select('factor', 'Second factor', factorChoices, form.factor)}
+  ${dateInput('created_from', 'Signed up from', form.createdFrom)}
+  ${dateInput('created_to', 'Signed up until', form.createdTo)}
+  ${dateInput('signed_in_from', 'Last signed in from', form.signedInFrom)}
+  ${dateInput('signed_in_to', 'Last signed in until', form.signedInTo)}
   <div class="row"><button type="submit">Search</button><a class="button secondary" href="/admin">Clear</a></div>
 </form>
 <section aria-labelledby="results-heading">
