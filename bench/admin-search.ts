@@ -32,7 +32,7 @@ const start = Date.UTC(2024, 0, 1);
 const minuteMs = 60_000;
 const dayMs = 86_400_000;
 
-async function openBackend(backend: SearchBackend): Promise<{ opened: OpenedDatabase; dispose(): Promise<void> }> {
+async function openBackend(backend: SearchBackend): Promise<{ opened: OpenedDatabase; schema?: string; dispose(): Promise<void> }> {
   if (backend === 'sqlite') {
     const dir = makeTempDir('twofold-bench-admin-');
     const opened = openDatabase({ kind: 'sqlite', path: join(dir.path, 'admin.db') });
@@ -40,7 +40,7 @@ async function openBackend(backend: SearchBackend): Promise<{ opened: OpenedData
   }
   const schema = await createPostgresSchema();
   const opened = openDatabase({ kind: 'postgres', url: schema.url, schema: schema.schema, poolMax: 4, connectTimeoutMs: 10_000, queryTimeoutMs: 600_000 });
-  return { opened, dispose: () => schema.dispose() };
+  return { opened, schema: schema.schema, dispose: () => schema.dispose() };
 }
 
 /** Users [from, to) in one statement: hex-led names and addresses, random phones, 70% with an app, 1% locked. */
@@ -101,10 +101,11 @@ function searchKinds(users: number): Record<string, () => AdminUserQuery> {
 
 export async function measureAdminSearch(options: { backend: SearchBackend; users: number; searchesPerKind: number; log(message: string): void }): Promise<AdminSearchResult> {
   if (options.backend === 'postgres' && testDatabaseUrl === undefined) throw new Error('TWOFOLD_TEST_DATABASE_URL is not set');
-  const { opened, dispose } = await openBackend(options.backend);
+  const { opened, schema, dispose } = await openBackend(options.backend);
   try {
     const db = opened.db;
-    await migrateToLatest(db);
+    // Into the bench's own schema: the database's public one may hold another run's migrations.
+    await migrateToLatest(db, { schema });
     const began = performance.now();
     const batch = 100_000;
     for (let from = 0; from < options.users; from += batch) {

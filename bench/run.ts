@@ -225,8 +225,8 @@ async function forwardAuthGroup(): Promise<void> {
 }
 
 async function adminGroup(): Promise<void> {
-  // --admin-users=N measures on fewer users (a check that the harness works); the figures are for 1,000,000.
-  const users = Number(process.argv.find((arg) => arg.startsWith('--admin-users='))?.slice('--admin-users='.length) ?? 1_000_000);
+  // --admin-users=N measures on fewer users (a check that the harness works; --quick takes 100,000); the figures are for 1,000,000.
+  const users = Number(process.argv.find((arg) => arg.startsWith('--admin-users='))?.slice('--admin-users='.length) ?? (quick ? 100_000 : 1_000_000));
   const backends: SearchBackend[] = ['sqlite', ...(testDatabaseUrl === undefined ? [] : ['postgres' as const])];
   if (testDatabaseUrl === undefined) log('admin: TWOFOLD_TEST_DATABASE_URL is not set — PostgreSQL skipped');
   for (const backend of backends) {
