@@ -234,7 +234,7 @@ async function adminGroup(): Promise<void> {
     const search = await measureAdminSearch({ backend, users, searchesPerKind: quick ? 50 : 300, log });
     const size = users >= 1_000_000 ? `${users / 1_000_000}M` : `${users / 1_000}k`;
     record(figure(`admin-search-generate-${backend}-${size}`, search.generateSeconds, `s to generate ${users.toLocaleString('en')} users (70% with an app) in SQL`, 'lower'));
-    for (const [kind, p99] of search.p99MsByKind) record(figure(`admin-search-${kind}-${backend}-${size}`, p99, 'ms p99 of one search (a page of 50)', 'lower'));
+    for (const [kind, p99] of search.p99MsByKind) record(figure(`admin-search-${kind}-${backend}-${size}`, p99, 'ms p99 of one search (a page of 50)', 'lower', 50));
     record(figure(`admin-search-p99-${backend}-${size}`, search.p99Ms, 'ms p99 over every kind of search (a page of 50)', 'lower', 50));
   }
 }
@@ -246,7 +246,7 @@ async function importGroup(): Promise<void> {
   for (const backend of backends) {
     const result = await measureImportThroughput({ users, backend, log });
     record(figure(`bare-user-insert-${backend}`, result.bareInsertsPerSecond, 'users/s (one committed transaction each)', 'higher'));
-    record(against(`import-${backend}`, result.importedPerSecond, 'users/s (parse, cap, seal TOTP, user + factor + ledger rows per person, savepoints in batched transactions)', `bare-user-insert-${backend}`, result.bareInsertsPerSecond, 1));
+    record(against(`import-${backend}`, result.importedPerSecond, 'users/s (parse, cap, seal TOTP, user + factor + ledger rows per person, savepoints in batched transactions)', `bare-user-insert-${backend}`, result.bareInsertsPerSecond, null));
   }
 }
 
