@@ -63,6 +63,8 @@ export async function startBetterAuth(env: Record<string, string> = {}): Promise
       args: ['--import', 'tsx', serverScript],
       env: { NODE_ENV: 'production', PORT: String(port), BETTER_AUTH_BENCH_DIR: dir.path, BETTER_AUTH_SECRET: randomBytes(32).toString('base64url'), ...env },
       port,
+      // A process compiled by tsx on a loaded machine can take long to print its banner: a slow start is not a failure.
+      readyTimeoutMs: 120_000,
     });
     return {
       url: server.baseUrl,

@@ -19,7 +19,7 @@ export interface DpopRouteFigures {
 
 export async function measureDpopRoute(options: { rounds: number; durationSeconds: number; maxRequestsPerSecond: number }): Promise<DpopRouteFigures> {
   const port = await findFreePort();
-  const server = await startServerProcess({ command: process.execPath, args: ['--import', 'tsx', 'bench/dpop-route-server.ts'], env: { PORT: String(port), NODE_ENV: 'production' }, port });
+  const server = await startServerProcess({ command: process.execPath, args: ['--import', 'tsx', 'bench/dpop-route-server.ts'], env: { PORT: String(port), NODE_ENV: 'production' }, port, readyTimeoutMs: 120_000 });
   try {
     // One client key; the proofs are made before a run so the load generator only sends.
     const key = benchProofKey();

@@ -92,7 +92,7 @@ async function providerAccessToken(instance: string): Promise<string> {
 /** Userinfo requests per second of oidc-provider alone, as its own process (same 50 connections). */
 async function measureBareProviderUserinfo(loadSeconds: number): Promise<number> {
   const port = await findFreePort();
-  const server = await startServerProcess({ command: process.execPath, args: ['--import', 'tsx', 'bench/bare-oidc-provider-server.ts'], env: { PORT: String(port), NODE_ENV: 'production' }, port });
+  const server = await startServerProcess({ command: process.execPath, args: ['--import', 'tsx', 'bench/bare-oidc-provider-server.ts'], env: { PORT: String(port), NODE_ENV: 'production' }, port, readyTimeoutMs: 120_000 });
   try {
     const token = await (await fetch(`${server.baseUrl}/token`)).text();
     const load = await runLoad({ url: `${server.baseUrl}/oidc/me`, connections: 50, durationSeconds: loadSeconds, headers: { authorization: `Bearer ${token}` } });

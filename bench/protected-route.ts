@@ -13,7 +13,7 @@ export interface ProtectedRouteFigures {
 
 export async function measureProtectedRoute(options: { rounds: number; durationSeconds: number }): Promise<ProtectedRouteFigures> {
   const port = await findFreePort();
-  const server = await startServerProcess({ command: process.execPath, args: ['--import', 'tsx', 'bench/protected-route-server.ts'], env: { PORT: String(port), NODE_ENV: 'production' }, port });
+  const server = await startServerProcess({ command: process.execPath, args: ['--import', 'tsx', 'bench/protected-route-server.ts'], env: { PORT: String(port), NODE_ENV: 'production' }, port, readyTimeoutMs: 120_000 });
   try {
     const tokens = (await (await fetch(`${server.baseUrl}/tokens`)).json()) as string[];
     let next = 0;

@@ -28,6 +28,8 @@ export interface StartOptions {
   port: number;
   /** Resolves when stdout shows this; the default is the banner's "listening" line. */
   readyPattern?: RegExp;
+  /** How long the start may take; 30 s by default. */
+  readyTimeoutMs?: number;
 }
 
 export async function startServerProcess(options: StartOptions): Promise<ServerProcess> {
@@ -44,7 +46,8 @@ export async function startServerProcess(options: StartOptions): Promise<ServerP
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const readyPattern = options.readyPattern ?? /listening\s+http:/;
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start within 30 s:\n${output}`)), 30_000);
+    const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
+    const timer = setTimeout(() => reject(new Error(`server did not start within ${readyTimeoutMs / 1000} s:\n${output}`)), readyTimeoutMs);
     const check = () => {
       if (readyPattern.test(output)) {
         clearTimeout(timer);
