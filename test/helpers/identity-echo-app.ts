@@ -5,6 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
+import type { Page } from 'playwright-core';
 
 export interface EchoedRequest {
   method: string;
@@ -78,4 +79,9 @@ export async function startIdentityEchoApp(options: { issuer: string; audience: 
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
+}
+
+/** What the app showed the browser: the request as it reached the app (its page's #echo). */
+export async function echoOn(page: Page): Promise<EchoedRequest> {
+  return JSON.parse((await page.textContent('#echo')) ?? 'null') as EchoedRequest;
 }

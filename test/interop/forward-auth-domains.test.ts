@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestClock } from '../helpers/clock.js';
 import { chromiumAvailable, launchChromium } from '../helpers/browser.js';
 import { signUp, totpCode, type SignedUp } from '../helpers/flow.js';
-import { startIdentityEchoApp, type EchoedRequest, type IdentityEchoApp } from '../helpers/identity-echo-app.js';
+import { echoOn, startIdentityEchoApp, type EchoedRequest, type IdentityEchoApp } from '../helpers/identity-echo-app.js';
 import { findFreePort } from '../helpers/process.js';
 import { nginxSite, proxyAvailable, startNginx, type RunningProxy } from '../helpers/proxies.js';
 import { requirement } from '../helpers/requirements.js';
@@ -28,10 +28,6 @@ const primaryDomain = 'twofold.localhost';
 const otherDomain = 'other.localhost';
 const primaryApp = `app.${primaryDomain}`;
 const otherApp = `app.${otherDomain}`;
-
-async function echoOn(page: Page): Promise<EchoedRequest> {
-  return JSON.parse((await page.textContent('#echo')) ?? 'null') as EchoedRequest;
-}
 
 describe.skipIf(!haveChromium || !haveNginx)('forward-auth: one sign-in across two parent domains, behind nginx', () => {
   let t: TestTwofold;

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestClock } from '../helpers/clock.js';
 import { chromiumAvailable, launchChromium } from '../helpers/browser.js';
 import { signIn, signUp, totpCode, type SignedUp } from '../helpers/flow.js';
-import { startIdentityEchoApp, type EchoedRequest, type IdentityEchoApp } from '../helpers/identity-echo-app.js';
+import { echoOn, startIdentityEchoApp, type IdentityEchoApp } from '../helpers/identity-echo-app.js';
 import { findFreePort } from '../helpers/process.js';
 import { forwardAuthExampleFile, proxyAvailable, startProxy, type ExampleAddresses, type ProxyName, type RunningProxy } from '../helpers/proxies.js';
 import { requirement } from '../helpers/requirements.js';
@@ -34,11 +34,6 @@ const appHost = `app.${cookieDomain}`;
 
 /** The README's rules file, for the test's app host. */
 const rules = forwardAuthExampleFile('rules.yaml').replaceAll('app.example.com', appHost);
-
-/** What the app showed the browser: the request as it reached the app. */
-async function echoOn(page: Page): Promise<EchoedRequest> {
-  return JSON.parse((await page.textContent('#echo')) ?? 'null') as EchoedRequest;
-}
 
 describe.skipIf(!haveChromium || !haveProxies)('forward-auth behind nginx, Caddy and HAProxy', () => {
   let t: TestTwofold;
