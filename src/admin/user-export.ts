@@ -7,7 +7,7 @@
 // people and from imported files, never from the operator.
 import { csvLine } from '../core/text/csv-cell.js';
 import type { FlowContext } from '../flows/shared/context.js';
-import { searchUserRows, type UserSearchOrder, type UserSearchRow } from '../store/repositories/admin-user-search.js';
+import { searchUserRows, type UserSearchPosition } from '../store/repositories/admin-user-search.js';
 import type { AdminActor } from './admin-actor.js';
 import { adminAudit, checkReason } from './actions/admin-write.js';
 import { parseAdminUserQuery, toAdminUserSummaries, type AdminUserQuery, type AdminUserSummary } from './user-search.js';
@@ -32,10 +32,6 @@ export const adminExportColumns = [
 /** Rows fetched per page while streaming. */
 const exportPageSize = 500;
 
-function cursorAfter(order: UserSearchOrder, row: UserSearchRow): { value: number | null; id: string } {
-  return { value: order === 'id' ? null : order === 'created_at' ? row.created_at : row.last_sign_in_at, id: row.id };
-}
-
 function lineOf(user: AdminUserSummary): string {
   return csvLine(adminExportColumns.map((column) => {
     const value = user[column];
@@ -58,13 +54,13 @@ export function exportUsers(ctx: FlowContext, actor: AdminActor, filters: AdminE
   });
   return (async function* lines() {
     yield csvLine(adminExportColumns);
-    let after: { value: number | null; id: string } | undefined;
+    let after: UserSearchPosition | undefined;
     for (;;) {
-      const rows = await searchUserRows(ctx.db, filter, { order, limit: exportPageSize, after });
+      const rows = await searchUserRows(ctx.db, filter, { order: after?.order ?? order, limit: exportPageSize, after });
       for (const user of await toAdminUserSummaries(ctx, rows)) yield lineOf(user);
       const last = rows.at(-1);
       if (rows.length < exportPageSize || last === undefined) return;
-      after = cursorAfter(order, last);
+      after = last.position;
     }
   })();
 }

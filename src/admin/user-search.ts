@@ -1,10 +1,10 @@
 // Searching users for an admin or support person (GET /v1/admin/users, the /admin pages). Every
-// filter is an index range (migration 0023); pages are keysets behind an opaque cursor, so the
+// filter is an index range (migrations 0023, 0025); pages are keysets behind an opaque cursor, so the
 // millionth page costs what the first does. Input is checked here too, not only by the route
 // schema: the console calls this function directly.
 import { TwofoldError } from '../errors.js';
 import type { FactorType } from '../store/database.js';
-import { factorTypesOfUsers, searchUserRows, type UserSearchFilter, type UserSearchOrder, type UserSearchRow } from '../store/repositories/admin-user-search.js';
+import { factorTypesOfUsers, searchUserRows, type UserSearchFilter, type UserSearchOrder, type UserSearchPosition, type UserSearchRow } from '../store/repositories/admin-user-search.js';
 import { rolesOfUsers } from '../store/repositories/user-roles.js';
 import type { FlowContext } from '../flows/shared/context.js';
 import { isoTime } from '../flows/shared/views.js';
@@ -80,30 +80,49 @@ function reversedPhoneDigits(value: string | undefined): string | undefined {
   return [...digits].reverse().join('');
 }
 
-// The cursor is "<order>.<value>.<id>" in base64url: opaque to callers, checked strictly here.
-const cursorShape = /^(id|created_at|last_sign_in_at)\.([0-9]{0,16})\.(usr_[A-Za-z0-9_-]{1,64})$/;
+// The cursor is "<order>.<key>.<id>" in base64url: opaque to callers, checked strictly here. The
+// key is the row's place in the walk: digits for a time, base64url text for a username or a
+// lower-cased e-mail address, empty for id order.
+const cursorShape = /^(id|created_at|last_sign_in_at|username|email)\.([A-Za-z0-9_-]{0,1400})\.(usr_[A-Za-z0-9_-]{1,64})$/;
+const maxCursorLength = 2048;
 
-function encodeCursor(order: UserSearchOrder, row: UserSearchRow): string {
-  const value = order === 'id' ? '' : String(order === 'created_at' ? row.created_at : (row.last_sign_in_at ?? ''));
-  return Buffer.from(`${order}.${value}.${row.id}`).toString('base64url');
+function encodeCursor(position: UserSearchPosition): string {
+  const { order, value } = position;
+  const key = value === null ? '' : typeof value === 'number' ? String(value) : Buffer.from(value).toString('base64url');
+  return Buffer.from(`${order}.${key}.${position.id}`).toString('base64url');
 }
 
-function decodeCursor(cursor: string | undefined, order: UserSearchOrder): { value: number | null; id: string } | undefined {
+/** A prefix search walks usernames, then e-mail addresses: its cursor may be in either walk. */
+function ordersOf(order: UserSearchOrder): readonly UserSearchOrder[] {
+  return order === 'username' ? ['username', 'email'] : [order];
+}
+
+function keyOf(order: UserSearchOrder, key: string): number | string | null | undefined {
+  if (order === 'id') return key === '' ? null : undefined;
+  if (order === 'created_at' || order === 'last_sign_in_at') return /^[0-9]{1,16}$/.test(key) ? Number(key) : undefined;
+  const text = Buffer.from(key, 'base64url').toString();
+  return key !== '' && Buffer.from(text).toString('base64url') === key ? text : undefined;
+}
+
+function decodeCursor(cursor: string | undefined, order: UserSearchOrder): UserSearchPosition | undefined {
   if (cursor === undefined) return undefined;
-  const match = typeof cursor === 'string' && cursor.length <= 200 && /^[A-Za-z0-9_-]+$/.test(cursor) ? cursorShape.exec(Buffer.from(cursor, 'base64url').toString()) : null;
-  // Id order carries no value; a time order always does (its rows have the time).
-  if (match === null || match[1] !== order || (order === 'id') !== (match[2] === '')) throw invalid('`after` is not a cursor this search gave out (or the filters changed).');
-  return { value: match[2] === '' ? null : Number(match[2]), id: match[3] ?? '' };
+  const match = typeof cursor === 'string' && cursor.length <= maxCursorLength && /^[A-Za-z0-9_-]+$/.test(cursor) ? cursorShape.exec(Buffer.from(cursor, 'base64url').toString()) : null;
+  const cursorOrder = match?.[1] as UserSearchOrder | undefined;
+  const value = match === null || cursorOrder === undefined || !ordersOf(order).includes(cursorOrder) ? undefined : keyOf(cursorOrder, match[2] ?? '');
+  if (match === null || cursorOrder === undefined || value === undefined) throw invalid('`after` is not a cursor this search gave out (or the filters changed).');
+  return { order: cursorOrder, value, id: match[3] ?? '' };
 }
 
-/** A time range is walked on its own index, in its own order; anything else in id order. */
+/** A time range is walked on its own index, a prefix on its own; anything else in id order. */
 function orderFor(filter: UserSearchFilter): UserSearchOrder {
   if (filter.createdAfter !== undefined || filter.createdBefore !== undefined) return 'created_at';
   if (filter.lastSignInAfter !== undefined || filter.lastSignInBefore !== undefined) return 'last_sign_in_at';
+  if (filter.usernameOrEmailPrefix !== undefined) return 'username';
+  if (filter.emailPrefix !== undefined) return 'email';
   return 'id';
 }
 
-export function parseAdminUserQuery(query: AdminUserQuery): { filter: UserSearchFilter; order: UserSearchOrder; limit: number; after: { value: number | null; id: string } | undefined } {
+export function parseAdminUserQuery(query: AdminUserQuery): { filter: UserSearchFilter; order: UserSearchOrder; limit: number; after: UserSearchPosition | undefined } {
   if (query.locked !== undefined && typeof query.locked !== 'boolean') throw invalid('`locked` must be true or false.');
   if (query.hasFactor !== undefined && !factorFilters.has(query.hasFactor)) throw invalid('`has_factor` must be totp, sms, email, webauthn, any or none.');
   const limit = query.limit ?? defaultAdminSearchLimit;
@@ -120,7 +139,9 @@ export function parseAdminUserQuery(query: AdminUserQuery): { filter: UserSearch
     hasFactor: query.hasFactor,
   };
   const order = orderFor(filter);
-  return { filter, order, limit, after: decodeCursor(query.after, order) };
+  const after = decodeCursor(query.after, order);
+  // A page goes on in the walk its cursor is in.
+  return { filter, order: after?.order ?? order, limit, after };
 }
 
 export async function toAdminUserSummaries(ctx: FlowContext, rows: readonly UserSearchRow[]): Promise<AdminUserSummary[]> {
@@ -149,5 +170,5 @@ export async function searchUsers(ctx: FlowContext, _actor: AdminActor, query: A
   const rows = await searchUserRows(ctx.db, filter, { order, limit: limit + 1, after });
   const page = rows.slice(0, limit);
   const last = page.at(-1);
-  return { users: await toAdminUserSummaries(ctx, page), next: rows.length > limit && last !== undefined ? encodeCursor(order, last) : null };
+  return { users: await toAdminUserSummaries(ctx, page), next: rows.length > limit && last !== undefined ? encodeCursor(last.position) : null };
 }

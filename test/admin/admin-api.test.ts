@@ -82,7 +82,7 @@ describe('search (GET /v1/admin/users)', () => {
     // Registered only: no active factor yet.
     expect((await search(`q=${prefix}&has_factor=none`)).users).toHaveLength(5);
     expect((await search(`q=${prefix}&has_factor=totp`)).users).toHaveLength(0);
-    // Keyset pages: every user once, in order, then no next page.
+    // Keyset pages: every user once, in the prefix index's (username) order, then no next page.
     const seen: string[] = [];
     let after: string | null = null;
     do {
@@ -90,7 +90,7 @@ describe('search (GET /v1/admin/users)', () => {
       seen.push(...page.users.map((user) => user.id));
       after = page.next;
     } while (after !== null);
-    expect(seen).toEqual([...created].sort());
+    expect(seen).toEqual(created);
     // Locked, and the last sign-in time of someone who signed in.
     await adminCall(t, admin.accessToken, 'POST', `/v1/admin/users/${created[0]}/lock`, { reason });
     expect((await search(`q=${prefix}&locked=true`)).users.map((user) => user.id)).toEqual([created[0]]);
@@ -98,6 +98,38 @@ describe('search (GET /v1/admin/users)', () => {
     const signedIn = await search(`last_sign_in_after=${t.clock.now() - 60_000}&q=${admin.username}`);
     expect(signedIn.users.map((user) => user.id)).toEqual([admin.userId]);
     expect(signedIn.users[0]?.factor_types).toEqual(['totp']);
+  });
+});
+
+describe('a prefix search walks usernames, then e-mail addresses', () => {
+  it('pages through usernames with the prefix (username order), then the other people whose e-mail has it (e-mail order), each once, the cursor crossing from one walk to the other', async () => {
+    const admin = await signUpWithRoles(t, ['admin']);
+    const prefix = uniqueUsername('walk').slice(0, 12);
+    // Username matches (also by e-mail for the first: still listed once), then e-mail-only matches
+    // whose addresses sort b < c < d whatever their creation order or case.
+    const byName = [await registerUser(t, { username: `${prefix}b`, email: `${prefix}a@example.com` }), await registerUser(t, { username: `${prefix}a` })];
+    const byMail = [
+      await registerUser(t, { username: uniqueUsername('zz'), email: `${prefix.toUpperCase()}D@example.com` }),
+      await registerUser(t, { username: uniqueUsername('yy'), email: `${prefix}b@example.com` }),
+      await registerUser(t, { username: uniqueUsername('xx'), email: `${prefix}c@example.com` }),
+    ];
+    const expected = [byName[1], byName[0], byMail[1], byMail[2], byMail[0]].map((person) => person?.userId);
+    for (const limit of [1, 2, 3, 50]) {
+      const seen: string[] = [];
+      let after: string | null = null;
+      do {
+        const response = await adminCall(t, admin.accessToken, 'GET', `/v1/admin/users?q=${prefix}&limit=${limit}${after === null ? '' : `&after=${after}`}`);
+        expect(response.statusCode, response.body).toBe(200);
+        const page = response.json() as { users: { id: string }[]; next: string | null };
+        seen.push(...page.users.map((user) => user.id));
+        after = page.next;
+      } while (after !== null);
+      expect(seen, `limit ${limit}`).toEqual(expected);
+    }
+    // The export walks the same way.
+    const exported = await adminCall(t, admin.accessToken, 'POST', '/v1/admin/users/export', { reason, q: prefix });
+    expect(exported.statusCode, exported.body).toBe(200);
+    expect(exported.body.trim().split('\n').slice(1).map((line) => line.split(',')[0])).toEqual(expected);
   });
 });
 

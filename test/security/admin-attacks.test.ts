@@ -152,6 +152,15 @@ describe('hostile search parameters (AD-09)', () => {
       `after=${forged("id..usr_x' or 1=1--")}`,
       `after=${forged('created_at.1.usr_abc')}`,
       `after=${forged('last_sign_in_at.1.usr_abc')}&q=abc`,
+      // Prefix walks: a key that is empty, not base64url, not canonical, or of another search.
+      `after=${forged('username..usr_abc')}&q=abc`,
+      `after=${forged('email.!!.usr_abc')}&q=abc`,
+      `after=${forged('email.YWJj=.usr_abc')}&q=abc`,
+      `after=${forged('email.YWJjZ.usr_abc')}&q=abc`,
+      `after=${forged(`username.${forged('abcd')}.usr_abc`)}`,
+      `after=${forged(`username.${forged('abcd')}.usr_abc`)}&email=abc`,
+      `after=${forged(`email.${forged("abc' or 1=1--")}.usr_abc`)}&phone_suffix=12`,
+      `after=${forged(`username.${'A'.repeat(1500)}.usr_abc`)}&q=abc`,
       'q=a&q=b',
       'after=',
     ];

@@ -98,7 +98,7 @@ export function adminRoutes(app: FastifyInstance, ctx: FlowContext): void {
       schema: {
         tags,
         summary: 'Search users (admin or support; a second factor within 5 minutes): username or e-mail prefix, phone suffix, creation and last sign-in ranges, locked, has a factor',
-        description: 'Filters combine (AND). A page holds `limit` users; pass `next` as `after` for the next one (with the same filters). A creation (or else last sign-in) range orders by that time, anything else by id.',
+        description: 'Filters combine (AND). A page holds `limit` users; pass `next` as `after` for the next one (with the same filters). A creation (or else last sign-in) range orders by that time; a `q` prefix lists the usernames with it (in username order), then the other people whose e-mail address has it (in e-mail order); an `email` prefix orders by e-mail address; anything else by id.',
         querystring: searchQuerystring,
         response: { 200: Type.Object({ users: Type.Array(adminUserSummarySchema), next: Type.Unsafe<string | null>({ type: ['string', 'null'] }) }) },
       },

@@ -25,6 +25,7 @@ import * as dpopSessionBinding from './0021-dpop-session-binding.js';
 import * as forwardAuthSessions from './0022-forward-auth-sessions.js';
 import * as admin from './0023-admin.js';
 import * as importedUsers from './0024-imported-users.js';
+import * as adminSearchOrder from './0025-admin-search-order.js';
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
@@ -50,4 +51,5 @@ export const migrations: Record<string, Migration> = {
   '0022-forward-auth-sessions': forwardAuthSessions,
   '0023-admin': admin,
   '0024-imported-users': importedUsers,
+  '0025-admin-search-order': adminSearchOrder,
 };

@@ -1,12 +1,16 @@
-// The admin's user search (migration 0023 indexes each filter). Prefixes are ranges on an index:
-// SQLite compares text bytewise, so [p, p + U+10FFFF) is exactly "starts with p"; PostgreSQL
-// uses LIKE 'p%' on text_pattern_ops indexes (C order, whatever the database collation).
-// Pages are keysets: on (created_at, id) or (last_sign_in_at, id) when the search is a time range
-// (the range is then the index walk), else on id — every page costs the same.
-import { PostgresAdapter, sql, type ExpressionBuilder, type Expression, type SqlBool } from 'kysely';
+// The admin's user search (indexes: migrations 0023 and 0025). Prefixes are ranges compared
+// bytewise on both dialects — PostgreSQL COLLATE "C", SQLite's BINARY default — so [p, p + U+10FFFF)
+// is exactly "starts with p" and the same range walks the same index order everywhere.
+// Pages are keysets on the walk's own index, so a page costs its rows, never every match:
+// - a time range walks (created_at, id) or (last_sign_in_at, id);
+// - a username-or-e-mail prefix walks the usernames with that prefix (username order), then the
+//   e-mail addresses with it whose username does not have it (lower(e-mail), id order);
+// - an e-mail prefix walks (lower(e-mail), id);
+// - anything else walks id.
+import { PostgresAdapter, sql, type ExpressionBuilder, type Expression, type RawBuilder, type SqlBool } from 'kysely';
 import type { Database, Executor, FactorType, UserRow } from '../database.js';
 
-export type UserSearchOrder = 'id' | 'created_at' | 'last_sign_in_at';
+export type UserSearchOrder = 'id' | 'created_at' | 'last_sign_in_at' | 'username' | 'email';
 
 export interface UserSearchFilter {
   /** Lower-cased; matches a username prefix or an e-mail prefix. */
@@ -23,40 +27,71 @@ export interface UserSearchFilter {
   hasFactor?: FactorType | 'any' | 'none' | undefined;
 }
 
+/** Where a row sits in its walk: the walk, the row's key in it (null for id order) and its id. */
+export interface UserSearchPosition {
+  order: UserSearchOrder;
+  value: number | string | null;
+  id: string;
+}
+
 export interface UserSearchPage {
+  /** The walk to start (or continue) with. */
   order: UserSearchOrder;
   limit: number;
-  /** The last row of the previous page: its order value (null for id order) and id. */
-  after?: { value: number | null; id: string } | undefined;
+  /** The last row of the previous page. */
+  after?: UserSearchPosition | undefined;
 }
 
 export type UserSearchRow = Pick<UserRow, 'id' | 'username' | 'email' | 'email_verified_at' | 'phone' | 'created_at' | 'last_sign_in_at' | 'locked_at' | 'disabled_at' | 'delete_after'>;
 
-const highestCodePoint = String.fromCodePoint(0x10ffff);
-
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (character) => `\\${character}`);
+export interface UserSearchHit extends UserSearchRow {
+  position: UserSearchPosition;
 }
+
+const highestCodePoint = String.fromCodePoint(0x10ffff);
 
 type UsersExpressions = ExpressionBuilder<Database, 'users'>;
 
-function startsWith(eb: UsersExpressions, postgres: boolean, column: Expression<string | null>, prefix: string): Expression<SqlBool> {
-  if (postgres) return eb(column, 'like', `${escapeLike(prefix)}%`);
-  return eb.and([eb(column, '>=', prefix), eb(column, '<', prefix + highestCodePoint)]);
+interface SearchKeys {
+  username: RawBuilder<string>;
+  email: RawBuilder<string | null>;
+  phoneReversed: Expression<string | null>;
 }
 
+/** The bytewise-ordered keys, written as the indexes of migrations 0023 and 0025 are. */
+function searchKeys(postgres: boolean): SearchKeys {
+  if (postgres) {
+    return {
+      username: sql<string>`(${sql.ref('users.username')} collate "C")`,
+      email: sql<string | null>`(lower(${sql.ref('users.email')}) collate "C")`,
+      phoneReversed: sql<string | null>`${sql.ref('users.phone_reversed')}`,
+    };
+  }
+  return { username: sql<string>`${sql.ref('users.username')}`, email: sql<string | null>`lower(${sql.ref('users.email')})`, phoneReversed: sql<string | null>`${sql.ref('users.phone_reversed')}` };
+}
+
+function startsWith(eb: UsersExpressions, key: Expression<string | null>, prefix: string): Expression<SqlBool> {
+  return eb.and([eb(key, '>=', prefix), eb(key, '<', prefix + highestCodePoint)]);
+}
+
+/** One walk: the filters, then the order's keyset after `page.after` (when it is in this walk). */
 export function userSearchQuery(db: Executor, filter: UserSearchFilter, page: UserSearchPage) {
-  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
-  const lowerEmail = sql<string | null>`lower(${sql.ref('users.email')})`;
+  const keys = searchKeys(db.getExecutor().adapter instanceof PostgresAdapter);
   let query = db
     .selectFrom('users')
-    .select(['users.id', 'users.username', 'users.email', 'users.email_verified_at', 'users.phone', 'users.created_at', 'users.last_sign_in_at', 'users.locked_at', 'users.disabled_at', 'users.delete_after']);
+    .select(['users.id', 'users.username', 'users.email', 'users.email_verified_at', 'users.phone', 'users.created_at', 'users.last_sign_in_at', 'users.locked_at', 'users.disabled_at', 'users.delete_after'])
+    .select(keys.email.as('email_key'));
   const q = filter.usernameOrEmailPrefix;
-  if (q !== undefined) query = query.where((eb) => eb.or([startsWith(eb, postgres, eb.ref('users.username'), q), startsWith(eb, postgres, lowerEmail, q)]));
+  if (q !== undefined) {
+    // The two walks of a prefix search; any other order takes either match as a filter.
+    if (page.order === 'username') query = query.where((eb) => startsWith(eb, keys.username, q));
+    else if (page.order === 'email') query = query.where((eb) => eb.and([startsWith(eb, keys.email, q), eb.not(startsWith(eb, keys.username, q))]));
+    else query = query.where((eb) => eb.or([startsWith(eb, keys.username, q), startsWith(eb, keys.email, q)]));
+  }
   const emailPrefix = filter.emailPrefix;
-  if (emailPrefix !== undefined) query = query.where((eb) => startsWith(eb, postgres, lowerEmail, emailPrefix));
+  if (emailPrefix !== undefined) query = query.where((eb) => startsWith(eb, keys.email, emailPrefix));
   const phone = filter.reversedPhonePrefix;
-  if (phone !== undefined) query = query.where((eb) => startsWith(eb, postgres, eb.ref('users.phone_reversed'), phone));
+  if (phone !== undefined) query = query.where((eb) => startsWith(eb, keys.phoneReversed, phone));
   if (filter.createdAfter !== undefined) query = query.where('users.created_at', '>=', filter.createdAfter);
   if (filter.createdBefore !== undefined) query = query.where('users.created_at', '<', filter.createdBefore);
   if (filter.lastSignInAfter !== undefined) query = query.where('users.last_sign_in_at', '>=', filter.lastSignInAfter);
@@ -71,21 +106,47 @@ export function userSearchQuery(db: Executor, filter: UserSearchFilter, page: Us
       return hasFactor === 'none' ? eb.not(eb.exists(factors)) : eb.exists(factors);
     });
   }
-  const after = page.after;
-  if (page.order === 'id') {
-    if (after !== undefined) query = query.where('users.id', '>', after.id);
-    return query.orderBy('users.id').limit(page.limit);
+  const after = page.after?.order === page.order ? page.after : undefined;
+  switch (page.order) {
+    case 'id':
+      if (after !== undefined) query = query.where('users.id', '>', after.id);
+      return query.orderBy('users.id').limit(page.limit);
+    case 'username': {
+      // Usernames are unique: the username alone is the keyset.
+      const value = after?.value;
+      if (typeof value === 'string') query = query.where((eb) => eb(keys.username, '>', value));
+      return query.orderBy(keys.username).limit(page.limit);
+    }
+    case 'email': {
+      const value = after?.value;
+      if (after !== undefined && typeof value === 'string') query = query.where((eb) => eb.or([eb(keys.email, '>', value), eb.and([eb(keys.email, '=', value), eb('users.id', '>', after.id)])]));
+      return query.orderBy(keys.email).orderBy('users.id').limit(page.limit);
+    }
+    case 'created_at':
+    case 'last_sign_in_at': {
+      const column = page.order === 'created_at' ? 'users.created_at' : 'users.last_sign_in_at';
+      const value = after?.value;
+      if (after !== undefined && typeof value === 'number') query = query.where((eb) => eb.or([eb(column, '>', value), eb.and([eb(column, '=', value), eb('users.id', '>', after.id)])]));
+      return query.orderBy(column).orderBy('users.id').limit(page.limit);
+    }
   }
-  const column = page.order === 'created_at' ? 'users.created_at' : 'users.last_sign_in_at';
-  if (after !== undefined && after.value !== null) {
-    const value = after.value;
-    query = query.where((eb) => eb.or([eb(column, '>', value), eb.and([eb(column, '=', value), eb('users.id', '>', after.id)])]));
-  }
-  return query.orderBy(column).orderBy('users.id').limit(page.limit);
 }
 
-export function searchUserRows(db: Executor, filter: UserSearchFilter, page: UserSearchPage): Promise<UserSearchRow[]> {
-  return userSearchQuery(db, filter, page).execute();
+function positionOf(order: UserSearchOrder, row: UserSearchRow & { email_key: string | null }): UserSearchPosition {
+  const value = order === 'id' ? null : order === 'username' ? row.username : order === 'email' ? row.email_key : order === 'created_at' ? row.created_at : row.last_sign_in_at;
+  return { order, value, id: row.id };
+}
+
+async function walk(db: Executor, filter: UserSearchFilter, page: UserSearchPage): Promise<UserSearchHit[]> {
+  const rows = await userSearchQuery(db, filter, page).execute();
+  return rows.map(({ email_key: emailKey, ...row }) => ({ ...row, position: positionOf(page.order, { ...row, email_key: emailKey }) }));
+}
+
+/** A page of matches: a prefix search that runs out of usernames goes on with e-mail addresses. */
+export async function searchUserRows(db: Executor, filter: UserSearchFilter, page: UserSearchPage): Promise<UserSearchHit[]> {
+  const hits = await walk(db, filter, page);
+  if (filter.usernameOrEmailPrefix === undefined || page.order !== 'username' || hits.length >= page.limit) return hits;
+  return [...hits, ...(await walk(db, filter, { order: 'email', limit: page.limit - hits.length }))];
 }
 
 /** Active factor types of several users (a search page), by user id. */
