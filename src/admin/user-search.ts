@@ -62,6 +62,8 @@ function prefixOf(name: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string') throw invalid(`\`${name}\` must be a string.`);
   const prefix = value.normalize('NFKC').trim().toLowerCase();
+  // No name or address holds one; PostgreSQL cannot even compare text with NUL in it.
+  if (/\p{Cc}/u.test(prefix)) throw invalid(`\`${name}\` must not contain control characters.`);
   if (prefix.length > maxAdminQueryLength) throw invalid(`\`${name}\` is longer than ${maxAdminQueryLength} characters.`);
   return prefix === '' ? undefined : prefix;
 }

@@ -162,6 +162,8 @@ describe('hostile search parameters (AD-09)', () => {
       `after=${forged(`email.${forged("abc' or 1=1--")}.usr_abc`)}&phone_suffix=12`,
       `after=${forged(`username.${'A'.repeat(1500)}.usr_abc`)}&q=abc`,
       'q=a&q=b',
+      'q=a%00b',
+      'email=%00',
       'after=',
     ];
     for (const query of queries) {
