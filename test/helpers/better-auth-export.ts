@@ -1,8 +1,10 @@
-// A real Better Auth (from npm) on SQLite, driven through its own server API: people sign up with
-// e-mail and password and enroll TOTP with the twoFactor plugin exactly as its endpoints do it.
-// The database file it leaves is the export `twofold import --from better-auth` reads.
+// A real Better Auth (from npm) on SQLite or PostgreSQL, driven through its own server API: people
+// sign up with e-mail and password and enroll TOTP with the twoFactor plugin exactly as its
+// endpoints do it. The database it leaves (the SQLite file, or the PostgreSQL database's URL) is
+// what `twofold import --from better-auth` reads.
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { betterAuth } from 'better-auth';
 import { getMigrations } from 'better-auth/db/migration';
 import { twoFactor } from 'better-auth/plugins/two-factor';
@@ -17,16 +19,18 @@ export interface BetterAuthPerson {
 }
 
 export interface BetterAuthExport {
+  /** The SQLite file, or the PostgreSQL URL. */
   file: string;
   secret: string;
   /** The authenticator-app entry each TOTP person scanned (from Better Auth's own totpURI). */
   authenticators: Map<string, TOTP>;
 }
 
-export async function makeBetterAuthExport(dir: string, people: BetterAuthPerson[]): Promise<BetterAuthExport> {
-  const file = join(dir, 'better-auth.db');
+/** On SQLite in `dir`, or in the PostgreSQL database at `postgresUrl`. */
+export async function makeBetterAuthExport(dir: string, people: BetterAuthPerson[], options: { postgresUrl?: string } = {}): Promise<BetterAuthExport> {
+  const file = options.postgresUrl ?? join(dir, 'better-auth.db');
   const secret = 'better-auth-secret-for-the-import-test-0123456789';
-  const db = new Database(file);
+  const db = options.postgresUrl === undefined ? new Database(file) : new pg.Pool({ connectionString: options.postgresUrl, max: 2 });
   const auth = betterAuth({ database: db, secret, baseURL: 'http://localhost:3000', emailAndPassword: { enabled: true }, plugins: [twoFactor()], logger: { disabled: true } });
   const { runMigrations } = await getMigrations(auth.options);
   await runMigrations();
@@ -46,6 +50,7 @@ export async function makeBetterAuthExport(dir: string, people: BetterAuthPerson
       authenticators.set(person.email, totp);
     }
   }
-  db.close();
+  if (db instanceof pg.Pool) await db.end();
+  else db.close();
   return { file, secret, authenticators };
 }

@@ -92,11 +92,13 @@ export function optionalBoolean(record: Record<string, unknown>, field: string):
   return refuse('malformed_record', `${field} is not a boolean`);
 }
 
-/** A timestamp as a number (ms), an ISO 8601 string, or PostgreSQL's text form; null when absent. */
+/** A timestamp as a number (ms), a Date, an ISO 8601 string, or PostgreSQL's text form; null when absent. */
 export function optionalTime(record: Record<string, unknown>, field: string): number | null {
   const value = record[field];
   if (value === undefined || value === null || value === '') return null;
   if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return Math.trunc(value);
+  // A database driver's timestamp (node-postgres reads timestamptz as a Date).
+  if (value instanceof Date && Number.isFinite(value.getTime()) && value.getTime() >= 0) return value.getTime();
   if (typeof value === 'string' && value.length <= 64) {
     // PostgreSQL writes "2024-01-02 03:04:05.123456+00": make it ISO 8601.
     const iso = value.replace(/^(\d{4}-\d{2}-\d{2}) /, '$1T').replace(/([+-]\d{2})$/, '$1:00');

@@ -1,9 +1,11 @@
-// Opens the export file of one source system as a stream of records.
+// Opens the export file of one source system (Better Auth: its SQLite file or PostgreSQL URL) as a
+// stream of records.
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { ImportSource, SourceRecord } from './import-record.js';
 import { readAuth0Users } from './sources/auth0.js';
 import { readBetterAuthUsers } from './sources/better-auth.js';
+import { isPostgresUrl, readBetterAuthPostgresUsers } from './sources/better-auth-postgres.js';
 import { readKeycloakUsers } from './sources/keycloak.js';
 import { readSupabaseUsers } from './sources/supabase.js';
 import { readTwofoldCsvUsers } from './sources/twofold-csv.js';
@@ -17,7 +19,11 @@ export interface SourceOptions {
 }
 
 export function readSourceRecords(source: ImportSource, file: string, options: SourceOptions): AsyncIterable<SourceRecord> {
-  if (source === 'better-auth') return readBetterAuthUsers(file, { secret: options.betterAuthSecret });
+  if (source === 'better-auth') {
+    // A SQLite file, or the PostgreSQL database itself.
+    const betterAuth = { secret: options.betterAuthSecret };
+    return isPostgresUrl(file) ? readBetterAuthPostgresUsers(file, betterAuth) : readBetterAuthUsers(file, betterAuth);
+  }
   const input = countingStream(file, options.onBytesRead);
   switch (source) {
     case 'supabase':

@@ -1,4 +1,5 @@
 // `twofold import --from <source> FILE`: brings the users of another system in (src/admin/import).
+// For Better Auth on PostgreSQL, FILE is the database's postgres:// URL.
 // The report goes to --report (JSON lines, or CSV for a *.csv name), the summary to stdout; a
 // progress line is drawn on stderr when it is a terminal (and not --quiet). Better Auth's secret
 // is read from the environment variable --secret-env names (BETTER_AUTH_SECRET by default): a
@@ -13,6 +14,7 @@ import { importUsers, type ImportReportEntry } from '../../admin/import/import-u
 import { JsonShapeError } from '../../admin/import/json-array-elements.js';
 import { readSourceRecords } from '../../admin/import/read-source.js';
 import { countBetterAuthUsers } from '../../admin/import/sources/better-auth.js';
+import { countBetterAuthPostgresUsers, isPostgresUrl } from '../../admin/import/sources/better-auth-postgres.js';
 import { printJson, printLines } from '../output.js';
 import { createProgressLine } from '../progress-line.js';
 import { withTwofold } from './with-twofold.js';
@@ -29,12 +31,14 @@ export interface ImportCommandOptions {
 export async function importCommand(file: string, options: ImportCommandOptions): Promise<void> {
   const source = importSources.find((name) => name === options.from);
   if (source === undefined) throw new TwofoldError('invalid_request', `--from must be one of ${importSources.join(', ')}.`);
-  if (!existsSync(file) || !statSync(file).isFile()) throw new TwofoldError('invalid_request', `${file} is not a file.`);
-  const totalBytes = statSync(file).size;
+  // Better Auth on PostgreSQL is read from its database: FILE is then its postgres:// URL.
+  const database = source === 'better-auth' && isPostgresUrl(file);
+  if (!database && (!existsSync(file) || !statSync(file).isFile())) throw new TwofoldError('invalid_request', `${isPostgresUrl(file) ? 'only --from better-auth reads a database URL; this' : file} is not a file.`);
+  const totalBytes = database ? 0 : statSync(file).size;
   const progress = createProgressLine({ enabled: options.quiet !== true && process.stderr.isTTY === true, stream: process.stderr });
   let report: ImportReportWriter | undefined;
   try {
-    const totalRecords = source === 'better-auth' ? openedOrRefused(() => countBetterAuthUsers(file)) : undefined;
+    const totalRecords = source !== 'better-auth' ? undefined : await openedOrRefused(database, () => (database ? countBetterAuthPostgresUsers(file) : countBetterAuthUsers(file)));
     report = options.report === undefined ? undefined : openImportReport(options.report);
     const summary = await withTwofold(async (twofold) => {
       let bytesRead = 0;
@@ -67,10 +71,12 @@ export async function importCommand(file: string, options: ImportCommandOptions)
   }
 }
 
-function openedOrRefused<T>(open: () => T): T {
+async function openedOrRefused<T>(database: boolean, open: () => T | Promise<T>): Promise<T> {
   try {
-    return open();
+    return await open();
   } catch (error) {
-    throw new TwofoldError('invalid_request', `the file is not a Better Auth SQLite database (${error instanceof Error ? error.message : String(error)}).`);
+    // node-postgres's messages name neither the URL nor its password.
+    const what = database ? 'the URL does not reach a Better Auth PostgreSQL database' : 'the file is not a Better Auth SQLite database';
+    throw new TwofoldError('invalid_request', `${what} (${error instanceof Error ? error.message : String(error)}).`);
   }
 }

@@ -1,5 +1,6 @@
 // Better Auth (better-auth.com) with its SQLite database: the export file IS the database file
-// (or a copy: `sqlite3 auth.db ".backup export.db"`). Read-only, row by row, from its tables
+// (or a copy: `sqlite3 auth.db ".backup export.db"`); on PostgreSQL the database itself is read
+// (better-auth-postgres.ts). Read-only, row by row, from its tables
 //   user       id, email, emailVerified, createdAt (and username, with the username plugin)
 //   account    providerId = 'credential': password = scrypt "salt:key" (hex; N=16384, r=16, p=1, 64 bytes;
 //              the salt's hex text itself is the scrypt salt, the password NFKC-normalized)
@@ -35,43 +36,61 @@ export function countBetterAuthUsers(file: string): number {
   }
 }
 
+/** One Better Auth user with the rows that go with it, however its database was read. */
+export interface BetterAuthUserRows {
+  user: Record<string, unknown>;
+  /** The account row with providerId 'credential' (its password), if any. */
+  credential: Record<string, unknown> | undefined;
+  twoFactors: ReadonlyArray<Record<string, unknown>>;
+}
+
+/** The user table's columns that vary with Better Auth's plugins (username, phoneNumber, banned). */
+export type BetterAuthUserColumns = ReadonlySet<string>;
+
+export function betterAuthRecord(position: number, rows: BetterAuthUserRows, userColumns: BetterAuthUserColumns, options: BetterAuthOptions): SourceRecord {
+  const { user, credential } = rows;
+  const sourceId = typeof user['id'] === 'string' ? user['id'] : null;
+  return toSourceRecord(position, sourceId, () => {
+    const id = requiredId(user, 'id');
+    const email = optionalString(user, 'email', 320);
+    const stored = credential === undefined ? null : optionalString(credential, 'password', 1024);
+    if (stored === null) refuse('no_password', 'the user has no e-mail and password account');
+    const totpSecrets: string[] = [];
+    for (const twoFactor of rows.twoFactors) {
+      if ('verified' in twoFactor && !optionalBoolean(twoFactor, 'verified')) continue;
+      const sealed = optionalString(twoFactor, 'secret', 4096);
+      if (sealed === null) continue;
+      totpSecrets.push(totpSecretFromUtf8(openBetterAuthSecret(sealed, options.secret)));
+    }
+    return {
+      sourceId: id,
+      usernames: usernameCandidates(userColumns.has('username') ? optionalString(user, 'username', 255) : null, email, id),
+      email,
+      emailVerified: optionalBoolean(user, 'emailVerified'),
+      phone: userColumns.has('phoneNumber') ? optionalString(user, 'phoneNumber', 64) : null,
+      passwordHash: betterAuthPasswordHash(stored),
+      totpSecrets,
+      disabled: userColumns.has('banned') ? optionalBoolean(user, 'banned') : false,
+      createdAt: optionalTime(user, 'createdAt'),
+    };
+  });
+}
+
 export async function* readBetterAuthUsers(file: string, options: BetterAuthOptions): AsyncGenerator<SourceRecord> {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
     const userColumns = new Set((db.prepare('select name from pragma_table_info(\'user\')').all() as Array<{ name: string }>).map((row) => row.name));
     const hasTwoFactor = (db.prepare('select count(*) as n from sqlite_master where type = \'table\' and name = \'twoFactor\'').get() as { n: number }).n > 0;
     const users = db.prepare('select * from "user" order by rowid');
-    const passwordOf = db.prepare('select password from account where userId = ? and providerId = \'credential\' limit 1');
-    const twoFactorOf = hasTwoFactor ? db.prepare('select * from twoFactor where userId = ?') : undefined;
+    const credentialOf = db.prepare('select password from account where userId = ? and providerId = \'credential\' limit 1');
+    const twoFactorsOf = hasTwoFactor ? db.prepare('select * from twoFactor where userId = ?') : undefined;
     let position = 0;
-    for (const row of users.iterate() as Iterable<Record<string, unknown>>) {
+    for (const user of users.iterate() as Iterable<Record<string, unknown>>) {
       position += 1;
-      const sourceId = typeof row['id'] === 'string' ? row['id'] : null;
-      yield toSourceRecord(position, sourceId, () => {
-        const id = requiredId(row, 'id');
-        const email = optionalString(row, 'email', 320);
-        const account = passwordOf.get(id) as { password: unknown } | undefined;
-        const stored = account === undefined ? null : optionalString(account, 'password', 1024);
-        if (stored === null) refuse('no_password', 'the user has no e-mail and password account');
-        const totpSecrets: string[] = [];
-        for (const twoFactor of (twoFactorOf?.all(id) ?? []) as Array<Record<string, unknown>>) {
-          if ('verified' in twoFactor && !optionalBoolean(twoFactor, 'verified')) continue;
-          const sealed = optionalString(twoFactor, 'secret', 4096);
-          if (sealed === null) continue;
-          totpSecrets.push(totpSecretFromUtf8(openBetterAuthSecret(sealed, options.secret)));
-        }
-        return {
-          sourceId: id,
-          usernames: usernameCandidates(userColumns.has('username') ? optionalString(row, 'username', 255) : null, email, id),
-          email,
-          emailVerified: optionalBoolean(row, 'emailVerified'),
-          phone: userColumns.has('phoneNumber') ? optionalString(row, 'phoneNumber', 64) : null,
-          passwordHash: betterAuthPasswordHash(stored),
-          totpSecrets,
-          disabled: userColumns.has('banned') ? optionalBoolean(row, 'banned') : false,
-          createdAt: optionalTime(row, 'createdAt'),
-        };
-      });
+      const id = typeof user['id'] === 'string' ? user['id'] : undefined;
+      const credential = id === undefined ? undefined : (credentialOf.get(id) as Record<string, unknown> | undefined);
+      const twoFactors = id === undefined ? [] : ((twoFactorsOf?.all(id) ?? []) as Array<Record<string, unknown>>);
+      yield betterAuthRecord(position, { user, credential, twoFactors }, userColumns, options);
     }
   } finally {
     db.close();
