@@ -55,7 +55,7 @@ export async function* readBetterAuthPostgresUsers(url: string, options: BetterA
       yield toSourceRecord(1, null, () => refuse('malformed_record', 'the database has no Better Auth "user" table with an id of a type Better Auth generates'));
       return;
     }
-    const hasTwoFactor = (await client.query<{ found: string | null }>('select to_regclass(\'"twoFactor"\')::text as found')).rows[0]?.found != null;
+    const hasTwoFactor = (await client.query<{ found: boolean }>('select to_regclass(\'"twoFactor"\') is not null as found')).rows[0]?.found === true;
     let position = 0;
     let after: unknown = null;
     for (;;) {
