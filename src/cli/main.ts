@@ -105,7 +105,7 @@ users.command('revoke-role').description('take an admin role from a user').argum
 program
   .command('import')
   .description('bring users in from another system, with their password hashes (re-hashed to argon2id at their next sign-in) and TOTP secrets (README: Importing users)')
-  .argument('<file>', 'the export file: a Better Auth SQLite database (or its PostgreSQL database\'s postgres:// URL; a password from PGPASSWORD, not the URL), a Supabase CSV, Auth0 NDJSON, a Keycloak realm JSON, or Twofold CSV')
+  .argument('<file>', 'the export file: a Better Auth SQLite database (or its PostgreSQL or MySQL database\'s URL, postgres:// or mysql://; a password from PGPASSWORD or MYSQL_PWD, not the URL), a Supabase CSV, Auth0 NDJSON, a Keycloak realm JSON, or Twofold CSV')
   .requiredOption('--from <source>', 'better-auth, supabase, auth0, keycloak or csv')
   .option('--dry-run', 'check every record and report what would happen; nothing is written')
   .option('--report <file>', 'write one entry per record (imported, or skipped and why): JSON lines, or CSV when the name ends in .csv')

@@ -4,6 +4,7 @@
 // what `twofold import --from better-auth` reads.
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { betterAuth } from 'better-auth';
 import { getMigrations } from 'better-auth/db/migration';
@@ -26,11 +27,17 @@ export interface BetterAuthExport {
   authenticators: Map<string, TOTP>;
 }
 
-/** On SQLite in `dir`, or in the PostgreSQL database at `postgresUrl`. */
-export async function makeBetterAuthExport(dir: string, people: BetterAuthPerson[], options: { postgresUrl?: string } = {}): Promise<BetterAuthExport> {
-  const file = options.postgresUrl ?? join(dir, 'better-auth.db');
+function openDatabase(location: string): Database.Database | pg.Pool | mysql.Pool {
+  if (location.startsWith('postgres://')) return new pg.Pool({ connectionString: location, max: 2 });
+  if (location.startsWith('mysql://')) return mysql.createPool({ uri: location, connectionLimit: 2, timezone: 'Z' });
+  return new Database(location);
+}
+
+/** On SQLite in `dir`, or in the PostgreSQL or MySQL database at `databaseUrl`. */
+export async function makeBetterAuthExport(dir: string, people: BetterAuthPerson[], options: { databaseUrl?: string } = {}): Promise<BetterAuthExport> {
+  const file = options.databaseUrl ?? join(dir, 'better-auth.db');
   const secret = 'better-auth-secret-for-the-import-test-0123456789';
-  const db = options.postgresUrl === undefined ? new Database(file) : new pg.Pool({ connectionString: options.postgresUrl, max: 2 });
+  const db = openDatabase(file);
   const auth = betterAuth({ database: db, secret, baseURL: 'http://localhost:3000', emailAndPassword: { enabled: true }, plugins: [twoFactor()], logger: { disabled: true } });
   const { runMigrations } = await getMigrations(auth.options);
   await runMigrations();
@@ -50,7 +57,7 @@ export async function makeBetterAuthExport(dir: string, people: BetterAuthPerson
       authenticators.set(person.email, totp);
     }
   }
-  if (db instanceof pg.Pool) await db.end();
-  else db.close();
+  if (db instanceof Database) db.close();
+  else await db.end();
   return { file, secret, authenticators };
 }

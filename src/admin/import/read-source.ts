@@ -1,11 +1,12 @@
-// Opens the export file of one source system (Better Auth: its SQLite file or PostgreSQL URL) as a
+// Opens the export file of one source system (Better Auth: its SQLite file or its database's URL) as a
 // stream of records.
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { ImportSource, SourceRecord } from './import-record.js';
 import { readAuth0Users } from './sources/auth0.js';
 import { readBetterAuthUsers } from './sources/better-auth.js';
-import { isPostgresUrl, readBetterAuthPostgresUsers } from './sources/better-auth-postgres.js';
+import { betterAuthDatabase } from './sources/better-auth-databases.js';
+import { readBetterAuthDatabaseUsers } from './sources/better-auth-database.js';
 import { readKeycloakUsers } from './sources/keycloak.js';
 import { readSupabaseUsers } from './sources/supabase.js';
 import { readTwofoldCsvUsers } from './sources/twofold-csv.js';
@@ -13,6 +14,8 @@ import { readTwofoldCsvUsers } from './sources/twofold-csv.js';
 export interface SourceOptions {
   /** Better Auth's auth secret, to open its twoFactor secrets. */
   betterAuthSecret?: string | undefined;
+  /** Better Auth on MySQL: the password when its URL has none. */
+  mysqlPassword?: string | undefined;
   now: number;
   /** Told how many bytes of the file were read so far (the progress bar). */
   onBytesRead?: (bytes: number) => void;
@@ -20,9 +23,10 @@ export interface SourceOptions {
 
 export function readSourceRecords(source: ImportSource, file: string, options: SourceOptions): AsyncIterable<SourceRecord> {
   if (source === 'better-auth') {
-    // A SQLite file, or the PostgreSQL database itself.
+    // A SQLite file, or the PostgreSQL or MySQL database itself.
     const betterAuth = { secret: options.betterAuthSecret };
-    return isPostgresUrl(file) ? readBetterAuthPostgresUsers(file, betterAuth) : readBetterAuthUsers(file, betterAuth);
+    const database = betterAuthDatabase(file, { mysqlPassword: options.mysqlPassword });
+    return database === undefined ? readBetterAuthUsers(file, betterAuth) : readBetterAuthDatabaseUsers(database, betterAuth);
   }
   const input = countingStream(file, options.onBytesRead);
   switch (source) {

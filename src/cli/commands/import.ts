@@ -1,5 +1,5 @@
 // `twofold import --from <source> FILE`: brings the users of another system in (src/admin/import).
-// For Better Auth on PostgreSQL, FILE is the database's postgres:// URL.
+// For Better Auth on PostgreSQL or MySQL, FILE is the database's URL.
 // The report goes to --report (JSON lines, or CSV for a *.csv name), the summary to stdout; a
 // progress line is drawn on stderr when it is a terminal (and not --quiet). Better Auth's secret
 // is read from the environment variable --secret-env names (BETTER_AUTH_SECRET by default): a
@@ -14,7 +14,8 @@ import { importUsers, type ImportReportEntry } from '../../admin/import/import-u
 import { JsonShapeError } from '../../admin/import/json-array-elements.js';
 import { readSourceRecords } from '../../admin/import/read-source.js';
 import { countBetterAuthUsers } from '../../admin/import/sources/better-auth.js';
-import { countBetterAuthPostgresUsers, isPostgresUrl } from '../../admin/import/sources/better-auth-postgres.js';
+import { countBetterAuthDatabaseUsers } from '../../admin/import/sources/better-auth-database.js';
+import { betterAuthDatabase } from '../../admin/import/sources/better-auth-databases.js';
 import { printJson, printLines } from '../output.js';
 import { createProgressLine } from '../progress-line.js';
 import { withTwofold } from './with-twofold.js';
@@ -31,14 +32,15 @@ export interface ImportCommandOptions {
 export async function importCommand(file: string, options: ImportCommandOptions): Promise<void> {
   const source = importSources.find((name) => name === options.from);
   if (source === undefined) throw new TwofoldError('invalid_request', `--from must be one of ${importSources.join(', ')}.`);
-  // Better Auth on PostgreSQL is read from its database: FILE is then its postgres:// URL.
-  const database = source === 'better-auth' && isPostgresUrl(file);
-  if (!database && (!existsSync(file) || !statSync(file).isFile())) throw new TwofoldError('invalid_request', `${isPostgresUrl(file) ? 'only --from better-auth reads a database URL; this' : file} is not a file.`);
-  const totalBytes = database ? 0 : statSync(file).size;
+  // Better Auth on PostgreSQL or MySQL is read from its database: FILE is then the database's URL.
+  const mysqlPassword = readImportSecret('MYSQL_PWD');
+  const database = source === 'better-auth' ? betterAuthDatabase(file, { mysqlPassword }) : undefined;
+  if (database === undefined && (!existsSync(file) || !statSync(file).isFile())) throw new TwofoldError('invalid_request', `${/^[a-z]+:\/\//i.test(file) ? 'only --from better-auth reads a database URL; this' : file} is not a file.`);
+  const totalBytes = database === undefined ? statSync(file).size : 0;
   const progress = createProgressLine({ enabled: options.quiet !== true && process.stderr.isTTY === true, stream: process.stderr });
   let report: ImportReportWriter | undefined;
   try {
-    const totalRecords = source !== 'better-auth' ? undefined : await openedOrRefused(database, () => (database ? countBetterAuthPostgresUsers(file) : countBetterAuthUsers(file)));
+    const totalRecords = source !== 'better-auth' ? undefined : await openedOrRefused(database !== undefined, () => (database === undefined ? countBetterAuthUsers(file) : countBetterAuthDatabaseUsers(database)));
     report = options.report === undefined ? undefined : openImportReport(options.report);
     const summary = await withTwofold(async (twofold) => {
       let bytesRead = 0;
@@ -50,6 +52,7 @@ export async function importCommand(file: string, options: ImportCommandOptions)
       };
       const records = readSourceRecords(source, file, {
         betterAuthSecret: readImportSecret(options.secretEnv),
+        mysqlPassword,
         now: twofold.context.now(),
         onBytesRead: (bytes) => (bytesRead = bytes),
       });
@@ -75,8 +78,8 @@ async function openedOrRefused<T>(database: boolean, open: () => T | Promise<T>)
   try {
     return await open();
   } catch (error) {
-    // node-postgres's messages name neither the URL nor its password.
-    const what = database ? 'the URL does not reach a Better Auth PostgreSQL database' : 'the file is not a Better Auth SQLite database';
+    // The drivers' messages name neither the URL nor its password.
+    const what = database ? 'the URL does not reach a Better Auth database' : 'the file is not a Better Auth SQLite database';
     throw new TwofoldError('invalid_request', `${what} (${error instanceof Error ? error.message : String(error)}).`);
   }
 }
