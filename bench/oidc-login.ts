@@ -66,7 +66,7 @@ async function exchangeCode(instance: string, { code, verifier }: { code: string
   return { status: exchanged.status, tokens: (await exchanged.json()) as { id_token?: string; access_token?: string } };
 }
 
-function runOidcFlows(instance: string, users: BenchUser[], options: { concurrency: number; durationMs: number }, tokenLatencies: number[]): Promise<FlowResult> {
+export function runOidcFlows(instance: string, users: BenchUser[], options: { concurrency: number; durationMs: number }, tokenLatencies: number[]): Promise<FlowResult> {
   return runTotpFlows(users, options, async (user, step) => {
     const authorized = await codeThroughPages(instance, user.username, { code: generateTotpCode(user.secret, step) });
     if (authorized === undefined) return false;
@@ -78,7 +78,7 @@ function runOidcFlows(instance: string, users: BenchUser[], options: { concurren
 }
 
 /** An opaque access token of the provider for a new person, signed in through the pages with a recovery code. */
-async function providerAccessToken(instance: string): Promise<string> {
+export async function providerAccessToken(instance: string): Promise<string> {
   const username = `bench-userinfo-oidc-${process.pid}`;
   const registered = await post(instance, '/v1/register', { username, password });
   const confirmed = await post(instance, `/v1/factors/${registered.body.totp.factor_id}/verify`, { code: generateTotpCode(registered.body.totp.secret, totpStepAt(Date.now())) }, registered.body.mfa_token);
