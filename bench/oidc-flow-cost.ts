@@ -1,4 +1,4 @@
-// `npx tsx bench/oidc-flow-cost.ts [--seconds=8] [--concurrency=16] [--rounds=2] [--strace]`:
+// `npx tsx bench/oidc-flow-cost.ts [--seconds=8] [--concurrency=16] [--rounds=2] [--strace] [--root=<checkout>]`:
 // where a login's time goes, per flow, for the JSON API's login flow and the OpenID Provider's
 // (bench/oidc-login.ts) on one SQLite instance at production argon2id: the server's event-loop
 // CPU, its other threads' CPU (the argon2 hashes), and the CPU of this load generator itself —
@@ -6,6 +6,7 @@
 // server does not get. With --strace the durable commits (fsync/fdatasync) per flow are counted
 // too (strace slows the server: the CPU figures of that run are not comparable).
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { registerUsers, runFlows, startInstances, type BenchUser } from './full-flow.js';
 import { runOidcFlows } from './oidc-login.js';
 import { runCommand } from '../test/helpers/process.js';
@@ -18,6 +19,8 @@ const rounds = Number(argument('rounds') ?? 2);
 const withStrace = process.argv.includes('--strace');
 /** --cpu-prof=<dir>: the server writes a V8 CPU profile there when it stops. */
 const cpuProfileDir = argument('cpu-prof');
+/** --root=<checkout>: measure that checkout's dist/ (a baseline for a before-and-after comparison). */
+const root = argument('root') ?? '.';
 /** --kinds=oidc: measure only these kinds of flow. */
 const kindsWanted = (argument('kinds') ?? 'api,oidc').split(',');
 const publicUrl = 'http://twofold.bench';
@@ -40,10 +43,10 @@ async function main(): Promise<void> {
   const instances = await startInstances('sqlite', 1, {
     TWOFOLD_OIDC: 'on',
     TWOFOLD_PUBLIC_URL: publicUrl,
-  }, '.', cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`]);
+  }, root, cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`]);
   try {
     const env = { TWOFOLD_DATA_DIR: instances.dataDir, TWOFOLD_ENCRYPTION_KEY: instances.encryptionKey, TWOFOLD_PUBLIC_URL: publicUrl, TWOFOLD_OIDC: 'on', TWOFOLD_LOG_LEVEL: 'error' };
-    const added = await runCommand(process.execPath, ['dist/cli/main.js', 'clients', 'add', '--id', 'bench-app', '--redirect-uri', 'https://bench-app.example/callback', '--first-party'], env);
+    const added = await runCommand(process.execPath, [join(root, 'dist/cli/main.js'), 'clients', 'add', '--id', 'bench-app', '--redirect-uri', 'https://bench-app.example/callback', '--first-party'], env);
     if (added.code !== 0) throw new Error(`could not register the bench client: ${added.stderr}`);
     const url = instances.urls[0]!;
     const pid = instances.pids[0]!;
