@@ -46,8 +46,11 @@ export interface BenchInstances {
   stop(): Promise<void>;
 }
 
-/** `root`: the checkout whose dist/ runs (another build, for a before-and-after comparison). */
-export async function startInstances(backend: 'sqlite' | 'postgres', count: number, extraEnv: Record<string, string> = {}, root = '.'): Promise<BenchInstances> {
+/**
+ * `root`: the checkout whose dist/ runs (another build, for a before-and-after comparison);
+ * `nodeArgs`: options for node itself (--cpu-prof, which NODE_OPTIONS does not take).
+ */
+export async function startInstances(backend: 'sqlite' | 'postgres', count: number, extraEnv: Record<string, string> = {}, root = '.', nodeArgs: readonly string[] = []): Promise<BenchInstances> {
   const dir = makeTempDir('twofold-bench-');
   const cleanups: Array<() => Promise<void> | void> = [dir.dispose];
   const encryptionKey = randomBytes(32).toString('base64url');
@@ -73,7 +76,7 @@ export async function startInstances(backend: 'sqlite' | 'postgres', count: numb
   const instances: ServerProcess[] = [];
   for (let i = 0; i < count; i += 1) {
     const port = await findFreePort();
-    instances.push(await startServerProcess({ command: process.execPath, args: [join(root, 'dist/cli/main.js'), 'serve'], env: { ...env, TWOFOLD_PORT: String(port) }, port }));
+    instances.push(await startServerProcess({ command: process.execPath, args: [...nodeArgs, join(root, 'dist/cli/main.js'), 'serve'], env: { ...env, TWOFOLD_PORT: String(port) }, port }));
   }
   return {
     urls: instances.map((instance) => instance.baseUrl),

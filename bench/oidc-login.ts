@@ -15,6 +15,7 @@ import { generateTotpCode, totpStepAt } from '../src/core/totp/verify.js';
 import { post, registerUsers, runFlows, runTotpFlows, signUpForAccessToken, startInstances, type BenchUser, type FlowResult } from './full-flow.js';
 import { runLoad } from './load.js';
 import { median, percentile } from './statistics.js';
+import { processCpu } from './thread-cpu.js';
 
 const publicUrl = 'http://twofold.bench';
 const clientId = 'bench-app';
@@ -33,7 +34,18 @@ export interface OidcLoginResult {
   bareUserinfoPerSecond: number;
   userinfoPerSecond: number;
   mePerSecond: number;
+  /** CPU ms per flow (all rounds): the server's event loop, and this load generator, which shares the machine's cores. */
+  cpuPerFlow: { apiEventLoopMs: number; oidcEventLoopMs: number; apiLoadGeneratorMs: number; oidcLoadGeneratorMs: number };
   errors: number;
+}
+
+/** CPU ms the server's event loop and this process spend while `run` runs, and its result. */
+async function withCpu<T>(serverPid: number, run: () => Promise<T>): Promise<{ result: T; eventLoopMs: number; loadGeneratorMs: number }> {
+  const serverBefore = processCpu(serverPid);
+  const before = process.cpuUsage();
+  const result = await run();
+  const used = process.cpuUsage(before);
+  return { result, eventLoopMs: processCpu(serverPid).mainMs - serverBefore.mainMs, loadGeneratorMs: (used.user + used.system) / 1000 };
 }
 
 /** Through the provider: authorize, the hosted sign-in with the password and `secondFactor`'s form, back with a code. */
@@ -66,7 +78,7 @@ async function exchangeCode(instance: string, { code, verifier }: { code: string
   return { status: exchanged.status, tokens: (await exchanged.json()) as { id_token?: string; access_token?: string } };
 }
 
-function runOidcFlows(instance: string, users: BenchUser[], options: { concurrency: number; durationMs: number }, tokenLatencies: number[]): Promise<FlowResult> {
+export function runOidcFlows(instance: string, users: BenchUser[], options: { concurrency: number; durationMs: number }, tokenLatencies: number[]): Promise<FlowResult> {
   return runTotpFlows(users, options, async (user, step) => {
     const authorized = await codeThroughPages(instance, user.username, { code: generateTotpCode(user.secret, step) });
     if (authorized === undefined) return false;
@@ -78,7 +90,7 @@ function runOidcFlows(instance: string, users: BenchUser[], options: { concurren
 }
 
 /** An opaque access token of the provider for a new person, signed in through the pages with a recovery code. */
-async function providerAccessToken(instance: string): Promise<string> {
+export async function providerAccessToken(instance: string): Promise<string> {
   const username = `bench-userinfo-oidc-${process.pid}`;
   const registered = await post(instance, '/v1/register', { username, password });
   const confirmed = await post(instance, `/v1/factors/${registered.body.totp.factor_id}/verify`, { code: generateTotpCode(registered.body.totp.secret, totpStepAt(Date.now())) }, registered.body.mfa_token);
@@ -120,9 +132,18 @@ export async function measureOidcLogin(options: { durationMs: number; rounds: nu
     const tokenLatencies: number[] = [];
     const verifyLatencies: number[] = [];
     let errors = 0;
+    const cpu = { apiFlows: 0, oidcFlows: 0, apiEventLoopMs: 0, oidcEventLoopMs: 0, apiLoadGeneratorMs: 0, oidcLoadGeneratorMs: 0 };
+    const serverPid = instances.pids[0]!;
     for (let round = 0; round < options.rounds; round += 1) {
-      const apiFlow = await runFlows(instances.urls, users, { concurrency, durationMs: options.durationMs }, verifyLatencies);
-      const oidcFlow = await runOidcFlows(instance, users, { concurrency, durationMs: options.durationMs }, tokenLatencies);
+      const apiRun = await withCpu(serverPid, () => runFlows(instances.urls, users, { concurrency, durationMs: options.durationMs }, verifyLatencies));
+      const providerRun = await withCpu(serverPid, () => runOidcFlows(instance, users, { concurrency, durationMs: options.durationMs }, tokenLatencies));
+      const [apiFlow, oidcFlow] = [apiRun.result, providerRun.result];
+      cpu.apiFlows += apiFlow.flows;
+      cpu.oidcFlows += oidcFlow.flows;
+      cpu.apiEventLoopMs += apiRun.eventLoopMs;
+      cpu.oidcEventLoopMs += providerRun.eventLoopMs;
+      cpu.apiLoadGeneratorMs += apiRun.loadGeneratorMs;
+      cpu.oidcLoadGeneratorMs += providerRun.loadGeneratorMs;
       errors += apiFlow.errors + oidcFlow.errors;
       api.push(apiFlow.flowsPerSecond);
       oidc.push(oidcFlow.flowsPerSecond);
@@ -145,6 +166,12 @@ export async function measureOidcLogin(options: { durationMs: number; rounds: nu
       bareUserinfoPerSecond: bareUserinfo,
       userinfoPerSecond: userinfo.requestsPerSecond,
       mePerSecond: me.requestsPerSecond,
+      cpuPerFlow: {
+        apiEventLoopMs: cpu.apiEventLoopMs / cpu.apiFlows,
+        oidcEventLoopMs: cpu.oidcEventLoopMs / cpu.oidcFlows,
+        apiLoadGeneratorMs: cpu.apiLoadGeneratorMs / cpu.apiFlows,
+        oidcLoadGeneratorMs: cpu.oidcLoadGeneratorMs / cpu.oidcFlows,
+      },
       errors,
     };
   } finally {

@@ -182,6 +182,12 @@ async function oidcGroup(): Promise<void> {
   record(figure('api-login-flow', oidc.apiFlowsPerSecond, 'flows/s (POST /v1/login + /v1/mfa/verify, 16 clients)', 'higher'));
   record(against('oidc-login-flow', oidc.oidcFlowsPerSecond, 'flows/s (authorize, sign-in pages with password + TOTP, code exchange; 16 clients)', 'api-login-flow', oidc.apiFlowsPerSecond, 0.85));
   record(figure('oidc-token-under-login', oidc.tokenP99Ms, `ms p99 of the code exchange at /oidc/token while those logins saturate the server (${oidc.tokenExchanges} exchanges)`, 'lower', 25));
+  // Both kinds of flow share two cores with argon2id and with this load generator: what each flow costs the event loop, and the generator itself.
+  const cpu = oidc.cpuPerFlow;
+  record(figure('api-login-flow-event-loop-cpu', cpu.apiEventLoopMs, 'ms of the server event loop’s CPU per API login flow (the hash runs on other threads)', 'lower'));
+  record(figure('oidc-login-flow-event-loop-cpu', cpu.oidcEventLoopMs, 'ms of the server event loop’s CPU per provider login flow', 'lower'));
+  record(figure('api-login-flow-load-generator-cpu', cpu.apiLoadGeneratorMs, 'ms of the load generator’s own CPU per API login flow (2 requests), on the same cores as the server', 'lower'));
+  record(figure('oidc-login-flow-load-generator-cpu', cpu.oidcLoadGeneratorMs, 'ms of the load generator’s own CPU per provider login flow (9 requests, cookies, PKCE), on the same cores', 'lower'));
   record(figure('api-verify-under-login', oidc.apiVerifyP99Ms, 'ms p99 of POST /v1/mfa/verify (it issues the tokens) while the API logins saturate the server: the bound the machine sets on a token answer under that load', 'lower'));
   record(figure('me-requests', oidc.mePerSecond, 'requests/s (GET /v1/me, 50 connections)', 'higher'));
   record(against('oidc-userinfo', oidc.userinfoPerSecond, 'requests/s (GET /oidc/me with the provider’s access token, 50 connections)', 'me-requests', oidc.mePerSecond, 0.8));

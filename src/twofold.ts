@@ -11,6 +11,7 @@ import type { AccessTokenClaims } from './core/tokens/claims.js';
 import { VerifiedTokenCache } from './core/tokens/verified-token-cache.js';
 import { bindFlows, type TwofoldFlows } from './flows/instance/bound-flows.js';
 import { subscribeClusterEvents } from './flows/shared/cluster-events.js';
+import { forgetKeptClientRows } from './store/repositories/oidc-client-rows-cache.js';
 import type { FlowContext } from './flows/shared/context.js';
 import { RevokedSessionSet } from './flows/sessions/revoked-sessions.js';
 import { createAuditTrail } from './flows/audit/audit-trail.js';
@@ -139,6 +140,7 @@ export async function createTwofold(config: TwofoldConfig, options: TwofoldOptio
           if (closing) return;
           pendingReload = keys.reload().catch((error: unknown) => logger.warn({ err: error }, 'could not reload signing keys after a rotation'));
         },
+        onOidcClientsChanged: forgetKeptClientRows,
       },
       (message) => logger.warn({ message }, 'ignored a malformed cluster event'),
     );

@@ -26,6 +26,8 @@ import {
 } from '../store/repositories/oidc-payloads.js';
 import { oidcClientKind, providerClientMetadata, storableClientPayload } from './clients.js';
 import { ShortLivedOidcAdapter, shortLivedKinds } from './short-lived-adapter.js';
+import { providerRowsExecutor } from './rows-in-transaction.js';
+import { announceClientChange } from './client-change.js';
 
 export interface OidcAdapterOptions {
   db: Kysely<Database>;
@@ -56,7 +58,7 @@ export function createOidcAdapter(options: OidcAdapterOptions): AdapterConstruct
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
       // A client saved by the provider (dynamic registration) has its secret sealed like any other.
       const stored = this.kind === oidcClientKind ? storableClientPayload(payload, secretBox) : payload;
-      await upsertOidcPayload(db, {
+      await upsertOidcPayload(providerRowsExecutor(db), {
         kind: this.kind,
         id,
         payload: JSON.stringify(stored),
@@ -66,10 +68,11 @@ export function createOidcAdapter(options: OidcAdapterOptions): AdapterConstruct
         expires_at: expiresIn === undefined ? null : now() + expiresIn * 1000,
         consumed_at: null,
       });
+      if (this.kind === oidcClientKind) await announceClientChange(kv);
     }
 
     private async findBy(by: OidcLookup, value: string): Promise<AdapterPayload | undefined> {
-      const payload = toPayload(await findLiveOidcPayload(db, this.kind, by, value, now()));
+      const payload = toPayload(await findLiveOidcPayload(providerRowsExecutor(db), this.kind, by, value, now()));
       if (payload === undefined || this.kind !== oidcClientKind) return payload;
       const metadata = providerClientMetadata(payload, secretBox);
       return metadata === undefined ? undefined : (underPolicy(metadata) as AdapterPayload);
@@ -88,7 +91,7 @@ export function createOidcAdapter(options: OidcAdapterOptions): AdapterConstruct
     }
 
     async consume(id: string): Promise<void> {
-      if (await consumeOidcPayload(db, this.kind, id, now())) return;
+      if (await consumeOidcPayload(providerRowsExecutor(db), this.kind, id, now())) return;
       // A pushed authorization request is not a grant: its loser is only told the request_uri is spent.
       if (this.kind === 'PushedAuthorizationRequest') throw new errors.InvalidRequestUri('request_uri has already been used');
       const grantId = (await findOidcPayload(db, this.kind, id))?.grant_id ?? null;
@@ -97,7 +100,8 @@ export function createOidcAdapter(options: OidcAdapterOptions): AdapterConstruct
     }
 
     async destroy(id: string): Promise<void> {
-      const deleted = await deleteOidcPayload(db, this.kind, id);
+      const deleted = await deleteOidcPayload(providerRowsExecutor(db), this.kind, id);
+      if (deleted && this.kind === oidcClientKind) await announceClientChange(kv);
       // The provider destroys an interaction as it resumes the authorization with its result, after
       // reading it: of resumptions racing (on one instance or several), only the one that deletes
       // the row goes on to issue a code.
@@ -105,7 +109,7 @@ export function createOidcAdapter(options: OidcAdapterOptions): AdapterConstruct
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
-      await deleteOidcPayloadsOfGrant(db, grantId);
+      await deleteOidcPayloadsOfGrant(providerRowsExecutor(db), grantId);
     }
   }
 

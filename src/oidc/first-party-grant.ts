@@ -4,11 +4,13 @@
 // login's ten requests) is saved. It grants what the request names of the OpenID scopes and claims;
 // anything else — a resource server's scopes, offline_access, prompt=consent — still brings the
 // consent step, which grants the rest, so nothing is granted here that the consent step would not.
-// The grant is the one this Twofold session already holds for the client, or a new one, which the
-// provider then binds to the session (session-grants.ts).
+// The grant is the one this Twofold session already holds for the client, or a new one, saved
+// together with its binding to the session in one transaction (one commit instead of two; the
+// provider finds it bound when it resumes, session-grants.ts).
 import type Provider from 'oidc-provider';
 import type { FlowContext } from '../flows/shared/context.js';
-import { listOidcGrantsOfSessions } from '../store/repositories/oidc-session-grants.js';
+import { insertOidcSessionGrant, listOidcGrantsOfSessions } from '../store/repositories/oidc-session-grants.js';
+import { withProviderRowsInTransaction } from './rows-in-transaction.js';
 import { claimNamesRequested } from './claims-parameter.js';
 import { scopeClaims } from './scope-claims.js';
 
@@ -26,5 +28,10 @@ export async function grantForFirstPartyLogin(ctx: FlowContext, provider: Provid
   if (scopes.length > 0) grant.addOIDCScope(scopes.join(' '));
   const claims = claimNamesRequested(details.params['claims']);
   if (claims.length > 0) grant.addOIDCClaims(claims);
-  return grant.save();
+  if (existing !== undefined) return grant.save();
+  return withProviderRowsInTransaction(ctx.db, async (trx) => {
+    const grantId = await grant.save();
+    await insertOidcSessionGrant(trx, { id: grantId, session_id: twofoldSessionId, client_id: clientId, user_id: accountId, expires_at: now + ctx.config.sessions.absoluteTimeoutSeconds * 1000 });
+    return grantId;
+  });
 }

@@ -9,12 +9,12 @@
 import type { Configuration } from 'oidc-provider';
 import type { FlowContext } from '../flows/shared/context.js';
 import { logoutSource, postLogoutSuccessSource } from './logout-pages.js';
-import { loadGrantOfTwofoldSession, withTwofoldSid } from './session-grants.js';
+import { findAccountWithTwofoldSid, loadGrantOfTwofoldSession } from './session-grants.js';
 
 export function logoutConfiguration(ctx: FlowContext, base: Configuration): Partial<Configuration> {
   const openidClaims = base.claims?.['openid'];
   return {
-    findAccount: withTwofoldSid(ctx, base.findAccount!),
+    findAccount: findAccountWithTwofoldSid(ctx),
     loadExistingGrant: loadGrantOfTwofoldSession(ctx),
     // sid with the openid scope: in every ID token (the account's claims carry it, session-grants.ts).
     claims: { openid: [...(Array.isArray(openidClaims) ? openidClaims : ['sub']), 'sid'] },

@@ -12,6 +12,7 @@ import type { FlowContext } from '../flows/shared/context.js';
 import { twofoldDiscoveryMetadata } from '../http/routes/well-known.js';
 import { findUserById } from '../store/repositories/users.js';
 import { createOidcAdapter } from './adapter.js';
+import { accountOfUser } from './account.js';
 import { clientPolicyConfiguration } from './client-policy-configuration.js';
 import { mergeConfiguration } from './configuration-parts.js';
 import { scopeClaims } from './scope-claims.js';
@@ -74,15 +75,8 @@ export async function createOidcProvider(ctx: FlowContext): Promise<{ provider: 
   const cookieKey = await loadOrCreateServerSecret(ctx.db, ctx.secretBox, cookieSecretName, ctx.now());
   const algorithm = ctx.config.tokens.signingAlgorithm;
 
-  const findAccount: FindAccount = async (_koa, sub) => {
-    const user = await findUserById(ctx.db, sub);
-    if (user === undefined || user.disabled_at !== null) return undefined;
-    return {
-      accountId: user.id,
-      // The provider keeps only the claims the granted scopes allow (email: the email scope).
-      claims: () => ({ sub: user.id, ...(user.email === null ? {} : { email: user.email, email_verified: user.email_verified_at !== null }) }),
-    };
-  };
+  // A token's account comes with its grant's Twofold session (logout-configuration.ts); this is the rest.
+  const findAccount: FindAccount = async (_koa, sub) => accountOfUser(await findUserById(ctx.db, sub));
 
   const { issuer, token_endpoint: refreshEndpoint, ...twofoldMetadata } = twofoldDiscoveryMetadata(ctx);
   const base: Configuration = {

@@ -27,8 +27,8 @@ function loginSource(koa: KoaContextWithOIDC): LoginSource | undefined {
 }
 
 /** The Twofold session the token's grant was made in (session-grants.ts binds every grant to one). */
-async function twofoldSessionOf(ctx: FlowContext, source: LoginSource | undefined): Promise<{ sessionId: string; live: boolean } | undefined> {
-  return source?.grantId === undefined ? undefined : twofoldSessionOfGrant(ctx, source.grantId);
+async function twofoldSessionOf(ctx: FlowContext, source: LoginSource | undefined, koa: KoaContextWithOIDC): Promise<{ sessionId: string; live: boolean } | undefined> {
+  return source?.grantId === undefined ? undefined : twofoldSessionOfGrant(ctx, source.grantId, koa);
 }
 
 export function tokensConfiguration(ctx: FlowContext): Partial<Configuration> {
@@ -43,12 +43,12 @@ export function tokensConfiguration(ctx: FlowContext): Partial<Configuration> {
         // RFC 7662 wants the caller authorized: a confidential client (a resource server) may ask
         // about any token, a public one learns nothing (always inactive, whatever it sends, so
         // the answer is no oracle). A token whose Twofold session has ended is inactive too.
-        allowedPolicy: async (_koa, client, token) => {
+        allowedPolicy: async (koa, client, token) => {
           if (client.clientAuthMethod === 'none') return false;
           if (token.kind === 'ClientCredentials') return true; // a service client's: no person, no session
           const sid = (token as { extra?: { sid?: unknown } }).extra?.sid;
           if (typeof sid === 'string') return twofoldSessionIsLive(ctx, sid, await findSession(ctx.db, sid));
-          return (await twofoldSessionOf(ctx, token as LoginSource))?.live === true;
+          return (await twofoldSessionOf(ctx, token as LoginSource, koa))?.live === true;
         },
       },
       revocation: {
@@ -88,7 +88,7 @@ export function tokensConfiguration(ctx: FlowContext): Partial<Configuration> {
     // concurrent uses win). A confidential client's is bound to its authentication instead and
     // kept. Either way a refresh is refused once the Twofold session behind the login has ended.
     rotateRefreshToken: async (koa) => {
-      if ((await twofoldSessionOf(ctx, loginSource(koa)))?.live !== true) {
+      if ((await twofoldSessionOf(ctx, loginSource(koa), koa))?.live !== true) {
         throw new errors.InvalidGrant('the Twofold session behind this grant has ended');
       }
       return koa.oidc.client?.clientAuthMethod === 'none';
@@ -98,7 +98,7 @@ export function tokensConfiguration(ctx: FlowContext): Partial<Configuration> {
     extraTokenClaims: async (koa, token) => {
       if (token.kind !== 'AccessToken') return undefined;
       const source = loginSource(koa);
-      const twofoldSessionId = (await twofoldSessionOf(ctx, source))?.sessionId;
+      const twofoldSessionId = (await twofoldSessionOf(ctx, source, koa))?.sessionId;
       if (twofoldSessionId === undefined || source?.authTime === undefined) {
         // A token no resource server could check against the revoked sessions is never issued.
         throw new errors.InvalidGrant('the sign-in behind this grant is no longer known');

@@ -19,6 +19,7 @@ import {
   type OidcClientSummary,
 } from '../../oidc/clients.js';
 import { updateOidcClient } from '../../oidc/client-update.js';
+import { announceClientChange } from '../../oidc/client-change.js';
 import { TwofoldError } from '../../errors.js';
 import { clientOptionsFromFlags, type ClientOptionFlags } from './client-options.js';
 import { printJson, printLines, printTable, terminalText } from '../output.js';
@@ -85,6 +86,7 @@ async function addServiceClient(options: AddClientOptions): Promise<void> {
   if (!confidentialAuthMethods.includes(authMethod)) throw new TwofoldError('invalid_request', `The auth method "${authMethod}" is not one of ${confidentialAuthMethods.join(', ')}.`);
   await withTwofold(async (twofold) => {
     const secret = await registerServiceOidcClient(twofold.database.db, twofold.context.secretBox, options.id, authMethod, { dpop: options.dpop === true });
+    await announceClientChange(twofold.context.kv);
     const client = await findOidcClient(twofold.database.db, options.id);
     if (client === undefined) throw new Error('the client just registered is missing');
     if (options.json === true) printJson({ ...clientJson(client), client_secret: secret });
@@ -113,6 +115,7 @@ export async function addClientCommand(options: AddClientOptions): Promise<void>
     const secret = authMethod === 'none' || keyed ? undefined : await registerConfidentialOidcClient(db, twofold.context.secretBox, registration);
     if (keyed) await registerKeyAuthenticatedOidcClient(db, registration);
     else if (secret === undefined) await registerPublicOidcClient(db, registration);
+    await announceClientChange(twofold.context.kv);
     const client = await findOidcClient(db, registration.clientId);
     if (client === undefined) throw new Error('the client just registered is missing');
     if (options.json === true) printJson({ ...clientJson(client), ...(secret === undefined ? {} : { client_secret: secret }) });
@@ -138,6 +141,7 @@ export async function updateClientCommand(clientId: string, options: UpdateClien
   };
   await withTwofold(async (twofold) => {
     const client = await updateOidcClient(twofold.database.db, clientId, changes);
+    await announceClientChange(twofold.context.kv);
     if (options.json === true) printJson(clientJson(client));
     else printLines(`client ${terminalText(client.clientId)} updated (its secret, if any, is unchanged).`);
   });
@@ -163,6 +167,7 @@ export async function showClientCommand(clientId: string, options: { json?: bool
 export async function rotateClientSecretCommand(clientId: string, options: { json?: boolean }): Promise<void> {
   await withTwofold(async (twofold) => {
     const secret = await rotateOidcClientSecret(twofold.database.db, twofold.context.secretBox, clientId);
+    await announceClientChange(twofold.context.kv);
     if (options.json === true) printJson({ client_id: clientId, client_secret: secret });
     else printLines(`client ${terminalText(clientId)} has a new secret; the old one no longer works.`, `client secret (shown once, store it now): ${secret}`);
   });
@@ -171,6 +176,7 @@ export async function rotateClientSecretCommand(clientId: string, options: { jso
 export async function removeClientCommand(clientId: string, options: { json?: boolean }): Promise<void> {
   await withTwofold(async (twofold) => {
     const removed = await removeOidcClient(twofold.database.db, clientId);
+    await announceClientChange(twofold.context.kv);
     if (options.json === true) printJson({ client_id: clientId, removed });
     else printLines(removed ? `client ${terminalText(clientId)} removed.` : `no client ${terminalText(clientId)}.`);
   });

@@ -2,6 +2,7 @@
 // is one conditional update, so of two concurrent redemptions of a code exactly one wins.
 import type { Executor, OidcPayloadRow } from '../database.js';
 import { prepareQuery } from '../prepared-query.js';
+import { currentClientRowsGeneration, forgetKeptClientRows, keepClientRow, keptClientRow } from './oidc-client-rows-cache.js';
 
 export type OidcLookup = 'id' | 'uid' | 'user_code';
 
@@ -25,6 +26,8 @@ function joinSealedSecret(row: OidcPayloadRow | undefined): OidcPayloadRow | und
   return { ...row, payload: JSON.stringify({ ...(JSON.parse(row.payload) as Record<string, unknown>), [sealedSecretField]: row.sealed_secret }) };
 }
 
+const clientKind = 'Client';
+
 export async function upsertOidcPayload(db: Executor, write: OidcPayloadWrite): Promise<void> {
   const row = splitSealedSecret(write);
   await db
@@ -36,6 +39,8 @@ export async function upsertOidcPayload(db: Executor, write: OidcPayloadWrite): 
         .doUpdateSet({ payload: row.payload, grant_id: row.grant_id, user_code: row.user_code, uid: row.uid, expires_at: row.expires_at, consumed_at: row.consumed_at, sealed_secret: row.sealed_secret }),
     )
     .execute();
+  // After the write: a read that began before it ends in an older generation and is not kept.
+  if (row.kind === clientKind) forgetKeptClientRows();
 }
 
 // Every request through the provider reads several rows (the token, its client, its grant, its
@@ -52,7 +57,16 @@ const liveOidcPayloadBy = (by: OidcLookup) =>
 const liveOidcPayloadQueries: Record<OidcLookup, ReturnType<typeof liveOidcPayloadBy>> = { id: liveOidcPayloadBy('id'), uid: liveOidcPayloadBy('uid'), user_code: liveOidcPayloadBy('user_code') };
 
 export async function findLiveOidcPayload(db: Executor, kind: string, by: OidcLookup, value: string, now: number): Promise<OidcPayloadRow | undefined> {
-  return joinSealedSecret((await liveOidcPayloadQueries[by](db, [kind, value, now]))[0]);
+  // A client's row is kept in memory for a moment (oidc-client-rows-cache.ts).
+  const isClient = kind === clientKind && by === 'id';
+  if (isClient) {
+    const kept = keptClientRow(db, value, now);
+    if (kept !== undefined) return kept;
+  }
+  const readGeneration = currentClientRowsGeneration();
+  const row = joinSealedSecret((await liveOidcPayloadQueries[by](db, [kind, value, now]))[0]);
+  if (isClient && row !== undefined) keepClientRow(db, value, row, readGeneration);
+  return row;
 }
 
 /** The row as stored, expired or consumed or not. */
@@ -76,6 +90,7 @@ export async function consumeOidcPayload(db: Executor, kind: string, id: string,
 /** True when a row was deleted. */
 export async function deleteOidcPayload(db: Executor, kind: string, id: string): Promise<boolean> {
   const result = await db.deleteFrom('oidc_payloads').where('kind', '=', kind).where('id', '=', id).executeTakeFirst();
+  if (kind === clientKind) forgetKeptClientRows();
   return result.numDeletedRows > 0n;
 }
 

@@ -7,6 +7,7 @@
 // most a minute) and is wiped, not re-sealed; one that no configured key opens counts as reuse.
 import { sql, type RawBuilder } from 'kysely';
 import type { Executor } from '../database.js';
+import { forgetKeptClientRows } from './oidc-client-rows-cache.js';
 
 /** The sealed columns, by table; `owner` is the extra AAD id (the user of a TOTP factor). */
 const sealedColumns = {
@@ -76,6 +77,8 @@ export async function replaceSealedValue(db: Executor, table: SealedTable, id: s
   const result = await sql`
     update ${sql.table(table)} set ${sql.ref(columns.ciphertext)} = ${next}
     where ${sql.ref(columns.id)} = ${id} and ${sql.ref(columns.ciphertext)} = ${expected}`.execute(db);
+  // A client's sealed secret is part of its kept row (oidc-client-rows-cache.ts).
+  if (table === 'oidc_payloads') forgetKeptClientRows();
   return result.numAffectedRows === 1n;
 }
 
