@@ -109,7 +109,7 @@ program
   .requiredOption('--from <source>', 'better-auth, supabase, auth0, keycloak or csv')
   .option('--dry-run', 'check every record and report what would happen; nothing is written')
   .option('--report <file>', 'write one entry per record (imported, or skipped and why): JSON lines, or CSV when the name ends in .csv')
-  .option('--secret-env <name>', 'Better Auth: the environment variable holding its auth secret, to open TOTP secrets', 'BETTER_AUTH_SECRET')
+  .option('--secret-env <name>', 'the environment variable holding the secret that opens TOTP secrets: Better Auth\'s auth secret (default BETTER_AUTH_SECRET), or the decryption keys of a Supabase project with database encryption on (default GOTRUE_SECURITY_DB_ENCRYPTION_DECRYPTION_KEYS)')
   .option('--quiet', 'no progress line')
   .addOption(json)
   .action((file: string, options: Parameters<typeof importCommand>[1]) => importCommand(file, options));

@@ -3,9 +3,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FlowContext } from '../flows/shared/context.js';
 import { passkeyOfferQuietDays } from '../flows/passkey-offer/passkey-offer.js';
+import { rolesOfUser } from '../store/repositories/user-roles.js';
 import { csrfTokenFor } from './csrf.js';
 import type { SafeHtml } from './html.js';
 import { renderPage, type PageFrame } from './layout.js';
+import { signedInSessionOf } from './page-session.js';
 
 export interface PageKit {
   ctx: FlowContext;
@@ -14,18 +16,30 @@ export interface PageKit {
     reply: FastifyReply,
     frame: { title: string; signedIn: boolean; pending?: boolean; wide?: boolean; notice?: PageFrame['notice']; status?: number },
     body: (csrf: string) => SafeHtml,
-  ): FastifyReply;
+  ): Promise<FastifyReply>;
 }
 
 export function createPageKit(ctx: FlowContext): PageKit {
   return {
     ctx,
-    render(request, reply, frame, body) {
+    async render(request, reply, frame, body) {
       const csrf = csrfTokenFor(request, reply);
-      const page = renderPage({ ...frame, csrf, serviceName: ctx.config.serviceName }, body(csrf));
+      const adminLink = frame.signedIn && (await holdsAdminRole(ctx, request));
+      const page = renderPage({ ...frame, adminLink, csrf, serviceName: ctx.config.serviceName }, body(csrf));
       return reply.code(frame.status ?? 200).type('text/html; charset=utf-8').send(page);
     },
   };
+}
+
+/**
+ * Whether the person this page is drawn for holds an admin role (support, admin or superadmin):
+ * their header links the console. Only asked on pages drawn for someone signed in, so the other
+ * pages (and forward-auth's checks, which share the page session) pay no query for it. The link
+ * is a convenience, not the door: /admin checks the role, aal2 and a fresh second factor itself.
+ */
+async function holdsAdminRole(ctx: FlowContext, request: FastifyRequest): Promise<boolean> {
+  const auth = signedInSessionOf(request);
+  return auth !== undefined && (await rolesOfUser(ctx.db, auth.user.id)).length > 0;
 }
 
 /** Form bodies are flat string maps; anything else is treated as absent. */

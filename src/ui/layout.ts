@@ -1,7 +1,7 @@
 // The frame of every page: one stylesheet, one deferred script, the icon, a header that knows
 // whether someone is signed in (or half-way: signed up or past the password, not yet past the
-// second factor — then it offers neither "Sign in" nor "Create account"), and a live region where
-// errors are announced to screen readers.
+// second factor — then it offers neither "Sign in" nor "Create account"; someone holding an admin
+// role is also offered the console), and a live region where errors are announced to screen readers.
 import { html, type SafeHtml } from './html.js';
 import { csrfField } from './csrf.js';
 
@@ -10,6 +10,8 @@ export interface PageFrame {
   serviceName: string;
   csrf: string;
   signedIn: boolean;
+  /** The signed-in person holds an admin role: the header links the admin console. */
+  adminLink?: boolean;
   /** Signed up or past the password step, with the second factor still to come (a pending sign-in). */
   pending?: boolean;
   wide?: boolean;
@@ -48,7 +50,8 @@ ${body}
 
 function headerNav(frame: PageFrame): SafeHtml | string {
   if (frame.signedIn) {
-    return html`<nav class="row" aria-label="Account"><a href="/account">Account</a><form method="post" action="/sign-out">${csrfField(frame.csrf)}<button class="secondary" type="submit">Sign out</button></form></nav>`;
+    const admin = frame.adminLink === true ? html`<a href="/admin">Admin</a>` : '';
+    return html`<nav class="row" aria-label="Account">${admin}<a href="/account">Account</a><form method="post" action="/sign-out">${csrfField(frame.csrf)}<button class="secondary" type="submit">Sign out</button></form></nav>`;
   }
   // Half-way through: the page itself says how to go on or cancel.
   if (frame.pending === true) return '';

@@ -33,11 +33,23 @@ export function clearSignIn(reply: FastifyReply): void {
   for (const name of [cookieNames.access, cookieNames.refresh, cookieNames.pending]) clearCookie(reply, name);
 }
 
+/** The session signedInSession found for a request: the page frame draws its header for it. */
+const sessionOfRequest = new WeakMap<FastifyRequest, AccessAuthentication>();
+
+/** Who signedInSession found signed in on this request, if it was asked; never looks anything up itself. */
+export function signedInSessionOf(request: FastifyRequest): AccessAuthentication | undefined {
+  return sessionOfRequest.get(request);
+}
+
 export async function signedInSession(ctx: FlowContext, request: FastifyRequest, reply: FastifyReply): Promise<AccessAuthentication | undefined> {
+  const remember = (auth: AccessAuthentication) => {
+    sessionOfRequest.set(request, auth);
+    return auth;
+  };
   const access = readCookie(request, cookieNames.access);
   if (access !== undefined) {
     try {
-      return await authenticateAccessToken(ctx, access);
+      return remember(await authenticateAccessToken(ctx, access));
     } catch (error) {
       if (!isInvalidToken(error)) throw error;
     }
@@ -47,7 +59,7 @@ export async function signedInSession(ctx: FlowContext, request: FastifyRequest,
   try {
     const tokens = await refreshForPage(ctx, refresh, requestMeta(request));
     setSignedIn(ctx, reply, tokens);
-    return await authenticateAccessToken(ctx, tokens.access_token);
+    return remember(await authenticateAccessToken(ctx, tokens.access_token));
   } catch (error) {
     if (!isInvalidToken(error)) throw error;
     clearSignIn(reply);

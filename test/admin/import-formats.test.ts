@@ -1,6 +1,7 @@
 // Importing from Supabase (its auth schema in a real PostgreSQL, exported with psql \copy as the
-// README documents), Auth0 (bulk export / import NDJSON), Keycloak (realm export JSON) and
-// Twofold's own CSV: each person signs in with their old password and authenticator entry.
+// README documents, one factor encrypted as GoTrue's database encryption does), Auth0 (bulk
+// export / import NDJSON), Keycloak (realm export JSON) and Twofold's own CSV: each person signs
+// in with their old password and authenticator entry.
 import { execFileSync } from 'node:child_process';
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { Secret } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresDatabase, makeTempDir, testDatabaseUrl, withClient } from '../helpers/backend.js';
 import { expectProblem, postJson } from '../helpers/flow.js';
+import { encryptLikeGoTrue, gotrueTestKey } from '../helpers/gotrue-encryption.js';
 import { importFile, signInImported, storedHashOf } from '../helpers/import-run.js';
 import { commandAvailable, requirement } from '../helpers/requirements.js';
 import { startTestTwofold, type TestTwofold } from '../helpers/twofold.js';
@@ -32,10 +34,12 @@ const phc64 = (bytes: Buffer) => b64(bytes).replace(/=+$/, '');
 const supabaseRuns = requirement('Supabase import test (PostgreSQL + psql)', testDatabaseUrl !== undefined && commandAvailable('psql'), 'set TWOFOLD_TEST_DATABASE_URL and install postgresql-client');
 
 describe.runIf(supabaseRuns)('twofold import --from supabase', () => {
-  it('AD-03: users and verified TOTP factors from Supabase\'s auth schema, exported by psql \\copy, sign in with bcrypt passwords and their authenticator', async () => {
+  it('AD-03, AD-30: users and verified TOTP factors (one encrypted by GoTrue) from Supabase\'s auth schema, exported by psql \\copy, sign in with bcrypt passwords and their authenticator', async () => {
     const database = await createPostgresDatabase();
     try {
       const totpSecret = new Secret({ size: 20 }).base32;
+      // Hedy's factor was written with GoTrue's database encryption on (AD-30).
+      const encryptedTotpSecret = new Secret({ size: 20 }).base32;
       await withClient(database.url, async (client) => {
         // The parts of Supabase's auth schema the export reads (supabase/auth migrations), and users
         // made as Supabase's own seed scripts make them: crypt(password, gen_salt('bf')).
@@ -56,19 +60,22 @@ describe.runIf(supabaseRuns)('twofold import --from supabase', () => {
           insert into auth.users (id, aud, role, email, encrypted_password, email_confirmed_at, phone, phone_confirmed_at, created_at, updated_at) values
             ('11111111-1111-4111-8111-111111111111', 'authenticated', 'authenticated', 'grace@example.com', crypt('grace hopper cobol', gen_salt('bf', 10)), now(), '14155550123', now(), now(), now()),
             ('22222222-2222-4222-8222-222222222222', 'authenticated', 'authenticated', 'linus@example.com', crypt('linus torvalds git', gen_salt('bf', 10)), null, null, null, now(), now()),
-            ('33333333-3333-4333-8333-333333333333', 'authenticated', 'authenticated', 'magic@example.com', null, now(), null, null, now(), now());
+            ('33333333-3333-4333-8333-333333333333', 'authenticated', 'authenticated', 'magic@example.com', null, now(), null, null, now(), now()),
+            ('88888888-8888-4888-8888-888888888888', 'authenticated', 'authenticated', 'hedy@example.com', crypt('hedy lamarr frequency hopping', gen_salt('bf', 10)), now(), null, null, now() + interval '1 second', now());
           insert into auth.mfa_factors (id, user_id, friendly_name, factor_type, status, created_at, updated_at, secret) values
             ('44444444-4444-4444-8444-444444444444', '11111111-1111-4111-8111-111111111111', 'phone app', 'totp', 'verified', now(), now(), '${totpSecret}'),
-            ('55555555-5555-4555-8555-555555555555', '22222222-2222-4222-8222-222222222222', 'never confirmed', 'totp', 'unverified', now(), now(), '${new Secret({ size: 20 }).base32}');
+            ('55555555-5555-4555-8555-555555555555', '22222222-2222-4222-8222-222222222222', 'never confirmed', 'totp', 'unverified', now(), now(), '${new Secret({ size: 20 }).base32}'),
+            ('99999999-9999-4999-8999-999999999999', '88888888-8888-4888-8888-888888888888', 'encrypted', 'totp', 'verified', now(), now(), '${encryptLikeGoTrue('99999999-9999-4999-8999-999999999999', encryptedTotpSecret, 'abc', gotrueTestKey)}');
         `);
       });
       const file = join(dir.path, 'supabase-users.csv');
-      const copy = `\\copy (select u.id, u.email, u.encrypted_password, u.email_confirmed_at, u.phone, u.phone_confirmed_at, u.created_at, u.banned_until, (select string_agg(f.secret, ' ') from auth.mfa_factors f where f.user_id = u.id and f.factor_type = 'totp' and f.status = 'verified') as totp_secrets from auth.users u where u.deleted_at is null order by u.created_at) to '${file}' with (format csv, header)`;
+      const copy = `\\copy (select u.id, u.email, u.encrypted_password, u.email_confirmed_at, u.phone, u.phone_confirmed_at, u.created_at, u.banned_until, (select string_agg(f.id || ':' || f.secret, ' ') from auth.mfa_factors f where f.user_id = u.id and f.factor_type = 'totp' and f.status = 'verified') as totp_secrets from auth.users u where u.deleted_at is null order by u.created_at) to '${file}' with (format csv, header)`;
       execFileSync('psql', [database.url, '-v', 'ON_ERROR_STOP=1', '-c', copy], { stdio: 'pipe' });
 
-      const { summary, entries } = await importFile(t, 'supabase', file);
-      expect(summary).toMatchObject({ read: 3, imported: 2, skipped: 1, skipped_by_reason: { no_password: 1 } });
-      expect(entries.map((entry) => entry.username ?? entry.reason)).toEqual(['grace', 'linus', 'no_password']);
+      const { summary, entries } = await importFile(t, 'supabase', file, { supabaseDecryptionKeys: `abc:${gotrueTestKey}` });
+      expect(summary).toMatchObject({ read: 4, imported: 3, skipped: 1, skipped_by_reason: { no_password: 1 } });
+      expect(entries.map((entry) => entry.username ?? entry.reason)).toEqual(['grace', 'linus', 'no_password', 'hedy']);
+      await signInImported(t, 'hedy', 'hedy lamarr frequency hopping', encryptedTotpSecret);
       const grace = await t.ctx.db.selectFrom('users').selectAll().where('username', '=', 'grace').executeTakeFirstOrThrow();
       expect(grace).toMatchObject({ email: 'grace@example.com', phone: '+14155550123' });
       expect(grace.email_verified_at).not.toBeNull();

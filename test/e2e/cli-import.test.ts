@@ -3,9 +3,12 @@
 // progress line only on a terminal, and mistakes answered in one line, exit code 1.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { hash as bcryptHash } from '@node-rs/bcrypt';
+import { Secret } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir } from '../helpers/backend.js';
 import { makeBetterAuthExport, type BetterAuthExport } from '../helpers/better-auth-export.js';
+import { encryptLikeGoTrue, gotrueTestKey } from '../helpers/gotrue-encryption.js';
 import { runCommand } from '../helpers/process.js';
 import { commandAvailable, requirement } from '../helpers/requirements.js';
 import { testEnvironment } from '../helpers/twofold.js';
@@ -102,6 +105,39 @@ describe('twofold import (CLI)', () => {
       expect(notSqlite.code).toBe(1);
       expect(notSqlite.stderr).toContain('is not a Better Auth SQLite database');
       for (const result of [unknown, missing, realm, notSqlite]) expect(result.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      dataDir.dispose();
+    }
+  });
+
+  it('AD-30: Supabase secrets GoTrue encrypted open with its decryption keys from GOTRUE_SECURITY_DB_ENCRYPTION_DECRYPTION_KEYS (or --secret-env); the key is never printed; a malformed key is one line naming the variable', async () => {
+    const dataDir = makeTempDir('twofold-cli-import-supabase-');
+    try {
+      const secret = new Secret({ size: 20 }).base32;
+      const factorId = 'd1d1d1d1-0000-4000-8000-000000000001';
+      const stored = encryptLikeGoTrue(factorId, secret, 'abc', gotrueTestKey);
+      const file = join(dir.path, 'supabase-encrypted.csv');
+      const hash = await bcryptHash('an encrypted factor', 4);
+      writeFileSync(file, ['id,email,encrypted_password,totp_secrets', `d1d1d1d1-1111-4111-8111-111111111111,dora@example.com,${hash},"${factorId}:${stored.replace(/"/g, '""')}"`].join('\n'));
+      const report = join(dir.path, 'supabase-report.jsonl');
+
+      const withoutKeys = await twofold(dataDir.path, ['import', '--from', 'supabase', file, '--dry-run', '--report', report]);
+      expect(withoutKeys.code, withoutKeys.stderr).toBe(0);
+      expect(withoutKeys.stdout).toContain('secret_undecryptable: 1');
+      expect(readFileSync(report, 'utf8')).toContain('GOTRUE_SECURITY_DB_ENCRYPTION_DECRYPTION_KEYS');
+
+      const malformed = await twofold(dataDir.path, ['import', '--from', 'supabase', file], { GOTRUE_SECURITY_DB_ENCRYPTION_DECRYPTION_KEYS: `abc:${gotrueTestKey.slice(0, 30)}` });
+      expect(malformed.code).toBe(1);
+      expect(malformed.stderr).toContain('GOTRUE_SECURITY_DB_ENCRYPTION_DECRYPTION_KEYS is not GoTrue');
+      expect(malformed.stderr).not.toMatch(/\n\s+at /);
+
+      const imported = await twofold(dataDir.path, ['import', '--from', 'supabase', file, '--report', report, '--secret-env', 'SUPABASE_KEYS', '--json'], { SUPABASE_KEYS: `abc:${gotrueTestKey}`, TWOFOLD_LOG_LEVEL: 'debug' });
+      expect(imported.code, imported.stderr).toBe(0);
+      expect(JSON.parse(imported.stdout)).toMatchObject({ imported: 1, skipped: 0 });
+      for (const text of [imported.stdout, imported.stderr, malformed.stdout, malformed.stderr, readFileSync(report, 'utf8')]) {
+        expect(text).not.toContain(gotrueTestKey.slice(0, 30));
+        expect(text).not.toContain(secret);
+      }
     } finally {
       dataDir.dispose();
     }

@@ -5,12 +5,19 @@ import { TOTP } from 'otpauth';
 import type { ImportSource } from '../../src/admin/import/import-record.js';
 import { importUsers, type ImportReportEntry, type ImportSummary } from '../../src/admin/import/import-users.js';
 import { readSourceRecords } from '../../src/admin/import/read-source.js';
+import { parseSupabaseDecryptionKeys } from '../../src/admin/import/sources/supabase-encryption.js';
 import { bearer, postJson } from './flow.js';
 import type { TestTwofold } from './twofold.js';
 
-export async function importFile(t: TestTwofold, source: ImportSource, file: string, options: { dryRun?: boolean; betterAuthSecret?: string } = {}): Promise<{ summary: ImportSummary; entries: ImportReportEntry[] }> {
+export async function importFile(
+  t: TestTwofold,
+  source: ImportSource,
+  file: string,
+  options: { dryRun?: boolean; betterAuthSecret?: string; supabaseDecryptionKeys?: string } = {},
+): Promise<{ summary: ImportSummary; entries: ImportReportEntry[] }> {
   const entries: ImportReportEntry[] = [];
-  const records = readSourceRecords(source, file, { betterAuthSecret: options.betterAuthSecret, now: t.clock.now() });
+  const supabaseDecryptionKeys = options.supabaseDecryptionKeys === undefined ? undefined : parseSupabaseDecryptionKeys(options.supabaseDecryptionKeys);
+  const records = readSourceRecords(source, file, { betterAuthSecret: options.betterAuthSecret, supabaseDecryptionKeys, now: t.clock.now() });
   const summary = await importUsers(t.ctx, records, { source, dryRun: options.dryRun ?? false, onEntry: (entry) => void entries.push(entry) });
   return { summary, entries };
 }

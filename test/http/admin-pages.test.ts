@@ -4,7 +4,7 @@
 // message (never a 500), and user data and reasons shown as text.
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { grantRoleFromCli } from '../../src/admin/index.js';
+import { grantRoleFromCli, revokeRoleFromCli, type AdminRole } from '../../src/admin/index.js';
 import { bearer, postJson, registerUser, signUp, totpCode, uniqueUsername, type SignedUp } from '../helpers/flow.js';
 import { enrollDestination, uniqueEmail } from '../helpers/otp.js';
 import { lastSentCode } from '../helpers/outbox.js';
@@ -27,7 +27,7 @@ async function browserOf(user: SignedUp): Promise<PageBrowser> {
   return browser;
 }
 
-async function userWithRole(role: 'admin' | 'support' | undefined): Promise<SignedUp> {
+async function userWithRole(role: AdminRole | undefined): Promise<SignedUp> {
   const user = await signUp(t);
   if (role !== undefined) await grantRoleFromCli(t.ctx, user.username, role, 'test');
   // The role is read on every call; the session stays as fresh as signing up made it.
@@ -113,6 +113,49 @@ describe('AD-01: who gets into the admin console', () => {
     expectPage(page, 403);
     expect(page.body).toContain('holds no admin role');
     expect(page.body).not.toContain('role="search"');
+  });
+});
+
+describe('AD-29: the header links the console only for someone holding an admin role', () => {
+  const headerOf = (page: string) => /<header class="site">([\s\S]*?)<\/header>/.exec(page)![1]!;
+  const linksAdmin = (page: LightMyRequestResponse) => headerOf(page.body).includes('<a href="/admin">Admin</a>');
+
+  it('support, admin and superadmin see "Admin" beside "Account" on the account pages, and it opens the console', async () => {
+    for (const role of ['support', 'admin', 'superadmin'] as const) {
+      const browser = await browserOf(await userWithRole(role));
+      for (const url of ['/account', '/account/events']) {
+        const page = await browser.get(url);
+        expectPage(page, 200, `${role} ${url}`);
+        expect(linksAdmin(page), `${role} ${url}`).toBe(true);
+        expect(headerOf(page.body)).toMatch(/<nav class="row" aria-label="Account"><a href="\/admin">Admin<\/a><a href="\/account">Account<\/a><form method="post" action="\/sign-out">/);
+      }
+      const console = await browser.get('/admin');
+      expectPage(console, 200, role);
+      expect(linksAdmin(console), role).toBe(true);
+    }
+  });
+
+  it('a person without a role sees no link (nor on the console\'s 403 page), and nobody signed in sees none; a revoked role takes it away at the next page', async () => {
+    const user = await userWithRole(undefined);
+    const browser = await browserOf(user);
+    const account = await browser.get('/account');
+    expectPage(account, 200);
+    expect(headerOf(account.body)).toContain('Sign out');
+    expect(linksAdmin(account)).toBe(false);
+    expect(account.body).not.toContain('href="/admin"');
+    const refused = await browser.get('/admin');
+    expectPage(refused, 403);
+    expect(linksAdmin(refused)).toBe(false);
+
+    const anonymous = await new PageBrowser(t).get('/sign-in');
+    expectPage(anonymous, 200);
+    expect(anonymous.body).not.toContain('href="/admin"');
+
+    const former = await userWithRole('support');
+    const formerBrowser = await browserOf(former);
+    expect(linksAdmin(await formerBrowser.get('/account'))).toBe(true);
+    await revokeRoleFromCli(t.ctx, former.userId, 'support', 'test');
+    expect(linksAdmin(await formerBrowser.get('/account'))).toBe(false);
   });
 });
 

@@ -8,6 +8,12 @@
 // batch is committed, so the report never claims a person the database does not have.
 // Idempotent: a source id already in the ledger is skipped ("already_imported"), never updated —
 // the person may have signed in since and changed their password or factors in Twofold.
+// Concurrent runs of the same file (twice by mistake, or on two hosts against one database): on
+// SQLite a batch takes the write lock before it reads (store/write-transaction.ts), so the runs
+// take turns and each sees what the other committed; on PostgreSQL two runs writing the same
+// person meet on the unique indexes (the ledger's key, the username) — the loser rolls back to the
+// person's savepoint and writes them again, which then finds the ledger row (already_imported)
+// or the username now taken (the next candidate). Either way each person is imported once (AD-28).
 // Dry run: each person is written and rolled back to their savepoint, so the report is what a
 // real run would do (taken usernames included) and nothing is written.
 import { generateId } from '../../core/crypto/random.js';
@@ -20,6 +26,8 @@ import type { Database, Executor } from '../../store/database.js';
 import { insertFactor } from '../../store/repositories/factors.js';
 import { findImportedUser, insertImportedUser } from '../../store/repositories/imported-users.js';
 import { findUserByUsername, insertUser } from '../../store/repositories/users.js';
+import { isTransactionConflict, isUniqueViolation } from '../../store/connect.js';
+import { startWriteTransaction } from '../../store/write-transaction.js';
 import type { ImportCandidate, ImportSource, SkipReason, SourceRecord } from './import-record.js';
 
 export interface ImportReportEntry {
@@ -55,6 +63,8 @@ export interface ImportOptions {
 /** A batch is committed after this many people or this long, whichever comes first. */
 const batchMaxUsers = 500;
 const batchMaxMs = 250;
+/** A person lost to another run at most this often in a row before the error is the run's. */
+const maxWriteAttempts = 3;
 
 export async function importUsers(ctx: FlowContext, records: AsyncIterable<SourceRecord>, options: ImportOptions): Promise<ImportSummary> {
   const summary: ImportSummary = { source: options.source, dry_run: options.dryRun, read: 0, imported: 0, skipped: 0, skipped_by_reason: {} };
@@ -98,18 +108,21 @@ export async function importUsers(ctx: FlowContext, records: AsyncIterable<Sourc
         if ('status' in checked) held.push(checked);
         else {
           if (batch === undefined) {
-            batch = await ctx.db.startTransaction().execute();
+            batch = await startWriteTransaction(ctx.db);
             batchStartedAt = Date.now();
           }
           const name = `import_${(savepoints += 1)}`;
           const person = await batch.savepoint(name).execute();
-          let entry: ImportReportEntry;
-          try {
-            entry = await writeUser(ctx, person, record.position, record.candidate, checked, options.source);
-          } catch (error) {
-            // This person's rows go; the people before them in the batch are kept (endBatch below).
-            await person.rollbackToSavepoint(name).execute();
-            throw error;
+          let entry: ImportReportEntry | undefined;
+          for (let attempt = 1; entry === undefined; attempt += 1) {
+            try {
+              entry = await writeUser(ctx, person, record.position, record.candidate, checked, options.source);
+            } catch (error) {
+              // This person's rows go; the people before them in the batch are kept (endBatch below).
+              await person.rollbackToSavepoint(name).execute();
+              // Another run wrote this person (or took their username) first: write them again.
+              if (attempt >= maxWriteAttempts || !(isUniqueViolation(error) || isTransactionConflict(error))) throw error;
+            }
           }
           if (options.dryRun && entry.status === 'imported') {
             await person.rollbackToSavepoint(name).execute();

@@ -9,6 +9,7 @@ import { betterAuthDatabase } from './sources/better-auth-databases.js';
 import { readBetterAuthDatabaseUsers } from './sources/better-auth-database.js';
 import { readKeycloakUsers } from './sources/keycloak.js';
 import { readSupabaseUsers } from './sources/supabase.js';
+import { supabaseKeysVariable, type SupabaseDecryptionKeys } from './sources/supabase-encryption.js';
 import { readTwofoldCsvUsers } from './sources/twofold-csv.js';
 
 export interface SourceOptions {
@@ -16,6 +17,10 @@ export interface SourceOptions {
   betterAuthSecret?: string | undefined;
   /** Better Auth on MySQL: the password when its URL has none. */
   mysqlPassword?: string | undefined;
+  /** GoTrue's database decryption keys, to open Supabase TOTP secrets it encrypted. */
+  supabaseDecryptionKeys?: SupabaseDecryptionKeys | undefined;
+  /** The environment variable those keys came from, named when a secret cannot be opened. */
+  supabaseKeysVariable?: string | undefined;
   now: number;
   /** Told how many bytes of the file were read so far (the progress bar). */
   onBytesRead?: (bytes: number) => void;
@@ -31,7 +36,7 @@ export function readSourceRecords(source: ImportSource, file: string, options: S
   const input = countingStream(file, options.onBytesRead);
   switch (source) {
     case 'supabase':
-      return readSupabaseUsers(input, options.now);
+      return readSupabaseUsers(input, { now: options.now, decryptionKeys: options.supabaseDecryptionKeys, keysVariable: options.supabaseKeysVariable ?? supabaseKeysVariable });
     case 'auth0':
       return readAuth0Users(input);
     case 'keycloak':
