@@ -4,9 +4,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hash as bcryptHash } from '@node-rs/bcrypt';
+import mysql from 'mysql2/promise';
 import { Secret } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTempDir } from '../helpers/backend.js';
+import { makeTempDir, uniqueName } from '../helpers/backend.js';
 import { makeBetterAuthExport, type BetterAuthExport } from '../helpers/better-auth-export.js';
 import { encryptLikeGoTrue, gotrueTestKey } from '../helpers/gotrue-encryption.js';
 import { runCommand } from '../helpers/process.js';
@@ -15,6 +16,8 @@ import { testEnvironment } from '../helpers/twofold.js';
 
 let dir: { path: string; dispose(): void };
 let exported: BetterAuthExport;
+const testMysqlUrl = process.env['TWOFOLD_TEST_MYSQL_URL'];
+const mysqlRuns = requirement('Better Auth on MySQL (CLI import test)', testMysqlUrl !== undefined, 'set TWOFOLD_TEST_MYSQL_URL to a MySQL or MariaDB user that may create databases (see .ci/run)');
 const haveScript = requirement('script (util-linux)', commandAvailable('script', ['--version']), 'apt-get install -y bsdutils');
 
 beforeAll(async () => {
@@ -83,6 +86,36 @@ describe('twofold import (CLI)', () => {
       expect(quiet.stdout).toContain('would import 2');
       expect(quiet.stdout).not.toMatch(/\[[#.]{30}\]/);
     } finally {
+      dataDir.dispose();
+    }
+  });
+
+  it.runIf(mysqlRuns)('AD-03: reads Better Auth from its MySQL database URL, the password from MYSQL_PWD; a URL that reaches nothing is one line naming neither URL nor password', async () => {
+    const dataDir = makeTempDir('twofold-cli-import-mysql-');
+    const name = uniqueName('twofold_ba_cli');
+    const admin = new URL(testMysqlUrl ?? '');
+    const password = decodeURIComponent(admin.password);
+    const withoutPassword = new URL(admin);
+    withoutPassword.password = '';
+    withoutPassword.pathname = `/${name}`;
+    const connection = await mysql.createConnection({ uri: admin.toString() });
+    try {
+      await connection.query(`create database ${name}`);
+      const fromMysql = await makeBetterAuthExport(dir.path, [{ email: 'mya@example.com', password: 'my sql passphrase', name: 'Mya', totp: 'confirmed' }], { databaseUrl: new URL(`/${name}`, admin).toString() });
+      const result = await twofold(dataDir.path, ['import', '--from', 'better-auth', withoutPassword.toString(), '--json'], { BETTER_AUTH_SECRET: fromMysql.secret, MYSQL_PWD: password });
+      expect(result.code, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout)).toMatchObject({ source: 'better-auth', read: 1, imported: 1, skipped: 0 });
+      const unreachable = await twofold(dataDir.path, ['import', '--from', 'better-auth', 'mysql://someone@127.0.0.1:1/nothing'], { MYSQL_PWD: 'hunter2-not-shown' });
+      expect(unreachable.code).toBe(1);
+      expect(unreachable.stderr).toContain('the URL does not reach a Better Auth database');
+      expect(unreachable.stderr).not.toContain('hunter2-not-shown');
+      expect(unreachable.stderr).not.toMatch(/\n\s+at /);
+      const urlForOtherSource = await twofold(dataDir.path, ['import', '--from', 'auth0', withoutPassword.toString()]);
+      expect(urlForOtherSource.code).toBe(1);
+      expect(urlForOtherSource.stderr).toContain('only --from better-auth reads a database URL');
+    } finally {
+      await connection.query(`drop database if exists ${name}`);
+      await connection.end();
       dataDir.dispose();
     }
   });
