@@ -9,8 +9,7 @@ import { readSourceRecords } from '../../src/admin/import/read-source.js';
 import { countBetterAuthDatabaseUsers } from '../../src/admin/import/sources/better-auth-database.js';
 import { betterAuthDatabase } from '../../src/admin/import/sources/better-auth-databases.js';
 import { createPostgresDatabase, makeTempDir, testDatabaseUrl, uniqueName, withClient } from '../helpers/backend.js';
-import { makeBetterAuthExport, type BetterAuthExport } from '../helpers/better-auth-export.js';
-import { bearer, postJson } from '../helpers/flow.js';
+import { makeBetterAuthExport, signInAsImported, type BetterAuthExport } from '../helpers/better-auth-export.js';
 import { requirement } from '../helpers/requirements.js';
 import { startTestTwofold, type TestTwofold } from '../helpers/twofold.js';
 
@@ -122,12 +121,7 @@ describe.each([postgres, mysqlDialect].filter((dialect) => dialect.runs))('twofo
   });
 
   it('AD-03: the imported person signs in with the Better Auth password and the authenticator entry they had', async () => {
-    const login = await postJson(t.app, '/v1/login', { username: 'ada', password: ada.password });
-    expect(login.statusCode, login.body).toBe(200);
-    expect(login.json()).toMatchObject({ next: 'verify', factors: [{ type: 'totp' }] });
-    const code = exported.authenticators.get(ada.email)!.generate({ timestamp: t.clock.now() });
-    const verified = await postJson(t.app, '/v1/mfa/verify', { code }, bearer(login.json().mfa_token));
-    expect(verified.statusCode, verified.body).toBe(200);
+    await signInAsImported(t, exported, ada, 'ada');
   });
 
   it('AD-21: a second run imports nobody twice', async () => {

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importUsers, type ImportReportEntry } from '../../src/admin/import/import-users.js';
 import { readSourceRecords } from '../../src/admin/import/read-source.js';
 import { makeTempDir } from '../helpers/backend.js';
-import { makeBetterAuthExport, type BetterAuthExport } from '../helpers/better-auth-export.js';
-import { bearer, expectProblem, postJson } from '../helpers/flow.js';
+import { makeBetterAuthExport, signInAsImported, type BetterAuthExport } from '../helpers/better-auth-export.js';
+import { expectProblem, postJson } from '../helpers/flow.js';
 import { startTestTwofold, type TestTwofold } from '../helpers/twofold.js';
 
 const ada = { email: 'ada@example.com', password: 'analytical engine 1843', name: 'Ada', totp: 'confirmed' as const };
@@ -57,12 +57,7 @@ describe('twofold import --from better-auth', () => {
   });
 
   it('AD-03: an imported person signs in with their Better Auth password and the authenticator entry they already had; the hash becomes argon2id', async () => {
-    const login = await postJson(t.app, '/v1/login', { username: 'ada', password: ada.password });
-    expect(login.statusCode, login.body).toBe(200);
-    expect(login.json()).toMatchObject({ next: 'verify', factors: [{ type: 'totp' }] });
-    const code = exported.authenticators.get(ada.email)!.generate({ timestamp: t.clock.now() });
-    const verified = await postJson(t.app, '/v1/mfa/verify', { code }, bearer(login.json().mfa_token));
-    expect(verified.statusCode, verified.body).toBe(200);
+    const verified = await signInAsImported(t, exported, ada, 'ada');
     expect(typeof verified.json().access_token).toBe('string');
     const row = await t.ctx.db.selectFrom('users').select('password_hash').where('username', '=', 'ada').executeTakeFirstOrThrow();
     expect(row.password_hash.startsWith('$argon2id$')).toBe(true);

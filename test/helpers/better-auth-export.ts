@@ -9,7 +9,11 @@ import pg from 'pg';
 import { betterAuth } from 'better-auth';
 import { getMigrations } from 'better-auth/db/migration';
 import { twoFactor } from 'better-auth/plugins/two-factor';
+import type { LightMyRequestResponse } from 'fastify';
 import { TOTP, URI } from 'otpauth';
+import { expect } from 'vitest';
+import { bearer, postJson } from './flow.js';
+import type { TestTwofold } from './twofold.js';
 
 export interface BetterAuthPerson {
   email: string;
@@ -60,4 +64,15 @@ export async function makeBetterAuthExport(dir: string, people: BetterAuthPerson
   if (db instanceof Database) db.close();
   else await db.end();
   return { file, secret, authenticators };
+}
+
+/** An imported Better Auth person signs in to Twofold: their old password, then a code from the authenticator entry they had. */
+export async function signInAsImported(t: TestTwofold, exported: BetterAuthExport, person: { email: string; password: string }, username: string): Promise<LightMyRequestResponse> {
+  const login = await postJson(t.app, '/v1/login', { username, password: person.password });
+  expect(login.statusCode, login.body).toBe(200);
+  expect(login.json()).toMatchObject({ next: 'verify', factors: [{ type: 'totp' }] });
+  const code = exported.authenticators.get(person.email)!.generate({ timestamp: t.clock.now() });
+  const verified = await postJson(t.app, '/v1/mfa/verify', { code }, bearer(login.json().mfa_token));
+  expect(verified.statusCode, verified.body).toBe(200);
+  return verified;
 }
