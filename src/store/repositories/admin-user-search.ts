@@ -55,19 +55,12 @@ type UsersExpressions = ExpressionBuilder<Database, 'users'>;
 interface SearchKeys {
   username: RawBuilder<string>;
   email: RawBuilder<string | null>;
-  phoneReversed: Expression<string | null>;
 }
 
-/** The bytewise-ordered keys, written as the indexes of migrations 0023 and 0025 are. */
+/** The bytewise-ordered keys, written as migration 0025's indexes are. */
 function searchKeys(postgres: boolean): SearchKeys {
-  if (postgres) {
-    return {
-      username: sql<string>`(${sql.ref('users.username')} collate "C")`,
-      email: sql<string | null>`(lower(${sql.ref('users.email')}) collate "C")`,
-      phoneReversed: sql<string | null>`${sql.ref('users.phone_reversed')}`,
-    };
-  }
-  return { username: sql<string>`${sql.ref('users.username')}`, email: sql<string | null>`lower(${sql.ref('users.email')})`, phoneReversed: sql<string | null>`${sql.ref('users.phone_reversed')}` };
+  if (postgres) return { username: sql<string>`(${sql.ref('users.username')} collate "C")`, email: sql<string | null>`(lower(${sql.ref('users.email')}) collate "C")` };
+  return { username: sql<string>`${sql.ref('users.username')}`, email: sql<string | null>`lower(${sql.ref('users.email')})` };
 }
 
 function startsWith(eb: UsersExpressions, key: Expression<string | null>, prefix: string): Expression<SqlBool> {
@@ -91,7 +84,8 @@ export function userSearchQuery(db: Executor, filter: UserSearchFilter, page: Us
   const emailPrefix = filter.emailPrefix;
   if (emailPrefix !== undefined) query = query.where((eb) => startsWith(eb, keys.email, emailPrefix));
   const phone = filter.reversedPhonePrefix;
-  if (phone !== undefined) query = query.where((eb) => startsWith(eb, keys.phoneReversed, phone));
+  // phone_reversed is C-collated on PostgreSQL already (migration 0023).
+  if (phone !== undefined) query = query.where((eb) => startsWith(eb, eb.ref('users.phone_reversed'), phone));
   if (filter.createdAfter !== undefined) query = query.where('users.created_at', '>=', filter.createdAfter);
   if (filter.createdBefore !== undefined) query = query.where('users.created_at', '<', filter.createdBefore);
   if (filter.lastSignInAfter !== undefined) query = query.where('users.last_sign_in_at', '>=', filter.lastSignInAfter);
@@ -133,13 +127,17 @@ export function userSearchQuery(db: Executor, filter: UserSearchFilter, page: Us
 }
 
 function positionOf(order: UserSearchOrder, row: UserSearchRow & { email_key: string | null }): UserSearchPosition {
-  const value = order === 'id' ? null : order === 'username' ? row.username : order === 'email' ? row.email_key : order === 'created_at' ? row.created_at : row.last_sign_in_at;
-  return { order, value, id: row.id };
+  const keyOf: Record<UserSearchOrder, number | string | null> = { id: null, username: row.username, email: row.email_key, created_at: row.created_at, last_sign_in_at: row.last_sign_in_at };
+  return { order, value: keyOf[order], id: row.id };
 }
 
 async function walk(db: Executor, filter: UserSearchFilter, page: UserSearchPage): Promise<UserSearchHit[]> {
   const rows = await userSearchQuery(db, filter, page).execute();
-  return rows.map(({ email_key: emailKey, ...row }) => ({ ...row, position: positionOf(page.order, { ...row, email_key: emailKey }) }));
+  return rows.map((row) => {
+    // The e-mail key is only the walk's position; the row leaves without it.
+    const { email_key: _emailKey, ...hit } = row;
+    return { ...hit, position: positionOf(page.order, row) };
+  });
 }
 
 /** A page of matches: a prefix search that runs out of usernames goes on with e-mail addresses. */

@@ -25,7 +25,12 @@ export interface BetterAuthConnection {
 
 function byUser(rows: readonly Row[]): Map<string, Row[]> {
   const grouped = new Map<string, Row[]>();
-  for (const row of rows) grouped.set(String(row['userId']), [...(grouped.get(String(row['userId'])) ?? []), row]);
+  for (const row of rows) {
+    const userId = String(row['userId']);
+    const ofUser = grouped.get(userId);
+    if (ofUser === undefined) grouped.set(userId, [row]);
+    else ofUser.push(row);
+  }
   return grouped;
 }
 
