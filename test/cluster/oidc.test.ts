@@ -167,4 +167,27 @@ describe.runIf(available)('the OpenID Provider on three instances', () => {
       expect(decodeProtectedHeader(tokens.id_token).kid, `instance ${instance}`).toBe(newKid);
     }
   });
+
+  it('OP-20, OP-05: a client kept in memory on every instance is forgotten at once when the CLI rotates its secret or removes it: 30 requests at once over the 3 instances with the old secret, then after removal with the new one, none gets a token', async () => {
+    const added = await runCommand(process.execPath, ['dist/cli/main.js', 'clients', 'add', '--id', 'cluster-service', '--service', '--json'], cluster.env);
+    expect(added.code, added.stderr).toBe(0);
+    const oldSecret = JSON.parse(added.stdout).client_secret as string;
+    const tokenRequest = (instance: number, secret: string) =>
+      fetch(`${urls[instance % urls.length]}/oidc/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`cluster-service:${secret}`).toString('base64')}` },
+        body: 'grant_type=client_credentials',
+      });
+    const burst = async (secret: string) => (await Promise.all(Array.from({ length: 30 }, (_, index) => tokenRequest(index, secret)))).map((answer) => answer.status);
+    // Every instance reads the client now, and keeps its row.
+    expect(await burst(oldSecret)).toEqual(Array.from({ length: 30 }, () => 200));
+    const rotated = await runCommand(process.execPath, ['dist/cli/main.js', 'clients', 'rotate-secret', 'cluster-service', '--json'], cluster.env);
+    expect(rotated.code, rotated.stderr).toBe(0);
+    const newSecret = JSON.parse(rotated.stdout).client_secret as string;
+    expect(await burst(oldSecret)).toEqual(Array.from({ length: 30 }, () => 401));
+    expect(await burst(newSecret)).toEqual(Array.from({ length: 30 }, () => 200));
+    const removed = await runCommand(process.execPath, ['dist/cli/main.js', 'clients', 'remove', 'cluster-service', '--json'], cluster.env);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(await burst(newSecret)).toEqual(Array.from({ length: 30 }, () => 401));
+  });
 });
