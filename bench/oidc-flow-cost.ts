@@ -19,6 +19,8 @@ const rounds = Number(argument('rounds') ?? 2);
 const withStrace = process.argv.includes('--strace');
 /** --cpu-prof=<dir>: the server writes a V8 CPU profile there when it stops. */
 const cpuProfileDir = argument('cpu-prof');
+/** --require=<file>: a CommonJS module the server loads first (a counter of calls, say). */
+const preload = argument('require');
 /** --root=<checkout>: measure that checkout's dist/ (a baseline for a before-and-after comparison). */
 const root = argument('root') ?? '.';
 /** --kinds=oidc: measure only these kinds of flow. */
@@ -43,7 +45,7 @@ async function main(): Promise<void> {
   const instances = await startInstances('sqlite', 1, {
     TWOFOLD_OIDC: 'on',
     TWOFOLD_PUBLIC_URL: publicUrl,
-  }, root, cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`]);
+  }, root, [...(cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`]), ...(preload === undefined ? [] : ['--require', preload])]);
   try {
     const env = { TWOFOLD_DATA_DIR: instances.dataDir, TWOFOLD_ENCRYPTION_KEY: instances.encryptionKey, TWOFOLD_PUBLIC_URL: publicUrl, TWOFOLD_OIDC: 'on', TWOFOLD_LOG_LEVEL: 'error' };
     const added = await runCommand(process.execPath, [join(root, 'dist/cli/main.js'), 'clients', 'add', '--id', 'bench-app', '--redirect-uri', 'https://bench-app.example/callback', '--first-party'], env);

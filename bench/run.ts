@@ -181,6 +181,9 @@ async function oidcGroup(): Promise<void> {
   if (oidc.errors > 0) log(`  ${oidc.errors} flows failed`);
   record(figure('api-login-flow', oidc.apiFlowsPerSecond, 'flows/s (POST /v1/login + /v1/mfa/verify, 16 clients)', 'higher'));
   record(against('oidc-login-flow', oidc.oidcFlowsPerSecond, 'flows/s (authorize, sign-in pages with password + TOTP, code exchange; 16 clients)', 'api-login-flow', oidc.apiFlowsPerSecond, 0.85));
+  record(against('bare-provider-login-flow', oidc.bareFlowsPerSecond, 'flows/s (oidc-provider alone: memory adapter, a login page, password, TOTP, resume, code exchange; no database, no Twofold code; the bound of its request pipeline)', 'api-login-flow', oidc.apiFlowsPerSecond, null));
+  record(against('composed-provider-login-flow', oidc.composedFlowsPerSecond, 'flows/s (the same bare provider whose password and code steps are POST /v1/login and /v1/mfa/verify: oidc-provider’s pipeline plus Twofold’s own login, joined over loopback HTTP: what a provider doing Twofold’s login on oidc-provider costs at the least, give or take those two internal calls)', 'api-login-flow', oidc.apiFlowsPerSecond, null));
+  record(against('oidc-login-flow-of-composed', oidc.oidcFlowsPerSecond, 'flows/s (the provider login, as above)', 'composed-provider-login-flow', oidc.composedFlowsPerSecond, null));
   record(figure('oidc-token-under-login', oidc.tokenP99Ms, `ms p99 of the code exchange at /oidc/token while those logins saturate the server (${oidc.tokenExchanges} exchanges)`, 'lower', 25));
   // Both kinds of flow share two cores with argon2id and with this load generator: what each flow costs the event loop, and the generator itself.
   const cpu = oidc.cpuPerFlow;
@@ -188,6 +191,10 @@ async function oidcGroup(): Promise<void> {
   record(figure('oidc-login-flow-event-loop-cpu', cpu.oidcEventLoopMs, 'ms of the server event loop’s CPU per provider login flow', 'lower'));
   record(figure('api-login-flow-load-generator-cpu', cpu.apiLoadGeneratorMs, 'ms of the load generator’s own CPU per API login flow (2 requests), on the same cores as the server', 'lower'));
   record(figure('oidc-login-flow-load-generator-cpu', cpu.oidcLoadGeneratorMs, 'ms of the load generator’s own CPU per provider login flow (9 requests, cookies, PKCE), on the same cores', 'lower'));
+  record(figure('bare-provider-login-flow-event-loop-cpu', cpu.bareEventLoopMs, 'ms of the bare provider’s event-loop CPU per login flow', 'lower'));
+  record(figure('bare-provider-login-flow-load-generator-cpu', cpu.bareLoadGeneratorMs, 'ms of the load generator’s own CPU per bare provider login flow (6 requests, cookies, PKCE), on the same cores', 'lower'));
+  record(figure('composed-provider-login-flow-event-loop-cpu', cpu.composedEventLoopMs, 'ms of the event loops’ CPU per composed login flow (the bare provider’s and Twofold’s together)', 'lower'));
+  record(figure('composed-provider-login-flow-load-generator-cpu', cpu.composedLoadGeneratorMs, 'ms of the load generator’s own CPU per composed login flow (6 requests, cookies, PKCE), on the same cores', 'lower'));
   record(figure('api-verify-under-login', oidc.apiVerifyP99Ms, 'ms p99 of POST /v1/mfa/verify (it issues the tokens) while the API logins saturate the server: the bound the machine sets on a token answer under that load', 'lower'));
   record(figure('me-requests', oidc.mePerSecond, 'requests/s (GET /v1/me, 50 connections)', 'higher'));
   record(against('oidc-userinfo', oidc.userinfoPerSecond, 'requests/s (GET /oidc/me with the provider’s access token, 50 connections)', 'me-requests', oidc.mePerSecond, 0.8));
