@@ -70,9 +70,12 @@ describe.runIf(haveChromium)('going passwordless in Chromium', () => {
 
     // Signed out, the old password is answered as any wrong password is. (The sign-in page's
     // passkey autofill request is refused first, as by a person who does not pick the passkey:
-    // Chromium's virtual authenticator would answer it without asking.)
-    await page.click('header button:has-text("Sign out")');
+    // Chromium's virtual authenticator would answer it without asking. Refused before signing out:
+    // the page signing out lands on is a sign-in page too, whose autofill request would otherwise
+    // race the refusal and could sign the person straight back in.)
     await authenticator.setUserVerified(false);
+    await page.click('header button:has-text("Sign out")');
+    await page.waitForURL('**/sign-in?done=signed-out');
     const attempt = async (password: string) => {
       await page.goto(`${url}/sign-in`);
       await page.locator('form[data-passkey-sign-in][data-conditional-state="ended"]').waitFor({ state: 'attached' });
