@@ -16,6 +16,8 @@ import { hash, verify } from '@node-rs/argon2';
 import { Secret, TOTP } from 'otpauth';
 import Provider from 'oidc-provider';
 import { defaultArgon2Parameters, defaultHashConcurrency } from '../src/config/schema.js';
+import { createWorkLimiter } from '../src/core/concurrency/work-limiter.js';
+import { post } from './full-flow.js';
 
 const port = Number(process.env['PORT']);
 const issuer = `http://127.0.0.1:${port}/oidc`;
@@ -40,46 +42,48 @@ async function mintAccessToken(): Promise<string> {
   return token.save();
 }
 
-// Every person has the same password: one stored hash, each check a full argon2id verify.
-const storedHash = hash(password, { algorithm: 2, memoryCost: defaultArgon2Parameters.memoryKib, timeCost: defaultArgon2Parameters.timeCost, parallelism: defaultArgon2Parameters.parallelism });
+/** A sign-in's password step and code step; what the first proves is what the second is given. */
+interface Login {
+  password(username: string, candidate: string): Promise<{ username: string; mfaToken?: string } | undefined>;
+  code(checked: { username: string; mfaToken?: string }, code: string): Promise<boolean>;
+}
+
 const secrets = new Map<string, string>();
-/** Interactions whose password was right, by uid: the person to check the code of (and Twofold's mfa_token). */
+/** Interactions whose password was right, by uid: what the code step is given. */
 const passwordChecked = new Map<string, { username: string; mfaToken?: string }>();
 
-async function postJson(path: string, payload: unknown, bearer?: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const answer = await fetch(`${twofoldApi}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(bearer === undefined ? {} : { authorization: `Bearer ${bearer}` }) }, body: JSON.stringify(payload) });
-  return { status: answer.status, body: (await answer.json()) as Record<string, unknown> };
+/**
+ * Its own: every person has the same password (one stored hash, each check a full argon2id
+ * verify, as many in flight as Twofold allows and the rest queued) and their TOTP secret from `POST /users`.
+ */
+function ownLogin(): Login {
+  const storedHash = hash(password, { algorithm: 2, memoryCost: defaultArgon2Parameters.memoryKib, timeCost: defaultArgon2Parameters.timeCost, parallelism: defaultArgon2Parameters.parallelism });
+  const hashes = createWorkLimiter({ maxInFlight: defaultHashConcurrency(), maxQueued: Number.POSITIVE_INFINITY });
+  return {
+    async password(username, candidate) {
+      return secrets.has(username) && (await hashes.run(async () => verify(await storedHash, candidate))) ? { username } : undefined;
+    },
+    async code({ username }, code) {
+      const secret = secrets.get(username);
+      return secret !== undefined && new TOTP({ secret: Secret.fromBase32(secret) }).validate({ token: code, window: 1 }) !== null;
+    },
+  };
 }
 
-/** The password step: a full argon2id verify here, or Twofold's POST /v1/login. */
-async function passwordStep(username: string, candidate: string): Promise<{ username: string; mfaToken?: string } | undefined> {
-  if (twofoldApi !== undefined) {
-    const login = await postJson('/v1/login', { username, password: candidate });
-    return login.status === 200 && typeof login.body['mfa_token'] === 'string' ? { username, mfaToken: login.body['mfa_token'] } : undefined;
-  }
-  return secrets.has(username) && (await checkPassword(candidate)) ? { username } : undefined;
+/** Twofold's JSON API at `api`: POST /v1/login, then POST /v1/mfa/verify with its mfa_token. */
+function twofoldLogin(api: string): Login {
+  return {
+    async password(username, candidate) {
+      const login = await post(api, '/v1/login', { username, password: candidate });
+      return login.status === 200 && typeof login.body.mfa_token === 'string' ? { username, mfaToken: login.body.mfa_token } : undefined;
+    },
+    async code({ mfaToken }, code) {
+      return mfaToken !== undefined && (await post(api, '/v1/mfa/verify', { code }, mfaToken)).status === 200;
+    },
+  };
 }
 
-/** The code step: otpauth here, or Twofold's POST /v1/mfa/verify. */
-async function codeStep(checked: { username: string; mfaToken?: string }, code: string): Promise<boolean> {
-  if (checked.mfaToken !== undefined) return (await postJson('/v1/mfa/verify', { code }, checked.mfaToken)).status === 200;
-  const secret = secrets.get(checked.username);
-  return secret !== undefined && new TOTP({ secret: Secret.fromBase32(secret) }).validate({ token: code, window: 1 }) !== null;
-}
-
-// At most as many hashes in flight as Twofold allows (the core count), the rest wait their turn.
-let hashesInFlight = 0;
-const waiting: Array<() => void> = [];
-async function checkPassword(candidate: string): Promise<boolean> {
-  if (hashesInFlight >= defaultHashConcurrency()) await new Promise<void>((resolve) => waiting.push(resolve));
-  hashesInFlight += 1;
-  try {
-    return await verify(await storedHash, candidate);
-  } finally {
-    hashesInFlight -= 1;
-    waiting.shift()?.();
-  }
-}
+const login = twofoldApi === undefined ? ownLogin() : twofoldLogin(twofoldApi);
 
 async function body(request: IncomingMessage): Promise<string> {
   let text = '';
@@ -97,14 +101,14 @@ async function interaction(request: IncomingMessage, response: ServerResponse, u
   if (step === undefined) return page(response, `<form method="post" action="/interaction/${uid}/password"><input name="username"><input name="password" type="password"><button>Sign in</button></form>`);
   const form = new URLSearchParams(await body(request));
   if (step === 'password') {
-    const checked = await passwordStep(form.get('username') ?? '', form.get('password') ?? '');
+    const checked = await login.password(form.get('username') ?? '', form.get('password') ?? '');
     if (checked === undefined) return void response.writeHead(401).end('wrong');
     passwordChecked.set(uid, checked);
     return page(response, `<form method="post" action="/interaction/${uid}/otp"><input name="code" inputmode="numeric"><button>Verify</button></form>`);
   }
   const checked = passwordChecked.get(uid);
   if (checked === undefined) return void response.writeHead(401).end('no password first');
-  if (!(await codeStep(checked, form.get('code') ?? ''))) return void response.writeHead(401).end('wrong code');
+  if (!(await login.code(checked, form.get('code') ?? ''))) return void response.writeHead(401).end('wrong code');
   passwordChecked.delete(uid);
   const grant = new provider.Grant({ accountId: checked.username, clientId: String(details.params['client_id']) });
   grant.addOIDCScope(String(details.params['scope']));

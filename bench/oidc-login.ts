@@ -55,9 +55,8 @@ async function withCpu<T>(serverPids: readonly number[], run: () => Promise<T>):
   return { result, eventLoopMs: eventLoops() - serversBefore, loadGeneratorMs: (used.user + used.system) / 1000 };
 }
 
-/** Through the provider: authorize, the hosted sign-in with the password and `secondFactor`'s form, back with a code. */
-async function codeThroughPages(instance: string, username: string, secondFactor: Record<string, string>): Promise<{ code: string; verifier: string } | undefined> {
-  const browser = new OidcBrowser(publicUrl, [instance]);
+/** The bench client's authorization request with a new PKCE verifier, and that verifier. */
+async function authorizationRequest(): Promise<{ path: string; verifier: string }> {
   const verifier = client.randomPKCECodeVerifier();
   const query = new URLSearchParams({
     client_id: clientId,
@@ -68,7 +67,14 @@ async function codeThroughPages(instance: string, username: string, secondFactor
     code_challenge_method: 'S256',
     state: 'bench',
   });
-  await browser.follow(`/oidc/auth?${query}`);
+  return { path: `/oidc/auth?${query}`, verifier };
+}
+
+/** Through the provider: authorize, the hosted sign-in with the password and `secondFactor`'s form, back with a code. */
+async function codeThroughPages(instance: string, username: string, secondFactor: Record<string, string>): Promise<{ code: string; verifier: string } | undefined> {
+  const browser = new OidcBrowser(publicUrl, [instance]);
+  const { path, verifier } = await authorizationRequest();
+  await browser.follow(path);
   const afterPassword = await browser.follow('/sign-in', { method: 'POST', form: { csrf: browser.csrf(), username, password } });
   if (new URL(afterPassword.url).pathname !== '/sign-in/verify') return undefined;
   const back = await browser.follow('/sign-in/verify', { method: 'POST', form: { csrf: browser.csrf(), ...secondFactor } });
@@ -130,9 +136,8 @@ async function measureBareProviderUserinfo(baseUrl: string, loadSeconds: number)
 function runBareProviderFlows(baseUrl: string, users: BenchUser[], options: { concurrency: number; durationMs: number }): Promise<FlowResult> {
   return runTotpFlows(users, options, async (user, step) => {
     const browser = new OidcBrowser(baseUrl);
-    const verifier = client.randomPKCECodeVerifier();
-    const query = new URLSearchParams({ client_id: clientId, redirect_uri: redirectUri, response_type: 'code', scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state: 'bench' });
-    const loginPage = await browser.follow(`/oidc/auth?${query}`);
+    const { path, verifier } = await authorizationRequest();
+    const loginPage = await browser.follow(path);
     const interaction = new URL(loginPage.url).pathname;
     if (loginPage.response.status !== 200 || !interaction.startsWith('/interaction/')) return false;
     const codePage = await browser.request(`${interaction}/password`, { method: 'POST', form: { username: user.username, password } });
